@@ -1,0 +1,31 @@
+//! The Docker Engine REST API over a Unix socket: connection handling (`server`), version
+//! negotiation (`version`), routing (`router`), and one module of handlers per resource.
+
+pub mod containers;
+pub mod images;
+pub mod query;
+pub mod response;
+pub mod router;
+pub mod server;
+pub mod stream;
+pub mod system;
+pub mod version;
+
+use std::sync::Arc;
+
+use hyper::{body::Incoming, Method, Request};
+
+use crate::service::Engine;
+use query::Query;
+
+/// One request as the handlers see it: the version prefix already stripped and the path split.
+pub struct ApiRequest {
+    pub engine: Arc<Engine>,
+    pub method: Method,
+    /// Percent-decoded path segments after the version prefix, e.g. ["containers", "abc", "json"].
+    pub segments: Vec<String>,
+    pub query: Query,
+    /// Negotiated API version of this request (e.g. "1.44").
+    pub api_version: String,
+    pub req: Request<Incoming>,
+}

@@ -1,0 +1,66 @@
+//! Typed engine errors. Every failure the API can report is one of these; `api::response` maps them to
+//! HTTP statuses in one place.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// 404: an unknown container, image, exec, ...
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: name conflicts, removing a running container, image in use.
+    #[error("{0}")]
+    Conflict(String),
+    /// 400: malformed JSON, bad parameters, invalid references.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// 304: start of a running container, stop of a stopped one.
+    #[error("{0}")]
+    NotModified(String),
+    /// 500 with a message that says what failed.
+    #[error("{0}")]
+    Internal(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl EngineError {
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        EngineError::NotFound(msg.into())
+    }
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        EngineError::Conflict(msg.into())
+    }
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        EngineError::InvalidArgument(msg.into())
+    }
+    pub fn internal(msg: impl Into<String>) -> Self {
+        EngineError::Internal(msg.into())
+    }
+}
+
+/// Attach context to io errors: `fs::read(p).io_context(|| format!("reading {}", p.display()))?`.
+pub trait IoContext<T> {
+    fn io_context<F: FnOnce() -> String>(self, f: F) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn io_context<F: FnOnce() -> String>(self, f: F) -> Result<T> {
+        self.map_err(|source| EngineError::Io {
+            context: f(),
+            source,
+        })
+    }
+}
+
+impl From<serde_json::Error> for EngineError {
+    fn from(e: serde_json::Error) -> Self {
+        EngineError::Internal(format!("json: {e}"))
+    }
+}

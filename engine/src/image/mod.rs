@@ -1,0 +1,1 @@
+//! Image format logic: references, safe layer extraction, import.

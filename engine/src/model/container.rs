@@ -1,0 +1,1 @@
+//! Container wire types.

@@ -1,0 +1,1 @@
+//! Container init: everything between fork and execve of the container process.

@@ -1,0 +1,1 @@
+//! Seccomp profile compilation.

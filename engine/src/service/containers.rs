@@ -1,0 +1,3 @@
+//! Container operations and the container state machine.
+
+pub struct ContainerService {}

@@ -1,0 +1,37 @@
+//! Crash-safe file writes: write a temporary sibling, fsync it, rename over the target, fsync the
+//! directory. A `kill -9` at any point leaves either the old or the new content, never a torn file.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{IoContext, Result};
+
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let ctx = || format!("writing {}", path.display());
+    {
+        let mut f = File::create(&tmp).io_context(ctx)?;
+        f.write_all(data).io_context(ctx)?;
+        f.sync_all().io_context(ctx)?;
+    }
+    fs::rename(&tmp, path).io_context(ctx)?;
+    sync_dir(dir)
+}
+
+pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let data = serde_json::to_vec_pretty(value)?;
+    write_atomic(path, &data)
+}
+
+/// fsync a directory so a rename or create inside it is durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .io_context(|| format!("syncing {}", dir.display()))
+}

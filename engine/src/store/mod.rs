@@ -1,0 +1,3 @@
+//! Durable state under the data root. Every write is atomic (see `atomic`).
+
+pub mod atomic;
