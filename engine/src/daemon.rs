@@ -1,9 +1,108 @@
-//! `berth engine`: take the data root lock, open the stores, reconnect to running shims, serve the
-//! API until SIGTERM/SIGINT.
+//! `berth engine`: take the data root lock, open the stores, serve the API, reconnect to running
+//! shims in the background, and shut down on SIGTERM/SIGINT leaving containers running.
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::config::EngineOptions;
-use crate::error::Result;
+use crate::error::{EngineError, IoContext, Result};
+use crate::runtime::selfexe::ShimExecutable;
+use crate::service::containers::ContainerService;
+use crate::service::images::ImageService;
+use crate::service::Engine;
 
-pub fn run(_options: EngineOptions) -> Result<()> {
-    Ok(())
+pub fn run(options: EngineOptions) -> Result<()> {
+    init_tracing(&options.log_level);
+    let root = options.data_root.clone();
+    prepare_data_root(&root)?;
+    let _lock = lock_data_root(&root)?;
+    let engine_id = engine_id(&root)?;
+    // The sealed copy is made before any thread exists and kept open for the engine's lifetime.
+    let shim_exe = ShimExecutable::create()?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .io_context(|| "starting the async runtime".into())?;
+    runtime.block_on(async move {
+        let images = ImageService::open(&root)?;
+        let containers = ContainerService::open(&root, shim_exe)?;
+        let engine = Arc::new(Engine {
+            engine_id,
+            options: options.clone(),
+            data_root: root.clone(),
+            images,
+            containers: containers.clone(),
+        });
+        let listener = crate::api::server::bind(&options.socket)?;
+        tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");
+        tokio::spawn(async move { containers.reconcile().await });
+        crate::api::server::serve(listener, engine, shutdown_signal()).await;
+        let _ = fs::remove_file(&options.socket);
+        tracing::info!("berth engine stopped; containers keep running");
+        Ok(())
+    })
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("berth_engine={level},{level}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The data root is 0700 (CVE-2021-41091): container files must not be reachable by other users.
+fn prepare_data_root(root: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(root)
+        .io_context(|| format!("creating data root {}", root.display()))?;
+    fs::set_permissions(root, fs::Permissions::from_mode(0o700))
+        .io_context(|| format!("chmod 0700 {}", root.display()))
+}
+
+fn lock_data_root(root: &Path) -> Result<Flock<fs::File>> {
+    let path = root.join("engine.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .io_context(|| format!("opening {}", path.display()))?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
+        EngineError::conflict(format!(
+            "another berth engine is using the data root {} ({errno})",
+            root.display()
+        ))
+    })
+}
+
+fn engine_id(root: &Path) -> Result<String> {
+    let path = root.join("engine-id");
+    if let Ok(id) = fs::read_to_string(&path) {
+        if !id.trim().is_empty() {
+            return Ok(id.trim().to_owned());
+        }
+    }
+    let id = crate::util::new_id();
+    crate::store::atomic::write_atomic(&path, id.as_bytes())?;
+    Ok(id)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT received, shutting down"),
+    }
 }

@@ -3,6 +3,7 @@
 //! Data flows one way: `api` (HTTP, Docker wire shapes) → `service` (operations, state machine) →
 //! `store` (durable metadata) and `runtime` (shims and containers). `image` holds image-format logic
 //! (references, safe layer extraction, import) used by the image service.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod config;

@@ -20,3 +20,41 @@ pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// Docker's zero time, used for FinishedAt/StartedAt that never happened.
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// Docker's RAMInBytes: "512", "512k", "1.5g", "10mb" (binary multiples). None when malformed.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let idx = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(idx);
+    let n: f64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        "p" => 1 << 50,
+        _ => return None,
+    };
+    if unit.len() > 2 && unit != "kib" && unit != "mib" && unit != "gib" {
+        return None;
+    }
+    Some((n * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_like_docker() {
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("10m"), Some(10 << 20));
+        assert_eq!(parse_size("1.5g"), Some(3 << 29));
+        assert_eq!(parse_size("2kb"), Some(2048));
+        assert_eq!(parse_size("12x"), None);
+        assert_eq!(parse_size("m"), None);
+    }
+}

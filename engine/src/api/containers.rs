@@ -1,1 +1,480 @@
+//! `/containers/...` handlers: parse, call the container service, shape the answer.
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::{Method, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use super::container_views::{inspect, summary};
+use super::query::Filters;
+use super::response::{empty_body, json, no_content, ok_json, streaming, ApiResponse};
+use super::stream::{content_type, encode, StreamKind};
+use super::ApiRequest;
+use crate::error::{EngineError, Result};
+use crate::model::container::{ContainerRecord, CreateRequest, Status};
+use crate::service::containers::{ContainerService, Output};
+use crate::service::logs::{self, LogOptions};
+
+/// Largest create body accepted; docker's configs are a few KiB.
+const MAX_CREATE_BODY: usize = 4 << 20;
+
+pub fn matches(_method: &Method, segments: &[String]) -> bool {
+    segments.first().map(String::as_str) == Some("containers")
+}
+
+pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+    let seg: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+    match (r.method.clone(), seg.as_slice()) {
+        (Method::POST, ["containers", "create"]) => create(r).await,
+        (Method::GET, ["containers", "json"]) => list(&r),
+        (Method::POST, ["containers", "prune"]) => prune(&r).await,
+        (Method::GET, ["containers", id, "json"]) => {
+            let c = r.engine.containers.get(id)?;
+            let rec = c.record();
+            Ok(ok_json(&inspect(&rec, &r.engine.containers.dir(&rec.id))))
+        }
+        (Method::POST, ["containers", id, "start"]) => {
+            r.engine.containers.start(id).await?;
+            Ok(no_content())
+        }
+        (Method::POST, ["containers", id, "stop"]) => {
+            let t = r.query.int("t")?.or(r.query.int("timeout")?);
+            r.engine
+                .containers
+                .stop(id, t, r.query.get("signal"))
+                .await?;
+            Ok(no_content())
+        }
+        (Method::POST, ["containers", id, "restart"]) => {
+            let t = r.query.int("t")?.or(r.query.int("timeout")?);
+            r.engine
+                .containers
+                .restart(id, t, r.query.get("signal"))
+                .await?;
+            Ok(no_content())
+        }
+        (Method::POST, ["containers", id, "kill"]) => {
+            r.engine.containers.kill(id, r.query.get("signal")).await?;
+            Ok(no_content())
+        }
+        (Method::POST, ["containers", id, "rename"]) => {
+            let name = r
+                .query
+                .string("name")
+                .ok_or_else(|| EngineError::invalid("missing parameter: name"))?;
+            r.engine.containers.rename(id, &name)?;
+            Ok(no_content())
+        }
+        (Method::POST, ["containers", id, "wait"]) => wait(&r, id),
+        (Method::GET, ["containers", id, "logs"]) => container_logs(&r, id),
+        (Method::POST, ["containers", id, "attach"]) => {
+            let id = id.to_string();
+            attach(r, &id)
+        }
+        (Method::DELETE, ["containers", id]) => {
+            r.engine
+                .containers
+                .remove(id, r.query.bool("force")?)
+                .await?;
+            Ok(no_content())
+        }
+        _ => Ok(json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({ "message": "page not found" }),
+        )),
+    }
+}
+
+async fn read_body(r: ApiRequest, limit: usize) -> Result<Bytes> {
+    let body = http_body_util::Limited::new(r.req.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?;
+    Ok(body.to_bytes())
+}
+
+async fn create(r: ApiRequest) -> Result<ApiResponse> {
+    let name = r.query.string("name");
+    let engine = r.engine.clone();
+    let body = read_body(r, MAX_CREATE_BODY).await?;
+    let req: CreateRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(EngineError::invalid(
+            "config cannot be empty in order to create a container",
+        ));
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))?
+    };
+    if req.config.image.trim().is_empty() {
+        return Err(EngineError::invalid(
+            "Config.Image must be set to create a container",
+        ));
+    }
+    let (id, warnings) = engine
+        .containers
+        .create(&engine.images, name.as_deref(), req)
+        .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &serde_json::json!({ "Id": id, "Warnings": warnings }),
+    ))
+}
+
+fn matches_filters(
+    rec: &ContainerRecord,
+    f: &Filters,
+    images: &crate::service::images::ImageService,
+) -> bool {
+    let id_ok =
+        f.get("id").is_empty() || f.get("id").iter().any(|v| rec.id.starts_with(v.as_str()));
+    let name_ok = f.get("name").is_empty()
+        || f.get("name")
+            .iter()
+            .any(|v| rec.name.contains(v.trim_start_matches('/')));
+    let status_ok = f.get("status").is_empty()
+        || f.get("status")
+            .iter()
+            .any(|v| v == rec.state.status.as_str());
+    let exited_ok = f.get("exited").is_empty()
+        || (rec.state.status == Status::Exited
+            && f.get("exited")
+                .iter()
+                .any(|v| v.parse() == Ok(rec.state.exit_code)));
+    let ancestor_ok = f.get("ancestor").is_empty()
+        || f.get("ancestor").iter().any(|a| {
+            a == &rec.image
+                || images
+                    .resolve(a)
+                    .map(|img| img.id == rec.image_id)
+                    .unwrap_or(false)
+                || rec
+                    .image_id
+                    .trim_start_matches("sha256:")
+                    .starts_with(a.trim_start_matches("sha256:"))
+        });
+    id_ok && name_ok && status_ok && exited_ok && ancestor_ok && f.labels_match(&rec.config.labels)
+}
+
+fn list(r: &ApiRequest) -> Result<ApiResponse> {
+    let all = r.query.bool("all")?;
+    let limit = r.query.int("limit")?.filter(|l| *l > 0);
+    let filters = r.query.filters()?;
+    filters.only(&[
+        "id", "name", "label", "status", "ancestor", "exited", "before", "since",
+    ])?;
+    for s in filters.get("status") {
+        if Status::parse(s).is_none() {
+            return Err(EngineError::invalid(format!("invalid filter 'status={s}'")));
+        }
+    }
+    let mut recs: Vec<ContainerRecord> = r
+        .engine
+        .containers
+        .list()
+        .iter()
+        .map(|c| c.record())
+        .collect();
+    // Newest first, as docker lists them.
+    recs.sort_by(|a, b| b.created.cmp(&a.created));
+    let position = |key: &str| -> Result<Option<String>> {
+        match filters.get(key).first() {
+            None => Ok(None),
+            Some(k) => Ok(Some(r.engine.containers.get(k)?.record().created)),
+        }
+    };
+    let before = position("before")?;
+    let since = position("since")?;
+    let explicit_status = !filters.get("status").is_empty() || !filters.get("exited").is_empty();
+    let mut out = Vec::new();
+    for rec in &recs {
+        if !all
+            && !explicit_status
+            && limit.is_none()
+            && before.is_none()
+            && since.is_none()
+            && rec.state.status != Status::Running
+            && rec.state.status != Status::Paused
+            && rec.state.status != Status::Restarting
+        {
+            continue;
+        }
+        if before.as_ref().is_some_and(|b| rec.created >= *b)
+            || since.as_ref().is_some_and(|s| rec.created <= *s)
+        {
+            continue;
+        }
+        if !matches_filters(rec, &filters, &r.engine.images) {
+            continue;
+        }
+        out.push(summary(rec));
+        if limit.is_some_and(|l| out.len() as i64 >= l) {
+            break;
+        }
+    }
+    Ok(ok_json(&out))
+}
+
+async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
+    let filters = r.query.filters()?;
+    filters.only(&["label", "until"])?;
+    let until = match filters.get("until").first() {
+        None => None,
+        Some(u) => Some(parse_timestamp(u)?),
+    };
+    let mut deleted = Vec::new();
+    for c in r.engine.containers.list() {
+        let rec = c.record();
+        if !matches!(
+            rec.state.status,
+            Status::Exited | Status::Created | Status::Dead
+        ) {
+            continue;
+        }
+        if !filters.labels_match(&rec.config.labels) {
+            continue;
+        }
+        if let Some(u) = until {
+            let created = chrono::DateTime::parse_from_rfc3339(&rec.created)
+                .map(|t| t.timestamp() as f64)
+                .unwrap_or(0.0);
+            if created >= u {
+                continue;
+            }
+        }
+        let size = dir_size(
+            &r.engine
+                .containers
+                .dir(&rec.id)
+                .join(crate::runtime::spec::files::UPPER),
+        );
+        if r.engine.containers.remove(&rec.id, false).await.is_ok() {
+            deleted.push((rec.id, size));
+        }
+    }
+    let reclaimed: u64 = deleted.iter().map(|(_, s)| s).sum();
+    let ids: Vec<String> = deleted.into_iter().map(|(id, _)| id).collect();
+    Ok(ok_json(&serde_json::json!({
+        "ContainersDeleted": ids,
+        "SpaceReclaimed": reclaimed,
+    })))
+}
+
+fn dir_size(path: &std::path::Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(path)
+        .map(|d| d.flatten().map(|e| dir_size(&e.path())).sum())
+        .unwrap_or(0)
+}
+
+/// Docker's timestamps in query parameters: unix seconds (optionally fractional), RFC 3339, or a
+/// duration relative to now ("10m", "1h30m").
+pub fn parse_timestamp(v: &str) -> Result<f64> {
+    if let Ok(n) = v.parse::<f64>() {
+        return Ok(n);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9);
+    }
+    if let Some(secs) = parse_go_duration(v) {
+        return Ok(chrono::Utc::now().timestamp() as f64 - secs);
+    }
+    Err(EngineError::invalid(format!("invalid timestamp: {v:?}")))
+}
+
+fn parse_go_duration(v: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut num = String::new();
+    let mut chars = v.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return None,
+        };
+        total += n * unit;
+        any = true;
+    }
+    (any && num.is_empty()).then_some(total)
+}
+
+fn wait(r: &ApiRequest, id: &str) -> Result<ApiResponse> {
+    let condition = r.query.get("condition").unwrap_or("");
+    let done = r.engine.containers.wait(id, condition)?;
+    // Headers go out at once (clients block on them before starting the container); the body
+    // follows when the condition is met.
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        if let Ok((code, error)) = done.await {
+            let body = serde_json::json!({
+                "StatusCode": code,
+                "Error": error.map(|m| serde_json::json!({ "Message": m })),
+            });
+            let _ = tx.send(super::response::progress_line(&body)).await;
+        }
+    });
+    Ok(streaming("application/json", rx))
+}
+
+fn container_logs(r: &ApiRequest, id: &str) -> Result<ApiResponse> {
+    let c = r.engine.containers.get(id)?;
+    let rec = c.record();
+    let stdout = r.query.bool("stdout")?;
+    let stderr = r.query.bool("stderr")?;
+    if !stdout && !stderr {
+        return Err(EngineError::invalid(
+            "Bad parameters: you must choose at least one stream",
+        ));
+    }
+    let tail = match r.query.get("tail") {
+        None | Some("") | Some("all") => None,
+        Some(t) => Some(
+            t.parse::<i64>()
+                .map_err(|_| EngineError::invalid(format!("invalid value for tail: {t:?}")))?,
+        )
+        .filter(|n| *n >= 0)
+        .map(|n| n as usize),
+    };
+    let since = match r.query.get("since") {
+        None | Some("") | Some("0") => None,
+        Some(s) => Some(parse_timestamp(s)?),
+    };
+    let until = match r.query.get("until") {
+        None | Some("") | Some("0") => None,
+        Some(s) => Some(parse_timestamp(s)?),
+    };
+    let opts = LogOptions {
+        stdout,
+        stderr,
+        since,
+        until,
+        timestamps: r.query.bool("timestamps")?,
+        tail,
+        follow: r.query.bool("follow")?,
+        tty: rec.config.tty,
+    };
+    let rx = logs::stream(c, r.engine.containers.log_path(&rec.id), opts);
+    Ok(streaming(content_type(rec.config.tty), rx))
+}
+
+/// Hijacked attach: answer `101 UPGRADED`, then stream output (framed unless TTY) until the
+/// container's process ends, and forward stdin to the shim when asked.
+fn attach(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
+    let c = r.engine.containers.get(id)?;
+    let rec = c.record();
+    let tty = rec.config.tty;
+    let want_stdin = r.query.bool("stdin")? && rec.config.open_stdin;
+    let want_stdout = r.query.bool("stdout")?;
+    let want_stderr = r.query.bool("stderr")?;
+    let want_stream = r.query.bool("stream")?;
+    let want_logs = r.query.bool("logs")?;
+    let stdin_once = rec.config.stdin_once;
+    // Subscribe before answering so nothing printed after a following `start` is missed.
+    let mut output = c.subscribe_output();
+    let logs_rx = want_logs.then(|| {
+        logs::stream(
+            c.clone(),
+            r.engine.containers.log_path(&rec.id),
+            LogOptions {
+                stdout: want_stdout,
+                stderr: want_stderr,
+                tty,
+                ..LogOptions::default()
+            },
+        )
+    });
+    let upgrade = hyper::upgrade::on(&mut r.req);
+    tokio::spawn(async move {
+        let upgraded = match upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "attach upgrade failed");
+                return;
+            }
+        };
+        let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
+        let stdin_task = want_stdin.then(|| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 32 * 1024];
+                loop {
+                    match rd.read(&mut buf).await {
+                        Ok(0) | Err(_) => {
+                            if stdin_once {
+                                if let Some(shim) = ContainerService::shim_when_running(&c).await {
+                                    shim.close_stdin();
+                                }
+                            }
+                            return;
+                        }
+                        Ok(n) => {
+                            let Some(shim) = ContainerService::shim_when_running(&c).await else {
+                                return;
+                            };
+                            shim.write_stdin(Bytes::copy_from_slice(&buf[..n]));
+                        }
+                    }
+                }
+            })
+        });
+        if let Some(mut logs_rx) = logs_rx {
+            while let Some(chunk) = logs_rx.recv().await {
+                if wr.write_all(&chunk).await.is_err() {
+                    return;
+                }
+            }
+        }
+        if want_stream {
+            loop {
+                let chunk = match output.recv().await {
+                    Ok(Output::Stdout(b)) if want_stdout => encode(StreamKind::Stdout, &b, tty),
+                    Ok(Output::Stderr(b)) if want_stderr => encode(StreamKind::Stderr, &b, tty),
+                    Ok(Output::End) => break,
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!(skipped = n, "attach client too slow, output skipped");
+                        continue;
+                    }
+                    Err(_) => break,
+                };
+                if wr.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
+        }
+        let _ = wr.flush().await;
+        let _ = wr.shutdown().await;
+        if let Some(t) = stdin_task {
+            t.abort();
+        }
+    });
+    let mut resp = Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Content-Type", content_type(tty))
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "tcp")
+        .body(empty_body())
+        .expect("static response");
+    // Docker answers "101 UPGRADED"; some clients match the reason phrase.
+    resp.extensions_mut()
+        .insert(hyper::ext::ReasonPhrase::from_static(b"UPGRADED"));
+    Ok(resp)
+}

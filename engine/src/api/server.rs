@@ -1,1 +1,77 @@
+//! The listener: tokio UnixListener + hyper http1 with upgrades (hijacked attach/exec), one task per
+//! connection. hyperlocal's server helper can do neither keep-alive nor upgrades, hence this.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::UnixListener;
+
+use crate::error::{EngineError, IoContext, Result};
+use crate::service::Engine;
+
+/// Bind the API socket with mode 0660. A stale socket file is replaced; a live one (another engine
+/// answering) is an error.
+pub fn bind(socket: &Path) -> Result<UnixListener> {
+    if let Some(dir) = socket.parent() {
+        std::fs::create_dir_all(dir).io_context(|| format!("creating {}", dir.display()))?;
+    }
+    if socket.exists() {
+        if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+            return Err(EngineError::conflict(format!(
+                "another engine is already serving {}",
+                socket.display()
+            )));
+        }
+        std::fs::remove_file(socket)
+            .io_context(|| format!("removing stale socket {}", socket.display()))?;
+    }
+    let listener =
+        UnixListener::bind(socket).io_context(|| format!("binding {}", socket.display()))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))
+        .io_context(|| format!("chmod {}", socket.display()))?;
+    Ok(listener)
+}
+
+/// Accept connections until `shutdown` resolves.
+pub async fn serve(
+    listener: UnixListener,
+    engine: Arc<Engine>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let engine = engine.clone();
+                    tokio::spawn(async move {
+                        let service = service_fn(move |req| {
+                            let engine = engine.clone();
+                            async move {
+                                Ok::<_, std::convert::Infallible>(
+                                    super::router::dispatch(engine, req).await,
+                                )
+                            }
+                        });
+                        if let Err(err) = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .with_upgrades()
+                            .await
+                        {
+                            tracing::debug!(error = %err, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}

@@ -1,1 +1,53 @@
+//! Docker's stream framing for attach, exec and logs without a TTY: an 8-byte header
+//! `[stream, 0, 0, 0, len u32 BE]` before each payload. With a TTY the bytes go raw.
 
+use bytes::{BufMut, Bytes, BytesMut};
+
+pub const MULTIPLEXED: &str = "application/vnd.docker.multiplexed-stream";
+pub const RAW: &str = "application/vnd.docker.raw-stream";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Stdin = 0,
+    Stdout = 1,
+    Stderr = 2,
+}
+
+pub fn frame(kind: StreamKind, payload: &[u8]) -> Bytes {
+    let mut buf = BytesMut::with_capacity(8 + payload.len());
+    buf.put_u8(kind as u8);
+    buf.put_bytes(0, 3);
+    buf.put_u32(payload.len() as u32);
+    buf.put_slice(payload);
+    buf.freeze()
+}
+
+/// Frame when multiplexing, raw otherwise.
+pub fn encode(kind: StreamKind, payload: &[u8], tty: bool) -> Bytes {
+    if tty {
+        Bytes::copy_from_slice(payload)
+    } else {
+        frame(kind, payload)
+    }
+}
+
+pub fn content_type(tty: bool) -> &'static str {
+    if tty {
+        RAW
+    } else {
+        MULTIPLEXED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_have_docker_headers() {
+        let f = frame(StreamKind::Stderr, b"hi\n");
+        assert_eq!(&f[..8], &[2, 0, 0, 0, 0, 0, 0, 3]);
+        assert_eq!(&f[8..], b"hi\n");
+        assert_eq!(&encode(StreamKind::Stdout, b"x", true)[..], b"x");
+    }
+}

@@ -1,3 +1,653 @@
-//! Container operations and the container state machine.
+//! Container operations and the container state machine:
+//! created → running → exited (→ running again on start/restart) → removed.
+//!
+//! Each container has a record (persisted on every state change), an operation lock that
+//! serialises lifecycle operations, the handle of its shim while it runs, a `watch` channel of its
+//! lifecycle (what `wait` listens to) and a broadcast of its output (what `attach` listens to).
 
-pub struct ContainerService {}
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::error::{EngineError, Result};
+use crate::model::container::{ContainerRecord, CreateRequest, Status};
+use crate::runtime::selfexe::ShimExecutable;
+use crate::runtime::shim_client::{read_exit_record, ShimEvent, ShimHandle};
+use crate::runtime::spec::{files, ExitRecord};
+use crate::service::create;
+use crate::service::images::ImageService;
+use crate::service::signals;
+use crate::store::atomic::write_json_atomic;
+use crate::store::containers::ContainerStore;
+use crate::util::now_rfc3339;
+
+/// Lifecycle as `wait` sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Life {
+    pub running: bool,
+    /// How many times the container has exited (or failed to start); `next-exit` waits for this
+    /// to grow.
+    pub exits: u64,
+    pub exit_code: i32,
+    pub error: Option<String>,
+    pub removed: bool,
+}
+
+/// Output chunks for attached clients; `End` when the process has exited and all output was sent.
+#[derive(Debug, Clone)]
+pub enum Output {
+    Stdout(Bytes),
+    Stderr(Bytes),
+    End,
+}
+
+pub struct Container {
+    pub id: String,
+    record: Mutex<ContainerRecord>,
+    op: tokio::sync::Mutex<()>,
+    shim: Mutex<Option<ShimHandle>>,
+    life: watch::Sender<Life>,
+    output: broadcast::Sender<Output>,
+}
+
+impl Container {
+    fn new(record: ContainerRecord) -> Arc<Self> {
+        let life = Life {
+            running: record.state.status == Status::Running,
+            exit_code: record.state.exit_code,
+            ..Life::default()
+        };
+        Arc::new(Container {
+            id: record.id.clone(),
+            record: Mutex::new(record),
+            op: tokio::sync::Mutex::new(()),
+            shim: Mutex::new(None),
+            life: watch::channel(life).0,
+            output: broadcast::channel(1024).0,
+        })
+    }
+
+    pub fn record(&self) -> ContainerRecord {
+        self.record.lock().expect("record lock").clone()
+    }
+
+    pub fn status(&self) -> Status {
+        self.record.lock().expect("record lock").state.status
+    }
+
+    pub fn subscribe_output(&self) -> broadcast::Receiver<Output> {
+        self.output.subscribe()
+    }
+
+    pub fn subscribe_life(&self) -> watch::Receiver<Life> {
+        self.life.subscribe()
+    }
+
+    pub fn shim(&self) -> Option<ShimHandle> {
+        self.shim.lock().expect("shim lock").clone()
+    }
+
+    fn update<F: FnOnce(&mut ContainerRecord)>(&self, f: F) -> ContainerRecord {
+        let mut rec = self.record.lock().expect("record lock");
+        f(&mut rec);
+        rec.clone()
+    }
+}
+
+#[derive(Default)]
+struct Index {
+    by_id: HashMap<String, Arc<Container>>,
+    /// name (without '/') → id
+    names: HashMap<String, String>,
+}
+
+pub struct Counts {
+    pub total: usize,
+    pub running: usize,
+    pub paused: usize,
+    pub stopped: usize,
+}
+
+pub struct ContainerService {
+    data_root: PathBuf,
+    store: ContainerStore,
+    shim_exe: ShimExecutable,
+    index: RwLock<Index>,
+}
+
+impl ContainerService {
+    pub fn open(data_root: &Path, shim_exe: ShimExecutable) -> Result<Arc<Self>> {
+        let store = ContainerStore::open(data_root)?;
+        let mut index = Index::default();
+        for rec in store.load_all() {
+            index.names.insert(rec.name.clone(), rec.id.clone());
+            index.by_id.insert(rec.id.clone(), Container::new(rec));
+        }
+        Ok(Arc::new(ContainerService {
+            data_root: data_root.to_owned(),
+            store,
+            shim_exe,
+            index: RwLock::new(index),
+        }))
+    }
+
+    pub fn data_root(&self) -> &Path {
+        &self.data_root
+    }
+
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.store.dir(id)
+    }
+
+    /// After an engine start: reconnect to the shims of containers that were running; settle the
+    /// state of those that exited meanwhile; remove exited AutoRemove containers. Runs in the
+    /// background so startup does not grow with the number of containers.
+    pub async fn reconcile(self: &Arc<Self>) {
+        let all: Vec<Arc<Container>> = self
+            .index
+            .read()
+            .expect("index")
+            .by_id
+            .values()
+            .cloned()
+            .collect();
+        for c in all {
+            let status = c.status();
+            if status == Status::Running || status == Status::Paused || status == Status::Restarting
+            {
+                let dir = self.dir(&c.id);
+                match ShimHandle::reconnect(&dir).await {
+                    Ok(Some((handle, _started, events))) => {
+                        tracing::info!(id = %c.id, "reconnected to running container");
+                        *c.shim.lock().expect("shim lock") = Some(handle);
+                        self.spawn_monitor(c.clone(), events);
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(id = %c.id, error = %e, "reconnect failed"),
+                }
+                let exit = read_exit_record(&dir).unwrap_or_else(|| ExitRecord {
+                    exit_code: 255,
+                    oom_killed: false,
+                    finished_at: now_rfc3339(),
+                    error: Some("container's shim disappeared while the engine was down".into()),
+                });
+                self.on_exit(&c, exit);
+            } else if status == Status::Exited && c.record().host_config.auto_remove {
+                let _ = self.remove(&c.id, true).await;
+            }
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        let index = self.index.read().expect("index");
+        let mut counts = Counts {
+            total: index.by_id.len(),
+            running: 0,
+            paused: 0,
+            stopped: 0,
+        };
+        for c in index.by_id.values() {
+            match c.status() {
+                Status::Running | Status::Restarting => counts.running += 1,
+                Status::Paused => counts.paused += 1,
+                _ => counts.stopped += 1,
+            }
+        }
+        counts
+    }
+
+    /// (image id, container id, running) for every container: the image service refuses to delete
+    /// images in use.
+    pub fn image_usage(&self) -> Vec<(String, String, bool)> {
+        self.list()
+            .iter()
+            .map(|c| {
+                let rec = c.record();
+                (rec.image_id, rec.id, rec.state.status == Status::Running)
+            })
+            .collect()
+    }
+
+    pub fn list(&self) -> Vec<Arc<Container>> {
+        self.index
+            .read()
+            .expect("index")
+            .by_id
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Find by full id, name (with or without '/'), or unique id prefix, as docker does.
+    pub fn get(&self, key: &str) -> Result<Arc<Container>> {
+        let index = self.index.read().expect("index");
+        if let Some(c) = index.by_id.get(key) {
+            return Ok(c.clone());
+        }
+        let bare = key.strip_prefix('/').unwrap_or(key);
+        if let Some(id) = index.names.get(bare) {
+            if let Some(c) = index.by_id.get(id) {
+                return Ok(c.clone());
+            }
+        }
+        if !key.is_empty() && key.chars().all(|c| c.is_ascii_hexdigit()) {
+            let mut found = index.by_id.iter().filter(|(id, _)| id.starts_with(key));
+            if let Some((_, c)) = found.next() {
+                if found.next().is_some() {
+                    return Err(EngineError::invalid(format!(
+                        "multiple IDs found with provided prefix: {key}"
+                    )));
+                }
+                return Ok(c.clone());
+            }
+        }
+        Err(EngineError::not_found(format!("No such container: {key}")))
+    }
+
+    pub async fn create(
+        &self,
+        images: &ImageService,
+        name: Option<&str>,
+        req: CreateRequest,
+    ) -> Result<(String, Vec<String>)> {
+        let image = images.resolve(&req.config.image)?;
+        let id = crate::util::new_id();
+        let name = match name.filter(|n| !n.is_empty()) {
+            Some(n) => crate::service::names::validate(n)?,
+            None => loop {
+                let candidate = crate::service::names::generate();
+                if !self
+                    .index
+                    .read()
+                    .expect("index")
+                    .names
+                    .contains_key(&candidate)
+                {
+                    break candidate;
+                }
+            },
+        };
+        let (record, etc, warnings) = create::build_record(id.clone(), name.clone(), &image, req)?;
+        // Reserve the name and publish under one write lock so two creates cannot share a name.
+        let mut index = self.index.write().expect("index");
+        if let Some(other) = index.names.get(&name) {
+            return Err(EngineError::conflict(format!(
+                "Conflict. The container name \"/{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+            )));
+        }
+        self.store.create(&record, &etc)?;
+        index.names.insert(name, id.clone());
+        index.by_id.insert(id.clone(), Container::new(record));
+        Ok((id, warnings))
+    }
+
+    pub async fn start(self: &Arc<Self>, key: &str) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        self.start_locked(&c).await
+    }
+
+    async fn start_locked(self: &Arc<Self>, c: &Arc<Container>) -> Result<()> {
+        let rec = c.record();
+        match rec.state.status {
+            Status::Running | Status::Restarting => {
+                return Err(EngineError::NotModified("container already started".into()))
+            }
+            Status::Paused => {
+                return Err(EngineError::conflict(
+                    "cannot start a paused container, try unpause instead",
+                ))
+            }
+            Status::Removing | Status::Dead => {
+                return Err(EngineError::conflict(format!(
+                    "container {} is marked for removal and cannot be started",
+                    rec.id
+                )))
+            }
+            Status::Created | Status::Exited => {}
+        }
+        let dir = self.dir(&rec.id);
+        let spec = create::runtime_spec(&self.data_root, &dir, &rec)?;
+        write_json_atomic(&dir.join(files::BUNDLE), &spec)?;
+        let _ = std::fs::remove_file(dir.join(files::EXIT_RECORD));
+        match ShimHandle::spawn(&self.shim_exe, &dir).await {
+            Ok((handle, started, events)) => {
+                let rec = c.update(|r| {
+                    r.state.status = Status::Running;
+                    r.state.pid = started.pid;
+                    r.state.started_at = started.started_at.clone();
+                    r.state.exit_code = 0;
+                    r.state.error.clear();
+                    r.state.oom_killed = false;
+                });
+                self.store.save(&rec)?;
+                *c.shim.lock().expect("shim lock") = Some(handle);
+                c.life.send_modify(|l| {
+                    l.running = true;
+                    l.error = None;
+                });
+                self.spawn_monitor(c.clone(), events);
+                Ok(())
+            }
+            Err(err) => {
+                let exit = read_exit_record(&dir).unwrap_or_else(|| ExitRecord {
+                    exit_code: 128,
+                    oom_killed: false,
+                    finished_at: now_rfc3339(),
+                    error: Some(err.to_string()),
+                });
+                let mut exit = exit;
+                if exit.error.is_none() {
+                    exit.error = Some(err.to_string());
+                }
+                // A container that failed to start is Exited with the error, as in docker; it is
+                // not auto-removed here because the client still reports the error.
+                self.record_exit(c, &exit);
+                Err(err)
+            }
+        }
+    }
+
+    fn spawn_monitor(
+        self: &Arc<Self>,
+        c: Arc<Container>,
+        mut events: mpsc::UnboundedReceiver<ShimEvent>,
+    ) {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                match ev {
+                    ShimEvent::Stdout(b) => {
+                        let _ = c.output.send(Output::Stdout(b));
+                    }
+                    ShimEvent::Stderr(b) => {
+                        let _ = c.output.send(Output::Stderr(b));
+                    }
+                    ShimEvent::Exited(exit) => {
+                        svc.on_exit(&c, exit);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    fn record_exit(&self, c: &Arc<Container>, exit: &ExitRecord) {
+        let rec = c.update(|r| {
+            r.state.status = Status::Exited;
+            r.state.pid = 0;
+            r.state.exit_code = exit.exit_code;
+            r.state.oom_killed = exit.oom_killed;
+            r.state.finished_at = exit.finished_at.clone();
+            r.state.error = exit.error.clone().unwrap_or_default();
+        });
+        if let Err(e) = self.store.save(&rec) {
+            tracing::error!(id = %rec.id, error = %e, "could not persist exit state");
+        }
+        *c.shim.lock().expect("shim lock") = None;
+        let _ = c.output.send(Output::End);
+        c.life.send_modify(|l| {
+            l.running = false;
+            l.exits += 1;
+            l.exit_code = exit.exit_code;
+            l.error = exit.error.clone();
+        });
+    }
+
+    fn on_exit(self: &Arc<Self>, c: &Arc<Container>, exit: ExitRecord) {
+        tracing::debug!(id = %c.id, code = exit.exit_code, "container exited");
+        self.record_exit(c, &exit);
+        if c.record().host_config.auto_remove {
+            let svc = self.clone();
+            let id = c.id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = svc.remove(&id, true).await {
+                    tracing::warn!(%id, error = %e, "auto-remove failed");
+                }
+            });
+        }
+    }
+
+    async fn wait_stopped(life: &mut watch::Receiver<Life>) {
+        let _ = life.wait_for(|l| !l.running).await;
+    }
+
+    pub async fn stop(
+        self: &Arc<Self>,
+        key: &str,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        self.stop_locked(&c, timeout, signal).await
+    }
+
+    async fn stop_locked(
+        &self,
+        c: &Arc<Container>,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<()> {
+        let rec = c.record();
+        if !matches!(
+            rec.state.status,
+            Status::Running | Status::Paused | Status::Restarting
+        ) {
+            return Err(EngineError::NotModified("container already stopped".into()));
+        }
+        let sig = match signal.or(rec.config.stop_signal.as_deref()) {
+            Some(s) if !s.is_empty() => signals::parse(s)?,
+            _ => libc::SIGTERM,
+        };
+        let secs = timeout.or(rec.config.stop_timeout).unwrap_or(10);
+        let Some(shim) = c.shim() else {
+            return Err(EngineError::internal(format!(
+                "container {} has no running shim to stop",
+                rec.id
+            )));
+        };
+        let mut life = c.subscribe_life();
+        shim.signal(sig);
+        let stopped = if secs < 0 {
+            Self::wait_stopped(&mut life).await;
+            true
+        } else {
+            tokio::time::timeout(
+                Duration::from_secs(secs as u64),
+                Self::wait_stopped(&mut life),
+            )
+            .await
+            .is_ok()
+        };
+        if !stopped {
+            tracing::info!(id = %rec.id, "stop timeout elapsed, killing");
+            shim.signal(libc::SIGKILL);
+            Self::wait_stopped(&mut life).await;
+        }
+        Ok(())
+    }
+
+    pub async fn kill(&self, key: &str, signal: Option<&str>) -> Result<()> {
+        let c = self.get(key)?;
+        let sig = match signal {
+            Some(s) if !s.is_empty() => signals::parse(s)?,
+            _ => libc::SIGKILL,
+        };
+        match (c.status(), c.shim()) {
+            (Status::Running | Status::Paused | Status::Restarting, Some(shim)) => {
+                shim.signal(sig);
+                if sig == libc::SIGKILL {
+                    // docker's kill returns once a SIGKILL'd container is gone.
+                    let mut life = c.subscribe_life();
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(10),
+                        Self::wait_stopped(&mut life),
+                    )
+                    .await;
+                }
+                Ok(())
+            }
+            _ => Err(EngineError::conflict(format!(
+                "Container {} is not running",
+                c.id
+            ))),
+        }
+    }
+
+    pub async fn restart(
+        self: &Arc<Self>,
+        key: &str,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        match self.stop_locked(&c, timeout, signal).await {
+            Ok(()) | Err(EngineError::NotModified(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.start_locked(&c).await
+    }
+
+    pub async fn remove(&self, key: &str, force: bool) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        if c.life.borrow().removed {
+            return Ok(());
+        }
+        let status = c.status();
+        if matches!(
+            status,
+            Status::Running | Status::Paused | Status::Restarting
+        ) {
+            if !force {
+                return Err(EngineError::conflict(format!(
+                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                    c.id
+                )));
+            }
+            if let Some(shim) = c.shim() {
+                let mut life = c.subscribe_life();
+                shim.signal(libc::SIGKILL);
+                if tokio::time::timeout(Duration::from_secs(15), Self::wait_stopped(&mut life))
+                    .await
+                    .is_err()
+                {
+                    return Err(EngineError::internal(format!(
+                        "could not kill container {}: it did not exit",
+                        c.id
+                    )));
+                }
+            }
+        }
+        let name = c.record().name;
+        self.store.remove(&c.id)?;
+        {
+            let mut index = self.index.write().expect("index");
+            index.by_id.remove(&c.id);
+            if index.names.get(&name) == Some(&c.id) {
+                index.names.remove(&name);
+            }
+        }
+        c.life.send_modify(|l| l.removed = true);
+        Ok(())
+    }
+
+    pub fn rename(&self, key: &str, new_name: &str) -> Result<()> {
+        let new_name = crate::service::names::validate(new_name)?;
+        let c = self.get(key)?;
+        let mut index = self.index.write().expect("index");
+        let old = c.record().name;
+        if old == new_name {
+            return Err(EngineError::invalid(
+                "Renaming a container with the same name as its current name",
+            ));
+        }
+        if let Some(other) = index.names.get(&new_name) {
+            return Err(EngineError::conflict(format!(
+                "Conflict. The container name \"/{new_name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+            )));
+        }
+        let rec = c.update(|r| r.name = new_name.clone());
+        if let Err(e) = self.store.save(&rec) {
+            c.update(|r| r.name = old);
+            return Err(e);
+        }
+        index.names.remove(&old);
+        index.names.insert(new_name, c.id.clone());
+        Ok(())
+    }
+
+    /// Wait for a condition: "not-running" (default), "next-exit" or "removed". Registers at call
+    /// time and returns a receiver that yields (exit code, error) once.
+    pub fn wait(
+        &self,
+        key: &str,
+        condition: &str,
+    ) -> Result<tokio::sync::oneshot::Receiver<(i32, Option<String>)>> {
+        let c = self.get(key)?;
+        let mut life = c.subscribe_life();
+        let snapshot = life.borrow().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        match condition {
+            "" | "not-running" => {
+                if !snapshot.running {
+                    let _ = tx.send((snapshot.exit_code, snapshot.error));
+                    return Ok(rx);
+                }
+                tokio::spawn(async move {
+                    if let Ok(l) = life.wait_for(|l| !l.running).await {
+                        let _ = tx.send((l.exit_code, l.error.clone()));
+                    }
+                });
+            }
+            "next-exit" => {
+                let seen = snapshot.exits;
+                tokio::spawn(async move {
+                    if let Ok(l) = life.wait_for(|l| l.exits > seen || l.removed).await {
+                        let _ = tx.send((l.exit_code, l.error.clone()));
+                    }
+                });
+            }
+            "removed" => {
+                tokio::spawn(async move {
+                    if let Ok(l) = life.wait_for(|l| l.removed).await {
+                        let _ = tx.send((l.exit_code, l.error.clone()));
+                    }
+                });
+            }
+            other => {
+                return Err(EngineError::invalid(format!(
+                    "invalid condition: \"{other}\""
+                )))
+            }
+        }
+        Ok(rx)
+    }
+
+    /// Forward attach input to the container once it runs (input can arrive before `start`).
+    pub async fn shim_when_running(c: &Arc<Container>) -> Option<ShimHandle> {
+        let mut life = c.subscribe_life();
+        loop {
+            if let Some(shim) = c.shim() {
+                return Some(shim);
+            }
+            if life.borrow().removed {
+                return None;
+            }
+            if life.changed().await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join(files::CONTAINER_LOG)
+    }
+}

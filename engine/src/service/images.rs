@@ -26,3 +26,9 @@ impl ImageService {
         true
     }
 }
+
+impl ImageService {
+    pub fn count(&self) -> usize {
+        0
+    }
+}

@@ -2,16 +2,24 @@
 //! for processes.
 
 pub mod containers;
+pub mod create;
+pub mod humanize;
 pub mod images;
+pub mod logs;
+pub mod names;
+pub mod signals;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::config::EngineOptions;
 
 /// Everything a request handler can reach.
 pub struct Engine {
+    /// Stable id of this engine's data root (docker's `ID` in /info).
+    pub engine_id: String,
     pub options: EngineOptions,
     pub data_root: PathBuf,
     pub images: images::ImageService,
-    pub containers: containers::ContainerService,
+    pub containers: Arc<containers::ContainerService>,
 }

@@ -1,3 +1,4 @@
 //! Durable state under the data root. Every write is atomic (see `atomic`).
 
 pub mod atomic;
+pub mod containers;

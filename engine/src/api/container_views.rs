@@ -1,0 +1,159 @@
+//! Docker's JSON shapes for containers: the `ps` summary and the full inspect document.
+
+use serde_json::{json, Value};
+
+use crate::model::container::{ContainerRecord, Status};
+use crate::runtime::spec::files;
+use crate::service::humanize;
+
+fn unix_seconds(ts: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .map(|t| t.timestamp())
+        .unwrap_or(0)
+}
+
+/// "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" — docker's STATUS column.
+pub fn status_text(rec: &ContainerRecord) -> String {
+    let s = &rec.state;
+    match s.status {
+        Status::Created => "Created".into(),
+        Status::Running => format!(
+            "Up {}",
+            humanize::duration(humanize::since(&s.started_at).unwrap_or(0))
+        ),
+        Status::Paused => format!(
+            "Up {} (Paused)",
+            humanize::duration(humanize::since(&s.started_at).unwrap_or(0))
+        ),
+        Status::Restarting => format!(
+            "Restarting ({}) {} ago",
+            s.exit_code,
+            humanize::duration(humanize::since(&s.finished_at).unwrap_or(0))
+        ),
+        Status::Removing => "Removal In Progress".into(),
+        Status::Dead => "Dead".into(),
+        Status::Exited => match humanize::since(&s.finished_at) {
+            Some(secs) => format!("Exited ({}) {} ago", s.exit_code, humanize::duration(secs)),
+            None => format!("Exited ({})", s.exit_code),
+        },
+    }
+}
+
+fn command_line(rec: &ContainerRecord) -> String {
+    let mut parts = vec![rec.path.clone()];
+    parts.extend(rec.args.iter().cloned());
+    parts.join(" ")
+}
+
+fn network_mode(rec: &ContainerRecord) -> String {
+    if rec.host_config.network_mode.is_empty() {
+        "bridge".into()
+    } else {
+        rec.host_config.network_mode.clone()
+    }
+}
+
+fn networks(rec: &ContainerRecord) -> Value {
+    let mode = network_mode(rec);
+    json!({
+        mode.clone(): {
+            "IPAMConfig": null, "Links": null, "Aliases": null, "MacAddress": "",
+            "NetworkID": "", "EndpointID": "", "Gateway": "", "IPAddress": "",
+            "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "DriverOpts": null, "DNSNames": null
+        }
+    })
+}
+
+pub fn summary(rec: &ContainerRecord) -> Value {
+    json!({
+        "Id": rec.id,
+        "Names": [format!("/{}", rec.name)],
+        "Image": rec.image,
+        "ImageID": rec.image_id,
+        "Command": command_line(rec),
+        "Created": unix_seconds(&rec.created),
+        "Ports": [],
+        "Labels": rec.config.labels,
+        "State": rec.state.status.as_str(),
+        "Status": status_text(rec),
+        "HostConfig": { "NetworkMode": network_mode(rec) },
+        "NetworkSettings": { "Networks": networks(rec) },
+        "Mounts": [],
+    })
+}
+
+pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
+    let s = &rec.state;
+    let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let mut host_config = serde_json::to_value(&rec.host_config).unwrap_or(Value::Null);
+    if let Some(obj) = host_config.as_object_mut() {
+        obj.entry("NetworkMode").or_insert(json!("bridge"));
+        if obj.get("NetworkMode") == Some(&json!("")) {
+            obj.insert("NetworkMode".into(), json!("bridge"));
+        }
+        obj.entry("LogConfig").and_modify(|lc| {
+            if lc.get("Type") == Some(&json!("")) {
+                *lc = json!({"Type": "json-file", "Config": lc.get("Config").cloned().unwrap_or(json!({}))});
+            }
+        });
+    }
+    let mut lower: Vec<String> = rec
+        .layer_dirs
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    lower.retain(|l| !l.is_empty());
+    json!({
+        "Id": rec.id,
+        "Created": rec.created,
+        "Path": rec.path,
+        "Args": rec.args,
+        "State": {
+            "Status": s.status.as_str(),
+            "Running": matches!(s.status, Status::Running | Status::Paused | Status::Restarting),
+            "Paused": s.status == Status::Paused,
+            "Restarting": s.status == Status::Restarting,
+            "OOMKilled": s.oom_killed,
+            "Dead": s.status == Status::Dead,
+            "Pid": s.pid,
+            "ExitCode": s.exit_code,
+            "Error": s.error,
+            "StartedAt": s.started_at,
+            "FinishedAt": s.finished_at,
+        },
+        "Image": rec.image_id,
+        "ResolvConfPath": path(files::RESOLV_CONF),
+        "HostnamePath": path(files::HOSTNAME),
+        "HostsPath": path(files::HOSTS),
+        "LogPath": path(files::CONTAINER_LOG),
+        "Name": format!("/{}", rec.name),
+        "RestartCount": rec.restart_count,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": null,
+        "HostConfig": host_config,
+        "GraphDriver": {
+            "Name": "overlay2",
+            "Data": {
+                "LowerDir": lower.join(":"),
+                "UpperDir": path(files::UPPER),
+                "WorkDir": path(files::WORK),
+                "MergedDir": path(files::ROOTFS),
+            }
+        },
+        "Mounts": [],
+        "Config": rec.config,
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": "", "SandboxKey": "", "HairpinMode": false,
+            "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "Ports": {}, "SecondaryIPAddresses": null, "SecondaryIPv6Addresses": null,
+            "EndpointID": "", "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+            "Networks": networks(rec),
+        },
+    })
+}
