@@ -78,7 +78,9 @@ impl Frame {
         Ok(match kind {
             T_STDOUT => Frame::Stdout(payload.to_vec()),
             T_STDERR => Frame::Stderr(payload.to_vec()),
-            T_STARTED => Frame::Started(serde_json::from_slice(payload).map_err(|_| bad("started"))?),
+            T_STARTED => {
+                Frame::Started(serde_json::from_slice(payload).map_err(|_| bad("started"))?)
+            }
             T_EXITED => Frame::Exited(serde_json::from_slice(payload).map_err(|_| bad("exited"))?),
             T_STDIN => Frame::Stdin(payload.to_vec()),
             T_STDIN_CLOSE => Frame::StdinClose,
@@ -173,7 +175,10 @@ mod tests {
             Frame::StdinClose,
             Frame::Signal(-15),
             Frame::Signal(9),
-            Frame::Resize { rows: 24, cols: 65535 },
+            Frame::Resize {
+                rows: 24,
+                cols: 65535,
+            },
         ]
     }
 

@@ -44,7 +44,8 @@ impl ShimExecutable {
             let mut dst = File::from(fd.try_clone().io_context(ctx)?);
             std::io::copy(&mut src, &mut dst).io_context(ctx)?;
         }
-        let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+        let seals =
+            libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
         // SAFETY: fcntl on an fd we own.
         if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
             return Err(std::io::Error::last_os_error()).io_context(ctx);

@@ -145,8 +145,7 @@ impl ShimHandle {
             ReadyReport::Started(record) => {
                 ours.set_nonblocking(true)
                     .io_context(|| "shim socket".to_string())?;
-                let stream =
-                    UnixStream::from_std(ours).io_context(|| "shim socket".to_string())?;
+                let stream = UnixStream::from_std(ours).io_context(|| "shim socket".to_string())?;
                 // The first frame on the socket repeats the start record; the reader skips it.
                 let (handle, events) = connect_tasks(stream, Decoder::new(), container_dir);
                 Ok((handle, record, events))
@@ -329,7 +328,10 @@ mod tests {
             start_error(126, "x".into()),
             EngineError::InvalidArgument(_)
         ));
-        assert!(matches!(start_error(1, "x".into()), EngineError::Internal(_)));
+        assert!(matches!(
+            start_error(1, "x".into()),
+            EngineError::Internal(_)
+        ));
     }
 
     #[tokio::test]
@@ -337,7 +339,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(ShimHandle::reconnect(dir.path()).await.unwrap().is_none());
         // A stale socket file with no listener behind it.
-        let l = std::os::unix::net::UnixListener::bind(dir.path().join(files::SHIM_SOCKET)).unwrap();
+        let l =
+            std::os::unix::net::UnixListener::bind(dir.path().join(files::SHIM_SOCKET)).unwrap();
         drop(l);
         assert!(ShimHandle::reconnect(dir.path()).await.unwrap().is_none());
         assert!(ShimHandle::reconnect(&dir.path().join("missing"))
@@ -359,8 +362,12 @@ mod tests {
             started_at: "t".into(),
         };
         b.write_all(&Frame::Started(rec).encode()).await.unwrap();
-        b.write_all(&Frame::Stdout(b"out".to_vec()).encode()).await.unwrap();
-        b.write_all(&Frame::Stderr(b"err".to_vec()).encode()).await.unwrap();
+        b.write_all(&Frame::Stdout(b"out".to_vec()).encode())
+            .await
+            .unwrap();
+        b.write_all(&Frame::Stderr(b"err".to_vec()).encode())
+            .await
+            .unwrap();
         handle.signal(15);
         handle.resize(10, 20);
         let mut got = [0u8; 18];
@@ -368,7 +375,10 @@ mod tests {
         let mut d = Decoder::new();
         d.push(&got);
         assert_eq!(d.next_frame().unwrap(), Some(Frame::Signal(15)));
-        assert_eq!(d.next_frame().unwrap(), Some(Frame::Resize { rows: 10, cols: 20 }));
+        assert_eq!(
+            d.next_frame().unwrap(),
+            Some(Frame::Resize { rows: 10, cols: 20 })
+        );
         drop(b);
         match events.recv().await.unwrap() {
             ShimEvent::Stdout(d) => assert_eq!(&d[..], b"out"),

@@ -43,7 +43,7 @@ impl Conn {
     pub fn send(&mut self, frame: &Frame, droppable: bool) {
         if droppable && self.out.len() - self.sent >= OUTPUT_BUFFER_LIMIT {
             self.dropped += 1;
-            if self.dropped == 1 || self.dropped % 1000 == 0 {
+            if self.dropped == 1 || self.dropped.is_multiple_of(1000) {
                 tracing::warn!("engine too slow: dropped {} output frames", self.dropped);
             }
             return;

@@ -92,8 +92,15 @@ impl JsonLog {
             // Serializing strings into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut buf, &e);
             buf.push(b'\n');
+            // Rotation works per entry (as docker's), not per read: one read can hold many.
+            if self.max_size > 0 && self.size + buf.len() as u64 >= self.max_size {
+                self.append(&buf);
+                buf.clear();
+            }
         }
-        self.append(&buf);
+        if !buf.is_empty() {
+            self.append(&buf);
+        }
     }
 
     fn append(&mut self, buf: &[u8]) {
@@ -234,6 +241,26 @@ mod tests {
         let nums: Vec<u32> = all.iter().map(|s| s[5..7].parse().unwrap()).collect();
         assert!(nums.windows(2).all(|w| w[1] == w[0] + 1));
         assert!(nums[0] > 0, "oldest entries were dropped");
+    }
+
+    #[test]
+    fn one_read_with_many_lines_rotates_per_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let mut log = JsonLog::open(&LogSpec {
+            path: path.clone(),
+            max_size: 300,
+            max_files: 2,
+        })
+        .unwrap();
+        let chunk: String = (0..50).map(|i| format!("line {i:02}\n")).collect();
+        log.write("stdout", chunk.as_bytes());
+        let cur = lines(&path);
+        let old = lines(&rotated(&path, 1));
+        assert!(!cur.is_empty() || !old.is_empty());
+        assert!(std::fs::metadata(rotated(&path, 1)).unwrap().len() < 400);
+        let last = if cur.is_empty() { &old } else { &cur };
+        assert_eq!(last.last().unwrap()["log"], "line 49\n");
     }
 
     #[test]

@@ -248,7 +248,8 @@ fn create_stdio(spec: &RuntimeSpec) -> io::Result<Stdio> {
             )
         })?;
         // SAFETY: openpty returned two fresh fds.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         set_cloexec(master.as_raw_fd())?;
         set_cloexec(slave.as_raw_fd())?;
         set_nonblocking(master.as_raw_fd())?;
@@ -305,7 +306,11 @@ fn block_sigchld() -> io::Result<libc::sigset_t> {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigaddset(&mut set, libc::SIGCHLD);
-        cvt(libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()))?;
+        cvt(libc::sigprocmask(
+            libc::SIG_BLOCK,
+            &set,
+            std::ptr::null_mut(),
+        ))?;
         Ok(set)
     }
 }
@@ -776,7 +781,11 @@ impl Shim {
                 if self.exit_status.is_none() && sig > 0 && sig < 65 {
                     // SAFETY: main_pid is our unreaped child (at worst a zombie).
                     if unsafe { libc::kill(self.main_pid, sig) } < 0 {
-                        tracing::warn!("kill({}, {sig}): {}", self.main_pid, io::Error::last_os_error());
+                        tracing::warn!(
+                            "kill({}, {sig}): {}",
+                            self.main_pid,
+                            io::Error::last_os_error()
+                        );
                     }
                 } else {
                     tracing::warn!("ignoring signal {sig}");
@@ -874,7 +883,10 @@ mod tests {
     fn init_error_lines() {
         assert_eq!(
             parse_init_error(b"127 exec: \"x\": executable file not found in $PATH\n"),
-            (127, "exec: \"x\": executable file not found in $PATH".to_string())
+            (
+                127,
+                "exec: \"x\": executable file not found in $PATH".to_string()
+            )
         );
         assert_eq!(parse_init_error(b"garbage"), (1, "garbage".to_string()));
     }
