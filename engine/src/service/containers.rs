@@ -273,15 +273,23 @@ impl ContainerService {
             },
         };
         let (record, etc, warnings) = create::build_record(id.clone(), name.clone(), &image, req)?;
-        // Reserve the name and publish under one write lock so two creates cannot share a name.
-        let mut index = self.index.write().expect("index");
-        if let Some(other) = index.names.get(&name) {
-            return Err(EngineError::conflict(format!(
-                "Conflict. The container name \"/{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
-            )));
+        // Reserve the name first so two creates cannot share it; the directory is written
+        // without holding the index lock, and the container is listed once it is on disk.
+        {
+            let mut index = self.index.write().expect("index");
+            if let Some(other) = index.names.get(&name) {
+                return Err(EngineError::conflict(format!(
+                    "Conflict. The container name \"/{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+                )));
+            }
+            index.names.insert(name.clone(), id.clone());
         }
-        self.store.create(&record, &etc)?;
-        index.names.insert(name, id.clone());
+        let written = self.store.create(&record, &etc);
+        let mut index = self.index.write().expect("index");
+        if let Err(e) = written {
+            index.names.remove(&name);
+            return Err(e);
+        }
         index.by_id.insert(id.clone(), Container::new(record));
         Ok((id, warnings))
     }
