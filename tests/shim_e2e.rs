@@ -198,6 +198,10 @@ async fn output_exit_code_and_log() {
         ]
     );
     assert!(log[0]["time"].as_str().unwrap().ends_with('Z'));
+    eprintln!(
+        "shim.log:\n{}",
+        std::fs::read_to_string(f.dir.join(files::SHIM_LOG)).unwrap_or_default()
+    );
     // The shim cleaned up its socket, so a reconnect finds nothing.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!f.dir.join(files::SHIM_SOCKET).exists());
@@ -259,7 +263,28 @@ async fn signals_reach_the_container() {
 async fn sigkill_gives_137() {
     let f = fixture();
     f.write(&f.spec(&["sleep", "1000"]));
-    let (h, _start, mut events) = ShimHandle::spawn(&exe(), &f.dir).await.unwrap();
+    let (h, start, mut events) = ShimHandle::spawn(&exe(), &f.dir).await.unwrap();
+    // The shim is daemonized: not our child, leader of its own session, cwd "/".
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", start.shim_pid)).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    assert_ne!(fields[1], std::process::id().to_string(), "ppid");
+    assert_eq!(fields[3], start.shim_pid.to_string(), "session id");
+    let cwd = std::fs::read_link(format!("/proc/{}/cwd", start.shim_pid)).unwrap();
+    assert_eq!(cwd, Path::new("/"));
+    // The container's main process is the shim's child.
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", start.pid)).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(fields[1], start.shim_pid.to_string());
     h.signal(9);
     let c = collect(&mut events, None).await;
     assert_eq!(c.exit.unwrap().exit_code, 137);
@@ -389,4 +414,29 @@ async fn container_runs_and_exits_without_engine() {
     assert_eq!(rec.exit_code, 5);
     let log = std::fs::read_to_string(f.dir.join(files::CONTAINER_LOG)).unwrap();
     assert!(log.contains("bye\\n"));
+}
+
+#[tokio::test]
+async fn reconnect_with_socket_path_longer_than_sun_path() {
+    let mut f = fixture();
+    // A data root deep enough that <dir>/shim.sock does not fit in sun_path (108 bytes).
+    let deep = f.dir.join("d".repeat(60)).join("e".repeat(60)).join("c");
+    for d in [files::UPPER, files::WORK, files::ROOTFS] {
+        std::fs::create_dir_all(deep.join(d)).unwrap();
+    }
+    f.dir = deep;
+    assert!(f.dir.join(files::SHIM_SOCKET).as_os_str().len() > 108);
+    let mut spec = f.spec(&["sh", "-c", "read x; echo $x"]);
+    spec.process.open_stdin = true;
+    f.write(&spec);
+    let (h, _start, events) = ShimHandle::spawn(&exe(), &f.dir).await.unwrap();
+    drop((h, events));
+    let (h2, _, mut events2) = ShimHandle::reconnect(&f.dir)
+        .await
+        .unwrap()
+        .expect("shim reachable through the long path");
+    h2.write_stdin(Bytes::from_static(b"deep\n"));
+    let c = collect(&mut events2, None).await;
+    assert_eq!(String::from_utf8_lossy(&c.stdout), "deep\n");
+    assert_eq!(c.exit.unwrap().exit_code, 0);
 }

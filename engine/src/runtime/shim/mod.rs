@@ -133,6 +133,9 @@ impl Ready {
 
 /// Entry point of the hidden shim mode. Never returns.
 pub fn main(container_dir: &std::path::Path) -> ! {
+    // We chdir to "/" below (so the shim pins no mount); keep the container dir usable.
+    let abs = std::path::absolute(container_dir).unwrap_or_else(|_| container_dir.to_path_buf());
+    let container_dir = abs.as_path();
     // SAFETY: called from main before any thread exists, so fork and signal changes are sound.
     unsafe {
         // A vanished engine must not kill us through a write to its pipe or socket.
@@ -152,6 +155,7 @@ pub fn main(container_dir: &std::path::Path) -> ! {
             _ => libc::_exit(0),
         }
         libc::setsid();
+        libc::chdir(c"/".as_ptr());
         // Survive `kill` of the engine's process group or terminal: we only signal the container
         // when asked to.
         libc::signal(libc::SIGTERM, libc::SIG_IGN);
