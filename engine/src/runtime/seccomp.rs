@@ -12,7 +12,9 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -152,7 +154,12 @@ fn parse_arg(a: &Arg) -> Result<ScmpArgCompare> {
 }
 
 /// Whether `rule` applies for this capability set, arch and kernel.
-fn rule_applies(rule: &SyscallRule, caps: &HashSet<String>, arch: &str, kernel: (u32, u32)) -> bool {
+fn rule_applies(
+    rule: &SyscallRule,
+    caps: &HashSet<String>,
+    arch: &str,
+    kernel: (u32, u32),
+) -> bool {
     if let Some(req) = &rule.includes.caps {
         if !req.iter().all(|c| caps.contains(c)) {
             return false;
@@ -204,7 +211,11 @@ pub fn compile(profile_json: &str, capabilities: &[String]) -> Result<Vec<u8>> {
         serde_json::from_str(profile_json).map_err(|e| invalid(format!("parse: {e}")))?;
     let caps: HashSet<String> = normalize_caps(capabilities).into_iter().collect();
     let default_errno = profile.default_errno_ret.unwrap_or(libc::EPERM as u32);
-    let default_action = parse_action(&profile.default_action, profile.default_errno_ret, default_errno)?;
+    let default_action = parse_action(
+        &profile.default_action,
+        profile.default_errno_ret,
+        default_errno,
+    )?;
     let arch = host_arch_name();
     let kernel = kernel_version();
 
@@ -344,7 +355,8 @@ mod tests {
             assert!(pid >= 0);
             if pid == 0 {
                 if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                    || libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog) != 0
+                    || libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog)
+                        != 0
                 {
                     libc::_exit(200);
                 }
@@ -361,28 +373,60 @@ mod tests {
     #[test]
     fn default_profile_denies_dangerous_and_allows_normal_calls() {
         let bpf = compile(DEFAULT_PROFILE, &default_caps()).unwrap();
-        assert!(!bpf.is_empty() && bpf.len() % 8 == 0);
+        assert!(!bpf.is_empty() && bpf.len().is_multiple_of(8));
         unsafe {
-            assert_eq!(errno_in_child(&bpf, || libc::unshare(libc::CLONE_NEWNS) as i64), libc::EPERM);
             assert_eq!(
-                errno_in_child(&bpf, || libc::mount(c"none".as_ptr(), c"/".as_ptr(), c"tmpfs".as_ptr(), 0, std::ptr::null()) as i64),
+                errno_in_child(&bpf, || libc::unshare(libc::CLONE_NEWNS) as i64),
                 libc::EPERM
             );
-            assert_eq!(errno_in_child(&bpf, || libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0)), libc::EPERM);
+            assert_eq!(
+                errno_in_child(&bpf, || libc::mount(
+                    c"none".as_ptr(),
+                    c"/".as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    std::ptr::null()
+                ) as i64),
+                libc::EPERM
+            );
+            assert_eq!(
+                errno_in_child(&bpf, || libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0)),
+                libc::EPERM
+            );
             // clone3 → ENOSYS so libc falls back to clone.
-            assert_eq!(errno_in_child(&bpf, || libc::syscall(libc::SYS_clone3, 0, 0)), libc::ENOSYS);
+            assert_eq!(
+                errno_in_child(&bpf, || libc::syscall(libc::SYS_clone3, 0, 0)),
+                libc::ENOSYS
+            );
             // clone with a namespace flag is denied, plain fork-style clone is not.
             assert_eq!(
-                errno_in_child(&bpf, || libc::syscall(libc::SYS_clone, libc::CLONE_NEWUSER | libc::SIGCHLD, 0, 0, 0, 0)),
+                errno_in_child(&bpf, || libc::syscall(
+                    libc::SYS_clone,
+                    libc::CLONE_NEWUSER | libc::SIGCHLD,
+                    0,
+                    0,
+                    0,
+                    0
+                )),
                 libc::EPERM
             );
             assert_eq!(errno_in_child(&bpf, || libc::getpid() as i64), 0);
-            assert_eq!(errno_in_child(&bpf, || libc::personality(0xffffffff) as i64), 0);
-            assert_eq!(errno_in_child(&bpf, || libc::personality(0x0400000) as i64), libc::EPERM);
+            assert_eq!(
+                errno_in_child(&bpf, || libc::personality(0xffffffff) as i64),
+                0
+            );
+            assert_eq!(
+                errno_in_child(&bpf, || libc::personality(0x0400000) as i64),
+                libc::EPERM
+            );
             assert_eq!(
                 errno_in_child(&bpf, || {
                     let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
-                    if fd >= 0 { libc::close(fd) as i64 } else { fd as i64 }
+                    if fd >= 0 {
+                        libc::close(fd) as i64
+                    } else {
+                        fd as i64
+                    }
                 }),
                 0
             );
@@ -406,9 +450,14 @@ mod tests {
         let b = bpf_for(d.path(), &default_caps()).unwrap().unwrap();
         assert_eq!(a, b);
         assert!(a.starts_with(d.path().join("seccomp")));
-        let c = bpf_for(d.path(), &["CAP_SYS_ADMIN".into()]).unwrap().unwrap();
+        let c = bpf_for(d.path(), &["CAP_SYS_ADMIN".into()])
+            .unwrap()
+            .unwrap();
         assert_ne!(a, c);
-        assert_eq!(std::fs::read(&a).unwrap(), compile(DEFAULT_PROFILE, &default_caps()).unwrap());
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            compile(DEFAULT_PROFILE, &default_caps()).unwrap()
+        );
     }
 
     #[test]

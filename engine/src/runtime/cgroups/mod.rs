@@ -52,7 +52,9 @@ fn validate_path(path: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(EngineError::invalid(format!("invalid cgroup path {path:?}")))
+        Err(EngineError::invalid(format!(
+            "invalid cgroup path {path:?}"
+        )))
     }
 }
 

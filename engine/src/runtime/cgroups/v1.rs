@@ -7,7 +7,9 @@ use crate::error::{IoContext, Result};
 use crate::runtime::spec::CgroupSpec;
 
 /// The controllers a container joins.
-const CONTROLLERS: &[&str] = &["memory", "cpu", "cpuacct", "pids", "devices", "freezer", "blkio"];
+const CONTROLLERS: &[&str] = &[
+    "memory", "cpu", "cpuacct", "pids", "devices", "freezer", "blkio",
+];
 
 /// Docker's default device allowlist (after "a" is denied).
 const DEVICE_ALLOW: &[&str] = &[
@@ -36,13 +38,17 @@ fn hierarchies() -> Vec<(PathBuf, Vec<String>)> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let mut out: Vec<(PathBuf, Vec<String>)> = Vec::new();
     for line in info.lines() {
-        let Some((pre, post)) = line.split_once(" - ") else { continue };
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
         let mut post = post.split_whitespace();
         if post.next() != Some("cgroup") {
             continue;
         }
         let super_opts = post.nth(1).unwrap_or("");
-        let Some(mount_point) = pre.split_whitespace().nth(4) else { continue };
+        let Some(mount_point) = pre.split_whitespace().nth(4) else {
+            continue;
+        };
         let ctrls: Vec<String> = super_opts
             .split(',')
             .filter(|o| CONTROLLERS.contains(o))
@@ -69,7 +75,8 @@ impl V1Cgroup {
     pub fn create(spec: &CgroupSpec) -> Result<Self> {
         let cg = Self::open(&spec.path);
         for (_, dir) in &cg.dirs {
-            std::fs::create_dir_all(dir).io_context(|| format!("creating cgroup {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .io_context(|| format!("creating cgroup {}", dir.display()))?;
         }
         if let Err(e) = cg.apply(spec) {
             let _ = cg.destroy();
@@ -93,7 +100,11 @@ impl V1Cgroup {
             if let Some(swap) = spec.memory_swap.filter(|s| *s != 0) {
                 // memsw exists only with swap accounting; docker warns and goes on without it.
                 if mem.join("memory.memsw.limit_in_bytes").exists() {
-                    write_knob(&mem, "memory.memsw.limit_in_bytes", &swap.max(-1).to_string())?;
+                    write_knob(
+                        &mem,
+                        "memory.memsw.limit_in_bytes",
+                        &swap.max(-1).to_string(),
+                    )?;
                 } else {
                     tracing::warn!("swap accounting disabled: memory-swap limit not applied");
                 }
@@ -111,7 +122,11 @@ impl V1Cgroup {
             }
         }
         if let (Some(pids), Some(limit)) = (self.dir_for("pids"), spec.pids_limit) {
-            let v = if limit > 0 { limit.to_string() } else { "max".into() };
+            let v = if limit > 0 {
+                limit.to_string()
+            } else {
+                "max".into()
+            };
             write_knob(&pids, "pids.max", &v)?;
         }
         if let Some(dev) = self.dir_for("devices") {
@@ -153,7 +168,10 @@ mod tests {
     use std::path::Path;
 
     fn read(dir: &Path, f: &str) -> String {
-        std::fs::read_to_string(dir.join(f)).unwrap().trim().to_string()
+        std::fs::read_to_string(dir.join(f))
+            .unwrap()
+            .trim()
+            .to_string()
     }
 
     #[test]
@@ -174,9 +192,15 @@ mod tests {
         };
         let cg = V1Cgroup::create(&spec).unwrap();
         let mem = cg.dir_for("memory").unwrap();
-        assert_eq!(read(&mem, "memory.limit_in_bytes"), (64u64 << 20).to_string());
+        assert_eq!(
+            read(&mem, "memory.limit_in_bytes"),
+            (64u64 << 20).to_string()
+        );
         if mem.join("memory.memsw.limit_in_bytes").exists() {
-            assert_eq!(read(&mem, "memory.memsw.limit_in_bytes"), (128u64 << 20).to_string());
+            assert_eq!(
+                read(&mem, "memory.memsw.limit_in_bytes"),
+                (128u64 << 20).to_string()
+            );
         }
         let cpu = cg.dir_for("cpu").unwrap();
         assert_eq!(read(&cpu, "cpu.shares"), "512");
@@ -184,12 +208,18 @@ mod tests {
         assert_eq!(read(&cpu, "cpu.cfs_period_us"), "100000");
         assert_eq!(read(&cg.dir_for("pids").unwrap(), "pids.max"), "42");
         let devs = read(&cg.dir_for("devices").unwrap(), "devices.list");
-        assert!(devs.contains("c 1:3 rwm") && devs.contains("c 136:* rwm"), "{devs}");
+        assert!(
+            devs.contains("c 1:3 rwm") && devs.contains("c 136:* rwm"),
+            "{devs}"
+        );
         assert!(!devs.contains("a *:* rwm"));
         assert!(!cg.oom_killed());
 
         // A real process joins and leaves.
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         cg.add_process(child.id() as i32).unwrap();
         let procs = read(&mem, "cgroup.procs");
         assert_eq!(procs, child.id().to_string());

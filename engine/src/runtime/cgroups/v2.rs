@@ -24,9 +24,11 @@ pub(crate) fn limit_files(spec: &CgroupSpec) -> Vec<(&'static str, &'static str,
         out.push(("memory", "memory.max", mem.to_string()));
         match spec.memory_swap {
             Some(-1) => out.push(("memory", "memory.swap.max", "max".into())),
-            Some(total) if total > 0 => {
-                out.push(("memory", "memory.swap.max", (total - mem).max(0).to_string()))
-            }
+            Some(total) if total > 0 => out.push((
+                "memory",
+                "memory.swap.max",
+                (total - mem).max(0).to_string(),
+            )),
             _ => {}
         }
     }
@@ -35,8 +37,16 @@ pub(crate) fn limit_files(spec: &CgroupSpec) -> Vec<(&'static str, &'static str,
     }
     let period = spec.cpu_period.filter(|p| *p > 0);
     match spec.cpu_quota.filter(|q| *q != 0) {
-        Some(q) if q > 0 => out.push(("cpu", "cpu.max", format!("{q} {}", period.unwrap_or(100_000)))),
-        Some(_) => out.push(("cpu", "cpu.max", format!("max {}", period.unwrap_or(100_000)))),
+        Some(q) if q > 0 => out.push((
+            "cpu",
+            "cpu.max",
+            format!("{q} {}", period.unwrap_or(100_000)),
+        )),
+        Some(_) => out.push((
+            "cpu",
+            "cpu.max",
+            format!("max {}", period.unwrap_or(100_000)),
+        )),
         None => {
             if let Some(p) = period {
                 out.push(("cpu", "cpu.max", format!("max {p}")));
@@ -44,7 +54,11 @@ pub(crate) fn limit_files(spec: &CgroupSpec) -> Vec<(&'static str, &'static str,
         }
     }
     if let Some(limit) = spec.pids_limit {
-        let v = if limit > 0 { limit.to_string() } else { "max".into() };
+        let v = if limit > 0 {
+            limit.to_string()
+        } else {
+            "max".into()
+        };
         out.push(("pids", "pids.max", v));
     }
     out
@@ -72,7 +86,11 @@ impl V2Cgroup {
         let cg = Self::open(root, &spec.path);
         // Enable the wanted controllers from the root down to the parent of our leaf; each
         // intermediate cgroup holds no processes (the no-internal-processes rule).
-        let rel = cg.dir.strip_prefix(&cg.root).unwrap_or(Path::new("")).to_path_buf();
+        let rel = cg
+            .dir
+            .strip_prefix(&cg.root)
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
         let mut cur = cg.root.clone();
         for comp in rel.components() {
             let avail = controllers(&cur);
@@ -88,7 +106,9 @@ impl V2Cgroup {
             match std::fs::create_dir(&cur) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e).io_context(|| format!("creating cgroup {}", cur.display())),
+                Err(e) => {
+                    return Err(e).io_context(|| format!("creating cgroup {}", cur.display()))
+                }
             }
         }
         if let Err(e) = cg.apply(spec) {
@@ -145,7 +165,12 @@ mod tests {
             pids_limit: Some(0),
         };
         let files = limit_files(&spec);
-        let get = |f: &str| files.iter().find(|(_, n, _)| *n == f).map(|(_, _, v)| v.clone());
+        let get = |f: &str| {
+            files
+                .iter()
+                .find(|(_, n, _)| *n == f)
+                .map(|(_, _, v)| v.clone())
+        };
         assert_eq!(get("memory.max").unwrap(), (100u64 << 20).to_string());
         assert_eq!(get("memory.swap.max").unwrap(), (200u64 << 20).to_string());
         assert_eq!(get("cpu.weight").unwrap(), "39");
@@ -206,7 +231,10 @@ mod tests {
             assert!(!mnt.path().join(&top).join("c2").exists());
         }
 
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         cg.add_process(child.id() as i32).unwrap();
         let procs = std::fs::read_to_string(cg.dir().join("cgroup.procs")).unwrap();
         assert_eq!(procs.trim(), child.id().to_string());

@@ -114,7 +114,12 @@ pub fn create_file_in_root(root: RawFd, path: &Path) -> Result<OwnedFd, Errno> {
     let name = path.file_name().ok_or(Errno::EINVAL)?;
     let dir = mkdir_all_in_root(root, parent)?;
     // O_PATH fds cannot be used with openat(O_CREAT); reopen the parent as a real directory.
-    let dir = open_in_root(dir.as_raw_fd(), Path::new("."), libc::O_DIRECTORY | libc::O_RDONLY, 0)?;
+    let dir = open_in_root(
+        dir.as_raw_fd(),
+        Path::new("."),
+        libc::O_DIRECTORY | libc::O_RDONLY,
+        0,
+    )?;
     let c = CString::new(name.as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
     // O_NOFOLLOW|O_EXCL: never create through a (dangling) symlink.
     // SAFETY: valid fd and NUL-terminated name.
@@ -175,7 +180,8 @@ mod tests {
 
         let fd = open_in_root(r.as_raw_fd(), Path::new("/abs/passwd"), libc::O_RDONLY, 0).unwrap();
         assert_eq!(real_path(&fd), root.path().join("etc/passwd"));
-        let fd = open_in_root(r.as_raw_fd(), Path::new("dotdot/passwd"), libc::O_RDONLY, 0).unwrap();
+        let fd =
+            open_in_root(r.as_raw_fd(), Path::new("dotdot/passwd"), libc::O_RDONLY, 0).unwrap();
         assert_eq!(real_path(&fd), root.path().join("etc/passwd"));
         let fd = open_in_root(r.as_raw_fd(), Path::new("/../../etc"), libc::O_PATH, 0).unwrap();
         assert_eq!(real_path(&fd), root.path().join("etc"));
@@ -202,7 +208,10 @@ mod tests {
         // Existing files are reused, not truncated.
         std::fs::write(root.path().join("etc/deep/hosts"), "x").unwrap();
         create_file_in_root(r.as_raw_fd(), Path::new("/etc/deep/hosts")).unwrap();
-        assert_eq!(std::fs::read(root.path().join("etc/deep/hosts")).unwrap(), b"x");
+        assert_eq!(
+            std::fs::read(root.path().join("etc/deep/hosts")).unwrap(),
+            b"x"
+        );
         // A dangling symlink pointing outside must not create anything on the host.
         let outside = tempfile::tempdir().unwrap();
         let victim = outside.path().join("victim");
