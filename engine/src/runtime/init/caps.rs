@@ -14,7 +14,11 @@ pub fn parse_caps(names: &[String]) -> InitResult<CapsHashSet> {
     let mut set = CapsHashSet::new();
     for n in names {
         let up = n.trim().to_ascii_uppercase();
-        let full = if up.starts_with("CAP_") { up } else { format!("CAP_{up}") };
+        let full = if up.starts_with("CAP_") {
+            up
+        } else {
+            format!("CAP_{up}")
+        };
         let cap = Capability::from_str(&full)
             .map_err(|_| InitError::setup(format!("unknown capability {n}")))?;
         set.insert(cap);
@@ -44,10 +48,18 @@ pub fn drop_privileges(names: &[String], id: &Identity) -> InitResult<()> {
     }
     let groups: Vec<Gid> = id.groups.iter().map(|g| Gid::from_raw(*g)).collect();
     nix::unistd::setgroups(&groups).ctx("setgroups")?;
-    nix::unistd::setresgid(Gid::from_raw(id.gid), Gid::from_raw(id.gid), Gid::from_raw(id.gid))
-        .ctx("setgid")?;
-    nix::unistd::setresuid(Uid::from_raw(id.uid), Uid::from_raw(id.uid), Uid::from_raw(id.uid))
-        .ctx("setuid")?;
+    nix::unistd::setresgid(
+        Gid::from_raw(id.gid),
+        Gid::from_raw(id.gid),
+        Gid::from_raw(id.gid),
+    )
+    .ctx("setgid")?;
+    nix::unistd::setresuid(
+        Uid::from_raw(id.uid),
+        Uid::from_raw(id.uid),
+        Uid::from_raw(id.uid),
+    )
+    .ctx("setuid")?;
     // SAFETY: as above.
     if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) } < 0 {
         return Err(nix::errno::Errno::last()).ctx("prctl PR_SET_KEEPCAPS");
@@ -55,8 +67,10 @@ pub fn drop_privileges(names: &[String], id: &Identity) -> InitResult<()> {
 
     // Effective must stay a subset of permitted at each step: shrink effective first.
     let keep_effective: CapsHashSet = keep.intersection(&supported).copied().collect();
-    ::caps::set(None, CapSet::Effective, &keep_effective).map_err(caps_err("set effective caps"))?;
-    ::caps::set(None, CapSet::Permitted, &keep_effective).map_err(caps_err("set permitted caps"))?;
+    ::caps::set(None, CapSet::Effective, &keep_effective)
+        .map_err(caps_err("set effective caps"))?;
+    ::caps::set(None, CapSet::Permitted, &keep_effective)
+        .map_err(caps_err("set permitted caps"))?;
     ::caps::clear(None, CapSet::Inheritable).map_err(caps_err("clear inheritable caps"))?;
     ::caps::clear(None, CapSet::Ambient).map_err(caps_err("clear ambient caps"))?;
     Ok(())

@@ -30,14 +30,24 @@ const LINKS: &[(&str, &str)] = &[
 /// Fill the freshly mounted /dev tmpfs of the root `root`.
 pub fn populate_dev(root: RawFd) -> InitResult<()> {
     // Reopen after the tmpfs mount so the fd names the tmpfs, not the directory beneath it.
-    let dev = open_in_root(root, Path::new("/dev"), libc::O_DIRECTORY | libc::O_RDONLY, 0)
-        .ctx("open /dev")?;
+    let dev = open_in_root(
+        root,
+        Path::new("/dev"),
+        libc::O_DIRECTORY | libc::O_RDONLY,
+        0,
+    )
+    .ctx("open /dev")?;
     let d = dev.as_raw_fd();
     for (name, major, minor) in DEVICES {
         let c = CString::new(*name).expect("static name");
         // SAFETY: valid fd and NUL-terminated name.
         let r = unsafe {
-            libc::mknodat(d, c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(*major, *minor))
+            libc::mknodat(
+                d,
+                c.as_ptr(),
+                libc::S_IFCHR | 0o666,
+                libc::makedev(*major, *minor),
+            )
         };
         if r < 0 {
             return Err(Errno::last()).ctx(format!("mknod /dev/{name}"));

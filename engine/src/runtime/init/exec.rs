@@ -17,7 +17,10 @@ pub fn setup_stdio(stdio: InitStdio) -> InitResult<()> {
     nix::unistd::setsid().ctx("setsid")?;
     // Move the three fds above 2 first so overlapping numbers cannot clobber each other.
     let mut high = [0; 3];
-    for (i, fd) in [stdio.stdin, stdio.stdout, stdio.stderr].into_iter().enumerate() {
+    for (i, fd) in [stdio.stdin, stdio.stdout, stdio.stderr]
+        .into_iter()
+        .enumerate()
+    {
         // SAFETY: fcntl on fds the shim gave us.
         let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
         if d < 0 {
@@ -94,10 +97,14 @@ pub fn find_executable(args: &[String], env: &[String]) -> InitResult<PathBuf> {
         let p = PathBuf::from(name);
         return match is_executable(&p) {
             Ok(true) => Ok(p),
-            Ok(false) => Err(InitError::new(126, format!("exec: \"{name}\": permission denied"))),
-            Err(Errno::EACCES) => {
-                Err(InitError::new(126, format!("exec: \"{name}\": permission denied")))
-            }
+            Ok(false) => Err(InitError::new(
+                126,
+                format!("exec: \"{name}\": permission denied"),
+            )),
+            Err(Errno::EACCES) => Err(InitError::new(
+                126,
+                format!("exec: \"{name}\": permission denied"),
+            )),
             Err(e) => Err(InitError::new(
                 127,
                 format!("exec: \"{name}\": stat {name}: {}", e.desc().to_lowercase()),
@@ -111,14 +118,19 @@ pub fn find_executable(args: &[String], env: &[String]) -> InitResult<PathBuf> {
         let cand = Path::new(dir).join(name);
         match is_executable(&cand) {
             Ok(true) => return Ok(cand),
-            Ok(false) => denied |= nix::sys::stat::stat(&cand)
-                .map(|s| s.st_mode & libc::S_IFMT == libc::S_IFREG)
-                .unwrap_or(false),
+            Ok(false) => {
+                denied |= nix::sys::stat::stat(&cand)
+                    .map(|s| s.st_mode & libc::S_IFMT == libc::S_IFREG)
+                    .unwrap_or(false)
+            }
             Err(_) => {}
         }
     }
     if denied {
-        return Err(InitError::new(126, format!("exec: \"{name}\": permission denied")));
+        return Err(InitError::new(
+            126,
+            format!("exec: \"{name}\": permission denied"),
+        ));
     }
     Err(InitError::new(
         127,
@@ -141,8 +153,14 @@ impl Prepared {
         };
         Ok(Prepared {
             program: c(program.as_os_str().as_bytes())?,
-            argv: args.iter().map(|a| c(a.as_bytes())).collect::<InitResult<_>>()?,
-            envp: env.iter().map(|e| c(e.as_bytes())).collect::<InitResult<_>>()?,
+            argv: args
+                .iter()
+                .map(|a| c(a.as_bytes()))
+                .collect::<InitResult<_>>()?,
+            envp: env
+                .iter()
+                .map(|e| c(e.as_bytes()))
+                .collect::<InitResult<_>>()?,
             name: args.first().cloned().unwrap_or_default(),
         })
     }
@@ -171,7 +189,13 @@ pub fn exec(p: &Prepared) -> InitResult<std::convert::Infallible> {
     // SAFETY: umask and close_range have no memory effects.
     unsafe {
         libc::umask(0o022);
-        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) < 0 {
+        if libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        ) < 0
+        {
             return Err(Errno::last()).ctx("close_range");
         }
     }
@@ -181,10 +205,9 @@ pub fn exec(p: &Prepared) -> InitResult<std::convert::Infallible> {
         Errno::EACCES | Errno::EPERM => {
             InitError::new(126, format!("exec: \"{name}\": permission denied"))
         }
-        Errno::ENOENT => InitError::new(
-            127,
-            format!("exec: \"{name}\": no such file or directory"),
-        ),
+        Errno::ENOENT => {
+            InitError::new(127, format!("exec: \"{name}\": no such file or directory"))
+        }
         Errno::ENOEXEC => InitError::new(126, format!("exec: \"{name}\": exec format error")),
         e => InitError::setup(format!("exec {name}: {e}")),
     })
@@ -209,7 +232,10 @@ mod tests {
         assert_eq!(find_executable(&["tool".into()], &env).unwrap(), exe);
         let e = find_executable(&["missing".into()], &env).unwrap_err();
         assert_eq!(e.code, 127);
-        assert_eq!(e.msg, "exec: \"missing\": executable file not found in $PATH");
+        assert_eq!(
+            e.msg,
+            "exec: \"missing\": executable file not found in $PATH"
+        );
         let e = find_executable(&[noexec.display().to_string()], &env).unwrap_err();
         assert_eq!(e.code, 126);
         assert!(e.msg.ends_with("permission denied"));
@@ -218,12 +244,23 @@ mod tests {
         let e = find_executable(&["/no/such".into()], &env).unwrap_err();
         assert_eq!(e.code, 127);
         // Default PATH when the env has none.
-        assert_eq!(find_executable(&["sh".into()], &[]).unwrap().file_name().unwrap(), "sh");
+        assert_eq!(
+            find_executable(&["sh".into()], &[])
+                .unwrap()
+                .file_name()
+                .unwrap(),
+            "sh"
+        );
     }
 
     #[test]
     fn home_from_passwd_only_when_missing() {
-        let id = Identity { uid: 1, gid: 1, groups: vec![1], home: "/home/u".into() };
+        let id = Identity {
+            uid: 1,
+            gid: 1,
+            groups: vec![1],
+            home: "/home/u".into(),
+        };
         assert!(build_env(&["A=1".into()], &id).contains(&"HOME=/home/u".to_string()));
         let env = build_env(&["HOME=/x".into()], &id);
         assert_eq!(env, vec!["HOME=/x".to_string()]);

@@ -29,9 +29,8 @@ pub fn run(prepared: Prepared, tty: bool, error_fd: RawFd) -> InitResult<std::co
         set.add(*s);
     }
     set.add(Signal::SIGCHLD);
-    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(|e| {
-        super::InitError::setup(format!("block signals: {e}"))
-    })?;
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+        .map_err(|e| super::InitError::setup(format!("block signals: {e}")))?;
 
     // SAFETY: we are single-threaded; the child only does async-signal-safe work and execs.
     match unsafe { fork() } {

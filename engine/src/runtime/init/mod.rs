@@ -97,13 +97,7 @@ pub(crate) fn report_and_exit(error_fd: RawFd, err: &InitError) -> ! {
     let mut off = 0;
     while off < bytes.len() {
         // SAFETY: writing a valid buffer to a raw fd we were given.
-        let n = unsafe {
-            libc::write(
-                error_fd,
-                bytes[off..].as_ptr().cast(),
-                bytes.len() - off,
-            )
-        };
+        let n = unsafe { libc::write(error_fd, bytes[off..].as_ptr().cast(), bytes.len() - off) };
         if n < 0 && Errno::last() == Errno::EINTR {
             continue;
         }
@@ -117,7 +111,11 @@ pub(crate) fn report_and_exit(error_fd: RawFd, err: &InitError) -> ! {
 }
 
 /// The setup sequence; returns only on error.
-fn run(spec: &RuntimeSpec, stdio: InitStdio, error_fd: RawFd) -> InitResult<std::convert::Infallible> {
+fn run(
+    spec: &RuntimeSpec,
+    stdio: InitStdio,
+    error_fd: RawFd,
+) -> InitResult<std::convert::Infallible> {
     // Everything we create (device nodes, dirs) gets the exact mode we ask for; the process gets
     // docker's 0022 back before exec.
     // SAFETY: umask has no memory effects.

@@ -43,13 +43,23 @@ pub fn remount_readonly(fd: &OwnedFd) -> Result<(), Errno> {
     let vfs = nix::sys::statvfs::fstatvfs(fd)?;
     // ST_* and MS_* share values for these flags.
     let keep = vfs.flags().bits() as libc::c_ulong
-        & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME
-            | libc::MS_NODIRATIME | libc::MS_RELATIME);
+        & (libc::MS_NOSUID
+            | libc::MS_NODEV
+            | libc::MS_NOEXEC
+            | libc::MS_NOATIME
+            | libc::MS_NODIRATIME
+            | libc::MS_RELATIME);
     let flags = MsFlags::from_bits_truncate(keep)
         | MsFlags::MS_BIND
         | MsFlags::MS_REMOUNT
         | MsFlags::MS_RDONLY;
-    mount(None::<&str>, fd_path(fd).as_str(), None::<&str>, flags, None::<&str>)
+    mount(
+        None::<&str>,
+        fd_path(fd).as_str(),
+        None::<&str>,
+        flags,
+        None::<&str>,
+    )
 }
 
 /// Docker's masked paths (files: /dev/null over them; dirs: an empty read-only tmpfs) and

@@ -34,7 +34,14 @@ pub fn prepare_rootfs(spec: &RuntimeSpec, tty: bool) -> InitResult<()> {
 
     let nosuid_noexec_nodev = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
     let proc_fd = dir(r, "/proc")?;
-    mount_on_fd(Some("proc"), &proc_fd, Some("proc"), nosuid_noexec_nodev, None).ctx("mount proc")?;
+    mount_on_fd(
+        Some("proc"),
+        &proc_fd,
+        Some("proc"),
+        nosuid_noexec_nodev,
+        None,
+    )
+    .ctx("mount proc")?;
 
     let dev = dir(r, "/dev")?;
     mount_on_fd(
@@ -65,13 +72,26 @@ pub fn prepare_rootfs(spec: &RuntimeSpec, tty: bool) -> InitResult<()> {
     )
     .ctx("mount /dev/shm")?;
     let mq = dir(r, "/dev/mqueue")?;
-    mount_on_fd(Some("mqueue"), &mq, Some("mqueue"), nosuid_noexec_nodev, None)
-        .ctx("mount /dev/mqueue")?;
+    mount_on_fd(
+        Some("mqueue"),
+        &mq,
+        Some("mqueue"),
+        nosuid_noexec_nodev,
+        None,
+    )
+    .ctx("mount /dev/mqueue")?;
     if tty {
         // docker binds the container's terminal onto /dev/console.
-        let console = create_file_in_root(r, Path::new("/dev/console")).ctx("create /dev/console")?;
-        mount_on_fd(Some("/proc/self/fd/0"), &console, None, MsFlags::MS_BIND, None)
-            .ctx("bind /dev/console")?;
+        let console =
+            create_file_in_root(r, Path::new("/dev/console")).ctx("create /dev/console")?;
+        mount_on_fd(
+            Some("/proc/self/fd/0"),
+            &console,
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )
+        .ctx("bind /dev/console")?;
     }
 
     mount_sys(r, spec.network)?;
@@ -108,8 +128,14 @@ fn mount_sys(root: RawFd, network: NetworkNamespace) -> InitResult<()> {
             // sysfs cannot be mounted without owning the network namespace in some setups;
             // docker then rbinds the host's /sys read-only.
             tracing::debug!("sysfs mount failed ({e}), binding host /sys");
-            mount_on_fd(Some("/sys"), &sys, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)
-                .ctx("bind /sys")?;
+            mount_on_fd(
+                Some("/sys"),
+                &sys,
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None,
+            )
+            .ctx("bind /sys")?;
             let sys = dir(root, "/sys")?;
             remount_readonly(&sys).ctx("remount /sys read-only")?;
         }
@@ -139,7 +165,10 @@ fn mount_overlay(rootfs: &RootfsSpec) -> InitResult<()> {
         return Err(InitError::setup("rootfs has no layers"));
     }
     let opts = |dirs: &[PathBuf], upper: &Path, work: &Path| {
-        let lower: Vec<String> = dirs.iter().map(|d| d.to_string_lossy().into_owned()).collect();
+        let lower: Vec<String> = dirs
+            .iter()
+            .map(|d| d.to_string_lossy().into_owned())
+            .collect();
         format!(
             "lowerdir={},upperdir={},workdir={}",
             lower.join(":"),
@@ -154,7 +183,11 @@ fn mount_overlay(rootfs: &RootfsSpec) -> InitResult<()> {
         all.push(&rootfs.upper_dir);
         all.push(&rootfs.work_dir);
         let base = common_parent(&all);
-        let rel = |p: &Path| p.strip_prefix(&base).map(|r| r.to_path_buf()).unwrap_or(p.into());
+        let rel = |p: &Path| {
+            p.strip_prefix(&base)
+                .map(|r| r.to_path_buf())
+                .unwrap_or(p.into())
+        };
         let lowers: Vec<PathBuf> = rootfs.lower_dirs.iter().map(|p| rel(p)).collect();
         data = opts(&lowers, &rel(&rootfs.upper_dir), &rel(&rootfs.work_dir));
         if data.len() > MAX_MOUNT_DATA {
@@ -231,8 +264,14 @@ mod tests {
         let a = Path::new("/var/lib/berth/layers/aaa/fs");
         let b = Path::new("/var/lib/berth/layers/bbb/fs");
         let c = Path::new("/var/lib/berth/containers/x/upper");
-        assert_eq!(common_parent(&[a, b]), PathBuf::from("/var/lib/berth/layers"));
+        assert_eq!(
+            common_parent(&[a, b]),
+            PathBuf::from("/var/lib/berth/layers")
+        );
         assert_eq!(common_parent(&[a, b, c]), PathBuf::from("/var/lib/berth"));
-        assert_eq!(common_parent(&[a]), PathBuf::from("/var/lib/berth/layers/aaa"));
+        assert_eq!(
+            common_parent(&[a]),
+            PathBuf::from("/var/lib/berth/layers/aaa")
+        );
     }
 }

