@@ -20,13 +20,34 @@ fn run_prints_output_and_returns_exit_codes() {
     let o = e.berth(&["run", "--rm", "busybox", "nosuchcmd"]);
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     let o = e.berth(&[
-        "run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "app", "--hostname", "h1", "busybox",
-        "sh", "-c", "echo $A $(pwd) $(id -un) $(hostname)",
+        "run",
+        "--rm",
+        "-e",
+        "A=1",
+        "-w",
+        "/tmp",
+        "-u",
+        "app",
+        "--hostname",
+        "h1",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $A $(pwd) $(id -un) $(hostname)",
     ]);
     assert_eq!(stdout(&o), "1 /tmp app h1\n", "{}", stderr(&o));
     let env_file = e.dir.path().join("env");
     std::fs::write(&env_file, "# comment\nB=two\n").unwrap();
-    let o = e.berth(&["run", "--rm", "--env-file", env_file.to_str().unwrap(), "busybox", "sh", "-c", "echo $B"]);
+    let o = e.berth(&[
+        "run",
+        "--rm",
+        "--env-file",
+        env_file.to_str().unwrap(),
+        "busybox",
+        "sh",
+        "-c",
+        "echo $B",
+    ]);
     assert_eq!(stdout(&o), "two\n", "{}", stderr(&o));
 }
 
@@ -35,7 +56,17 @@ fn stdin_is_piped_with_dash_i() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
     let mut child = Command::new(common::BERTH)
-        .args(["--host", &e.host(), "--no-autostart", "--headless", "run", "--rm", "-i", "busybox", "cat"])
+        .args([
+            "--host",
+            &e.host(),
+            "--no-autostart",
+            "--headless",
+            "run",
+            "--rm",
+            "-i",
+            "busybox",
+            "cat",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -51,14 +82,28 @@ fn stdin_is_piped_with_dash_i() {
 fn detached_lifecycle_ps_logs_inspect() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
-    let o = e.berth(&["run", "-d", "--name", "svc", "-l", "tier=web", "busybox", "sh", "-c", "echo up; sleep 300"]);
+    let o = e.berth(&[
+        "run",
+        "-d",
+        "--name",
+        "svc",
+        "-l",
+        "tier=web",
+        "busybox",
+        "sh",
+        "-c",
+        "echo up; sleep 300",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let id = stdout(&o).trim().to_owned();
     assert_eq!(id.len(), 64);
     let o = e.berth(&["ps"]);
     let table = stdout(&o);
     assert!(table.starts_with("CONTAINER ID"), "{table}");
-    assert!(table.contains(&id[..12]) && table.contains("svc") && table.contains("Up "), "{table}");
+    assert!(
+        table.contains(&id[..12]) && table.contains("svc") && table.contains("Up "),
+        "{table}"
+    );
     let o = e.berth(&["ps", "-q"]);
     assert_eq!(stdout(&o).trim(), &id[..12]);
     let o = e.berth(&["ps", "--format", "json"]);

@@ -84,14 +84,13 @@ pub fn prepare_rootfs(spec: &RuntimeSpec, tty: bool) -> InitResult<()> {
         // docker binds the container's terminal onto /dev/console.
         let console =
             create_file_in_root(r, Path::new("/dev/console")).ctx("create /dev/console")?;
-        mount_on_fd(
-            Some("/proc/self/fd/0"),
-            &console,
-            None,
-            MsFlags::MS_BIND,
-            None,
-        )
-        .ctx("bind /dev/console")?;
+        // Bind by path: fd 0 was opened before the mount namespace was unshared, and a bind
+        // from an fd of another mount namespace fails with EINVAL.
+        let slave = nix::unistd::ttyname(std::io::stdin())
+            .map_err(|e| InitError::setup(format!("ttyname of the container terminal: {e}")))?;
+        let slave = slave.to_string_lossy().into_owned();
+        mount_on_fd(Some(slave.as_str()), &console, None, MsFlags::MS_BIND, None)
+            .ctx("bind /dev/console")?;
     }
 
     mount_sys(r, spec.network)?;
