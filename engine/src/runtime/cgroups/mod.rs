@@ -10,11 +10,90 @@ use std::time::{Duration, Instant};
 use crate::error::{EngineError, IoContext, Result};
 use crate::runtime::spec::CgroupSpec;
 
+pub mod devices_bpf;
 mod v1;
 mod v2;
 
 /// Where cgroup hierarchies are mounted.
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// Device type of a device-cgroup rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    Char,
+    Block,
+}
+
+/// Access bits of a device rule. The values are the kernel's BPF_DEVCG_ACC_* so the BPF
+/// generator can use them as immediates; v1 spells them "m", "r", "w".
+pub const DEV_ACC_MKNOD: u32 = 1;
+pub const DEV_ACC_READ: u32 = 2;
+pub const DEV_ACC_WRITE: u32 = 4;
+pub const DEV_ACC_ALL: u32 = DEV_ACC_MKNOD | DEV_ACC_READ | DEV_ACC_WRITE;
+
+/// One allow rule of the device cgroup: `None` major/minor is the wildcard `*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceRule {
+    pub kind: DeviceKind,
+    pub major: Option<u32>,
+    pub minor: Option<u32>,
+    pub access: u32,
+}
+
+impl DeviceRule {
+    const fn new(kind: DeviceKind, major: Option<u32>, minor: Option<u32>, access: u32) -> Self {
+        DeviceRule {
+            kind,
+            major,
+            minor,
+            access,
+        }
+    }
+
+    /// The cgroup v1 `devices.allow` line, e.g. "c 1:3 rwm".
+    pub fn v1_line(&self) -> String {
+        let kind = match self.kind {
+            DeviceKind::Char => 'c',
+            DeviceKind::Block => 'b',
+        };
+        let num = |n: Option<u32>| n.map_or_else(|| "*".to_string(), |n| n.to_string());
+        let mut acc = String::new();
+        for (bit, c) in [
+            (DEV_ACC_READ, 'r'),
+            (DEV_ACC_WRITE, 'w'),
+            (DEV_ACC_MKNOD, 'm'),
+        ] {
+            if self.access & bit != 0 {
+                acc.push(c);
+            }
+        }
+        format!("{kind} {}:{} {acc}", num(self.major), num(self.minor))
+    }
+}
+
+/// Docker's default device allowlist (everything else is denied). The one definition used by
+/// both the v1 `devices.allow` writer and the v2 BPF program generator.
+pub const DEFAULT_DEVICE_RULES: &[DeviceRule] = {
+    use DeviceKind::{Block, Char};
+    const fn dev(major: u32, minor: u32) -> DeviceRule {
+        DeviceRule::new(Char, Some(major), Some(minor), DEV_ACC_ALL)
+    }
+    &[
+        // mknod of any node is allowed; opening it is what the rules below restrict.
+        DeviceRule::new(Char, None, None, DEV_ACC_MKNOD),
+        DeviceRule::new(Block, None, None, DEV_ACC_MKNOD),
+        dev(1, 3),                                           // null
+        dev(1, 5),                                           // zero
+        dev(1, 7),                                           // full
+        dev(1, 8),                                           // random
+        dev(1, 9),                                           // urandom
+        dev(5, 0),                                           // tty
+        dev(5, 1),                                           // console
+        dev(5, 2),                                           // ptmx
+        DeviceRule::new(Char, Some(136), None, DEV_ACC_ALL), // pts/*
+        dev(10, 200),                                        // net/tun
+    ]
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CgroupVersion {
@@ -193,6 +272,28 @@ mod tests {
         for bad in ["", "/abs", "../x", "berth/../../x", "./x"] {
             assert!(validate_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn default_device_rules_in_v1_syntax() {
+        let lines: Vec<String> = DEFAULT_DEVICE_RULES.iter().map(|r| r.v1_line()).collect();
+        assert_eq!(
+            lines,
+            [
+                "c *:* m",
+                "b *:* m",
+                "c 1:3 rwm",
+                "c 1:5 rwm",
+                "c 1:7 rwm",
+                "c 1:8 rwm",
+                "c 1:9 rwm",
+                "c 5:0 rwm",
+                "c 5:1 rwm",
+                "c 5:2 rwm",
+                "c 136:* rwm",
+                "c 10:200 rwm",
+            ]
+        );
     }
 
     #[test]

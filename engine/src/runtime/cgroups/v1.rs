@@ -2,29 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::{read_keyed, rmdir_retry, write_knob};
+use super::{read_keyed, rmdir_retry, write_knob, DEFAULT_DEVICE_RULES};
 use crate::error::{IoContext, Result};
 use crate::runtime::spec::CgroupSpec;
 
 /// The controllers a container joins.
 const CONTROLLERS: &[&str] = &[
     "memory", "cpu", "cpuacct", "pids", "devices", "freezer", "blkio",
-];
-
-/// Docker's default device allowlist (after "a" is denied).
-const DEVICE_ALLOW: &[&str] = &[
-    "c *:* m",
-    "b *:* m",
-    "c 1:3 rwm",
-    "c 1:5 rwm",
-    "c 1:7 rwm",
-    "c 1:8 rwm",
-    "c 1:9 rwm",
-    "c 5:0 rwm",
-    "c 5:1 rwm",
-    "c 5:2 rwm",
-    "c 136:* rwm",
-    "c 10:200 rwm",
 ];
 
 #[derive(Debug)]
@@ -131,8 +115,8 @@ impl V1Cgroup {
         }
         if let Some(dev) = self.dir_for("devices") {
             write_knob(&dev, "devices.deny", "a")?;
-            for rule in DEVICE_ALLOW {
-                write_knob(&dev, "devices.allow", rule)?;
+            for rule in DEFAULT_DEVICE_RULES {
+                write_knob(&dev, "devices.allow", &rule.v1_line())?;
             }
         }
         Ok(())
