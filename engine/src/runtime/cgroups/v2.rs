@@ -119,6 +119,9 @@ impl V2Cgroup {
     }
 
     fn apply(&self, spec: &CgroupSpec) -> Result<()> {
+        // v2 has no devices controller: Docker's default allowlist is a BPF program on the
+        // container's cgroup. Attached on every create (the cgroup is new for each container).
+        super::devices_bpf::attach_default(&self.dir)?;
         let avail = controllers(&self.dir);
         for (ctrl, file, value) in limit_files(spec) {
             if !avail.iter().any(|a| a == ctrl) {
@@ -217,6 +220,11 @@ mod tests {
         };
         let cg = V2Cgroup::create(mnt.path(), &spec).unwrap();
         assert!(cg.dir().join("cgroup.procs").exists());
+        assert_eq!(
+            super::super::devices_bpf::attached_count(cg.dir()).unwrap(),
+            1,
+            "device allowlist program attached"
+        );
         let avail = controllers(cg.dir());
         if !avail.iter().any(|c| c == "memory") {
             eprintln!("note: no memory controller on this cgroup2 mount; limits not exercised");
