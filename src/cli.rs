@@ -395,7 +395,7 @@ impl std::fmt::Display for ExitError {
 impl std::error::Error for ExitError {}
 
 impl ExitError {
-    pub fn new(code: i32, message: impl Into<String>) -> anyhow::Error {
+    pub fn with(code: i32, message: impl Into<String>) -> anyhow::Error {
         ExitError {
             code,
             message: Some(message.into()),
@@ -414,7 +414,7 @@ impl ExitError {
 
 /// docker's wording for a bad flag value (exit 125).
 pub fn flag_error(cmd: &str, flag: &str, value: &str, why: &str) -> anyhow::Error {
-    ExitError::new(
+    ExitError::with(
         125,
         format!(
             "invalid argument \"{value}\" for \"{flag}\" flag: {why}\nSee 'berth {cmd} --help'."
@@ -524,7 +524,16 @@ mod tests {
     #[test]
     fn headless_run_flags() {
         let cli = parse(&[
-            "berth", "--headless", "run", "-d", "--rm", "-e", "A=1", "img", "cmd", "-x",
+            "berth",
+            "--headless",
+            "run",
+            "-d",
+            "--rm",
+            "-e",
+            "A=1",
+            "img",
+            "cmd",
+            "-x",
         ]);
         assert!(cli.headless);
         let Some(Cmd::Run(r)) = cli.command else {
@@ -539,7 +548,9 @@ mod tests {
 
     #[test]
     fn run_h_is_hostname_and_flags_after_image_belong_to_the_command() {
-        let cli = parse(&["berth", "run", "-h", "box", "-it", "img", "sh", "-c", "echo -d"]);
+        let cli = parse(&[
+            "berth", "run", "-h", "box", "-it", "img", "sh", "-c", "echo -d",
+        ]);
         let Some(Cmd::Run(r)) = cli.command else {
             panic!("not run")
         };
@@ -550,10 +561,20 @@ mod tests {
 
     #[test]
     fn globals_and_aliases() {
-        let cli = parse(&["berth", "--host", "unix:///tmp/s.sock", "--no-autostart", "ps", "-a"]);
+        let cli = parse(&[
+            "berth",
+            "--host",
+            "unix:///tmp/s.sock",
+            "--no-autostart",
+            "ps",
+            "-a",
+        ]);
         assert_eq!(cli.host, "unix:///tmp/s.sock");
         assert!(cli.no_autostart);
-        assert!(matches!(cli.command, Some(Cmd::Ps(PsArgs { all: true, .. }))));
+        assert!(matches!(
+            cli.command,
+            Some(Cmd::Ps(PsArgs { all: true, .. }))
+        ));
         let cli = parse(&["berth", "container", "ls", "-q"]);
         assert!(matches!(
             cli.command,
@@ -564,7 +585,10 @@ mod tests {
 
     #[test]
     fn bad_flag_exit_code_is_125() {
-        assert_eq!(main(vec!["berth".into(), "ps".into(), "--bogus".into()]), 125);
+        assert_eq!(
+            main(vec!["berth".into(), "ps".into(), "--bogus".into()]),
+            125
+        );
         assert_eq!(main(vec!["berth".into(), "--headless".into()]), 125);
     }
 }

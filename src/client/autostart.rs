@@ -34,7 +34,12 @@ async fn start_engine(socket: &Path, data_root: Option<&Path>) -> Result<Client>
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(berth_engine::config::DEFAULT_DATA_ROOT));
     let log = root.join("engine.log");
-    let fail = |why: String| anyhow!("cannot start the berth engine: {why} (see {})", log.display());
+    let fail = |why: String| {
+        anyhow!(
+            "cannot start the berth engine: {why} (see {})",
+            log.display()
+        )
+    };
 
     // The data root must not be world-readable (CVE-2021-41091); the engine re-checks it.
     std::fs::DirBuilder::new()

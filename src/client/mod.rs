@@ -265,11 +265,15 @@ impl Client {
 }
 
 pub fn empty() -> ReqBody {
-    Empty::<Bytes>::new().map_err(|never| match never {}).boxed()
+    Empty::<Bytes>::new()
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 pub fn full(data: impl Into<Bytes>) -> ReqBody {
-    Full::new(data.into()).map_err(|never| match never {}).boxed()
+    Full::new(data.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// A request body fed from a channel (used to stream files); dropping the sender ends it,
@@ -356,7 +360,10 @@ mod tests {
             parse_host("unix:///run/berth/berth.sock").unwrap(),
             PathBuf::from("/run/berth/berth.sock")
         );
-        assert_eq!(parse_host("/tmp/x.sock").unwrap(), PathBuf::from("/tmp/x.sock"));
+        assert_eq!(
+            parse_host("/tmp/x.sock").unwrap(),
+            PathBuf::from("/tmp/x.sock")
+        );
         assert!(parse_host("tcp://1.2.3.4:2375").is_err());
         assert!(parse_host("unix://").is_err());
     }
@@ -371,7 +378,10 @@ mod tests {
     #[test]
     fn daemon_errors_use_message() {
         let e = daemon_error(StatusCode::NOT_FOUND, br#"{"message":"No such image: x"}"#);
-        assert_eq!(e.to_string(), "Error response from daemon: No such image: x");
+        assert_eq!(
+            e.to_string(),
+            "Error response from daemon: No such image: x"
+        );
         assert_eq!(e.status, 404);
         let e = daemon_error(StatusCode::BAD_GATEWAY, b"");
         assert_eq!(e.message, "Bad Gateway");
@@ -380,13 +390,20 @@ mod tests {
     #[test]
     fn filters_and_segments() {
         assert_eq!(
-            filters_json(&["status=exited".into(), "status=created".into(), "name=a".into()])
-                .unwrap()
-                .unwrap(),
+            filters_json(&[
+                "status=exited".into(),
+                "status=created".into(),
+                "name=a".into()
+            ])
+            .unwrap()
+            .unwrap(),
             r#"{"name":["a"],"status":["exited","created"]}"#
         );
         assert!(filters_json(&["bad".into()]).is_err());
         assert_eq!(seg("localhost:5000/a b"), "localhost:5000%2Fa%20b");
-        assert_eq!(query(&[("t", "1".into()), ("x", "a b".into())]), "?t=1&x=a+b");
+        assert_eq!(
+            query(&[("t", "1".into()), ("x", "a b".into())]),
+            "?t=1&x=a+b"
+        );
     }
 }

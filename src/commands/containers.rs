@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
 use super::{for_each, out, Ctx};
-use crate::cli::{flag_error, ExitError, KillArgs, LogsArgs, PruneArgs, PsArgs, RenameArgs, RmArgs, StopArgs};
+use crate::cli::{
+    flag_error, ExitError, KillArgs, LogsArgs, PruneArgs, PsArgs, RenameArgs, RmArgs, StopArgs,
+};
 use crate::client::demux::{Demuxer, StreamKind};
 use crate::client::{empty, filters_json, query, seg, Client, DaemonError};
 use crate::format::template::{Missing, Template};
@@ -104,7 +106,13 @@ pub fn ps_row(c: &Value, trunc: bool, now: DateTime<Utc>) -> Value {
                 .as_str()
                 .filter(|n| !n.is_empty())
                 .or_else(|| m["Source"].as_str())
-                .map(|n| if trunc { ellipsis(n, 15) } else { n.to_string() })
+                .map(|n| {
+                    if trunc {
+                        ellipsis(n, 15)
+                    } else {
+                        n.to_string()
+                    }
+                })
                 .unwrap_or_default()
         })
         .collect();
@@ -293,10 +301,12 @@ pub async fn logs(ctx: &Ctx, a: LogsArgs) -> Result<i32> {
         q.push(("timestamps", "1".into()));
     }
     q.push(("tail", a.tail.clone()));
-    for (flag, key, v) in [("--since", "since", &a.since), ("--until", "until", &a.until)] {
+    for (flag, key, v) in [
+        ("--since", "since", &a.since),
+        ("--until", "until", &a.until),
+    ] {
         if let Some(v) = v {
-            let ts = units::parse_timestamp(v, now)
-                .map_err(|e| flag_error("logs", flag, v, &e))?;
+            let ts = units::parse_timestamp(v, now).map_err(|e| flag_error("logs", flag, v, &e))?;
             q.push((key, ts));
         }
     }
@@ -319,7 +329,9 @@ pub async fn logs(ctx: &Ctx, a: LogsArgs) -> Result<i32> {
     let mut demux = Demuxer::new();
     while let Some(frame) = body.frame().await {
         let frame = frame?;
-        let Some(data) = frame.data_ref() else { continue };
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
         if tty {
             stdout.write_all(data).await?;
             stdout.flush().await?;
@@ -350,7 +362,12 @@ async fn inspect_raw(client: &Client, path: &str) -> Result<Option<String>> {
             let bytes = r.into_body().collect().await?.to_bytes();
             Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
         }
-        Err(e) if e.downcast_ref::<DaemonError>().is_some_and(|d| d.status == 404) => Ok(None),
+        Err(e)
+            if e.downcast_ref::<DaemonError>()
+                .is_some_and(|d| d.status == 404) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
 }
@@ -364,7 +381,7 @@ pub async fn inspect(
     let kind = kind.map(|k| k.to_lowercase());
     if let Some(k) = &kind {
         if k != "container" && k != "image" {
-            return Err(ExitError::new(
+            return Err(ExitError::with(
                 1,
                 format!("\"{k}\" is not a valid value for --type"),
             ));
@@ -552,7 +569,7 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
             lines[0],
-            "CONTAINER ID   IMAGE          COMMAND                   CREATED         STATUS         PORTS                           NAMES"
+            "CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS         PORTS                           NAMES"
         );
         assert_eq!(
             lines[1],
@@ -560,8 +577,13 @@ mod tests {
         );
         let t = render_rows(Some("{{.Names}}"), PS_TABLE, &ps_headers(), &rows).unwrap();
         assert_eq!(t, "web\n");
-        let t = render_rows(Some("table {{.ID}}\\t{{.Names}}"), PS_TABLE, &ps_headers(), &rows)
-            .unwrap();
+        let t = render_rows(
+            Some("table {{.ID}}\\t{{.Names}}"),
+            PS_TABLE,
+            &ps_headers(),
+            &rows,
+        )
+        .unwrap();
         assert_eq!(t, "CONTAINER ID   NAMES\n0123456789ab   web\n");
         let t = render_rows(Some("json"), PS_TABLE, &ps_headers(), &rows).unwrap();
         let v: Value = serde_json::from_str(t.trim()).unwrap();

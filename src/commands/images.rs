@@ -14,7 +14,11 @@ use crate::format::{render_rows, units};
 
 fn image_id(id: &str, trunc: bool) -> String {
     if trunc {
-        id.strip_prefix("sha256:").unwrap_or(id).chars().take(12).collect()
+        id.strip_prefix("sha256:")
+            .unwrap_or(id)
+            .chars()
+            .take(12)
+            .collect()
     } else {
         id.to_string()
     }
@@ -192,7 +196,10 @@ pub async fn tag(ctx: &Ctx, a: TagArgs) -> Result<i32> {
     }
     let client = ctx.client().await?;
     client
-        .post(&format!("/images/{}/tag{}", seg(&a.source), query(&q)), None)
+        .post(
+            &format!("/images/{}/tag{}", seg(&a.source), query(&q)),
+            None,
+        )
         .await?;
     Ok(0)
 }
@@ -288,7 +295,10 @@ mod tests {
     fn tags_split_at_the_right_colon() {
         assert_eq!(split_tag("alpine:3.19"), ("alpine", Some("3.19")));
         assert_eq!(split_tag("localhost:5000/a"), ("localhost:5000/a", None));
-        assert_eq!(split_tag("localhost:5000/a:v1"), ("localhost:5000/a", Some("v1")));
+        assert_eq!(
+            split_tag("localhost:5000/a:v1"),
+            ("localhost:5000/a", Some("v1"))
+        );
         assert_eq!(split_tag("busybox"), ("busybox", None));
     }
 
@@ -312,7 +322,8 @@ mod tests {
              busybox      latest    abcdef012345   3 days ago   4.26MB\n\
              mine         v1        abcdef012345   3 days ago   4.26MB\n"
         );
-        let untagged = json!({"Id": "sha256:1234567890abcdef", "RepoTags": [], "Created": 0, "Size": 0});
+        let untagged =
+            json!({"Id": "sha256:1234567890abcdef", "RepoTags": [], "Created": 0, "Size": 0});
         let rows = image_rows(&untagged, false, now);
         assert_eq!(rows[0]["Repository"], "<none>");
         assert_eq!(rows[0]["Tag"], "<none>");

@@ -53,9 +53,8 @@ fn resolve_env(
 ) -> Result<Vec<String>> {
     let mut raw: Vec<String> = Vec::new();
     for file in &opts.env_file {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            ExitError::new(125, format!("open {}: {e}", file.display()))
-        })?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ExitError::with(125, format!("open {}: {e}", file.display())))?;
         for line in text.lines() {
             let line = line.trim_start();
             if line.is_empty() || line.starts_with('#') {
@@ -68,7 +67,7 @@ fn resolve_env(
     let mut env = Vec::new();
     for e in raw {
         if e.starts_with('=') {
-            return Err(ExitError::new(
+            return Err(ExitError::with(
                 125,
                 format!("invalid environment variable: {e}"),
             ));
@@ -88,7 +87,12 @@ fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
         Some((n, c)) => (
             n,
             c.parse::<i64>().map_err(|_| {
-                flag_error(cmd, "--restart", v, "maximum retry count must be an integer")
+                flag_error(
+                    cmd,
+                    "--restart",
+                    v,
+                    "maximum retry count must be an integer",
+                )
             })?,
         ),
         None => (v, 0),
@@ -112,7 +116,12 @@ pub fn create_body(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Value> {
     let memory = size_flag(cmd, "-m, --memory", &opts.memory, units::parse_ram_size)?;
-    let swap = size_flag(cmd, "--memory-swap", &opts.memory_swap, units::parse_mem_swap)?;
+    let swap = size_flag(
+        cmd,
+        "--memory-swap",
+        &opts.memory_swap,
+        units::parse_mem_swap,
+    )?;
     let nano_cpus = size_flag(cmd, "--cpus", &opts.cpus, units::parse_cpus)?;
     let cpu_shares = int_flag(cmd, "-c, --cpu-shares", &opts.cpu_shares)?;
     let cpu_quota = int_flag(cmd, "--cpu-quota", &opts.cpu_quota)?;
@@ -120,7 +129,7 @@ pub fn create_body(
     let pids = int_flag(cmd, "--pids-limit", &opts.pids_limit)?;
     let stop_timeout = int_flag(cmd, "--stop-timeout", &opts.stop_timeout)?;
     if nano_cpus.is_some() && (cpu_quota.is_some() || cpu_period.is_some()) {
-        return Err(ExitError::new(
+        return Err(ExitError::with(
             125,
             "Conflicting options: Nano CPUs and CPU Period/Quota cannot both be set",
         ));
@@ -144,7 +153,7 @@ pub fn create_body(
         };
     }
     if detach && !opts.attach.is_empty() {
-        return Err(ExitError::new(125, "Conflicting options: -a and -d"));
+        return Err(ExitError::with(125, "Conflicting options: -a and -d"));
     }
     let (mut a_in, mut a_out, mut a_err) = (
         attach.contains_key("stdin") || opts.interactive,
@@ -163,12 +172,11 @@ pub fn create_body(
         Some(r) => Some(restart_policy(cmd, r)?),
         None => None,
     };
-    if opts.rm
-        && restart
-            .as_ref()
-            .is_some_and(|r| r["Name"] != "no")
-    {
-        return Err(ExitError::new(125, "Conflicting options: --restart and --rm"));
+    if opts.rm && restart.as_ref().is_some_and(|r| r["Name"] != "no") {
+        return Err(ExitError::with(
+            125,
+            "Conflicting options: --restart and --rm",
+        ));
     }
 
     let mut labels = Map::new();
@@ -265,7 +273,10 @@ async fn create_container(client: &Client, opts: &ContainerOpts, body: &Value) -
         Err(e) => {
             if let Some(d) = e.downcast_ref::<DaemonError>() {
                 if d.status == 404 && d.message.contains("No such image") {
-                    eprintln!("Unable to find image '{}' locally", display_ref(&opts.image));
+                    eprintln!(
+                        "Unable to find image '{}' locally",
+                        display_ref(&opts.image)
+                    );
                 }
             }
             return Err(e);
@@ -301,7 +312,7 @@ pub fn start_error_code(message: &str) -> i32 {
 
 fn start_error(e: anyhow::Error) -> anyhow::Error {
     match e.downcast_ref::<DaemonError>() {
-        Some(d) => ExitError::new(start_error_code(&d.message), d.to_string()),
+        Some(d) => ExitError::with(start_error_code(&d.message), d.to_string()),
         None => e,
     }
 }
@@ -318,7 +329,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
     let opts = &a.opts;
     let body = create_body(opts, "run", a.detach, &|k| std::env::var(k).ok())?;
     if !a.detach && opts.interactive && opts.tty && !std::io::stdin().is_terminal() {
-        return Err(ExitError::new(1, "the input device is not a TTY"));
+        return Err(ExitError::with(1, "the input device is not a TTY"));
     }
     let client = ctx.client().await?;
     let id = create_container(&client, opts, &body).await?;
@@ -334,7 +345,11 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
         (opts.interactive, true, true)
     } else {
         let has = |s: &str| opts.attach.iter().any(|a| a.eq_ignore_ascii_case(s));
-        (has("stdin") || opts.interactive, has("stdout"), has("stderr"))
+        (
+            has("stdin") || opts.interactive,
+            has("stdout"),
+            has("stderr"),
+        )
     };
     attached(
         &client,
@@ -367,7 +382,7 @@ pub async fn start(ctx: &Ctx, a: StartArgs) -> Result<i32> {
         .await;
     }
     if a.containers.len() > 1 {
-        return Err(ExitError::new(
+        return Err(ExitError::with(
             1,
             "you cannot start and attach multiple containers at once",
         ));
@@ -409,7 +424,10 @@ struct RawMode(bool);
 
 impl RawMode {
     fn enable(want: bool) -> RawMode {
-        RawMode(want && std::io::stdin().is_terminal() && crossterm::terminal::enable_raw_mode().is_ok())
+        RawMode(
+            want && std::io::stdin().is_terminal()
+                && crossterm::terminal::enable_raw_mode().is_ok(),
+        )
     }
 }
 
@@ -547,8 +565,11 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
     drop(_raw);
 
     let status = wait_task.await.context("wait task")??;
-    if let Some(msg) = status["Error"]["Message"].as_str().filter(|m| !m.is_empty()) {
-        return Err(ExitError::new(125, msg.to_string()));
+    if let Some(msg) = status["Error"]["Message"]
+        .as_str()
+        .filter(|m| !m.is_empty())
+    {
+        return Err(ExitError::with(125, msg.to_string()));
     }
     Ok(status["StatusCode"].as_i64().unwrap_or(0) as i32)
 }
@@ -600,17 +621,55 @@ mod tests {
 
     fn body(args: &[&str]) -> Result<Value> {
         let (o, d) = opts(args);
-        create_body(&o, "run", d, &|k| (k == "HOME").then(|| "/root".to_string()))
+        create_body(&o, "run", d, &|k| {
+            (k == "HOME").then(|| "/root".to_string())
+        })
     }
 
     #[test]
     fn detached_run_maps_to_docker_body() {
         let b = body(&[
-            "-d", "--rm", "-e", "A=1", "-e", "HOME", "-e", "UNSET", "--name", "web", "-w", "/app",
-            "-u", "1000:1000", "-m", "512m", "--memory-swap", "1g", "--cpus", "1.5",
-            "--cpu-shares", "512", "--pids-limit", "100", "--read-only", "--network", "none",
-            "-h", "box", "--stop-signal", "SIGINT", "--stop-timeout", "5", "-l", "a=b", "-l", "c",
-            "--init", "img", "cmd", "-x",
+            "-d",
+            "--rm",
+            "-e",
+            "A=1",
+            "-e",
+            "HOME",
+            "-e",
+            "UNSET",
+            "--name",
+            "web",
+            "-w",
+            "/app",
+            "-u",
+            "1000:1000",
+            "-m",
+            "512m",
+            "--memory-swap",
+            "1g",
+            "--cpus",
+            "1.5",
+            "--cpu-shares",
+            "512",
+            "--pids-limit",
+            "100",
+            "--read-only",
+            "--network",
+            "none",
+            "-h",
+            "box",
+            "--stop-signal",
+            "SIGINT",
+            "--stop-timeout",
+            "5",
+            "-l",
+            "a=b",
+            "-l",
+            "c",
+            "--init",
+            "img",
+            "cmd",
+            "-x",
         ])
         .unwrap();
         assert_eq!(b["Image"], "img");
@@ -697,7 +756,10 @@ mod tests {
         std::fs::write(&f, "# comment\n\nX=1\nHOME\n").unwrap();
         let b = body(&["--env-file", f.to_str().unwrap(), "-e", "Y=2", "img"]).unwrap();
         assert_eq!(b["Env"], json!(["X=1", "HOME=/root", "Y=2"]));
-        assert_eq!(exit_error(body(&["--env-file", "/nonexistent/env", "img"])).0, 125);
+        assert_eq!(
+            exit_error(body(&["--env-file", "/nonexistent/env", "img"])).0,
+            125
+        );
     }
 
     #[test]

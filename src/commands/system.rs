@@ -102,7 +102,10 @@ fn human_binary(bytes: f64) -> String {
     }
     let h = units::human_size(v);
     // human_size appends a decimal unit to the number; keep its number formatting only.
-    let num: String = h.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let num: String = h
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     format!("{num}{}", UNITS[i])
 }
 

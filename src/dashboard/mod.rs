@@ -100,10 +100,7 @@ pub fn draw(frame: &mut Frame, host: &str, snap: &Snapshot) {
             .block(Block::default().borders(Borders::ALL).title(" Engine ")),
         body,
     );
-    frame.render_widget(
-        Paragraph::new("q/Esc: quit   refreshes every 2s"),
-        footer,
-    );
+    frame.render_widget(Paragraph::new("q/Esc: quit   refreshes every 2s"), footer);
 }
 
 pub fn run(socket: PathBuf, autostart: bool) -> Result<i32> {
@@ -153,7 +150,8 @@ mod tests {
 
     fn render(snap: &Snapshot) -> String {
         let mut t = Terminal::new(TestBackend::new(60, 10)).unwrap();
-        t.draw(|f| draw(f, "unix:///run/berth/berth.sock", snap)).unwrap();
+        t.draw(|f| draw(f, "unix:///run/berth/berth.sock", snap))
+            .unwrap();
         let buf = t.backend().buffer().clone();
         buf.content().iter().map(|c| c.symbol()).collect()
     }

@@ -39,7 +39,10 @@ pub fn render_rows(
         text.push('\n');
     }
     for row in rows {
-        text.push_str(&tpl.render(row, Missing::Error).map_err(anyhow::Error::msg)?);
+        text.push_str(
+            &tpl.render(row, Missing::Error)
+                .map_err(anyhow::Error::msg)?,
+        );
         text.push('\n');
     }
     Ok(if is_table {

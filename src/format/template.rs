@@ -458,7 +458,11 @@ fn go_print_json(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(go_print_json).collect::<Vec<_>>().join(" ")
+            items
+                .iter()
+                .map(go_print_json)
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
@@ -494,9 +498,15 @@ mod tests {
     #[test]
     fn field_paths() {
         let v = inspect();
-        assert_eq!(render("{{.State.ExitCode}}", &v, Missing::NoValue).unwrap(), "3");
+        assert_eq!(
+            render("{{.State.ExitCode}}", &v, Missing::NoValue).unwrap(),
+            "3"
+        );
         assert_eq!(render("{{.Name}}", &v, Missing::NoValue).unwrap(), "/web");
-        assert_eq!(render("{{ .State.Running }}", &v, Missing::NoValue).unwrap(), "false");
+        assert_eq!(
+            render("{{ .State.Running }}", &v, Missing::NoValue).unwrap(),
+            "false"
+        );
         assert_eq!(
             render("{{.Config.Env}}", &v, Missing::NoValue).unwrap(),
             "[PATH=/usr/bin A=1]"
@@ -505,7 +515,10 @@ mod tests {
             render("{{.Config.Labels}}", &v, Missing::NoValue).unwrap(),
             "map[a:1 b:2]"
         );
-        assert_eq!(render("{{.Nope}}", &v, Missing::NoValue).unwrap(), "<no value>");
+        assert_eq!(
+            render("{{.Nope}}", &v, Missing::NoValue).unwrap(),
+            "<no value>"
+        );
     }
 
     #[test]
@@ -523,12 +536,18 @@ mod tests {
             render("{{join .Config.Env \",\"}}", &v, Missing::NoValue).unwrap(),
             "PATH=/usr/bin,A=1"
         );
-        assert_eq!(render("{{.Name | upper}}", &v, Missing::NoValue).unwrap(), "/WEB");
+        assert_eq!(
+            render("{{.Name | upper}}", &v, Missing::NoValue).unwrap(),
+            "/WEB"
+        );
         assert_eq!(
             render("{{index .Config.Labels \"a\"}}", &v, Missing::NoValue).unwrap(),
             "1"
         );
-        assert_eq!(render("{{len .Config.Env}}", &v, Missing::NoValue).unwrap(), "2");
+        assert_eq!(
+            render("{{len .Config.Env}}", &v, Missing::NoValue).unwrap(),
+            "2"
+        );
     }
 
     #[test]

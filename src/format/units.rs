@@ -144,10 +144,7 @@ pub fn human_duration(d: chrono::Duration) -> String {
 
 /// "5 seconds ago" for a unix timestamp, relative to `now`.
 pub fn ago(created_unix: i64, now: DateTime<Utc>) -> String {
-    let created = Utc
-        .timestamp_opt(created_unix, 0)
-        .single()
-        .unwrap_or(now);
+    let created = Utc.timestamp_opt(created_unix, 0).single().unwrap_or(now);
     format!("{} ago", human_duration(now - created))
 }
 
@@ -332,9 +329,15 @@ mod tests {
     fn timestamps_for_since_and_until() {
         let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
         assert_eq!(parse_timestamp("10s", now).unwrap(), "1699999990.000000000");
-        assert_eq!(parse_timestamp("1m30s", now).unwrap(), "1699999910.000000000");
+        assert_eq!(
+            parse_timestamp("1m30s", now).unwrap(),
+            "1699999910.000000000"
+        );
         assert_eq!(parse_timestamp("1699999000", now).unwrap(), "1699999000");
-        assert_eq!(parse_timestamp("1699999000.5", now).unwrap(), "1699999000.5");
+        assert_eq!(
+            parse_timestamp("1699999000.5", now).unwrap(),
+            "1699999000.5"
+        );
         assert_eq!(
             parse_timestamp("2023-11-14T22:13:20Z", now).unwrap(),
             "1700000000.000000000"
