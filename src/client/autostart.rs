@@ -34,10 +34,14 @@ async fn start_engine(socket: &Path, data_root: Option<&Path>) -> Result<Client>
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(berth_engine::config::DEFAULT_DATA_ROOT));
     let log = root.join("engine.log");
+    // An ExitError prints exactly this one line (no "Error:" prefix).
     let fail = |why: String| {
-        anyhow!(
-            "cannot start the berth engine: {why} (see {})",
-            log.display()
+        crate::cli::ExitError::with(
+            1,
+            format!(
+                "cannot start the berth engine: {why} (see {})",
+                log.display()
+            ),
         )
     };
 
