@@ -8,4 +8,5 @@ fn main() {
     if args.len() >= 3 && args[1] == berth_engine::runtime::selfexe::SHIM_ARG {
         berth_engine::runtime::shim::main(std::path::Path::new(&args[2]));
     }
+    std::process::exit(berth::cli::main(args));
 }

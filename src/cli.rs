@@ -1,0 +1,594 @@
+//! Command-line surface (clap derive): the dashboard (no command), `engine`, and the docker-like
+//! headless commands, plus exit-code policy.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::{self, ConnectError, DaemonError};
+use crate::commands;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "berth",
+    version,
+    about = "Docker Desktop for the terminal: dashboard, bundled engine, headless CLI",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Run a docker-like command instead of the dashboard (commands are also accepted without it).
+    #[arg(long)]
+    pub headless: bool,
+    /// Engine socket: unix:///path or a path.
+    #[arg(short = 'H', long, env = "BERTH_HOST", default_value = berth_engine::config::DEFAULT_SOCKET)]
+    pub host: String,
+    /// Do not start the engine when it is not running.
+    #[arg(long)]
+    pub no_autostart: bool,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Run the engine service (serves the Docker Engine API on a unix socket).
+    Engine(EngineArgs),
+    /// Show the client and engine versions.
+    Version,
+    /// Display system-wide information.
+    Info,
+    /// Import a tarball to create a filesystem image.
+    Import(ImportArgs),
+    /// List images.
+    Images(ImagesArgs),
+    /// Remove one or more images.
+    Rmi(RmiArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
+    Tag(TagArgs),
+    /// Create and run a new container from an image.
+    #[command(disable_help_flag = true)]
+    Run(RunArgs),
+    /// Create a new container.
+    #[command(disable_help_flag = true)]
+    Create(CreateArgs),
+    /// Start one or more stopped containers.
+    Start(StartArgs),
+    /// Stop one or more running containers.
+    Stop(StopArgs),
+    /// Restart one or more containers.
+    Restart(StopArgs),
+    /// Kill one or more running containers.
+    Kill(KillArgs),
+    /// Remove one or more containers.
+    Rm(RmArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Fetch the logs of a container.
+    Logs(LogsArgs),
+    /// Return low-level information on containers or images.
+    Inspect(InspectArgs),
+    /// Block until one or more containers stop, then print their exit codes.
+    Wait(ContainersArg),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Manage containers.
+    #[command(subcommand)]
+    Container(ContainerCmd),
+    /// Manage images.
+    #[command(subcommand)]
+    Image(ImageCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContainerCmd {
+    /// List containers.
+    #[command(visible_aliases = ["ps", "list"])]
+    Ls(PsArgs),
+    /// Display detailed information on one or more containers.
+    Inspect(FormatNames),
+    #[command(disable_help_flag = true)]
+    Run(RunArgs),
+    #[command(disable_help_flag = true)]
+    Create(CreateArgs),
+    Start(StartArgs),
+    Stop(StopArgs),
+    Restart(StopArgs),
+    Kill(KillArgs),
+    Rm(RmArgs),
+    Logs(LogsArgs),
+    Wait(ContainersArg),
+    Rename(RenameArgs),
+    /// Remove all stopped containers.
+    Prune(PruneArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImageCmd {
+    /// List images.
+    #[command(visible_alias = "list")]
+    Ls(ImagesArgs),
+    /// Display detailed information on one or more images.
+    Inspect(FormatNames),
+    /// Remove one or more images.
+    Rm(RmiArgs),
+    Tag(TagArgs),
+    Import(ImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EngineArgs {
+    #[arg(long, default_value = berth_engine::config::DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+    #[arg(long, env = "BERTH_DATA_ROOT", default_value = berth_engine::config::DEFAULT_DATA_ROOT)]
+    pub data_root: PathBuf,
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Tarball path, or - for stdin.
+    pub file: String,
+    /// Repository and optional tag for the new image.
+    pub reference: Option<String>,
+    /// Apply a Dockerfile instruction to the created image.
+    #[arg(short = 'c', long = "change")]
+    pub changes: Vec<String>,
+    /// Commit message for the imported image.
+    #[arg(short = 'm', long)]
+    pub message: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ImagesArgs {
+    /// Repository to list (optionally REPO:TAG).
+    pub reference: Option<String>,
+    /// Show all images (default hides intermediate images).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Show digests.
+    #[arg(long)]
+    pub digests: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmiArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long)]
+    pub no_prune: bool,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    pub source: String,
+    pub target: String,
+}
+
+/// Flags shared by `run` and `create` (docker's container options). Numeric and size flags are
+/// kept as text and parsed later so errors read exactly like docker's.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ContainerOpts {
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    #[arg(long)]
+    pub memory_swap: Option<String>,
+    #[arg(long)]
+    pub cpus: Option<String>,
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<String>,
+    #[arg(long)]
+    pub cpu_quota: Option<String>,
+    #[arg(long)]
+    pub cpu_period: Option<String>,
+    #[arg(long)]
+    pub pids_limit: Option<String>,
+    #[arg(long)]
+    pub read_only: bool,
+    #[arg(long, visible_alias = "net")]
+    pub network: Option<String>,
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    #[arg(long)]
+    pub stop_timeout: Option<String>,
+    #[arg(short = 'l', long = "label")]
+    pub labels: Vec<String>,
+    #[arg(long)]
+    pub init: bool,
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Attach to STDIN, STDOUT or STDERR.
+    #[arg(short = 'a', long)]
+    pub attach: Vec<String>,
+    /// Automatically remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    pub image: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Run the container in the background and print its ID.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Proxy received signals to the process (non-TTY mode only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    #[command(flatten)]
+    pub opts: ContainerOpts,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub opts: ContainerOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container.
+    #[arg(short = 't', long, visible_alias = "timeout")]
+    pub time: Option<String>,
+    #[arg(short = 's', long)]
+    pub signal: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    #[arg(short = 's', long, default_value = "KILL")]
+    pub signal: String,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct PsArgs {
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Show n last created containers (includes all states).
+    #[arg(short = 'n', long)]
+    pub last: Option<String>,
+    /// Show the latest created container (includes all states).
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Display total file sizes.
+    #[arg(short = 's', long)]
+    pub size: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub until: Option<String>,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Only inspect objects of this type (container, image).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FormatNames {
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainersArg {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+}
+
+/// An error that carries its own exit status; `message` (if any) is printed as is.
+#[derive(Debug)]
+pub struct ExitError {
+    pub code: i32,
+    pub message: Option<String>,
+}
+
+impl std::fmt::Display for ExitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(m) => f.write_str(m),
+            None => write!(f, "exit status {}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for ExitError {}
+
+impl ExitError {
+    pub fn with(code: i32, message: impl Into<String>) -> anyhow::Error {
+        ExitError {
+            code,
+            message: Some(message.into()),
+        }
+        .into()
+    }
+
+    pub fn silent(code: i32) -> anyhow::Error {
+        ExitError {
+            code,
+            message: None,
+        }
+        .into()
+    }
+}
+
+/// docker's wording for a bad flag value (exit 125).
+pub fn flag_error(cmd: &str, flag: &str, value: &str, why: &str) -> anyhow::Error {
+    ExitError::with(
+        125,
+        format!(
+            "invalid argument \"{value}\" for \"{flag}\" flag: {why}\nSee 'berth {cmd} --help'."
+        ),
+    )
+}
+
+/// Parse argv and run; returns the process exit status.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                // docker exits 125 for flag errors.
+                _ => 125,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        None if cli.headless => {
+            eprintln!("berth: --headless needs a command; see 'berth --help'.");
+            125
+        }
+        None => match client::parse_host(&cli.host) {
+            Ok(socket) => report(crate::dashboard::run(socket, !cli.no_autostart), 1),
+            Err(e) => report(Err(e), 1),
+        },
+        Some(Cmd::Engine(a)) => {
+            let options = berth_engine::config::EngineOptions {
+                socket: a.socket,
+                data_root: a.data_root,
+                log_level: a.log_level,
+            };
+            match berth_engine::daemon::run(options) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("berth engine: {e}");
+                    1
+                }
+            }
+        }
+        Some(cmd) => {
+            // Errors of run/create are all 125 unless they carry their own status, like docker.
+            let default_code = match &cmd {
+                Cmd::Run(_) | Cmd::Create(_) => 125,
+                Cmd::Container(ContainerCmd::Run(_) | ContainerCmd::Create(_)) => 125,
+                _ => 1,
+            };
+            let socket = match client::parse_host(&cli.host) {
+                Ok(s) => s,
+                Err(e) => return report(Err(e), default_code),
+            };
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return report(Err(e.into()), 1),
+            };
+            let ctx = commands::Ctx {
+                socket,
+                autostart: !cli.no_autostart,
+            };
+            let result = rt.block_on(commands::dispatch(ctx, cmd));
+            report(result, default_code)
+        }
+    }
+}
+
+/// Print an error the way docker does and pick the exit status.
+fn report(result: anyhow::Result<i32>, default_code: i32) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(x) = e.downcast_ref::<ExitError>() {
+                if let Some(m) = &x.message {
+                    eprintln!("{m}");
+                }
+                return x.code;
+            }
+            if let Some(d) = e.downcast_ref::<DaemonError>() {
+                eprintln!("{d}");
+            } else if let Some(c) = e.downcast_ref::<ConnectError>() {
+                eprintln!("{c}");
+            } else {
+                eprintln!("Error: {e:#}");
+            }
+            default_code
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap()
+    }
+
+    #[test]
+    fn headless_run_flags() {
+        let cli = parse(&[
+            "berth",
+            "--headless",
+            "run",
+            "-d",
+            "--rm",
+            "-e",
+            "A=1",
+            "img",
+            "cmd",
+            "-x",
+        ]);
+        assert!(cli.headless);
+        let Some(Cmd::Run(r)) = cli.command else {
+            panic!("not run")
+        };
+        assert!(r.detach);
+        assert!(r.opts.rm);
+        assert_eq!(r.opts.env, vec!["A=1"]);
+        assert_eq!(r.opts.image, "img");
+        assert_eq!(r.opts.command, vec!["cmd", "-x"]);
+    }
+
+    #[test]
+    fn run_h_is_hostname_and_flags_after_image_belong_to_the_command() {
+        let cli = parse(&[
+            "berth", "run", "-h", "box", "-it", "img", "sh", "-c", "echo -d",
+        ]);
+        let Some(Cmd::Run(r)) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(r.opts.hostname.as_deref(), Some("box"));
+        assert!(r.opts.interactive && r.opts.tty && !r.detach);
+        assert_eq!(r.opts.command, vec!["sh", "-c", "echo -d"]);
+    }
+
+    #[test]
+    fn globals_and_aliases() {
+        let cli = parse(&[
+            "berth",
+            "--host",
+            "unix:///tmp/s.sock",
+            "--no-autostart",
+            "ps",
+            "-a",
+        ]);
+        assert_eq!(cli.host, "unix:///tmp/s.sock");
+        assert!(cli.no_autostart);
+        assert!(matches!(
+            cli.command,
+            Some(Cmd::Ps(PsArgs { all: true, .. }))
+        ));
+        let cli = parse(&["berth", "container", "ls", "-q"]);
+        assert!(matches!(
+            cli.command,
+            Some(Cmd::Container(ContainerCmd::Ls(PsArgs { quiet: true, .. })))
+        ));
+        assert!(Cli::try_parse_from(["berth", "ps", "--bogus"]).is_err());
+    }
+
+    #[test]
+    fn bad_flag_exit_code_is_125() {
+        assert_eq!(
+            main(vec!["berth".into(), "ps".into(), "--bogus".into()]),
+            125
+        );
+        assert_eq!(main(vec!["berth".into(), "--headless".into()]), 125);
+    }
+}

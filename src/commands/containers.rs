@@ -1,0 +1,600 @@
+//! Container commands other than run/create/start: ps, stop/restart, kill, rm, logs, inspect,
+//! wait, rename, prune.
+
+use std::io::Write;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use http_body_util::BodyExt;
+use hyper::Method;
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+
+use super::{for_each, out, Ctx};
+use crate::cli::{
+    flag_error, ExitError, KillArgs, LogsArgs, PruneArgs, PsArgs, RenameArgs, RmArgs, StopArgs,
+};
+use crate::client::demux::{Demuxer, StreamKind};
+use crate::client::{empty, filters_json, query, seg, Client, DaemonError};
+use crate::format::template::{Missing, Template};
+use crate::format::{json::reindent, render_rows, units};
+
+/// docker's `Ellipsis`: cut to `max` characters, the last one being "…".
+pub fn ellipsis(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+fn short_id(id: &str, trunc: bool) -> String {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    if trunc {
+        id.chars().take(12).collect()
+    } else {
+        id.to_string()
+    }
+}
+
+/// "0.0.0.0:8080->80/tcp, 443/tcp" from the API's Ports list.
+pub fn format_ports(ports: &Value) -> String {
+    let mut out = Vec::new();
+    for p in ports.as_array().into_iter().flatten() {
+        let private = p["PrivatePort"].as_u64().unwrap_or(0);
+        let proto = p["Type"].as_str().unwrap_or("tcp");
+        match p["PublicPort"].as_u64().filter(|v| *v != 0) {
+            Some(public) => {
+                let ip = p["IP"].as_str().unwrap_or("");
+                let ip = if ip.contains(':') {
+                    format!("[{ip}]")
+                } else {
+                    ip.to_string()
+                };
+                out.push(format!("{ip}:{public}->{private}/{proto}"));
+            }
+            None => out.push(format!("{private}/{proto}")),
+        }
+    }
+    out.join(", ")
+}
+
+fn labels_text(labels: &Value) -> String {
+    let mut pairs: Vec<String> = labels
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    pairs.sort();
+    pairs.join(",")
+}
+
+/// docker's `{{json .}}` shape of a `ps` row (formatter.ContainerContext).
+pub fn ps_row(c: &Value, trunc: bool, now: DateTime<Utc>) -> Value {
+    let id = c["Id"].as_str().unwrap_or("");
+    let mut image = c["Image"].as_str().unwrap_or("").to_string();
+    if trunc && image.starts_with("sha256:") {
+        image = short_id(&image, true);
+    }
+    let command = c["Command"].as_str().unwrap_or("");
+    let command = if trunc {
+        ellipsis(command, 20)
+    } else {
+        command.to_string()
+    };
+    let names: Vec<&str> = c["Names"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|n| n.strip_prefix('/').unwrap_or(n))
+        // Names with another '/' are legacy links, which docker hides.
+        .filter(|n| !n.contains('/'))
+        .collect();
+    let created = c["Created"].as_i64().unwrap_or(0);
+    let mounts: Vec<String> = c["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            m["Name"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+                .or_else(|| m["Source"].as_str())
+                .map(|n| {
+                    if trunc {
+                        ellipsis(n, 15)
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut networks: Vec<&str> = c["NetworkSettings"]["Networks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    networks.sort();
+    let size = match (c["SizeRw"].as_f64(), c["SizeRootFs"].as_f64()) {
+        (Some(rw), Some(root)) => format!(
+            "{} (virtual {})",
+            units::human_size(rw),
+            units::human_size(root)
+        ),
+        (Some(rw), None) => units::human_size(rw),
+        _ => "0B".into(),
+    };
+    json!({
+        "Command": serde_json::to_string(&command).unwrap_or_default(),
+        "CreatedAt": units::created_at(created),
+        "ID": short_id(id, trunc),
+        "Image": image,
+        "Labels": labels_text(&c["Labels"]),
+        "LocalVolumes": mounts.iter().filter(|m| !m.is_empty()).count().to_string(),
+        "Mounts": mounts.join(","),
+        "Names": names.join(","),
+        "Networks": networks.join(","),
+        "Ports": format_ports(&c["Ports"]),
+        "RunningFor": units::ago(created, now),
+        "Size": size,
+        "State": c["State"].as_str().unwrap_or(""),
+        "Status": c["Status"].as_str().unwrap_or(""),
+    })
+}
+
+pub fn ps_headers() -> Value {
+    json!({
+        "Command": "COMMAND", "CreatedAt": "CREATED AT", "ID": "CONTAINER ID", "Image": "IMAGE",
+        "Labels": "LABELS", "LocalVolumes": "LOCAL VOLUMES", "Mounts": "MOUNTS", "Names": "NAMES",
+        "Networks": "NETWORKS", "Ports": "PORTS", "RunningFor": "CREATED", "Size": "SIZE",
+        "State": "STATE", "Status": "STATUS",
+    })
+}
+
+pub const PS_TABLE: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+pub async fn list(ctx: &Ctx, a: PsArgs) -> Result<i32> {
+    let mut q: Vec<(&str, String)> = Vec::new();
+    let mut limit = match &a.last {
+        Some(n) => n
+            .parse::<i64>()
+            .map_err(|_| flag_error("ps", "-n, --last", n, "strconv.ParseInt: invalid syntax"))?,
+        None => -1,
+    };
+    if a.latest {
+        limit = 1;
+    }
+    if a.all || limit > 0 {
+        q.push(("all", "1".into()));
+    }
+    if limit > 0 {
+        q.push(("limit", limit.to_string()));
+    }
+    // -s is needed by the default table with sizes and by any template naming .Size.
+    let want_size = a.size || a.format.as_deref().is_some_and(|f| f.contains(".Size"));
+    if want_size {
+        q.push(("size", "1".into()));
+    }
+    if let Some(f) = filters_json(&a.filters)? {
+        q.push(("filters", f));
+    }
+    // Validate the template before asking the engine.
+    if let Some(f) = &a.format {
+        if !matches!(f.trim(), "" | "table" | "json") {
+            Template::parse(f.trim().strip_prefix("table ").unwrap_or(f))
+                .map_err(anyhow::Error::msg)?;
+        }
+    }
+    let client = ctx.client().await?;
+    let list: Vec<Value> = client
+        .get(&format!("/containers/json{}", query(&q)))
+        .await?;
+    let now = Utc::now();
+    let rows: Vec<Value> = list.iter().map(|c| ps_row(c, !a.no_trunc, now)).collect();
+    let format = if a.quiet {
+        Some("{{.ID}}")
+    } else {
+        a.format.as_deref()
+    };
+    let default = if a.size {
+        format!("{PS_TABLE}\t{{{{.Size}}}}")
+    } else {
+        PS_TABLE.to_string()
+    };
+    out(&render_rows(format, &default, &ps_headers(), &rows)?);
+    Ok(0)
+}
+
+fn stop_timeout(cmd: &str, t: &Option<String>) -> Result<Option<String>> {
+    match t {
+        None => Ok(None),
+        Some(s) => s.parse::<i64>().map(|v| Some(v.to_string())).map_err(|_| {
+            flag_error(
+                cmd,
+                "-t, --time",
+                s,
+                &format!("strconv.ParseInt: parsing \"{s}\": invalid syntax"),
+            )
+        }),
+    }
+}
+
+pub async fn stop(ctx: &Ctx, a: StopArgs, restart: bool) -> Result<i32> {
+    let verb = if restart { "restart" } else { "stop" };
+    let mut q = Vec::new();
+    if let Some(t) = stop_timeout(verb, &a.time)? {
+        q.push(("t", t));
+    }
+    if let Some(s) = &a.signal {
+        q.push(("signal", s.clone()));
+    }
+    let q = query(&q);
+    let client = ctx.client().await?;
+    for_each(&a.containers, |name| {
+        let (client, q) = (client.clone(), q.clone());
+        async move {
+            client
+                .post(&format!("/containers/{}/{verb}{q}", seg(&name)), None)
+                .await?;
+            out(&format!("{name}\n"));
+            Ok(())
+        }
+    })
+    .await
+}
+
+pub async fn kill(ctx: &Ctx, a: KillArgs) -> Result<i32> {
+    let q = query(&[("signal", a.signal.clone())]);
+    let client = ctx.client().await?;
+    for_each(&a.containers, |name| {
+        let (client, q) = (client.clone(), q.clone());
+        async move {
+            client
+                .post(&format!("/containers/{}/kill{q}", seg(&name)), None)
+                .await?;
+            out(&format!("{name}\n"));
+            Ok(())
+        }
+    })
+    .await
+}
+
+pub async fn remove(ctx: &Ctx, a: RmArgs) -> Result<i32> {
+    let mut q = Vec::new();
+    if a.force {
+        q.push(("force", "1".to_string()));
+    }
+    if a.volumes {
+        q.push(("v", "1".to_string()));
+    }
+    let q = query(&q);
+    let client = ctx.client().await?;
+    for_each(&a.containers, |name| {
+        let (client, q) = (client.clone(), q.clone());
+        async move {
+            client
+                .delete(&format!("/containers/{}{q}", seg(&name)))
+                .await?;
+            out(&format!("{name}\n"));
+            Ok(())
+        }
+    })
+    .await
+}
+
+pub async fn logs(ctx: &Ctx, a: LogsArgs) -> Result<i32> {
+    let now = Utc::now();
+    let mut q: Vec<(&str, String)> = vec![("stdout", "1".into()), ("stderr", "1".into())];
+    if a.follow {
+        q.push(("follow", "1".into()));
+    }
+    if a.timestamps {
+        q.push(("timestamps", "1".into()));
+    }
+    q.push(("tail", a.tail.clone()));
+    for (flag, key, v) in [
+        ("--since", "since", &a.since),
+        ("--until", "until", &a.until),
+    ] {
+        if let Some(v) = v {
+            let ts = units::parse_timestamp(v, now).map_err(|e| flag_error("logs", flag, v, &e))?;
+            q.push((key, ts));
+        }
+    }
+    let client = ctx.client().await?;
+    let info: Value = client
+        .get(&format!("/containers/{}/json", seg(&a.container)))
+        .await?;
+    let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
+    let resp = client
+        .request(
+            Method::GET,
+            &format!("/containers/{}/logs{}", seg(&a.container), query(&q)),
+            empty(),
+            &[],
+        )
+        .await?;
+    let mut body = resp.into_body();
+    let mut stdout = tokio::io::stdout();
+    let mut stderr = tokio::io::stderr();
+    let mut demux = Demuxer::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
+        if tty {
+            stdout.write_all(data).await?;
+            stdout.flush().await?;
+            continue;
+        }
+        demux.push(data);
+        while let Some((kind, payload)) = demux.next_frame().map_err(anyhow::Error::msg)? {
+            match kind {
+                StreamKind::Stdout => {
+                    stdout.write_all(&payload).await?;
+                    stdout.flush().await?;
+                }
+                StreamKind::Stderr => {
+                    stderr.write_all(&payload).await?;
+                    stderr.flush().await?;
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Fetch the raw inspect JSON of a container or image; `Ok(None)` on 404.
+async fn inspect_raw(client: &Client, path: &str) -> Result<Option<String>> {
+    let resp = client.request(Method::GET, path, empty(), &[]).await;
+    match resp {
+        Ok(r) => {
+            let bytes = r.into_body().collect().await?.to_bytes();
+            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+        Err(e)
+            if e.downcast_ref::<DaemonError>()
+                .is_some_and(|d| d.status == 404) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn inspect(
+    ctx: &Ctx,
+    format: Option<String>,
+    kind: Option<String>,
+    names: Vec<String>,
+) -> Result<i32> {
+    let kind = kind.map(|k| k.to_lowercase());
+    if let Some(k) = &kind {
+        if k != "container" && k != "image" {
+            return Err(ExitError::with(
+                1,
+                format!("\"{k}\" is not a valid value for --type"),
+            ));
+        }
+    }
+    let template = match format.as_deref() {
+        Some(f) if !f.is_empty() && f != "json" => {
+            Some(Template::parse(f).map_err(anyhow::Error::msg)?)
+        }
+        _ => None,
+    };
+    let client = ctx.client().await?;
+    let mut found: Vec<String> = Vec::new();
+    let mut failed = false;
+    for name in &names {
+        let mut raw = None;
+        if kind.as_deref() != Some("image") {
+            raw = inspect_raw(&client, &format!("/containers/{}/json", seg(name))).await?;
+        }
+        if raw.is_none() && kind.as_deref() != Some("container") {
+            raw = inspect_raw(&client, &format!("/images/{}/json", seg(name))).await?;
+        }
+        match raw {
+            Some(r) => found.push(r),
+            None => {
+                failed = true;
+                let what = match kind.as_deref() {
+                    Some("container") => "container",
+                    Some("image") => "image",
+                    _ => "object",
+                };
+                eprintln!("Error: No such {what}: {name}");
+            }
+        }
+    }
+    match template {
+        Some(t) => {
+            let mut text = String::new();
+            for raw in &found {
+                let v: Value = serde_json::from_str(raw)?;
+                text.push_str(&t.render(&v, Missing::NoValue).map_err(anyhow::Error::msg)?);
+                text.push('\n');
+            }
+            out(&text);
+        }
+        None => {
+            let mut text = String::from("[");
+            for (i, raw) in found.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                text.push_str("\n    ");
+                text.push_str(&reindent(raw, 4, 1));
+            }
+            text.push_str(if found.is_empty() { "]\n" } else { "\n]\n" });
+            out(&text);
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+pub async fn wait(ctx: &Ctx, containers: Vec<String>) -> Result<i32> {
+    let client = ctx.client().await?;
+    for_each(&containers, |name| {
+        let client = client.clone();
+        async move {
+            let v = client
+                .post(&format!("/containers/{}/wait", seg(&name)), None)
+                .await?
+                .unwrap_or(Value::Null);
+            if let Some(m) = v["Error"]["Message"].as_str().filter(|m| !m.is_empty()) {
+                anyhow::bail!("{m}");
+            }
+            out(&format!("{}\n", v["StatusCode"].as_i64().unwrap_or(0)));
+            Ok(())
+        }
+    })
+    .await
+}
+
+pub async fn rename(ctx: &Ctx, a: RenameArgs) -> Result<i32> {
+    let client = ctx.client().await?;
+    client
+        .post(
+            &format!(
+                "/containers/{}/rename{}",
+                seg(&a.container),
+                query(&[("name", a.new_name.clone())])
+            ),
+            None,
+        )
+        .await?;
+    Ok(0)
+}
+
+pub async fn prune(ctx: &Ctx, a: PruneArgs) -> Result<i32> {
+    if !a.force {
+        eprint!("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        if !matches!(line.trim().to_lowercase().as_str(), "y" | "yes") {
+            return Ok(0);
+        }
+    }
+    let mut q = Vec::new();
+    if let Some(f) = filters_json(&a.filters)? {
+        q.push(("filters", f));
+    }
+    let client = ctx.client().await?;
+    let v = client
+        .post(&format!("/containers/prune{}", query(&q)), None)
+        .await?
+        .unwrap_or(Value::Null);
+    let mut text = String::new();
+    let deleted: Vec<&str> = v["ContainersDeleted"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !deleted.is_empty() {
+        text.push_str("Deleted Containers:\n");
+        for d in deleted {
+            text.push_str(d);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        units::human_size(v["SpaceReclaimed"].as_f64().unwrap_or(0.0))
+    ));
+    out(&text);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample() -> Value {
+        json!({
+            "Id": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "Names": ["/web", "/other/link"],
+            "Image": "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+            "Command": "sh -c 'while true; do sleep 1; done'",
+            "Created": 1_700_000_000 - 5,
+            "Ports": [{"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+                      {"PrivatePort": 443, "Type": "tcp"}],
+            "Labels": {"b": "2", "a": "1"},
+            "State": "running",
+            "Status": "Up 5 seconds",
+            "NetworkSettings": {"Networks": {"bridge": {}}},
+            "Mounts": []
+        })
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn ps_row_matches_docker_json() {
+        let r = ps_row(&sample(), true, now());
+        assert_eq!(r["ID"], "0123456789ab");
+        assert_eq!(r["Image"], "fedcba987654");
+        assert_eq!(r["Command"], "\"sh -c 'while true; …\"");
+        assert_eq!(r["RunningFor"], "5 seconds ago");
+        assert_eq!(r["Ports"], "0.0.0.0:8080->80/tcp, 443/tcp");
+        assert_eq!(r["Names"], "web");
+        assert_eq!(r["Labels"], "a=1,b=2");
+        assert_eq!(r["Networks"], "bridge");
+        assert_eq!(r["State"], "running");
+        let full = ps_row(&sample(), false, now());
+        assert_eq!(full["Command"], "\"sh -c 'while true; do sleep 1; done'\"");
+        assert_eq!(full["ID"].as_str().unwrap().len(), 64);
+    }
+
+    #[test]
+    fn ps_table_and_formats() {
+        let rows = vec![ps_row(&sample(), true, now())];
+        let t = render_rows(None, PS_TABLE, &ps_headers(), &rows).unwrap();
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[0],
+            "CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS         PORTS                           NAMES"
+        );
+        assert_eq!(
+            lines[1],
+            "0123456789ab   fedcba987654   \"sh -c 'while true; …\"   5 seconds ago   Up 5 seconds   0.0.0.0:8080->80/tcp, 443/tcp   web"
+        );
+        let t = render_rows(Some("{{.Names}}"), PS_TABLE, &ps_headers(), &rows).unwrap();
+        assert_eq!(t, "web\n");
+        let t = render_rows(
+            Some("table {{.ID}}\\t{{.Names}}"),
+            PS_TABLE,
+            &ps_headers(),
+            &rows,
+        )
+        .unwrap();
+        assert_eq!(t, "CONTAINER ID   NAMES\n0123456789ab   web\n");
+        let t = render_rows(Some("json"), PS_TABLE, &ps_headers(), &rows).unwrap();
+        let v: Value = serde_json::from_str(t.trim()).unwrap();
+        assert_eq!(v["Names"], "web");
+        assert_eq!(v["Status"], "Up 5 seconds");
+        assert!(render_rows(Some("{{.Nope}}"), PS_TABLE, &ps_headers(), &rows).is_err());
+    }
+
+    #[test]
+    fn ellipsis_like_docker() {
+        assert_eq!(ellipsis("abcdef", 4), "abc…");
+        assert_eq!(ellipsis("abc", 4), "abc");
+    }
+}

@@ -1,0 +1,333 @@
+//! Image commands: images, rmi, tag, import.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use hyper::Method;
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+
+use super::{for_each, out, Ctx};
+use crate::cli::{ImagesArgs, ImportArgs, RmiArgs, TagArgs};
+use crate::client::progress::{read_stream, render_message};
+use crate::client::{channel_body, filters_json, query, seg};
+use crate::format::{render_rows, units};
+
+fn image_id(id: &str, trunc: bool) -> String {
+    if trunc {
+        id.strip_prefix("sha256:")
+            .unwrap_or(id)
+            .chars()
+            .take(12)
+            .collect()
+    } else {
+        id.to_string()
+    }
+}
+
+/// Split "repo:tag" at the tag colon (not a registry port colon).
+pub fn split_tag(reference: &str) -> (&str, Option<&str>) {
+    let name_end = reference.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match reference[name_end..].rfind(':') {
+        Some(i) => (
+            &reference[..name_end + i],
+            Some(&reference[name_end + i + 1..]),
+        ),
+        None => (reference, None),
+    }
+}
+
+/// docker's `images` rows: one per repo:tag (`<none>` when untagged).
+pub fn image_rows(img: &Value, trunc: bool, now: DateTime<Utc>) -> Vec<Value> {
+    let id = image_id(img["Id"].as_str().unwrap_or(""), trunc);
+    let created = img["Created"].as_i64().unwrap_or(0);
+    let size = units::human_size(img["Size"].as_f64().unwrap_or(0.0));
+    let count = |k: &str| match img[k].as_i64() {
+        Some(n) if n >= 0 => n.to_string(),
+        _ => "N/A".to_string(),
+    };
+    let shared = match img["SharedSize"].as_f64() {
+        Some(s) if s >= 0.0 => units::human_size(s),
+        _ => "N/A".into(),
+    };
+    let digests: Vec<&str> = img["RepoDigests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut tags: Vec<(String, String)> = img["RepoTags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|t| *t != "<none>:<none>")
+        .map(|t| {
+            let (r, tag) = split_tag(t);
+            (r.to_string(), tag.unwrap_or("<none>").to_string())
+        })
+        .collect();
+    if tags.is_empty() {
+        let repo = digests
+            .first()
+            .and_then(|d| d.split('@').next())
+            .unwrap_or("<none>");
+        tags.push((repo.to_string(), "<none>".into()));
+    }
+    tags.into_iter()
+        .map(|(repo, tag)| {
+            let digest = digests
+                .iter()
+                .find(|d| d.starts_with(&format!("{repo}@")))
+                .and_then(|d| d.split('@').nth(1))
+                .unwrap_or("<none>");
+            json!({
+                "Containers": count("Containers"),
+                "CreatedAt": units::created_at(created),
+                "CreatedSince": units::ago(created, now),
+                "Digest": digest,
+                "ID": id,
+                "Repository": repo,
+                "SharedSize": shared,
+                "Size": size,
+                "Tag": tag,
+                "UniqueSize": "N/A",
+                "VirtualSize": size,
+            })
+        })
+        .collect()
+}
+
+pub fn image_headers() -> Value {
+    json!({
+        "Containers": "CONTAINERS", "CreatedAt": "CREATED AT", "CreatedSince": "CREATED",
+        "Digest": "DIGEST", "ID": "IMAGE ID", "Repository": "REPOSITORY",
+        "SharedSize": "SHARED SIZE", "Size": "SIZE", "Tag": "TAG", "UniqueSize": "UNIQUE SIZE",
+        "VirtualSize": "VIRTUAL SIZE",
+    })
+}
+
+pub const IMAGES_TABLE: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+
+pub async fn list(ctx: &Ctx, a: ImagesArgs) -> Result<i32> {
+    let mut filters = a.filters.clone();
+    if let Some(r) = &a.reference {
+        filters.push(format!("reference={r}"));
+    }
+    let mut q: Vec<(&str, String)> = Vec::new();
+    if a.all {
+        q.push(("all", "1".into()));
+    }
+    if let Some(f) = filters_json(&filters)? {
+        q.push(("filters", f));
+    }
+    let client = ctx.client().await?;
+    let list: Vec<Value> = client.get(&format!("/images/json{}", query(&q))).await?;
+    let now = Utc::now();
+    if a.quiet {
+        let mut seen = std::collections::HashSet::new();
+        let mut text = String::new();
+        for img in &list {
+            let id = image_id(img["Id"].as_str().unwrap_or(""), !a.no_trunc);
+            if seen.insert(id.clone()) {
+                text.push_str(&id);
+                text.push('\n');
+            }
+        }
+        out(&text);
+        return Ok(0);
+    }
+    let rows: Vec<Value> = list
+        .iter()
+        .flat_map(|i| image_rows(i, !a.no_trunc, now))
+        .collect();
+    let default = if a.digests {
+        "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+    } else {
+        IMAGES_TABLE
+    };
+    out(&render_rows(
+        a.format.as_deref(),
+        default,
+        &image_headers(),
+        &rows,
+    )?);
+    Ok(0)
+}
+
+pub async fn remove(ctx: &Ctx, a: RmiArgs) -> Result<i32> {
+    let mut q = Vec::new();
+    if a.force {
+        q.push(("force", "1".to_string()));
+    }
+    if a.no_prune {
+        q.push(("noprune", "1".to_string()));
+    }
+    let q = query(&q);
+    let client = ctx.client().await?;
+    for_each(&a.images, |name| {
+        let (client, q) = (client.clone(), q.clone());
+        async move {
+            let v = client
+                .delete(&format!("/images/{}{q}", seg(&name)))
+                .await?
+                .unwrap_or(Value::Null);
+            let mut text = String::new();
+            for item in v.as_array().into_iter().flatten() {
+                if let Some(t) = item["Untagged"].as_str() {
+                    text.push_str(&format!("Untagged: {t}\n"));
+                }
+                if let Some(d) = item["Deleted"].as_str() {
+                    text.push_str(&format!("Deleted: {d}\n"));
+                }
+            }
+            out(&text);
+            Ok(())
+        }
+    })
+    .await
+}
+
+pub async fn tag(ctx: &Ctx, a: TagArgs) -> Result<i32> {
+    let (repo, tag) = split_tag(&a.target);
+    let mut q = vec![("repo", repo.to_string())];
+    if let Some(t) = tag {
+        q.push(("tag", t.to_string()));
+    }
+    let client = ctx.client().await?;
+    client
+        .post(
+            &format!("/images/{}/tag{}", seg(&a.source), query(&q)),
+            None,
+        )
+        .await?;
+    Ok(0)
+}
+
+/// `import FILE|- [REPO[:TAG]]`: stream the tarball as the body of
+/// `POST /images/create?fromSrc=-` and print the new image id.
+pub async fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
+    // Open the source before contacting the engine so a typo fails fast.
+    let mut source: Box<dyn tokio::io::AsyncRead + Unpin + Send> = if a.file == "-" {
+        Box::new(tokio::io::stdin())
+    } else {
+        Box::new(
+            tokio::fs::File::open(&a.file)
+                .await
+                .map_err(|e| anyhow::anyhow!("open {}: {e}", a.file))?,
+        )
+    };
+    let mut q: Vec<(&str, String)> = vec![("fromSrc", "-".into())];
+    if let Some(r) = &a.reference {
+        // Like docker, the whole reference goes in `repo`; the engine splits off the tag.
+        q.push(("repo", r.clone()));
+    }
+    if let Some(m) = &a.message {
+        q.push(("message", m.clone()));
+    }
+    for c in &a.changes {
+        q.push(("changes", c.clone()));
+    }
+    let client = ctx.client().await?;
+    let (mut tx, body) = channel_body();
+    let pump = tokio::spawn(async move {
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match source.read(&mut buf).await {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    if tx
+                        .send_data(bytes::Bytes::copy_from_slice(&buf[..n]))
+                        .await
+                        .is_err()
+                    {
+                        // The engine stopped reading; its answer says why.
+                        return Ok(());
+                    }
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    tx.abort(e);
+                    return Err(anyhow::anyhow!("reading {}: {msg}", "the tarball"));
+                }
+            }
+        }
+    });
+    let resp = client
+        .request(
+            Method::POST,
+            &format!("/images/create{}", query(&q)),
+            body,
+            &[("content-type", "application/x-tar")],
+        )
+        .await;
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) => {
+            pump.abort();
+            return Err(e);
+        }
+    };
+    let mut text = String::new();
+    read_stream(resp.into_body(), |msg| {
+        match render_message(msg) {
+            Ok(Some(line)) => {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            Ok(None) => {}
+            Err(e) => anyhow::bail!("{e}"),
+        }
+        Ok(())
+    })
+    .await?;
+    pump.await??;
+    out(&text);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn tags_split_at_the_right_colon() {
+        assert_eq!(split_tag("alpine:3.19"), ("alpine", Some("3.19")));
+        assert_eq!(split_tag("localhost:5000/a"), ("localhost:5000/a", None));
+        assert_eq!(
+            split_tag("localhost:5000/a:v1"),
+            ("localhost:5000/a", Some("v1"))
+        );
+        assert_eq!(split_tag("busybox"), ("busybox", None));
+    }
+
+    #[test]
+    fn image_table_like_docker() {
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let img = json!({
+            "Id": "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789",
+            "RepoTags": ["busybox:latest", "mine:v1"],
+            "RepoDigests": [],
+            "Created": 1_700_000_000 - 3 * 86400,
+            "Size": 4_260_000,
+            "Containers": -1
+        });
+        let rows = image_rows(&img, true, now);
+        assert_eq!(rows.len(), 2);
+        let t = render_rows(None, IMAGES_TABLE, &image_headers(), &rows).unwrap();
+        assert_eq!(
+            t,
+            "REPOSITORY   TAG       IMAGE ID       CREATED      SIZE\n\
+             busybox      latest    abcdef012345   3 days ago   4.26MB\n\
+             mine         v1        abcdef012345   3 days ago   4.26MB\n"
+        );
+        let untagged =
+            json!({"Id": "sha256:1234567890abcdef", "RepoTags": [], "Created": 0, "Size": 0});
+        let rows = image_rows(&untagged, false, now);
+        assert_eq!(rows[0]["Repository"], "<none>");
+        assert_eq!(rows[0]["Tag"], "<none>");
+        assert_eq!(rows[0]["ID"], "sha256:1234567890abcdef");
+        assert_eq!(rows[0]["Containers"], "N/A");
+    }
+}

@@ -1,0 +1,93 @@
+//! The headless commands. Each talks to the engine through [`crate::client::Client`] and prints
+//! what docker prints.
+
+pub mod containers;
+pub mod images;
+pub mod run;
+pub mod system;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::{Cmd, ContainerCmd, ImageCmd};
+use crate::client::{autostart, Client};
+
+pub struct Ctx {
+    pub socket: PathBuf,
+    pub autostart: bool,
+}
+
+impl Ctx {
+    pub async fn client(&self) -> Result<Client> {
+        // --host only accepts unix sockets, which are all local: autostart applies to any.
+        autostart::connect(&self.socket, self.autostart).await
+    }
+}
+
+pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
+    match cmd {
+        Cmd::Engine(_) => unreachable!("`berth engine` is dispatched before the client runtime"),
+        Cmd::Version => system::version(&ctx).await,
+        Cmd::Info => system::info(&ctx).await,
+        Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => images::import(&ctx, a).await,
+        Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::list(&ctx, a).await,
+        Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => images::remove(&ctx, a).await,
+        Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => images::tag(&ctx, a).await,
+        Cmd::Image(ImageCmd::Inspect(a)) => {
+            containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
+        }
+        Cmd::Run(a) | Cmd::Container(ContainerCmd::Run(a)) => run::run(&ctx, a).await,
+        Cmd::Create(a) | Cmd::Container(ContainerCmd::Create(a)) => run::create(&ctx, a).await,
+        Cmd::Start(a) | Cmd::Container(ContainerCmd::Start(a)) => run::start(&ctx, a).await,
+        Cmd::Stop(a) | Cmd::Container(ContainerCmd::Stop(a)) => {
+            containers::stop(&ctx, a, false).await
+        }
+        Cmd::Restart(a) | Cmd::Container(ContainerCmd::Restart(a)) => {
+            containers::stop(&ctx, a, true).await
+        }
+        Cmd::Kill(a) | Cmd::Container(ContainerCmd::Kill(a)) => containers::kill(&ctx, a).await,
+        Cmd::Rm(a) | Cmd::Container(ContainerCmd::Rm(a)) => containers::remove(&ctx, a).await,
+        Cmd::Ps(a) | Cmd::Container(ContainerCmd::Ls(a)) => containers::list(&ctx, a).await,
+        Cmd::Logs(a) | Cmd::Container(ContainerCmd::Logs(a)) => containers::logs(&ctx, a).await,
+        Cmd::Inspect(a) => containers::inspect(&ctx, a.format, a.kind, a.names).await,
+        Cmd::Container(ContainerCmd::Inspect(a)) => {
+            containers::inspect(&ctx, a.format, Some("container".into()), a.names).await
+        }
+        Cmd::Wait(a) | Cmd::Container(ContainerCmd::Wait(a)) => {
+            containers::wait(&ctx, a.containers).await
+        }
+        Cmd::Rename(a) | Cmd::Container(ContainerCmd::Rename(a)) => {
+            containers::rename(&ctx, a).await
+        }
+        Cmd::Container(ContainerCmd::Prune(a)) => containers::prune(&ctx, a).await,
+    }
+}
+
+/// Write to stdout, treating a closed pipe (`berth ps | head`) as success.
+pub fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes());
+    let _ = o.flush();
+}
+
+/// Run `f` for each name, printing errors as they happen (docker's multi-container commands);
+/// the status is 1 if any failed.
+pub async fn for_each<F, Fut>(names: &[String], mut f: F) -> Result<i32>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut failed = false;
+    for name in names {
+        if let Err(e) = f(name.clone()).await {
+            failed = true;
+            match e.downcast_ref::<crate::client::DaemonError>() {
+                Some(d) => eprintln!("{d}"),
+                None => eprintln!("Error: {e:#}"),
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}

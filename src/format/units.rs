@@ -1,0 +1,351 @@
+//! Docker's unit conventions (github.com/docker/go-units and the CLI's opts): memory sizes are
+//! binary (`512m` = 512 MiB), displayed sizes are decimal with 4 significant digits (`4.26MB`),
+//! ages are "5 seconds ago".
+
+use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+/// Parse a memory size like docker's `RAMInBytes`: `^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`,
+/// binary multipliers.
+pub fn parse_ram_size(s: &str) -> Result<i64, String> {
+    let err = || format!("invalid size: '{s}'");
+    let digits_end = s
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
+    let (num, mut rest) = s.split_at(digits_end);
+    if num.is_empty() || num.starts_with('.') || num.ends_with('.') || num.contains("..") {
+        return Err(err());
+    }
+    let value: f64 = num.parse().map_err(|_| err())?;
+    rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let mut chars = rest.chars().peekable();
+    let mut mult: f64 = 1.0;
+    if let Some(c) = chars.peek().copied() {
+        let m = match c.to_ascii_lowercase() {
+            'k' => Some(1u64 << 10),
+            'm' => Some(1 << 20),
+            'g' => Some(1 << 30),
+            't' => Some(1 << 40),
+            'p' => Some(1 << 50),
+            _ => None,
+        };
+        if let Some(m) = m {
+            mult = m as f64;
+            chars.next();
+        }
+    }
+    if matches!(chars.peek(), Some('i' | 'I')) {
+        chars.next();
+    }
+    if matches!(chars.peek(), Some('b' | 'B')) {
+        chars.next();
+    }
+    if chars.next().is_some() {
+        return Err(err());
+    }
+    let bytes = value * mult;
+    if !bytes.is_finite() || bytes > i64::MAX as f64 {
+        return Err(err());
+    }
+    Ok(bytes as i64)
+}
+
+/// `--memory-swap` additionally accepts -1 (unlimited swap).
+pub fn parse_mem_swap(s: &str) -> Result<i64, String> {
+    if s == "-1" {
+        return Ok(-1);
+    }
+    parse_ram_size(s)
+}
+
+/// `--cpus 1.5` → NanoCpus.
+pub fn parse_cpus(s: &str) -> Result<i64, String> {
+    let v: f64 = s
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("failed to parse {s} as a rational number"))?;
+    let nanos = (v * 1e9).round();
+    if nanos > i64::MAX as f64 {
+        return Err("value is too precise".into());
+    }
+    Ok(nanos as i64)
+}
+
+/// Decimal human size with 4 significant digits, docker's `units.HumanSize`.
+pub fn human_size(size: f64) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut v = size;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    format!("{}{}", format_g4(v), UNITS[i])
+}
+
+/// Go's `%.4g` for values below 1e4 (what human_size produces).
+fn format_g4(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let exp = v.abs().log10().floor() as i32;
+    let decimals = (3 - exp).max(0) as usize;
+    let mut s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    s
+}
+
+/// docker's `units.HumanDuration`.
+pub fn human_duration(d: chrono::Duration) -> String {
+    let seconds = d.num_seconds();
+    if seconds < 1 {
+        return "Less than a second".into();
+    }
+    if seconds == 1 {
+        return "1 second".into();
+    }
+    if seconds < 60 {
+        return format!("{seconds} seconds");
+    }
+    let minutes = d.num_minutes();
+    if minutes == 1 {
+        return "About a minute".into();
+    }
+    if minutes < 60 {
+        return format!("{minutes} minutes");
+    }
+    let hours = (d.num_seconds() as f64 / 3600.0 + 0.5) as i64;
+    if hours == 1 {
+        return "About an hour".into();
+    }
+    if hours < 48 {
+        return format!("{hours} hours");
+    }
+    if hours < 24 * 7 * 2 {
+        return format!("{} days", hours / 24);
+    }
+    if hours < 24 * 30 * 2 {
+        return format!("{} weeks", hours / 24 / 7);
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{} months", hours / 24 / 30);
+    }
+    format!("{} years", d.num_hours() / 24 / 365)
+}
+
+/// "5 seconds ago" for a unix timestamp, relative to `now`.
+pub fn ago(created_unix: i64, now: DateTime<Utc>) -> String {
+    let created = Utc.timestamp_opt(created_unix, 0).single().unwrap_or(now);
+    format!("{} ago", human_duration(now - created))
+}
+
+/// Go's `time.Time.String()` shape used by docker's CreatedAt: "2024-01-02 15:04:05 +0000 UTC".
+pub fn created_at(created_unix: i64) -> String {
+    match Local.timestamp_opt(created_unix, 0).single() {
+        Some(t) => {
+            let offset = t.format("%z").to_string();
+            let zone = if offset == "+0000" {
+                "UTC".to_string()
+            } else {
+                offset.clone()
+            };
+            format!("{} {offset} {zone}", t.format("%Y-%m-%d %H:%M:%S"))
+        }
+        None => String::new(),
+    }
+}
+
+/// Parse a Go duration (`10s`, `1m30s`, `1.5h`, `300ms`) into nanoseconds.
+pub fn parse_go_duration(s: &str) -> Option<i128> {
+    let (neg, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_end == 0 {
+            return None;
+        }
+        let value: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_end];
+        rest = &rest[unit_end..];
+        let mult = match unit {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += value * mult;
+    }
+    let ns = total as i128;
+    Some(if neg { -ns } else { ns })
+}
+
+/// docker's `GetTimestamp` for `--since`/`--until`: a Go duration is relative to `now`, RFC 3339
+/// and plain dates are converted, a unix timestamp (with optional fraction) passes through.
+/// Returns the API's "seconds.nanoseconds" string.
+pub fn parse_timestamp(value: &str, now: DateTime<Utc>) -> Result<String, String> {
+    if let Some(ns) = parse_go_duration(value) {
+        let now_ns = now.timestamp() as i128 * 1_000_000_000 + now.timestamp_subsec_nanos() as i128;
+        let t = now_ns - ns;
+        return Ok(format!(
+            "{}.{:09}",
+            t.div_euclid(1_000_000_000),
+            t.rem_euclid(1_000_000_000)
+        ));
+    }
+    let is_number = {
+        let mut parts = value.splitn(2, '.');
+        let secs = parts.next().unwrap_or("");
+        let frac = parts.next();
+        !secs.is_empty()
+            && secs.chars().all(|c| c.is_ascii_digit())
+            && frac.is_none_or(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit()))
+    };
+    if is_number {
+        return Ok(value.to_string());
+    }
+    let fmt = |t: DateTime<Utc>| format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos());
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(fmt(t.with_timezone(&Utc)));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(value, f) {
+            if let Some(t) = Local.from_local_datetime(&t).single() {
+                return Ok(fmt(t.with_timezone(&Utc)));
+            }
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        if let Some(t) = d
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| Local.from_local_datetime(&t).single())
+        {
+            return Ok(fmt(t.with_timezone(&Utc)));
+        }
+    }
+    Err(format!(
+        "failed to parse value as time or duration: \"{value}\""
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ram_sizes_are_binary() {
+        assert_eq!(parse_ram_size("512m"), Ok(512 << 20));
+        assert_eq!(parse_ram_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_ram_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_ram_size("1.5k"), Ok(1536));
+        assert_eq!(parse_ram_size("100"), Ok(100));
+        assert_eq!(parse_ram_size("64 MB"), Ok(64 << 20));
+        assert_eq!(parse_ram_size("10b"), Ok(10));
+    }
+
+    #[test]
+    fn bad_ram_sizes_are_rejected_with_docker_wording() {
+        assert_eq!(parse_ram_size("12x"), Err("invalid size: '12x'".into()));
+        for bad in ["", "m", "1..2m", ".5m", "1mm", "-1", "1gb2"] {
+            assert!(parse_ram_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_mem_swap("-1"), Ok(-1));
+    }
+
+    #[test]
+    fn cpus_to_nanocpus() {
+        assert_eq!(parse_cpus("1.5"), Ok(1_500_000_000));
+        assert_eq!(parse_cpus("0.01"), Ok(10_000_000));
+        assert!(parse_cpus("abc").is_err());
+        assert!(parse_cpus("-1").is_err());
+    }
+
+    #[test]
+    fn human_sizes_match_docker() {
+        assert_eq!(human_size(0.0), "0B");
+        assert_eq!(human_size(999.0), "999B");
+        assert_eq!(human_size(4_260_000.0), "4.26MB");
+        assert_eq!(human_size(7_801_110.0), "7.801MB");
+        assert_eq!(human_size(1_000_000_000.0), "1GB");
+        assert_eq!(human_size(123_456.0), "123.5kB");
+    }
+
+    #[test]
+    fn human_durations_match_docker() {
+        let s = chrono::Duration::seconds;
+        assert_eq!(human_duration(s(0)), "Less than a second");
+        assert_eq!(human_duration(s(1)), "1 second");
+        assert_eq!(human_duration(s(5)), "5 seconds");
+        assert_eq!(human_duration(s(61)), "About a minute");
+        assert_eq!(human_duration(s(600)), "10 minutes");
+        assert_eq!(human_duration(s(3600)), "About an hour");
+        assert_eq!(human_duration(s(5 * 3600)), "5 hours");
+        assert_eq!(human_duration(s(3 * 86400)), "3 days");
+        assert_eq!(human_duration(s(21 * 86400)), "3 weeks");
+        assert_eq!(human_duration(s(90 * 86400)), "3 months");
+        assert_eq!(human_duration(s(800 * 86400)), "2 years");
+        let now = Utc.timestamp_opt(1_000_000, 0).unwrap();
+        assert_eq!(ago(1_000_000 - 5, now), "5 seconds ago");
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("10s"), Some(10_000_000_000));
+        assert_eq!(parse_go_duration("1m30s"), Some(90_000_000_000));
+        assert_eq!(parse_go_duration("1.5h"), Some(5_400_000_000_000));
+        assert_eq!(parse_go_duration("300ms"), Some(300_000_000));
+        assert_eq!(parse_go_duration("10"), None);
+        assert_eq!(parse_go_duration("10x"), None);
+        assert_eq!(parse_go_duration(""), None);
+    }
+
+    #[test]
+    fn timestamps_for_since_and_until() {
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        assert_eq!(parse_timestamp("10s", now).unwrap(), "1699999990.000000000");
+        assert_eq!(
+            parse_timestamp("1m30s", now).unwrap(),
+            "1699999910.000000000"
+        );
+        assert_eq!(parse_timestamp("1699999000", now).unwrap(), "1699999000");
+        assert_eq!(
+            parse_timestamp("1699999000.5", now).unwrap(),
+            "1699999000.5"
+        );
+        assert_eq!(
+            parse_timestamp("2023-11-14T22:13:20Z", now).unwrap(),
+            "1700000000.000000000"
+        );
+        assert_eq!(
+            parse_timestamp("2023-11-14T23:13:20+01:00", now).unwrap(),
+            "1700000000.000000000"
+        );
+        assert!(parse_timestamp("yesterday", now).is_err());
+    }
+}
