@@ -1,3 +1,6 @@
 //! Durable state under the data root. Every write is atomic (see `atomic`).
 
 pub mod atomic;
+pub mod blobs;
+pub mod images;
+pub mod layers;
