@@ -301,9 +301,10 @@ impl Extractor<'_> {
         let bad = |e: io::Error| hostile(raw, &format!("bad header: {e}"));
         let mut m = Meta {
             mode: h.mode().map_err(bad)? & 0o7777,
-            uid: h.uid().map_err(bad)? as u32,
-            gid: h.gid().map_err(bad)? as u32,
-            mtime: h.mtime().map_err(bad)? as i64,
+            // Some writers leave these fields blank; that means 0, not a broken layer.
+            uid: h.uid().unwrap_or(0) as u32,
+            gid: h.gid().unwrap_or(0) as u32,
+            mtime: h.mtime().unwrap_or(0) as i64,
             xattrs: Vec::new(),
         };
         if let Some(exts) = entry.pax_extensions().map_err(tar_err)? {
