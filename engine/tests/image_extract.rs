@@ -25,7 +25,14 @@ impl Tar {
     }
 
     /// An entry with a raw name (no validation: `..` and absolute names go in as written).
-    fn raw(&mut self, name: &str, kind: EntryType, link: Option<&str>, data: &[u8], mode: u32) -> &mut Self {
+    fn raw(
+        &mut self,
+        name: &str,
+        kind: EntryType,
+        link: Option<&str>,
+        data: &[u8],
+        mode: u32,
+    ) -> &mut Self {
         let mut h = Header::new_gnu();
         let n = name.as_bytes();
         assert!(n.len() < 100, "raw names must fit the old header");
@@ -114,7 +121,10 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
             let p = e.unwrap().path();
             let m = fs::symlink_metadata(&p).unwrap();
             let content = if m.file_type().is_symlink() {
-                fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes()
+                fs::read_link(&p)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes()
             } else if m.is_file() {
                 fs::read(&p).unwrap()
             } else {
@@ -165,7 +175,11 @@ fn extract_legitimate_corpus() {
         .file("opaque/kept", b"k")
         .file(".wh.removed", b"")
         .file("sub/.wh.gone", b"")
-        .pax(&[("SCHILY.xattr.user.berth", b"yes"), ("uid", b"1234"), ("gid", b"5678")])
+        .pax(&[
+            ("SCHILY.xattr.user.berth", b"yes"),
+            ("uid", b"1234"),
+            ("gid", b"5678"),
+        ])
         .file("owned", b"owned by 1234");
     // Long names go through the builder's GNU long-name support.
     let mut h = Header::new_gnu();
@@ -182,15 +196,30 @@ fn extract_legitimate_corpus() {
     assert_eq!(fs::read(l.join("etc/hostname")).unwrap(), b"box\n");
     let su = fs::metadata(l.join("bin/su")).unwrap();
     assert_eq!(su.mode() & 0o7777, 0o4755, "setuid kept");
-    assert_eq!(fs::metadata(l.join("bin/sg")).unwrap().mode() & 0o7777, 0o2711);
-    assert_eq!(fs::read_link(l.join("bin/sh")).unwrap(), Path::new("busybox"));
-    assert_eq!(fs::read_link(l.join("abs")).unwrap(), Path::new("/etc/hostname"));
+    assert_eq!(
+        fs::metadata(l.join("bin/sg")).unwrap().mode() & 0o7777,
+        0o2711
+    );
+    assert_eq!(
+        fs::read_link(l.join("bin/sh")).unwrap(),
+        Path::new("busybox")
+    );
+    assert_eq!(
+        fs::read_link(l.join("abs")).unwrap(),
+        Path::new("/etc/hostname")
+    );
     let a = fs::metadata(l.join("etc/hostname")).unwrap();
     let b = fs::metadata(l.join("etc/hostname.link")).unwrap();
     assert_eq!(a.ino(), b.ino(), "hard link shares the inode");
     assert_eq!(a.mtime(), MTIME as i64);
-    assert!(fs::symlink_metadata(l.join("dev/null")).unwrap().file_type().is_char_device());
-    assert!(fs::symlink_metadata(l.join("run/fifo")).unwrap().file_type().is_fifo());
+    assert!(fs::symlink_metadata(l.join("dev/null"))
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert!(fs::symlink_metadata(l.join("run/fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
     // Whiteouts become overlay whiteouts: char device 0/0 named after the removed file.
     for w in ["removed", "sub/gone"] {
         let m = fs::symlink_metadata(l.join(w)).unwrap();
@@ -206,12 +235,18 @@ fn extract_legitimate_corpus() {
     assert_eq!(fs::read(l.join("opaque/kept")).unwrap(), b"k");
     let owned = fs::metadata(l.join("owned")).unwrap();
     assert_eq!((owned.uid(), owned.gid()), (1234, 5678));
-    assert_eq!(xattr_get(&l.join("owned"), "user.berth").as_deref(), Some(&b"yes"[..]));
+    assert_eq!(
+        xattr_get(&l.join("owned"), "user.berth").as_deref(),
+        Some(&b"yes"[..])
+    );
     let lm = fs::metadata(l.join(&long_name)).unwrap();
     assert_eq!(fs::read(l.join(&long_name)).unwrap(), b"long");
     assert_eq!(lm.permissions().mode() & 0o777, 0o640);
     // Directory mtimes are applied after their children were created.
-    assert_eq!(fs::metadata(l.join("opaque")).unwrap().mtime(), MTIME as i64);
+    assert_eq!(
+        fs::metadata(l.join("opaque")).unwrap().mtime(),
+        MTIME as i64
+    );
 
     assert_eq!(
         stats.diff_id,
@@ -225,9 +260,8 @@ fn xattr_get(p: &Path, name: &str) -> Option<Vec<u8>> {
     let cp = CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
     let cn = CString::new(name).unwrap();
     let mut buf = vec![0u8; 256];
-    let n = unsafe {
-        libc::lgetxattr(cp.as_ptr(), cn.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
-    };
+    let n =
+        unsafe { libc::lgetxattr(cp.as_ptr(), cn.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     (n >= 0).then(|| {
         buf.truncate(n as usize);
         buf
@@ -285,16 +319,25 @@ fn extract_never_writes_through_symlinks() {
     let abs = f.sentinel.display().to_string();
     assert_rejected(
         "absolute symlink then write",
-        &Tar::new().symlink("evil", &abs).file("evil/file", b"x").bytes(),
+        &Tar::new()
+            .symlink("evil", &abs)
+            .file("evil/file", b"x")
+            .bytes(),
     );
     assert_rejected(
         "absolute symlink then overwrite existing",
-        &Tar::new().symlink("evil", &abs).file("evil/keep", b"x").bytes(),
+        &Tar::new()
+            .symlink("evil", &abs)
+            .file("evil/keep", b"x")
+            .bytes(),
     );
     let rel = format!("../../../../../../../..{abs}");
     assert_rejected(
         "relative escaping symlink then write",
-        &Tar::new().symlink("evil", &rel).file("evil/file", b"x").bytes(),
+        &Tar::new()
+            .symlink("evil", &rel)
+            .file("evil/file", b"x")
+            .bytes(),
     );
     assert_rejected(
         "symlink then mkdir below",
@@ -336,7 +379,10 @@ fn extract_replaces_symlinks_instead_of_following() {
     extract(&f, &tar).unwrap();
     assert_eq!(snapshot(&f.sentinel), before);
     assert!(fs::symlink_metadata(f.layer.join("d")).unwrap().is_file());
-    assert_eq!(fs::read(f.layer.join("k")).unwrap(), b"not through the link");
+    assert_eq!(
+        fs::read(f.layer.join("k")).unwrap(),
+        b"not through the link"
+    );
     assert!(fs::symlink_metadata(f.layer.join("dir")).unwrap().is_dir());
     assert_eq!(fs::read(f.layer.join("dir/inner")).unwrap(), b"in");
 }
@@ -359,7 +405,10 @@ fn extract_rejects_outside_hard_links() {
     );
     assert_rejected(
         "hard link to a later entry",
-        &Tar::new().hardlink("k", "later").file("later", b"x").bytes(),
+        &Tar::new()
+            .hardlink("k", "later")
+            .file("later", b"x")
+            .bytes(),
     );
     // A hard link to an earlier symlink links the symlink itself, never its target.
     let f = fixture();

@@ -103,10 +103,7 @@ async fn tag(r: &ApiRequest, name: &str) -> Result<ApiResponse> {
         .query
         .string("repo")
         .ok_or_else(|| EngineError::invalid("repo is a required parameter"))?;
-    r.engine
-        .images
-        .tag(name, &repo, r.query.get("tag"))
-        .await?;
+    r.engine.images.tag(name, &repo, r.query.get("tag")).await?;
     Ok(Response::builder()
         .status(StatusCode::CREATED)
         .body(empty_body())
@@ -234,7 +231,10 @@ mod tests {
 
     #[test]
     fn images_routes_span_name_segments() {
-        assert!(matches!(route_of(&Method::GET, &segs("images/json")), Some(Route::List)));
+        assert!(matches!(
+            route_of(&Method::GET, &segs("images/json")),
+            Some(Route::List)
+        ));
         assert!(matches!(
             route_of(&Method::POST, &segs("images/create")),
             Some(Route::Create)

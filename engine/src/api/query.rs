@@ -96,7 +96,11 @@ impl Filters {
             let values: Vec<String> = match v {
                 serde_json::Value::Array(items) => items
                     .iter()
-                    .map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string()))
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| i.to_string())
+                    })
                     .collect(),
                 serde_json::Value::Object(o) => o
                     .iter()

@@ -22,7 +22,9 @@ pub fn status_of(err: &EngineError) -> StatusCode {
 }
 
 pub fn full(data: impl Into<Bytes>) -> ApiBody {
-    Full::new(data.into()).map_err(|never| match never {}).boxed()
+    Full::new(data.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 pub fn empty_body() -> ApiBody {

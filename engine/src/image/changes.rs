@@ -100,7 +100,9 @@ fn apply_one(config: &mut ImageContainerConfig, line: &str) -> Result<()> {
             let vols = config.volumes.get_or_insert_with(HashMap::new);
             for v in list {
                 if v.trim().is_empty() {
-                    return Err(EngineError::invalid("VOLUME specified can not be an empty string"));
+                    return Err(EngineError::invalid(
+                        "VOLUME specified can not be an empty string",
+                    ));
                 }
                 vols.insert(v, serde_json::json!({}));
             }
@@ -265,7 +267,11 @@ mod tests {
 
     #[test]
     fn changes_cmd_and_entrypoint_forms() {
-        let c = apply(&["CMD [\"/bin/sh\", \"-c\", \"echo hi\"]", "ENTRYPOINT echo hello world"]).unwrap();
+        let c = apply(&[
+            "CMD [\"/bin/sh\", \"-c\", \"echo hi\"]",
+            "ENTRYPOINT echo hello world",
+        ])
+        .unwrap();
         assert_eq!(c.cmd.unwrap(), vec!["/bin/sh", "-c", "echo hi"]);
         assert_eq!(
             c.entrypoint.unwrap(),

@@ -174,7 +174,10 @@ impl Extractor<'_> {
         let Some((name, parents)) = comps.split_last() else {
             // The layer root itself ("./"): only directory metadata applies.
             if kind.is_dir() {
-                let fd = self.root.try_clone().io_context(|| "dup root".to_string())?;
+                let fd = self
+                    .root
+                    .try_clone()
+                    .io_context(|| "dup root".to_string())?;
                 apply_fd_meta(&fd, &meta, &raw_path)?;
             }
             return Ok(());
@@ -202,8 +205,7 @@ impl Extractor<'_> {
                 if !existing_dir {
                     mkdirat(&parent, &name_c, 0o700).io_context(|| ctx("mkdir", &raw_path))?;
                 }
-                let fd =
-                    openat_dir(&parent, &name_c).map_err(|e| io_or_hostile(e, &raw_path))?;
+                let fd = openat_dir(&parent, &name_c).map_err(|e| io_or_hostile(e, &raw_path))?;
                 apply_fd_meta(&fd, &meta, &raw_path)?;
                 self.dirs.push((comps.clone(), meta.mtime));
                 return Ok(());
@@ -233,10 +235,12 @@ impl Extractor<'_> {
                 let target_c = cstring(&target, &raw_path)?;
                 remove_existing(&parent, &name_c, false, &raw_path)?;
                 // The target is stored as data; nothing here ever resolves it.
-                if unsafe { libc::symlinkat(target_c.as_ptr(), parent.as_raw_fd(), name_c.as_ptr()) }
-                    != 0
+                if unsafe {
+                    libc::symlinkat(target_c.as_ptr(), parent.as_raw_fd(), name_c.as_ptr())
+                } != 0
                 {
-                    return Err(io::Error::last_os_error()).io_context(|| ctx("symlink", &raw_path));
+                    return Err(io::Error::last_os_error())
+                        .io_context(|| ctx("symlink", &raw_path));
                 }
                 apply_path_meta(&parent, &name_c, &meta, false, &raw_path)?;
             }
@@ -335,7 +339,10 @@ impl Extractor<'_> {
 
     /// Walk (creating as needed) the parent directories without following any symlink.
     fn open_parent(&self, parents: &[Vec<u8>], raw: &[u8]) -> Result<OwnedFd> {
-        let mut cur = self.root.try_clone().io_context(|| "dup root".to_string())?;
+        let mut cur = self
+            .root
+            .try_clone()
+            .io_context(|| "dup root".to_string())?;
         for comp in parents {
             let c = cstring(comp, raw)?;
             let next = match openat_dir(&cur, &c) {

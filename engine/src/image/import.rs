@@ -50,10 +50,9 @@ pub fn decompressed<R: Read + Send + 'static>(mut r: R) -> Result<Box<dyn Read +
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let stream = Cursor::new(head).chain(r);
     Ok(if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-            1 << 20,
-            stream,
-        )))
+        Box::new(flate2::read::MultiGzDecoder::new(
+            io::BufReader::with_capacity(1 << 20, stream),
+        ))
     } else {
         Box::new(stream)
     })
@@ -220,7 +219,13 @@ mod tests {
             ..Default::default()
         };
         let d = format!("sha256:{}", "b".repeat(64));
-        let bytes = build_config(&cfg, &d, &host_platform(), "Imported from -", "2024-01-01T00:00:00Z");
+        let bytes = build_config(
+            &cfg,
+            &d,
+            &host_platform(),
+            "Imported from -",
+            "2024-01-01T00:00:00Z",
+        );
         let v: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(v["os"], "linux");
         assert_eq!(v["rootfs"]["type"], "layers");

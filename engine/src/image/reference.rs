@@ -233,7 +233,8 @@ fn validate_digest(d: &str) -> Result<()> {
 }
 
 pub fn is_lower_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub fn is_full_hex_id(s: &str) -> bool {
@@ -276,7 +277,9 @@ mod tests {
         assert_eq!(r.path, "a/b");
         assert_eq!(r.tag.as_deref(), Some("tag"));
         assert_eq!(r.familiar(), "host:5000/a/b:tag");
-        let r = Reference::parse("host:5000/a/b").unwrap().with_default_tag();
+        let r = Reference::parse("host:5000/a/b")
+            .unwrap()
+            .with_default_tag();
         assert_eq!(r.full(), "host:5000/a/b:latest");
         let r = Reference::parse("localhost/x").unwrap();
         assert_eq!(r.domain, "localhost");
@@ -313,7 +316,10 @@ mod tests {
                 matches!(e, EngineError::InvalidArgument(_)),
                 "{bad:?} should be invalid"
             );
-            assert!(e.to_string().starts_with("invalid reference format"), "{bad:?}: {e}");
+            assert!(
+                e.to_string().starts_with("invalid reference format"),
+                "{bad:?}: {e}"
+            );
         }
         assert!(Reference::parse(&"a".repeat(64)).is_err());
         assert!(Reference::parse("a__b.c-d---e").is_ok());

@@ -14,13 +14,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::error::{EngineError, Result};
 use crate::image::extract::extract_layer;
 use crate::image::import::{
-    build_config, build_manifest, decompressed, parse_config, ParsedConfig, Platform,
-    MAX_JSON_BLOB,
+    build_config, build_manifest, decompressed, parse_config, ParsedConfig, Platform, MAX_JSON_BLOB,
 };
 use crate::image::reference::{familiar_string, is_lower_hex, Reference};
 use crate::model::image::{
-    GraphDriver, ImageContainerConfig, ImageDeleteItem, ImageInspect, ImageMetadata,
-    ImageSummary, ResolvedImage, RootFs,
+    GraphDriver, ImageContainerConfig, ImageDeleteItem, ImageInspect, ImageMetadata, ImageSummary,
+    ResolvedImage, RootFs,
 };
 use crate::store::blobs::{digest_hex, ensure_private_dir, sha256_digest, BlobStore};
 use crate::store::images::{ImageMetaStore, ImageRecord};
@@ -167,7 +166,10 @@ impl Index {
     }
 
     fn repo_tags(&self, id: &str) -> Vec<String> {
-        self.refs_of(id).iter().map(|k| familiar_string(k)).collect()
+        self.refs_of(id)
+            .iter()
+            .map(|k| familiar_string(k))
+            .collect()
     }
 
     fn entry(&self, id: &str) -> Result<Arc<ImageEntry>> {
@@ -200,7 +202,8 @@ fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
     match (pattern.first(), s.first()) {
         (None, None) => true,
         (Some(b'*'), _) => {
-            glob_match(&pattern[1..], s) || (!s.is_empty() && s[0] != b'/' && glob_match(pattern, &s[1..]))
+            glob_match(&pattern[1..], s)
+                || (!s.is_empty() && s[0] != b'/' && glob_match(pattern, &s[1..]))
         }
         (Some(b'?'), Some(c)) if *c != b'/' => glob_match(&pattern[1..], &s[1..]),
         (Some(p), Some(c)) if p == c => glob_match(&pattern[1..], &s[1..]),
@@ -269,14 +272,20 @@ impl ImageService {
         })
     }
 
-    fn load_entry(blobs: &BlobStore, layers: &LayerStore, record: ImageRecord) -> Result<ImageEntry> {
+    fn load_entry(
+        blobs: &BlobStore,
+        layers: &LayerStore,
+        record: ImageRecord,
+    ) -> Result<ImageEntry> {
         let config_bytes = blobs.read(&record.id, MAX_JSON_BLOB)?;
         let config = parse_config(&config_bytes)?;
         if !blobs.exists(&record.manifest_digest) {
             return Err(EngineError::internal("manifest blob is missing"));
         }
         if config.rootfs.diff_ids != record.diff_ids {
-            return Err(EngineError::internal("metadata does not match the config's layers"));
+            return Err(EngineError::internal(
+                "metadata does not match the config's layers",
+            ));
         }
         for d in &record.diff_ids {
             if !layers.exists(d) {
@@ -726,9 +735,18 @@ mod tests {
         assert!(!glob_match(b"*", b"a/b"));
         assert!(glob_match(b"a/*", b"a/b"));
         assert!(glob_match(b"b?sybox:*", b"busybox:1.36"));
-        assert!(reference_matches("busybox", "docker.io/library/busybox:latest"));
-        assert!(reference_matches("busybox:latest", "docker.io/library/busybox:latest"));
-        assert!(!reference_matches("busybox:1", "docker.io/library/busybox:latest"));
+        assert!(reference_matches(
+            "busybox",
+            "docker.io/library/busybox:latest"
+        ));
+        assert!(reference_matches(
+            "busybox:latest",
+            "docker.io/library/busybox:latest"
+        ));
+        assert!(!reference_matches(
+            "busybox:1",
+            "docker.io/library/busybox:latest"
+        ));
         assert!(reference_matches("user/*", "docker.io/user/app:1"));
     }
 

@@ -95,7 +95,10 @@ impl BlobStore {
         let target = self.path(digest)?;
         let ctx = || format!("writing blob {digest}");
         let file = w.file.take().expect("uncommitted writer has a file");
-        let file = file.into_inner().map_err(|e| e.into_error()).io_context(ctx)?;
+        let file = file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .io_context(ctx)?;
         file.sync_all().io_context(ctx)?;
         drop(file);
         if target.exists() {

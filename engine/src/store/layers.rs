@@ -48,11 +48,15 @@ impl LayerStore {
                     .io_context(|| format!("removing {}", e.path().display()))?;
             }
         }
-        Ok(LayerStore { dir: dir.to_path_buf() })
+        Ok(LayerStore {
+            dir: dir.to_path_buf(),
+        })
     }
 
     pub fn begin(&self) -> Result<PendingLayer> {
-        let tmp = self.dir.join(format!("{TMP_PREFIX}{}", crate::util::new_id()));
+        let tmp = self
+            .dir
+            .join(format!("{TMP_PREFIX}{}", crate::util::new_id()));
         crate::store::blobs::ensure_private_dir(&tmp)?;
         let diff = tmp.join("diff");
         fs::create_dir(&diff).io_context(|| format!("creating {}", diff.display()))?;
@@ -86,7 +90,9 @@ impl LayerStore {
         if !src.exists() {
             return Ok(());
         }
-        let del = self.dir.join(format!("{DEL_PREFIX}{}", crate::util::new_id()));
+        let del = self
+            .dir
+            .join(format!("{DEL_PREFIX}{}", crate::util::new_id()));
         fs::rename(&src, &del).io_context(|| format!("removing layer {diff_id}"))?;
         fs::remove_dir_all(&del).io_context(|| format!("removing layer {diff_id}"))
     }
