@@ -412,13 +412,12 @@ impl ExitError {
     }
 }
 
-/// docker's wording for a bad flag value (exit 125).
+/// docker's wording for a bad flag value (exit 125), kept to one line: `berth CMD --help` is
+/// where the usage lives.
 pub fn flag_error(cmd: &str, flag: &str, value: &str, why: &str) -> anyhow::Error {
     ExitError::with(
         125,
-        format!(
-            "invalid argument \"{value}\" for \"{flag}\" flag: {why}\nSee 'berth {cmd} --help'."
-        ),
+        format!("berth {cmd}: invalid argument \"{value}\" for \"{flag}\" flag: {why}"),
     )
 }
 

@@ -736,7 +736,7 @@ mod tests {
             exit_error(body(&["-m", "12x", "img"])),
             (
                 125,
-                "invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'\nSee 'berth run --help'."
+                "berth run: invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'"
                     .to_string()
             )
         );

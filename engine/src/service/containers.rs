@@ -353,9 +353,9 @@ impl ContainerService {
                 if exit.error.is_none() {
                     exit.error = Some(err.to_string());
                 }
-                // A container that failed to start is Exited with the error, as in docker; it is
-                // not auto-removed here because the client still reports the error.
-                self.record_exit(c, &exit);
+                // A container that failed to start is Exited with the error, as in docker, and an
+                // AutoRemove one is removed (`docker run --rm` waits for that before it reports).
+                self.on_exit(c, exit);
                 Err(err)
             }
         }
