@@ -1,15 +1,258 @@
-//! `/images/...` handlers (placeholder until the image store lands).
+//! `/images/...` handlers: list, inspect, create (import), tag, remove. Parsing only; the logic is
+//! in `service::images`.
+//!
+//! Image names contain '/', so `/images/{name}/json` spans several path segments: the name is
+//! everything between "images" and the final action segment.
 
-use hyper::Method;
+use std::io::{self, Read};
 
-use super::response::ApiResponse;
+use bytes::{Buf, Bytes};
+use http_body_util::BodyExt;
+use hyper::{body::Incoming, Method, Response, StatusCode};
+use tokio::sync::mpsc;
+
+use super::response::{empty_body, ok_json, progress_line, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
+use crate::image::changes::apply_changes;
+use crate::image::import::parse_platform;
+use crate::model::image::ImageContainerConfig;
+use crate::service::images::{target_reference, ImageListFilter, ImportOptions};
 
-pub fn matches(_method: &Method, segments: &[String]) -> bool {
-    segments.first().map(String::as_str) == Some("images")
+/// Whether this module serves the request.
+pub fn matches(method: &Method, segments: &[String]) -> bool {
+    if segments.first().map(String::as_str) != Some("images") {
+        return false;
+    }
+    route_of(method, segments).is_some()
 }
 
-pub async fn handle(_r: ApiRequest) -> Result<ApiResponse> {
-    Err(EngineError::not_found("page not found"))
+enum Route {
+    List,
+    Create,
+    Inspect(String),
+    Tag(String),
+    Remove(String),
+}
+
+fn route_of(method: &Method, s: &[String]) -> Option<Route> {
+    let last = s.last().map(String::as_str)?;
+    let name = || s[1..s.len() - 1].join("/");
+    match (method, s.len(), last) {
+        (&Method::GET, 2, "json") => Some(Route::List),
+        (&Method::POST, 2, "create") => Some(Route::Create),
+        (&Method::GET, n, "json") if n >= 3 => Some(Route::Inspect(name())),
+        (&Method::POST, n, "tag") if n >= 3 => Some(Route::Tag(name())),
+        (&Method::DELETE, n, _) if n >= 2 => Some(Route::Remove(s[1..].join("/"))),
+        _ => None,
+    }
+}
+
+pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+    let Some(route) = route_of(&r.method, &r.segments) else {
+        return Err(EngineError::not_found("page not found"));
+    };
+    match route {
+        Route::List => list(&r),
+        Route::Create => create(r).await,
+        Route::Inspect(name) => Ok(ok_json(&r.engine.images.inspect(&name)?)),
+        Route::Tag(name) => tag(&r, &name).await,
+        Route::Remove(name) => remove(&r, &name).await,
+    }
+}
+
+fn list(r: &ApiRequest) -> Result<ApiResponse> {
+    let filters = r.query.filters()?;
+    filters.only(&["dangling", "label", "reference", "before", "since"])?;
+    let one = |key: &str| -> Result<Option<String>> {
+        match filters.get(key) {
+            [] => Ok(None),
+            [v] => Ok(Some(v.clone())),
+            _ => Err(EngineError::invalid(format!(
+                "filter '{key}' accepts only one value"
+            ))),
+        }
+    };
+    let dangling = match one("dangling")?.as_deref() {
+        None => None,
+        Some("true") | Some("1") => Some(true),
+        Some("false") | Some("0") => Some(false),
+        Some(v) => {
+            return Err(EngineError::invalid(format!(
+                "invalid filter 'dangling={v}'"
+            )))
+        }
+    };
+    let mut references = filters.get("reference").to_vec();
+    // The pre-1.25 `filter=` parameter is a reference pattern.
+    if let Some(f) = r.query.string("filter") {
+        references.push(f);
+    }
+    let filter = ImageListFilter {
+        dangling,
+        labels: filters.get("label").to_vec(),
+        references,
+        before: one("before")?,
+        since: one("since")?,
+    };
+    Ok(ok_json(&r.engine.images.list(&filter)?))
+}
+
+async fn tag(r: &ApiRequest, name: &str) -> Result<ApiResponse> {
+    let repo = r
+        .query
+        .string("repo")
+        .ok_or_else(|| EngineError::invalid("repo is a required parameter"))?;
+    r.engine.images.tag(name, &repo, r.query.get("tag")).await?;
+    Ok(Response::builder()
+        .status(StatusCode::CREATED)
+        .body(empty_body())
+        .expect("static response"))
+}
+
+async fn remove(r: &ApiRequest, name: &str) -> Result<ApiResponse> {
+    let force = r.query.bool("force")?;
+    // `noprune` keeps untagged parents; imported images have no parents, so it changes nothing.
+    r.query.bool("noprune")?;
+    let usage = r.engine.containers.image_usage();
+    let records = r.engine.images.remove(name, force, usage).await?;
+    Ok(ok_json(&records))
+}
+
+/// `POST /images/create`: `fromSrc=-` imports the request body; `fromImage` (registry pull) is not
+/// available in this build.
+async fn create(r: ApiRequest) -> Result<ApiResponse> {
+    if let Some(image) = r.query.string("fromImage") {
+        return Err(EngineError::not_found(format!(
+            "pull access denied for {image}: registry pulls are not available in this engine build; \
+             use `docker import` or `docker load` to add images"
+        )));
+    }
+    match r.query.get("fromSrc") {
+        Some("-") => {}
+        None | Some("") => {
+            return Err(EngineError::invalid(
+                "either fromSrc or fromImage must be given",
+            ))
+        }
+        Some(_) => {
+            return Err(EngineError::invalid(
+                "importing from a URL is not supported: send the archive in the request body (fromSrc=-)",
+            ))
+        }
+    }
+    // Validate everything before reading the body, so mistakes are plain 400s.
+    let reference = match r.query.string("repo") {
+        Some(repo) => Some(target_reference(&repo, r.query.get("tag"))?),
+        None => None,
+    };
+    let mut config = ImageContainerConfig::default();
+    apply_changes(&mut config, &r.query.get_all("changes"))?;
+    let opts = ImportOptions {
+        reference,
+        config,
+        message: r.query.string("message"),
+        platform: parse_platform(r.query.get("platform"))?,
+    };
+
+    let (body_tx, body_rx) = mpsc::channel(16);
+    tokio::spawn(pump_body(r.req.into_body(), body_tx));
+    let reader = ChannelReader {
+        rx: body_rx,
+        cur: Bytes::new(),
+    };
+
+    let (out_tx, out_rx) = mpsc::channel(4);
+    let engine = r.engine.clone();
+    tokio::spawn(async move {
+        let line = match engine.images.import(Box::new(reader), opts).await {
+            Ok(id) => progress_line(&serde_json::json!({ "status": id })),
+            Err(e) => {
+                tracing::warn!(error = %e, "image import failed");
+                let msg = e.to_string();
+                progress_line(&serde_json::json!({
+                    "errorDetail": { "message": msg },
+                    "error": msg,
+                }))
+            }
+        };
+        let _ = out_tx.send(line).await;
+    });
+    Ok(streaming("application/json", out_rx))
+}
+
+/// Forward the request body's data frames into `tx`; the bounded channel gives backpressure, so
+/// the body is never buffered whole.
+async fn pump_body(mut body: Incoming, tx: mpsc::Sender<io::Result<Bytes>>) {
+    while let Some(frame) = body.frame().await {
+        let item = match frame {
+            Ok(f) => match f.into_data() {
+                Ok(data) => Ok(data),
+                Err(_) => continue, // trailers
+            },
+            Err(e) => Err(io::Error::other(format!("reading the request body: {e}"))),
+        };
+        let failed = item.is_err();
+        if tx.send(item).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// A blocking `Read` over the body chunks; used on the blocking pool by the extractor.
+struct ChannelReader {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    cur: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.cur.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.cur = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len());
+        buf[..n].copy_from_slice(&self.cur[..n]);
+        self.cur.advance(n);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(s: &str) -> Vec<String> {
+        s.split('/').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn images_routes_span_name_segments() {
+        assert!(matches!(
+            route_of(&Method::GET, &segs("images/json")),
+            Some(Route::List)
+        ));
+        assert!(matches!(
+            route_of(&Method::POST, &segs("images/create")),
+            Some(Route::Create)
+        ));
+        match route_of(&Method::GET, &segs("images/host:5000/a/b:1/json")) {
+            Some(Route::Inspect(n)) => assert_eq!(n, "host:5000/a/b:1"),
+            _ => panic!("inspect"),
+        }
+        match route_of(&Method::POST, &segs("images/user/app/tag")) {
+            Some(Route::Tag(n)) => assert_eq!(n, "user/app"),
+            _ => panic!("tag"),
+        }
+        match route_of(&Method::DELETE, &segs("images/user/app:1")) {
+            Some(Route::Remove(n)) => assert_eq!(n, "user/app:1"),
+            _ => panic!("remove"),
+        }
+        assert!(!matches(&Method::GET, &segs("containers/json")));
+        assert!(!matches(&Method::PUT, &segs("images/x/json")));
+        assert!(!matches(&Method::GET, &segs("images/x")));
+    }
 }

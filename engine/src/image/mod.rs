@@ -1,1 +1,6 @@
 //! Image format logic: references, safe layer extraction, import.
+
+pub mod changes;
+pub mod extract;
+pub mod import;
+pub mod reference;

@@ -31,3 +31,71 @@ pub struct ResolvedImage {
     /// Unpacked layer directories, top-most layer first (overlayfs lowerdir order).
     pub layer_dirs: Vec<std::path::PathBuf>,
 }
+
+/// `GET /images/json` item.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageSummary {
+    pub id: String,
+    pub parent_id: String,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+    /// Unix seconds.
+    pub created: i64,
+    pub size: i64,
+    pub shared_size: i64,
+    pub labels: HashMap<String, String>,
+    pub containers: i64,
+}
+
+/// `GET /images/{name}/json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageInspect {
+    pub id: String,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+    pub parent: String,
+    pub comment: String,
+    pub created: String,
+    pub docker_version: String,
+    pub author: String,
+    pub config: ImageContainerConfig,
+    pub architecture: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    pub os: String,
+    pub size: i64,
+    pub graph_driver: GraphDriver,
+    #[serde(rename = "RootFS")]
+    pub root_fs: RootFs,
+    pub metadata: ImageMetadata,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GraphDriver {
+    pub name: String,
+    pub data: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RootFs {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub layers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageMetadata {
+    pub last_tag_time: String,
+}
+
+/// One line of the `DELETE /images/{name}` answer: `{"Untagged": ...}` or `{"Deleted": ...}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ImageDeleteItem {
+    Untagged(String),
+    Deleted(String),
+}

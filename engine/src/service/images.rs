@@ -1,34 +1,780 @@
-//! Image operations: import, resolve, list, inspect, remove.
+//! Image operations: import, resolve, list, inspect, tag, remove.
+//!
+//! The service keeps a small in-memory index (images and refs) behind a std Mutex; durable state is
+//! in `store::{blobs, layers, images}`. Async entry points run their filesystem work on the blocking
+//! pool. Write order keeps the store consistent across `kill -9`: blobs and the layer directory
+//! first (renamed into place when complete), then the image metadata, then the refs file; removal
+//! goes the other way (refs, metadata, then layers and blobs no other image uses).
 
-use std::collections::HashSet;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{EngineError, Result};
-use crate::model::image::ResolvedImage;
+use crate::image::extract::extract_layer;
+use crate::image::import::{
+    build_config, build_manifest, decompressed, parse_config, ParsedConfig, Platform, MAX_JSON_BLOB,
+};
+use crate::image::reference::{familiar_string, is_lower_hex, Reference};
+use crate::model::image::{
+    GraphDriver, ImageContainerConfig, ImageDeleteItem, ImageInspect, ImageMetadata, ImageSummary,
+    ResolvedImage, RootFs,
+};
+use crate::store::blobs::{digest_hex, ensure_private_dir, sha256_digest, BlobStore};
+use crate::store::images::{ImageMetaStore, ImageRecord};
+use crate::store::layers::LayerStore;
+use crate::util::ZERO_TIME;
 
-pub struct ImageService {}
+pub struct ImageService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    blobs: BlobStore,
+    layers: LayerStore,
+    meta: ImageMetaStore,
+    index: Mutex<Index>,
+    /// Serialises the commit phase of imports with removals, so a removal's garbage collection
+    /// never deletes a layer or blob that an import is about to reference.
+    commit_lock: Mutex<()>,
+}
+
+#[derive(Default)]
+struct Index {
+    images: HashMap<String, Arc<ImageEntry>>,
+    /// Normalised "domain/path:tag" → image id.
+    refs: BTreeMap<String, String>,
+}
+
+struct ImageEntry {
+    record: ImageRecord,
+    config: ParsedConfig,
+    created_unix: i64,
+}
+
+/// What `POST /images/create?fromSrc=-` asks for, already validated.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Tag to give the new image (with its tag filled in), if any.
+    pub reference: Option<Reference>,
+    /// Config after applying `changes`.
+    pub config: ImageContainerConfig,
+    pub message: Option<String>,
+    pub platform: Platform,
+}
+
+/// `GET /images/json` filters, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ImageListFilter {
+    pub dangling: Option<bool>,
+    /// "key" or "key=value".
+    pub labels: Vec<String>,
+    /// Glob patterns on the familiar reference ("busybox", "busy*:1.*").
+    pub references: Vec<String>,
+    pub before: Option<String>,
+    pub since: Option<String>,
+}
+
+/// A container's use of an image: (image id, container id, running).
+pub type ImageUse = (String, String, bool);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind; keep serving.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// First 12 hex digits, as docker shows ids.
+pub fn short_id(id: &str) -> String {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    hex.chars().take(12).collect()
+}
+
+fn created_unix(created: Option<&str>) -> i64 {
+    created
+        .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+        .map(|t| t.timestamp())
+        .unwrap_or(0)
+}
+
+/// The reference `POST /images/{name}/tag?repo=&tag=` (or an import's `repo=&tag=`) creates.
+pub fn target_reference(repo: &str, tag: Option<&str>) -> Result<Reference> {
+    let r = Reference::parse(repo)?;
+    if r.digest.is_some() {
+        return Err(EngineError::invalid(
+            "refusing to create a tag with a digest reference",
+        ));
+    }
+    match tag.filter(|t| !t.is_empty()) {
+        Some(t) => Reference::parse(&format!("{}:{t}", r.name())),
+        None => Ok(r.with_default_tag()),
+    }
+}
+
+impl Index {
+    /// Resolve a name to an image id the way docker does: a "sha256:" id (or prefix), a
+    /// reference, then an unambiguous hex prefix of an id.
+    fn lookup(&self, name: &str) -> Result<String> {
+        let not_found = || EngineError::not_found(format!("No such image: {name}"));
+        if name.is_empty() {
+            return Err(not_found());
+        }
+        if let Some(hex) = name.strip_prefix("sha256:") {
+            if hex.is_empty() || hex.len() > 64 || !is_lower_hex(hex) {
+                return Err(not_found());
+            }
+            return self.by_prefix(hex, name);
+        }
+        let looks_like_id = name.len() <= 64 && is_lower_hex(name);
+        match Reference::parse(name) {
+            Ok(r) if r.digest.is_none() => {
+                if let Some(id) = self.refs.get(&r.with_default_tag().full()) {
+                    return Ok(id.clone());
+                }
+            }
+            // Digest references name registry manifests; imported images have none.
+            Ok(_) => return Err(not_found()),
+            Err(e) if !looks_like_id => return Err(e),
+            Err(_) => {}
+        }
+        if looks_like_id {
+            return self.by_prefix(name, name);
+        }
+        Err(not_found())
+    }
+
+    fn by_prefix(&self, hex: &str, name: &str) -> Result<String> {
+        let mut found = self
+            .images
+            .keys()
+            .filter(|id| id.strip_prefix("sha256:").unwrap_or(id).starts_with(hex));
+        match (found.next(), found.next()) {
+            (Some(id), None) => Ok(id.clone()),
+            (None, _) => Err(EngineError::not_found(format!("No such image: {name}"))),
+            (Some(_), Some(_)) => Err(EngineError::invalid(format!(
+                "ambiguous image id prefix {name}: it matches more than one image"
+            ))),
+        }
+    }
+
+    fn refs_of(&self, id: &str) -> Vec<String> {
+        self.refs
+            .iter()
+            .filter(|(_, v)| v.as_str() == id)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    fn repo_tags(&self, id: &str) -> Vec<String> {
+        self.refs_of(id)
+            .iter()
+            .map(|k| familiar_string(k))
+            .collect()
+    }
+
+    fn entry(&self, id: &str) -> Result<Arc<ImageEntry>> {
+        self.images
+            .get(id)
+            .cloned()
+            .ok_or_else(|| EngineError::not_found(format!("No such image: {id}")))
+    }
+}
+
+/// Whether `name` designates the image by id rather than by a reference (docker's
+/// isImageIDPrefix).
+fn is_id_prefix(id: &str, name: &str) -> bool {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    let n = name.strip_prefix("sha256:").unwrap_or(name);
+    !n.is_empty() && hex.starts_with(n)
+}
+
+/// All tags belong to one repository (docker's isSingleReference).
+fn single_repository(refs: &[String]) -> bool {
+    let names: HashSet<String> = refs
+        .iter()
+        .filter_map(|r| Reference::parse(r).ok().map(|r| r.name()))
+        .collect();
+    names.len() <= 1
+}
+
+/// `path.Match`-style glob: '*' and '?' do not cross '/'.
+fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
+    match (pattern.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob_match(&pattern[1..], s)
+                || (!s.is_empty() && s[0] != b'/' && glob_match(pattern, &s[1..]))
+        }
+        (Some(b'?'), Some(c)) if *c != b'/' => glob_match(&pattern[1..], &s[1..]),
+        (Some(p), Some(c)) if p == c => glob_match(&pattern[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// Docker's FamiliarMatch: the pattern matches the familiar "name:tag" or the familiar name.
+fn reference_matches(pattern: &str, full_ref: &str) -> bool {
+    let Ok(r) = Reference::parse(full_ref) else {
+        return false;
+    };
+    glob_match(pattern.as_bytes(), r.familiar().as_bytes())
+        || glob_match(pattern.as_bytes(), r.familiar_name().as_bytes())
+}
+
+fn labels_match(filters: &[String], labels: &HashMap<String, String>) -> bool {
+    filters.iter().all(|f| match f.split_once('=') {
+        Some((k, v)) => labels.get(k).map(|x| x == v).unwrap_or(false),
+        None => labels.contains_key(f.as_str()),
+    })
+}
 
 impl ImageService {
-    /// Open (creating when missing) the image store under `<data_root>/image`. Cleans up what an
-    /// interrupted import left behind.
-    pub fn open(_data_root: &Path) -> Result<Self> {
-        Ok(ImageService {})
+    /// Open (creating when missing) the image store under `<data_root>/image`. Cleans up what
+    /// interrupted imports and removals left behind, drops images whose files are incomplete and
+    /// garbage-collects layers and blobs no image references.
+    pub fn open(data_root: &Path) -> Result<Self> {
+        ensure_private_dir(data_root)?;
+        let root = data_root.join("image");
+        ensure_private_dir(&root)?;
+        let blobs = BlobStore::open(&root.join("blobs"))?;
+        let layers = LayerStore::open(&root.join("layers"))?;
+        let meta = ImageMetaStore::open(&root)?;
+
+        let mut index = Index::default();
+        for record in meta.load_all()? {
+            match Self::load_entry(&blobs, &layers, record.clone()) {
+                Ok(entry) => {
+                    index.images.insert(record.id.clone(), Arc::new(entry));
+                }
+                Err(e) => {
+                    tracing::warn!(image = %record.id, error = %e, "dropping incomplete image");
+                    meta.remove(&record.id)?;
+                }
+            }
+        }
+        let mut refs = meta.load_refs()?;
+        let before = refs.len();
+        refs.retain(|_, id| index.images.contains_key(id));
+        if refs.len() != before {
+            meta.write_refs(&refs)?;
+        }
+        index.refs = refs;
+
+        let inner = Inner {
+            blobs,
+            layers,
+            meta,
+            index: Mutex::new(index),
+            commit_lock: Mutex::new(()),
+        };
+        inner.collect_garbage()?;
+        Ok(ImageService {
+            inner: Arc::new(inner),
+        })
+    }
+
+    fn load_entry(
+        blobs: &BlobStore,
+        layers: &LayerStore,
+        record: ImageRecord,
+    ) -> Result<ImageEntry> {
+        let config_bytes = blobs.read(&record.id, MAX_JSON_BLOB)?;
+        let config = parse_config(&config_bytes)?;
+        if !blobs.exists(&record.manifest_digest) {
+            return Err(EngineError::internal("manifest blob is missing"));
+        }
+        if config.rootfs.diff_ids != record.diff_ids {
+            return Err(EngineError::internal(
+                "metadata does not match the config's layers",
+            ));
+        }
+        for d in &record.diff_ids {
+            if !layers.exists(d) {
+                return Err(EngineError::internal(format!("layer {d} is missing")));
+            }
+        }
+        for b in &record.layer_blobs {
+            if !blobs.exists(b) {
+                return Err(EngineError::internal(format!("layer blob {b} is missing")));
+            }
+        }
+        Ok(ImageEntry {
+            created_unix: created_unix(config.created.as_deref()),
+            record,
+            config,
+        })
     }
 
     /// Resolve a name ("busybox", "busybox:1", "docker.io/library/busybox", a full or short id,
     /// "sha256:...") to an image. Unknown → NotFound("No such image: NAME").
     pub fn resolve(&self, name: &str) -> Result<ResolvedImage> {
-        Err(EngineError::not_found(format!("No such image: {name}")))
+        let idx = lock(&self.inner.index);
+        let id = idx.lookup(name)?;
+        let entry = idx.entry(&id)?;
+        let layer_dirs = entry
+            .record
+            .diff_ids
+            .iter()
+            .rev()
+            .map(|d| self.inner.layers.diff_path(d))
+            .collect::<Result<Vec<PathBuf>>>()?;
+        Ok(ResolvedImage {
+            id,
+            config: entry.config.config.clone().unwrap_or_default(),
+            layer_dirs,
+        })
     }
 
-    /// Image ids ("sha256:...") that exist; used by the container service to validate references.
-    pub fn remove_allowed(&self, _in_use: &HashSet<String>) -> bool {
-        true
-    }
-}
-
-impl ImageService {
+    /// Number of images (for `/info`).
     pub fn count(&self) -> usize {
-        0
+        lock(&self.inner.index).images.len()
+    }
+
+    /// `GET /images/json`, newest first like docker.
+    pub fn list(&self, filter: &ImageListFilter) -> Result<Vec<ImageSummary>> {
+        let idx = lock(&self.inner.index);
+        let bound = |name: &Option<String>| -> Result<Option<i64>> {
+            match name {
+                Some(n) => Ok(Some(idx.entry(&idx.lookup(n)?)?.created_unix)),
+                None => Ok(None),
+            }
+        };
+        let before = bound(&filter.before)?;
+        let since = bound(&filter.since)?;
+        let mut out = Vec::new();
+        for (id, entry) in &idx.images {
+            let mut refs = idx.refs_of(id);
+            if let Some(d) = filter.dangling {
+                if d != refs.is_empty() {
+                    continue;
+                }
+            }
+            if !filter.references.is_empty() {
+                refs.retain(|r| filter.references.iter().any(|p| reference_matches(p, r)));
+                if refs.is_empty() {
+                    continue;
+                }
+            }
+            let labels = entry
+                .config
+                .config
+                .as_ref()
+                .and_then(|c| c.labels.clone())
+                .unwrap_or_default();
+            if !labels_match(&filter.labels, &labels) {
+                continue;
+            }
+            if before.is_some_and(|b| entry.created_unix >= b)
+                || since.is_some_and(|s| entry.created_unix <= s)
+            {
+                continue;
+            }
+            out.push(ImageSummary {
+                id: id.clone(),
+                parent_id: String::new(),
+                repo_tags: refs.iter().map(|r| familiar_string(r)).collect(),
+                repo_digests: Vec::new(),
+                created: entry.created_unix,
+                size: entry.record.size as i64,
+                shared_size: -1,
+                labels,
+                containers: -1,
+            });
+        }
+        out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// `GET /images/{name}/json`.
+    pub fn inspect(&self, name: &str) -> Result<ImageInspect> {
+        let idx = lock(&self.inner.index);
+        let id = idx.lookup(name)?;
+        let entry = idx.entry(&id)?;
+        let c = &entry.config;
+        let mut dirs = entry
+            .record
+            .diff_ids
+            .iter()
+            .rev()
+            .map(|d| {
+                self.inner
+                    .layers
+                    .diff_path(d)
+                    .map(|p| p.to_string_lossy().into_owned())
+            })
+            .collect::<Result<Vec<String>>>()?;
+        let mut data = HashMap::new();
+        if !dirs.is_empty() {
+            data.insert("UpperDir".to_string(), dirs.remove(0));
+        }
+        if !dirs.is_empty() {
+            data.insert("LowerDir".to_string(), dirs.join(":"));
+        }
+        Ok(ImageInspect {
+            repo_tags: idx.repo_tags(&id),
+            repo_digests: Vec::new(),
+            parent: String::new(),
+            comment: c.comment.clone().unwrap_or_default(),
+            created: c.created.clone().unwrap_or_else(|| ZERO_TIME.to_string()),
+            docker_version: c.docker_version.clone().unwrap_or_default(),
+            author: c.author.clone().unwrap_or_default(),
+            config: c.config.clone().unwrap_or_default(),
+            architecture: c.architecture.clone(),
+            variant: c.variant.clone(),
+            os: c.os.clone(),
+            size: entry.record.size as i64,
+            graph_driver: GraphDriver {
+                name: "overlay2".into(),
+                data,
+            },
+            root_fs: RootFs {
+                kind: if c.rootfs.kind.is_empty() {
+                    "layers".into()
+                } else {
+                    c.rootfs.kind.clone()
+                },
+                layers: entry.record.diff_ids.clone(),
+            },
+            metadata: ImageMetadata {
+                last_tag_time: entry
+                    .record
+                    .last_tag_time
+                    .clone()
+                    .unwrap_or_else(|| ZERO_TIME.to_string()),
+            },
+            id,
+        })
+    }
+
+    /// Import a tar (plain or gzip) as a single-layer image; returns its id. The body is read on
+    /// the blocking pool as it streams in.
+    pub async fn import(&self, body: Box<dyn Read + Send>, opts: ImportOptions) -> Result<String> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.import(body, opts))
+            .await
+            .map_err(|e| EngineError::internal(format!("import task failed: {e}")))?
+    }
+
+    /// Tag image `name` as `repo[:tag]`.
+    pub async fn tag(&self, name: &str, repo: &str, tag: Option<&str>) -> Result<()> {
+        let inner = self.inner.clone();
+        let name = name.to_string();
+        let target = target_reference(repo, tag)?;
+        tokio::task::spawn_blocking(move || inner.tag(&name, &target))
+            .await
+            .map_err(|e| EngineError::internal(format!("tag task failed: {e}")))?
+    }
+
+    /// `DELETE /images/{name}` with docker's untag/delete rules. `usage` lists the containers
+    /// that use images.
+    pub async fn remove(
+        &self,
+        name: &str,
+        force: bool,
+        usage: Vec<ImageUse>,
+    ) -> Result<Vec<ImageDeleteItem>> {
+        let inner = self.inner.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || inner.remove(&name, force, &usage))
+            .await
+            .map_err(|e| EngineError::internal(format!("remove task failed: {e}")))?
     }
 }
+
+impl Inner {
+    fn import(&self, body: Box<dyn Read + Send>, opts: ImportOptions) -> Result<String> {
+        let reader = decompressed(body)?;
+        let pending = self.layers.begin()?;
+        let mut blob = self.blobs.writer()?;
+        let stats = extract_layer(reader, Some(&mut blob), &pending.diff_path())?;
+        tracing::debug!(diff_id = %stats.diff_id, bytes = stats.tar_size, "layer extracted");
+
+        let created = crate::util::now_rfc3339();
+        let comment = opts
+            .message
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "Imported from -".to_string());
+        let config_bytes = build_config(
+            &opts.config,
+            &stats.diff_id,
+            &opts.platform,
+            &comment,
+            &created,
+        );
+        let id = sha256_digest(&config_bytes);
+
+        let _commit = lock(&self.commit_lock);
+        self.blobs.commit(blob, &stats.diff_id)?;
+        self.layers.commit(pending, &stats.diff_id)?;
+        self.blobs.put(&config_bytes)?;
+        let manifest = build_manifest(
+            &id,
+            config_bytes.len() as u64,
+            &[(stats.diff_id.clone(), stats.tar_size)],
+        );
+        let manifest_digest = self.blobs.put(&manifest)?;
+        let record = ImageRecord {
+            id: id.clone(),
+            manifest_digest,
+            diff_ids: vec![stats.diff_id.clone()],
+            layer_blobs: vec![stats.diff_id.clone()],
+            size: stats.content_size,
+            last_tag_time: opts.reference.as_ref().map(|_| created.clone()),
+        };
+        // The metadata file is the commit point: everything it names is in place.
+        self.meta.write(&record)?;
+        let entry = ImageEntry {
+            created_unix: created_unix(Some(&created)),
+            config: parse_config(&config_bytes)?,
+            record,
+        };
+        let mut idx = lock(&self.index);
+        idx.images.insert(id.clone(), Arc::new(entry));
+        if let Some(r) = &opts.reference {
+            idx.refs.insert(r.full(), id.clone());
+            self.meta.write_refs(&idx.refs)?;
+        }
+        tracing::info!(image = %id, "imported image");
+        Ok(id)
+    }
+
+    fn tag(&self, name: &str, target: &Reference) -> Result<()> {
+        let mut idx = lock(&self.index);
+        let id = idx.lookup(name)?;
+        let entry = idx.entry(&id)?;
+        idx.refs.insert(target.full(), id.clone());
+        self.meta.write_refs(&idx.refs)?;
+        let mut record = entry.record.clone();
+        record.last_tag_time = Some(crate::util::now_rfc3339());
+        self.meta.write(&record)?;
+        idx.images.insert(
+            id,
+            Arc::new(ImageEntry {
+                record,
+                config: entry.config.clone(),
+                created_unix: entry.created_unix,
+            }),
+        );
+        Ok(())
+    }
+
+    fn remove(&self, name: &str, force: bool, usage: &[ImageUse]) -> Result<Vec<ImageDeleteItem>> {
+        let _commit = lock(&self.commit_lock);
+        let mut idx = lock(&self.index);
+        let id = idx.lookup(name)?;
+        let short = short_id(&id);
+        let users: Vec<(&str, bool)> = usage
+            .iter()
+            .filter(|(img, _, _)| *img == id)
+            .map(|(_, c, running)| (c.as_str(), *running))
+            .collect();
+        let running = users.iter().find(|(_, r)| *r).map(|(c, _)| short_id(c));
+        let stopped = users.iter().find(|(_, r)| !*r).map(|(c, _)| short_id(c));
+        let hard = |c: &String| {
+            EngineError::conflict(format!(
+                "conflict: unable to delete {short} (cannot be forced) - image is being used by running container {c}"
+            ))
+        };
+        let soft = |c: &String| {
+            EngineError::conflict(format!(
+                "conflict: unable to delete {short} (must be forced) - image is being used by stopped container {c}"
+            ))
+        };
+
+        let mut records = Vec::new();
+        let mut quiet = false;
+        let repo_refs = idx.refs_of(&id);
+        if !is_id_prefix(&id, name) {
+            // A reference: untag it; the image goes only with its last tag.
+            if !force && repo_refs.len() == 1 {
+                if let Some((c, _)) = users.first() {
+                    return Err(EngineError::conflict(format!(
+                        "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {short}",
+                        short_id(c)
+                    )));
+                }
+            }
+            let r = Reference::parse(name)?.with_default_tag();
+            if idx.refs.remove(&r.full()).is_some() {
+                records.push(ImageDeleteItem::Untagged(r.familiar()));
+                self.meta.write_refs(&idx.refs)?;
+            }
+            if !idx.refs_of(&id).is_empty() {
+                return Ok(records);
+            }
+            quiet = true;
+        } else if single_repository(&repo_refs) {
+            if let Some(c) = &running {
+                return Err(hard(c));
+            }
+            if let (false, Some(c)) = (force, &stopped) {
+                return Err(soft(c));
+            }
+            for r in &repo_refs {
+                idx.refs.remove(r);
+                records.push(ImageDeleteItem::Untagged(familiar_string(r)));
+            }
+            if !repo_refs.is_empty() {
+                self.meta.write_refs(&idx.refs)?;
+            }
+        }
+
+        let remaining = idx.refs_of(&id);
+        let conflict = if let Some(c) = &running {
+            Some(hard(c))
+        } else if force {
+            None
+        } else if let Some(c) = &stopped {
+            Some(soft(c))
+        } else if !remaining.is_empty() {
+            Some(EngineError::conflict(format!(
+                "conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories"
+            )))
+        } else {
+            None
+        };
+        if let Some(err) = conflict {
+            // After untagging its last tag, an image still used by a container stays (docker
+            // keeps it as dangling rather than failing the untag).
+            if quiet && !users.is_empty() {
+                return Ok(records);
+            }
+            return Err(err);
+        }
+        for r in &remaining {
+            idx.refs.remove(r);
+            records.push(ImageDeleteItem::Untagged(familiar_string(r)));
+        }
+        if !remaining.is_empty() {
+            self.meta.write_refs(&idx.refs)?;
+        }
+
+        self.meta.remove(&id)?;
+        let entry = idx.images.remove(&id);
+        records.push(ImageDeleteItem::Deleted(id.clone()));
+        drop(idx);
+        if let Some(entry) = entry {
+            for chain in self.release_layers(&entry.record)? {
+                records.push(ImageDeleteItem::Deleted(chain));
+            }
+        }
+        tracing::info!(image = %id, "removed image");
+        Ok(records)
+    }
+
+    /// Remove the layers and blobs of a deleted image that no remaining image uses. Returns the
+    /// chain ids of removed layers (what docker reports as deleted layers). Called with the
+    /// commit lock held.
+    fn release_layers(&self, record: &ImageRecord) -> Result<Vec<String>> {
+        let (used_layers, used_blobs) = self.in_use();
+        let mut removed = Vec::new();
+        let mut chain: Option<String> = None;
+        for d in &record.diff_ids {
+            // chainID(n) = sha256(chainID(n-1) + " " + diffID(n)); chainID(0) = diffID(0).
+            let c = match &chain {
+                None => d.clone(),
+                Some(prev) => sha256_digest(format!("{prev} {d}").as_bytes()),
+            };
+            chain = Some(c.clone());
+            if !used_layers.contains(d) {
+                self.layers.remove(d)?;
+                removed.push(c);
+            }
+        }
+        let mut blobs = vec![record.id.clone(), record.manifest_digest.clone()];
+        blobs.extend(record.layer_blobs.iter().cloned());
+        for b in blobs {
+            if !used_blobs.contains(&b) {
+                self.blobs.remove(&b)?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Layers and blobs referenced by the images in the index.
+    fn in_use(&self) -> (HashSet<String>, HashSet<String>) {
+        let idx = lock(&self.index);
+        let mut layers = HashSet::new();
+        let mut blobs = HashSet::new();
+        for e in idx.images.values() {
+            layers.extend(e.record.diff_ids.iter().cloned());
+            blobs.insert(e.record.id.clone());
+            blobs.insert(e.record.manifest_digest.clone());
+            blobs.extend(e.record.layer_blobs.iter().cloned());
+        }
+        (layers, blobs)
+    }
+
+    /// Remove layers and blobs that no image references (left by a removal or an import that
+    /// was interrupted between its commit steps).
+    fn collect_garbage(&self) -> Result<()> {
+        let _commit = lock(&self.commit_lock);
+        let (used_layers, used_blobs) = self.in_use();
+        for d in self.layers.list()? {
+            if !used_layers.contains(&d) {
+                tracing::info!(layer = %d, "removing unreferenced layer");
+                self.layers.remove(&d)?;
+            }
+        }
+        for b in self.blobs.list()? {
+            if !used_blobs.contains(&b) && digest_hex(&b).is_ok() {
+                tracing::info!(blob = %b, "removing unreferenced blob");
+                self.blobs.remove(&b)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_glob_and_reference_filters() {
+        assert!(glob_match(b"busy*", b"busybox"));
+        assert!(!glob_match(b"*", b"a/b"));
+        assert!(glob_match(b"a/*", b"a/b"));
+        assert!(glob_match(b"b?sybox:*", b"busybox:1.36"));
+        assert!(reference_matches(
+            "busybox",
+            "docker.io/library/busybox:latest"
+        ));
+        assert!(reference_matches(
+            "busybox:latest",
+            "docker.io/library/busybox:latest"
+        ));
+        assert!(!reference_matches(
+            "busybox:1",
+            "docker.io/library/busybox:latest"
+        ));
+        assert!(reference_matches("user/*", "docker.io/user/app:1"));
+    }
+
+    #[test]
+    fn images_target_reference_rules() {
+        assert_eq!(
+            target_reference("busybox", None).unwrap().full(),
+            "docker.io/library/busybox:latest"
+        );
+        assert_eq!(
+            target_reference("busybox:1.36", None).unwrap().full(),
+            "docker.io/library/busybox:1.36"
+        );
+        assert_eq!(
+            target_reference("busybox", Some("x")).unwrap().full(),
+            "docker.io/library/busybox:x"
+        );
+        assert!(target_reference("busybox", Some("bad tag")).is_err());
+        let d = format!("busybox@sha256:{}", "a".repeat(64));
+        assert!(target_reference(&d, None).is_err());
+        assert!(single_repository(&[
+            "docker.io/library/a:1".into(),
+            "docker.io/library/a:2".into()
+        ]));
+        assert!(!single_repository(&[
+            "docker.io/library/a:1".into(),
+            "docker.io/library/b:1".into()
+        ]));
+    }
+}
+

@@ -1,0 +1,581 @@
+//! Safe extraction of an untrusted layer tar into a layer directory.
+//!
+//! Never `Archive::unpack`: every entry is written by hand relative to the layer directory opened as
+//! a dirfd. Parents are walked one component at a time with `O_NOFOLLOW|O_DIRECTORY`, so a symlink
+//! (planted earlier in the same tar) is never followed while creating parents or writing a file;
+//! final components are created with `O_EXCL|O_NOFOLLOW` after removing whatever was there. `..` that
+//! would climb above the layer root rejects the layer; absolute names become relative (as docker
+//! does); hard links may only point at earlier non-directory entries of this layer. Whiteouts become
+//! overlayfs whiteouts (char device 0/0) and opaque markers (`trusted.overlay.opaque=y`).
+//!
+//! The layer's diff_id (sha256 of the uncompressed tar) is computed while extracting, and the tar
+//! bytes can be teed into a writer (the blob) in the same pass.
+
+use std::collections::HashSet;
+use std::ffi::{CStr, CString};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use tar::EntryType;
+
+use crate::error::{EngineError, IoContext, Result};
+
+const WHITEOUT_PREFIX: &[u8] = b".wh.";
+const WHITEOUT_META_PREFIX: &[u8] = b".wh..wh.";
+const WHITEOUT_OPAQUE: &[u8] = b".wh..wh..opq";
+const OPAQUE_XATTR: &CStr = c"trusted.overlay.opaque";
+
+/// What extracting a layer measured.
+#[derive(Debug, Clone)]
+pub struct LayerStats {
+    /// "sha256:<hex>" of the uncompressed tar stream.
+    pub diff_id: String,
+    /// Bytes of the uncompressed tar stream.
+    pub tar_size: u64,
+    /// Sum of regular file sizes (what `docker images` reports as size).
+    pub content_size: u64,
+}
+
+/// Reads through `inner`, hashing every byte and copying it to `tee` when given.
+pub struct HashingReader<'a, R> {
+    inner: R,
+    hasher: Sha256,
+    count: u64,
+    tee: Option<&'a mut dyn Write>,
+}
+
+impl<'a, R: Read> HashingReader<'a, R> {
+    pub fn new(inner: R, tee: Option<&'a mut dyn Write>) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+            tee,
+        }
+    }
+
+    /// ("sha256:<hex>", byte count) of everything read so far.
+    pub fn finish(self) -> (String, u64) {
+        (
+            format!("sha256:{}", hex::encode(self.hasher.finalize())),
+            self.count,
+        )
+    }
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        if let Some(t) = self.tee.as_mut() {
+            t.write_all(&buf[..n])?;
+        }
+        Ok(n)
+    }
+}
+
+/// Extract the tar in `reader` into the existing, empty directory `dest`, teeing the raw tar bytes
+/// into `tee`. Hostile entries fail the whole layer with InvalidArgument.
+pub fn extract_layer<R: Read>(
+    reader: R,
+    tee: Option<&mut dyn Write>,
+    dest: &Path,
+) -> Result<LayerStats> {
+    let root = open_dir_path(dest).io_context(|| format!("opening {}", dest.display()))?;
+    let mut hashing = HashingReader::new(reader, tee);
+    let content_size;
+    {
+        let mut archive = tar::Archive::new(&mut hashing);
+        let mut ex = Extractor {
+            root: &root,
+            seen: HashSet::new(),
+            dirs: Vec::new(),
+            content_size: 0,
+        };
+        let entries = archive.entries().map_err(tar_err)?;
+        for entry in entries {
+            let mut entry = entry.map_err(tar_err)?;
+            ex.entry(&mut entry)?;
+        }
+        ex.finish_dirs();
+        content_size = ex.content_size;
+    }
+    // The tar reader stops at the end-of-archive marker; the diff_id covers the whole stream,
+    // padding included, so read (and hash, and tee) the rest.
+    io::copy(&mut hashing, &mut io::sink()).map_err(tar_err)?;
+    let (diff_id, tar_size) = hashing.finish();
+    Ok(LayerStats {
+        diff_id,
+        tar_size,
+        content_size,
+    })
+}
+
+fn tar_err(e: io::Error) -> EngineError {
+    EngineError::invalid(format!("invalid tar archive: {e}"))
+}
+
+fn hostile(path: &[u8], why: &str) -> EngineError {
+    EngineError::invalid(format!(
+        "invalid layer entry {:?}: {why}",
+        String::from_utf8_lossy(path)
+    ))
+}
+
+/// Clean an entry name into components below the root: leading '/' stripped, "." dropped, ".."
+/// pops, and a ".." that climbs above the root is an error.
+pub fn clean_components(raw: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for c in raw.split(|b| *b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                if out.pop().is_none() {
+                    return Err(hostile(raw, "path escapes the layer root"));
+                }
+            }
+            c => out.push(c.to_vec()),
+        }
+    }
+    Ok(out)
+}
+
+struct Extractor<'r> {
+    root: &'r OwnedFd,
+    /// Cleaned paths of non-directory entries extracted so far (valid hard link targets).
+    seen: HashSet<Vec<Vec<u8>>>,
+    /// Directories and their mtimes, applied at the end (creating children changes them).
+    dirs: Vec<(Vec<Vec<u8>>, i64)>,
+    content_size: u64,
+}
+
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: i64,
+    xattrs: Vec<(CString, Vec<u8>)>,
+}
+
+impl Extractor<'_> {
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<()> {
+        let raw_path = entry.path_bytes().into_owned();
+        let kind = entry.header().entry_type();
+        if matches!(kind, EntryType::XGlobalHeader) {
+            return Ok(());
+        }
+        let comps = clean_components(&raw_path)?;
+        let meta = self.meta(entry, &raw_path)?;
+
+        let Some((name, parents)) = comps.split_last() else {
+            // The layer root itself ("./"): only directory metadata applies.
+            if kind.is_dir() {
+                let fd = self
+                    .root
+                    .try_clone()
+                    .io_context(|| "dup root".to_string())?;
+                apply_fd_meta(&fd, &meta, &raw_path)?;
+            }
+            return Ok(());
+        };
+        let name_c = cstring(name, &raw_path)?;
+        let parent = self.open_parent(parents, &raw_path)?;
+
+        // Whiteouts.
+        if name.starts_with(WHITEOUT_PREFIX) {
+            if name.as_slice() == WHITEOUT_OPAQUE {
+                set_xattr(&parent, OPAQUE_XATTR, b"y")
+                    .io_context(|| format!("marking {:?} opaque", lossy(&raw_path)))?;
+            } else if !name.starts_with(WHITEOUT_META_PREFIX) {
+                let target = cstring(&name[WHITEOUT_PREFIX.len()..], &raw_path)?;
+                remove_existing(&parent, &target, false, &raw_path)?;
+                mknodat(&parent, &target, libc::S_IFCHR, 0)
+                    .io_context(|| format!("creating whiteout for {:?}", lossy(&raw_path)))?;
+            }
+            return Ok(());
+        }
+
+        match kind {
+            EntryType::Directory => {
+                let existing_dir = remove_existing(&parent, &name_c, true, &raw_path)?;
+                if !existing_dir {
+                    mkdirat(&parent, &name_c, 0o700).io_context(|| ctx("mkdir", &raw_path))?;
+                }
+                let fd = openat_dir(&parent, &name_c).map_err(|e| io_or_hostile(e, &raw_path))?;
+                apply_fd_meta(&fd, &meta, &raw_path)?;
+                self.dirs.push((comps.clone(), meta.mtime));
+                return Ok(());
+            }
+            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+                remove_existing(&parent, &name_c, false, &raw_path)?;
+                let fd = openat_raw(
+                    &parent,
+                    &name_c,
+                    libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+                    0o600,
+                )
+                .io_context(|| ctx("creating", &raw_path))?;
+                let mut file = File::from(fd);
+                let n = io::copy(entry, &mut file).map_err(tar_err)?;
+                self.content_size += n;
+                apply_fd_meta(&OwnedFd::from(file), &meta, &raw_path)?;
+            }
+            EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                if target.is_empty() {
+                    return Err(hostile(&raw_path, "symlink without a target"));
+                }
+                let target_c = cstring(&target, &raw_path)?;
+                remove_existing(&parent, &name_c, false, &raw_path)?;
+                // The target is stored as data; nothing here ever resolves it.
+                if unsafe {
+                    libc::symlinkat(target_c.as_ptr(), parent.as_raw_fd(), name_c.as_ptr())
+                } != 0
+                {
+                    return Err(io::Error::last_os_error())
+                        .io_context(|| ctx("symlink", &raw_path));
+                }
+                apply_path_meta(&parent, &name_c, &meta, false, &raw_path)?;
+            }
+            EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                let tcomps = clean_components(&target)?;
+                if !self.seen.contains(&tcomps) {
+                    return Err(hostile(
+                        &raw_path,
+                        "hard link target is not an earlier entry of this layer",
+                    ));
+                }
+                let (tname, tparents) = tcomps.split_last().expect("seen paths are non-empty");
+                let tparent = self.open_parent(tparents, &target)?;
+                let tname_c = cstring(tname, &target)?;
+                if tcomps != comps {
+                    remove_existing(&parent, &name_c, false, &raw_path)?;
+                    // flags 0: a symlink target is linked itself, never followed.
+                    if unsafe {
+                        libc::linkat(
+                            tparent.as_raw_fd(),
+                            tname_c.as_ptr(),
+                            parent.as_raw_fd(),
+                            name_c.as_ptr(),
+                            0,
+                        )
+                    } != 0
+                    {
+                        return Err(io::Error::last_os_error())
+                            .io_context(|| ctx("hard link", &raw_path));
+                    }
+                }
+            }
+            EntryType::Char | EntryType::Block | EntryType::Fifo => {
+                let h = entry.header();
+                let major = h.device_major().ok().flatten().unwrap_or(0);
+                let minor = h.device_minor().ok().flatten().unwrap_or(0);
+                let fmt = match kind {
+                    EntryType::Char => libc::S_IFCHR,
+                    EntryType::Block => libc::S_IFBLK,
+                    _ => libc::S_IFIFO,
+                };
+                remove_existing(&parent, &name_c, false, &raw_path)?;
+                mknodat(&parent, &name_c, fmt, libc::makedev(major, minor))
+                    .io_context(|| ctx("mknod", &raw_path))?;
+                apply_path_meta(&parent, &name_c, &meta, true, &raw_path)?;
+            }
+            other => {
+                tracing::debug!(path = %lossy(&raw_path), kind = ?other, "skipping unsupported tar entry type");
+                return Ok(());
+            }
+        }
+        self.seen.insert(comps);
+        Ok(())
+    }
+
+    fn meta<R: Read>(&self, entry: &mut tar::Entry<'_, R>, raw: &[u8]) -> Result<Meta> {
+        let h = entry.header();
+        let bad = |e: io::Error| hostile(raw, &format!("bad header: {e}"));
+        let mut m = Meta {
+            mode: h.mode().map_err(bad)? & 0o7777,
+            // Some writers leave these fields blank; that means 0, not a broken layer.
+            uid: h.uid().unwrap_or(0) as u32,
+            gid: h.gid().unwrap_or(0) as u32,
+            mtime: h.mtime().unwrap_or(0) as i64,
+            xattrs: Vec::new(),
+        };
+        if let Some(exts) = entry.pax_extensions().map_err(tar_err)? {
+            for ext in exts {
+                let ext = ext.map_err(tar_err)?;
+                let key = ext.key_bytes();
+                if let Some(xname) = key.strip_prefix(b"SCHILY.xattr.") {
+                    if let Ok(n) = CString::new(xname) {
+                        m.xattrs.push((n, ext.value_bytes().to_vec()));
+                    }
+                    continue;
+                }
+                let num = || {
+                    std::str::from_utf8(ext.value_bytes())
+                        .ok()
+                        .and_then(|v| v.split('.').next()?.parse::<i64>().ok())
+                };
+                match key {
+                    b"uid" => m.uid = num().ok_or_else(|| hostile(raw, "bad pax uid"))? as u32,
+                    b"gid" => m.gid = num().ok_or_else(|| hostile(raw, "bad pax gid"))? as u32,
+                    b"mtime" => m.mtime = num().unwrap_or(m.mtime),
+                    _ => {}
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    /// Walk (creating as needed) the parent directories without following any symlink.
+    fn open_parent(&self, parents: &[Vec<u8>], raw: &[u8]) -> Result<OwnedFd> {
+        let mut cur = self
+            .root
+            .try_clone()
+            .io_context(|| "dup root".to_string())?;
+        for comp in parents {
+            let c = cstring(comp, raw)?;
+            let next = match openat_dir(&cur, &c) {
+                Ok(fd) => fd,
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                    match mkdirat(&cur, &c, 0o755) {
+                        Ok(()) => {}
+                        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+                        Err(e) => return Err(e).io_context(|| ctx("mkdir parent of", raw)),
+                    }
+                    openat_dir(&cur, &c).map_err(|e| io_or_hostile(e, raw))?
+                }
+                Err(e) => return Err(io_or_hostile(e, raw)),
+            };
+            cur = next;
+        }
+        Ok(cur)
+    }
+
+    /// Directory mtimes last, deepest first, re-walking without following symlinks.
+    fn finish_dirs(&mut self) {
+        for (comps, mtime) in self.dirs.iter().rev() {
+            let Some((name, parents)) = comps.split_last() else {
+                continue;
+            };
+            let Ok(parent) = self.open_parent_noncreate(parents) else {
+                continue;
+            };
+            let Ok(c) = CString::new(name.clone()) else {
+                continue;
+            };
+            if let Ok(fd) = openat_dir(&parent, &c) {
+                let _ = set_times_fd(&fd, *mtime);
+            }
+        }
+    }
+
+    fn open_parent_noncreate(&self, parents: &[Vec<u8>]) -> io::Result<OwnedFd> {
+        let mut cur = self.root.try_clone()?;
+        for comp in parents {
+            let c = CString::new(comp.clone()).map_err(|_| io::ErrorKind::InvalidInput)?;
+            cur = openat_dir(&cur, &c)?;
+        }
+        Ok(cur)
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ctx(what: &str, raw: &[u8]) -> String {
+    format!("{what} {:?}", lossy(raw))
+}
+
+fn cstring(b: &[u8], raw: &[u8]) -> Result<CString> {
+    CString::new(b).map_err(|_| hostile(raw, "NUL byte in name"))
+}
+
+/// A symlink or non-directory where a directory is needed means the tar tries to redirect writes.
+fn io_or_hostile(e: io::Error, raw: &[u8]) -> EngineError {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) | Some(libc::ENOTDIR) => hostile(
+            raw,
+            "a parent path component is a symlink or not a directory",
+        ),
+        _ => EngineError::Io {
+            context: ctx("opening", raw),
+            source: e,
+        },
+    }
+}
+
+/// Remove what is at `name` in `dir` unless it is a directory and `keep_dir`. Returns whether a
+/// directory was kept.
+fn remove_existing(dir: &OwnedFd, name: &CStr, keep_dir: bool, raw: &[u8]) -> Result<bool> {
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ENOENT) {
+            return Ok(false);
+        }
+        return Err(e).io_context(|| ctx("stat", raw));
+    }
+    let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    if is_dir && keep_dir {
+        return Ok(true);
+    }
+    if is_dir {
+        // The parent fd was opened without following symlinks, so this path names exactly that
+        // directory; remove_dir_all itself never follows symlinks inside.
+        let p = format!(
+            "/proc/self/fd/{}/{}",
+            dir.as_raw_fd(),
+            name.to_string_lossy()
+        );
+        std::fs::remove_dir_all(&p).io_context(|| ctx("replacing directory", raw))?;
+    } else if unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) } != 0 {
+        return Err(io::Error::last_os_error()).io_context(|| ctx("replacing", raw));
+    }
+    Ok(false)
+}
+
+fn open_dir_path(p: &Path) -> io::Result<OwnedFd> {
+    let c = CString::new(p.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn openat_raw(dir: &OwnedFd, name: &CStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn openat_dir(dir: &OwnedFd, name: &CStr) -> io::Result<OwnedFd> {
+    openat_raw(
+        dir,
+        name,
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+        0,
+    )
+}
+
+fn mkdirat(dir: &OwnedFd, name: &CStr, mode: u32) -> io::Result<()> {
+    if unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn mknodat(dir: &OwnedFd, name: &CStr, fmt: u32, dev: libc::dev_t) -> io::Result<()> {
+    if unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), fmt, dev) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn set_xattr(fd: &OwnedFd, name: &CStr, value: &[u8]) -> io::Result<()> {
+    let rc = unsafe {
+        libc::fsetxattr(
+            fd.as_raw_fd(),
+            name.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn set_times_fd(fd: &OwnedFd, mtime: i64) -> io::Result<()> {
+    let ts = [timespec(mtime), timespec(mtime)];
+    if unsafe { libc::futimens(fd.as_raw_fd(), ts.as_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn timespec(secs: i64) -> libc::timespec {
+    libc::timespec {
+        tv_sec: secs as libc::time_t,
+        tv_nsec: 0,
+    }
+}
+
+/// Ownership, then mode (chown clears setuid/setgid), then xattrs (chown clears file
+/// capabilities), then times.
+fn apply_fd_meta(fd: &OwnedFd, m: &Meta, raw: &[u8]) -> Result<()> {
+    let bfd: BorrowedFd<'_> = fd.as_fd();
+    if unsafe { libc::fchown(bfd.as_raw_fd(), m.uid, m.gid) } != 0 {
+        return Err(io::Error::last_os_error()).io_context(|| ctx("chown", raw));
+    }
+    if unsafe { libc::fchmod(bfd.as_raw_fd(), m.mode) } != 0 {
+        return Err(io::Error::last_os_error()).io_context(|| ctx("chmod", raw));
+    }
+    for (name, value) in &m.xattrs {
+        if let Err(e) = set_xattr(fd, name, value) {
+            // Like docker: filesystems without xattr support (or without the right to set a
+            // namespace) lose the attribute with a warning instead of failing the layer.
+            if matches!(e.raw_os_error(), Some(libc::ENOTSUP) | Some(libc::EPERM)) {
+                tracing::warn!(path = %lossy(raw), xattr = ?name, error = %e, "ignoring xattr");
+            } else {
+                return Err(e).io_context(|| ctx("setting xattr on", raw));
+            }
+        }
+    }
+    set_times_fd(fd, m.mtime).io_context(|| ctx("setting times on", raw))
+}
+
+/// Metadata for entries that cannot be opened (symlinks, device nodes, fifos).
+fn apply_path_meta(dir: &OwnedFd, name: &CStr, m: &Meta, chmod: bool, raw: &[u8]) -> Result<()> {
+    let d = dir.as_raw_fd();
+    if unsafe { libc::fchownat(d, name.as_ptr(), m.uid, m.gid, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+        return Err(io::Error::last_os_error()).io_context(|| ctx("lchown", raw));
+    }
+    // fchmodat cannot act on a symlink itself (and need not: its mode is meaningless); for device
+    // nodes and fifos the name was created a moment ago by us.
+    if chmod && unsafe { libc::fchmodat(d, name.as_ptr(), m.mode, 0) } != 0 {
+        return Err(io::Error::last_os_error()).io_context(|| ctx("chmod", raw));
+    }
+    let ts = [timespec(m.mtime), timespec(m.mtime)];
+    if unsafe { libc::utimensat(d, name.as_ptr(), ts.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+        return Err(io::Error::last_os_error()).io_context(|| ctx("setting times on", raw));
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Unpacked layers: `<image>/layers/<diff_id hex>/diff`, keyed by diff_id so images share layers.
+//! A layer is unpacked into `layers/.tmp-<rand>/diff` and the temp dir is renamed into place, so a
+//! `layers/<hex>` directory exists only when complete. Removal renames to `.del-<rand>` first.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{IoContext, Result};
+use crate::store::atomic::sync_dir;
+use crate::store::blobs::digest_hex;
+
+const TMP_PREFIX: &str = ".tmp-";
+const DEL_PREFIX: &str = ".del-";
+
+pub struct LayerStore {
+    dir: PathBuf,
+}
+
+/// A layer being unpacked; removed on drop unless committed.
+pub struct PendingLayer {
+    dir: Option<PathBuf>,
+}
+
+impl PendingLayer {
+    pub fn diff_path(&self) -> PathBuf {
+        self.dir.as_ref().expect("pending layer").join("diff")
+    }
+}
+
+impl Drop for PendingLayer {
+    fn drop(&mut self) {
+        if let Some(d) = self.dir.take() {
+            let _ = fs::remove_dir_all(d);
+        }
+    }
+}
+
+impl LayerStore {
+    /// Create the directory and remove what interrupted unpacking or removal left behind.
+    pub fn open(dir: &Path) -> Result<Self> {
+        crate::store::blobs::ensure_private_dir(dir)?;
+        for e in fs::read_dir(dir).io_context(|| format!("reading {}", dir.display()))? {
+            let e = e.io_context(|| format!("reading {}", dir.display()))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(TMP_PREFIX) || name.starts_with(DEL_PREFIX) {
+                tracing::info!(path = %e.path().display(), "removing leftover layer directory");
+                fs::remove_dir_all(e.path())
+                    .io_context(|| format!("removing {}", e.path().display()))?;
+            }
+        }
+        Ok(LayerStore {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn begin(&self) -> Result<PendingLayer> {
+        let tmp = self
+            .dir
+            .join(format!("{TMP_PREFIX}{}", crate::util::new_id()));
+        crate::store::blobs::ensure_private_dir(&tmp)?;
+        let diff = tmp.join("diff");
+        fs::create_dir(&diff).io_context(|| format!("creating {}", diff.display()))?;
+        Ok(PendingLayer { dir: Some(tmp) })
+    }
+
+    /// Move a finished layer into place. When the layer already exists (another image has it),
+    /// the new copy is discarded.
+    pub fn commit(&self, mut pending: PendingLayer, diff_id: &str) -> Result<PathBuf> {
+        let target = self.dir.join(digest_hex(diff_id)?);
+        let tmp = pending.dir.take().expect("pending layer");
+        if target.exists() {
+            let _ = fs::remove_dir_all(&tmp);
+        } else {
+            fs::rename(&tmp, &target).io_context(|| format!("committing layer {diff_id}"))?;
+            sync_dir(&self.dir)?;
+        }
+        Ok(target.join("diff"))
+    }
+
+    pub fn diff_path(&self, diff_id: &str) -> Result<PathBuf> {
+        Ok(self.dir.join(digest_hex(diff_id)?).join("diff"))
+    }
+
+    pub fn exists(&self, diff_id: &str) -> bool {
+        self.diff_path(diff_id).map(|p| p.is_dir()).unwrap_or(false)
+    }
+
+    pub fn remove(&self, diff_id: &str) -> Result<()> {
+        let src = self.dir.join(digest_hex(diff_id)?);
+        if !src.exists() {
+            return Ok(());
+        }
+        let del = self
+            .dir
+            .join(format!("{DEL_PREFIX}{}", crate::util::new_id()));
+        fs::rename(&src, &del).io_context(|| format!("removing layer {diff_id}"))?;
+        fs::remove_dir_all(&del).io_context(|| format!("removing layer {diff_id}"))
+    }
+
+    /// diff_ids of every complete layer.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(&self.dir).io_context(|| format!("reading {}", self.dir.display()))? {
+            let e = e.io_context(|| format!("reading {}", self.dir.display()))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if crate::image::reference::is_full_hex_id(&name) {
+                out.push(format!("sha256:{name}"));
+            }
+        }
+        Ok(out)
+    }
+}
