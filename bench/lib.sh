@@ -136,7 +136,12 @@ docker_start_n() {
 # hf NAME COMMAND : hyperfine -N, JSON in $WORK/NAME.json; prints the median in ms
 hf() {
   local name=$1; shift
-  hyperfine -N --warmup "${WARMUP:-3}" --runs "${RUNS:-30}" --export-json "$WORK/$name.json" "$@" >/dev/null
+  # hyperfine's outlier warnings go to a file; shown only when the run fails
+  if ! hyperfine -N --warmup "${WARMUP:-3}" --runs "${RUNS:-30}" --export-json "$WORK/$name.json" "$@" \
+    >/dev/null 2>"$WORK/$name.err"; then
+    cat "$WORK/$name.err" >&2
+    return 1
+  fi
   median_ms "$WORK/$name.json"
 }
 # median of hyperfine's JSON export in ms

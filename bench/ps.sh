@@ -8,6 +8,10 @@ N=${N:-200}
 if berth_side; then
   start_engine
   import_busybox
+  # The floor: client start-up + one round trip with nothing to list.
+  b0=$(hf berth_ps0 "$B ps")
+  echo "berth --headless ps, 0 containers: median $b0 ms"
+  record ps_berth_0 "berth --headless ps, 0 containers" "$b0" ms
   berth_start_n "$N"
   running=$($B ps -q | wc -l)
   [ "$running" -ge "$N" ] || { echo "only $running berth containers running, wanted $N" >&2; exit 1; }

@@ -31,5 +31,7 @@ berth_start_n "$N"
 running=$($B ps -q | wc -l)
 [ "$running" -ge "$N" ] || { echo "only $running berth containers running, wanted $N" >&2; exit 1; }
 level "$N running containers" "$N"
-echo "start with $N vs 0 containers: ratio $(ratio "$pm" "$p0") (must not grow with the number of containers)"
-record start_growth "engine start $N / 0 containers" "$(ratio "$pm" "$p0")" ratio
+g=$(ratio "$pm" "$p0")
+# 25% tolerance for run-to-run noise on a shared 2-core VM
+echo "start with $N vs 0 containers: ratio $g (must not grow with the number of containers: $(verdict "$g" '<=' 1.25))"
+record start_growth "engine start $N / 0 containers" "$g" ratio
