@@ -156,3 +156,5 @@ kib_to_mib() { python3 -c "import sys; print(round(int(sys.argv[1])/1024,1))" "$
 SIDE=${SIDE:-both}
 berth_side() { [ "$SIDE" != docker ]; }
 docker_side() { [ "$SIDE" != berth ]; }
+# Why the docker figure is the anchor one (for the scripts' messages).
+no_docker_reason() { if docker_side; then echo "no docker daemon answers on $DOCKER_SOCK"; else echo "docker side skipped (SIDE=$SIDE)"; fi; }

@@ -72,7 +72,7 @@ if docker_side && docker_available; then
 else
   k=$ANCHOR_PSS200_MIB
   src="anchor figure for 200 running from $ANCHOR_SRC"
-  echo "docker: no daemon answers on $DOCKER_SOCK; using the anchor figure $k MiB (PSS, 200 running) from $ANCHOR_SRC"
+  echo "docker: $(no_docker_reason); using the anchor figure $k MiB (PSS, 200 running) from $ANCHOR_SRC"
 fi
 if berth_side; then
   r=$(ratio "$(kib_to_mib "$bt")" "$k")

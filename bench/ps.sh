@@ -33,7 +33,7 @@ if docker_side && docker_available; then
 else
   k=$ANCHOR_PS200_MS
   src="anchor figure for 200 running from $ANCHOR_SRC"
-  echo "docker: no daemon answers on $DOCKER_SOCK; using the anchor figure $k ms (ps, 200 running) from $ANCHOR_SRC"
+  echo "docker: $(no_docker_reason); using the anchor figure $k ms (ps, 200 running) from $ANCHOR_SRC"
 fi
 
 if berth_side; then

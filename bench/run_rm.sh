@@ -25,7 +25,7 @@ if docker_side && docker_available; then
 else
   k=$ANCHOR_RUN_MS
   src="anchor figure from $ANCHOR_SRC"
-  echo "docker: no daemon answers on $DOCKER_SOCK; using the anchor figure $k ms from $ANCHOR_SRC"
+  echo "docker: $(no_docker_reason); using the anchor figure $k ms from $ANCHOR_SRC"
 fi
 
 if berth_side; then
