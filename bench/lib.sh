@@ -1,26 +1,107 @@
 # Shared helpers for the bench scripts: a release berth engine on a temporary socket and data root,
-# and a busybox image imported from Debian's busybox-static.
+# a busybox image made from Debian's busybox-static, the docker daemon (when one answers on
+# /var/run/docker.sock; start it with bench/docker_setup.sh), and cleanup that runs on any exit.
 set -euo pipefail
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The stock docker CLI (v28, /usr/local/bin) must win over Debian's /usr/bin/docker.
+export PATH=/usr/local/bin:$PATH
 BERTH=${BERTH:-$ROOT_DIR/target/release/berth}
 [ -x "$BERTH" ] || (cd "$ROOT_DIR" && cargo build --release --quiet)
+DOCKER_SOCK=/var/run/docker.sock
+DK="docker -H unix://$DOCKER_SOCK"
+# Label on every docker container the benchmarks create, so cleanup removes exactly those.
+DK_LABEL=berth.bench=1
+# Anchor figures measured with docker on this kind of machine (/work/shared/bench/anchors-2026-11-22.md),
+# used when no docker daemon answers.
+ANCHOR_RUN_MS=320.2
+ANCHOR_PS200_MS=46.2
+ANCHOR_PSS200_MIB=726.7
+ANCHOR_SRC=/work/shared/bench/anchors-2026-11-22.md
+
 WORK=$(mktemp -d /tmp/berth-bench.XXXXXX)
 SOCK=$WORK/berth.sock
 DATA=$WORK/root
 export BERTH_HOST=unix://$SOCK
+B="$BERTH --headless --no-autostart"
+ENGINE_PID=""
+DOCKER_USED=0
+
+# One machine-readable row per figure, appended to $BENCH_OUT when set (used for RESULTS.md).
+record() { [ -z "${BENCH_OUT:-}" ] || printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$BENCH_OUT"; }
+ratio() { python3 -c "import sys; print(round(float(sys.argv[1])/float(sys.argv[2]),3))" "$1" "$2"; }
+# verdict VALUE OP LIMIT -> "met" / "NOT met"
+verdict() { python3 -c "import sys,operator as o; a,l=float(sys.argv[1]),float(sys.argv[3]); print('met' if {'<=':o.le,'<':o.lt}[sys.argv[2]](a,l) else 'NOT met')" "$1" "$2" "$3"; }
+
+# Poll GET /_ping on the engine socket: 0 once it answers 200.
+ping_engine() { curl -fsS --max-time 1 --unix-socket "$SOCK" http://berth/_ping >/dev/null 2>&1; }
 
 start_engine() {
-  "$BERTH" engine --socket "$SOCK" --data-root "$DATA" --log-level warn 2>"$WORK/engine.log" &
+  "$BERTH" engine --socket "$SOCK" --data-root "$DATA" --log-level warn 2>>"$WORK/engine.log" &
   ENGINE_PID=$!
-  for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+  for _ in $(seq 200); do ping_engine && return 0; sleep 0.05; done
+  echo "berth engine did not answer /_ping; log:" >&2
+  tail -20 "$WORK/engine.log" >&2
+  return 1
 }
 
+# Alive and not a zombie (an engine started by engine_start.py is not our child, so we cannot reap it).
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+# SIGTERM the engine and wait for it to exit. The engine leaves containers running on SIGTERM.
 stop_engine() {
-  "$BERTH" --headless --no-autostart rm -f $("$BERTH" --headless --no-autostart ps -aq) >/dev/null 2>&1 || true
+  [ -n "$ENGINE_PID" ] || return 0
   kill "$ENGINE_PID" 2>/dev/null || true
+  for _ in $(seq 200); do alive "$ENGINE_PID" || break; sleep 0.05; done
+  kill -9 "$ENGINE_PID" 2>/dev/null || true
   wait "$ENGINE_PID" 2>/dev/null || true
-  rm -rf "$WORK"
+  ENGINE_PID=""
 }
+
+# Remove every berth container of this run (through the engine, which stops them properly).
+berth_rm_all() {
+  local ids
+  ids=$($B ps -aq 2>/dev/null) || return 0
+  [ -z "$ids" ] || $B rm -f $ids >/dev/null 2>&1 || true
+}
+
+docker_available() {
+  command -v docker >/dev/null && [ -S "$DOCKER_SOCK" ] && $DK version >/dev/null 2>&1
+}
+
+docker_rm_ours() {
+  local ids
+  ids=$($DK ps -aq --filter "label=$DK_LABEL" 2>/dev/null) || return 0
+  [ -z "$ids" ] || $DK rm -f $ids >/dev/null 2>&1 || true
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ "$DOCKER_USED" = 1 ]; then docker_rm_ours; fi
+  if [ -n "$ENGINE_PID" ] && alive "$ENGINE_PID"; then berth_rm_all; fi
+  stop_engine
+  # Anything the engine could not remove: kill the shims of THIS data root (argv[2] is the
+  # container dir) and the processes of our containers' cgroups, then drop those cgroups.
+  local p id h
+  for p in $(pgrep -f -- "__berth-shim $DATA/" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  for id in $(ls "$DATA/containers" 2>/dev/null); do
+    for h in /sys/fs/cgroup/*/berth/"$id" /sys/fs/cgroup/unified/berth/"$id"; do
+      [ -d "$h" ] || continue
+      for p in $(cat "$h/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    done
+    sleep 0.1
+    for h in /sys/fs/cgroup/*/berth/"$id" /sys/fs/cgroup/unified/berth/"$id"; do
+      [ -d "$h" ] && rmdir "$h" 2>/dev/null
+    done
+  done
+  # Unmount whatever is left under the work dir (deepest first), then delete it without ever
+  # crossing into another file system.
+  findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf --one-file-system "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 make_busybox_tar() {
   local dir=$WORK/rootfs
@@ -33,13 +114,47 @@ make_busybox_tar() {
 }
 
 import_busybox() {
-  make_busybox_tar
-  "$BERTH" --headless --no-autostart import "$WORK/busybox.tar" busybox:local >/dev/null
+  [ -f "$WORK/busybox.tar" ] || make_busybox_tar
+  $B import "$WORK/busybox.tar" busybox:local >/dev/null
 }
 
-docker_available() {
-  command -v docker >/dev/null && [ -S /var/run/docker.sock ] && DOCKER_HOST=unix:///var/run/docker.sock docker version >/dev/null 2>&1
+# Same image in docker (idempotent).
+docker_busybox() {
+  $DK image inspect busybox:local >/dev/null 2>&1 && return 0
+  [ -f "$WORK/busybox.tar" ] || make_busybox_tar
+  $DK import "$WORK/busybox.tar" busybox:local >/dev/null
 }
 
+# berth_start_n N : N detached `sleep 3600` containers in berth
+berth_start_n() { for _ in $(seq "$1"); do $B run -d busybox:local sleep 3600 >/dev/null; done; }
+# docker_start_n N : N detached labelled `sleep 3600` containers in docker
+docker_start_n() {
+  DOCKER_USED=1
+  for _ in $(seq "$1"); do $DK run -d --label "$DK_LABEL" busybox:local sleep 3600 >/dev/null; done
+}
+
+# hf NAME COMMAND : hyperfine -N, JSON in $WORK/NAME.json; prints the median in ms
+hf() {
+  local name=$1; shift
+  # hyperfine's outlier warnings go to a file; shown only when the run fails
+  if ! hyperfine -N --warmup "${WARMUP:-3}" --runs "${RUNS:-30}" --export-json "$WORK/$name.json" "$@" \
+    >/dev/null 2>"$WORK/$name.err"; then
+    cat "$WORK/$name.err" >&2
+    return 1
+  fi
+  median_ms "$WORK/$name.json"
+}
 # median of hyperfine's JSON export in ms
 median_ms() { python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"]*1000,1))' "$1"; }
+
+# PSS / RSS in KiB of one process
+pss_kib() { awk '/^Pss:/ {s+=$2} END {print s+0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+kib_to_mib() { python3 -c "import sys; print(round(int(sys.argv[1])/1024,1))" "$1"; }
+
+# SIDE=berth|docker|both (default both): measure only one side, e.g. docker while berth cannot run.
+SIDE=${SIDE:-both}
+berth_side() { [ "$SIDE" != docker ]; }
+docker_side() { [ "$SIDE" != berth ]; }
+# Why the docker figure is the anchor one (for the scripts' messages).
+no_docker_reason() { if docker_side; then echo "no docker daemon answers on $DOCKER_SOCK"; else echo "docker side skipped (SIDE=$SIDE)"; fi; }

@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# `run --rm IMG true`: berth's headless CLI, the docker CLI against berth, and docker itself.
+# `run --rm busybox:local true` latency: berth's headless CLI, the docker CLI against the berth
+# engine, and docker itself (when a daemon answers on /var/run/docker.sock, else the anchor figure).
+# Targets: berth <= 30 ms median and <= 1/10 of docker's.
 source "$(dirname "$0")/lib.sh"
-trap stop_engine EXIT
-start_engine
-import_busybox
-RUNS=${RUNS:-30}
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/berth.json" \
-  "$BERTH --headless --no-autostart run --rm busybox:local true" >/dev/null
-b=$(median_ms "$WORK/berth.json")
-echo "berth --headless run --rm busybox true: median ${b} ms"
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/dcli.json" \
-  "docker -H $BERTH_HOST run --rm busybox:local true" >/dev/null
-d=$(median_ms "$WORK/dcli.json")
-echo "docker CLI -> berth engine run --rm: median ${d} ms"
-if docker_available; then
-  docker -H unix:///var/run/docker.sock import "$WORK/busybox.tar" busybox:local >/dev/null
-  hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/docker.json" \
-    "docker -H unix:///var/run/docker.sock run --rm busybox:local true" >/dev/null
-  k=$(median_ms "$WORK/docker.json")
-  echo "docker run --rm: median ${k} ms; ratio berth/docker = $(python3 -c "print(round($b/$k,3))")"
+
+if berth_side; then
+  start_engine
+  import_busybox
+  b=$(hf berth_run "$B run --rm busybox:local true")
+  echo "berth --headless run --rm busybox:local true: median $b ms (target <= 30 ms: $(verdict "$b" '<=' 30))"
+  record run_rm_berth "berth --headless run --rm busybox:local true" "$b" ms
+  d=$(hf dcli_run "docker -H $BERTH_HOST run --rm busybox:local true")
+  echo "docker CLI -> berth engine run --rm busybox:local true: median $d ms"
+  record run_rm_dcli_berth "docker CLI -> berth engine: run --rm busybox:local true" "$d" ms
+fi
+
+if docker_side && docker_available; then
+  DOCKER_USED=1
+  docker_busybox
+  k=$(hf docker_run "$DK run --rm --label $DK_LABEL busybox:local true")
+  src="docker $($DK version --format '{{.Server.Version}}') measured now"
+  echo "docker run --rm busybox:local true: median $k ms"
+  record run_rm_docker "docker run --rm busybox:local true" "$k" ms
 else
-  echo "docker daemon not running: anchor from ../shared/bench is 320 ms; ratio berth/anchor = $(python3 -c "print(round($b/320,3))")"
+  k=$ANCHOR_RUN_MS
+  src="anchor figure from $ANCHOR_SRC"
+  echo "docker: $(no_docker_reason); using the anchor figure $k ms from $ANCHOR_SRC"
+fi
+
+if berth_side; then
+  r=$(ratio "$b" "$k")
+  echo "ratio berth/docker = $r ($src; target <= 0.1: $(verdict "$r" '<=' 0.1))"
+  record run_rm_ratio "berth / docker, run --rm" "$r" ratio
+  echo "ratio docker-CLI-on-berth/docker = $(ratio "$d" "$k")"
 fi
