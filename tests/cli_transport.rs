@@ -223,8 +223,10 @@ fn missing_image_and_flag_errors_exit_125() {
     );
     let o = berth(&sock, &["run", "-m", "12x", "busybox"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(String::from_utf8_lossy(&o.stderr)
-        .starts_with("invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'"));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "berth run: invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'\n"
+    );
 }
 
 #[test]

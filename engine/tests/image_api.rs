@@ -8,6 +8,7 @@ use berth_engine::api::query::Query;
 use berth_engine::api::response::error_response;
 use berth_engine::api::{images, ApiRequest};
 use berth_engine::config::EngineOptions;
+use berth_engine::runtime::selfexe::ShimExecutable;
 use berth_engine::service::containers::ContainerService;
 use berth_engine::service::images::ImageService;
 use berth_engine::service::Engine;
@@ -127,10 +128,15 @@ async fn images_api_import_list_inspect_tag_delete() {
     let tmp = tempfile::tempdir().unwrap();
     let data_root = tmp.path().join("data");
     let engine = Arc::new(Engine {
+        engine_id: "test".into(),
         options: EngineOptions::default(),
         images: ImageService::open(&data_root).unwrap(),
+        containers: ContainerService::open(
+            &data_root,
+            ShimExecutable::from_file("/bin/true".as_ref()).unwrap(),
+        )
+        .unwrap(),
         data_root,
-        containers: ContainerService {},
     });
     let sock = tmp.path().join("api.sock");
     let listener = UnixListener::bind(&sock).unwrap();

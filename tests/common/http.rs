@@ -94,10 +94,7 @@ fn parse(raw: &[u8]) -> std::io::Result<Response> {
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(pos) = data.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(pos) = data.windows(2).position(|w| w == b"\r\n") {
         let size_str = String::from_utf8_lossy(&data[..pos]);
         let Ok(size) = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16)
         else {
