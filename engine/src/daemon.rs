@@ -41,7 +41,12 @@ pub fn run(options: EngineOptions) -> Result<()> {
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");
-        tokio::spawn(async move { containers.reconcile().await });
+        tokio::spawn(async move {
+            let loader = containers.clone();
+            if tokio::task::spawn_blocking(move || loader.load()).await.is_ok() {
+                containers.reconcile().await;
+            }
+        });
         crate::api::server::serve(listener, engine, shutdown_signal()).await;
         let _ = fs::remove_file(&options.socket);
         tracing::info!("berth engine stopped; containers keep running");

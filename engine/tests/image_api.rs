@@ -127,15 +127,18 @@ fn streamed_tar(size: u64) -> ClientBody {
 async fn images_api_import_list_inspect_tag_delete() {
     let tmp = tempfile::tempdir().unwrap();
     let data_root = tmp.path().join("data");
+    let containers = ContainerService::open(
+        &data_root,
+        ShimExecutable::from_file("/bin/true".as_ref()).unwrap(),
+    )
+    .unwrap();
+    containers.load();
+    containers.reconcile().await;
     let engine = Arc::new(Engine {
         engine_id: "test".into(),
         options: EngineOptions::default(),
         images: ImageService::open(&data_root).unwrap(),
-        containers: ContainerService::open(
-            &data_root,
-            ShimExecutable::from_file("/bin/true".as_ref()).unwrap(),
-        )
-        .unwrap(),
+        containers,
         data_root,
     });
     let sock = tmp.path().join("api.sock");

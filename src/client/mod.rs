@@ -199,6 +199,23 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Option<Value>> {
+        match self.call_raw(method, path, body).await? {
+            None => Ok(None),
+            Some(bytes) => {
+                Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+                    format!("decoding the engine's answer to {path}")
+                })?))
+            }
+        }
+    }
+
+    /// The answer's body, None when empty or 304.
+    async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Bytes>> {
         let (body, headers): (ReqBody, &[(&str, &str)]) = match body {
             Some(v) => (
                 full(serde_json::to_vec(v)?),
@@ -212,14 +229,16 @@ impl Client {
         if status == StatusCode::NOT_MODIFIED || bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-            format!("decoding the engine's answer to {path}")
-        })?))
+        Ok(Some(bytes))
     }
 
+    /// GET and decode straight into `T` (one parse; lists can be large).
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let v = self.call(Method::GET, path, None).await?;
-        Ok(serde_json::from_value(v.unwrap_or(Value::Null))?)
+        match self.call_raw(Method::GET, path, None).await? {
+            None => Ok(serde_json::from_value(Value::Null)?),
+            Some(bytes) => Ok(serde_json::from_slice(&bytes)
+                .with_context(|| format!("decoding the engine's answer to {path}"))?),
+        }
     }
 
     pub async fn post(&self, path: &str, body: Option<&Value>) -> Result<Option<Value>> {

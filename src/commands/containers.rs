@@ -75,6 +75,75 @@ fn labels_text(labels: &Value) -> String {
 }
 
 /// docker's `{{json .}}` shape of a `ps` row (formatter.ContainerContext).
+/// The part of a ContainerSummary that `ps` reads; `ps_row` gets it back as a small JSON value.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PsEntry {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    image: String,
+    #[serde(default)]
+    command: String,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    created: i64,
+    #[serde(default)]
+    mounts: Value,
+    #[serde(default)]
+    network_settings: PsNetworkSettings,
+    size_rw: Option<f64>,
+    size_root_fs: Option<f64>,
+    #[serde(default)]
+    labels: Value,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    ports: Value,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct PsNetworkSettings {
+    #[serde(default)]
+    networks: Option<std::collections::BTreeMap<String, serde::de::IgnoredAny>>,
+}
+
+impl PsEntry {
+    fn into_value(self) -> Value {
+        let networks: serde_json::Map<String, Value> = self
+            .network_settings
+            .networks
+            .unwrap_or_default()
+            .into_keys()
+            .map(|k| (k, Value::Null))
+            .collect();
+        let mut v = json!({
+            "Id": self.id,
+            "Image": self.image,
+            "Command": self.command,
+            "Names": self.names,
+            "Created": self.created,
+            "Mounts": self.mounts,
+            "NetworkSettings": { "Networks": networks },
+            "Labels": self.labels,
+            "State": self.state,
+            "Status": self.status,
+            "Ports": self.ports,
+        });
+        if let Some(rw) = self.size_rw {
+            v["SizeRw"] = json!(rw);
+        }
+        if let Some(root) = self.size_root_fs {
+            v["SizeRootFs"] = json!(root);
+        }
+        v
+    }
+}
+
 pub fn ps_row(c: &Value, trunc: bool, now: DateTime<Utc>) -> Value {
     let id = c["Id"].as_str().unwrap_or("");
     let mut image = c["Image"].as_str().unwrap_or("").to_string();
@@ -195,9 +264,12 @@ pub async fn list(ctx: &Ctx, a: PsArgs) -> Result<i32> {
         }
     }
     let client = ctx.client().await?;
-    let list: Vec<Value> = client
+    // Decode only the fields `ps` shows: with hundreds of containers, building full JSON trees
+    // of every summary dominated the command's time.
+    let list: Vec<PsEntry> = client
         .get(&format!("/containers/json{}", query(&q)))
         .await?;
+    let list: Vec<Value> = list.into_iter().map(PsEntry::into_value).collect();
     let now = Utc::now();
     let rows: Vec<Value> = list.iter().map(|c| ps_row(c, !a.no_trunc, now)).collect();
     let format = if a.quiet {

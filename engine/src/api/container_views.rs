@@ -2,7 +2,12 @@
 
 use serde_json::{json, Value};
 
-use crate::model::container::{ContainerRecord, Status};
+use std::collections::HashMap;
+
+use crate::model::container::{
+    ContainerRecord, ContainerSummary, EndpointSettings, Status, SummaryHostConfig,
+    SummaryNetworkSettings,
+};
 use crate::runtime::spec::files;
 use crate::service::humanize;
 
@@ -53,34 +58,31 @@ fn network_mode(rec: &ContainerRecord) -> String {
     }
 }
 
-fn networks(rec: &ContainerRecord) -> Value {
-    let mode = network_mode(rec);
-    json!({
-        mode.clone(): {
-            "IPAMConfig": null, "Links": null, "Aliases": null, "MacAddress": "",
-            "NetworkID": "", "EndpointID": "", "Gateway": "", "IPAddress": "",
-            "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "DriverOpts": null, "DNSNames": null
-        }
-    })
+fn networks(rec: &ContainerRecord) -> HashMap<String, EndpointSettings> {
+    HashMap::from([(network_mode(rec), EndpointSettings::default())])
 }
 
-pub fn summary(rec: &ContainerRecord) -> Value {
-    json!({
-        "Id": rec.id,
-        "Names": [format!("/{}", rec.name)],
-        "Image": rec.image,
-        "ImageID": rec.image_id,
-        "Command": command_line(rec),
-        "Created": unix_seconds(&rec.created),
-        "Ports": [],
-        "Labels": rec.config.labels,
-        "State": rec.state.status.as_str(),
-        "Status": status_text(rec),
-        "HostConfig": { "NetworkMode": network_mode(rec) },
-        "NetworkSettings": { "Networks": networks(rec) },
-        "Mounts": [],
-    })
+pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
+    let mode = network_mode(rec);
+    ContainerSummary {
+        id: rec.id.clone(),
+        names: vec![format!("/{}", rec.name)],
+        image: rec.image.clone(),
+        image_id: rec.image_id.clone(),
+        command: command_line(rec),
+        created: unix_seconds(&rec.created),
+        ports: Vec::new(),
+        labels: rec.config.labels.clone(),
+        state: rec.state.status.as_str(),
+        status: status_text(rec),
+        host_config: SummaryHostConfig {
+            network_mode: mode.clone(),
+        },
+        network_settings: SummaryNetworkSettings {
+            networks: HashMap::from([(mode, EndpointSettings::default())]),
+        },
+        mounts: Vec::new(),
+    }
 }
 
 pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {

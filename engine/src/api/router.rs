@@ -42,6 +42,14 @@ async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Result<ApiRespons
         api_version,
         req,
     };
+    // Everything but the liveness endpoints waits until the container index is loaded.
+    let liveness = matches!(
+        r.segments.first().map(String::as_str),
+        Some("_ping" | "version")
+    );
+    if !liveness {
+        r.engine.containers.ready().await;
+    }
     if system::matches(&r.method, &r.segments) {
         return system::handle(r).await;
     }

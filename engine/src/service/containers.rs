@@ -117,22 +117,40 @@ pub struct ContainerService {
     store: ContainerStore,
     shim_exe: ShimExecutable,
     index: RwLock<Index>,
+    loaded: watch::Sender<bool>,
 }
 
 impl ContainerService {
+    /// Open the store without reading it: `load` fills the index, in the background at engine
+    /// start, so the engine answers `/_ping` at once however many containers it has.
     pub fn open(data_root: &Path, shim_exe: ShimExecutable) -> Result<Arc<Self>> {
         let store = ContainerStore::open(data_root)?;
-        let mut index = Index::default();
-        for rec in store.load_all() {
-            index.names.insert(rec.name.clone(), rec.id.clone());
-            index.by_id.insert(rec.id.clone(), Container::new(rec));
-        }
         Ok(Arc::new(ContainerService {
             data_root: data_root.to_owned(),
             store,
             shim_exe,
-            index: RwLock::new(index),
+            index: RwLock::new(Index::default()),
+            loaded: watch::channel(false).0,
         }))
+    }
+
+    /// Read every container record (blocking; run it off the async threads).
+    pub fn load(&self) {
+        self.store.sweep_leftovers();
+        let records = self.store.load_all();
+        {
+            let mut index = self.index.write().expect("index");
+            for rec in records {
+                index.names.insert(rec.name.clone(), rec.id.clone());
+                index.by_id.insert(rec.id.clone(), Container::new(rec));
+            }
+        }
+    }
+
+    /// Resolves once `load` and `reconcile` have run; requests that read containers wait for it.
+    pub async fn ready(&self) {
+        let mut rx = self.loaded.subscribe();
+        let _ = rx.wait_for(|loaded| *loaded).await;
     }
 
     pub fn data_root(&self) -> &Path {
@@ -143,10 +161,16 @@ impl ContainerService {
         self.store.dir(id)
     }
 
-    /// After an engine start: reconnect to the shims of containers that were running; settle the
-    /// state of those that exited meanwhile; remove exited AutoRemove containers. Runs in the
-    /// background so startup does not grow with the number of containers.
+    /// After `load`: reconnect to the shims of containers that were running, settle the state of
+    /// those that exited meanwhile, remove exited AutoRemove containers, then open for requests.
+    /// Runs in the background so the engine answers `/_ping` at once whatever the number of
+    /// containers.
     pub async fn reconcile(self: &Arc<Self>) {
+        self.reconnect_all().await;
+        self.loaded.send_replace(true);
+    }
+
+    async fn reconnect_all(self: &Arc<Self>) {
         let all: Vec<Arc<Container>> = self
             .index
             .read()

@@ -27,16 +27,15 @@ impl ContainerStore {
             .mode(0o700)
             .create(&root)
             .io_context(|| format!("creating {}", root.display()))?;
-        let store = ContainerStore { root };
-        store.sweep_leftovers();
-        Ok(store)
+        Ok(ContainerStore { root })
     }
 
     pub fn dir(&self, id: &str) -> PathBuf {
         self.root.join(id)
     }
 
-    fn sweep_leftovers(&self) {
+    /// Remove what an interrupted create or remove left behind.
+    pub fn sweep_leftovers(&self) {
         let Ok(entries) = fs::read_dir(&self.root) else {
             return;
         };
