@@ -74,11 +74,10 @@ fn labels_text(labels: &Value) -> String {
     pairs.join(",")
 }
 
-/// docker's `{{json .}}` shape of a `ps` row (formatter.ContainerContext).
 /// The part of a ContainerSummary that `ps` reads; `ps_row` gets it back as a small JSON value.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PsEntry {
+pub struct PsEntry {
     #[serde(default)]
     id: String,
     #[serde(default)]
@@ -112,61 +111,31 @@ struct PsNetworkSettings {
     networks: Option<std::collections::BTreeMap<String, serde::de::IgnoredAny>>,
 }
 
-impl PsEntry {
-    fn into_value(self) -> Value {
-        let networks: serde_json::Map<String, Value> = self
-            .network_settings
-            .networks
-            .unwrap_or_default()
-            .into_keys()
-            .map(|k| (k, Value::Null))
-            .collect();
-        let mut v = json!({
-            "Id": self.id,
-            "Image": self.image,
-            "Command": self.command,
-            "Names": self.names,
-            "Created": self.created,
-            "Mounts": self.mounts,
-            "NetworkSettings": { "Networks": networks },
-            "Labels": self.labels,
-            "State": self.state,
-            "Status": self.status,
-            "Ports": self.ports,
-        });
-        if let Some(rw) = self.size_rw {
-            v["SizeRw"] = json!(rw);
-        }
-        if let Some(root) = self.size_root_fs {
-            v["SizeRootFs"] = json!(root);
-        }
-        v
-    }
-}
-
-pub fn ps_row(c: &Value, trunc: bool, now: DateTime<Utc>) -> Value {
-    let id = c["Id"].as_str().unwrap_or("");
-    let mut image = c["Image"].as_str().unwrap_or("").to_string();
+/// One `ps` row with docker's field names. `created_at` is formatted only when a custom format
+/// may show it (formatting a date per row was a large share of a 200-container `ps`).
+pub fn ps_row(c: &PsEntry, trunc: bool, now: DateTime<Utc>, created_at: bool) -> Value {
+    let id = c.id.as_str();
+    let mut image = c.image.clone();
     if trunc && image.starts_with("sha256:") {
         image = short_id(&image, true);
     }
-    let command = c["Command"].as_str().unwrap_or("");
+    let command = c.command.as_str();
     let command = if trunc {
         ellipsis(command, 20)
     } else {
         command.to_string()
     };
-    let names: Vec<&str> = c["Names"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    let names: Vec<&str> = c
+        .names
+        .iter()
+        .map(String::as_str)
         .map(|n| n.strip_prefix('/').unwrap_or(n))
         // Names with another '/' are legacy links, which docker hides.
         .filter(|n| !n.contains('/'))
         .collect();
-    let created = c["Created"].as_i64().unwrap_or(0);
-    let mounts: Vec<String> = c["Mounts"]
+    let created = c.created;
+    let mounts: Vec<String> = c
+        .mounts
         .as_array()
         .into_iter()
         .flatten()
@@ -185,14 +154,15 @@ pub fn ps_row(c: &Value, trunc: bool, now: DateTime<Utc>) -> Value {
                 .unwrap_or_default()
         })
         .collect();
-    let mut networks: Vec<&str> = c["NetworkSettings"]["Networks"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, _)| k.as_str())
+    // BTreeMap keys come sorted.
+    let networks: Vec<&str> = c
+        .network_settings
+        .networks
+        .iter()
+        .flat_map(|n| n.keys())
+        .map(String::as_str)
         .collect();
-    networks.sort();
-    let size = match (c["SizeRw"].as_f64(), c["SizeRootFs"].as_f64()) {
+    let size = match (c.size_rw, c.size_root_fs) {
         (Some(rw), Some(root)) => format!(
             "{} (virtual {})",
             units::human_size(rw),
@@ -203,19 +173,19 @@ pub fn ps_row(c: &Value, trunc: bool, now: DateTime<Utc>) -> Value {
     };
     json!({
         "Command": serde_json::to_string(&command).unwrap_or_default(),
-        "CreatedAt": units::created_at(created),
+        "CreatedAt": if created_at { units::created_at(created) } else { String::new() },
         "ID": short_id(id, trunc),
         "Image": image,
-        "Labels": labels_text(&c["Labels"]),
+        "Labels": labels_text(&c.labels),
         "LocalVolumes": mounts.iter().filter(|m| !m.is_empty()).count().to_string(),
         "Mounts": mounts.join(","),
         "Names": names.join(","),
         "Networks": networks.join(","),
-        "Ports": format_ports(&c["Ports"]),
+        "Ports": format_ports(&c.ports),
         "RunningFor": units::ago(created, now),
         "Size": size,
-        "State": c["State"].as_str().unwrap_or(""),
-        "Status": c["Status"].as_str().unwrap_or(""),
+        "State": c.state,
+        "Status": c.status,
     })
 }
 
@@ -269,9 +239,15 @@ pub async fn list(ctx: &Ctx, a: PsArgs) -> Result<i32> {
     let list: Vec<PsEntry> = client
         .get(&format!("/containers/json{}", query(&q)))
         .await?;
-    let list: Vec<Value> = list.into_iter().map(PsEntry::into_value).collect();
     let now = Utc::now();
-    let rows: Vec<Value> = list.iter().map(|c| ps_row(c, !a.no_trunc, now)).collect();
+    let created_at = a
+        .format
+        .as_deref()
+        .is_some_and(|f| f.contains("CreatedAt") || f.trim() == "json" || f.contains("json ."));
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|c| ps_row(c, !a.no_trunc, now, created_at))
+        .collect();
     let format = if a.quiet {
         Some("{{.ID}}")
     } else {
@@ -617,9 +593,13 @@ mod tests {
         Utc.timestamp_opt(1_700_000_000, 0).unwrap()
     }
 
+    fn entry() -> PsEntry {
+        serde_json::from_value(sample()).unwrap()
+    }
+
     #[test]
     fn ps_row_matches_docker_json() {
-        let r = ps_row(&sample(), true, now());
+        let r = ps_row(&entry(), true, now(), true);
         assert_eq!(r["ID"], "0123456789ab");
         assert_eq!(r["Image"], "fedcba987654");
         assert_eq!(r["Command"], "\"sh -c 'while true; …\"");
@@ -629,14 +609,14 @@ mod tests {
         assert_eq!(r["Labels"], "a=1,b=2");
         assert_eq!(r["Networks"], "bridge");
         assert_eq!(r["State"], "running");
-        let full = ps_row(&sample(), false, now());
+        let full = ps_row(&entry(), false, now(), true);
         assert_eq!(full["Command"], "\"sh -c 'while true; do sleep 1; done'\"");
         assert_eq!(full["ID"].as_str().unwrap().len(), 64);
     }
 
     #[test]
     fn ps_table_and_formats() {
-        let rows = vec![ps_row(&sample(), true, now())];
+        let rows = vec![ps_row(&entry(), true, now(), true)];
         let t = render_rows(None, PS_TABLE, &ps_headers(), &rows).unwrap();
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
