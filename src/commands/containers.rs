@@ -285,29 +285,23 @@ pub async fn stop(ctx: &Ctx, a: StopArgs, restart: bool) -> Result<i32> {
     if let Some(s) = &a.signal {
         q.push(("signal", s.clone()));
     }
-    let q = query(&q);
-    let client = ctx.client().await?;
-    for_each(&a.containers, |name| {
-        let (client, q) = (client.clone(), q.clone());
-        async move {
-            client
-                .post(&format!("/containers/{}/{verb}{q}", seg(&name)), None)
-                .await?;
-            out(&format!("{name}\n"));
-            Ok(())
-        }
-    })
-    .await
+    post_each(ctx, &a.containers, verb, query(&q)).await
 }
 
 pub async fn kill(ctx: &Ctx, a: KillArgs) -> Result<i32> {
     let q = query(&[("signal", a.signal.clone())]);
+    post_each(ctx, &a.containers, "kill", q).await
+}
+
+/// `POST /containers/NAME/VERB?QUERY` for each named container, printing each name that
+/// succeeded, as docker's stop/restart/kill do.
+async fn post_each(ctx: &Ctx, containers: &[String], verb: &str, q: String) -> Result<i32> {
     let client = ctx.client().await?;
-    for_each(&a.containers, |name| {
+    for_each(containers, |name| {
         let (client, q) = (client.clone(), q.clone());
         async move {
             client
-                .post(&format!("/containers/{}/kill{q}", seg(&name)), None)
+                .post(&format!("/containers/{}/{verb}{q}", seg(&name)), None)
                 .await?;
             out(&format!("{name}\n"));
             Ok(())

@@ -162,15 +162,7 @@ impl BlobStore {
 
     /// Digests of every stored blob.
     pub fn list(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for e in fs::read_dir(&self.dir).io_context(|| format!("reading {}", self.dir.display()))? {
-            let e = e.io_context(|| format!("reading {}", self.dir.display()))?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if crate::image::reference::is_full_hex_id(&name) {
-                out.push(format!("sha256:{name}"));
-            }
-        }
-        Ok(out)
+        list_digest_names(&self.dir)
     }
 }
 
@@ -186,4 +178,18 @@ pub fn ensure_private_dir(dir: &std::path::Path) -> crate::error::Result<()> {
         .io_context(|| format!("creating {}", dir.display()))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
         .io_context(|| format!("setting permissions on {}", dir.display()))
+}
+
+/// "sha256:<hex>" for every entry of `dir` named by a full hex digest (blobs and layers are
+/// both stored that way); temporary and foreign names are skipped.
+pub(crate) fn list_digest_names(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).io_context(|| format!("reading {}", dir.display()))? {
+        let e = e.io_context(|| format!("reading {}", dir.display()))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if crate::image::reference::is_full_hex_id(&name) {
+            out.push(format!("sha256:{name}"));
+        }
+    }
+    Ok(out)
 }

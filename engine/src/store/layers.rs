@@ -99,14 +99,6 @@ impl LayerStore {
 
     /// diff_ids of every complete layer.
     pub fn list(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for e in fs::read_dir(&self.dir).io_context(|| format!("reading {}", self.dir.display()))? {
-            let e = e.io_context(|| format!("reading {}", self.dir.display()))?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if crate::image::reference::is_full_hex_id(&name) {
-                out.push(format!("sha256:{name}"));
-            }
-        }
-        Ok(out)
+        super::blobs::list_digest_names(&self.dir)
     }
 }
