@@ -9,6 +9,7 @@
 
 mod conn;
 pub mod log;
+mod trace;
 
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
@@ -189,11 +190,7 @@ pub fn main(container_dir: &std::path::Path) -> ! {
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
     }
     redirect_stderr(container_dir);
-    let _ = tracing_subscriber::fmt()
-        .with_writer(io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .try_init();
+    let _ = tracing::subscriber::set_global_default(trace::ShimLog::stderr());
     let code = run(container_dir);
     std::process::exit(code)
 }
