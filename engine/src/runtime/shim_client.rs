@@ -4,6 +4,7 @@
 //! Each connection gets two tasks: a reader that turns frames into [`ShimEvent`]s (and guarantees
 //! the final `Exited`), and a writer fed by an unbounded channel so commands never block callers.
 
+use std::cell::RefCell;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -252,13 +253,31 @@ async fn writer_task(mut w: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Fram
     w.forget();
 }
 
+thread_local! {
+    /// Read buffer shared by every reader task on this worker thread: a task only needs it
+    /// between readiness and the decoder copy, so a buffer per connection (64 KiB per running
+    /// container) would be mostly idle memory.
+    static READ_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Read what the socket has (it was reported readable) into the decoder. `Ok(false)` at EOF.
+fn read_into(r: &OwnedReadHalf, decoder: &mut Decoder) -> std::io::Result<bool> {
+    READ_BUF.with_borrow_mut(|buf| {
+        if buf.is_empty() {
+            buf.resize(64 * 1024, 0);
+        }
+        let n = r.try_read(buf)?;
+        decoder.push(&buf[..n]);
+        Ok(n > 0)
+    })
+}
+
 async fn reader_task(
-    mut r: OwnedReadHalf,
+    r: OwnedReadHalf,
     mut decoder: Decoder,
     events: mpsc::UnboundedSender<ShimEvent>,
     dir: PathBuf,
 ) {
-    let mut buf = vec![0u8; 64 * 1024];
     loop {
         loop {
             let frame = match decoder.next_frame() {
@@ -288,11 +307,17 @@ async fn reader_task(
             }
         }
         tokio::select! {
-            res = r.read(&mut buf) => match res {
-                Ok(0) | Err(_) => return lost(&events, &dir),
-                Ok(n) => decoder.push(&buf[..n]),
+            res = r.readable() => if res.is_err() {
+                return lost(&events, &dir);
             },
             _ = events.closed() => return,
+        }
+        match read_into(&r, &mut decoder) {
+            Ok(true) => {}
+            // Readiness can be spurious.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Ok(false) | Err(_) => return lost(&events, &dir),
         }
     }
 }

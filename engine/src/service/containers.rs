@@ -51,8 +51,14 @@ pub struct Container {
     op: tokio::sync::Mutex<()>,
     shim: Mutex<Option<ShimHandle>>,
     life: watch::Sender<Life>,
-    output: broadcast::Sender<Output>,
+    /// Created when the first client attaches and dropped once none is left: its ring of
+    /// `OUTPUT_CAPACITY` slots is allocated up front (~64 KiB), too much to keep for every
+    /// running container. Output sent while nobody listens is dropped either way.
+    output: Mutex<Option<broadcast::Sender<Output>>>,
 }
+
+/// Output chunks an attached client may fall behind by before it sees `Lagged`.
+const OUTPUT_CAPACITY: usize = 1024;
 
 impl Container {
     fn new(record: ContainerRecord) -> Arc<Self> {
@@ -67,7 +73,7 @@ impl Container {
             op: tokio::sync::Mutex::new(()),
             shim: Mutex::new(None),
             life: watch::channel(life).0,
-            output: broadcast::channel(1024).0,
+            output: Mutex::new(None),
         })
     }
 
@@ -80,7 +86,21 @@ impl Container {
     }
 
     pub fn subscribe_output(&self) -> broadcast::Receiver<Output> {
-        self.output.subscribe()
+        let mut output = self.output.lock().expect("output lock");
+        output
+            .get_or_insert_with(|| broadcast::channel(OUTPUT_CAPACITY).0)
+            .subscribe()
+    }
+
+    fn send_output(&self, chunk: Output) {
+        let mut output = self.output.lock().expect("output lock");
+        if let Some(tx) = output.as_ref() {
+            if tx.receiver_count() == 0 {
+                *output = None;
+            } else {
+                let _ = tx.send(chunk);
+            }
+        }
     }
 
     pub fn subscribe_life(&self) -> watch::Receiver<Life> {
@@ -395,10 +415,10 @@ impl ContainerService {
             while let Some(ev) = events.recv().await {
                 match ev {
                     ShimEvent::Stdout(b) => {
-                        let _ = c.output.send(Output::Stdout(b));
+                        c.send_output(Output::Stdout(b));
                     }
                     ShimEvent::Stderr(b) => {
-                        let _ = c.output.send(Output::Stderr(b));
+                        c.send_output(Output::Stderr(b));
                     }
                     ShimEvent::Exited(exit) => {
                         svc.on_exit(&c, exit);
@@ -422,7 +442,7 @@ impl ContainerService {
             tracing::error!(id = %rec.id, error = %e, "could not persist exit state");
         }
         *c.shim.lock().expect("shim lock") = None;
-        let _ = c.output.send(Output::End);
+        c.send_output(Output::End);
         c.life.send_modify(|l| {
             l.running = false;
             l.exits += 1;

@@ -5,6 +5,7 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::ReadBuf;
 use crate::runtime::protocol::{Decoder, Frame};
 
 /// Output frames beyond this much unsent data are dropped (the log file has them).
@@ -113,29 +114,28 @@ impl Conn {
     }
 
     /// Read what is available and decode complete frames. The bool is false once the peer closed.
-    pub fn read_frames(&mut self, buf: &mut [u8]) -> crate::error::Result<(Vec<Frame>, bool)> {
+    pub fn read_frames(&mut self, buf: &mut ReadBuf) -> crate::error::Result<(Vec<Frame>, bool)> {
         let mut open = true;
         loop {
-            // SAFETY: buf is valid for buf.len() bytes.
-            let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                match e.kind() {
+            match buf.read(self.fd.as_raw_fd()) {
+                Err(e) => match e.kind() {
                     io::ErrorKind::WouldBlock => break,
                     io::ErrorKind::Interrupted => continue,
                     _ => {
                         open = false;
                         break;
                     }
+                },
+                Ok([]) => {
+                    open = false;
+                    break;
+                }
+                Ok(data) => {
+                    self.decoder.push(data);
+                    // One read per poll wake-up keeps the loop fair to container output.
+                    break;
                 }
             }
-            if n == 0 {
-                open = false;
-                break;
-            }
-            self.decoder.push(&buf[..n as usize]);
-            // One read per poll wake-up keeps the loop fair to container output.
-            break;
         }
         let mut frames = Vec::new();
         while let Some(f) = self.decoder.next_frame()? {

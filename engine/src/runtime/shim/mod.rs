@@ -9,6 +9,7 @@
 
 mod conn;
 pub mod log;
+mod trace;
 
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
@@ -80,6 +81,31 @@ fn write_fd(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
         Err(io::Error::last_os_error())
     } else {
         Ok(n as usize)
+    }
+}
+
+/// A read buffer whose pages are only touched by the bytes actually read. `vec![0; n]` would
+/// write all of it up front and so make every page resident in every shim, while most
+/// containers print little or nothing; capacity that is never read into costs no memory.
+pub(crate) struct ReadBuf(Vec<u8>);
+
+impl ReadBuf {
+    pub(crate) fn new(capacity: usize) -> Self {
+        ReadBuf(Vec::with_capacity(capacity))
+    }
+
+    /// One read(2) of up to the capacity; the bytes read are returned (empty at EOF).
+    pub(crate) fn read(&mut self, fd: RawFd) -> io::Result<&[u8]> {
+        self.0.clear();
+        let spare = self.0.spare_capacity_mut();
+        // SAFETY: spare is valid for spare.len() bytes; read(2) initialises the first n of them.
+        let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), spare.len()) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: read(2) wrote n <= capacity bytes.
+        unsafe { self.0.set_len(n as usize) };
+        Ok(&self.0)
     }
 }
 
@@ -164,11 +190,7 @@ pub fn main(container_dir: &std::path::Path) -> ! {
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
     }
     redirect_stderr(container_dir);
-    let _ = tracing_subscriber::fmt()
-        .with_writer(io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .try_init();
+    let _ = tracing::subscriber::set_global_default(trace::ShimLog::stderr());
     let code = run(container_dir);
     std::process::exit(code)
 }
@@ -421,6 +443,13 @@ fn run(dir: &Path) -> i32 {
     };
     ready.report(&ReadyReport::Started(record.clone()));
     tracing::info!("container {} running as pid {pid}", spec.id);
+    let tty = spec.process.tty;
+    // The spec is not needed while the container runs, and start-up (JSON parsing, the
+    // container's fork) left freed heap behind: give those pages back, since the shim lives as
+    // long as its container and there is one per container.
+    drop(spec);
+    // SAFETY: malloc_trim only releases free heap memory.
+    unsafe { libc::malloc_trim(0) };
 
     let mut shim = Shim {
         dir: dir.to_path_buf(),
@@ -432,7 +461,7 @@ fn run(dir: &Path) -> i32 {
         stdin: stdio.stdin,
         stdin_buf: Vec::new(),
         stdin_close: false,
-        tty: spec.process.tty,
+        tty,
         log,
         conn,
         listener,
@@ -586,7 +615,7 @@ enum Src {
 
 impl Shim {
     fn event_loop(&mut self) {
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = ReadBuf::new(64 * 1024);
         while self.exit_status.is_none() {
             let mut fds: Vec<libc::pollfd> = Vec::with_capacity(6);
             let mut srcs: Vec<Src> = Vec::with_capacity(6);
@@ -699,18 +728,17 @@ impl Shim {
     }
 
     /// Read once from stdout/stderr (or the PTY), log it and forward it. Returns false at EOF.
-    fn read_output(&mut self, stderr: bool, buf: &mut [u8]) -> bool {
+    fn read_output(&mut self, stderr: bool, buf: &mut ReadBuf) -> bool {
         let slot = if stderr { &mut self.err } else { &mut self.out };
         let Some(fd) = slot.as_ref() else {
             return false;
         };
-        match read_fd(fd.as_raw_fd(), buf) {
-            Ok(0) => {
+        match buf.read(fd.as_raw_fd()) {
+            Ok([]) => {
                 *slot = None;
                 false
             }
-            Ok(n) => {
-                let data = &buf[..n];
+            Ok(data) => {
                 let stream = if stderr { "stderr" } else { "stdout" };
                 self.log.write(stream, data);
                 if let Some(c) = self.conn.as_mut() {
@@ -739,7 +767,7 @@ impl Shim {
         }
     }
 
-    fn on_conn(&mut self, revents: libc::c_short, buf: &mut [u8]) {
+    fn on_conn(&mut self, revents: libc::c_short, buf: &mut ReadBuf) {
         let Some(c) = self.conn.as_mut() else { return };
         if revents & libc::POLLOUT != 0 && c.flush().is_err() {
             self.conn = None;
@@ -838,7 +866,7 @@ impl Shim {
 
     /// The main process is reaped: drain output, record the exit, tell the engine, clean up.
     fn finish(&mut self) {
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = ReadBuf::new(64 * 1024);
         // Every process of the PID namespace is gone once its init is reaped, so reading until
         // EOF (or EAGAIN, to be safe) collects everything that is left.
         while self.out.is_some() && self.read_output(false, &mut buf) {}
