@@ -10,6 +10,8 @@
 # PyPI as a fallback. Everything it starts (tmux server, containers, engine) and the work dir are
 # removed on any exit. Runs as root (the engine needs it). One run at a time (flock).
 #
+# Tests of the renderer: python3 screenshots/test_render.py
+#
 # Env: BERTH (binary to use; default: `cargo build` then target/debug/berth), COLS/ROWS (pane size,
 # default 120x32), SCALE (PNG pixel multiplier, default 2: sharp on HiDPI screens, where GitHub
 # shows README images scaled down to the column width).
