@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Screenshots of the real dashboard for README.md: builds berth, starts a real engine on a
+# temporary socket and data root, imports a busybox image (from Debian's busybox-static), starts a
+# few containers, runs `berth` (the dashboard) in a detached tmux at a fixed size, captures the pane
+# with its colours and renders it to PNG with screenshots/render.py.
+#
+#   screenshots/make.sh            # writes screenshots/dashboard.png
+#
+# Installs what it lacks (tmux, busybox-static, DejaVu fonts, Pillow) from Debian, or Pillow from
+# PyPI as a fallback. Everything it starts (tmux server, containers, engine) and the work dir are
+# removed on any exit. Runs as root (the engine needs it). One run at a time (flock).
+#
+# Tests of the renderer: python3 screenshots/test_render.py
+#
+# Env: BERTH (binary to use; default: `cargo build` then target/debug/berth), COLS/ROWS (pane size,
+# default 120x32), SCALE (PNG pixel multiplier, default 2: sharp on HiDPI screens, where GitHub
+# shows README images scaled down to the column width).
+set -euo pipefail
+
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT_DIR=$ROOT_DIR/screenshots
+COLS=${COLS:-120}
+ROWS=${ROWS:-32}
+SCALE=${SCALE:-2}
+# A fixed work dir, so the socket path the dashboard shows is the same on every run and the PNG
+# only changes when the screen does. The lock keeps two runs from sharing it.
+WORK=/tmp/berth-shots
+SOCK=$WORK/berth.sock
+DATA=$WORK/root
+TMUX_L=berth-shots # private tmux server (-L), never the user's
+ENGINE_PID=""
+
+log() { printf 'make.sh: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (the berth engine creates mounts and cgroups)"
+
+exec 9>/tmp/berth-shots.lock
+flock -n 9 || die "another screenshots/make.sh is running"
+
+# ---- dependencies (idempotent: each is installed only when missing) ----
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1; then
+    [ "$APT_UPDATED" = 1 ] && return 1
+    apt-get update -qq >/dev/null 2>&1 || true
+    APT_UPDATED=1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  fi
+}
+command -v tmux >/dev/null || { log "installing tmux"; apt_install tmux; }
+[ -x /bin/busybox ] || { log "installing busybox-static"; apt_install busybox-static; }
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] ||
+  { log "installing fonts-dejavu-core"; apt_install fonts-dejavu-core; }
+# A Python with Pillow: the one on PATH, Debian's, then Debian's python3-pil, then pip.
+PY=""
+find_py() {
+  local p
+  for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null && "$p" -c 'import PIL' 2>/dev/null; then PY=$p; return 0; fi
+  done
+  return 1
+}
+if ! find_py; then
+  log "installing python3-pil"
+  apt_install python3-pil || true
+  if ! find_py; then
+    log "installing pillow from PyPI"
+    python3 -m pip install --quiet pillow
+    find_py || die "no python3 with Pillow"
+  fi
+fi
+
+# ---- build ----
+if [ -z "${BERTH:-}" ]; then
+  log "building berth (debug)"
+  (cd "$ROOT_DIR" && cargo build --quiet --bin berth)
+  BERTH=$ROOT_DIR/target/debug/berth
+fi
+[ -x "$BERTH" ] || die "no berth binary at $BERTH"
+B="$BERTH --headless --host unix://$SOCK --no-autostart"
+
+# ---- cleanup, on any exit ----
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+# Removes whatever a run leaves behind: also used before starting, for the leftovers of a run that
+# was killed (SIGKILL skips the trap).
+cleanup_leftovers() {
+  local p id h
+  # Shims of THIS data root (argv holds the container dir) and our containers' cgroups.
+  for p in $(pgrep -f -- "__berth-shim $DATA/" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  for id in $(ls "$DATA/containers" 2>/dev/null); do
+    for h in /sys/fs/cgroup/*/berth/"$id" /sys/fs/cgroup/unified/berth/"$id"; do
+      [ -d "$h" ] || continue
+      for p in $(cat "$h/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    done
+    sleep 0.1
+    for h in /sys/fs/cgroup/*/berth/"$id" /sys/fs/cgroup/unified/berth/"$id"; do
+      [ -d "$h" ] && rmdir "$h" 2>/dev/null
+    done
+  done
+  # Unmount what is left under the work dir (deepest first), then delete it without crossing
+  # into another file system.
+  { findmnt -rn -o TARGET | grep -F "$WORK/" || true; } | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf --one-file-system "$WORK"
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  tmux -L "$TMUX_L" kill-server 2>/dev/null
+  if [ -n "$ENGINE_PID" ] && alive "$ENGINE_PID"; then
+    local ids
+    ids=$($B ps -aq 2>/dev/null)
+    [ -z "$ids" ] || $B rm -f $ids >/dev/null 2>&1
+    kill -TERM "$ENGINE_PID" 2>/dev/null
+    for _ in $(seq 100); do alive "$ENGINE_PID" || break; sleep 0.05; done
+    kill -9 "$ENGINE_PID" 2>/dev/null
+    wait "$ENGINE_PID" 2>/dev/null
+  fi
+  [ "$rc" = 0 ] || { log "failed (exit $rc); engine log:"; tail -20 "$WORK/engine.log" >&2 2>/dev/null; }
+  cleanup_leftovers
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# A previous run killed with SIGKILL leaves its tmux server and work dir.
+tmux -L "$TMUX_L" kill-server 2>/dev/null || true
+cleanup_leftovers
+mkdir -p "$WORK"
+
+# ---- a real engine with real objects ----
+log "starting the engine on $SOCK"
+"$BERTH" engine --socket "$SOCK" --data-root "$DATA" --log-level warn 2>>"$WORK/engine.log" &
+ENGINE_PID=$!
+for _ in $(seq 200); do $B version >/dev/null 2>&1 && break; sleep 0.05; done
+$B version >/dev/null || die "engine did not answer"
+
+rootfs=$WORK/rootfs
+mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
+cp /bin/busybox "$rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+echo 'root:x:0:' >"$rootfs/etc/group"
+tar -C "$rootfs" -cf "$WORK/busybox.tar" .
+$B import "$WORK/busybox.tar" busybox:latest >/dev/null
+
+log "starting containers"
+$B run -d --name web busybox:latest sleep 3600 >/dev/null
+$B run -d --name worker busybox:latest sh -c 'while true; do echo tick; sleep 5; done' >/dev/null
+$B run --name hello busybox:latest echo hello >/dev/null # exits: a stopped container
+$B create --name idle busybox:latest sleep 3600 >/dev/null # never started
+
+# ---- the dashboard in tmux ----
+# A config file, so the options hold from the first frame: no status line (the pane is the whole
+# window) and a dead pane kept on screen if berth exits (to report why). A detached session with no
+# client keeps the -x/-y size. (`window-size manual` in a config file crashes tmux 3.3a's server.)
+if infocmp tmux-256color >/dev/null 2>&1; then term=tmux-256color; else term=screen-256color; fi
+cat >"$WORK/tmux.conf" <<EOF
+set -g status off
+set -g remain-on-exit on
+set -g default-terminal $term
+EOF
+cmd=$(printf '%q ' env -u NO_COLOR COLORTERM=truecolor "$BERTH" --host "unix://$SOCK" --no-autostart)
+tmux -L "$TMUX_L" -f "$WORK/tmux.conf" new-session -d -s shots -x "$COLS" -y "$ROWS" "$cmd"
+
+pane() { tmux -L "$TMUX_L" capture-pane -p "$@" -t shots; }
+dead() { [ "$(tmux -L "$TMUX_L" display-message -p -t shots '#{pane_dead}')" = 1 ]; }
+
+# shot NAME [KEYS...]: send KEYS (tmux send-keys syntax) to the dashboard, wait until the screen has
+# drawn (not blank, past "connecting…") and holds still, then capture and render it to NAME.png.
+shot() {
+  local name=$1 prev="" cur i
+  shift
+  [ $# -eq 0 ] || tmux -L "$TMUX_L" send-keys -t shots "$@"
+  for i in $(seq 100); do
+    dead && die "$(printf 'the dashboard exited; its screen:\n%s' "$(pane)")"
+    cur=$(pane -e)
+    if [ -n "$(pane | tr -d ' \n')" ] && ! pane | grep -q 'connecting'; then
+      # Two equal captures 0.5 s apart: the first fetch is drawn, no frame is half written.
+      [ "$cur" = "$prev" ] && break
+      prev=$cur
+      sleep 0.5
+    else
+      sleep 0.1
+    fi
+  done
+  [ "$cur" = "$prev" ] || die "$(printf 'the dashboard did not settle for %s; its screen:\n%s' "$name" "$(pane)")"
+  printf '%s\n' "$cur" >"$WORK/$name.ans"
+  "$PY" "$OUT_DIR/render.py" --cols "$COLS" --rows "$ROWS" --scale "$SCALE" \
+    "$WORK/$name.ans" "$OUT_DIR/$name.png"
+  log "wrote screenshots/$name.png"
+}
+
+shot dashboard
+
+# Quit the way a person does; the pane dies, then the cleanup kills the tmux server.
+tmux -L "$TMUX_L" send-keys -t shots q
+for _ in $(seq 50); do dead && break; sleep 0.1; done
