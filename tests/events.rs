@@ -61,10 +61,7 @@ impl EventStream {
                     head_done = true;
                 }
                 // Dechunk whatever is complete.
-                loop {
-                    let Some(le) = raw.windows(2).position(|w| w == b"\r\n") else {
-                        break;
-                    };
+                while let Some(le) = raw.windows(2).position(|w| w == b"\r\n") {
                     let size =
                         usize::from_str_radix(String::from_utf8_lossy(&raw[..le]).trim(), 16)
                             .unwrap();
@@ -538,4 +535,45 @@ fn events_berth_and_docker_cli() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn events_die_on_failed_start_and_after_engine_restart() {
+    let mut e = TestEngine::start();
+    e.import_busybox("busybox:latest");
+    let t0 = now_ts();
+    // A start that fails reports `die` with the exit code, as docker does; no `start`.
+    let o = e.berth(&["run", "--name", "ev-missing", "busybox", "/no/such/binary"]);
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    let failed = replay(&e, &t0, &now_ts(), Some(r#"{"container":["ev-missing"]}"#));
+    let seen: Vec<String> = actions(&failed)
+        .into_iter()
+        .filter(|a| a != "attach")
+        .collect();
+    assert_eq!(seen, ["create", "die"], "{failed:#?}");
+    assert_eq!(
+        failed.last().unwrap()["Actor"]["Attributes"]["exitCode"],
+        "127"
+    );
+
+    // A container that exits while the engine is down: the restarted engine reports its `die`.
+    let o = e.berth(&[
+        "run",
+        "-d",
+        "--name",
+        "ev-bg",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 7",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    e.kill9();
+    std::thread::sleep(Duration::from_millis(1500));
+    let t1 = now_ts();
+    e.spawn();
+    let after = replay(&e, &t1, &now_ts(), None);
+    assert_eq!(typed_actions(&after), ["container die"], "{after:#?}");
+    assert_eq!(after[0]["Actor"]["Attributes"]["name"], "ev-bg");
+    assert_eq!(after[0]["Actor"]["Attributes"]["exitCode"], "7");
 }
