@@ -72,6 +72,8 @@ pub enum Cmd {
     Wait(ContainersArg),
     /// Rename a container.
     Rename(RenameArgs),
+    /// Get real time events from the engine.
+    Events(EventsArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -335,6 +337,22 @@ pub struct LogsArgs {
     #[arg(long)]
     pub until: Option<String>,
     pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Show all events created since timestamp.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filter output based on conditions provided (key=value).
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    /// Format output: "json" or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug)]

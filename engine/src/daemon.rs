@@ -12,6 +12,7 @@ use crate::config::EngineOptions;
 use crate::error::{EngineError, IoContext, Result};
 use crate::runtime::selfexe::ShimExecutable;
 use crate::service::containers::ContainerService;
+use crate::service::events::EventBus;
 use crate::service::images::ImageService;
 use crate::service::Engine;
 
@@ -30,8 +31,10 @@ pub fn run(options: EngineOptions) -> Result<()> {
         .build()
         .io_context(|| "starting the async runtime".into())?;
     runtime.block_on(async move {
-        let images = ImageService::open(&root)?;
-        let containers = ContainerService::open(&root, shim_exe)?;
+        // One bus for every service, so `GET /events` sees containers and images alike.
+        let events = EventBus::new();
+        let images = ImageService::open_with_events(&root, events.clone())?;
+        let containers = ContainerService::open_with_events(&root, shim_exe, events)?;
         let engine = Arc::new(Engine {
             engine_id,
             options: options.clone(),

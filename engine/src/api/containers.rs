@@ -387,6 +387,7 @@ fn attach(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
     let want_stream = r.query.bool("stream")?;
     let want_logs = r.query.bool("logs")?;
     let stdin_once = rec.config.stdin_once;
+    r.engine.containers.emit(&c, "attach", &[]);
     // Subscribe before answering so nothing printed after a following `start` is missed.
     let mut output = c.subscribe_output();
     let logs_rx = want_logs.then(|| {

@@ -19,6 +19,7 @@ use crate::runtime::selfexe::ShimExecutable;
 use crate::runtime::shim_client::{read_exit_record, ShimEvent, ShimHandle};
 use crate::runtime::spec::{files, ExitRecord};
 use crate::service::create;
+use crate::service::events::{container_attributes, kind, EventBus};
 use crate::service::images::ImageService;
 use crate::service::signals;
 use crate::store::atomic::write_json_atomic;
@@ -138,12 +139,22 @@ pub struct ContainerService {
     shim_exe: ShimExecutable,
     index: RwLock<Index>,
     loaded: watch::Sender<bool>,
+    events: EventBus,
 }
 
 impl ContainerService {
     /// Open the store without reading it: `load` fills the index, in the background at engine
     /// start, so the engine answers `/_ping` at once however many containers it has.
     pub fn open(data_root: &Path, shim_exe: ShimExecutable) -> Result<Arc<Self>> {
+        Self::open_with_events(data_root, shim_exe, EventBus::new())
+    }
+
+    /// `open`, publishing container events on `events` (the engine shares one bus).
+    pub fn open_with_events(
+        data_root: &Path,
+        shim_exe: ShimExecutable,
+        events: EventBus,
+    ) -> Result<Arc<Self>> {
         let store = ContainerStore::open(data_root)?;
         Ok(Arc::new(ContainerService {
             data_root: data_root.to_owned(),
@@ -151,7 +162,26 @@ impl ContainerService {
             shim_exe,
             index: RwLock::new(Index::default()),
             loaded: watch::channel(false).0,
+            events,
         }))
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// Publish a container event (docker's LogContainerEventWithAttributes): the container's
+    /// labels, image and name, plus `extra`.
+    pub fn emit(&self, c: &Container, action: &str, extra: &[(&str, String)]) {
+        let rec = c.record.lock().expect("record lock");
+        let image = if rec.config.image.is_empty() {
+            &rec.image
+        } else {
+            &rec.config.image
+        };
+        let attrs = container_attributes(&rec.config.labels, image, &rec.name, extra);
+        drop(rec);
+        self.events.publish(kind::CONTAINER, action, &c.id, attrs);
     }
 
     /// Read every container record (blocking; run it off the async threads).
@@ -334,7 +364,10 @@ impl ContainerService {
             index.names.remove(&name);
             return Err(e);
         }
-        index.by_id.insert(id.clone(), Container::new(record));
+        let c = Container::new(record);
+        index.by_id.insert(id.clone(), c.clone());
+        drop(index);
+        self.emit(&c, "create", &[]);
         Ok((id, warnings))
     }
 
@@ -384,6 +417,7 @@ impl ContainerService {
                     l.error = None;
                 });
                 self.spawn_monitor(c.clone(), events);
+                self.emit(c, "start", &[]);
                 Ok(())
             }
             Err(err) => {
@@ -430,6 +464,7 @@ impl ContainerService {
     }
 
     fn record_exit(&self, c: &Arc<Container>, exit: &ExitRecord) {
+        let started_at = c.record().state.started_at;
         let rec = c.update(|r| {
             r.state.status = Status::Exited;
             r.state.pid = 0;
@@ -442,6 +477,19 @@ impl ContainerService {
             tracing::error!(id = %rec.id, error = %e, "could not persist exit state");
         }
         *c.shim.lock().expect("shim lock") = None;
+        // Published before waiters wake, so `die` precedes the `stop` or `destroy` it unblocks.
+        if exit.oom_killed {
+            self.emit(c, "oom", &[]);
+        }
+        let duration = exec_duration(&started_at, &exit.finished_at);
+        self.emit(
+            c,
+            "die",
+            &[
+                ("exitCode", exit.exit_code.to_string()),
+                ("execDuration", duration.to_string()),
+            ],
+        );
         c.send_output(Output::End);
         c.life.send_modify(|l| {
             l.running = false;
@@ -505,6 +553,8 @@ impl ContainerService {
             )));
         };
         let mut life = c.subscribe_life();
+        // Published before signalling so `kill` always precedes the `die` it causes.
+        self.emit(c, "kill", &[("signal", sig.to_string())]);
         shim.signal(sig);
         let stopped = if secs < 0 {
             Self::wait_stopped(&mut life).await;
@@ -519,9 +569,11 @@ impl ContainerService {
         };
         if !stopped {
             tracing::info!(id = %rec.id, "stop timeout elapsed, killing");
+            self.emit(c, "kill", &[("signal", libc::SIGKILL.to_string())]);
             shim.signal(libc::SIGKILL);
             Self::wait_stopped(&mut life).await;
         }
+        self.emit(c, "stop", &[]);
         Ok(())
     }
 
@@ -533,6 +585,7 @@ impl ContainerService {
         };
         match (c.status(), c.shim()) {
             (Status::Running | Status::Paused | Status::Restarting, Some(shim)) => {
+                self.emit(&c, "kill", &[("signal", sig.to_string())]);
                 shim.signal(sig);
                 if sig == libc::SIGKILL {
                     // docker's kill returns once a SIGKILL'd container is gone.
@@ -564,7 +617,9 @@ impl ContainerService {
             Ok(()) | Err(EngineError::NotModified(_)) => {}
             Err(e) => return Err(e),
         }
-        self.start_locked(&c).await
+        self.start_locked(&c).await?;
+        self.emit(&c, "restart", &[]);
+        Ok(())
     }
 
     pub async fn remove(&self, key: &str, force: bool) -> Result<()> {
@@ -586,6 +641,7 @@ impl ContainerService {
             }
             if let Some(shim) = c.shim() {
                 let mut life = c.subscribe_life();
+                self.emit(&c, "kill", &[("signal", libc::SIGKILL.to_string())]);
                 shim.signal(libc::SIGKILL);
                 if tokio::time::timeout(Duration::from_secs(15), Self::wait_stopped(&mut life))
                     .await
@@ -607,6 +663,7 @@ impl ContainerService {
                 index.names.remove(&name);
             }
         }
+        self.emit(&c, "destroy", &[]);
         c.life.send_modify(|l| l.removed = true);
         Ok(())
     }
@@ -633,6 +690,9 @@ impl ContainerService {
         }
         index.names.remove(&old);
         index.names.insert(new_name, c.id.clone());
+        drop(index);
+        // docker reports the old name with its leading '/'.
+        self.emit(&c, "rename", &[("oldName", format!("/{old}"))]);
         Ok(())
     }
 
@@ -701,5 +761,15 @@ impl ContainerService {
 
     pub fn log_path(&self, id: &str) -> PathBuf {
         self.dir(id).join(files::CONTAINER_LOG)
+    }
+}
+
+/// Whole seconds between two RFC 3339 times (docker's `execDuration` on `die`); 0 when either
+/// is missing or the container never started.
+fn exec_duration(started_at: &str, finished_at: &str) -> i64 {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    match (parse(started_at), parse(finished_at)) {
+        (Some(s), Some(f)) if s.timestamp() > 0 => (f - s).num_seconds().max(0),
+        _ => 0,
     }
 }

@@ -21,6 +21,7 @@ use crate::model::image::{
     GraphDriver, ImageContainerConfig, ImageDeleteItem, ImageInspect, ImageMetadata, ImageSummary,
     ResolvedImage, RootFs,
 };
+use crate::service::events::{kind, EventBus};
 use crate::store::blobs::{digest_hex, ensure_private_dir, sha256_digest, BlobStore};
 use crate::store::images::{ImageMetaStore, ImageRecord};
 use crate::store::layers::LayerStore;
@@ -38,6 +39,7 @@ struct Inner {
     /// Serialises the commit phase of imports with removals, so a removal's garbage collection
     /// never deletes a layer or blob that an import is about to reference.
     commit_lock: Mutex<()>,
+    events: EventBus,
 }
 
 #[derive(Default)]
@@ -220,6 +222,15 @@ fn reference_matches(pattern: &str, full_ref: &str) -> bool {
         || glob_match(pattern.as_bytes(), r.familiar_name().as_bytes())
 }
 
+fn entry_labels(entry: &ImageEntry) -> HashMap<String, String> {
+    entry
+        .config
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.clone())
+        .unwrap_or_default()
+}
+
 fn labels_match(filters: &[String], labels: &HashMap<String, String>) -> bool {
     filters.iter().all(|f| match f.split_once('=') {
         Some((k, v)) => labels.get(k).map(|x| x == v).unwrap_or(false),
@@ -232,6 +243,11 @@ impl ImageService {
     /// interrupted imports and removals left behind, drops images whose files are incomplete and
     /// garbage-collects layers and blobs no image references.
     pub fn open(data_root: &Path) -> Result<Self> {
+        Self::open_with_events(data_root, EventBus::new())
+    }
+
+    /// `open`, publishing image events on `events` (the engine shares one bus).
+    pub fn open_with_events(data_root: &Path, events: EventBus) -> Result<Self> {
         ensure_private_dir(data_root)?;
         let root = data_root.join("image");
         ensure_private_dir(&root)?;
@@ -265,6 +281,7 @@ impl ImageService {
             meta,
             index: Mutex::new(index),
             commit_lock: Mutex::new(()),
+            events,
         };
         inner.collect_garbage()?;
         Ok(ImageService {
@@ -527,12 +544,19 @@ impl Inner {
             config: parse_config(&config_bytes)?,
             record,
         };
+        let labels = entry_labels(&entry);
         let mut idx = lock(&self.index);
         idx.images.insert(id.clone(), Arc::new(entry));
         if let Some(r) = &opts.reference {
             idx.refs.insert(r.full(), id.clone());
             self.meta.write_refs(&idx.refs)?;
         }
+        drop(idx);
+        // docker tags the new image first, then reports the import.
+        if let Some(r) = &opts.reference {
+            self.emit("tag", &id, &labels, &r.familiar());
+        }
+        self.emit("import", &id, &labels, &id);
         tracing::info!(image = %id, "imported image");
         Ok(id)
     }
@@ -547,20 +571,54 @@ impl Inner {
         record.last_tag_time = Some(crate::util::now_rfc3339());
         self.meta.write(&record)?;
         idx.images.insert(
-            id,
+            id.clone(),
             Arc::new(ImageEntry {
                 record,
                 config: entry.config.clone(),
                 created_unix: entry.created_unix,
             }),
         );
+        drop(idx);
+        self.emit("tag", &id, &entry_labels(&entry), &target.familiar());
         Ok(())
     }
 
+    /// Remove, then report what happened: `untag` for each removed reference and `delete` for
+    /// the image, with the image id as the name, as docker does.
     fn remove(&self, name: &str, force: bool, usage: &[ImageUse]) -> Result<Vec<ImageDeleteItem>> {
+        let (id, labels, records) = self.remove_locked(name, force, usage)?;
+        for item in &records {
+            match item {
+                ImageDeleteItem::Untagged(_) => self.emit("untag", &id, &labels, &id),
+                ImageDeleteItem::Deleted(d) if *d == id => {
+                    self.emit("delete", &id, &HashMap::new(), &id)
+                }
+                // Deleted layers are not images: docker reports no event for them.
+                ImageDeleteItem::Deleted(_) => {}
+            }
+        }
+        Ok(records)
+    }
+
+    /// Publish an image event (docker's LogImageEvent): the image's labels plus `name`.
+    fn emit(&self, action: &str, id: &str, labels: &HashMap<String, String>, name: &str) {
+        let mut attrs: BTreeMap<String, String> =
+            labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        attrs.insert("name".into(), name.to_owned());
+        self.events.publish(kind::IMAGE, action, id, attrs);
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn remove_locked(
+        &self,
+        name: &str,
+        force: bool,
+        usage: &[ImageUse],
+    ) -> Result<(String, HashMap<String, String>, Vec<ImageDeleteItem>)> {
         let _commit = lock(&self.commit_lock);
         let mut idx = lock(&self.index);
         let id = idx.lookup(name)?;
+        let labels = idx.entry(&id).map(|e| entry_labels(&e)).unwrap_or_default();
         let short = short_id(&id);
         let users: Vec<(&str, bool)> = usage
             .iter()
@@ -599,7 +657,7 @@ impl Inner {
                 self.meta.write_refs(&idx.refs)?;
             }
             if !idx.refs_of(&id).is_empty() {
-                return Ok(records);
+                return Ok((id, labels, records));
             }
             quiet = true;
         } else if single_repository(&repo_refs) {
@@ -636,7 +694,7 @@ impl Inner {
             // After untagging its last tag, an image still used by a container stays (docker
             // keeps it as dangling rather than failing the untag).
             if quiet && !users.is_empty() {
-                return Ok(records);
+                return Ok((id, labels, records));
             }
             return Err(err);
         }
@@ -658,7 +716,7 @@ impl Inner {
             }
         }
         tracing::info!(image = %id, "removed image");
-        Ok(records)
+        Ok((id, labels, records))
     }
 
     /// Remove the layers and blobs of a deleted image that no remaining image uses. Returns the

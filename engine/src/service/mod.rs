@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod create;
+pub mod events;
 pub mod humanize;
 pub mod images;
 pub mod logs;
@@ -22,4 +23,11 @@ pub struct Engine {
     pub data_root: PathBuf,
     pub images: images::ImageService,
     pub containers: Arc<containers::ContainerService>,
+}
+
+impl Engine {
+    /// The engine's event bus (shared by the container and image services).
+    pub fn events(&self) -> &events::EventBus {
+        self.containers.events()
+    }
 }
