@@ -251,8 +251,7 @@ pub(crate) fn parse_v2_io_stat(text: &str) -> (Vec<BlkioEntry>, Vec<BlkioEntry>)
 
 /// Reads a v2 container cgroup directory (every controller's files are in it).
 pub fn read_v2(dir: &Path) -> CgroupStats {
-    let mut s = CgroupStats::default();
-    s.memory = MemoryStats {
+    let memory = MemoryStats {
         usage: read_u64(dir, "memory.current").unwrap_or(0),
         max_usage: None,
         failcnt: None,
@@ -265,7 +264,7 @@ pub fn read_v2(dir: &Path) -> CgroupStats {
         .map(|t| parse_flat_keyed(&t))
         .unwrap_or_default();
     let us = |k: &str| cpu.get(k).copied().unwrap_or(0) * 1000;
-    s.cpu = CpuStats {
+    let cpu = CpuStats {
         total_usage: us("usage_usec"),
         percpu_usage: Vec::new(),
         usage_in_usermode: us("user_usec"),
@@ -274,16 +273,26 @@ pub fn read_v2(dir: &Path) -> CgroupStats {
         throttled_periods: cpu.get("nr_throttled").copied().unwrap_or(0),
         throttled_time: us("throttled_usec"),
     };
-    s.pids = PidsStats {
+    let pids = PidsStats {
         current: read_u64(dir, "pids.current").unwrap_or(0),
         limit: read(dir, "pids.max").and_then(|t| parse_max(&t)),
     };
-    if let Some(t) = read(dir, "io.stat") {
-        let (bytes, ios) = parse_v2_io_stat(&t);
-        s.blkio.io_service_bytes_recursive = bytes;
-        s.blkio.io_serviced_recursive = ios;
+    let blkio = match read(dir, "io.stat") {
+        Some(t) => {
+            let (bytes, ios) = parse_v2_io_stat(&t);
+            BlkioStats {
+                io_service_bytes_recursive: bytes,
+                io_serviced_recursive: ios,
+            }
+        }
+        None => BlkioStats::default(),
+    };
+    CgroupStats {
+        memory,
+        cpu,
+        pids,
+        blkio,
     }
-    s
 }
 
 #[cfg(test)]
