@@ -74,6 +74,8 @@ pub enum Cmd {
     Rename(RenameArgs),
     /// Get real time events from the engine.
     Events(EventsArgs),
+    /// Display a live stream of container(s) resource usage statistics.
+    Stats(StatsArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -101,6 +103,7 @@ pub enum ContainerCmd {
     Logs(LogsArgs),
     Wait(ContainersArg),
     Rename(RenameArgs),
+    Stats(StatsArgs),
     /// Remove all stopped containers.
     Prune(PruneArgs),
 }
@@ -322,6 +325,23 @@ pub struct PsArgs {
     /// Display total file sizes.
     #[arg(short = 's', long)]
     pub size: bool,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct StatsArgs {
+    /// Show all containers (default shows just running).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Disable streaming stats and only pull the first result.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output: table, json, or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    pub containers: Vec<String>,
 }
 
 #[derive(Args, Debug)]

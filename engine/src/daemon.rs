@@ -41,6 +41,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
             data_root: root.clone(),
             images,
             containers: containers.clone(),
+            stats: Default::default(),
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");

@@ -140,6 +140,7 @@ async fn images_api_import_list_inspect_tag_delete() {
         images: ImageService::open(&data_root).unwrap(),
         containers,
         data_root,
+        stats: Default::default(),
     });
     let sock = tmp.path().join("api.sock");
     let listener = UnixListener::bind(&sock).unwrap();

@@ -5,6 +5,7 @@ pub mod containers;
 pub mod events;
 pub mod images;
 pub mod run;
+pub mod stats;
 pub mod system;
 
 use std::io::Write;
@@ -62,6 +63,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Rename(a) | Cmd::Container(ContainerCmd::Rename(a)) => {
             containers::rename(&ctx, a).await
         }
+        Cmd::Stats(a) | Cmd::Container(ContainerCmd::Stats(a)) => stats::stats(&ctx, a).await,
         Cmd::Container(ContainerCmd::Prune(a)) => containers::prune(&ctx, a).await,
         Cmd::Events(a) => events::events(&ctx, a).await,
     }

@@ -104,6 +104,56 @@ fn format_g4(v: f64) -> String {
     s
 }
 
+/// Go's `%.{prec}g` for the non-negative values the size helpers produce: shortest of fixed and
+/// exponent notation, trailing zeros removed.
+pub fn format_g(v: f64, prec: usize) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return "0".into();
+    }
+    let p = prec.max(1);
+    let sci = format!("{:.*e}", p - 1, v);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if exp < -4 || exp >= p as i32 {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mant), exp.abs())
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        trim(&format!("{v:.decimals$}"))
+    }
+}
+
+/// docker's `units.HumanSizeWithPrecision`: decimal units, `prec` significant digits.
+pub fn human_size_precision(size: f64, prec: usize) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut v = size;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    format!("{}{}", format_g(v, prec), UNITS[i])
+}
+
+/// docker's `units.BytesSize`: binary units (KiB, MiB, ...), 4 significant digits.
+pub fn bytes_size(size: f64) -> String {
+    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let mut v = size;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{}{}", format_g(v, 4), UNITS[i])
+}
+
 /// docker's `units.HumanDuration`.
 pub fn human_duration(d: chrono::Duration) -> String {
     let seconds = d.num_seconds();

@@ -69,6 +69,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         }
         (Method::POST, ["containers", id, "wait"]) => wait(&r, id),
         (Method::GET, ["containers", id, "logs"]) => container_logs(&r, id),
+        (Method::GET, ["containers", id, "stats"]) => super::stats::container_stats(&r, id).await,
         (Method::POST, ["containers", id, "attach"]) => {
             let id = id.to_string();
             attach(r, &id)

@@ -9,6 +9,7 @@ pub mod query;
 pub mod response;
 pub mod router;
 pub mod server;
+pub mod stats;
 pub mod stream;
 pub mod system;
 pub mod version;

@@ -9,6 +9,7 @@ pub mod images;
 pub mod logs;
 pub mod names;
 pub mod signals;
+pub mod stats;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct Engine {
     pub data_root: PathBuf,
     pub images: images::ImageService,
     pub containers: Arc<containers::ContainerService>,
+    /// Previous stats samples per container (CPU % needs two).
+    pub stats: Arc<stats::StatsService>,
 }
 
 impl Engine {

@@ -11,6 +11,7 @@ use crate::error::{EngineError, IoContext, Result};
 use crate::runtime::spec::CgroupSpec;
 
 pub mod devices_bpf;
+pub mod stats;
 mod v1;
 mod v2;
 

@@ -1,0 +1,547 @@
+//! Live container stats in docker's JSON shape (`GET /containers/{id}/stats`).
+//!
+//! Clients compute CPU % from the difference between a sample and its `precpu_stats`, so every
+//! answer needs a previous sample. The service keeps the last samples per container: a one-shot
+//! (or `stream=false`) request uses a recent one as `precpu` and answers at once instead of
+//! waiting a second for a second sample as docker does. Only when there is no usable previous
+//! sample does it take two samples a short window apart.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+
+use crate::model::container::Status;
+use crate::runtime::cgroups::stats::{BlkioEntry, CgroupStats, CpuStats};
+use crate::runtime::cgroups::ContainerCgroup;
+use crate::service::containers::Container;
+use crate::util::rfc3339;
+
+/// A previous sample younger than this is too short a window for a meaningful CPU % (/proc/stat
+/// counts in 10 ms ticks); the service waits until it is this old.
+const MIN_WINDOW: Duration = Duration::from_millis(100);
+/// A previous sample older than this would average CPU % over too long a time.
+const MAX_WINDOW: Duration = Duration::from_secs(10);
+/// Interval between samples of a stream, docker's.
+const STREAM_INTERVAL: Duration = Duration::from_secs(1);
+/// Docker's zero time, what it reports for samples that were not taken.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// Counters of one network interface, docker's NetworkStats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetStats {
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_dropped: u64,
+}
+
+/// Everything read at one instant for one container.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub at: Instant,
+    pub read: chrono::DateTime<chrono::Utc>,
+    pub cgroup: CgroupStats,
+    /// Host CPU time, ns (docker's system_cpu_usage).
+    pub system_cpu_usage: u64,
+    pub online_cpus: u64,
+    /// Host memory, bytes: the limit shown when the container has none.
+    pub mem_total: u64,
+    /// Interfaces of the container's network namespace, loopback excluded.
+    pub networks: Vec<(String, NetStats)>,
+}
+
+#[derive(Default)]
+pub struct StatsService {
+    /// Container id → its most recent sample.
+    last: Mutex<HashMap<String, Sample>>,
+}
+
+impl StatsService {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One stats object for `c`: zeroed when it is not running (docker's answer), otherwise a
+    /// fresh sample with a previous one as `precpu_stats`.
+    pub async fn one(&self, c: &Arc<Container>) -> Value {
+        let rec = c.record();
+        if rec.state.status != Status::Running || rec.state.pid <= 0 {
+            return zero_stats(&rec.name, &rec.id);
+        }
+        let prev = self
+            .previous(&rec.id, rec.state.pid, &rec.host_config.network_mode)
+            .await;
+        let cur = take_sample(&rec.id, rec.state.pid, &rec.host_config.network_mode).await;
+        self.remember(&rec.id, &cur);
+        to_json(&rec.name, &rec.id, &cur, Some(&prev))
+    }
+
+    /// A usable previous sample: the cached one if its age is within the window (waiting for it
+    /// to be old enough if needed), else a fresh one after which we wait one minimum window.
+    async fn previous(&self, id: &str, pid: i32, network_mode: &str) -> Sample {
+        let cached = self.last.lock().expect("stats cache").get(id).cloned();
+        let base = match cached {
+            Some(s) if s.at.elapsed() <= MAX_WINDOW => s,
+            _ => take_sample(id, pid, network_mode).await,
+        };
+        let age = base.at.elapsed();
+        if age < MIN_WINDOW {
+            tokio::time::sleep(MIN_WINDOW - age).await;
+        }
+        base
+    }
+
+    fn remember(&self, id: &str, s: &Sample) {
+        let mut last = self.last.lock().expect("stats cache");
+        // Forget containers nobody asked about for a while (removed ones included).
+        last.retain(|_, v| v.at.elapsed() <= MAX_WINDOW);
+        last.insert(id.to_string(), s.clone());
+    }
+
+    /// Stream one JSON line per second until the container stops or the receiver goes away. A
+    /// container that is not running gets one zeroed object, then the stream ends (docker).
+    pub fn stream(self: &Arc<Self>, c: Arc<Container>) -> mpsc::Receiver<Bytes> {
+        let (tx, rx) = mpsc::channel(4);
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let rec = c.record();
+            if rec.state.status != Status::Running || rec.state.pid <= 0 {
+                let _ = tx.send(line(&zero_stats(&rec.name, &rec.id))).await;
+                return;
+            }
+            let (pid, mode) = (rec.state.pid, rec.host_config.network_mode.clone());
+            let mut prev = svc.previous(&rec.id, pid, &mode).await;
+            loop {
+                let rec = c.record();
+                // A restart gives a new pid: the stream follows docker and ends with the process.
+                if rec.state.status != Status::Running || rec.state.pid != pid {
+                    return;
+                }
+                let cur = take_sample(&rec.id, pid, &mode).await;
+                svc.remember(&rec.id, &cur);
+                if tx
+                    .send(line(&to_json(&rec.name, &rec.id, &cur, Some(&prev))))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                prev = cur;
+                tokio::select! {
+                    _ = tokio::time::sleep(STREAM_INTERVAL) => {}
+                    _ = tx.closed() => return,
+                }
+            }
+        });
+        rx
+    }
+}
+
+fn line(v: &Value) -> Bytes {
+    let mut data = serde_json::to_vec(v).unwrap_or_default();
+    data.push(b'\n');
+    Bytes::from(data)
+}
+
+/// Read everything on a blocking thread (a few small procfs/cgroupfs files).
+async fn take_sample(id: &str, pid: i32, network_mode: &str) -> Sample {
+    let cgroup_path = format!("berth/{id}");
+    let host_net = network_mode == "host";
+    let read = move || sample_now(&cgroup_path, pid, host_net);
+    match tokio::task::spawn_blocking(read.clone()).await {
+        Ok(s) => s,
+        // The blocking pool is gone only at shutdown; read inline then.
+        Err(_) => read(),
+    }
+}
+
+fn sample_now(cgroup_path: &str, pid: i32, host_net: bool) -> Sample {
+    let read = chrono::Utc::now();
+    let at = Instant::now();
+    let cgroup = match ContainerCgroup::open(cgroup_path) {
+        Ok(cg) => cg.stats(),
+        Err(e) => {
+            tracing::debug!(error = %e, "stats: cgroup");
+            CgroupStats::default()
+        }
+    };
+    let system_cpu_usage = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| parse_proc_stat(&s, clk_tck()))
+        .unwrap_or(0);
+    let mem_total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| parse_mem_total(&s))
+        .unwrap_or(0);
+    // With --network host the container has no interfaces of its own: docker reports none.
+    let networks = if host_net {
+        Vec::new()
+    } else {
+        std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
+            .map(|s| parse_net_dev(&s))
+            .unwrap_or_default()
+    };
+    Sample {
+        at,
+        read,
+        cgroup,
+        system_cpu_usage,
+        online_cpus: online_cpus(),
+        mem_total,
+        networks,
+    }
+}
+
+fn clk_tck() -> u64 {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+fn online_cpus() -> u64 {
+    // SAFETY: as above.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 {
+        n as u64
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+    }
+}
+
+/// Host CPU time in ns from /proc/stat's "cpu" line: user..softirq (docker sums the first seven
+/// fields), in clock ticks.
+pub fn parse_proc_stat(text: &str, clk_tck: u64) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(7)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    if fields.len() < 7 {
+        return None;
+    }
+    let ticks: u64 = fields.iter().sum();
+    Some(ticks.saturating_mul(1_000_000_000) / clk_tck.max(1))
+}
+
+/// MemTotal from /proc/meminfo, in bytes.
+pub fn parse_mem_total(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// /proc/<pid>/net/dev: per interface (loopback skipped) receive fields 0-3 and transmit fields
+/// 8-11 (bytes, packets, errs, drop).
+pub fn parse_net_dev(text: &str) -> Vec<(String, NetStats)> {
+    text.lines()
+        .skip(2)
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let name = name.trim();
+            if name == "lo" || name.is_empty() {
+                return None;
+            }
+            let f: Vec<u64> = rest
+                .split_whitespace()
+                .map(|v| v.parse().ok())
+                .collect::<Option<_>>()?;
+            if f.len() < 12 {
+                return None;
+            }
+            Some((
+                name.to_string(),
+                NetStats {
+                    rx_bytes: f[0],
+                    rx_packets: f[1],
+                    rx_errors: f[2],
+                    rx_dropped: f[3],
+                    tx_bytes: f[8],
+                    tx_packets: f[9],
+                    tx_errors: f[10],
+                    tx_dropped: f[11],
+                },
+            ))
+        })
+        .collect()
+}
+
+fn zero_cpu() -> Value {
+    json!({
+        "cpu_usage": { "total_usage": 0, "usage_in_kernelmode": 0, "usage_in_usermode": 0 },
+        "throttling_data": { "periods": 0, "throttled_periods": 0, "throttled_time": 0 },
+    })
+}
+
+fn cpu_json(cpu: &CpuStats, system: u64, online: u64) -> Value {
+    let mut usage = json!({
+        "total_usage": cpu.total_usage,
+        "usage_in_kernelmode": cpu.usage_in_kernelmode,
+        "usage_in_usermode": cpu.usage_in_usermode,
+    });
+    if !cpu.percpu_usage.is_empty() {
+        usage["percpu_usage"] = json!(cpu.percpu_usage);
+    }
+    json!({
+        "cpu_usage": usage,
+        "system_cpu_usage": system,
+        "online_cpus": online,
+        "throttling_data": {
+            "periods": cpu.periods,
+            "throttled_periods": cpu.throttled_periods,
+            "throttled_time": cpu.throttled_time,
+        },
+    })
+}
+
+fn blkio_list(entries: &[BlkioEntry]) -> Value {
+    if entries.is_empty() {
+        return Value::Null;
+    }
+    entries
+        .iter()
+        .map(|e| json!({ "major": e.major, "minor": e.minor, "op": e.op, "value": e.value }))
+        .collect()
+}
+
+fn blkio_json(recursive_bytes: &[BlkioEntry], recursive_ios: &[BlkioEntry]) -> Value {
+    json!({
+        "io_service_bytes_recursive": blkio_list(recursive_bytes),
+        "io_serviced_recursive": blkio_list(recursive_ios),
+        "io_queue_recursive": null,
+        "io_service_time_recursive": null,
+        "io_wait_time_recursive": null,
+        "io_merged_recursive": null,
+        "io_time_recursive": null,
+        "sectors_recursive": null,
+    })
+}
+
+/// Docker's answer for a container that is not running: every counter zero.
+pub fn zero_stats(name: &str, id: &str) -> Value {
+    json!({
+        "read": ZERO_TIME,
+        "preread": ZERO_TIME,
+        "pids_stats": {},
+        "blkio_stats": blkio_json(&[], &[]),
+        "num_procs": 0,
+        "storage_stats": {},
+        "cpu_stats": zero_cpu(),
+        "precpu_stats": zero_cpu(),
+        "memory_stats": {},
+        "name": format!("/{name}"),
+        "id": id,
+    })
+}
+
+/// The stats object of sample `cur` with `prev` as its precpu.
+pub fn to_json(name: &str, id: &str, cur: &Sample, prev: Option<&Sample>) -> Value {
+    let cg = &cur.cgroup;
+    let mut memory = Map::new();
+    memory.insert("usage".into(), json!(cg.memory.usage));
+    if let Some(m) = cg.memory.max_usage {
+        memory.insert("max_usage".into(), json!(m));
+    }
+    memory.insert("stats".into(), json!(cg.memory.stat));
+    if let Some(f) = cg.memory.failcnt {
+        memory.insert("failcnt".into(), json!(f));
+    }
+    // Unlimited (or a limit above the host's memory) shows as the host's memory, as in docker.
+    let limit = match cg.memory.limit {
+        Some(l) if cur.mem_total == 0 || l < cur.mem_total => l,
+        _ => cur.mem_total,
+    };
+    memory.insert("limit".into(), json!(limit));
+
+    let mut pids = Map::new();
+    pids.insert("current".into(), json!(cg.pids.current));
+    if let Some(l) = cg.pids.limit {
+        pids.insert("limit".into(), json!(l));
+    }
+
+    let mut v = json!({
+        "read": rfc3339(cur.read),
+        "preread": prev.map_or_else(|| ZERO_TIME.to_string(), |p| rfc3339(p.read)),
+        "pids_stats": pids,
+        "blkio_stats": blkio_json(
+            &cg.blkio.io_service_bytes_recursive,
+            &cg.blkio.io_serviced_recursive,
+        ),
+        "num_procs": 0,
+        "storage_stats": {},
+        "cpu_stats": cpu_json(&cg.cpu, cur.system_cpu_usage, cur.online_cpus),
+        "precpu_stats": prev.map_or_else(zero_cpu, |p| {
+            cpu_json(&p.cgroup.cpu, p.system_cpu_usage, p.online_cpus)
+        }),
+        "memory_stats": memory,
+        "name": format!("/{name}"),
+        "id": id,
+    });
+    if !cur.networks.is_empty() {
+        let nets: Map<String, Value> = cur
+            .networks
+            .iter()
+            .map(|(n, s)| {
+                (
+                    n.clone(),
+                    json!({
+                        "rx_bytes": s.rx_bytes, "rx_packets": s.rx_packets,
+                        "rx_errors": s.rx_errors, "rx_dropped": s.rx_dropped,
+                        "tx_bytes": s.tx_bytes, "tx_packets": s.tx_packets,
+                        "tx_errors": s.tx_errors, "tx_dropped": s.tx_dropped,
+                    }),
+                )
+            })
+            .collect();
+        v["networks"] = Value::Object(nets);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROC_STAT: &str = "cpu  100 5 50 1000 10 1 2 7 0 0\n\
+                             cpu0 50 2 25 500 5 1 1 3 0 0\n\
+                             intr 12345\n";
+
+    const NET_DEV: &str = "\
+Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:    1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0
+  eth0:    5000      40    1    2    0     0          0         0     3000      30    3    4    0     0       0          0
+";
+
+    #[test]
+    fn system_cpu_usage_sums_seven_fields_in_ns() {
+        // 100+5+50+1000+10+1+2 = 1168 ticks; steal (7) is not counted.
+        assert_eq!(parse_proc_stat(PROC_STAT, 100), Some(11_680_000_000));
+        assert_eq!(parse_proc_stat(PROC_STAT, 250), Some(4_672_000_000));
+        assert_eq!(parse_proc_stat("cpu 1 2\n", 100), None);
+        assert_eq!(parse_proc_stat("", 100), None);
+    }
+
+    #[test]
+    fn net_dev_skips_loopback() {
+        let nets = parse_net_dev(NET_DEV);
+        assert_eq!(
+            nets,
+            vec![(
+                "eth0".to_string(),
+                NetStats {
+                    rx_bytes: 5000,
+                    rx_packets: 40,
+                    rx_errors: 1,
+                    rx_dropped: 2,
+                    tx_bytes: 3000,
+                    tx_packets: 30,
+                    tx_errors: 3,
+                    tx_dropped: 4,
+                }
+            )]
+        );
+        assert!(parse_net_dev("garbage").is_empty());
+    }
+
+    #[test]
+    fn mem_total_in_bytes() {
+        assert_eq!(
+            parse_mem_total("MemTotal:        2000 kB\nMemFree: 1 kB\n"),
+            Some(2_048_000)
+        );
+        assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
+    }
+
+    fn sample(total: u64, system: u64, limit: Option<u64>) -> Sample {
+        let mut cgroup = CgroupStats::default();
+        cgroup.cpu.total_usage = total;
+        cgroup.cpu.percpu_usage = vec![total];
+        cgroup.memory.usage = 1000;
+        cgroup.memory.limit = limit;
+        cgroup.memory.stat.insert("inactive_file".into(), 100);
+        cgroup.pids.current = 3;
+        cgroup.blkio.io_service_bytes_recursive = vec![BlkioEntry {
+            major: 8,
+            minor: 0,
+            op: "read".into(),
+            value: 42,
+        }];
+        Sample {
+            at: Instant::now(),
+            read: chrono::Utc::now(),
+            cgroup,
+            system_cpu_usage: system,
+            online_cpus: 2,
+            mem_total: 8000,
+            networks: parse_net_dev(NET_DEV),
+        }
+    }
+
+    #[test]
+    fn json_has_docker_shape_and_client_cpu_percent() {
+        let prev = sample(1_000, 10_000, Some(4000));
+        let cur = sample(3_000, 14_000, Some(4000));
+        let v = to_json("web", "abc", &cur, Some(&prev));
+        assert_eq!(v["name"], "/web");
+        assert_eq!(v["id"], "abc");
+        assert_eq!(v["memory_stats"]["limit"], 4000);
+        assert_eq!(v["memory_stats"]["stats"]["inactive_file"], 100);
+        assert_eq!(v["pids_stats"]["current"], 3);
+        assert!(v["pids_stats"].get("limit").is_none());
+        assert_eq!(
+            v["blkio_stats"]["io_service_bytes_recursive"][0],
+            json!({"major": 8, "minor": 0, "op": "read", "value": 42})
+        );
+        assert_eq!(v["networks"]["eth0"]["rx_bytes"], 5000);
+        assert_eq!(v["networks"]["eth0"]["tx_dropped"], 4);
+        assert!(v["networks"].get("lo").is_none());
+        // The clients' formula: Δtotal/Δsystem × online × 100 = 2000/4000 × 2 × 100.
+        let d_cpu = v["cpu_stats"]["cpu_usage"]["total_usage"].as_f64().unwrap()
+            - v["precpu_stats"]["cpu_usage"]["total_usage"]
+                .as_f64()
+                .unwrap();
+        let d_sys = v["cpu_stats"]["system_cpu_usage"].as_f64().unwrap()
+            - v["precpu_stats"]["system_cpu_usage"].as_f64().unwrap();
+        let online = v["cpu_stats"]["online_cpus"].as_f64().unwrap();
+        assert_eq!(d_cpu / d_sys * online * 100.0, 100.0);
+        assert_ne!(v["preread"], ZERO_TIME);
+
+        // Unlimited memory and a limit above the host's both show the host's memory.
+        assert_eq!(
+            to_json("w", "i", &sample(0, 0, None), None)["memory_stats"]["limit"],
+            8000
+        );
+        assert_eq!(
+            to_json("w", "i", &sample(0, 0, Some(1 << 40)), None)["memory_stats"]["limit"],
+            8000
+        );
+        let first = to_json("w", "i", &cur, None);
+        assert_eq!(first["preread"], ZERO_TIME);
+        assert_eq!(first["precpu_stats"]["cpu_usage"]["total_usage"], 0);
+    }
+
+    #[test]
+    fn zero_stats_of_a_stopped_container() {
+        let v = zero_stats("db", "123");
+        assert_eq!(v["name"], "/db");
+        assert_eq!(v["read"], ZERO_TIME);
+        assert_eq!(v["cpu_stats"]["cpu_usage"]["total_usage"], 0);
+        assert_eq!(v["memory_stats"], json!({}));
+        assert!(v["blkio_stats"]["io_service_bytes_recursive"].is_null());
+        assert!(v.get("networks").is_none());
+    }
+}
