@@ -38,6 +38,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
             data_root: root.clone(),
             images,
             containers: containers.clone(),
+            execs: crate::service::exec::ExecService::new(containers.clone()),
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");

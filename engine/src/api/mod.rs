@@ -3,6 +3,7 @@
 
 pub mod container_views;
 pub mod containers;
+pub mod exec;
 pub mod images;
 pub mod query;
 pub mod response;

@@ -7,7 +7,7 @@ use hyper::{body::Incoming, Request, StatusCode};
 
 use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
-use super::{containers, images, system, version, ApiRequest};
+use super::{containers, exec, images, system, version, ApiRequest};
 use crate::error::EngineError;
 use crate::service::Engine;
 
@@ -58,6 +58,9 @@ async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Result<ApiRespons
     }
     if containers::matches(&r.method, &r.segments) {
         return containers::handle(r).await;
+    }
+    if exec::matches(&r.method, &r.segments) {
+        return exec::handle(r).await;
     }
     Ok(json(
         StatusCode::NOT_FOUND,

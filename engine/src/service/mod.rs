@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod create;
+pub mod exec;
 pub mod humanize;
 pub mod images;
 pub mod logs;
@@ -22,4 +23,6 @@ pub struct Engine {
     pub data_root: PathBuf,
     pub images: images::ImageService,
     pub containers: Arc<containers::ContainerService>,
+    /// `docker exec` instances (in memory).
+    pub execs: Arc<exec::ExecService>,
 }
