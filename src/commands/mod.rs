@@ -2,6 +2,7 @@
 //! what docker prints.
 
 pub mod containers;
+pub mod exec;
 pub mod images;
 pub mod run;
 pub mod system;
@@ -62,6 +63,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
             containers::rename(&ctx, a).await
         }
         Cmd::Container(ContainerCmd::Prune(a)) => containers::prune(&ctx, a).await,
+        Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
     }
 }
 

@@ -280,9 +280,7 @@ mod tests {
         let st = parse_status(b"pid 42\n");
         assert_eq!(st.pid, Some(42));
         assert!(st.error.is_none());
-        let st = parse_status(
-            b"pid 7\n127 exec: \"nope\": executable file not found in $PATH\n",
-        );
+        let st = parse_status(b"pid 7\n127 exec: \"nope\": executable file not found in $PATH\n");
         assert_eq!(st.pid, Some(7));
         assert_eq!(
             st.error,

@@ -323,10 +323,7 @@ impl ExecService {
             }),
             done: watch::channel(false).0,
         });
-        self.execs
-            .lock()
-            .expect("execs")
-            .insert(id.clone(), exec);
+        self.execs.lock().expect("execs").insert(id.clone(), exec);
         if self.watched.lock().expect("watched").insert(c.id.clone()) {
             let svc = Arc::downgrade(self);
             let mut life = c.subscribe_life();
@@ -468,8 +465,8 @@ impl ExecService {
 
         ours.set_nonblocking(true)
             .io_context(|| "exec status socket".to_string())?;
-        let mut sock =
-            tokio::net::UnixStream::from_std(ours).io_context(|| "exec status socket".to_string())?;
+        let mut sock = tokio::net::UnixStream::from_std(ours)
+            .io_context(|| "exec status socket".to_string())?;
         let spec_json = serde_json::to_vec(&spec)?;
         sock.write_all(&spec_json)
             .await
