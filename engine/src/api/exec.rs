@@ -64,9 +64,10 @@ fn parse<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
 /// `POST /containers/{id}/exec` → 201 {"Id"}.
 pub async fn create(r: ApiRequest, container: &str) -> Result<ApiResponse> {
     let engine = r.engine.clone();
-    // The container must exist before the body matters (404 first, as docker).
-    engine.containers.get(container)?;
+    // Read the body first even when the answer is a 404: a reply before the client has finished
+    // sending would break its pipe.
     let body = read_body(r.req).await?;
+    engine.containers.get(container)?;
     let config: ExecConfig = parse(&body)?;
     let id = engine.execs.create(container, config)?;
     Ok(json(StatusCode::CREATED, &serde_json::json!({ "Id": id })))
@@ -101,10 +102,11 @@ pub fn inspect(v: &ExecView) -> serde_json::Value {
 /// and the client's half-close closes the process's stdin.
 async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
     let engine = r.engine.clone();
-    let exec = engine.execs.get(id)?;
-    // Take the upgrade handle before the body consumes the request.
+    // Take the upgrade handle before the body consumes the request; read the body before any
+    // error answer (see `create`).
     let upgrade = hyper::upgrade::on(&mut r.req);
     let body = read_body(r.req).await?;
+    let exec = engine.execs.get(id)?;
     let opts: StartOptions = parse(&body)?;
     let Some(mut started) = engine.execs.start(id, &opts).await? else {
         return Ok(Response::builder()
