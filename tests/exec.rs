@@ -397,12 +397,12 @@ fn docker_exec_it_under_tmux() {
         "send-keys",
         "-t",
         &session,
-        "echo $((6*7)); stty size",
+        "echo $((6*7)); stty size; tty",
         "Enter",
     ]);
     let shown = eventually(Duration::from_secs(10), || {
         let p = pane(&tmux);
-        (p.contains("\n42\n") && p.contains(" 90\n")).then_some(p)
+        (p.contains("\n42\n") && p.contains("/dev/pts/")).then_some(p)
     });
     let shown = shown.unwrap_or_else(|| panic!("no answer:\n{}", pane(&tmux)));
     assert!(

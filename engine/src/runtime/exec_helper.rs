@@ -77,7 +77,7 @@ pub fn parse_status(raw: &[u8]) -> ExecStatus {
             st.pid = p.trim().parse().ok();
             continue;
         }
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || line == "pty" {
             continue;
         }
         let (code, msg) = match line.split_once(' ') {
@@ -102,6 +102,45 @@ pub fn merge_env(base: &[String], overrides: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// A new PTY pair from the `/dev/ptmx` of the current mount namespace, both ends close-on-exec.
+/// The helper calls it inside the container, so the slave is a `/dev/pts/N` of the container's
+/// own devpts (`tty` and `ttyname` work there, as with runc's console socket).
+pub fn open_pty_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: plain libc calls on fds we own.
+    unsafe {
+        let m = libc::posix_openpt(flags);
+        if m < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let master = OwnedFd::from_raw_fd(m);
+        if libc::grantpt(m) < 0 || libc::unlockpt(m) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let s = libc::ioctl(m, libc::TIOCGPTPEER, flags);
+        if s < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok((master, OwnedFd::from_raw_fd(s)))
+    }
+}
+
+/// Hand the PTY master to the engine: the line "pty" with the fd attached (SCM_RIGHTS).
+fn send_master(master: &OwnedFd) -> InitResult<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let iov = [std::io::IoSlice::new(b"pty\n")];
+    let fds = [master.as_raw_fd()];
+    sendmsg::<()>(
+        STATUS_FD,
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .ctx("send the PTY to the engine")?;
+    Ok(())
 }
 
 /// Entry point of the hidden exec mode. Never returns.
@@ -182,6 +221,13 @@ fn run() -> InitResult<i32> {
         }
     }
     drop(namespaces);
+    let pty_slave = if spec.tty {
+        let (master, slave) = open_pty_pair().ctx("open a PTY in the container")?;
+        send_master(&master)?;
+        Some(slave)
+    } else {
+        None
+    };
 
     // SAFETY: single-threaded (started from main before any thread), so the child may run
     // ordinary code.
@@ -190,6 +236,17 @@ fn run() -> InitResult<i32> {
         return Err(nix::errno::Errno::last()).ctx("fork");
     }
     if child == 0 {
+        if let Some(slave) = &pty_slave {
+            for fd in 0..3 {
+                // SAFETY: dup2 of an fd we own onto our stdio.
+                if unsafe { libc::dup2(slave.as_raw_fd(), fd) } < 0 {
+                    report_and_exit(
+                        STATUS_FD,
+                        &InitError::setup(format!("dup PTY: {}", nix::errno::Errno::last())),
+                    );
+                }
+            }
+        }
         let err = match child_main(&spec, &cgroup_procs, seccomp_prog.as_deref()) {
             Ok(never) => match never {},
             Err(e) => e,
@@ -198,6 +255,7 @@ fn run() -> InitResult<i32> {
     }
 
     drop(cgroup_procs);
+    drop(pty_slave);
     write_status(&format!("pid {child}\n"));
     // The engine's EOF on the status socket must come from the child's execve (or exit).
     // SAFETY: closing our copy of fd 3.
@@ -277,7 +335,7 @@ mod tests {
     #[test]
     fn status_lines() {
         assert_eq!(parse_status(b""), ExecStatus::default());
-        let st = parse_status(b"pid 42\n");
+        let st = parse_status(b"pty\npid 42\n");
         assert_eq!(st.pid, Some(42));
         assert!(st.error.is_none());
         let st = parse_status(b"pid 7\n127 exec: \"nope\": executable file not found in $PATH\n");

@@ -128,33 +128,19 @@ pub struct Pty {
 }
 
 impl Pty {
-    /// Open a PTY pair, both ends close-on-exec from the start (a concurrently spawned shim must
-    /// not inherit the slave, or the master would never see EOF).
-    fn open() -> io::Result<(Pty, OwnedFd)> {
-        let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
-        // SAFETY: plain libc calls on fds we own.
+    /// Drive a PTY master (received from the exec helper) from tokio's reactor.
+    fn from_master(master: OwnedFd) -> io::Result<Pty> {
+        // SAFETY: fcntl on an fd we own.
         unsafe {
-            let m = libc::posix_openpt(flags);
-            if m < 0 {
+            let fl = libc::fcntl(master.as_raw_fd(), libc::F_GETFL);
+            if fl < 0 || libc::fcntl(master.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
                 return Err(io::Error::last_os_error());
             }
-            let master = OwnedFd::from_raw_fd(m);
-            if libc::grantpt(m) < 0 || libc::unlockpt(m) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let s = libc::ioctl(m, libc::TIOCGPTPEER, flags);
-            if s < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let slave = OwnedFd::from_raw_fd(s);
-            let fl = libc::fcntl(m, libc::F_GETFL);
-            if fl < 0 || libc::fcntl(m, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // The OwnedFd owns the master for the AsyncFd's whole life, as `register` requires.
-            let master = AsyncFd::register(master).map_err(|e| e.into_parts().1)?;
-            Ok((Pty { master }, slave))
         }
+        // SAFETY: the OwnedFd owns the master for the AsyncFd's whole life, as `register`
+        // requires.
+        let master = unsafe { AsyncFd::register(master) }.map_err(|e| e.into_parts().1)?;
+        Ok(Pty { master })
     }
 
     pub fn resize(&self, rows: u16, cols: u16) -> io::Result<()> {
@@ -418,21 +404,11 @@ impl ExecService {
 
         let mut cmd = tokio::process::Command::new(self.containers.shim_executable().path());
         cmd.arg(EXEC_ARG).env_clear().kill_on_drop(false);
-        let mut pty = None;
-        if detach {
+        if detach || tty {
+            // With a TTY the helper opens the PTY inside the container and sends us the master.
             cmd.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-        } else if tty {
-            let (p, slave) = Pty::open().io_context(|| "opening a PTY".to_string())?;
-            if let Some((rows, cols)) = exec.state.lock().expect("exec state").size {
-                let _ = p.resize(rows, cols);
-            }
-            let dup = |fd: &OwnedFd| fd.try_clone().io_context(|| "dup PTY slave".to_string());
-            cmd.stdin(Stdio::from(dup(&slave)?))
-                .stdout(Stdio::from(dup(&slave)?))
-                .stderr(Stdio::from(slave));
-            pty = Some(Arc::new(p));
         } else {
             let piped = |want: bool| if want { Stdio::piped() } else { Stdio::null() };
             cmd.stdin(piped(cfg.attach_stdin))
@@ -475,6 +451,22 @@ impl ExecService {
             .await
             .io_context(|| "sending the exec spec".to_string())?;
 
+        let mut status_prefix = Vec::new();
+        let pty = if tty {
+            match recv_master(&sock, &mut status_prefix).await {
+                Some(fd) => {
+                    let p = Pty::from_master(fd).io_context(|| "exec PTY".to_string())?;
+                    if let Some((rows, cols)) = exec.state.lock().expect("exec state").size {
+                        let _ = p.resize(rows, cols);
+                    }
+                    Some(Arc::new(p))
+                }
+                // The helper failed before it got that far; its status says why.
+                None => None,
+            }
+        } else {
+            None
+        };
         {
             let mut st = exec.state.lock().expect("exec state");
             st.running = true;
@@ -483,9 +475,7 @@ impl ExecService {
 
         let (out_tx, out_rx) = mpsc::channel::<Output>(64);
         let mut readers = Vec::new();
-        let stdin = if detach {
-            None
-        } else if let Some(p) = &pty {
+        let stdin = if let Some(p) = &pty {
             let p2 = p.clone();
             let tx = out_tx.clone();
             readers.push(tokio::spawn(async move {
@@ -503,7 +493,7 @@ impl ExecService {
                     }
                 }
             }));
-            Some(ExecStdin::Pty(p.clone()))
+            (!detach).then(|| ExecStdin::Pty(p.clone()))
         } else {
             if let Some(out) = child.stdout.take() {
                 readers.push(spawn_reader(out, out_tx.clone(), false));
@@ -518,7 +508,7 @@ impl ExecService {
         // The pid arrives right after the fork: record it for inspect while the process runs.
         let exec_pid = exec.clone();
         let status_task = tokio::spawn(async move {
-            let mut raw = Vec::new();
+            let mut raw = status_prefix;
             let mut buf = [0u8; 4096];
             while raw.len() < 1 << 20 {
                 match sock.read(&mut buf).await {
@@ -580,6 +570,50 @@ impl ExecService {
     }
 }
 
+/// Receive the PTY master the helper sends (SCM_RIGHTS with the line "pty"); bytes read on the
+/// way are kept in `got` for the status parser. None when the helper ended without sending it.
+async fn recv_master(sock: &tokio::net::UnixStream, got: &mut Vec<u8>) -> Option<OwnedFd> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    loop {
+        if sock.readable().await.is_err() {
+            return None;
+        }
+        let mut buf = [0u8; 256];
+        let res = sock.try_io(tokio::io::Interest::READABLE, || {
+            let mut iov = [io::IoSliceMut::new(&mut buf)];
+            let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
+            let msg = recvmsg::<()>(
+                sock.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            )
+            .map_err(io::Error::from)?;
+            let mut fd = None;
+            for c in msg.cmsgs().map_err(io::Error::from)? {
+                if let ControlMessageOwned::ScmRights(fds) = c {
+                    for f in fds {
+                        // SAFETY: the kernel just installed f for us; we own it.
+                        let owned = unsafe { OwnedFd::from_raw_fd(f) };
+                        fd.get_or_insert(owned);
+                    }
+                }
+            }
+            Ok((msg.bytes, fd))
+        });
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(_) | Ok((0, None)) => return None,
+            Ok((n, fd)) => {
+                got.extend_from_slice(&buf[..n]);
+                if fd.is_some() {
+                    return fd;
+                }
+            }
+        }
+    }
+}
+
 fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(
     mut r: R,
     tx: mpsc::Sender<Output>,
@@ -633,8 +667,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pty_pair_round_trip_and_resize() {
-        let (pty, slave) = Pty::open().unwrap();
+    async fn pty_master_round_trip_and_resize() {
+        let (master, slave) = crate::runtime::exec_helper::open_pty_pair().unwrap();
+        // Both ends are close-on-exec.
+        for fd in [master.as_raw_fd(), slave.as_raw_fd()] {
+            let fl = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+            assert!(fl & libc::FD_CLOEXEC != 0);
+        }
+        let pty = Pty::from_master(master).unwrap();
         pty.resize(33, 101).unwrap();
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         assert_eq!(
@@ -642,11 +682,6 @@ mod tests {
             0
         );
         assert_eq!((ws.ws_row, ws.ws_col), (33, 101));
-        // Both ends are close-on-exec.
-        for fd in [pty.master.as_raw_fd(), slave.as_raw_fd()] {
-            let fl = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-            assert!(fl & libc::FD_CLOEXEC != 0);
-        }
         let mut f = std::fs::File::from(slave);
         std::io::Write::write_all(&mut f, b"hello\n").unwrap();
         let mut buf = [0u8; 64];
@@ -663,5 +698,37 @@ mod tests {
             total += n;
             assert!(total < 64);
         }
+    }
+
+    #[tokio::test]
+    async fn master_arrives_over_the_status_socket() {
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (master, _slave) = crate::runtime::exec_helper::open_pty_pair().unwrap();
+        let fds = [master.as_raw_fd()];
+        nix::sys::socket::sendmsg::<()>(
+            b.as_raw_fd(),
+            &[io::IoSlice::new(b"pty\n")],
+            &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
+            nix::sys::socket::MsgFlags::empty(),
+            None,
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut &b, b"pid 9\n").unwrap();
+        drop(b);
+        a.set_nonblocking(true).unwrap();
+        let sock = tokio::net::UnixStream::from_std(a).unwrap();
+        let mut got = Vec::new();
+        let fd = recv_master(&sock, &mut got).await.expect("master fd");
+        assert!(fd.as_raw_fd() != master.as_raw_fd());
+        assert!(got.starts_with(b"pty\n"));
+        // Without an fd (the helper failed early) the answer is None, bytes kept.
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        std::io::Write::write_all(&mut &b, b"1 boom\n").unwrap();
+        drop(b);
+        a.set_nonblocking(true).unwrap();
+        let sock = tokio::net::UnixStream::from_std(a).unwrap();
+        let mut got = Vec::new();
+        assert!(recv_master(&sock, &mut got).await.is_none());
+        assert_eq!(got, b"1 boom\n");
     }
 }
