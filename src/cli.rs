@@ -76,6 +76,8 @@ pub enum Cmd {
     Events(EventsArgs),
     /// Display a live stream of container(s) resource usage statistics.
     Stats(StatsArgs),
+    /// Execute a command in a running container.
+    Exec(ExecArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -106,6 +108,8 @@ pub enum ContainerCmd {
     Stats(StatsArgs),
     /// Remove all stopped containers.
     Prune(PruneArgs),
+    /// Execute a command in a running container.
+    Exec(ExecArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -404,6 +408,37 @@ pub struct ContainersArg {
 pub struct RenameArgs {
     pub container: String,
     pub new_name: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// Detached mode: run command in the background.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Keep STDIN open even if not attached.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Username or UID (format: "<name|uid>[:<group|gid>]").
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Give extended privileges to the command.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Override the key sequence for detaching a container.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -8,5 +8,9 @@ fn main() {
     if args.len() >= 3 && args[1] == berth_engine::runtime::selfexe::SHIM_ARG {
         berth_engine::runtime::shim::main(std::path::Path::new(&args[2]));
     }
+    // The exec helper forks too (to enter the container's PID namespace).
+    if args.len() >= 2 && args[1] == berth_engine::runtime::selfexe::EXEC_ARG {
+        berth_engine::runtime::exec_helper::main();
+    }
     std::process::exit(berth::cli::main(args));
 }

@@ -42,6 +42,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
             images,
             containers: containers.clone(),
             stats: Default::default(),
+            execs: crate::service::exec::ExecService::new(containers.clone()),
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");

@@ -138,6 +138,7 @@ async fn images_api_import_list_inspect_tag_delete() {
         engine_id: "test".into(),
         options: EngineOptions::default(),
         images: ImageService::open(&data_root).unwrap(),
+        execs: berth_engine::service::exec::ExecService::new(containers.clone()),
         containers,
         data_root,
         stats: Default::default(),

@@ -252,6 +252,15 @@ impl Client {
     /// Hijack a connection (`attach`): send `Connection: Upgrade`/`Upgrade: tcp`, expect
     /// `101`, return the raw bidirectional stream.
     pub async fn hijack(&self, path: &str) -> Result<TokioIo<hyper::upgrade::Upgraded>> {
+        self.hijack_with_body(path, None).await
+    }
+
+    /// `hijack` with a JSON request body (`POST /exec/{id}/start` takes its options as JSON).
+    pub async fn hijack_with_body(
+        &self,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<TokioIo<hyper::upgrade::Upgraded>> {
         let stream = self.open().await?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
@@ -265,8 +274,18 @@ impl Client {
             .header("host", "berth")
             .header("connection", "Upgrade")
             .header("upgrade", "tcp")
-            .header("content-type", "text/plain")
-            .body(empty())?;
+            .header(
+                "content-type",
+                if body.is_some() {
+                    "application/json"
+                } else {
+                    "text/plain"
+                },
+            )
+            .body(match body {
+                Some(v) => full(serde_json::to_vec(v)?),
+                None => empty(),
+            })?;
         let resp = sender.send_request(req).await?;
         let status = resp.status();
         if status != StatusCode::SWITCHING_PROTOCOLS {

@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod events;
+pub mod exec;
 pub mod images;
 pub mod run;
 pub mod stats;
@@ -66,6 +67,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Stats(a) | Cmd::Container(ContainerCmd::Stats(a)) => stats::stats(&ctx, a).await,
         Cmd::Container(ContainerCmd::Prune(a)) => containers::prune(&ctx, a).await,
         Cmd::Events(a) => events::events(&ctx, a).await,
+        Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
     }
 }
 

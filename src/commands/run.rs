@@ -420,10 +420,10 @@ struct Attached {
 }
 
 /// Puts the local terminal in raw mode for a TTY session and restores it when dropped.
-struct RawMode(bool);
+pub(crate) struct RawMode(bool);
 
 impl RawMode {
-    fn enable(want: bool) -> RawMode {
+    pub(crate) fn enable(want: bool) -> RawMode {
         RawMode(
             want && std::io::stdin().is_terminal()
                 && crossterm::terminal::enable_raw_mode().is_ok(),

@@ -74,6 +74,10 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
             let id = id.to_string();
             attach(r, &id)
         }
+        (Method::POST, ["containers", id, "exec"]) => {
+            let id = id.to_string();
+            super::exec::create(r, &id).await
+        }
         (Method::DELETE, ["containers", id]) => {
             r.engine
                 .containers

@@ -4,6 +4,7 @@
 pub mod container_views;
 pub mod containers;
 pub mod events;
+pub mod exec;
 pub mod images;
 pub mod query;
 pub mod response;

@@ -7,7 +7,7 @@ use hyper::{body::Incoming, Request, StatusCode};
 
 use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
-use super::{containers, events, images, system, version, ApiRequest};
+use super::{containers, events, exec, images, system, version, ApiRequest};
 use crate::error::EngineError;
 use crate::service::Engine;
 
@@ -61,6 +61,9 @@ async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Result<ApiRespons
     }
     if events::matches(&r.method, &r.segments) {
         return events::handle(r).await;
+    }
+    if exec::matches(&r.method, &r.segments) {
+        return exec::handle(r).await;
     }
     Ok(json(
         StatusCode::NOT_FOUND,

@@ -5,6 +5,7 @@
 
 pub mod cgroups;
 pub mod defaults;
+pub mod exec_helper;
 pub mod init;
 pub mod protocol;
 pub mod seccomp;

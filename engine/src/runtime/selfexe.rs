@@ -73,6 +73,9 @@ impl ShimExecutable {
 /// argv[1] that selects the hidden shim mode of the berth binary; argv[2] is the container dir.
 pub const SHIM_ARG: &str = "__berth-shim";
 
+/// argv[1] that selects the hidden `docker exec` helper mode (see `runtime::exec_helper`).
+pub const EXEC_ARG: &str = "__berth-exec";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,6 +203,11 @@ impl ContainerService {
         let _ = rx.wait_for(|loaded| *loaded).await;
     }
 
+    /// The sealed copy of our binary that shims and exec helpers are started from.
+    pub fn shim_executable(&self) -> &ShimExecutable {
+        &self.shim_exe
+    }
+
     pub fn data_root(&self) -> &Path {
         &self.data_root
     }

@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod create;
 pub mod events;
+pub mod exec;
 pub mod humanize;
 pub mod images;
 pub mod logs;
@@ -26,6 +27,8 @@ pub struct Engine {
     pub containers: Arc<containers::ContainerService>,
     /// Previous stats samples per container (CPU % needs two).
     pub stats: Arc<stats::StatsService>,
+    /// `docker exec` instances (in memory).
+    pub execs: Arc<exec::ExecService>,
 }
 
 impl Engine {

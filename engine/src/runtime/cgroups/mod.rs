@@ -186,6 +186,16 @@ impl ContainerCgroup {
         }
     }
 
+    /// Every `cgroup.procs` file a process must be written to in order to join this cgroup (one
+    /// per v1 hierarchy, the one file on v2). `docker exec` opens them before it enters the
+    /// container's mount namespace, where the host's cgroup mounts are out of reach.
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        match &self.inner {
+            Inner::V1(c) => c.dirs().map(|d| d.join("cgroup.procs")).collect(),
+            Inner::V2(c) => vec![c.dir().join("cgroup.procs")],
+        }
+    }
+
     pub fn add_process(&self, pid: i32) -> Result<()> {
         match &self.inner {
             Inner::V1(c) => c.add_process(pid),

@@ -69,6 +69,11 @@ impl V1Cgroup {
         Ok(cg)
     }
 
+    /// The container's directory in each hierarchy.
+    pub fn dirs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.dirs.iter().map(|(_, d)| d)
+    }
+
     pub fn dir_for(&self, controller: &str) -> Option<PathBuf> {
         self.dirs
             .iter()

@@ -12,15 +12,15 @@ use nix::errno::Errno;
 
 use crate::runtime::spec::RuntimeSpec;
 
-mod caps;
+pub(crate) mod caps;
 mod devices;
-mod exec;
+pub(crate) mod exec;
 mod mini_init;
 mod mounts;
 mod namespaces;
 mod rootfs;
 pub(crate) mod safe_path;
-mod seccomp_load;
+pub(crate) mod seccomp_load;
 pub(crate) mod user;
 
 /// Stdio of the container process: fds already open in the child. With `tty`, all three are the

@@ -1,0 +1,183 @@
+//! `docker exec`: `POST /containers/{id}/exec` (routed here from the containers module) and
+//! `/exec/{id}/{start,resize,json}`.
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::{Method, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::response::{empty_body, json, ok_json, ApiResponse};
+use super::stream::{content_type, encode, StreamKind};
+use super::ApiRequest;
+use crate::error::{EngineError, Result};
+use crate::service::containers::Output;
+use crate::service::exec::{ExecConfig, ExecStdin, ExecView, StartOptions};
+
+/// Exec bodies are small JSON documents.
+const MAX_BODY: usize = 1 << 20;
+
+pub fn matches(_method: &Method, segments: &[String]) -> bool {
+    segments.first().map(String::as_str) == Some("exec")
+}
+
+pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+    let seg: Vec<String> = r.segments.clone();
+    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
+    match (r.method.clone(), seg.as_slice()) {
+        (Method::POST, ["exec", id, "start"]) => start(r, id).await,
+        (Method::POST, ["exec", id, "resize"]) => {
+            let dim = |k: &str| -> Result<u16> {
+                let v = r.query.int(k)?.unwrap_or(0);
+                u16::try_from(v).map_err(|_| EngineError::invalid(format!("invalid {k}: {v}")))
+            };
+            let (h, w) = (dim("h")?, dim("w")?);
+            r.engine.execs.resize(id, h, w)?;
+            Ok(json(StatusCode::OK, &serde_json::json!({})))
+        }
+        (Method::GET, ["exec", id, "json"]) => {
+            let exec = r.engine.execs.get(id)?;
+            Ok(ok_json(&inspect(&exec.view())))
+        }
+        _ => Ok(json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({ "message": "page not found" }),
+        )),
+    }
+}
+
+async fn read_body(req: hyper::Request<hyper::body::Incoming>) -> Result<Bytes> {
+    let body = http_body_util::Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?;
+    Ok(body.to_bytes())
+}
+
+fn parse<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))
+}
+
+/// `POST /containers/{id}/exec` → 201 {"Id"}.
+pub async fn create(r: ApiRequest, container: &str) -> Result<ApiResponse> {
+    let engine = r.engine.clone();
+    // Read the body first even when the answer is a 404: a reply before the client has finished
+    // sending would break its pipe.
+    let body = read_body(r.req).await?;
+    engine.containers.get(container)?;
+    let config: ExecConfig = parse(&body)?;
+    let id = engine.execs.create(container, config)?;
+    Ok(json(StatusCode::CREATED, &serde_json::json!({ "Id": id })))
+}
+
+/// `GET /exec/{id}/json`.
+pub fn inspect(v: &ExecView) -> serde_json::Value {
+    let c = &v.config;
+    serde_json::json!({
+        "ID": v.id,
+        "Running": v.running,
+        "ExitCode": v.exit_code,
+        "ProcessConfig": {
+            "privileged": c.privileged,
+            "user": c.user,
+            "tty": c.tty,
+            "entrypoint": c.cmd.first().cloned().unwrap_or_default(),
+            "arguments": c.cmd.iter().skip(1).collect::<Vec<_>>(),
+        },
+        "OpenStdin": c.attach_stdin,
+        "OpenStderr": c.attach_stderr,
+        "OpenStdout": c.attach_stdout,
+        "CanRemove": false,
+        "ContainerID": v.container_id,
+        "DetachKeys": c.detach_keys,
+        "Pid": v.pid,
+    })
+}
+
+/// `POST /exec/{id}/start`: detached → 200 and the process runs in the background; attached →
+/// `101 UPGRADED`, then output (framed unless TTY) until the process exits; stdin is forwarded
+/// and the client's half-close closes the process's stdin.
+async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
+    let engine = r.engine.clone();
+    // Take the upgrade handle before the body consumes the request; read the body before any
+    // error answer (see `create`).
+    let upgrade = hyper::upgrade::on(&mut r.req);
+    let body = read_body(r.req).await?;
+    let exec = engine.execs.get(id)?;
+    let opts: StartOptions = parse(&body)?;
+    let Some(mut started) = engine.execs.start(id, &opts).await? else {
+        return Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header("Content-Type", "application/json")
+            .body(empty_body())
+            .expect("static response"));
+    };
+    let tty = started.tty;
+    let want_stdout = exec.config.attach_stdout;
+    let want_stderr = exec.config.attach_stderr;
+    let exec_id = exec.id.clone();
+    tokio::spawn(async move {
+        let upgraded = match upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                // Nobody to talk to: the process still runs to its end, output is discarded.
+                tracing::debug!(exec = %exec_id, error = %e, "exec upgrade failed");
+                while started.output.recv().await.is_some() {}
+                return;
+            }
+        };
+        let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
+        let stdin_task = started.stdin.take().map(|mut stdin| {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 32 * 1024];
+                loop {
+                    match rd.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if stdin.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                // Half-close: a pipe is closed so the process sees EOF. A TTY stays open (its
+                // EOF is the user's ^D), as with docker.
+                if let ExecStdin::Pty(_) = stdin {
+                    std::future::pending::<()>().await;
+                }
+            })
+        });
+        let mut client_gone = false;
+        while let Some(out) = started.output.recv().await {
+            let chunk = match out {
+                Output::Stdout(b) if want_stdout || tty => encode(StreamKind::Stdout, &b, tty),
+                Output::Stderr(b) if want_stderr => encode(StreamKind::Stderr, &b, tty),
+                Output::End => break,
+                _ => continue,
+            };
+            if !client_gone && wr.write_all(&chunk).await.is_err() {
+                // Keep receiving so the process's output keeps draining.
+                client_gone = true;
+            }
+        }
+        let _ = wr.flush().await;
+        let _ = wr.shutdown().await;
+        if let Some(t) = stdin_task {
+            t.abort();
+        }
+    });
+    let mut resp = Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Content-Type", content_type(tty))
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "tcp")
+        .body(empty_body())
+        .expect("static response");
+    // Docker answers "101 UPGRADED"; some clients match the reason phrase.
+    resp.extensions_mut()
+        .insert(hyper::ext::ReasonPhrase::from_static(b"UPGRADED"));
+    Ok(resp)
+}

@@ -1,0 +1,734 @@
+//! `docker exec`: exec instances, kept in memory and forgotten when their container is removed.
+//!
+//! Starting one spawns the exec helper (`runtime::exec_helper`, our own binary from the sealed
+//! memfd in its hidden `__berth-exec` mode) with the process's stdio already in place: pipes,
+//! or the slave of a PTY the engine opened. The helper enters the container and reports the
+//! process's host pid and any setup error on a socket; its exit status is the process's.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::ChildStdin;
+use tokio::sync::{mpsc, watch};
+
+use crate::error::{EngineError, IoContext, Result};
+use crate::model::container::Status;
+use crate::runtime::exec_helper::{parse_status, ExecSpec, STATUS_FD};
+use crate::runtime::selfexe::EXEC_ARG;
+use crate::runtime::spec::{files, RuntimeSpec};
+use crate::service::containers::{ContainerService, Output};
+
+/// How long output is still drained after the process exited (a background child holding the
+/// pipes open must not keep the stream open forever).
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Body of `POST /containers/{id}/exec`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ExecConfig {
+    pub attach_stdin: bool,
+    pub attach_stdout: bool,
+    pub attach_stderr: bool,
+    #[serde(deserialize_with = "null_as_default")]
+    pub detach_keys: String,
+    pub tty: bool,
+    #[serde(deserialize_with = "null_as_default")]
+    pub env: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub cmd: Vec<String>,
+    pub privileged: bool,
+    #[serde(deserialize_with = "null_as_default")]
+    pub user: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub working_dir: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub console_size: Option<Vec<u16>>,
+}
+
+/// Body of `POST /exec/{id}/start`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct StartOptions {
+    pub detach: bool,
+    pub tty: bool,
+    #[serde(deserialize_with = "null_as_default")]
+    pub console_size: Option<Vec<u16>>,
+}
+
+#[derive(Default)]
+struct ExecState {
+    started: bool,
+    running: bool,
+    exit_code: Option<i32>,
+    pid: i32,
+    pty: Option<Arc<Pty>>,
+    /// (rows, cols) asked for before the PTY exists.
+    size: Option<(u16, u16)>,
+}
+
+/// One exec instance.
+pub struct Exec {
+    pub id: String,
+    pub container_id: String,
+    pub config: ExecConfig,
+    state: Mutex<ExecState>,
+    done: watch::Sender<bool>,
+}
+
+/// What `GET /exec/{id}/json` shows.
+#[derive(Debug, Clone)]
+pub struct ExecView {
+    pub id: String,
+    pub container_id: String,
+    pub config: ExecConfig,
+    pub running: bool,
+    pub exit_code: Option<i32>,
+    pub pid: i32,
+}
+
+impl Exec {
+    pub fn view(&self) -> ExecView {
+        let st = self.state.lock().expect("exec state");
+        ExecView {
+            id: self.id.clone(),
+            container_id: self.container_id.clone(),
+            config: self.config.clone(),
+            running: st.running,
+            exit_code: st.exit_code,
+            pid: st.pid,
+        }
+    }
+
+    /// Resolves once the process has exited and its exit code is recorded.
+    pub async fn wait(&self) {
+        let mut rx = self.done.subscribe();
+        let _ = rx.wait_for(|d| *d).await;
+    }
+}
+
+/// A PTY master: non-blocking, driven by tokio's reactor.
+pub struct Pty {
+    master: AsyncFd<OwnedFd>,
+}
+
+impl Pty {
+    /// Drive a PTY master (received from the exec helper) from tokio's reactor.
+    fn from_master(master: OwnedFd) -> io::Result<Pty> {
+        // SAFETY: fcntl on an fd we own.
+        unsafe {
+            let fl = libc::fcntl(master.as_raw_fd(), libc::F_GETFL);
+            if fl < 0 || libc::fcntl(master.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        // SAFETY: the OwnedFd owns the master for the AsyncFd's whole life, as `register`
+        // requires.
+        let master = unsafe { AsyncFd::register(master) }.map_err(|e| e.into_parts().1)?;
+        Ok(Pty { master })
+    }
+
+    pub fn resize(&self, rows: u16, cols: u16) -> io::Result<()> {
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads a valid winsize.
+        if unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Read output; Ok(0) once every slave fd is closed (the kernel reports EIO then).
+    async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let mut guard = self.master.readable().await?;
+            let res = guard.try_io(|fd| {
+                // SAFETY: buf is valid for buf.len() bytes.
+                let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match res {
+                Ok(Err(e)) if e.raw_os_error() == Some(libc::EIO) => return Ok(0),
+                Ok(r) => return r,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let mut guard = self.master.writable().await?;
+            let res = guard.try_io(|fd| {
+                // SAFETY: data is valid for data.len() bytes.
+                let n = unsafe { libc::write(fd.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match res {
+                Ok(Ok(n)) => data = &data[n..],
+                Ok(Err(e)) => return Err(e),
+                Err(_would_block) => continue,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where attach input goes.
+pub enum ExecStdin {
+    Pipe(ChildStdin),
+    Pty(Arc<Pty>),
+}
+
+impl ExecStdin {
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            ExecStdin::Pipe(p) => {
+                p.write_all(data).await?;
+                p.flush().await
+            }
+            ExecStdin::Pty(p) => p.write_all(data).await,
+        }
+    }
+}
+
+/// A started, attached exec: input, and output ending with `Output::End` after the exit.
+pub struct Started {
+    pub tty: bool,
+    pub stdin: Option<ExecStdin>,
+    pub output: mpsc::Receiver<Output>,
+}
+
+pub struct ExecService {
+    containers: Arc<ContainerService>,
+    execs: Mutex<HashMap<String, Arc<Exec>>>,
+    /// Containers whose removal we already watch.
+    watched: Mutex<HashSet<String>>,
+}
+
+fn no_such_exec(id: &str) -> EngineError {
+    EngineError::not_found(format!("No such exec instance: {id}"))
+}
+
+fn not_running(id: &str, status: Status) -> EngineError {
+    if status == Status::Paused {
+        EngineError::conflict(format!(
+            "Container {id} is paused, unpause the container before exec"
+        ))
+    } else {
+        EngineError::conflict(format!("container {id} is not running"))
+    }
+}
+
+/// Docker's exit code for a failed exec setup: 127 when the command is missing, else 126.
+fn setup_exit_code(code: i32) -> i32 {
+    if code == 127 {
+        127
+    } else {
+        126
+    }
+}
+
+impl ExecService {
+    pub fn new(containers: Arc<ContainerService>) -> Arc<Self> {
+        Arc::new(ExecService {
+            containers,
+            execs: Mutex::new(HashMap::new()),
+            watched: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Result<Arc<Exec>> {
+        self.execs
+            .lock()
+            .expect("execs")
+            .get(id)
+            .cloned()
+            .ok_or_else(|| no_such_exec(id))
+    }
+
+    /// Ids of the exec instances of a container (docker's `ExecIDs`).
+    pub fn ids_for(&self, container_id: &str) -> Vec<String> {
+        self.execs
+            .lock()
+            .expect("execs")
+            .values()
+            .filter(|e| e.container_id == container_id)
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
+    /// `POST /containers/{id}/exec`: validate and register; nothing runs yet.
+    pub fn create(self: &Arc<Self>, container: &str, config: ExecConfig) -> Result<String> {
+        let c = self.containers.get(container)?;
+        let status = c.status();
+        if status != Status::Running {
+            return Err(not_running(&c.id, status));
+        }
+        if config.cmd.is_empty() || config.cmd[0].is_empty() {
+            return Err(EngineError::invalid("No exec command specified"));
+        }
+        let id = crate::util::new_id();
+        let size = match config.console_size.as_deref() {
+            Some([h, w]) if *h > 0 && *w > 0 => Some((*h, *w)),
+            _ => None,
+        };
+        let exec = Arc::new(Exec {
+            id: id.clone(),
+            container_id: c.id.clone(),
+            config,
+            state: Mutex::new(ExecState {
+                size,
+                ..ExecState::default()
+            }),
+            done: watch::channel(false).0,
+        });
+        self.execs.lock().expect("execs").insert(id.clone(), exec);
+        if self.watched.lock().expect("watched").insert(c.id.clone()) {
+            let svc = Arc::downgrade(self);
+            let mut life = c.subscribe_life();
+            let cid = c.id.clone();
+            drop(c);
+            tokio::spawn(async move {
+                // Ends when the container is removed (or its record dropped).
+                let _ = life.wait_for(|l| l.removed).await;
+                if let Some(svc) = svc.upgrade() {
+                    svc.forget_container(&cid);
+                }
+            });
+        }
+        tracing::debug!(exec = %id, "exec created");
+        Ok(id)
+    }
+
+    fn forget_container(&self, container_id: &str) {
+        self.execs
+            .lock()
+            .expect("execs")
+            .retain(|_, e| e.container_id != container_id);
+        self.watched.lock().expect("watched").remove(container_id);
+    }
+
+    /// `POST /exec/{id}/resize`: applies now when running with a TTY, else at start.
+    pub fn resize(&self, id: &str, rows: u16, cols: u16) -> Result<()> {
+        let exec = self.get(id)?;
+        let mut st = exec.state.lock().expect("exec state");
+        match &st.pty {
+            Some(pty) => pty
+                .resize(rows, cols)
+                .io_context(|| format!("resizing the TTY of exec {id}")),
+            None => {
+                st.size = Some((rows, cols));
+                Ok(())
+            }
+        }
+    }
+
+    /// `POST /exec/{id}/start`. Detached: the process runs in the background and `None` comes
+    /// back. Attached: its stdin and output.
+    pub async fn start(&self, id: &str, opts: &StartOptions) -> Result<Option<Started>> {
+        let exec = self.get(id)?;
+        {
+            let mut st = exec.state.lock().expect("exec state");
+            if st.started {
+                return Err(EngineError::conflict(format!(
+                    "Exec command {id} is already running"
+                )));
+            }
+            st.started = true;
+            if let Some([h, w]) = opts.console_size.as_deref() {
+                if *h > 0 && *w > 0 {
+                    st.size = Some((*h, *w));
+                }
+            }
+        }
+        match self.spawn(&exec, opts.detach).await {
+            Ok(started) => Ok(started),
+            Err(e) => {
+                // Not started after all: a later start may try again.
+                exec.state.lock().expect("exec state").started = false;
+                Err(e)
+            }
+        }
+    }
+
+    async fn spawn(&self, exec: &Arc<Exec>, detach: bool) -> Result<Option<Started>> {
+        let c = self.containers.get(&exec.container_id)?;
+        let rec = c.record();
+        if rec.state.status != Status::Running || rec.state.pid <= 0 {
+            return Err(not_running(&c.id, rec.state.status));
+        }
+        let bundle_path = self.containers.dir(&c.id).join(files::BUNDLE);
+        let raw = tokio::fs::read(&bundle_path)
+            .await
+            .io_context(|| format!("reading {}", bundle_path.display()))?;
+        let container: RuntimeSpec = serde_json::from_slice(&raw)?;
+        let cfg = &exec.config;
+        let tty = cfg.tty;
+        let spec = ExecSpec {
+            pid: rec.state.pid,
+            container,
+            args: cfg.cmd.clone(),
+            env: cfg.env.clone(),
+            cwd: cfg.working_dir.clone(),
+            user: cfg.user.clone(),
+            tty,
+            privileged: cfg.privileged,
+        };
+
+        let mut cmd = tokio::process::Command::new(self.containers.shim_executable().path());
+        cmd.arg(EXEC_ARG).env_clear().kill_on_drop(false);
+        if detach || tty {
+            // With a TTY the helper opens the PTY inside the container and sends us the master.
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+        } else {
+            let piped = |want: bool| if want { Stdio::piped() } else { Stdio::null() };
+            cmd.stdin(piped(cfg.attach_stdin))
+                .stdout(piped(cfg.attach_stdout))
+                .stderr(piped(cfg.attach_stderr));
+        }
+        let (ours, theirs) =
+            std::os::unix::net::UnixStream::pair().io_context(|| "socketpair".to_string())?;
+        let theirs_fd = theirs.as_raw_fd();
+        // SAFETY: the closure runs in the forked child before exec and only calls the
+        // async-signal-safe fcntl/dup2.
+        unsafe {
+            cmd.pre_exec(move || {
+                if theirs_fd == STATUS_FD {
+                    if libc::fcntl(STATUS_FD, libc::F_SETFD, 0) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                } else if libc::dup2(theirs_fd, STATUS_FD) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .spawn()
+            .io_context(|| "spawning the exec helper".to_string())?;
+        // Our copies of the child's ends (PTY slave, socket) must go, or EOF never comes.
+        drop(cmd);
+        drop(theirs);
+
+        ours.set_nonblocking(true)
+            .io_context(|| "exec status socket".to_string())?;
+        let mut sock = tokio::net::UnixStream::from_std(ours)
+            .io_context(|| "exec status socket".to_string())?;
+        let spec_json = serde_json::to_vec(&spec)?;
+        sock.write_all(&spec_json)
+            .await
+            .io_context(|| "sending the exec spec".to_string())?;
+        sock.shutdown()
+            .await
+            .io_context(|| "sending the exec spec".to_string())?;
+
+        let mut status_prefix = Vec::new();
+        let pty = if tty {
+            match recv_master(&sock, &mut status_prefix).await {
+                Some(fd) => {
+                    let p = Pty::from_master(fd).io_context(|| "exec PTY".to_string())?;
+                    if let Some((rows, cols)) = exec.state.lock().expect("exec state").size {
+                        let _ = p.resize(rows, cols);
+                    }
+                    Some(Arc::new(p))
+                }
+                // The helper failed before it got that far; its status says why.
+                None => None,
+            }
+        } else {
+            None
+        };
+        {
+            let mut st = exec.state.lock().expect("exec state");
+            st.running = true;
+            st.pty = pty.clone();
+        }
+
+        let (out_tx, out_rx) = mpsc::channel::<Output>(64);
+        let mut readers = Vec::new();
+        let stdin = if let Some(p) = &pty {
+            let p2 = p.clone();
+            let tx = out_tx.clone();
+            readers.push(tokio::spawn(async move {
+                let mut buf = vec![0u8; 32 * 1024];
+                loop {
+                    match p2.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            // A gone client must not stop the draining (the process would
+                            // block on a full PTY).
+                            let _ = tx
+                                .send(Output::Stdout(Bytes::copy_from_slice(&buf[..n])))
+                                .await;
+                        }
+                    }
+                }
+            }));
+            (!detach).then(|| ExecStdin::Pty(p.clone()))
+        } else {
+            if let Some(out) = child.stdout.take() {
+                readers.push(spawn_reader(out, out_tx.clone(), false));
+            }
+            if let Some(err) = child.stderr.take() {
+                readers.push(spawn_reader(err, out_tx.clone(), true));
+            }
+            child.stdin.take().map(ExecStdin::Pipe)
+        };
+
+        let exec2 = exec.clone();
+        // The pid arrives right after the fork: record it for inspect while the process runs.
+        let exec_pid = exec.clone();
+        let status_task = tokio::spawn(async move {
+            let mut raw = status_prefix;
+            let mut buf = [0u8; 4096];
+            while raw.len() < 1 << 20 {
+                match sock.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => raw.extend_from_slice(&buf[..n]),
+                }
+                if let Some(pid) = parse_status(&raw).pid {
+                    exec_pid.state.lock().expect("exec state").pid = pid;
+                }
+            }
+            parse_status(&raw)
+        });
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            let mut code = match status {
+                Ok(s) => s
+                    .code()
+                    .or_else(|| {
+                        std::os::unix::process::ExitStatusExt::signal(&s).map(|sig| 128 + sig)
+                    })
+                    .unwrap_or(126),
+                Err(e) => {
+                    tracing::warn!(error = %e, "waiting for the exec helper");
+                    126
+                }
+            };
+            for r in readers {
+                let abort = r.abort_handle();
+                if tokio::time::timeout(DRAIN_GRACE, r).await.is_err() {
+                    abort.abort();
+                }
+            }
+            let st = status_task.await.unwrap_or_default();
+            if let Some((c, msg)) = st.error {
+                code = setup_exit_code(c);
+                let line = format!(
+                    "OCI runtime exec failed: exec failed: unable to start container process: {msg}: unknown\r\n"
+                );
+                tracing::debug!(exec = %exec2.id, code, "exec setup failed: {msg}");
+                let _ = out_tx.send(Output::Stdout(Bytes::from(line))).await;
+            }
+            {
+                let mut s = exec2.state.lock().expect("exec state");
+                s.running = false;
+                s.exit_code = Some(code);
+                s.pid = st.pid.unwrap_or(s.pid);
+                s.pty = None;
+            }
+            let _ = out_tx.send(Output::End).await;
+            exec2.done.send_replace(true);
+            tracing::debug!(exec = %exec2.id, code, "exec exited");
+        });
+
+        Ok((!detach).then_some(Started {
+            tty,
+            stdin,
+            output: out_rx,
+        }))
+    }
+}
+
+/// Receive the PTY master the helper sends (SCM_RIGHTS with the line "pty"); bytes read on the
+/// way are kept in `got` for the status parser. None when the helper ended without sending it.
+async fn recv_master(sock: &tokio::net::UnixStream, got: &mut Vec<u8>) -> Option<OwnedFd> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    loop {
+        if sock.readable().await.is_err() {
+            return None;
+        }
+        let mut buf = [0u8; 256];
+        let res = sock.try_io(tokio::io::Interest::READABLE, || {
+            let mut iov = [io::IoSliceMut::new(&mut buf)];
+            let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
+            let msg = recvmsg::<()>(
+                sock.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            )
+            .map_err(io::Error::from)?;
+            let mut fd = None;
+            for c in msg.cmsgs().map_err(io::Error::from)? {
+                if let ControlMessageOwned::ScmRights(fds) = c {
+                    for f in fds {
+                        // SAFETY: the kernel just installed f for us; we own it.
+                        let owned = unsafe { OwnedFd::from_raw_fd(f) };
+                        fd.get_or_insert(owned);
+                    }
+                }
+            }
+            Ok((msg.bytes, fd))
+        });
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(_) | Ok((0, None)) => return None,
+            Ok((n, fd)) => {
+                got.extend_from_slice(&buf[..n]);
+                if fd.is_some() {
+                    return fd;
+                }
+            }
+        }
+    }
+}
+
+fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(
+    mut r: R,
+    tx: mpsc::Sender<Output>,
+    stderr: bool,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match r.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let b = Bytes::copy_from_slice(&buf[..n]);
+                    let _ = tx
+                        .send(if stderr {
+                            Output::Stderr(b)
+                        } else {
+                            Output::Stdout(b)
+                        })
+                        .await;
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_accepts_docker_bodies() {
+        let c: ExecConfig = serde_json::from_str(
+            r#"{"AttachStdin":true,"AttachStdout":true,"AttachStderr":true,"Tty":true,
+                "Env":null,"Cmd":["sh","-c","exit 5"],"User":"nobody","WorkingDir":"/tmp",
+                "ConsoleSize":[24,80],"DetachKeys":"","Privileged":false,"Unknown":1}"#,
+        )
+        .unwrap();
+        assert!(c.attach_stdin && c.tty);
+        assert!(c.env.is_empty());
+        assert_eq!(c.cmd, ["sh", "-c", "exit 5"]);
+        assert_eq!(c.console_size, Some(vec![24, 80]));
+        let s: StartOptions = serde_json::from_str(r#"{"Detach":true,"Tty":false}"#).unwrap();
+        assert!(s.detach);
+    }
+
+    #[test]
+    fn setup_failures_map_to_docker_codes() {
+        assert_eq!(setup_exit_code(127), 127);
+        assert_eq!(setup_exit_code(126), 126);
+        assert_eq!(setup_exit_code(1), 126);
+    }
+
+    #[tokio::test]
+    async fn pty_master_round_trip_and_resize() {
+        let (master, slave) = crate::runtime::exec_helper::open_pty_pair().unwrap();
+        // Both ends are close-on-exec.
+        for fd in [master.as_raw_fd(), slave.as_raw_fd()] {
+            let fl = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+            assert!(fl & libc::FD_CLOEXEC != 0);
+        }
+        let pty = Pty::from_master(master).unwrap();
+        pty.resize(33, 101).unwrap();
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        assert_eq!(
+            unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) },
+            0
+        );
+        assert_eq!((ws.ws_row, ws.ws_col), (33, 101));
+        let mut f = std::fs::File::from(slave);
+        std::io::Write::write_all(&mut f, b"hello\n").unwrap();
+        let mut buf = [0u8; 64];
+        let n = pty.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"hello"));
+        drop(f);
+        // Every slave closed: EIO becomes end of stream.
+        let mut total = 0;
+        loop {
+            let n = pty.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            total += n;
+            assert!(total < 64);
+        }
+    }
+
+    #[tokio::test]
+    async fn master_arrives_over_the_status_socket() {
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (master, _slave) = crate::runtime::exec_helper::open_pty_pair().unwrap();
+        let fds = [master.as_raw_fd()];
+        nix::sys::socket::sendmsg::<()>(
+            b.as_raw_fd(),
+            &[io::IoSlice::new(b"pty\n")],
+            &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
+            nix::sys::socket::MsgFlags::empty(),
+            None,
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut &b, b"pid 9\n").unwrap();
+        drop(b);
+        a.set_nonblocking(true).unwrap();
+        let sock = tokio::net::UnixStream::from_std(a).unwrap();
+        let mut got = Vec::new();
+        let fd = recv_master(&sock, &mut got).await.expect("master fd");
+        assert!(fd.as_raw_fd() != master.as_raw_fd());
+        assert!(got.starts_with(b"pty\n"));
+        // Without an fd (the helper failed early) the answer is None, bytes kept.
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        std::io::Write::write_all(&mut &b, b"1 boom\n").unwrap();
+        drop(b);
+        a.set_nonblocking(true).unwrap();
+        let sock = tokio::net::UnixStream::from_std(a).unwrap();
+        let mut got = Vec::new();
+        assert!(recv_master(&sock, &mut got).await.is_none());
+        assert_eq!(got, b"1 boom\n");
+    }
+}

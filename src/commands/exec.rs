@@ -1,0 +1,224 @@
+//! `exec`: run a command in a running container (create the exec instance, start it hijacked,
+//! pump stdin and output, exit with the command's status), as `docker exec` does.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::run::RawMode;
+use super::Ctx;
+use crate::cli::ExecArgs;
+use crate::client::demux::{Demuxer, StreamKind};
+use crate::client::{query, seg, Client};
+
+/// `-e VAR` without `=` takes the local value (dropped when unset), as docker does.
+fn resolve_env(env: &[String], lookup: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    env.iter()
+        .filter_map(|e| {
+            if e.contains('=') {
+                Some(e.clone())
+            } else {
+                lookup(e).map(|v| format!("{e}={v}"))
+            }
+        })
+        .collect()
+}
+
+/// The body of `POST /containers/{id}/exec`.
+pub fn create_body(a: &ExecArgs, env: Vec<String>, size: Option<(u16, u16)>) -> Value {
+    let attach = !a.detach;
+    let mut body = json!({
+        "User": a.user.clone().unwrap_or_default(),
+        "Privileged": a.privileged,
+        "Tty": a.tty,
+        "AttachStdin": attach && a.interactive,
+        "AttachStdout": attach,
+        "AttachStderr": attach,
+        "DetachKeys": a.detach_keys.clone().unwrap_or_default(),
+        "Env": env,
+        "WorkingDir": a.workdir.clone().unwrap_or_default(),
+        "Cmd": a.command,
+    });
+    if let Some((h, w)) = size {
+        body["ConsoleSize"] = json!([h, w]);
+    }
+    body
+}
+
+async fn resize(client: &Client, id: &str) {
+    if let Ok((w, h)) = crossterm::terminal::size() {
+        let path = format!(
+            "/exec/{}/resize{}",
+            seg(id),
+            query(&[("h", h.to_string()), ("w", w.to_string())])
+        );
+        // A resize racing with the process's exit fails harmlessly.
+        let _ = client.post(&path, None).await;
+    }
+}
+
+pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
+    let client = ctx.client().await?;
+    let env = resolve_env(&a.env, &|k| std::env::var(k).ok());
+    let size = if a.tty && std::io::stdout().is_terminal() {
+        crossterm::terminal::size().ok().map(|(w, h)| (h, w))
+    } else {
+        None
+    };
+    let body = create_body(&a, env, size);
+    let created = client
+        .post(
+            &format!("/containers/{}/exec", seg(&a.container)),
+            Some(&body),
+        )
+        .await?
+        .unwrap_or_default();
+    let id = created["Id"]
+        .as_str()
+        .context("the engine did not return an exec id")?
+        .to_string();
+    let start_path = format!("/exec/{}/start", seg(&id));
+
+    if a.detach {
+        client
+            .post(&start_path, Some(&json!({"Detach": true, "Tty": a.tty})))
+            .await?;
+        return Ok(0);
+    }
+
+    let mut start = json!({"Detach": false, "Tty": a.tty});
+    if let Some((h, w)) = size {
+        start["ConsoleSize"] = json!([h, w]);
+    }
+    let io = client.hijack_with_body(&start_path, Some(&start)).await?;
+    let (mut reader, mut writer) = tokio::io::split(io);
+
+    let _raw = RawMode::enable(a.tty && a.interactive);
+    if a.tty {
+        resize(&client, &id).await;
+        let c = client.clone();
+        let rid = id.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            if let Ok(mut winch) = signal(SignalKind::window_change()) {
+                while winch.recv().await.is_some() {
+                    resize(&c, &rid).await;
+                }
+            }
+        });
+    }
+    if a.interactive {
+        tokio::spawn(async move {
+            let mut stdin = tokio::io::stdin();
+            let mut buf = vec![0u8; 8192];
+            loop {
+                match stdin.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if writer.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            // Half-close: the engine closes the process's stdin and keeps streaming output.
+            let _ = writer.shutdown().await;
+        });
+    }
+
+    let mut stdout = tokio::io::stdout();
+    let mut stderr = tokio::io::stderr();
+    let mut demux = Demuxer::new();
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let n = match reader.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                tracing::debug!("exec stream ended: {e}");
+                break;
+            }
+        };
+        if a.tty {
+            stdout.write_all(&buf[..n]).await?;
+            stdout.flush().await?;
+            continue;
+        }
+        demux.push(&buf[..n]);
+        while let Some((kind, data)) = demux.next_frame().map_err(anyhow::Error::msg)? {
+            let out: &mut (dyn tokio::io::AsyncWrite + Unpin) = match kind {
+                StreamKind::Stdout => &mut stdout,
+                StreamKind::Stderr => &mut stderr,
+            };
+            out.write_all(&data).await?;
+            out.flush().await?;
+        }
+    }
+    drop(_raw);
+
+    let info: Value = client.get(&format!("/exec/{}/json", seg(&id))).await?;
+    Ok(info["ExitCode"].as_i64().unwrap_or(0) as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Cmd};
+    use clap::Parser;
+
+    fn args(argv: &[&str]) -> ExecArgs {
+        let mut full = vec!["berth", "--headless", "exec"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Some(Cmd::Exec(a)) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_map_to_docker_body() {
+        let a = args(&[
+            "-i",
+            "-e",
+            "A=1",
+            "-u",
+            "app",
+            "-w",
+            "/tmp",
+            "c1",
+            "sh",
+            "-c",
+            "echo -n x",
+        ]);
+        let b = create_body(&a, resolve_env(&a.env, &|_| None), None);
+        assert_eq!(b["Cmd"], json!(["sh", "-c", "echo -n x"]));
+        assert_eq!(b["AttachStdin"], true);
+        assert_eq!(b["AttachStdout"], true);
+        assert_eq!(b["Tty"], false);
+        assert_eq!(b["User"], "app");
+        assert_eq!(b["WorkingDir"], "/tmp");
+        assert_eq!(b["Env"], json!(["A=1"]));
+        assert!(b.get("ConsoleSize").is_none());
+
+        let a = args(&["-d", "-t", "c1", "top"]);
+        let b = create_body(&a, vec![], Some((24, 80)));
+        assert_eq!(b["AttachStdout"], false);
+        assert_eq!(b["AttachStdin"], false);
+        assert_eq!(b["ConsoleSize"], json!([24, 80]));
+    }
+
+    #[test]
+    fn env_without_value_comes_from_local_env() {
+        let env = resolve_env(&["HOME".into(), "UNSET".into(), "K=v".into()], &|k| {
+            (k == "HOME").then(|| "/root".to_string())
+        });
+        assert_eq!(env, vec!["HOME=/root", "K=v"]);
+    }
+
+    #[test]
+    fn command_is_required() {
+        assert!(Cli::try_parse_from(["berth", "--headless", "exec", "c1"]).is_err());
+    }
+}
