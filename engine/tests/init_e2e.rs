@@ -147,7 +147,7 @@ fn run(spec: &RuntimeSpec) -> Outcome {
             }
             let init = libc::fork();
             if init == 0 {
-                container_main(spec, stdio, errfd);
+                container_main(spec, stdio, errfd, None);
             }
             let mut st = 0;
             libc::waitpid(init, &mut st, 0);

@@ -81,8 +81,19 @@ impl<T> ErrnoCtx<T> for std::io::Result<T> {
 /// cgroup. Sets everything up and execs `spec.process.args`. On failure writes one line
 /// "<exit code> <message>" to `error_fd` (O_CLOEXEC, so a successful execve just closes it) and
 /// exits with that code: 127 command not found, 126 not executable, 1 any other setup error.
-pub fn container_main(spec: &RuntimeSpec, stdio: InitStdio, error_fd: RawFd) -> ! {
-    let err = match run(spec, stdio, error_fd) {
+///
+/// `release_fd`, when given, is read (one byte) just before the point of no return (seccomp,
+/// capabilities, exec): the shim writes it once the process is in the container's cgroup. Moving a
+/// task into a cgroup v1 hierarchy can take tens of milliseconds (an RCU grace period), so the
+/// shim does it while this process builds the root filesystem instead of before. EOF means the shim
+/// died: the container must not run outside its cgroup.
+pub fn container_main(
+    spec: &RuntimeSpec,
+    stdio: InitStdio,
+    error_fd: RawFd,
+    release_fd: Option<RawFd>,
+) -> ! {
+    let err = match run(spec, stdio, error_fd, release_fd) {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -110,11 +121,32 @@ pub(crate) fn report_and_exit(error_fd: RawFd, err: &InitError) -> ! {
     unsafe { libc::_exit(err.code) }
 }
 
+/// Block until the shim has put us in the container's cgroup.
+fn wait_for_release(fd: RawFd) -> InitResult<()> {
+    let mut b = [0u8; 1];
+    loop {
+        // SAFETY: reading one byte into a valid buffer from an fd the shim gave us.
+        let n = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 1) };
+        if n == 1 {
+            // SAFETY: closing our own fd; it is not used again.
+            unsafe { libc::close(fd) };
+            return Ok(());
+        }
+        if n < 0 && Errno::last() == Errno::EINTR {
+            continue;
+        }
+        return Err(InitError::setup(
+            "the shim went away before the container joined its cgroup",
+        ));
+    }
+}
+
 /// The setup sequence; returns only on error.
 fn run(
     spec: &RuntimeSpec,
     stdio: InitStdio,
     error_fd: RawFd,
+    release_fd: Option<RawFd>,
 ) -> InitResult<std::convert::Infallible> {
     // Everything we create (device nodes, dirs) gets the exact mode we ask for; the process gets
     // docker's 0022 back before exec.
@@ -141,6 +173,9 @@ fn run(
     let ident = user::resolve_in_container(&spec.process.user)?;
     let env = exec::build_env(&spec.process.env, &ident);
     exec::enter_workdir(&spec.process.cwd, &ident)?;
+    if let Some(fd) = release_fd {
+        wait_for_release(fd)?;
+    }
 
     // Without no_new_privileges the filter must go in while we still hold CAP_SYS_ADMIN; the
     // remaining setup syscalls (setgroups, setuid, capset, prctl) are allowed by docker's profile.

@@ -493,24 +493,20 @@ fn start_container(
         return Err(shim_err("fork", io::Error::last_os_error()));
     }
     if pid == 0 {
-        // Child: drop the shim's ends, wait until we are in the cgroup, become the container.
+        // Child: drop the shim's ends and become the container. init waits for the go byte
+        // (we are in the cgroup) before anything of the container runs, so the slow cgroup
+        // migration overlaps with building the root filesystem.
         drop(err_r);
         drop(go_w);
         drop(stdio.out);
         drop(stdio.err);
         drop(stdio.stdin);
         reset_signals_in_child();
-        let mut b = [0u8; 1];
-        match read_fd(go_r.as_raw_fd(), &mut b) {
-            Ok(1) => {}
-            // The shim died before releasing us: do not run outside the cgroup.
-            _ => unsafe { libc::_exit(1) },
-        }
-        drop(go_r);
         let err_fd = err_w.into_raw_fd();
+        let go_fd = go_r.into_raw_fd();
         // The child-side stdio fds must stay open through container_main.
         std::mem::forget(std::mem::take(&mut stdio.child));
-        init::container_main(spec, stdio.init, err_fd);
+        init::container_main(spec, stdio.init, err_fd, Some(go_fd));
     }
     drop(go_r);
     drop(err_w);
@@ -520,21 +516,24 @@ fn start_container(
         // SAFETY: waiting for our own child.
         unsafe { libc::waitpid(pid, &mut status, 0) };
     };
-    if let Err(e) = cgroup.add_process(pid) {
-        // SAFETY: pid is our unreaped child.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        reap(pid);
-        return Err((
+    // The child is already building its root filesystem; it waits for the go byte before
+    // anything of the container runs. If it failed meanwhile, its error line (in the error pipe)
+    // is the one to report, not our EPIPE or ESRCH.
+    let joined = cgroup.add_process(pid).map_err(|e| {
+        (
             SHIM_FAILURE_CODE,
             format!("adding process to cgroup {}: {e}", cgroup.path()),
-        ));
-    }
-    if let Err(e) = write_fd(go_w.as_raw_fd(), b"1") {
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        reap(pid);
-        return Err(shim_err("releasing init", e));
-    }
+        )
+    });
+    let released = match &joined {
+        Ok(()) => write_fd(go_w.as_raw_fd(), b"1").map_err(|e| shim_err("releasing init", e)),
+        Err(e) => Err(e.clone()),
+    };
     drop(go_w);
+    if released.is_err() {
+        // SAFETY: pid is our unreaped child; it must not run outside its cgroup.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
     // EOF on the error pipe: execve succeeded (the pipe is O_CLOEXEC) or init died silently.
     let mut msg = Vec::new();
     let mut buf = [0u8; 4096];
@@ -548,6 +547,14 @@ fn start_container(
                 break;
             }
         }
+    }
+    if let Err(e) = released {
+        reap(pid);
+        return Err(if msg.is_empty() {
+            e
+        } else {
+            parse_init_error(&msg)
+        });
     }
     if !msg.is_empty() {
         reap(pid);
