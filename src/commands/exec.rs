@@ -5,12 +5,11 @@ use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::run::RawMode;
 use super::Ctx;
 use crate::cli::ExecArgs;
-use crate::client::demux::{Demuxer, StreamKind};
+use crate::client::demux::{copy_output, spawn_stdin_pump};
 use crate::client::{query, seg, Client};
 
 /// `-e VAR` without `=` takes the local value (dropped when unset), as docker does.
@@ -93,7 +92,7 @@ pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
         start["ConsoleSize"] = json!([h, w]);
     }
     let io = client.hijack_with_body(&start_path, Some(&start)).await?;
-    let (mut reader, mut writer) = tokio::io::split(io);
+    let (reader, writer) = tokio::io::split(io);
 
     let _raw = RawMode::enable(a.tty && a.interactive);
     if a.tty {
@@ -110,52 +109,9 @@ pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
         });
     }
     if a.interactive {
-        tokio::spawn(async move {
-            let mut stdin = tokio::io::stdin();
-            let mut buf = vec![0u8; 8192];
-            loop {
-                match stdin.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if writer.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-            // Half-close: the engine closes the process's stdin and keeps streaming output.
-            let _ = writer.shutdown().await;
-        });
+        spawn_stdin_pump(writer);
     }
-
-    let mut stdout = tokio::io::stdout();
-    let mut stderr = tokio::io::stderr();
-    let mut demux = Demuxer::new();
-    let mut buf = vec![0u8; 32 * 1024];
-    loop {
-        let n = match reader.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                tracing::debug!("exec stream ended: {e}");
-                break;
-            }
-        };
-        if a.tty {
-            stdout.write_all(&buf[..n]).await?;
-            stdout.flush().await?;
-            continue;
-        }
-        demux.push(&buf[..n]);
-        while let Some((kind, data)) = demux.next_frame().map_err(anyhow::Error::msg)? {
-            let out: &mut (dyn tokio::io::AsyncWrite + Unpin) = match kind {
-                StreamKind::Stdout => &mut stdout,
-                StreamKind::Stderr => &mut stderr,
-            };
-            out.write_all(&data).await?;
-            out.flush().await?;
-        }
-    }
+    copy_output(reader, a.tty).await?;
     drop(_raw);
 
     let info: Value = client.get(&format!("/exec/{}/json", seg(&id))).await?;

@@ -10,11 +10,10 @@ use anyhow::{Context, Result};
 use http_body_util::BodyExt;
 use hyper::Method;
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{out, Ctx};
 use crate::cli::{flag_error, ContainerOpts, CreateArgs, ExitError, RunArgs, StartArgs};
-use crate::client::demux::{Demuxer, StreamKind};
+use crate::client::demux::{copy_output, spawn_stdin_pump};
 use crate::client::{empty, query, seg, Client, DaemonError};
 use crate::format::units;
 
@@ -465,7 +464,7 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
         ])
     );
     let io = client.hijack(&attach_path).await?;
-    let (mut reader, mut writer) = tokio::io::split(io);
+    let (reader, writer) = tokio::io::split(io);
 
     // Wait is registered before start so a fast exit is not missed. Like docker, we go on once
     // the engine has answered with headers (bounded, in case it only answers at exit).
@@ -512,56 +511,9 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
         spawn_signal_proxy(client.clone(), id.to_string());
     }
     if a.stdin {
-        tokio::spawn(async move {
-            let mut stdin = tokio::io::stdin();
-            let mut buf = vec![0u8; 8192];
-            loop {
-                match stdin.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if writer.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-            // Half-close: the engine closes the container's stdin and keeps streaming output.
-            let _ = writer.shutdown().await;
-        });
+        spawn_stdin_pump(writer);
     }
-
-    let mut stdout = tokio::io::stdout();
-    let mut stderr = tokio::io::stderr();
-    let mut demux = Demuxer::new();
-    let mut buf = vec![0u8; 32 * 1024];
-    loop {
-        let n = match reader.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                tracing::debug!("attach stream ended: {e}");
-                break;
-            }
-        };
-        if a.tty {
-            stdout.write_all(&buf[..n]).await?;
-            stdout.flush().await?;
-            continue;
-        }
-        demux.push(&buf[..n]);
-        while let Some((kind, data)) = demux.next_frame().map_err(anyhow::Error::msg)? {
-            match kind {
-                StreamKind::Stdout => {
-                    stdout.write_all(&data).await?;
-                    stdout.flush().await?;
-                }
-                StreamKind::Stderr => {
-                    stderr.write_all(&data).await?;
-                    stderr.flush().await?;
-                }
-            }
-        }
-    }
+    copy_output(reader, a.tty).await?;
     drop(_raw);
 
     let status = wait_task.await.context("wait task")??;

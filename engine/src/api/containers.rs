@@ -2,14 +2,14 @@
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::{Method, Response, StatusCode};
+use hyper::{Method, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::container_views::{inspect, summary};
 use super::query::Filters;
-use super::response::{empty_body, json, no_content, ok_json, streaming, ApiResponse};
+use super::response::{json, no_content, ok_json, streaming, ApiResponse};
 use super::stream::{content_type, encode, StreamKind};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
@@ -472,15 +472,5 @@ fn attach(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
             t.abort();
         }
     });
-    let mut resp = Response::builder()
-        .status(StatusCode::SWITCHING_PROTOCOLS)
-        .header("Content-Type", content_type(tty))
-        .header("Connection", "Upgrade")
-        .header("Upgrade", "tcp")
-        .body(empty_body())
-        .expect("static response");
-    // Docker answers "101 UPGRADED"; some clients match the reason phrase.
-    resp.extensions_mut()
-        .insert(hyper::ext::ReasonPhrase::from_static(b"UPGRADED"));
-    Ok(resp)
+    Ok(super::response::upgraded(content_type(tty)))
 }

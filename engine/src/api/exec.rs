@@ -169,15 +169,5 @@ async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
             t.abort();
         }
     });
-    let mut resp = Response::builder()
-        .status(StatusCode::SWITCHING_PROTOCOLS)
-        .header("Content-Type", content_type(tty))
-        .header("Connection", "Upgrade")
-        .header("Upgrade", "tcp")
-        .body(empty_body())
-        .expect("static response");
-    // Docker answers "101 UPGRADED"; some clients match the reason phrase.
-    resp.extensions_mut()
-        .insert(hyper::ext::ReasonPhrase::from_static(b"UPGRADED"));
-    Ok(resp)
+    Ok(super::response::upgraded(content_type(tty)))
 }

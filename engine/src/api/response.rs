@@ -97,3 +97,19 @@ pub fn progress_line<T: Serialize>(value: &T) -> Bytes {
     data.push(b'\n');
     Bytes::from(data)
 }
+
+/// The answer to a hijack (attach, exec start): docker's exact `101 UPGRADED` with the upgrade
+/// headers; the connection then carries the raw or multiplexed stream.
+pub fn upgraded(content_type: &str) -> ApiResponse {
+    let mut resp = Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Content-Type", content_type)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "tcp")
+        .body(empty_body())
+        .expect("static response");
+    // Some clients match the reason phrase, not just the status.
+    resp.extensions_mut()
+        .insert(hyper::ext::ReasonPhrase::from_static(b"UPGRADED"));
+    resp
+}
