@@ -637,3 +637,26 @@ fn fifty_containers_in_parallel() {
         assert_eq!(logs(&e, id, "stdout=1").0, format!("n{i}\n"));
     }
 }
+
+#[test]
+fn sigterm_of_the_engine_leaves_containers_running() {
+    let mut e = TestEngine::start();
+    e.import_busybox("busybox");
+    let id = create(&e, sh("while true; do sleep 0.2; done"));
+    start(&e, &id);
+    let pid = inspect(&e, &id)["State"]["Pid"].as_i64().unwrap();
+    e.terminate();
+    assert!(!e.socket.exists(), "a clean shutdown removes the socket");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    e.spawn();
+    let v = inspect(&e, &id);
+    assert_eq!(v["State"]["Status"], "running");
+    assert_eq!(v["State"]["Pid"], pid);
+    assert_eq!(
+        e.api("POST", &format!("/containers/{id}/kill"), None)
+            .status,
+        204
+    );
+    assert_eq!(wait(&e, &id), 137);
+}
