@@ -46,13 +46,23 @@ pub fn run(options: EngineOptions) -> Result<()> {
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");
+        // Reading records and reconnecting shims happens in the background, after the first
+        // client has been answered (or a few milliseconds have passed): on 2 cores, doing it
+        // at once delayed the first `/_ping` in proportion to the number of containers.
+        let first_client = Arc::new(tokio::sync::Notify::new());
+        let started = first_client.clone();
         tokio::spawn(async move {
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_millis(20),
+                started.notified(),
+            )
+            .await;
             let loader = containers.clone();
             if tokio::task::spawn_blocking(move || loader.load()).await.is_ok() {
                 containers.reconcile().await;
             }
         });
-        crate::api::server::serve(listener, engine, shutdown_signal()).await;
+        crate::api::server::serve(listener, engine, first_client, shutdown_signal()).await;
         let _ = fs::remove_file(&options.socket);
         tracing::info!("berth engine stopped; containers keep running");
         Ok(())

@@ -36,10 +36,12 @@ pub fn bind(socket: &Path) -> Result<UnixListener> {
     Ok(listener)
 }
 
-/// Accept connections until `shutdown` resolves.
+/// Accept connections until `shutdown` resolves. `served` is notified once the first
+/// connection has been handled (background start-up work waits for it).
 pub async fn serve(
     listener: UnixListener,
     engine: Arc<Engine>,
+    served: Arc<tokio::sync::Notify>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -49,6 +51,7 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let engine = engine.clone();
+                    let served = served.clone();
                     tokio::spawn(async move {
                         let service = service_fn(move |req| {
                             let engine = engine.clone();
@@ -65,6 +68,7 @@ pub async fn serve(
                         {
                             tracing::debug!(error = %err, "connection ended with an error");
                         }
+                        served.notify_one();
                     });
                 }
                 Err(err) => {
