@@ -660,3 +660,37 @@ fn sigterm_of_the_engine_leaves_containers_running() {
     );
     assert_eq!(wait(&e, &id), 137);
 }
+
+#[test]
+fn resize_changes_the_container_terminal() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    let id = create(
+        &e,
+        serde_json::json!({
+            "Image": "busybox", "Tty": true, "OpenStdin": true,
+            "Cmd": ["sh", "-c", "sleep 1; stty size"]
+        }),
+    );
+    // Not running yet: nothing to resize.
+    assert_eq!(
+        e.api("POST", &format!("/containers/{id}/resize?h=40&w=120"), None)
+            .status,
+        409
+    );
+    start(&e, &id);
+    assert_eq!(
+        e.api("POST", &format!("/containers/{id}/resize?h=40&w=120"), None)
+            .status,
+        204
+    );
+    assert_eq!(
+        e.api("POST", &format!("/containers/{id}/resize?h=0&w=x"), None)
+            .status,
+        400
+    );
+    assert_eq!(wait(&e, &id), 0);
+    let r = e.api("GET", &format!("/containers/{id}/logs?stdout=1"), None);
+    // A TTY container's logs are raw, not framed.
+    assert!(r.text().contains("40 120"), "{}", r.text());
+}

@@ -70,6 +70,11 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         (Method::POST, ["containers", id, "wait"]) => wait(&r, id),
         (Method::GET, ["containers", id, "logs"]) => container_logs(&r, id),
         (Method::GET, ["containers", id, "stats"]) => super::stats::container_stats(&r, id).await,
+        (Method::POST, ["containers", id, "resize"]) => {
+            let (h, w) = (r.query.int("h")?, r.query.int("w")?);
+            r.engine.containers.resize(id, h, w)?;
+            Ok(no_content())
+        }
         (Method::POST, ["containers", id, "attach"]) => {
             let id = id.to_string();
             attach(r, &id)
