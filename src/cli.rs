@@ -60,6 +60,12 @@ pub enum Cmd {
     Restart(StopArgs),
     /// Kill one or more running containers.
     Kill(KillArgs),
+    /// Pause all processes within one or more containers.
+    Pause(ContainersArg),
+    /// Unpause all processes within one or more containers.
+    Unpause(ContainersArg),
+    /// Display the running processes of a container.
+    Top(TopArgs),
     /// Remove one or more containers.
     Rm(RmArgs),
     /// List containers.
@@ -101,6 +107,9 @@ pub enum ContainerCmd {
     Stop(StopArgs),
     Restart(StopArgs),
     Kill(KillArgs),
+    Pause(ContainersArg),
+    Unpause(ContainersArg),
+    Top(TopArgs),
     Rm(RmArgs),
     Logs(LogsArgs),
     Wait(ContainersArg),
@@ -288,6 +297,14 @@ pub struct StopArgs {
     pub signal: Option<String>,
     #[arg(required = true)]
     pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    pub container: String,
+    /// ps options (only the default `-ef` listing is supported by the engine).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

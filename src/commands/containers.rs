@@ -13,6 +13,7 @@ use tokio::io::AsyncWriteExt;
 use super::{for_each, out, Ctx};
 use crate::cli::{
     flag_error, ExitError, KillArgs, LogsArgs, PruneArgs, PsArgs, RenameArgs, RmArgs, StopArgs,
+    TopArgs,
 };
 use crate::client::demux::{Demuxer, StreamKind};
 use crate::client::{empty, filters_json, query, seg, Client, DaemonError};
@@ -291,6 +292,70 @@ pub async fn stop(ctx: &Ctx, a: StopArgs, restart: bool) -> Result<i32> {
 pub async fn kill(ctx: &Ctx, a: KillArgs) -> Result<i32> {
     let q = query(&[("signal", a.signal.clone())]);
     post_each(ctx, &a.containers, "kill", q).await
+}
+
+/// `pause` / `unpause` (`verb`) of each named container.
+pub async fn pause(ctx: &Ctx, containers: Vec<String>, verb: &str) -> Result<i32> {
+    post_each(ctx, &containers, verb, String::new()).await
+}
+
+/// `top CONTAINER [ps OPTIONS]`: the container's processes as a table.
+pub async fn top(ctx: &Ctx, a: TopArgs) -> Result<i32> {
+    let client = ctx.client().await?;
+    let mut q = Vec::new();
+    if !a.ps_args.is_empty() {
+        q.push(("ps_args", a.ps_args.join(" ")));
+    }
+    let v: Value = client
+        .get(&format!(
+            "/containers/{}/top{}",
+            seg(&a.container),
+            query(&q)
+        ))
+        .await?;
+    let cells = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| c.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut rows = vec![cells(&v["Titles"])];
+    if let Some(ps) = v["Processes"].as_array() {
+        rows.extend(ps.iter().map(cells));
+    }
+    out(&top_table(&rows));
+    Ok(0)
+}
+
+/// docker's top table: tabwriter with min width 20 and padding 3; the last column is not padded.
+fn top_table(rows: &[Vec<String>]) -> String {
+    let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..ncols)
+        .map(|i| {
+            let w = rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0);
+            (w + 3).max(20)
+        })
+        .collect();
+    let mut s = String::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}", w = widths[i]));
+            }
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// `POST /containers/NAME/VERB?QUERY` for each named container, printing each name that

@@ -51,6 +51,13 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
             containers::stop(&ctx, a, true).await
         }
         Cmd::Kill(a) | Cmd::Container(ContainerCmd::Kill(a)) => containers::kill(&ctx, a).await,
+        Cmd::Pause(a) | Cmd::Container(ContainerCmd::Pause(a)) => {
+            containers::pause(&ctx, a.containers, "pause").await
+        }
+        Cmd::Unpause(a) | Cmd::Container(ContainerCmd::Unpause(a)) => {
+            containers::pause(&ctx, a.containers, "unpause").await
+        }
+        Cmd::Top(a) | Cmd::Container(ContainerCmd::Top(a)) => containers::top(&ctx, a).await,
         Cmd::Rm(a) | Cmd::Container(ContainerCmd::Rm(a)) => containers::remove(&ctx, a).await,
         Cmd::Ps(a) | Cmd::Container(ContainerCmd::Ls(a)) => containers::list(&ctx, a).await,
         Cmd::Logs(a) | Cmd::Container(ContainerCmd::Logs(a)) => containers::logs(&ctx, a).await,

@@ -59,6 +59,28 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
             r.engine.containers.kill(id, r.query.get("signal")).await?;
             Ok(no_content())
         }
+        (Method::POST, ["containers", id, "pause"]) => {
+            r.engine.containers.pause(id).await?;
+            Ok(no_content())
+        }
+        (Method::POST, ["containers", id, "unpause"]) => {
+            r.engine.containers.unpause(id).await?;
+            Ok(no_content())
+        }
+        (Method::GET, ["containers", id, "top"]) => {
+            // The rows are built from /proc, not by running ps, so only ps's default
+            // full-format listing (what docker shows without arguments) can be answered.
+            let ps_args = r.query.string("ps_args").unwrap_or_default();
+            if !matches!(
+                ps_args.trim(),
+                "" | "-ef" | "ef" | "-e -f" | "-f -e" | "-fe"
+            ) {
+                return Err(EngineError::invalid(format!(
+                    "ps_args {ps_args:?} are not supported: only the default -ef columns are"
+                )));
+            }
+            Ok(ok_json(&r.engine.containers.top(id).await?))
+        }
         (Method::POST, ["containers", id, "rename"]) => {
             let name = r
                 .query

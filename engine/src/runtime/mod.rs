@@ -13,3 +13,4 @@ pub mod selfexe;
 pub mod shim;
 pub mod shim_client;
 pub mod spec;
+pub mod top;

@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, CreateRequest, Status};
+use crate::runtime::cgroups::ContainerCgroup;
 use crate::runtime::selfexe::ShimExecutable;
 use crate::runtime::shim_client::{read_exit_record, ShimEvent, ShimHandle};
 use crate::runtime::spec::{files, ExitRecord};
@@ -64,7 +65,7 @@ const OUTPUT_CAPACITY: usize = 1024;
 impl Container {
     fn new(record: ContainerRecord) -> Arc<Self> {
         let life = Life {
-            running: record.state.status == Status::Running,
+            running: matches!(record.state.status, Status::Running | Status::Paused),
             exit_code: record.state.exit_code,
             ..Life::default()
         };
@@ -561,6 +562,8 @@ impl ContainerService {
             )));
         };
         let mut life = c.subscribe_life();
+        // A frozen process cannot act on any signal, so a paused container is resumed first.
+        self.thaw_if_paused(c).await;
         // Published before signalling so `kill` always precedes the `die` it causes.
         self.emit(c, "kill", &[("signal", sig.to_string())]);
         shim.signal(sig);
@@ -593,6 +596,11 @@ impl ContainerService {
         };
         match (c.status(), c.shim()) {
             (Status::Running | Status::Paused | Status::Restarting, Some(shim)) => {
+                // SIGKILL must take effect now: thaw a paused container so it can die. Other
+                // signals stay pending until unpause, as in docker.
+                if sig == libc::SIGKILL {
+                    self.thaw_if_paused(&c).await;
+                }
                 self.emit(&c, "kill", &[("signal", sig.to_string())]);
                 shim.signal(sig);
                 if sig == libc::SIGKILL {
@@ -634,6 +642,105 @@ impl ContainerService {
         }
     }
 
+    /// Freeze a running container's processes (`docker pause`).
+    pub async fn pause(&self, key: &str) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        match c.status() {
+            Status::Running if c.shim().is_some() => {}
+            Status::Paused => {
+                return Err(EngineError::conflict(format!(
+                    "Container {} is already paused",
+                    c.id
+                )))
+            }
+            _ => {
+                return Err(EngineError::conflict(format!(
+                    "Container {} is not running",
+                    c.id
+                )))
+            }
+        }
+        Self::set_frozen(&c.id, true).await?;
+        let rec = c.update(|r| r.state.status = Status::Paused);
+        self.store.save(&rec)?;
+        self.emit(&c, "pause", &[]);
+        Ok(())
+    }
+
+    /// Thaw a paused container (`docker unpause`).
+    pub async fn unpause(&self, key: &str) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        if c.status() != Status::Paused {
+            return Err(EngineError::conflict(format!(
+                "Container {} is not paused",
+                c.id
+            )));
+        }
+        Self::set_frozen(&c.id, false).await?;
+        let rec = c.update(|r| r.state.status = Status::Running);
+        self.store.save(&rec)?;
+        self.emit(&c, "unpause", &[]);
+        Ok(())
+    }
+
+    /// Freeze or thaw the container's cgroup off the async runtime (the kernel is polled until
+    /// it has settled).
+    async fn set_frozen(id: &str, frozen: bool) -> Result<()> {
+        let path = format!("berth/{id}");
+        tokio::task::spawn_blocking(move || {
+            let cg = ContainerCgroup::open(&path)?;
+            if frozen {
+                cg.freeze()
+            } else {
+                cg.thaw()
+            }
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("freezer task failed: {e}")))?
+    }
+
+    /// Before a stop, a SIGKILL or a forced removal: resume a paused container so its processes
+    /// can handle the signal. A failure is logged; the signal is sent anyway.
+    async fn thaw_if_paused(&self, c: &Arc<Container>) {
+        if c.status() != Status::Paused {
+            return;
+        }
+        match Self::set_frozen(&c.id, false).await {
+            Ok(()) => {
+                let rec = c.update(|r| {
+                    if r.state.status == Status::Paused {
+                        r.state.status = Status::Running;
+                    }
+                });
+                if let Err(e) = self.store.save(&rec) {
+                    tracing::warn!(id = %c.id, error = %e, "could not persist unpaused state");
+                }
+                self.emit(c, "unpause", &[]);
+            }
+            Err(e) => tracing::warn!(id = %c.id, error = %e, "could not thaw paused container"),
+        }
+    }
+
+    /// Processes of a running container as `ps -ef` rows (`docker top`).
+    pub async fn top(&self, key: &str) -> Result<crate::runtime::top::Top> {
+        let c = self.get(key)?;
+        if !matches!(c.status(), Status::Running | Status::Paused) || c.shim().is_none() {
+            return Err(EngineError::conflict(format!(
+                "Container {} is not running",
+                c.id
+            )));
+        }
+        let path = format!("berth/{}", c.id);
+        tokio::task::spawn_blocking(move || {
+            let pids = ContainerCgroup::open(&path)?.pids()?;
+            Ok(crate::runtime::top::ps_ef(&pids))
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("top task failed: {e}")))?
+    }
+
     pub async fn restart(
         self: &Arc<Self>,
         key: &str,
@@ -670,6 +777,7 @@ impl ContainerService {
             }
             if let Some(shim) = c.shim() {
                 let mut life = c.subscribe_life();
+                self.thaw_if_paused(&c).await;
                 self.emit(&c, "kill", &[("signal", libc::SIGKILL.to_string())]);
                 shim.signal(libc::SIGKILL);
                 if tokio::time::timeout(Duration::from_secs(15), Self::wait_stopped(&mut life))

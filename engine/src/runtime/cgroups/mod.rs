@@ -211,6 +211,40 @@ impl ContainerCgroup {
         }
     }
 
+    /// Freeze every process of the cgroup (`docker pause`); returns once the kernel reports the
+    /// cgroup frozen, so a caller never sees a half-frozen container.
+    pub fn freeze(&self) -> Result<()> {
+        match &self.inner {
+            Inner::V1(c) => c.set_frozen(true),
+            Inner::V2(c) => c.set_frozen(true),
+        }
+    }
+
+    /// Thaw the cgroup (`docker unpause`); returns once the kernel reports it thawed.
+    pub fn thaw(&self) -> Result<()> {
+        match &self.inner {
+            Inner::V1(c) => c.set_frozen(false),
+            Inner::V2(c) => c.set_frozen(false),
+        }
+    }
+
+    /// Pids of the cgroup's processes (`docker top`), in the order the kernel lists them.
+    pub fn pids(&self) -> Result<Vec<i32>> {
+        let file = match &self.inner {
+            // Every process joins every hierarchy; pids (or memory) is always mounted with us.
+            Inner::V1(c) => c
+                .dir_for("pids")
+                .or_else(|| c.dir_for("memory"))
+                .or_else(|| c.dirs().next().cloned())
+                .ok_or_else(|| EngineError::internal("no cgroup v1 hierarchy is mounted"))?
+                .join("cgroup.procs"),
+            Inner::V2(c) => c.dir().join("cgroup.procs"),
+        };
+        let s =
+            std::fs::read_to_string(&file).io_context(|| format!("reading {}", file.display()))?;
+        Ok(s.lines().filter_map(|l| l.trim().parse().ok()).collect())
+    }
+
     /// Remove the cgroup (every process must be gone; retries while the kernel reports EBUSY).
     pub fn destroy(self) -> Result<()> {
         match &self.inner {
@@ -238,6 +272,37 @@ pub(crate) fn read_keyed(path: &Path, key: &str) -> Option<u64> {
         let mut it = l.split_whitespace();
         (it.next()? == key).then(|| it.next()?.parse().ok())?
     })
+}
+
+/// How long a freeze or thaw may take before it is reported as failed; the kernel normally
+/// settles in microseconds, longer only when a task sits in an uninterruptible sleep.
+const FREEZE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Poll `settled` until it is true, re-running `request` now and then (a v1 freeze can stall in
+/// FREEZING when a task forks while being frozen; writing FROZEN again retries it, as runc does).
+pub(crate) fn wait_settled(
+    what: &str,
+    mut request: impl FnMut() -> Result<()>,
+    mut settled: impl FnMut() -> bool,
+) -> Result<()> {
+    request()?;
+    let deadline = Instant::now() + FREEZE_TIMEOUT;
+    let mut tries = 0u32;
+    loop {
+        if settled() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(EngineError::internal(format!(
+                "timed out waiting to {what}"
+            )));
+        }
+        tries += 1;
+        if tries.is_multiple_of(50) {
+            request()?;
+        }
+        std::thread::sleep(Duration::from_millis(if tries < 20 { 1 } else { 10 }));
+    }
 }
 
 /// rmdir, retrying on EBUSY (tasks still exiting) for up to two seconds. Missing is success.

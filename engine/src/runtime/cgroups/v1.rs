@@ -140,6 +140,24 @@ impl V1Cgroup {
             .is_some_and(|n| n > 0)
     }
 
+    /// Write FROZEN/THAWED to the freezer hierarchy and wait until `freezer.state` reads it back
+    /// (FREEZING is the in-between state).
+    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
+        let dir = self.dir_for("freezer").ok_or_else(|| {
+            crate::error::EngineError::internal("the cgroup v1 freezer hierarchy is not mounted")
+        })?;
+        let want = if frozen { "FROZEN" } else { "THAWED" };
+        super::wait_settled(
+            if frozen {
+                "freeze the container"
+            } else {
+                "thaw the container"
+            },
+            || write_knob(&dir, "freezer.state", want),
+            || std::fs::read_to_string(dir.join("freezer.state")).is_ok_and(|s| s.trim() == want),
+        )
+    }
+
     pub fn destroy(&self) -> Result<()> {
         let mut first_err = None;
         for (_, dir) in &self.dirs {
@@ -212,6 +230,12 @@ mod tests {
         cg.add_process(child.id() as i32).unwrap();
         let procs = read(&mem, "cgroup.procs");
         assert_eq!(procs, child.id().to_string());
+        let freezer = cg.dir_for("freezer").unwrap();
+        cg.set_frozen(true).unwrap();
+        assert_eq!(read(&freezer, "freezer.state"), "FROZEN");
+        cg.set_frozen(true).unwrap();
+        cg.set_frozen(false).unwrap();
+        assert_eq!(read(&freezer, "freezer.state"), "THAWED");
         child.kill().unwrap();
         child.wait().unwrap();
 

@@ -147,6 +147,20 @@ impl V2Cgroup {
         read_keyed(&self.dir.join("memory.events"), "oom_kill").is_some_and(|n| n > 0)
     }
 
+    /// Write `cgroup.freeze` and wait until `cgroup.events` reports the matching `frozen` value.
+    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
+        let want = u64::from(frozen);
+        super::wait_settled(
+            if frozen {
+                "freeze the container"
+            } else {
+                "thaw the container"
+            },
+            || write_knob(&self.dir, "cgroup.freeze", &want.to_string()),
+            || read_keyed(&self.dir.join("cgroup.events"), "frozen") == Some(want),
+        )
+    }
+
     pub fn destroy(&self) -> Result<()> {
         rmdir_retry(&self.dir)
     }
@@ -247,6 +261,16 @@ mod tests {
         let procs = std::fs::read_to_string(cg.dir().join("cgroup.procs")).unwrap();
         assert_eq!(procs.trim(), child.id().to_string());
         assert!(!cg.oom_killed());
+        cg.set_frozen(true).unwrap();
+        assert_eq!(
+            read_keyed(&cg.dir().join("cgroup.events"), "frozen"),
+            Some(1)
+        );
+        cg.set_frozen(false).unwrap();
+        assert_eq!(
+            read_keyed(&cg.dir().join("cgroup.events"), "frozen"),
+            Some(0)
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         cg.destroy().unwrap();
