@@ -305,47 +305,11 @@ fn dir_size(path: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Docker's timestamps in query parameters: unix seconds (optionally fractional), RFC 3339, or a
-/// duration relative to now ("10m", "1h30m").
+/// A `since`/`until` query value (see `timestamps`) as unix seconds.
 pub fn parse_timestamp(v: &str) -> Result<f64> {
-    if let Ok(n) = v.parse::<f64>() {
-        return Ok(n);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return Ok(t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9);
-    }
-    if let Some(secs) = parse_go_duration(v) {
-        return Ok(chrono::Utc::now().timestamp() as f64 - secs);
-    }
-    Err(EngineError::invalid(format!("invalid timestamp: {v:?}")))
-}
-
-fn parse_go_duration(v: &str) -> Option<f64> {
-    let mut total = 0.0;
-    let mut num = String::new();
-    let mut chars = v.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        let unit = match c {
-            'h' => 3600.0,
-            'm' if chars.peek() == Some(&'s') => {
-                chars.next();
-                0.001
-            }
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return None,
-        };
-        total += n * unit;
-        any = true;
-    }
-    (any && num.is_empty()).then_some(total)
+    let ns = super::timestamps::parse_time_param("timestamp", v, super::timestamps::now_nanos())?
+        .ok_or_else(|| EngineError::invalid("empty timestamp"))?;
+    Ok(ns as f64 / 1e9)
 }
 
 fn wait(r: &ApiRequest, id: &str) -> Result<ApiResponse> {

@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::query::Filters;
 use super::response::{progress_line, streaming, ApiResponse};
+use super::timestamps::{now_nanos, parse_time_param};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::image::reference::Reference;
@@ -42,8 +43,8 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
     let now = now_nanos();
     let raw_since = r.query.get("since").unwrap_or("");
     let raw_until = r.query.get("until").unwrap_or("");
-    let since = parse_event_time("since", raw_since, now)?;
-    let until = parse_event_time("until", raw_until, now)?;
+    let since = parse_time_param("since", raw_since, now)?;
+    let until = parse_time_param("until", raw_until, now)?;
     if let Some(u) = until {
         if u < since.unwrap_or(i64::MIN) {
             return Err(EngineError::invalid(format!(
@@ -107,123 +108,6 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         }
     });
     Ok(streaming("application/json", rx))
-}
-
-fn now_nanos() -> i64 {
-    let now = chrono::Utc::now();
-    now.timestamp_nanos_opt()
-        .unwrap_or_else(|| now.timestamp().saturating_mul(1_000_000_000))
-}
-
-/// docker's GetTimestamp + ParseTimestamps for `since`/`until`: empty is "unset"; a Go duration
-/// ("10m", "1h30m") is that long before now; RFC 3339 times and local dates ("2026-11-23",
-/// "2026-11-23T10:00:00") are converted; anything else must be unix seconds with an optional
-/// fraction ("1700000000.5"), which is what the docker CLI sends. Returns unix nanoseconds.
-pub fn parse_event_time(param: &str, v: &str, now_ns: i64) -> Result<Option<i64>> {
-    if v.is_empty() {
-        return Ok(None);
-    }
-    let bad = || {
-        EngineError::invalid(format!(
-            "invalid value for {param}: {v:?} is not a timestamp, date or duration"
-        ))
-    };
-    if v != "0" {
-        if let Some(d) = parse_go_duration(v) {
-            return Ok(Some(now_ns.saturating_sub(d)));
-        }
-    }
-    if let Some(ns) = parse_unix(v) {
-        return Ok(Some(ns));
-    }
-    use chrono::{Local, NaiveDate, NaiveDateTime, TimeZone};
-    let nanos = |t: chrono::DateTime<chrono::Utc>| t.timestamp_nanos_opt().ok_or_else(bad);
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return nanos(t.with_timezone(&chrono::Utc)).map(Some);
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(v, f) {
-            if let Some(t) = Local.from_local_datetime(&t).single() {
-                return nanos(t.with_timezone(&chrono::Utc)).map(Some);
-            }
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        if let Some(t) = d
-            .and_hms_opt(0, 0, 0)
-            .and_then(|t| Local.from_local_datetime(&t).single())
-        {
-            return nanos(t.with_timezone(&chrono::Utc)).map(Some);
-        }
-    }
-    Err(bad())
-}
-
-/// "seconds[.fraction]" (as docker's ParseTimestamps) → nanoseconds, exactly.
-fn parse_unix(v: &str) -> Option<i64> {
-    let (neg, body) = match v.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, v),
-    };
-    let (secs, frac) = match body.split_once('.') {
-        Some((s, f)) => (s, f),
-        None => (body, ""),
-    };
-    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) || (body.contains('.') && frac.is_empty()) {
-        return None;
-    }
-    let s: i64 = secs.parse().ok()?;
-    let mut digits: String = frac.chars().take(9).collect();
-    while digits.len() < 9 {
-        digits.push('0');
-    }
-    let n: i64 = digits.parse().ok()?;
-    let total = s.checked_mul(1_000_000_000)?.checked_add(n)?;
-    Some(if neg { -total } else { total })
-}
-
-/// A Go duration ("300ms", "1.5h", "1h30m") in nanoseconds.
-fn parse_go_duration(v: &str) -> Option<i64> {
-    let (neg, mut rest) = match v.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, v.strip_prefix('+').unwrap_or(v)),
-    };
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += n * mult;
-    }
-    if !total.is_finite() || total > i64::MAX as f64 {
-        return None;
-    }
-    let ns = total as i64;
-    Some(if neg { -ns } else { ns })
 }
 
 /// Go's filters.Args.ExactMatch: no values for the key matches everything.
@@ -401,38 +285,38 @@ mod tests {
     #[test]
     fn events_times_parse_like_docker() {
         let now = 1_700_000_000_000_000_000i64;
-        assert_eq!(parse_event_time("since", "", now).unwrap(), None);
-        assert_eq!(parse_event_time("since", "0", now).unwrap(), Some(0));
+        assert_eq!(parse_time_param("since", "", now).unwrap(), None);
+        assert_eq!(parse_time_param("since", "0", now).unwrap(), Some(0));
         assert_eq!(
-            parse_event_time("since", "1699999999.5", now).unwrap(),
+            parse_time_param("since", "1699999999.5", now).unwrap(),
             Some(1_699_999_999_500_000_000)
         );
         assert_eq!(
-            parse_event_time("since", "1699999999.000000001", now).unwrap(),
+            parse_time_param("since", "1699999999.000000001", now).unwrap(),
             Some(1_699_999_999_000_000_001)
         );
         assert_eq!(
-            parse_event_time("since", "1699999999", now).unwrap(),
+            parse_time_param("since", "1699999999", now).unwrap(),
             Some(1_699_999_999_000_000_000)
         );
         assert_eq!(
-            parse_event_time("since", "10m", now).unwrap(),
+            parse_time_param("since", "10m", now).unwrap(),
             Some(now - 600_000_000_000)
         );
         assert_eq!(
-            parse_event_time("since", "1h30m", now).unwrap(),
+            parse_time_param("since", "1h30m", now).unwrap(),
             Some(now - 5_400_000_000_000)
         );
         assert_eq!(
-            parse_event_time("since", "2023-11-14T22:13:20Z", now).unwrap(),
+            parse_time_param("since", "2023-11-14T22:13:20Z", now).unwrap(),
             Some(now)
         );
         assert_eq!(
-            parse_event_time("since", "2023-11-14T23:13:20.25+01:00", now).unwrap(),
+            parse_time_param("since", "2023-11-14T23:13:20.25+01:00", now).unwrap(),
             Some(now + 250_000_000)
         );
         for bad in ["yesterday", "12.", ".5", "1x", "--1"] {
-            assert!(parse_event_time("since", bad, now).is_err(), "{bad}");
+            assert!(parse_time_param("since", bad, now).is_err(), "{bad}");
         }
     }
 }

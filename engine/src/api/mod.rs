@@ -13,6 +13,7 @@ pub mod server;
 pub mod stats;
 pub mod stream;
 pub mod system;
+pub mod timestamps;
 pub mod version;
 
 use std::sync::Arc;
