@@ -1,0 +1,2 @@
+//! Container networking. `dns`: the embedded resolver that user-defined networks use.
+pub mod dns;
