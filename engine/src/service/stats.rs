@@ -1,10 +1,11 @@
 //! Live container stats in docker's JSON shape (`GET /containers/{id}/stats`).
 //!
 //! Clients compute CPU % from the difference between a sample and its `precpu_stats`, so every
-//! answer needs a previous sample. The service keeps the last samples per container: a one-shot
-//! (or `stream=false`) request uses a recent one as `precpu` and answers at once instead of
-//! waiting a second for a second sample as docker does. Only when there is no usable previous
-//! sample does it take two samples a short window apart.
+//! answer needs a previous sample. The service keeps the last two samples per container: a one-shot
+//! (or `stream=false`) request uses the newest one that is old enough as `precpu` and answers at
+//! once instead of waiting a second for a second sample as docker does. When there is none (first
+//! look at a container), the baseline is the container's start: zero CPU used at `StartedAt`, so the
+//! figure is the average since start. Nothing ever sleeps.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,10 +22,12 @@ use crate::service::containers::Container;
 use crate::util::rfc3339;
 
 /// A previous sample younger than this is too short a window for a meaningful CPU % (/proc/stat
-/// counts in 10 ms ticks); the service waits until it is this old.
+/// counts in 10 ms ticks): an older one (or the start baseline) is used instead.
 const MIN_WINDOW: Duration = Duration::from_millis(100);
-/// A previous sample older than this would average CPU % over too long a time.
-const MAX_WINDOW: Duration = Duration::from_secs(10);
+/// Cached samples of containers nobody asked about for this long are forgotten.
+const FORGET_AFTER: Duration = Duration::from_secs(60);
+/// Samples kept per container: the newest may be too young to use, the one before is not.
+const KEPT: usize = 2;
 /// Interval between samples of a stream, docker's.
 const STREAM_INTERVAL: Duration = Duration::from_secs(1);
 /// Docker's zero time, what it reports for samples that were not taken.
@@ -60,8 +63,8 @@ pub struct Sample {
 
 #[derive(Default)]
 pub struct StatsService {
-    /// Container id → its most recent sample.
-    last: Mutex<HashMap<String, Sample>>,
+    /// Container id → its most recent samples, newest first.
+    last: Mutex<HashMap<String, Vec<Sample>>>,
 }
 
 impl StatsService {
@@ -76,34 +79,36 @@ impl StatsService {
         if rec.state.status != Status::Running || rec.state.pid <= 0 {
             return zero_stats(&rec.name, &rec.id);
         }
-        let prev = self
-            .previous(&rec.id, rec.state.pid, &rec.host_config.network_mode)
-            .await;
         let cur = take_sample(&rec.id, rec.state.pid, &rec.host_config.network_mode).await;
+        let prev = self.baseline(&rec.id, &rec.state.started_at, &cur);
         self.remember(&rec.id, &cur);
         to_json(&rec.name, &rec.id, &cur, Some(&prev))
     }
 
-    /// A usable previous sample: the cached one if its age is within the window (waiting for it
-    /// to be old enough if needed), else a fresh one after which we wait one minimum window.
-    async fn previous(&self, id: &str, pid: i32, network_mode: &str) -> Sample {
-        let cached = self.last.lock().expect("stats cache").get(id).cloned();
-        let base = match cached {
-            Some(s) if s.at.elapsed() <= MAX_WINDOW => s,
-            _ => take_sample(id, pid, network_mode).await,
-        };
-        let age = base.at.elapsed();
-        if age < MIN_WINDOW {
-            tokio::time::sleep(MIN_WINDOW - age).await;
+    /// The `precpu` for `cur`: the newest cached sample of this run of the container that is at
+    /// least MIN_WINDOW old, else the container's start.
+    fn baseline(&self, id: &str, started_at: &str, cur: &Sample) -> Sample {
+        let started = chrono::DateTime::parse_from_rfc3339(started_at)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or(cur.read);
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = last.get(id).into_iter().flatten().find(|s| {
+            // Samples from before a restart count CPU of another process (the cgroup is new).
+            s.read >= started && cur.at.saturating_duration_since(s.at) >= MIN_WINDOW
+        });
+        match cached {
+            Some(s) => s.clone(),
+            None => start_baseline(cur, started),
         }
-        base
     }
 
     fn remember(&self, id: &str, s: &Sample) {
-        let mut last = self.last.lock().expect("stats cache");
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         // Forget containers nobody asked about for a while (removed ones included).
-        last.retain(|_, v| v.at.elapsed() <= MAX_WINDOW);
-        last.insert(id.to_string(), s.clone());
+        last.retain(|_, v| v.first().is_some_and(|n| n.at.elapsed() <= FORGET_AFTER));
+        let kept = last.entry(id.to_string()).or_default();
+        kept.insert(0, s.clone());
+        kept.truncate(KEPT);
     }
 
     /// Stream one JSON line per second until the container stops or the receiver goes away. A
@@ -118,7 +123,7 @@ impl StatsService {
                 return;
             }
             let (pid, mode) = (rec.state.pid, rec.host_config.network_mode.clone());
-            let mut prev = svc.previous(&rec.id, pid, &mode).await;
+            let mut prev: Option<Sample> = None;
             loop {
                 let rec = c.record();
                 // A restart gives a new pid: the stream follows docker and ends with the process.
@@ -126,15 +131,19 @@ impl StatsService {
                     return;
                 }
                 let cur = take_sample(&rec.id, pid, &mode).await;
+                let base = match prev.take() {
+                    Some(p) => p,
+                    None => svc.baseline(&rec.id, &rec.state.started_at, &cur),
+                };
                 svc.remember(&rec.id, &cur);
                 if tx
-                    .send(line(&to_json(&rec.name, &rec.id, &cur, Some(&prev))))
+                    .send(line(&to_json(&rec.name, &rec.id, &cur, Some(&base))))
                     .await
                     .is_err()
                 {
                     return;
                 }
-                prev = cur;
+                prev = Some(cur);
                 tokio::select! {
                     _ = tokio::time::sleep(STREAM_INTERVAL) => {}
                     _ = tx.closed() => return,
@@ -142,6 +151,26 @@ impl StatsService {
             }
         });
         rx
+    }
+}
+
+/// What the container's counters were at its start: no CPU used, and the host's CPU time then,
+/// reconstructed from the elapsed wall time (every online CPU ticks once per ns of wall time).
+fn start_baseline(cur: &Sample, started: chrono::DateTime<chrono::Utc>) -> Sample {
+    let elapsed_ns = (cur.read - started)
+        .num_nanoseconds()
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+    let since = Duration::from_nanos(elapsed_ns);
+    Sample {
+        at: cur.at.checked_sub(since).unwrap_or(cur.at),
+        read: started,
+        cgroup: CgroupStats::default(),
+        system_cpu_usage: cur
+            .system_cpu_usage
+            .saturating_sub(elapsed_ns.saturating_mul(cur.online_cpus)),
+        online_cpus: cur.online_cpus,
+        mem_total: cur.mem_total,
+        networks: Vec::new(),
     }
 }
 
@@ -543,5 +572,45 @@ Inter-|   Receive                                                |  Transmit
         assert_eq!(v["memory_stats"], json!({}));
         assert!(v["blkio_stats"]["io_service_bytes_recursive"].is_null());
         assert!(v.get("networks").is_none());
+    }
+
+    #[test]
+    fn start_baseline_gives_the_average_since_start() {
+        // 2 CPUs, started 10 s ago, 5 s of CPU used: 25% of the machine (docker's figure: 50%).
+        let mut cur = sample(5_000_000_000, 100_000_000_000, None);
+        cur.online_cpus = 2;
+        let started = cur.read - chrono::Duration::seconds(10);
+        let base = start_baseline(&cur, started);
+        assert_eq!(base.cgroup.cpu.total_usage, 0);
+        assert_eq!(base.system_cpu_usage, 100_000_000_000 - 20_000_000_000);
+        assert_eq!(base.read, started);
+    }
+
+    #[test]
+    fn baseline_skips_samples_too_young_or_from_before_a_restart() {
+        let svc = StatsService::new();
+        let started = chrono::Utc::now() - chrono::Duration::seconds(5);
+        let started_s = started.to_rfc3339();
+        let mut old = sample(1, 10, None);
+        old.at = Instant::now() - Duration::from_millis(500);
+        old.read = chrono::Utc::now() - chrono::Duration::milliseconds(500);
+        svc.remember("c", &old);
+        let young = sample(2, 20, None);
+        svc.remember("c", &young);
+        let cur = sample(3, 30, None);
+        // The young one is skipped for the one before it.
+        assert_eq!(svc.baseline("c", &started_s, &cur).system_cpu_usage, 10);
+        // After a restart (StartedAt later than both), the start baseline is used.
+        let restarted = chrono::Utc::now().to_rfc3339();
+        let base = svc.baseline("c", &restarted, &cur);
+        assert_eq!(base.cgroup.cpu.total_usage, 0);
+        // Unknown container: start baseline, never a wait.
+        assert_eq!(
+            svc.baseline("other", &started_s, &cur)
+                .cgroup
+                .cpu
+                .total_usage,
+            0
+        );
     }
 }
