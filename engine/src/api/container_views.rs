@@ -90,11 +90,7 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
         mounts: Vec::new(),
         health: SummaryHealth {
             status: crate::service::health::status_of(rec).to_owned(),
-            failing_streak: rec
-                .state
-                .health
-                .as_ref()
-                .map_or(0, |h| h.failing_streak),
+            failing_streak: rec.state.health.as_ref().map_or(0, |h| h.failing_streak),
         },
     }
 }

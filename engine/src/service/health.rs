@@ -359,7 +359,11 @@ async fn monitor(
     tracing::debug!(id = %c.id, ?probe, "health monitor started");
     loop {
         let rec = c.record();
-        let starting = rec.state.health.as_ref().is_some_and(|h| h.status == STARTING);
+        let starting = rec
+            .state
+            .health
+            .as_ref()
+            .is_some_and(|h| h.status == STARTING);
         let wait = probe.next_wait(starting, since(&rec.state.started_at, Utc::now()));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -528,8 +532,8 @@ async fn exec_probe(svc: &ContainerService, c: &Container, probe: &Probe) -> Res
 
     ours.set_nonblocking(true)
         .io_context(|| "probe status socket".to_string())?;
-    let mut sock = tokio::net::UnixStream::from_std(ours)
-        .io_context(|| "probe status socket".to_string())?;
+    let mut sock =
+        tokio::net::UnixStream::from_std(ours).io_context(|| "probe status socket".to_string())?;
     sock.write_all(&serde_json::to_vec(&spec)?)
         .await
         .io_context(|| "sending the probe spec".to_string())?;
@@ -699,7 +703,9 @@ pub fn parse_instruction(rest: &str) -> Result<Value> {
         }
         "CMD" => {
             if cmd.is_empty() {
-                return Err(EngineError::invalid("Missing command after HEALTHCHECK CMD"));
+                return Err(EngineError::invalid(
+                    "Missing command after HEALTHCHECK CMD",
+                ));
             }
             cfg.test = match serde_json::from_str::<Vec<String>>(cmd) {
                 Ok(argv) if cmd.starts_with('[') => {
@@ -744,11 +750,14 @@ mod tests {
 
     #[test]
     fn config_parses_validates_and_merges() {
-        let c = HealthConfig::from_value(&json!({"Test": "CMD-SHELL true", "Interval": 5}))
-            .unwrap();
+        let c =
+            HealthConfig::from_value(&json!({"Test": "CMD-SHELL true", "Interval": 5})).unwrap();
         assert_eq!(c.test, ["CMD-SHELL true"]);
         let err = c.validate().unwrap_err().to_string();
-        assert!(err.contains("Interval in Healthcheck cannot be less than 1ms"), "{err}");
+        assert!(
+            err.contains("Interval in Healthcheck cannot be less than 1ms"),
+            "{err}"
+        );
         assert!(validate(Some(&json!({"Test": ["CMD"], "Interval": 0}))).is_err());
         assert!(validate(Some(&json!({"Test": ["BOGUS", "x"]}))).is_err());
         assert!(validate(Some(&json!({"Retries": -1}))).is_err());
@@ -756,7 +765,8 @@ mod tests {
         assert!(validate(Some(&json!({"Test": "x", "Timeout": "soon"}))).is_err());
         assert!(validate(None).is_ok());
 
-        let image = json!({"Test": ["CMD", "img-check"], "Interval": 7_000_000_000i64, "Retries": 9});
+        let image =
+            json!({"Test": ["CMD", "img-check"], "Interval": 7_000_000_000i64, "Retries": 9});
         // Nothing asked: the image's, whole.
         assert_eq!(merge(None, Some(&image)).unwrap(), Some(image.clone()));
         // Only timings asked: the image's test fills in.
@@ -865,7 +875,10 @@ mod tests {
         // The start interval applies only while starting within the period.
         assert_eq!(p.next_wait(true, early), Duration::from_millis(10));
         assert_eq!(p.next_wait(false, early), Duration::from_millis(100));
-        assert_eq!(p.next_wait(true, Duration::from_secs(5)), Duration::from_millis(100));
+        assert_eq!(
+            p.next_wait(true, Duration::from_secs(5)),
+            Duration::from_millis(100)
+        );
     }
 
     #[test]
@@ -897,7 +910,10 @@ mod tests {
     fn dockerfile_instruction() {
         let v = parse_instruction("--interval=5s --retries=2 CMD wget -q -O- localhost || exit 1")
             .unwrap();
-        assert_eq!(v["Test"], json!(["CMD-SHELL", "wget -q -O- localhost || exit 1"]));
+        assert_eq!(
+            v["Test"],
+            json!(["CMD-SHELL", "wget -q -O- localhost || exit 1"])
+        );
         assert_eq!(v["Interval"], 5_000_000_000i64);
         assert_eq!(v["Retries"], 2);
         let v = parse_instruction(r#"CMD ["cat", "/ok"]"#).unwrap();

@@ -37,7 +37,9 @@ pub enum Policy {
     Always,
     UnlessStopped,
     /// `max` 0 means no limit.
-    OnFailure { max: i64 },
+    OnFailure {
+        max: i64,
+    },
 }
 
 impl Policy {
