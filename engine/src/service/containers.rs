@@ -701,16 +701,20 @@ impl ContainerService {
             Some(s) if !s.is_empty() => signals::parse(s)?,
             _ => libc::SIGKILL,
         };
+        let cancels = restart::signal_cancels(&c.record(), sig);
         if matches!(
             c.status(),
             Status::Running | Status::Paused | Status::Restarting
         ) {
-            self.mark_manually_stopped(&c, restart::signal_cancels(&c.record(), sig));
+            self.mark_manually_stopped(&c, cancels);
         }
         match (c.status(), c.shim()) {
-            // Waiting for a policy restart: nothing to signal, the restart is what ends.
+            // Waiting for a policy restart: nothing to signal. SIGKILL or the stop signal end
+            // the restart; another signal leaves it pending, as in docker.
             (Status::Restarting, None) => {
-                self.settle_cancelled_restart(&c);
+                if cancels {
+                    self.settle_cancelled_restart(&c);
+                }
                 Ok(())
             }
             (Status::Running | Status::Paused | Status::Restarting, Some(shim)) => {

@@ -254,8 +254,11 @@ pub async fn restart_at_engine_start(svc: &Arc<ContainerService>) {
         let svc = svc.clone();
         async move {
             tracing::info!(id = %c.id, "starting container by its restart policy");
-            // As docker's restore: a fresh start, the restart count starts over.
-            svc.modify(&c, false, |r| r.restart_count = 0);
+            // As docker's restore: a fresh start, the count and the manual stop start over.
+            svc.modify(&c, false, |r| {
+                r.restart_count = 0;
+                r.has_been_manually_stopped = false;
+            });
             if let Err(e) = svc.start_by_policy(&c, Status::Exited).await {
                 tracing::warn!(id = %c.id, error = %e, "restart at engine start failed");
             }
