@@ -246,6 +246,27 @@ pub struct ContainerOpts {
     pub init: bool,
     #[arg(long)]
     pub restart: Option<String>,
+    /// Command to run to check health.
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s).
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s).
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy.
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_retries: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown.
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period.
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK.
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Attach to STDIN, STDOUT or STDERR.
     #[arg(short = 'a', long)]
     pub attach: Vec<String>,

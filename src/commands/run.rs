@@ -80,9 +80,18 @@ fn resolve_env(
     Ok(env)
 }
 
-/// `--restart no|always|unless-stopped|on-failure[:N]` → RestartPolicy.
+/// `--restart no|always|unless-stopped|on-failure[:N]` → RestartPolicy. Unknown names are left
+/// to the engine (a 400 naming the valid ones), as docker's CLI does.
 fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
     let (name, count) = match v.split_once(':') {
+        Some(("", _)) => {
+            return Err(flag_error(
+                cmd,
+                "--restart",
+                v,
+                "invalid restart policy format: no policy provided before colon",
+            ))
+        }
         Some((n, c)) => (
             n,
             c.parse::<i64>().map_err(|_| {
@@ -105,6 +114,65 @@ fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
         ));
     }
     Ok(json!({"Name": if name.is_empty() { "no" } else { name }, "MaximumRetryCount": count}))
+}
+
+/// A Go-style duration flag ("30s", "1m30s", "200ms") in nanoseconds; negative values are
+/// refused as docker's CLI does.
+fn duration_flag(cmd: &str, flag: &str, v: &Option<String>) -> Result<i64> {
+    let Some(s) = v else {
+        return Ok(0);
+    };
+    let ns = berth_engine::service::health::parse_duration(s.trim())
+        .ok_or_else(|| flag_error(cmd, flag, s, &format!("time: invalid duration \"{s}\"")))?;
+    if ns < 0 {
+        return Err(ExitError::with(125, format!("{flag} cannot be negative")));
+    }
+    Ok(ns)
+}
+
+/// `--health-*` / `--no-healthcheck` → Config.Healthcheck (None = the image's).
+fn healthcheck(opts: &ContainerOpts, cmd: &str) -> Result<Option<Value>> {
+    let interval = duration_flag(cmd, "--health-interval", &opts.health_interval)?;
+    let timeout = duration_flag(cmd, "--health-timeout", &opts.health_timeout)?;
+    let start_period = duration_flag(cmd, "--health-start-period", &opts.health_start_period)?;
+    let start_interval =
+        duration_flag(cmd, "--health-start-interval", &opts.health_start_interval)?;
+    let retries = int_flag(cmd, "--health-retries", &opts.health_retries)?.unwrap_or(0);
+    if retries < 0 {
+        return Err(ExitError::with(125, "--health-retries cannot be negative"));
+    }
+    let health_cmd = opts.health_cmd.as_deref().unwrap_or("");
+    let any = !health_cmd.is_empty()
+        || interval != 0
+        || timeout != 0
+        || start_period != 0
+        || start_interval != 0
+        || retries != 0;
+    if opts.no_healthcheck {
+        if any {
+            return Err(ExitError::with(
+                125,
+                "--no-healthcheck conflicts with --health-* options",
+            ));
+        }
+        return Ok(Some(json!({ "Test": ["NONE"] })));
+    }
+    if !any {
+        return Ok(None);
+    }
+    let test: Vec<&str> = if health_cmd.is_empty() {
+        Vec::new()
+    } else {
+        vec!["CMD-SHELL", health_cmd]
+    };
+    Ok(Some(json!({
+        "Test": test,
+        "Interval": interval,
+        "Timeout": timeout,
+        "StartPeriod": start_period,
+        "StartInterval": start_interval,
+        "Retries": retries,
+    })))
 }
 
 /// Map run/create flags to docker's `POST /containers/create` body (Config + HostConfig).
@@ -218,6 +286,9 @@ pub fn create_body(
     }
     if let Some(t) = stop_timeout {
         set(&mut config, "StopTimeout", json!(t));
+    }
+    if let Some(h) = healthcheck(opts, cmd)? {
+        set(&mut config, "Healthcheck", h);
     }
 
     let mut host = Map::new();
@@ -680,6 +751,43 @@ mod tests {
         let e = r.unwrap_err();
         let x = e.downcast_ref::<ExitError>().expect("ExitError");
         (x.code, x.message.clone().unwrap_or_default())
+    }
+
+    #[test]
+    fn health_flags() {
+        let b = body(&[
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "200ms",
+            "--health-timeout",
+            "1m30s",
+            "--health-retries",
+            "2",
+            "img",
+        ])
+        .unwrap();
+        let h = &b["Healthcheck"];
+        assert_eq!(h["Test"], json!(["CMD-SHELL", "true"]));
+        assert_eq!(h["Interval"], 200_000_000);
+        assert_eq!(h["Timeout"], 90_000_000_000i64);
+        assert_eq!(h["Retries"], 2);
+        assert!(body(&["img"]).unwrap().get("Healthcheck").is_none());
+        let b = body(&["--no-healthcheck", "img"]).unwrap();
+        assert_eq!(b["Healthcheck"]["Test"], json!(["NONE"]));
+        // Timings alone keep the image's test (empty Test).
+        let b = body(&["--health-interval", "5s", "img"]).unwrap();
+        assert_eq!(b["Healthcheck"]["Test"], json!([]));
+        for bad in [
+            &["--no-healthcheck", "--health-cmd", "true", "img"][..],
+            &["--health-interval", "soon", "img"],
+            &["--health-interval", "-1s", "img"],
+            &["--health-retries", "-1", "img"],
+            &["--health-retries", "x", "img"],
+        ] {
+            assert_eq!(exit_error(body(bad)).0, 125, "{bad:?}");
+        }
+        assert_eq!(exit_error(body(&["--restart", ":3", "img"])).0, 125);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 use crate::model::container::{
-    ContainerRecord, ContainerSummary, EndpointSettings, Status, SummaryHostConfig,
+    ContainerRecord, ContainerSummary, EndpointSettings, Status, SummaryHealth, SummaryHostConfig,
     SummaryNetworkSettings,
 };
 use crate::runtime::spec::files;
@@ -22,10 +22,16 @@ pub fn status_text(rec: &ContainerRecord) -> String {
     let s = &rec.state;
     match s.status {
         Status::Created => "Created".into(),
-        Status::Running => format!(
-            "Up {}",
-            humanize::duration(humanize::since(&s.started_at).unwrap_or(0))
-        ),
+        Status::Running => {
+            let up = format!(
+                "Up {}",
+                humanize::duration(humanize::since(&s.started_at).unwrap_or(0))
+            );
+            match crate::service::health::status_suffix(rec) {
+                Some(h) => format!("{up} {h}"),
+                None => up,
+            }
+        }
         Status::Paused => format!(
             "Up {} (Paused)",
             humanize::duration(humanize::since(&s.started_at).unwrap_or(0))
@@ -82,6 +88,10 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
             networks: HashMap::from([(mode, EndpointSettings::default())]),
         },
         mounts: Vec::new(),
+        health: SummaryHealth {
+            status: crate::service::health::status_of(rec).to_owned(),
+            failing_streak: rec.state.health.as_ref().map_or(0, |h| h.failing_streak),
+        },
     }
 }
 
@@ -106,7 +116,7 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     lower.retain(|l| !l.is_empty());
-    json!({
+    let mut doc = json!({
         "Id": rec.id,
         "Created": rec.created,
         "Path": rec.path,
@@ -157,5 +167,10 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
             "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
             "Networks": networks(rec),
         },
-    })
+    });
+    // docker leaves State.Health out for containers without health state.
+    if let Some(h) = &s.health {
+        doc["State"]["Health"] = json!(h);
+    }
+    doc
 }

@@ -186,7 +186,17 @@ fn matches_filters(
                     .trim_start_matches("sha256:")
                     .starts_with(a.trim_start_matches("sha256:"))
         });
-    id_ok && name_ok && status_ok && exited_ok && ancestor_ok && f.labels_match(&rec.config.labels)
+    let health_ok = f.get("health").is_empty()
+        || f.get("health")
+            .iter()
+            .any(|v| v == crate::service::health::status_of(rec));
+    id_ok
+        && name_ok
+        && status_ok
+        && exited_ok
+        && ancestor_ok
+        && health_ok
+        && f.labels_match(&rec.config.labels)
 }
 
 fn list(r: &ApiRequest) -> Result<ApiResponse> {
@@ -194,8 +204,15 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
     let limit = r.query.int("limit")?.filter(|l| *l > 0);
     let filters = r.query.filters()?;
     filters.only(&[
-        "id", "name", "label", "status", "ancestor", "exited", "before", "since",
+        "id", "name", "label", "status", "ancestor", "exited", "before", "since", "health",
     ])?;
+    for h in filters.get("health") {
+        if !matches!(h.as_str(), "starting" | "healthy" | "unhealthy" | "none") {
+            return Err(EngineError::invalid(format!(
+                "Unrecognised filter value for health: {h}"
+            )));
+        }
+    }
     for s in filters.get("status") {
         if Status::parse(s).is_none() {
             return Err(EngineError::invalid(format!("invalid filter 'status={s}'")));

@@ -80,7 +80,7 @@ fn parse_unix(v: &str) -> Option<i64> {
 }
 
 /// A Go duration ("300ms", "1.5h", "1h30m") in nanoseconds.
-fn parse_go_duration(v: &str) -> Option<i64> {
+pub fn parse_go_duration(v: &str) -> Option<i64> {
     let (neg, mut rest) = match v.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, v.strip_prefix('+').unwrap_or(v)),

@@ -107,6 +107,10 @@ fn apply_one(config: &mut ImageContainerConfig, line: &str) -> Result<()> {
                 vols.insert(v, serde_json::json!({}));
             }
         }
+        "HEALTHCHECK" => {
+            need_args()?;
+            config.healthcheck = Some(crate::service::health::parse_instruction(rest)?);
+        }
         "ONBUILD" => {
             return Err(EngineError::invalid(
                 "ONBUILD is not supported in --change: this engine does not build images from a Dockerfile",

@@ -173,6 +173,31 @@ pub struct ContainerState {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    /// Health-check state (docker's `State.Health`); None when the container has no healthcheck
+    /// or has never run one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+}
+
+/// docker's `State.Health`: status, consecutive failures and the last results (oldest first).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Health {
+    /// "starting", "healthy" or "unhealthy".
+    pub status: String,
+    pub failing_streak: i64,
+    #[serde(default)]
+    pub log: Vec<HealthcheckResult>,
+}
+
+/// One probe run (docker's HealthcheckResult).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthcheckResult {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i64,
+    pub output: String,
 }
 
 /// What the engine persists per container (`container.json`).
@@ -194,6 +219,10 @@ pub struct ContainerRecord {
     pub host_config: HostConfig,
     pub state: ContainerState,
     pub restart_count: i64,
+    /// docker's HasBeenManuallyStopped: set by a stop or kill through the API, cleared by a
+    /// user's start or restart. `unless-stopped` containers with it set are not restarted.
+    #[serde(default)]
+    pub has_been_manually_stopped: bool,
 }
 
 /// One endpoint of `NetworkSettings.Networks` (docker's EndpointSettings).
@@ -256,4 +285,13 @@ pub struct ContainerSummary {
     pub host_config: SummaryHostConfig,
     pub network_settings: SummaryNetworkSettings,
     pub mounts: Vec<serde_json::Value>,
+    /// Health summary (API 1.52+): "none" for containers without a healthcheck.
+    pub health: SummaryHealth,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SummaryHealth {
+    pub status: String,
+    pub failing_streak: i64,
 }

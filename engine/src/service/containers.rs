@@ -22,7 +22,7 @@ use crate::runtime::spec::{files, ExitRecord};
 use crate::service::create;
 use crate::service::events::{container_attributes, kind, EventBus};
 use crate::service::images::ImageService;
-use crate::service::signals;
+use crate::service::{health, restart, signals};
 use crate::store::atomic::write_json_atomic;
 use crate::store::containers::ContainerStore;
 use crate::util::now_rfc3339;
@@ -57,6 +57,10 @@ pub struct Container {
     /// `OUTPUT_CAPACITY` slots is allocated up front (~64 KiB), too much to keep for every
     /// running container. Output sent while nobody listens is dropped either way.
     output: Mutex<Option<broadcast::Sender<Output>>>,
+    /// Restart-policy back-off and cancellation (service::restart).
+    restart: Mutex<restart::RestartState>,
+    /// The running health monitor, if any (service::health).
+    health: health::MonitorSlot,
 }
 
 /// Output chunks an attached client may fall behind by before it sees `Lagged`.
@@ -76,6 +80,8 @@ impl Container {
             shim: Mutex::new(None),
             life: watch::channel(life).0,
             output: Mutex::new(None),
+            restart: Mutex::new(restart::RestartState::default()),
+            health: Mutex::new(None),
         })
     }
 
@@ -107,6 +113,14 @@ impl Container {
 
     pub fn subscribe_life(&self) -> watch::Receiver<Life> {
         self.life.subscribe()
+    }
+
+    pub(crate) fn restart_state(&self) -> &Mutex<restart::RestartState> {
+        &self.restart
+    }
+
+    pub(crate) fn health_monitor(&self) -> &health::MonitorSlot {
+        &self.health
     }
 
     pub fn shim(&self) -> Option<ShimHandle> {
@@ -224,6 +238,7 @@ impl ContainerService {
     pub async fn reconcile(self: &Arc<Self>) {
         self.reconnect_all().await;
         self.loaded.send_replace(true);
+        restart::restart_at_engine_start(self).await;
     }
 
     async fn reconnect_all(self: &Arc<Self>) {
@@ -249,6 +264,7 @@ impl ContainerService {
                     tracing::info!(id = %c.id, "reconnected to running container");
                     *c.shim.lock().expect("shim lock") = Some(handle);
                     self.spawn_monitor(c.clone(), events);
+                    health::start(self, &c);
                     return;
                 }
                 Ok(None) => {}
@@ -383,7 +399,70 @@ impl ContainerService {
     pub async fn start(self: &Arc<Self>, key: &str) -> Result<()> {
         let c = self.get(key)?;
         let _op = c.op.lock().await;
+        if matches!(c.status(), Status::Created | Status::Exited) {
+            self.reset_restart_policy(&c);
+        }
         self.start_locked(&c).await
+    }
+
+    /// A user's start or restart: policy restarts count from zero and are allowed again.
+    fn reset_restart_policy(&self, c: &Arc<Container>) {
+        restart::reset(c);
+        c.update(|r| {
+            r.restart_count = 0;
+            r.has_been_manually_stopped = false;
+        });
+    }
+
+    /// Change a record for the restart and health modules, optionally persisting it.
+    pub(crate) fn modify(
+        &self,
+        c: &Container,
+        persist: bool,
+        f: impl FnOnce(&mut ContainerRecord),
+    ) -> ContainerRecord {
+        let rec = c.update(f);
+        if persist {
+            if let Err(e) = self.store.save(&rec) {
+                tracing::warn!(id = %rec.id, error = %e, "could not persist container state");
+            }
+        }
+        rec
+    }
+
+    /// A cancelled policy restart: `restarting` becomes `exited`. True when it was restarting.
+    pub(crate) fn settle_cancelled_restart(&self, c: &Container) -> bool {
+        let mut was = false;
+        let rec = c.update(|r| {
+            if r.state.status == Status::Restarting {
+                r.state.status = Status::Exited;
+                was = true;
+            }
+        });
+        if was {
+            if let Err(e) = self.store.save(&rec) {
+                tracing::warn!(id = %rec.id, error = %e, "could not persist exited state");
+            }
+        }
+        was
+    }
+
+    /// A start made by the restart policy: only if the container is still in state `expect`
+    /// (a stop, kill or removal meanwhile wins). A failed start is not retried.
+    pub(crate) async fn start_by_policy(
+        self: &Arc<Self>,
+        c: &Arc<Container>,
+        expect: Status,
+    ) -> Result<()> {
+        let _op = c.op.lock().await;
+        if c.life.borrow().removed || c.status() != expect {
+            return Ok(());
+        }
+        c.update(|r| r.state.status = Status::Exited);
+        restart::set_starting(c, true);
+        let res = self.start_locked(c).await;
+        restart::set_starting(c, false);
+        res
     }
 
     async fn start_locked(self: &Arc<Self>, c: &Arc<Container>) -> Result<()> {
@@ -427,6 +506,7 @@ impl ContainerService {
                 });
                 self.spawn_monitor(c.clone(), events);
                 self.emit(c, "start", &[]);
+                health::start(self, c);
                 Ok(())
             }
             Err(err) => {
@@ -472,10 +552,16 @@ impl ContainerService {
         });
     }
 
-    fn record_exit(&self, c: &Arc<Container>, exit: &ExitRecord) {
+    fn record_exit(&self, c: &Arc<Container>, exit: &ExitRecord, restarting: bool) {
         let started_at = c.record().state.started_at;
         let rec = c.update(|r| {
-            r.state.status = Status::Exited;
+            if restarting {
+                // docker's SetRestarting: counted now, started again after the back-off.
+                r.state.status = Status::Restarting;
+                r.restart_count += 1;
+            } else {
+                r.state.status = Status::Exited;
+            }
             r.state.pid = 0;
             r.state.exit_code = exit.exit_code;
             r.state.oom_killed = exit.oom_killed;
@@ -510,7 +596,13 @@ impl ContainerService {
 
     fn on_exit(self: &Arc<Self>, c: &Arc<Container>, exit: ExitRecord) {
         tracing::debug!(id = %c.id, code = exit.exit_code, "container exited");
-        self.record_exit(c, &exit);
+        health::stop(self, c);
+        let restart_after = restart::decide(c, exit.exit_code, &exit.finished_at);
+        self.record_exit(c, &exit, restart_after.is_some());
+        if let Some(wait) = restart_after {
+            restart::schedule(self.clone(), c.clone(), wait);
+            return;
+        }
         if c.record().host_config.auto_remove {
             let svc = self.clone();
             let id = c.id.clone();
@@ -550,6 +642,12 @@ impl ContainerService {
         ) {
             return Err(EngineError::NotModified("container already stopped".into()));
         }
+        // A stop through the API ends policy restarts (docker's HasBeenManuallyStopped).
+        self.mark_manually_stopped(c, true);
+        if self.settle_cancelled_restart(c) {
+            self.emit(c, "stop", &[]);
+            return Ok(());
+        }
         let sig = match signal.or(rec.config.stop_signal.as_deref()) {
             Some(s) if !s.is_empty() => signals::parse(s)?,
             _ => libc::SIGTERM,
@@ -588,13 +686,37 @@ impl ContainerService {
         Ok(())
     }
 
+    /// Record a stop or kill through the API; `cancel` also drops pending and future policy
+    /// restarts.
+    fn mark_manually_stopped(&self, c: &Arc<Container>, cancel: bool) {
+        if cancel {
+            restart::cancel(c);
+        }
+        self.modify(c, true, |r| r.has_been_manually_stopped = true);
+    }
+
     pub async fn kill(&self, key: &str, signal: Option<&str>) -> Result<()> {
         let c = self.get(key)?;
         let sig = match signal {
             Some(s) if !s.is_empty() => signals::parse(s)?,
             _ => libc::SIGKILL,
         };
+        let cancels = restart::signal_cancels(&c.record(), sig);
+        if matches!(
+            c.status(),
+            Status::Running | Status::Paused | Status::Restarting
+        ) {
+            self.mark_manually_stopped(&c, cancels);
+        }
         match (c.status(), c.shim()) {
+            // Waiting for a policy restart: nothing to signal. SIGKILL or the stop signal end
+            // the restart; another signal leaves it pending, as in docker.
+            (Status::Restarting, None) => {
+                if cancels {
+                    self.settle_cancelled_restart(&c);
+                }
+                Ok(())
+            }
             (Status::Running | Status::Paused | Status::Restarting, Some(shim)) => {
                 // SIGKILL must take effect now: thaw a paused container so it can die. Other
                 // signals stay pending until unpause, as in docker.
@@ -753,6 +875,7 @@ impl ContainerService {
             Ok(()) | Err(EngineError::NotModified(_)) => {}
             Err(e) => return Err(e),
         }
+        self.reset_restart_policy(&c);
         self.start_locked(&c).await?;
         self.emit(&c, "restart", &[]);
         Ok(())
@@ -775,6 +898,8 @@ impl ContainerService {
                     c.id
                 )));
             }
+            restart::cancel(&c);
+            self.settle_cancelled_restart(&c);
             if let Some(shim) = c.shim() {
                 let mut life = c.subscribe_life();
                 self.thaw_if_paused(&c).await;

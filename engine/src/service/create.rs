@@ -27,6 +27,8 @@ pub fn build_record(
     let mut host = req.host_config.unwrap_or_default();
     let mut warnings = Vec::new();
     validate_limits(&host)?;
+    crate::service::restart::validate(&host)?;
+    crate::service::health::validate(config.healthcheck.as_ref())?;
 
     let network = match host.network_mode.as_str() {
         "" | "default" | "bridge" => {
@@ -127,9 +129,8 @@ pub fn build_record(
     if config.volumes.is_none() {
         config.volumes = img.volumes.clone();
     }
-    if config.healthcheck.is_none() {
-        config.healthcheck = img.healthcheck.clone();
-    }
+    config.healthcheck =
+        crate::service::health::merge(config.healthcheck.take(), img.healthcheck.as_ref())?;
     config.image = config.image.trim().to_owned();
 
     let etc = etc_files(&config.hostname, network);
@@ -153,8 +154,10 @@ pub fn build_record(
             error: String::new(),
             started_at: ZERO_TIME.into(),
             finished_at: ZERO_TIME.into(),
+            health: None,
         },
         restart_count: 0,
+        has_been_manually_stopped: false,
     };
     Ok((record, etc, warnings))
 }

@@ -5,10 +5,12 @@ pub mod containers;
 pub mod create;
 pub mod events;
 pub mod exec;
+pub mod health;
 pub mod humanize;
 pub mod images;
 pub mod logs;
 pub mod names;
+pub mod restart;
 pub mod signals;
 pub mod stats;
 
