@@ -189,12 +189,15 @@ fn backoff_grows_and_rm_force_ends_a_restart_loop() {
         .windows(2)
         .map(|w| (w[1] - w[0]) / 1_000_000)
         .collect();
-    // Each wait is twice the previous one (plus the container's own short run).
-    assert!(gaps[0] >= 90, "{gaps:?}");
-    assert!(gaps[3] >= 750, "{gaps:?}");
-    // The container's own run time (and a busy machine) adds to every gap alike.
-    assert!(gaps[2] >= gaps[0] + 200, "{gaps:?}");
-    assert!(gaps[3] >= gaps[0] + 500, "{gaps:?}");
+    // Each wait is twice the previous one, plus the container's own short run. Only lower bounds
+    // are checked: a loaded machine stretches gaps, it never shortens the back-off.
+    for (i, gap) in gaps.iter().take(4).enumerate() {
+        let backoff = 100 << i;
+        assert!(
+            *gap >= backoff * 9 / 10,
+            "gap {i} shorter than {backoff} ms: {gaps:?}"
+        );
+    }
 
     // While waiting it is `restarting`, and docker ps says so.
     let seen = eventually(Duration::from_secs(20), || {
