@@ -81,7 +81,7 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
         network_settings: SummaryNetworkSettings {
             networks: HashMap::from([(mode, EndpointSettings::default())]),
         },
-        mounts: Vec::new(),
+        mounts: rec.mounts.iter().map(|m| m.to_api()).collect(),
     }
 }
 
@@ -147,7 +147,7 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
                 "MergedDir": path(files::ROOTFS),
             }
         },
-        "Mounts": [],
+        "Mounts": rec.mounts.iter().map(|m| m.to_api()).collect::<Vec<_>>(),
         "Config": rec.config,
         "NetworkSettings": {
             "Bridge": "", "SandboxID": "", "SandboxKey": "", "HairpinMode": false,

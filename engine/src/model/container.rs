@@ -194,6 +194,9 @@ pub struct ContainerRecord {
     pub host_config: HostConfig,
     pub state: ContainerState,
     pub restart_count: i64,
+    /// Volumes, binds and tmpfs mounts resolved at create time (see `service::mounts`).
+    #[serde(default)]
+    pub mounts: Vec<crate::model::volume::MountPoint>,
 }
 
 /// One endpoint of `NetworkSettings.Networks` (docker's EndpointSettings).

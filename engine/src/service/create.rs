@@ -155,6 +155,7 @@ pub fn build_record(
             finished_at: ZERO_TIME.into(),
         },
         restart_count: 0,
+        mounts: Vec::new(),
     };
     Ok((record, etc, warnings))
 }
@@ -370,5 +371,6 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             max_files,
         },
         init: h.init.unwrap_or(false),
+        mounts: crate::service::mounts::runtime_mounts(&rec.mounts),
     })
 }

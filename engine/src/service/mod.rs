@@ -3,14 +3,17 @@
 
 pub mod containers;
 pub mod create;
+pub mod du;
 pub mod events;
 pub mod exec;
 pub mod humanize;
 pub mod images;
 pub mod logs;
+pub mod mounts;
 pub mod names;
 pub mod signals;
 pub mod stats;
+pub mod volumes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +32,8 @@ pub struct Engine {
     pub stats: Arc<stats::StatsService>,
     /// `docker exec` instances (in memory).
     pub execs: Arc<exec::ExecService>,
+    /// Named and anonymous volumes (local driver).
+    pub volumes: Arc<volumes::VolumeService>,
 }
 
 impl Engine {
