@@ -189,7 +189,8 @@ impl VolumeService {
         let rec = VolumeRecord {
             name: name.to_owned(),
             driver: "local".into(),
-            created_at: crate::util::now_rfc3339(),
+            // docker's volume CreatedAt has whole seconds.
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             labels,
             options,
             anonymous,
