@@ -8,7 +8,10 @@ use anyhow::Result;
 use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{flag_error, ExitError, SystemDfArgs, VolumeCmd, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs};
+use crate::cli::{
+    flag_error, ExitError, SystemDfArgs, VolumeCmd, VolumeCreateArgs, VolumeLsArgs,
+    VolumePruneArgs, VolumeRmArgs,
+};
 use crate::client::{filters_json, query, seg};
 use crate::format::{render_rows, units};
 
@@ -36,7 +39,14 @@ pub fn mount_flags(
         }
         match v.split_once(':') {
             Some((src, _)) if !src.is_empty() => f.binds.push(v.clone()),
-            Some(_) => return Err(flag_error(cmd, "-v, --volume", v, &format!("bad format for path: {v}"))),
+            Some(_) => {
+                return Err(flag_error(
+                    cmd,
+                    "-v, --volume",
+                    v,
+                    &format!("bad format for path: {v}"),
+                ))
+            }
             None => {
                 f.volumes.insert(v.clone(), json!({}));
             }
@@ -84,7 +94,8 @@ fn parse_mount(cmd: &str, raw: &str) -> Result<Value> {
             Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim())),
             None => (field.trim().to_ascii_lowercase(), None),
         };
-        let need = || v.ok_or_else(|| bad(format!("invalid field '{field}' must be a key=value pair")));
+        let need =
+            || v.ok_or_else(|| bad(format!("invalid field '{field}' must be a key=value pair")));
         match k.as_str() {
             "type" => kind = need()?.to_string(),
             "source" | "src" => {
@@ -103,7 +114,10 @@ fn parse_mount(cmd: &str, raw: &str) -> Result<Value> {
                 bind.insert("Propagation".into(), json!(need()?));
             }
             "bind-create-mountpoint" => {
-                bind.insert("CreateMountpoint".into(), json!(parse_bool(cmd, raw, &k, v)?));
+                bind.insert(
+                    "CreateMountpoint".into(),
+                    json!(parse_bool(cmd, raw, &k, v)?),
+                );
             }
             "volume-nocopy" => {
                 vol.insert("NoCopy".into(), json!(parse_bool(cmd, raw, &k, v)?));
@@ -127,8 +141,9 @@ fn parse_mount(cmd: &str, raw: &str) -> Result<Value> {
                 tmpfs.insert("SizeBytes".into(), json!(n));
             }
             "tmpfs-mode" => {
-                let n = u32::from_str_radix(need()?, 8)
-                    .map_err(|_| bad(format!("invalid value for tmpfs-mode: {}", v.unwrap_or(""))))?;
+                let n = u32::from_str_radix(need()?, 8).map_err(|_| {
+                    bad(format!("invalid value for tmpfs-mode: {}", v.unwrap_or("")))
+                })?;
                 tmpfs.insert("Mode".into(), json!(n));
             }
             _ => return Err(bad(format!("unexpected key '{k}' in '{field}'"))),
@@ -150,7 +165,11 @@ fn parse_mount(cmd: &str, raw: &str) -> Result<Value> {
     if !driver.is_empty() {
         vol.insert("DriverConfig".into(), Value::Object(driver));
     }
-    let mismatch = |what: &str| bad(format!("cannot mix '{what}-*' options with mount type '{kind}'"));
+    let mismatch = |what: &str| {
+        bad(format!(
+            "cannot mix '{what}-*' options with mount type '{kind}'"
+        ))
+    };
     if !bind.is_empty() {
         if kind != "bind" {
             return Err(mismatch("bind"));
@@ -232,7 +251,10 @@ async fn create(ctx: &Ctx, a: VolumeCreateArgs) -> Result<i32> {
         "Labels": key_values("volume create", "--label", &a.labels)?,
     });
     let client = ctx.client().await?;
-    let v = client.post("/volumes/create", Some(&body)).await?.unwrap_or(Value::Null);
+    let v = client
+        .post("/volumes/create", Some(&body))
+        .await?
+        .unwrap_or(Value::Null);
     out(&format!("{}\n", v["Name"].as_str().unwrap_or_default()));
     Ok(0)
 }
@@ -288,12 +310,18 @@ async fn list(ctx: &Ctx, a: VolumeLsArgs) -> Result<i32> {
 }
 
 async fn remove(ctx: &Ctx, a: VolumeRmArgs) -> Result<i32> {
-    let q = if a.force { query(&[("force", "1".into())]) } else { String::new() };
+    let q = if a.force {
+        query(&[("force", "1".into())])
+    } else {
+        String::new()
+    };
     let client = ctx.client().await?;
     for_each(&a.volumes, |name| {
         let (client, q) = (client.clone(), q.clone());
         async move {
-            client.delete(&format!("/volumes/{}{q}", seg(&name))).await?;
+            client
+                .delete(&format!("/volumes/{}{q}", seg(&name)))
+                .await?;
             out(&format!("{name}\n"));
             Ok(())
         }
@@ -303,7 +331,11 @@ async fn remove(ctx: &Ctx, a: VolumeRmArgs) -> Result<i32> {
 
 async fn prune(ctx: &Ctx, a: VolumePruneArgs) -> Result<i32> {
     if !a.force {
-        let what = if a.all { "all local volumes not used by at least one container" } else { "anonymous local volumes not used by at least one container" };
+        let what = if a.all {
+            "all local volumes not used by at least one container"
+        } else {
+            "anonymous local volumes not used by at least one container"
+        };
         eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
         let _ = std::io::stderr().flush();
         let mut line = String::new();
@@ -341,7 +373,10 @@ async fn prune(ctx: &Ctx, a: VolumePruneArgs) -> Result<i32> {
         text.push('\n');
     }
     let reclaimed = v["SpaceReclaimed"].as_f64().unwrap_or(0.0);
-    text.push_str(&format!("Total reclaimed space: {}\n", units::human_size(reclaimed)));
+    text.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        units::human_size(reclaimed)
+    ));
     out(&text);
     Ok(0)
 }
@@ -352,7 +387,11 @@ fn size(v: &Value) -> f64 {
 
 fn reclaimable(part: f64, total: f64) -> String {
     if total > 0.0 {
-        format!("{} ({}%)", units::human_size(part), (part * 100.0 / total).round() as i64)
+        format!(
+            "{} ({}%)",
+            units::human_size(part),
+            (part * 100.0 / total).round() as i64
+        )
     } else {
         units::human_size(part)
     }
@@ -367,7 +406,10 @@ pub async fn system_df(ctx: &Ctx, a: SystemDfArgs) -> Result<i32> {
     let containers = df["Containers"].as_array().unwrap_or(&empty);
     let volumes = df["Volumes"].as_array().unwrap_or(&empty);
 
-    let img_active = images.iter().filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0).count();
+    let img_active = images
+        .iter()
+        .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
+        .count();
     let img_total = size(&df["LayersSize"]);
     let img_used: f64 = images
         .iter()
@@ -379,14 +421,20 @@ pub async fn system_df(ctx: &Ctx, a: SystemDfArgs) -> Result<i32> {
             .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
             .map(|i| size(&i["SharedSize"]))
             .fold(0.0, f64::max);
-    let ctr_active = containers.iter().filter(|c| c["State"] == "running").count();
+    let ctr_active = containers
+        .iter()
+        .filter(|c| c["State"] == "running")
+        .count();
     let ctr_total: f64 = containers.iter().map(|c| size(&c["SizeRw"])).sum();
     let ctr_reclaim: f64 = containers
         .iter()
         .filter(|c| c["State"] != "running")
         .map(|c| size(&c["SizeRw"]))
         .sum();
-    let vol_active = volumes.iter().filter(|v| v["UsageData"]["RefCount"].as_i64().unwrap_or(0) > 0).count();
+    let vol_active = volumes
+        .iter()
+        .filter(|v| v["UsageData"]["RefCount"].as_i64().unwrap_or(0) > 0)
+        .count();
     let vol_total: f64 = volumes.iter().map(|v| size(&v["UsageData"]["Size"])).sum();
     let vol_reclaim: f64 = volumes
         .iter()
@@ -422,12 +470,29 @@ pub async fn system_df(ctx: &Ctx, a: SystemDfArgs) -> Result<i32> {
         .flat_map(|i| {
             let tags: Vec<String> = i["RepoTags"]
                 .as_array()
-                .map(|t| t.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let tags = if tags.is_empty() { vec!["<none>:<none>".to_string()] } else { tags };
-            let id = i["Id"].as_str().unwrap_or("").trim_start_matches("sha256:").chars().take(12).collect::<String>();
+            let tags = if tags.is_empty() {
+                vec!["<none>:<none>".to_string()]
+            } else {
+                tags
+            };
+            let id = i["Id"]
+                .as_str()
+                .unwrap_or("")
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect::<String>();
             tags.into_iter().map(move |t| {
-                let (repo, tag) = t.rsplit_once(':').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((t.clone(), String::new()));
+                let (repo, tag) = t
+                    .rsplit_once(':')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .unwrap_or((t.clone(), String::new()));
                 json!({"Repository": repo, "Tag": tag, "ID": id,
                     "Size": units::human_size(size(&i["Size"])),
                     "SharedSize": units::human_size(size(&i["SharedSize"])),
@@ -457,10 +522,12 @@ pub async fn system_df(ctx: &Ctx, a: SystemDfArgs) -> Result<i32> {
         &ctr_rows)?);
     text.push_str("\nLocal Volumes space usage:\n\n");
     let vol_rows: Vec<Value> = volumes.iter().map(volume_row).collect();
-    text.push_str(&render_rows(None,
+    text.push_str(&render_rows(
+        None,
         "table {{.Name}}\t{{.Links}}\t{{.Size}}",
         &json!({"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}),
-        &vol_rows)?);
+        &vol_rows,
+    )?);
     text.push_str("\nBuild cache usage: 0B\n");
     out(&text);
     Ok(0)
@@ -481,7 +548,10 @@ mod tests {
         let f = mount_flags(
             "run",
             &["data:/data:ro".into(), "/anon".into(), "/h:/c".into()],
-            &["type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=700".into(), "src=v1,target=/v,volume-nocopy,ro".into()],
+            &[
+                "type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=700".into(),
+                "src=v1,target=/v,volume-nocopy,ro".into(),
+            ],
             &["/run:size=64m".into()],
         )
         .unwrap();

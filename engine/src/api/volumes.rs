@@ -63,8 +63,7 @@ fn volume_matches(f: &Filters, rec: &VolumeRecord, in_use: bool) -> Result<bool>
             return Ok(false);
         }
     }
-    if !f.get("name").is_empty() && !f.get("name").iter().any(|n| rec.name.contains(n.as_str()))
-    {
+    if !f.get("name").is_empty() && !f.get("name").iter().any(|n| rec.name.contains(n.as_str())) {
         return Ok(false);
     }
     if !f.get("driver").is_empty() && !f.get("driver").iter().any(|d| d == &rec.driver) {
@@ -101,7 +100,9 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
             out.push(r.engine.volumes.to_api(&rec));
         }
     }
-    Ok(ok_json(&serde_json::json!({ "Volumes": out, "Warnings": [] })))
+    Ok(ok_json(
+        &serde_json::json!({ "Volumes": out, "Warnings": [] }),
+    ))
 }
 
 async fn create(r: ApiRequest) -> Result<ApiResponse> {
@@ -143,9 +144,7 @@ async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
     let volumes = r.engine.volumes.clone();
     let f2 = f.clone();
     let (deleted, reclaimed) = tokio::task::spawn_blocking(move || {
-        volumes.prune(all, &|rec| {
-            volume_matches(&f2, rec, false).unwrap_or(false)
-        })
+        volumes.prune(all, &|rec| volume_matches(&f2, rec, false).unwrap_or(false))
     })
     .await
     .map_err(|e| EngineError::internal(format!("volume prune failed: {e}")))??;
@@ -168,18 +167,32 @@ fn version_lt(v: &str, major: u32, minor: u32) -> bool {
 /// computes the same from its layer store); `LayersSize` counts every distinct layer once.
 /// Containers report their upper dir as `SizeRw` and `SizeRw` + image size as `SizeRootFs`.
 async fn df(r: &ApiRequest) -> Result<ApiResponse> {
-    let types: Vec<String> = r.query.get_all("type").iter().map(|s| s.to_string()).collect();
+    let types: Vec<String> = r
+        .query
+        .get_all("type")
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for t in &types {
         if !matches!(t.as_str(), "container" | "image" | "volume" | "build-cache") {
             return Err(EngineError::invalid(format!("unknown object type: {t}")));
         }
     }
     let want = |t: &str| types.is_empty() || types.iter().any(|x| x == t);
-    let (want_img, want_ctr, want_vol, want_bc) =
-        (want("image"), want("container"), want("volume"), want("build-cache"));
+    let (want_img, want_ctr, want_vol, want_bc) = (
+        want("image"),
+        want("container"),
+        want("volume"),
+        want("build-cache"),
+    );
     let engine = r.engine.clone();
     let body = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
-        let records: Vec<_> = engine.containers.list().iter().map(|c| c.record()).collect();
+        let records: Vec<_> = engine
+            .containers
+            .list()
+            .iter()
+            .map(|c| c.record())
+            .collect();
         let images = engine.images.list(&Default::default())?;
         // Layer sizes and how many images use each layer.
         let mut layer_size: HashMap<std::path::PathBuf, u64> = HashMap::new();
@@ -221,10 +234,8 @@ async fn df(r: &ApiRequest) -> Result<ApiResponse> {
                     let mut v = serde_json::to_value(img).unwrap_or_default();
                     v["Size"] = serde_json::json!(image_size[&img.id]);
                     v["SharedSize"] = serde_json::json!(shared);
-                    v["Containers"] = serde_json::json!(records
-                        .iter()
-                        .filter(|c| c.image_id == img.id)
-                        .count());
+                    v["Containers"] =
+                        serde_json::json!(records.iter().filter(|c| c.image_id == img.id).count());
                     v
                 })
                 .collect();

@@ -117,7 +117,9 @@ struct ApiTmpfsOptions {
     options: Option<Vec<Vec<String>>>,
 }
 
-const PROPAGATIONS: &[&str] = &["shared", "rshared", "slave", "rslave", "private", "rprivate"];
+const PROPAGATIONS: &[&str] = &[
+    "shared", "rshared", "slave", "rslave", "private", "rprivate",
+];
 
 fn invalid_spec(raw: &str) -> EngineError {
     EngineError::invalid(format!("invalid volume specification: '{raw}'"))
@@ -279,7 +281,11 @@ pub fn parse_bind(raw: &str) -> Result<Requested> {
             name,
             destination,
             rw,
-            mode: if mode.is_empty() { "z".into() } else { mode.to_owned() },
+            mode: if mode.is_empty() {
+                "z".into()
+            } else {
+                mode.to_owned()
+            },
             nocopy,
             labels: HashMap::new(),
             driver_opts: HashMap::new(),
@@ -300,8 +306,7 @@ pub fn parse_tmpfs_options(opts: &str) -> Result<(String, Vec<String>)> {
         if let Some((k, v)) = o.split_once('=') {
             match k {
                 "size" => {
-                    let ok = v.ends_with('%')
-                        && v[..v.len() - 1].parse::<u64>().is_ok()
+                    let ok = v.ends_with('%') && v[..v.len() - 1].parse::<u64>().is_ok()
                         || crate::util::parse_size(v).is_some();
                     if !ok {
                         return Err(EngineError::invalid(format!("invalid tmpfs size: {v}")));
@@ -332,8 +337,12 @@ pub fn parse_tmpfs_options(opts: &str) -> Result<(String, Vec<String>)> {
         }
         match o {
             "rw" | "ro" => set_flag(&mut flags, o, if o == "rw" { "ro" } else { "rw" }),
-            "exec" | "noexec" => set_flag(&mut flags, o, if o == "exec" { "noexec" } else { "exec" }),
-            "suid" | "nosuid" => set_flag(&mut flags, o, if o == "suid" { "nosuid" } else { "suid" }),
+            "exec" | "noexec" => {
+                set_flag(&mut flags, o, if o == "exec" { "noexec" } else { "exec" })
+            }
+            "suid" | "nosuid" => {
+                set_flag(&mut flags, o, if o == "suid" { "nosuid" } else { "suid" })
+            }
             "dev" | "nodev" => set_flag(&mut flags, o, if o == "dev" { "nodev" } else { "dev" }),
             "atime" | "noatime" | "relatime" | "strictatime" | "nodiratime" | "diratime"
             | "sync" | "async" | "dirsync" => flags.push(o.to_owned()),
@@ -361,12 +370,14 @@ fn parse_api_mount(m: ApiMount) -> Result<Requested> {
             let Some(source) = clean_destination(&m.source) else {
                 return Err(invalid_config(
                     kind,
-                    format!("invalid mount path: '{}' mount path must be absolute", m.source),
+                    format!(
+                        "invalid mount path: '{}' mount path must be absolute",
+                        m.source
+                    ),
                 ));
             };
             let opts = m.bind_options.unwrap_or_default();
-            if !opts.propagation.is_empty() && !PROPAGATIONS.contains(&opts.propagation.as_str())
-            {
+            if !opts.propagation.is_empty() && !PROPAGATIONS.contains(&opts.propagation.as_str()) {
                 return Err(invalid_config(
                     kind,
                     format!("invalid propagation mode: {}", opts.propagation),
@@ -445,7 +456,10 @@ fn parse_api_mount(m: ApiMount) -> Result<Requested> {
             }
             if let Some(t) = m.tmpfs_options {
                 if t.size_bytes < 0 {
-                    return Err(invalid_config(kind, "invalid tmpfs size: must not be negative"));
+                    return Err(invalid_config(
+                        kind,
+                        "invalid tmpfs size: must not be negative",
+                    ));
                 }
                 if t.size_bytes > 0 {
                     opts.push(format!("size={}", t.size_bytes));
@@ -642,7 +656,17 @@ mod tests {
             parse_bind("v1:/x:nocopy").unwrap(),
             Requested::Volume { nocopy: true, .. }
         ));
-        for bad in ["", ":/x", "/a:/b:c:d", "/a:/b:bogus", "v:rel", "/a:/", "bad$name:/x", "/x:ro", "/a:/b:ro,rw"] {
+        for bad in [
+            "",
+            ":/x",
+            "/a:/b:c:d",
+            "/a:/b:bogus",
+            "v:rel",
+            "/a:/",
+            "bad$name:/x",
+            "/x:ro",
+            "/a:/b:ro,rw",
+        ] {
             assert!(parse_bind(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(
@@ -697,7 +721,10 @@ mod tests {
     #[test]
     fn anonymous_volumes_from_config_and_image() {
         let cfg = ContainerConfig {
-            volumes: Some(HashMap::from([("/data".to_string(), serde_json::json!({}))])),
+            volumes: Some(HashMap::from([(
+                "/data".to_string(),
+                serde_json::json!({}),
+            )])),
             ..Default::default()
         };
         let img = HashMap::from([
@@ -708,9 +735,15 @@ mod tests {
         let got = parse(&cfg, &h, Some(&img)).unwrap();
         assert_eq!(got.len(), 2);
         assert!(got.iter().any(|r| matches!(r, Requested::Volume { name: None, destination, .. } if destination == "/data")));
-        assert!(got.iter().any(|r| matches!(r, Requested::Volume { name: Some(n), .. } if n == "named")));
+        assert!(got
+            .iter()
+            .any(|r| matches!(r, Requested::Volume { name: Some(n), .. } if n == "named")));
         let evil = HashMap::from([("/../../etc".to_string(), serde_json::json!({}))]);
-        err(parse(&ContainerConfig::default(), &HostConfig::default(), Some(&evil)));
+        err(parse(
+            &ContainerConfig::default(),
+            &HostConfig::default(),
+            Some(&evil),
+        ));
     }
 
     #[test]

@@ -55,7 +55,10 @@ fn backing(opts: &HashMap<String, String>) -> Result<Backing> {
         let mut data = Vec::new();
         for opt in &o {
             let key = opt.split('=').next().unwrap_or("");
-            if !matches!(key, "size" | "mode" | "uid" | "gid" | "nr_inodes" | "nr_blocks") {
+            if !matches!(
+                key,
+                "size" | "mode" | "uid" | "gid" | "nr_inodes" | "nr_blocks"
+            ) {
                 return Err(EngineError::invalid(format!(
                     "invalid tmpfs option for the local volume driver: {opt:?}"
                 )));
@@ -171,7 +174,9 @@ impl VolumeService {
         if anonymous {
             labels.insert(ANONYMOUS_LABEL.into(), String::new());
         }
-        Ok(self.get_or_create(&name, labels, req.driver_opts, anonymous)?.0)
+        Ok(self
+            .get_or_create(&name, labels, req.driver_opts, anonymous)?
+            .0)
     }
 
     /// The volume `name`, created when missing; `true` when it was created now.
@@ -229,7 +234,9 @@ impl VolumeService {
             if force {
                 return Ok(());
             }
-            return Err(EngineError::not_found(format!("get {name}: no such volume")));
+            return Err(EngineError::not_found(format!(
+                "get {name}: no such volume"
+            )));
         }
         let users = self.users(name);
         if !users.is_empty() {
@@ -371,7 +378,10 @@ impl VolumeService {
                     if create_source && std::fs::symlink_metadata(&source).is_err() {
                         // docker creates a missing `-v` source as a directory on the host.
                         std::fs::create_dir_all(&source).io_context(|| {
-                            format!("error while creating mount source path '{}'", source.display())
+                            format!(
+                                "error while creating mount source path '{}'",
+                                source.display()
+                            )
                         })?;
                     }
                     out.push(MountPoint {
@@ -437,7 +447,10 @@ impl VolumeService {
                         copy_data: false,
                         anonymous: false,
                         tmpfs_data: data,
-                        tmpfs_flags: flags.into_iter().filter(|f| f != "ro" && f != "rw").collect(),
+                        tmpfs_flags: flags
+                            .into_iter()
+                            .filter(|f| f != "ro" && f != "rw")
+                            .collect(),
                     })
                 }
             }
@@ -457,7 +470,8 @@ fn is_mountpoint(path: &std::path::Path) -> bool {
 
 impl MountHooks for VolumeService {
     fn resolve(&self, rec: &ContainerRecord, image: &ResolvedImage) -> Result<Vec<MountPoint>> {
-        let requested = mounts::parse(&rec.config, &rec.host_config, image.config.volumes.as_ref())?;
+        let requested =
+            mounts::parse(&rec.config, &rec.host_config, image.config.volumes.as_ref())?;
         // Validate the driver options of volumes this create would make before making any.
         for r in &requested {
             if let Requested::Volume {
@@ -517,7 +531,11 @@ impl MountHooks for VolumeService {
         if !remove_anonymous {
             return;
         }
-        for m in rec.mounts.iter().filter(|m| m.kind == MountType::Volume && m.anonymous) {
+        for m in rec
+            .mounts
+            .iter()
+            .filter(|m| m.kind == MountType::Volume && m.anonymous)
+        {
             match self.remove(&m.name, true) {
                 Ok(()) => {}
                 // Shared with another container (--volumes-from style reuse): keep it.
@@ -543,13 +561,23 @@ mod tests {
     fn local_driver_options() {
         assert_eq!(backing(&opts(&[])).unwrap(), Backing::Directory);
         assert_eq!(
-            backing(&opts(&[("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=1m")])).unwrap(),
+            backing(&opts(&[
+                ("type", "tmpfs"),
+                ("device", "tmpfs"),
+                ("o", "size=1m")
+            ]))
+            .unwrap(),
             Backing::Tmpfs {
                 data: format!("size={}", 1 << 20)
             }
         );
         assert_eq!(
-            backing(&opts(&[("type", "none"), ("o", "bind"), ("device", "/tmp")])).unwrap(),
+            backing(&opts(&[
+                ("type", "none"),
+                ("o", "bind"),
+                ("device", "/tmp")
+            ]))
+            .unwrap(),
             Backing::Bind {
                 device: PathBuf::from("/tmp")
             }

@@ -146,14 +146,25 @@ mod tests {
         std::fs::write(store.data_dir("data").join("f"), "x").unwrap();
         // A leftover of an interrupted create is swept and never listed.
         std::fs::create_dir_all(dir.path().join("volumes/.tmp-half/_data")).unwrap();
-        assert_eq!(store.load_all(), vec![rec("data")].into_iter().map(|mut r| {
-            r.created_at = store.load_all()[0].created_at.clone();
-            r
-        }).collect::<Vec<_>>());
+        assert_eq!(
+            store.load_all(),
+            vec![rec("data")]
+                .into_iter()
+                .map(|mut r| {
+                    r.created_at = store.load_all()[0].created_at.clone();
+                    r
+                })
+                .collect::<Vec<_>>()
+        );
         store.sweep_leftovers();
         assert!(!dir.path().join("volumes/.tmp-half").exists());
         store.remove("data").unwrap();
         assert!(store.load_all().is_empty());
-        assert_eq!(std::fs::read_dir(dir.path().join("volumes")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("volumes"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }

@@ -34,7 +34,8 @@ pub fn mount_all(rootfs: &Path, mounts: &[MountSpec]) -> InitResult<()> {
         return Ok(());
     }
     // Canonical, so the containment check compares like with like.
-    let rootfs = std::fs::canonicalize(rootfs).ctx(format!("resolve rootfs {}", rootfs.display()))?;
+    let rootfs =
+        std::fs::canonicalize(rootfs).ctx(format!("resolve rootfs {}", rootfs.display()))?;
     let root: OwnedFd = std::fs::File::open(&rootfs)
         .ctx(format!("open rootfs {}", rootfs.display()))?
         .into();
@@ -61,8 +62,8 @@ fn mount_one(root: RawFd, rootfs: &Path, m: &MountSpec) -> InitResult<()> {
                 .ctx(format!("mount tmpfs on {}", m.destination))
         }
         MountKind::Bind => {
-            let meta = std::fs::metadata(&m.source)
-                .ctx(format!("bind source {}", m.source.display()))?;
+            let meta =
+                std::fs::metadata(&m.source).ctx(format!("bind source {}", m.source.display()))?;
             if m.copy_up && meta.is_dir() {
                 copy_up(root, &dest, &m.source).map_err(|e| {
                     InitError::setup(format!(
@@ -91,14 +92,8 @@ fn mount_one(root: RawFd, rootfs: &Path, m: &MountSpec) -> InitResult<()> {
             let fd = open_in_root(root, &dest, libc::O_PATH, 0)
                 .ctx(format!("reopen {}", m.destination))?;
             // A bind of a shared host mount would join its peer group: keep it private.
-            mount_on_fd(
-                None,
-                &fd,
-                None,
-                MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-                None,
-            )
-            .ctx(format!("make {} private", m.destination))?;
+            mount_on_fd(None, &fd, None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)
+                .ctx(format!("make {} private", m.destination))?;
             if m.readonly {
                 remount_readonly(&fd).ctx(format!("remount {} read-only", m.destination))?;
             }
@@ -268,7 +263,12 @@ pub fn copy_up(root: RawFd, dest: &Path, volume: &Path) -> Result<(), Errno> {
 }
 
 fn dir_is_empty(dir: &OwnedFd) -> Result<bool, Errno> {
-    let d = nix::dir::Dir::openat(dir, ".", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty())?;
+    let d = nix::dir::Dir::openat(
+        dir,
+        ".",
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY,
+        nix::sys::stat::Mode::empty(),
+    )?;
     let mut d = d;
     for e in d.iter() {
         let e = e?;
@@ -338,7 +338,8 @@ fn copy_entry(s: &OwnedFd, d: &OwnedFd, name: &CString) -> Result<bool, Errno> {
                 Ok(true)
             }
             libc::S_IFREG => {
-                let from = libc::openat(sfd, n, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC);
+                let from =
+                    libc::openat(sfd, n, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC);
                 if from < 0 {
                     return Err(Errno::last());
                 }
@@ -346,7 +347,11 @@ fn copy_entry(s: &OwnedFd, d: &OwnedFd, name: &CString) -> Result<bool, Errno> {
                 let to = libc::openat(
                     dfd,
                     n,
-                    libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                    libc::O_WRONLY
+                        | libc::O_CREAT
+                        | libc::O_EXCL
+                        | libc::O_NOFOLLOW
+                        | libc::O_CLOEXEC,
                     0o600,
                 );
                 if to < 0 {
@@ -365,7 +370,8 @@ fn copy_entry(s: &OwnedFd, d: &OwnedFd, name: &CString) -> Result<bool, Errno> {
                 Ok(false)
             }
             libc::S_IFLNK => {
-                let target = CString::new(readlinkat(s, name)?.as_bytes()).map_err(|_| Errno::EINVAL)?;
+                let target =
+                    CString::new(readlinkat(s, name)?.as_bytes()).map_err(|_| Errno::EINVAL)?;
                 if libc::symlinkat(target.as_ptr(), dfd, n) < 0 {
                     return Err(Errno::last());
                 }
@@ -429,8 +435,11 @@ mod tests {
         let data = root.path().join("data");
         std::fs::create_dir_all(data.join("sub/deeper")).unwrap();
         std::fs::write(data.join("sub/deeper/f"), "content").unwrap();
-        std::fs::set_permissions(data.join("sub/deeper/f"), std::fs::Permissions::from_mode(0o640))
-            .unwrap();
+        std::fs::set_permissions(
+            data.join("sub/deeper/f"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
         std::os::unix::fs::chown(data.join("sub/deeper/f"), Some(1234), Some(5678)).unwrap();
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o1777)).unwrap();
         symlink("/etc/passwd", data.join("link")).unwrap();
