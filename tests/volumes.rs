@@ -233,7 +233,7 @@ fn bind_mounts_readonly_and_missing_sources() {
         "run",
         "--rm",
         "--mount",
-        &format!("type=volume,src=rov,dst=/v,readonly"),
+        "type=volume,src=rov,dst=/v,readonly",
         "busybox",
         "touch",
         "/v/x",

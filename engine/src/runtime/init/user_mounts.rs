@@ -229,7 +229,7 @@ fn readlinkat(dir: &OwnedFd, name: &CString) -> Result<OsString, Errno> {
         return Err(Errno::last());
     }
     buf.truncate(n as usize);
-    Ok(OsString::from(std::ffi::OsStr::from_bytes(&buf).to_owned()))
+    Ok(std::ffi::OsStr::from_bytes(&buf).to_owned())
 }
 
 /// Docker's copy-up: when the volume directory `volume` is empty and the image has a directory
