@@ -90,6 +90,91 @@ pub enum Cmd {
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCmd),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(VolumeCmd),
+    /// Manage the engine (disk usage).
+    #[command(subcommand)]
+    System(SystemCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VolumeCmd {
+    /// Create a volume.
+    Create(VolumeCreateArgs),
+    /// List volumes.
+    #[command(visible_alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Display detailed information on one or more volumes.
+    Inspect(FormatNames),
+    /// Remove one or more volumes.
+    #[command(visible_alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused local volumes.
+    Prune(VolumePruneArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SystemCmd {
+    /// Show engine disk usage.
+    Df(SystemDfArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VolumeCreateArgs {
+    pub name: Option<String>,
+    /// Specify volume name.
+    #[arg(long = "name")]
+    pub name_flag: Option<String>,
+    /// Specify volume driver name.
+    #[arg(short = 'd', long, default_value = "local")]
+    pub driver: String,
+    /// Set driver specific options.
+    #[arg(short = 'o', long = "opt")]
+    pub opts: Vec<String>,
+    /// Set metadata for a volume.
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumeLsArgs {
+    /// Only display volume names.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumeRmArgs {
+    /// Force the removal of one or more volumes.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub volumes: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumePruneArgs {
+    /// Remove all unused volumes, not just anonymous ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SystemDfArgs {
+    /// Show detailed information on space usage.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -273,6 +358,15 @@ pub struct ContainerOpts {
     /// Automatically remove the container when it exits.
     #[arg(long)]
     pub rm: bool,
+    /// Bind mount a volume (NAME:/path, /host:/path[:ro], or /path for an anonymous volume).
+    #[arg(short = 'v', long = "volume")]
+    pub volumes: Vec<String>,
+    /// Attach a filesystem mount to the container (type=volume|bind|tmpfs,...).
+    #[arg(long = "mount")]
+    pub mounts: Vec<String>,
+    /// Mount a tmpfs directory (/path[:options]).
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

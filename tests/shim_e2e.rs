@@ -102,6 +102,7 @@ impl Fixture {
                 max_files: 1,
             },
             init: false,
+            mounts: Vec::new(),
         }
     }
 

@@ -34,7 +34,9 @@ pub fn run(options: EngineOptions) -> Result<()> {
         // One bus for every service, so `GET /events` sees containers and images alike.
         let events = EventBus::new();
         let images = ImageService::open_with_events(&root, events.clone())?;
-        let containers = ContainerService::open_with_events(&root, shim_exe, events)?;
+        let containers = ContainerService::open_with_events(&root, shim_exe, events.clone())?;
+        let volumes = crate::service::volumes::VolumeService::open(&root, events, &containers)?;
+        containers.set_mount_hooks(volumes.clone());
         let engine = Arc::new(Engine {
             engine_id,
             options: options.clone(),
@@ -43,6 +45,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
             containers: containers.clone(),
             stats: Default::default(),
             execs: crate::service::exec::ExecService::new(containers.clone()),
+            volumes,
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");

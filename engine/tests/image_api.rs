@@ -139,6 +139,12 @@ async fn images_api_import_list_inspect_tag_delete() {
         options: EngineOptions::default(),
         images: ImageService::open(&data_root).unwrap(),
         execs: berth_engine::service::exec::ExecService::new(containers.clone()),
+        volumes: berth_engine::service::volumes::VolumeService::open(
+            &data_root,
+            containers.events().clone(),
+            &containers,
+        )
+        .unwrap(),
         containers,
         data_root,
         stats: Default::default(),

@@ -103,6 +103,7 @@ fn spec(f: &Fixture, name: &str, args: &[&str]) -> RuntimeSpec {
             max_files: 1,
         },
         init: false,
+        mounts: Vec::new(),
     }
 }
 

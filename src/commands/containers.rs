@@ -487,7 +487,7 @@ pub async fn inspect(
 ) -> Result<i32> {
     let kind = kind.map(|k| k.to_lowercase());
     if let Some(k) = &kind {
-        if k != "container" && k != "image" {
+        if k != "container" && k != "image" && k != "volume" {
             return Err(ExitError::with(
                 1,
                 format!("\"{k}\" is not a valid value for --type"),
@@ -508,8 +508,11 @@ pub async fn inspect(
         if kind.as_deref() != Some("image") {
             raw = inspect_raw(&client, &format!("/containers/{}/json", seg(name))).await?;
         }
-        if raw.is_none() && kind.as_deref() != Some("container") {
+        if raw.is_none() && !matches!(kind.as_deref(), Some("container" | "volume")) {
             raw = inspect_raw(&client, &format!("/images/{}/json", seg(name))).await?;
+        }
+        if raw.is_none() && matches!(kind.as_deref(), None | Some("volume")) {
+            raw = inspect_raw(&client, &format!("/volumes/{}", seg(name))).await?;
         }
         match raw {
             Some(r) => found.push(r),
@@ -518,6 +521,7 @@ pub async fn inspect(
                 let what = match kind.as_deref() {
                     Some("container") => "container",
                     Some("image") => "image",
+                    Some("volume") => "volume",
                     _ => "object",
                 };
                 eprintln!("Error: No such {what}: {name}");

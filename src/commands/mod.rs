@@ -8,6 +8,7 @@ pub mod images;
 pub mod run;
 pub mod stats;
 pub mod system;
+pub mod volumes;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Container(ContainerCmd::Prune(a)) => containers::prune(&ctx, a).await,
         Cmd::Events(a) => events::events(&ctx, a).await,
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
+        Cmd::Volume(v) => volumes::dispatch(&ctx, v).await,
+        Cmd::System(crate::cli::SystemCmd::Df(a)) => volumes::system_df(&ctx, a).await,
     }
 }
 

@@ -316,6 +316,8 @@ pub fn create_body(
     if let Some(r) = restart {
         host.insert("RestartPolicy".into(), r);
     }
+    let mounts = super::volumes::mount_flags(cmd, &opts.volumes, &opts.mounts, &opts.tmpfs)?;
+    super::volumes::apply(mounts, &mut config, &mut host);
     config.insert("HostConfig".into(), Value::Object(host));
     Ok(Value::Object(config))
 }

@@ -87,11 +87,11 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
         network_settings: SummaryNetworkSettings {
             networks: HashMap::from([(mode, EndpointSettings::default())]),
         },
-        mounts: Vec::new(),
         health: SummaryHealth {
             status: crate::service::health::status_of(rec).to_owned(),
             failing_streak: rec.state.health.as_ref().map_or(0, |h| h.failing_streak),
         },
+        mounts: rec.mounts.iter().map(|m| m.to_api()).collect(),
     }
 }
 
@@ -157,7 +157,7 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
                 "MergedDir": path(files::ROOTFS),
             }
         },
-        "Mounts": [],
+        "Mounts": rec.mounts.iter().map(|m| m.to_api()).collect::<Vec<_>>(),
         "Config": rec.config,
         "NetworkSettings": {
             "Bridge": "", "SandboxID": "", "SandboxKey": "", "HairpinMode": false,

@@ -108,7 +108,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         (Method::DELETE, ["containers", id]) => {
             r.engine
                 .containers
-                .remove(id, r.query.bool("force")?)
+                .remove_with_volumes(id, r.query.bool("force")?, r.query.bool("v")?)
                 .await?;
             Ok(no_content())
         }

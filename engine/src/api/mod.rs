@@ -15,6 +15,7 @@ pub mod stream;
 pub mod system;
 pub mod timestamps;
 pub mod version;
+pub mod volumes;
 
 use std::sync::Arc;
 

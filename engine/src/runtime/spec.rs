@@ -47,6 +47,41 @@ pub struct RuntimeSpec {
     pub log: LogSpec,
     /// Run a minimal init as PID 1 that forwards signals and reaps zombies (`--init`).
     pub init: bool,
+    /// User mounts (volumes, binds, tmpfs), in order; performed after the standard mounts and
+    /// before pivot_root, each destination resolved inside the rootfs.
+    #[serde(default)]
+    pub mounts: Vec<MountSpec>,
+}
+
+/// One user mount for the container init.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MountSpec {
+    pub kind: MountKind,
+    /// Host path to bind (binds and volumes); unused for tmpfs.
+    #[serde(default)]
+    pub source: PathBuf,
+    /// Absolute path inside the container; resolved with RESOLVE_IN_ROOT, never followed out.
+    pub destination: String,
+    #[serde(default)]
+    pub readonly: bool,
+    /// tmpfs: mount data such as "size=65536k,mode=1777".
+    #[serde(default)]
+    pub data: String,
+    /// tmpfs: extra flags ("nosuid", "nodev", "noexec", "noatime", ...).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// Volumes: when the source directory is empty, copy the image's content at `destination`
+    /// into it first (docker's copy-up), preserving owners, modes and symlinks.
+    #[serde(default)]
+    pub copy_up: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    /// Recursive bind (`rbind`, rprivate), used for volumes too.
+    Bind,
+    Tmpfs,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

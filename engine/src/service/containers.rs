@@ -155,6 +155,8 @@ pub struct ContainerService {
     index: RwLock<Index>,
     loaded: watch::Sender<bool>,
     events: EventBus,
+    /// Volumes and mounts (set once at engine start; see `service::mounts::MountHooks`).
+    mount_hooks: std::sync::OnceLock<Arc<dyn crate::service::mounts::MountHooks>>,
 }
 
 impl ContainerService {
@@ -178,7 +180,17 @@ impl ContainerService {
             index: RwLock::new(Index::default()),
             loaded: watch::channel(false).0,
             events,
+            mount_hooks: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Install the volume service's hooks (once, at engine start).
+    pub fn set_mount_hooks(&self, hooks: Arc<dyn crate::service::mounts::MountHooks>) {
+        let _ = self.mount_hooks.set(hooks);
+    }
+
+    fn mount_hooks(&self) -> Option<&Arc<dyn crate::service::mounts::MountHooks>> {
+        self.mount_hooks.get()
     }
 
     pub fn events(&self) -> &EventBus {
@@ -278,7 +290,7 @@ impl ContainerService {
             });
             self.on_exit(&c, exit);
         } else if status == Status::Exited && c.record().host_config.auto_remove {
-            let _ = self.remove(&c.id, true).await;
+            let _ = self.remove_with_volumes(&c.id, true, true).await;
         }
     }
 
@@ -371,7 +383,8 @@ impl ContainerService {
                 }
             },
         };
-        let (record, etc, warnings) = create::build_record(id.clone(), name.clone(), &image, req)?;
+        let (mut record, etc, warnings) =
+            create::build_record(id.clone(), name.clone(), &image, req)?;
         // Reserve the name first so two creates cannot share it; the directory is written
         // without holding the index lock, and the container is listed once it is on disk.
         {
@@ -383,10 +396,23 @@ impl ContainerService {
             }
             index.names.insert(name.clone(), id.clone());
         }
+        if let Some(hooks) = self.mount_hooks() {
+            match hooks.resolve(&record, &image) {
+                Ok(mounts) => record.mounts = mounts,
+                Err(e) => {
+                    self.index.write().expect("index").names.remove(&name);
+                    return Err(e);
+                }
+            }
+        }
         let written = self.store.create(&record, &etc);
         let mut index = self.index.write().expect("index");
         if let Err(e) = written {
             index.names.remove(&name);
+            drop(index);
+            if let Some(hooks) = self.mount_hooks() {
+                hooks.after_remove(&record, true);
+            }
             return Err(e);
         }
         let c = Container::new(record);
@@ -485,6 +511,9 @@ impl ContainerService {
             Status::Created | Status::Exited => {}
         }
         let dir = self.dir(&rec.id);
+        if let Some(hooks) = self.mount_hooks() {
+            hooks.before_start(&rec)?;
+        }
         let spec = create::runtime_spec(&self.data_root, &dir, &rec)?;
         write_json_atomic(&dir.join(files::BUNDLE), &spec)?;
         let _ = std::fs::remove_file(dir.join(files::EXIT_RECORD));
@@ -585,6 +614,9 @@ impl ContainerService {
                 ("execDuration", duration.to_string()),
             ],
         );
+        if let Some(hooks) = self.mount_hooks() {
+            hooks.after_exit(&rec);
+        }
         c.send_output(Output::End);
         c.life.send_modify(|l| {
             l.running = false;
@@ -607,7 +639,7 @@ impl ContainerService {
             let svc = self.clone();
             let id = c.id.clone();
             tokio::spawn(async move {
-                if let Err(e) = svc.remove(&id, true).await {
+                if let Err(e) = svc.remove_with_volumes(&id, true, true).await {
                     tracing::warn!(%id, error = %e, "auto-remove failed");
                 }
             });
@@ -882,6 +914,11 @@ impl ContainerService {
     }
 
     pub async fn remove(&self, key: &str, force: bool) -> Result<()> {
+        self.remove_with_volumes(key, force, false).await
+    }
+
+    /// `DELETE /containers/{id}?v=`: with `volumes`, the container's anonymous volumes go too.
+    pub async fn remove_with_volumes(&self, key: &str, force: bool, volumes: bool) -> Result<()> {
         let c = self.get(key)?;
         let _op = c.op.lock().await;
         if c.life.borrow().removed {
@@ -926,6 +963,9 @@ impl ContainerService {
             }
         }
         self.emit(&c, "destroy", &[]);
+        if let Some(hooks) = self.mount_hooks() {
+            hooks.after_remove(&c.record(), volumes);
+        }
         c.life.send_modify(|l| l.removed = true);
         Ok(())
     }

@@ -158,6 +158,7 @@ pub fn build_record(
         },
         restart_count: 0,
         has_been_manually_stopped: false,
+        mounts: Vec::new(),
     };
     Ok((record, etc, warnings))
 }
@@ -373,5 +374,6 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             max_files,
         },
         init: h.init.unwrap_or(false),
+        mounts: crate::service::mounts::runtime_mounts(&rec.mounts),
     })
 }

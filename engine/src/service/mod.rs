@@ -3,16 +3,19 @@
 
 pub mod containers;
 pub mod create;
+pub mod du;
 pub mod events;
 pub mod exec;
 pub mod health;
 pub mod humanize;
 pub mod images;
 pub mod logs;
+pub mod mounts;
 pub mod names;
 pub mod restart;
 pub mod signals;
 pub mod stats;
+pub mod volumes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +34,8 @@ pub struct Engine {
     pub stats: Arc<stats::StatsService>,
     /// `docker exec` instances (in memory).
     pub execs: Arc<exec::ExecService>,
+    /// Named and anonymous volumes (local driver).
+    pub volumes: Arc<volumes::VolumeService>,
 }
 
 impl Engine {

@@ -5,3 +5,4 @@ pub mod blobs;
 pub mod containers;
 pub mod images;
 pub mod layers;
+pub mod volumes;

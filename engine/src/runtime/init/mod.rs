@@ -22,6 +22,7 @@ mod rootfs;
 pub(crate) mod safe_path;
 pub(crate) mod seccomp_load;
 pub(crate) mod user;
+mod user_mounts;
 
 /// Stdio of the container process: fds already open in the child. With `tty`, all three are the
 /// PTY slave and init makes it the controlling terminal.
@@ -163,6 +164,7 @@ fn run(
     };
 
     rootfs::prepare_rootfs(spec, stdio.tty)?;
+    user_mounts::mount_all(&spec.rootfs.mount_point, &spec.mounts)?;
     rootfs::pivot_root(&spec.rootfs.mount_point)?;
     mounts::mask_and_readonly(&spec.masked_paths, &spec.readonly_paths)?;
     if spec.rootfs.readonly {

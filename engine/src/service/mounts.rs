@@ -1,0 +1,759 @@
+//! Turning a create request's `HostConfig.Binds`, `HostConfig.Mounts`, `HostConfig.Tmpfs` and the
+//! anonymous volumes (`Config.Volumes`, which the docker CLI fills from `-v /path`, plus the
+//! image's VOLUME paths) into the container's mount list, with docker's parsing rules and error
+//! messages. Parsing is pure (`parse`); creating volumes happens afterwards in the volume
+//! service, so a malformed mount creates nothing.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{EngineError, Result};
+use crate::model::container::{ContainerConfig, ContainerRecord, HostConfig};
+use crate::model::image::ResolvedImage;
+use crate::model::volume::{MountPoint, MountType};
+use crate::runtime::spec::{MountKind, MountSpec};
+
+/// Hooks the container service calls so volumes follow their containers' lifecycle. The volume
+/// service implements them; they live behind a trait so the container service does not depend
+/// on it.
+pub trait MountHooks: Send + Sync {
+    /// At create, after validation of the rest: resolve the mounts, creating named and
+    /// anonymous volumes. An error creates nothing.
+    fn resolve(&self, rec: &ContainerRecord, image: &ResolvedImage) -> Result<Vec<MountPoint>>;
+    /// Before the shim starts: make sure every volume is there (and its driver mount, for
+    /// `type=tmpfs` volumes), and publish `mount` events.
+    fn before_start(&self, rec: &ContainerRecord) -> Result<()>;
+    /// After the container's process exited: `unmount` events.
+    fn after_exit(&self, rec: &ContainerRecord);
+    /// After the container was removed; with `remove_anonymous`, its anonymous volumes go too
+    /// (`rm -v`, `run --rm`).
+    fn after_remove(&self, rec: &ContainerRecord, remove_anonymous: bool);
+}
+
+/// A parsed mount request, before volumes exist.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Requested {
+    Bind {
+        source: PathBuf,
+        destination: String,
+        rw: bool,
+        mode: String,
+        propagation: String,
+        /// `-v /missing:/x` creates the source dir; `--mount type=bind` refuses.
+        create_source: bool,
+    },
+    Volume {
+        /// None: anonymous (a random 64-hex name).
+        name: Option<String>,
+        destination: String,
+        rw: bool,
+        mode: String,
+        nocopy: bool,
+        labels: HashMap<String, String>,
+        driver_opts: HashMap<String, String>,
+    },
+    Tmpfs {
+        destination: String,
+        data: String,
+        flags: Vec<String>,
+    },
+}
+
+impl Requested {
+    pub fn destination(&self) -> &str {
+        match self {
+            Requested::Bind { destination, .. }
+            | Requested::Volume { destination, .. }
+            | Requested::Tmpfs { destination, .. } => destination,
+        }
+    }
+}
+
+/// docker's `mount.Mount` as sent in `HostConfig.Mounts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ApiMount {
+    #[serde(rename = "Type")]
+    kind: String,
+    source: String,
+    target: String,
+    read_only: bool,
+    bind_options: Option<ApiBindOptions>,
+    volume_options: Option<ApiVolumeOptions>,
+    tmpfs_options: Option<ApiTmpfsOptions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ApiBindOptions {
+    propagation: String,
+    create_mountpoint: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ApiVolumeOptions {
+    no_copy: bool,
+    labels: Option<HashMap<String, String>>,
+    driver_config: Option<ApiDriver>,
+    subpath: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ApiDriver {
+    name: String,
+    options: Option<HashMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ApiTmpfsOptions {
+    size_bytes: i64,
+    mode: u32,
+    #[serde(default)]
+    options: Option<Vec<Vec<String>>>,
+}
+
+const PROPAGATIONS: &[&str] = &[
+    "shared", "rshared", "slave", "rslave", "private", "rprivate",
+];
+
+fn invalid_spec(raw: &str) -> EngineError {
+    EngineError::invalid(format!("invalid volume specification: '{raw}'"))
+}
+
+fn invalid_config(kind: &str, why: impl std::fmt::Display) -> EngineError {
+    EngineError::invalid(format!("invalid mount config for type \"{kind}\": {why}"))
+}
+
+/// Lexically clean an absolute container path ("/a/./b/../c/" → "/a/c"); ".." never climbs
+/// above "/". The init resolves the result inside the rootfs anyway; cleaning here gives
+/// inspect and duplicate detection a canonical form.
+pub fn clean_destination(p: &str) -> Option<String> {
+    if !p.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in Path::new(p).components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Normal(n) => parts.push(n.to_str()?),
+            Component::Prefix(_) => return None,
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+fn destination(kind: &str, raw_target: &str) -> Result<String> {
+    if raw_target.is_empty() {
+        return Err(invalid_config(kind, "field Target must not be empty"));
+    }
+    let Some(d) = clean_destination(raw_target) else {
+        return Err(invalid_config(
+            kind,
+            format!("invalid mount path: '{raw_target}' mount path must be absolute"),
+        ));
+    };
+    if d == "/" {
+        return Err(EngineError::invalid(
+            "invalid specification: destination can't be '/'",
+        ));
+    }
+    // Mounting over /proc would let a container hide or replace the kernel's view (runc refuses
+    // these destinations too).
+    if d == "/proc" || d.starts_with("/proc/") {
+        return Err(invalid_config(
+            kind,
+            format!("mount destination {d} is not allowed: it is inside /proc"),
+        ));
+    }
+    Ok(d)
+}
+
+/// Docker's local volume name rule.
+pub fn valid_volume_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() >= 2
+        && b[0].is_ascii_alphanumeric()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+}
+
+pub fn check_volume_name(name: &str) -> Result<()> {
+    if name.len() == 1 && name.as_bytes()[0].is_ascii_alphanumeric() {
+        return Err(EngineError::invalid(
+            "volume name is too short, names should be at least two alphanumeric characters",
+        ));
+    }
+    if valid_volume_name(name) {
+        Ok(())
+    } else {
+        Err(EngineError::invalid(format!(
+            "create {name}: \"{name}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
+        )))
+    }
+}
+
+/// Parsed `-v` mode list: (rw, propagation, nocopy, label mode present).
+fn parse_mode(raw: &str, mode: &str) -> Result<(bool, String, bool)> {
+    let mut rw = None;
+    let mut propagation = String::new();
+    let mut copy = None;
+    let mut label = false;
+    if mode.is_empty() {
+        return Ok((true, propagation, false));
+    }
+    for m in mode.split(',') {
+        match m {
+            "rw" | "ro" if rw.is_none() => rw = Some(m == "rw"),
+            "z" | "Z" if !label => label = true,
+            "nocopy" | "copy" if copy.is_none() => copy = Some(m == "copy"),
+            p if PROPAGATIONS.contains(&p) && propagation.is_empty() => propagation = p.into(),
+            _ => {
+                let _ = raw;
+                return Err(EngineError::invalid(format!("invalid mode: {mode}")));
+            }
+        }
+    }
+    Ok((rw.unwrap_or(true), propagation, copy == Some(false)))
+}
+
+/// One `HostConfig.Binds` entry: `name:/dst[:mode]`, `/host:/dst[:mode]`.
+pub fn parse_bind(raw: &str) -> Result<Requested> {
+    let parts: Vec<&str> = raw.splitn(4, ':').collect();
+    if parts[0].is_empty() {
+        return Err(invalid_spec(raw));
+    }
+    let (source, target, mode) = match parts.as_slice() {
+        // A bare destination in Binds is an anonymous volume, as docker's parser allows.
+        [dst] => ("", *dst, ""),
+        [src, dst] => {
+            if parse_mode(raw, dst).is_ok() && !dst.starts_with('/') {
+                return Err(invalid_spec(raw));
+            }
+            (*src, *dst, "")
+        }
+        [src, dst, mode] => (*src, *dst, *mode),
+        _ => return Err(invalid_spec(raw)),
+    };
+    let (rw, propagation, nocopy) = parse_mode(raw, mode)?;
+    if source.starts_with('/') {
+        let destination = destination("bind", target)?;
+        let source = clean_destination(source).ok_or_else(|| invalid_spec(raw))?;
+        if nocopy {
+            return Err(EngineError::invalid(format!(
+                "invalid mode: {mode}: nocopy applies to volumes only"
+            )));
+        }
+        Ok(Requested::Bind {
+            source: PathBuf::from(source),
+            destination,
+            rw,
+            mode: mode.to_owned(),
+            propagation: if propagation.is_empty() {
+                "rprivate".into()
+            } else {
+                propagation
+            },
+            create_source: true,
+        })
+    } else {
+        let destination = destination("volume", target)?;
+        if !propagation.is_empty() {
+            return Err(EngineError::invalid(format!(
+                "invalid mode: {mode}: propagation applies to bind mounts only"
+            )));
+        }
+        let name = if source.is_empty() {
+            None
+        } else {
+            check_volume_name(source)?;
+            Some(source.to_owned())
+        };
+        Ok(Requested::Volume {
+            name,
+            destination,
+            rw,
+            mode: if mode.is_empty() {
+                "z".into()
+            } else {
+                mode.to_owned()
+            },
+            nocopy,
+            labels: HashMap::new(),
+            driver_opts: HashMap::new(),
+        })
+    }
+}
+
+/// tmpfs options (`--tmpfs /x:size=64m,mode=1777,exec`): docker's defaults nosuid, nodev,
+/// noexec, overridable; size/mode/uid/gid/nr_inodes go to the kernel as data.
+pub fn parse_tmpfs_options(opts: &str) -> Result<(String, Vec<String>)> {
+    let mut flags: Vec<String> = vec!["nosuid".into(), "nodev".into(), "noexec".into()];
+    let mut data: Vec<String> = Vec::new();
+    let set_flag = |flags: &mut Vec<String>, on: &str, off: &str| {
+        flags.retain(|f| f != on && f != off);
+        flags.push(on.to_owned());
+    };
+    for o in opts.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        if let Some((k, v)) = o.split_once('=') {
+            match k {
+                "size" => {
+                    let ok = v.ends_with('%') && v[..v.len() - 1].parse::<u64>().is_ok()
+                        || crate::util::parse_size(v).is_some();
+                    if !ok {
+                        return Err(EngineError::invalid(format!("invalid tmpfs size: {v}")));
+                    }
+                    let v = match crate::util::parse_size(v) {
+                        Some(n) if !v.ends_with('%') => n.to_string(),
+                        _ => v.to_owned(),
+                    };
+                    data.retain(|d| !d.starts_with("size="));
+                    data.push(format!("size={v}"));
+                }
+                "mode" => {
+                    if u32::from_str_radix(v, 8).map_or(true, |m| m > 0o7777) {
+                        return Err(EngineError::invalid(format!("invalid tmpfs mode: {v}")));
+                    }
+                    data.retain(|d| !d.starts_with("mode="));
+                    data.push(format!("mode={v}"));
+                }
+                "uid" | "gid" | "nr_inodes" | "nr_blocks" => {
+                    if v.parse::<u64>().is_err() {
+                        return Err(EngineError::invalid(format!("invalid tmpfs option {o}")));
+                    }
+                    data.push(o.to_owned());
+                }
+                _ => return Err(EngineError::invalid(format!("invalid tmpfs option {o:?}"))),
+            }
+            continue;
+        }
+        match o {
+            "rw" | "ro" => set_flag(&mut flags, o, if o == "rw" { "ro" } else { "rw" }),
+            "exec" | "noexec" => {
+                set_flag(&mut flags, o, if o == "exec" { "noexec" } else { "exec" })
+            }
+            "suid" | "nosuid" => {
+                set_flag(&mut flags, o, if o == "suid" { "nosuid" } else { "suid" })
+            }
+            "dev" | "nodev" => set_flag(&mut flags, o, if o == "dev" { "nodev" } else { "dev" }),
+            "atime" | "noatime" | "relatime" | "strictatime" | "nodiratime" | "diratime"
+            | "sync" | "async" | "dirsync" => flags.push(o.to_owned()),
+            p if PROPAGATIONS.contains(&p) => {}
+            _ => return Err(EngineError::invalid(format!("invalid tmpfs option {o:?}"))),
+        }
+    }
+    Ok((data.join(","), flags))
+}
+
+fn parse_api_mount(m: ApiMount) -> Result<Requested> {
+    let kind = m.kind.as_str();
+    match kind {
+        "bind" => {
+            if m.source.is_empty() {
+                return Err(invalid_config(kind, "field Source must not be empty"));
+            }
+            if m.volume_options.is_some() || m.tmpfs_options.is_some() {
+                return Err(invalid_config(
+                    kind,
+                    "VolumeOptions and TmpfsOptions must not be specified",
+                ));
+            }
+            let destination = destination(kind, &m.target)?;
+            let Some(source) = clean_destination(&m.source) else {
+                return Err(invalid_config(
+                    kind,
+                    format!(
+                        "invalid mount path: '{}' mount path must be absolute",
+                        m.source
+                    ),
+                ));
+            };
+            let opts = m.bind_options.unwrap_or_default();
+            if !opts.propagation.is_empty() && !PROPAGATIONS.contains(&opts.propagation.as_str()) {
+                return Err(invalid_config(
+                    kind,
+                    format!("invalid propagation mode: {}", opts.propagation),
+                ));
+            }
+            if !opts.create_mountpoint && std::fs::symlink_metadata(&source).is_err() {
+                return Err(invalid_config(
+                    kind,
+                    format!("bind source path does not exist: {source}"),
+                ));
+            }
+            Ok(Requested::Bind {
+                source: PathBuf::from(source),
+                destination,
+                rw: !m.read_only,
+                mode: String::new(),
+                propagation: if opts.propagation.is_empty() {
+                    "rprivate".into()
+                } else {
+                    opts.propagation
+                },
+                create_source: opts.create_mountpoint,
+            })
+        }
+        "volume" => {
+            if m.bind_options.is_some() || m.tmpfs_options.is_some() {
+                return Err(invalid_config(
+                    kind,
+                    "BindOptions and TmpfsOptions must not be specified",
+                ));
+            }
+            let destination = destination(kind, &m.target)?;
+            let name = if m.source.is_empty() {
+                None
+            } else {
+                check_volume_name(&m.source)?;
+                Some(m.source.clone())
+            };
+            let opts = m.volume_options.unwrap_or_default();
+            if !opts.subpath.is_empty() {
+                return Err(invalid_config(kind, "volume subpaths are not supported"));
+            }
+            let (driver_opts, driver) = match opts.driver_config {
+                Some(d) => (d.options.unwrap_or_default(), d.name),
+                None => (HashMap::new(), String::new()),
+            };
+            if !driver.is_empty() && driver != "local" {
+                return Err(EngineError::not_found(format!(
+                    "plugin \"{driver}\" not found: only the local volume driver is available"
+                )));
+            }
+            Ok(Requested::Volume {
+                name,
+                destination,
+                rw: !m.read_only,
+                mode: String::new(),
+                nocopy: opts.no_copy,
+                labels: opts.labels.unwrap_or_default(),
+                driver_opts,
+            })
+        }
+        "tmpfs" => {
+            if !m.source.is_empty() {
+                return Err(invalid_config(kind, "field Source must not be specified"));
+            }
+            if m.bind_options.is_some() || m.volume_options.is_some() {
+                return Err(invalid_config(
+                    kind,
+                    "BindOptions and VolumeOptions must not be specified",
+                ));
+            }
+            let destination = destination(kind, &m.target)?;
+            let mut opts: Vec<String> = Vec::new();
+            if m.read_only {
+                opts.push("ro".into());
+            }
+            if let Some(t) = m.tmpfs_options {
+                if t.size_bytes < 0 {
+                    return Err(invalid_config(
+                        kind,
+                        "invalid tmpfs size: must not be negative",
+                    ));
+                }
+                if t.size_bytes > 0 {
+                    opts.push(format!("size={}", t.size_bytes));
+                }
+                if t.mode != 0 {
+                    opts.push(format!("mode={:o}", t.mode & 0o7777));
+                }
+                for o in t.options.unwrap_or_default() {
+                    opts.push(o.join("="));
+                }
+            }
+            let (data, flags) = parse_tmpfs_options(&opts.join(","))?;
+            Ok(Requested::Tmpfs {
+                destination,
+                data,
+                flags,
+            })
+        }
+        "" => Err(EngineError::invalid(
+            "invalid mount config: mount type must not be empty",
+        )),
+        other => Err(EngineError::invalid(format!(
+            "invalid mount config for type \"{other}\": mount type unknown"
+        ))),
+    }
+}
+
+/// Everything the container asks for, in docker's precedence: Binds, Mounts, Tmpfs, then the
+/// anonymous volumes of `Config.Volumes` and the image's VOLUME paths whose destination nothing
+/// else covers. Duplicate destinations among the explicit ones are an error.
+pub fn parse(
+    config: &ContainerConfig,
+    host: &HostConfig,
+    image_volumes: Option<&HashMap<String, serde_json::Value>>,
+) -> Result<Vec<Requested>> {
+    let mut out: Vec<Requested> = Vec::new();
+    let push = |r: Requested, out: &mut Vec<Requested>| -> Result<()> {
+        if out.iter().any(|o| o.destination() == r.destination()) {
+            return Err(EngineError::invalid(format!(
+                "Duplicate mount point: {}",
+                r.destination()
+            )));
+        }
+        out.push(r);
+        Ok(())
+    };
+    match host.extra.get("Binds") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(v) => {
+            let binds: Vec<String> = serde_json::from_value(v.clone())
+                .map_err(|e| EngineError::invalid(format!("invalid HostConfig.Binds: {e}")))?;
+            for b in binds {
+                push(parse_bind(&b)?, &mut out)?;
+            }
+        }
+    }
+    match host.extra.get("Mounts") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(v) => {
+            let mounts: Vec<ApiMount> = serde_json::from_value(v.clone())
+                .map_err(|e| EngineError::invalid(format!("invalid HostConfig.Mounts: {e}")))?;
+            for m in mounts {
+                push(parse_api_mount(m)?, &mut out)?;
+            }
+        }
+    }
+    match host.extra.get("Tmpfs") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(v) => {
+            let tmpfs: HashMap<String, String> = serde_json::from_value(v.clone())
+                .map_err(|e| EngineError::invalid(format!("invalid HostConfig.Tmpfs: {e}")))?;
+            let mut sorted: Vec<_> = tmpfs.into_iter().collect();
+            sorted.sort();
+            for (dst, opts) in sorted {
+                let destination = destination("tmpfs", &dst)?;
+                let (data, flags) = parse_tmpfs_options(&opts)?;
+                push(
+                    Requested::Tmpfs {
+                        destination,
+                        data,
+                        flags,
+                    },
+                    &mut out,
+                )?;
+            }
+        }
+    }
+    let mut anonymous: Vec<&String> = config.volumes.iter().flat_map(|m| m.keys()).collect();
+    anonymous.extend(image_volumes.iter().flat_map(|m| m.keys()));
+    anonymous.sort();
+    anonymous.dedup();
+    for raw in anonymous {
+        // Image VOLUME paths are untrusted (CVE-2022-23648): cleaned, absolute, never "/".
+        let Some(dst) = clean_destination(raw) else {
+            return Err(invalid_config(
+                "volume",
+                format!("invalid mount path: '{raw}' mount path must be absolute"),
+            ));
+        };
+        if dst == "/" || raw.split('/').any(|c| c == "..") {
+            return Err(invalid_spec(raw));
+        }
+        if out.iter().any(|o| o.destination() == dst) {
+            continue;
+        }
+        let destination = destination("volume", &dst)?;
+        out.push(Requested::Volume {
+            name: None,
+            destination,
+            rw: true,
+            mode: String::new(),
+            nocopy: false,
+            labels: HashMap::new(),
+            driver_opts: HashMap::new(),
+        });
+    }
+    // Parents before children, so a mount at /a/b lands on top of one at /a.
+    out.sort_by_key(|r| r.destination().matches('/').count());
+    Ok(out)
+}
+
+/// The runtime side of a container's mounts.
+pub fn runtime_mounts(mounts: &[MountPoint]) -> Vec<MountSpec> {
+    mounts
+        .iter()
+        .map(|m| match m.kind {
+            MountType::Tmpfs => MountSpec {
+                kind: MountKind::Tmpfs,
+                source: PathBuf::new(),
+                destination: m.destination.clone(),
+                readonly: !m.rw,
+                data: m.tmpfs_data.clone(),
+                flags: m.tmpfs_flags.clone(),
+                copy_up: false,
+            },
+            MountType::Bind | MountType::Volume => MountSpec {
+                kind: MountKind::Bind,
+                source: m.source.clone(),
+                destination: m.destination.clone(),
+                readonly: !m.rw,
+                data: String::new(),
+                flags: Vec::new(),
+                copy_up: m.kind == MountType::Volume && m.copy_data,
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(v: serde_json::Value) -> HostConfig {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn err(r: Result<Vec<Requested>>) -> String {
+        match r {
+            Err(EngineError::InvalidArgument(m)) => m,
+            other => panic!("expected 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn binds_follow_docker_syntax() {
+        let v = parse_bind("data:/srv/../data:ro").unwrap();
+        assert_eq!(
+            v,
+            Requested::Volume {
+                name: Some("data".into()),
+                destination: "/data".into(),
+                rw: false,
+                mode: "ro".into(),
+                nocopy: false,
+                labels: HashMap::new(),
+                driver_opts: HashMap::new(),
+            }
+        );
+        match parse_bind("/host/dir:/x").unwrap() {
+            Requested::Bind {
+                source,
+                rw,
+                propagation,
+                create_source,
+                ..
+            } => {
+                assert_eq!(source, PathBuf::from("/host/dir"));
+                assert!(rw && create_source);
+                assert_eq!(propagation, "rprivate");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_bind("v1:/x:nocopy").unwrap(),
+            Requested::Volume { nocopy: true, .. }
+        ));
+        for bad in [
+            "",
+            ":/x",
+            "/a:/b:c:d",
+            "/a:/b:bogus",
+            "v:rel",
+            "/a:/",
+            "bad$name:/x",
+            "/x:ro",
+            "/a:/b:ro,rw",
+        ] {
+            assert!(parse_bind(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert_eq!(
+            parse_bind("/a:/b:bogus").unwrap_err().to_string(),
+            "invalid mode: bogus"
+        );
+        assert_eq!(
+            parse_bind("/a:/b:c:d").unwrap_err().to_string(),
+            "invalid volume specification: '/a:/b:c:d'"
+        );
+    }
+
+    #[test]
+    fn mounts_and_tmpfs() {
+        let h = host(serde_json::json!({
+            "Mounts": [
+                {"Type": "volume", "Source": "vv", "Target": "/v", "VolumeOptions": {"NoCopy": true}},
+                {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1048576, "Mode": 448}},
+            ],
+            "Tmpfs": {"/run": "size=64m,exec"},
+        }));
+        let got = parse(&ContainerConfig::default(), &h, None).unwrap();
+        assert_eq!(got.len(), 3);
+        assert!(got.contains(&Requested::Tmpfs {
+            destination: "/t".into(),
+            data: "size=1048576,mode=700".into(),
+            flags: vec!["nosuid".into(), "nodev".into(), "noexec".into()],
+        }));
+        assert!(got.contains(&Requested::Tmpfs {
+            destination: "/run".into(),
+            data: format!("size={}", 64 << 20),
+            flags: vec!["nosuid".into(), "nodev".into(), "exec".into()],
+        }));
+        let missing = host(serde_json::json!({
+            "Mounts": [{"Type": "bind", "Source": "/definitely/not/here", "Target": "/x"}]
+        }));
+        assert!(err(parse(&ContainerConfig::default(), &missing, None))
+            .contains("bind source path does not exist: /definitely/not/here"));
+        for bad in [
+            serde_json::json!({"Mounts": [{"Type": "nfs", "Target": "/x"}]}),
+            serde_json::json!({"Mounts": [{"Type": "volume", "Source": "v"}]}),
+            serde_json::json!({"Mounts": [{"Type": "tmpfs", "Source": "/a", "Target": "/x"}]}),
+            serde_json::json!({"Tmpfs": {"/x": "size=lots"}}),
+            serde_json::json!({"Tmpfs": {"relative": ""}}),
+            serde_json::json!({"Binds": ["/a:/x", "v:/x"]}),
+            serde_json::json!({"Binds": ["/a:/proc/sys"]}),
+        ] {
+            err(parse(&ContainerConfig::default(), &host(bad), None));
+        }
+    }
+
+    #[test]
+    fn anonymous_volumes_from_config_and_image() {
+        let cfg = ContainerConfig {
+            volumes: Some(HashMap::from([(
+                "/data".to_string(),
+                serde_json::json!({}),
+            )])),
+            ..Default::default()
+        };
+        let img = HashMap::from([
+            ("/data".to_string(), serde_json::json!({})),
+            ("/cache/".to_string(), serde_json::json!({})),
+        ]);
+        let h = host(serde_json::json!({"Binds": ["named:/cache"]}));
+        let got = parse(&cfg, &h, Some(&img)).unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().any(|r| matches!(r, Requested::Volume { name: None, destination, .. } if destination == "/data")));
+        assert!(got
+            .iter()
+            .any(|r| matches!(r, Requested::Volume { name: Some(n), .. } if n == "named")));
+        let evil = HashMap::from([("/../../etc".to_string(), serde_json::json!({}))]);
+        err(parse(
+            &ContainerConfig::default(),
+            &HostConfig::default(),
+            Some(&evil),
+        ));
+    }
+
+    #[test]
+    fn clean_destination_never_climbs() {
+        assert_eq!(clean_destination("/a/./b/../c/").unwrap(), "/a/c");
+        assert_eq!(clean_destination("/../../x").unwrap(), "/x");
+        assert!(clean_destination("rel").is_none());
+        assert!(valid_volume_name("my-vol.1"));
+        assert!(!valid_volume_name("a"));
+        assert!(!valid_volume_name("-a"));
+        assert!(!valid_volume_name("a/b"));
+    }
+}

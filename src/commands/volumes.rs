@@ -1,0 +1,587 @@
+//! `volume create/ls/inspect/rm/prune`, `system df`, and the `-v`/`--mount`/`--tmpfs` flags of
+//! run/create (mapped to docker's `Binds`, `Config.Volumes`, `Mounts` and `Tmpfs` exactly as the
+//! docker CLI sends them).
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde_json::{json, Map, Value};
+
+use super::{for_each, out, Ctx};
+use crate::cli::{
+    flag_error, ExitError, SystemDfArgs, VolumeCmd, VolumeCreateArgs, VolumeLsArgs,
+    VolumePruneArgs, VolumeRmArgs,
+};
+use crate::client::{filters_json, query, seg};
+use crate::format::{render_rows, units};
+
+/// The mount-related parts of a create body.
+#[derive(Debug, Default, PartialEq)]
+pub struct MountFlags {
+    pub binds: Vec<String>,
+    /// `-v /path`: anonymous volumes go to `Config.Volumes`, as the docker CLI does.
+    pub volumes: Map<String, Value>,
+    pub mounts: Vec<Value>,
+    pub tmpfs: Map<String, Value>,
+}
+
+/// Map `-v`, `--mount` and `--tmpfs` values; malformed ones are docker's flag errors (125).
+pub fn mount_flags(
+    cmd: &str,
+    volumes: &[String],
+    mounts: &[String],
+    tmpfs: &[String],
+) -> Result<MountFlags> {
+    let mut f = MountFlags::default();
+    for v in volumes {
+        if v.is_empty() {
+            return Err(flag_error(cmd, "-v, --volume", v, "bad format for path: "));
+        }
+        match v.split_once(':') {
+            Some((src, _)) if !src.is_empty() => f.binds.push(v.clone()),
+            Some(_) => {
+                return Err(flag_error(
+                    cmd,
+                    "-v, --volume",
+                    v,
+                    &format!("bad format for path: {v}"),
+                ))
+            }
+            None => {
+                f.volumes.insert(v.clone(), json!({}));
+            }
+        }
+    }
+    for m in mounts {
+        f.mounts.push(parse_mount(cmd, m)?);
+    }
+    for t in tmpfs {
+        let (path, opts) = t.split_once(':').unwrap_or((t.as_str(), ""));
+        if path.is_empty() {
+            return Err(flag_error(cmd, "--tmpfs", t, "empty tmpfs path"));
+        }
+        f.tmpfs.insert(path.to_string(), json!(opts));
+    }
+    Ok(f)
+}
+
+fn parse_bool(cmd: &str, raw: &str, key: &str, v: Option<&str>) -> Result<bool> {
+    match v.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("1") | Some("true") => Ok(true),
+        Some("0") | Some("false") => Ok(false),
+        _ => Err(flag_error(
+            cmd,
+            "--mount",
+            raw,
+            &format!("invalid value for {key}: {}", v.unwrap_or("")),
+        )),
+    }
+}
+
+/// One `--mount` value (docker's CSV `key=value` list) → a `mount.Mount` object.
+fn parse_mount(cmd: &str, raw: &str) -> Result<Value> {
+    let mut kind = "volume".to_string();
+    let mut m = Map::new();
+    let mut bind = Map::new();
+    let mut vol = Map::new();
+    let mut tmpfs = Map::new();
+    let mut labels = Map::new();
+    let mut driver = Map::new();
+    let mut driver_opts = Map::new();
+    let bad = |why: String| flag_error(cmd, "--mount", raw, &why);
+    for field in raw.split(',') {
+        let (k, v) = match field.split_once('=') {
+            Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim())),
+            None => (field.trim().to_ascii_lowercase(), None),
+        };
+        let need =
+            || v.ok_or_else(|| bad(format!("invalid field '{field}' must be a key=value pair")));
+        match k.as_str() {
+            "type" => kind = need()?.to_string(),
+            "source" | "src" => {
+                m.insert("Source".into(), json!(need()?));
+            }
+            "target" | "destination" | "dst" => {
+                m.insert("Target".into(), json!(need()?));
+            }
+            "readonly" | "ro" => {
+                m.insert("ReadOnly".into(), json!(parse_bool(cmd, raw, &k, v)?));
+            }
+            "consistency" => {
+                m.insert("Consistency".into(), json!(need()?));
+            }
+            "bind-propagation" => {
+                bind.insert("Propagation".into(), json!(need()?));
+            }
+            "bind-create-mountpoint" => {
+                bind.insert(
+                    "CreateMountpoint".into(),
+                    json!(parse_bool(cmd, raw, &k, v)?),
+                );
+            }
+            "volume-nocopy" => {
+                vol.insert("NoCopy".into(), json!(parse_bool(cmd, raw, &k, v)?));
+            }
+            "volume-label" => {
+                let (lk, lv) = need()?.split_once('=').unwrap_or((need()?, ""));
+                labels.insert(lk.into(), json!(lv));
+            }
+            "volume-driver" => {
+                driver.insert("Name".into(), json!(need()?));
+            }
+            "volume-opt" => {
+                let (ok, ov) = need()?
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("invalid volume-opt '{}'", v.unwrap_or(""))))?;
+                driver_opts.insert(ok.into(), json!(ov));
+            }
+            "tmpfs-size" => {
+                let n = units::parse_ram_size(need()?)
+                    .map_err(|e| bad(format!("invalid value for tmpfs-size: {e}")))?;
+                tmpfs.insert("SizeBytes".into(), json!(n));
+            }
+            "tmpfs-mode" => {
+                let n = u32::from_str_radix(need()?, 8).map_err(|_| {
+                    bad(format!("invalid value for tmpfs-mode: {}", v.unwrap_or("")))
+                })?;
+                tmpfs.insert("Mode".into(), json!(n));
+            }
+            _ => return Err(bad(format!("unexpected key '{k}' in '{field}'"))),
+        }
+    }
+    if !matches!(kind.as_str(), "bind" | "volume" | "tmpfs") {
+        return Err(bad(format!("invalid mount type {kind:?}")));
+    }
+    if !m.contains_key("Target") {
+        return Err(bad("target is required".into()));
+    }
+    m.insert("Type".into(), json!(kind));
+    if !labels.is_empty() {
+        vol.insert("Labels".into(), Value::Object(labels));
+    }
+    if !driver_opts.is_empty() {
+        driver.insert("Options".into(), Value::Object(driver_opts));
+    }
+    if !driver.is_empty() {
+        vol.insert("DriverConfig".into(), Value::Object(driver));
+    }
+    let mismatch = |what: &str| {
+        bad(format!(
+            "cannot mix '{what}-*' options with mount type '{kind}'"
+        ))
+    };
+    if !bind.is_empty() {
+        if kind != "bind" {
+            return Err(mismatch("bind"));
+        }
+        m.insert("BindOptions".into(), Value::Object(bind));
+    }
+    if !vol.is_empty() {
+        if kind != "volume" {
+            return Err(mismatch("volume"));
+        }
+        m.insert("VolumeOptions".into(), Value::Object(vol));
+    }
+    if !tmpfs.is_empty() {
+        if kind != "tmpfs" {
+            return Err(mismatch("tmpfs"));
+        }
+        m.insert("TmpfsOptions".into(), Value::Object(tmpfs));
+    }
+    Ok(Value::Object(m))
+}
+
+/// Add the mount flags to a create body (Config + HostConfig objects).
+pub fn apply(f: MountFlags, config: &mut Map<String, Value>, host: &mut Map<String, Value>) {
+    if !f.volumes.is_empty() {
+        config.insert("Volumes".into(), Value::Object(f.volumes));
+    }
+    if !f.binds.is_empty() {
+        host.insert("Binds".into(), json!(f.binds));
+    }
+    if !f.mounts.is_empty() {
+        host.insert("Mounts".into(), json!(f.mounts));
+    }
+    if !f.tmpfs.is_empty() {
+        host.insert("Tmpfs".into(), Value::Object(f.tmpfs));
+    }
+}
+
+pub async fn dispatch(ctx: &Ctx, cmd: VolumeCmd) -> Result<i32> {
+    match cmd {
+        VolumeCmd::Create(a) => create(ctx, a).await,
+        VolumeCmd::Ls(a) => list(ctx, a).await,
+        VolumeCmd::Inspect(a) => {
+            super::containers::inspect(ctx, a.format, Some("volume".into()), a.names).await
+        }
+        VolumeCmd::Rm(a) => remove(ctx, a).await,
+        VolumeCmd::Prune(a) => prune(ctx, a).await,
+    }
+}
+
+fn key_values(cmd: &str, flag: &str, items: &[String]) -> Result<Map<String, Value>> {
+    let mut m = Map::new();
+    for i in items {
+        match i.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                m.insert(k.into(), json!(v));
+            }
+            // A bare label is allowed (empty value); a bare driver option is not.
+            None if flag == "--label" && !i.is_empty() => {
+                m.insert(i.clone(), json!(""));
+            }
+            _ => return Err(flag_error(cmd, flag, i, "expected key=value")),
+        }
+    }
+    Ok(m)
+}
+
+async fn create(ctx: &Ctx, a: VolumeCreateArgs) -> Result<i32> {
+    if a.name.is_some() && a.name_flag.is_some() && a.name != a.name_flag {
+        return Err(ExitError::with(
+            1,
+            "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
+        ));
+    }
+    let name = a.name.or(a.name_flag).unwrap_or_default();
+    let body = json!({
+        "Name": name,
+        "Driver": a.driver,
+        "DriverOpts": key_values("volume create", "--opt", &a.opts)?,
+        "Labels": key_values("volume create", "--label", &a.labels)?,
+    });
+    let client = ctx.client().await?;
+    let v = client
+        .post("/volumes/create", Some(&body))
+        .await?
+        .unwrap_or(Value::Null);
+    out(&format!("{}\n", v["Name"].as_str().unwrap_or_default()));
+    Ok(0)
+}
+
+fn volume_row(v: &Value) -> Value {
+    let labels = v["Labels"]
+        .as_object()
+        .map(|m| {
+            let mut l: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect();
+            l.sort();
+            l.join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "Name": v["Name"], "Driver": v["Driver"], "Scope": v["Scope"],
+        "Mountpoint": v["Mountpoint"], "Labels": labels,
+        "CreatedAt": v["CreatedAt"],
+        "Size": v["UsageData"]["Size"].as_i64().map(|s| units::human_size(s as f64)).unwrap_or_else(|| "N/A".into()),
+        "Links": v["UsageData"]["RefCount"].as_i64().map(|n| n.to_string()).unwrap_or_else(|| "N/A".into()),
+    })
+}
+
+async fn list(ctx: &Ctx, a: VolumeLsArgs) -> Result<i32> {
+    let mut q = Vec::new();
+    if let Some(f) = filters_json(&a.filters)? {
+        q.push(("filters", f));
+    }
+    let client = ctx.client().await?;
+    let v: Value = client.get(&format!("/volumes{}", query(&q))).await?;
+    let mut vols: Vec<Value> = v["Volumes"].as_array().cloned().unwrap_or_default();
+    vols.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
+    if a.quiet {
+        let text: String = vols
+            .iter()
+            .map(|v| format!("{}\n", v["Name"].as_str().unwrap_or_default()))
+            .collect();
+        out(&text);
+        return Ok(0);
+    }
+    let rows: Vec<Value> = vols.iter().map(volume_row).collect();
+    let headers = json!({"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE",
+        "Mountpoint": "MOUNTPOINT", "Labels": "LABELS", "CreatedAt": "CREATED", "Size": "SIZE", "Links": "LINKS"});
+    out(&render_rows(
+        a.format.as_deref(),
+        "table {{.Driver}}\t{{.Name}}",
+        &headers,
+        &rows,
+    )?);
+    Ok(0)
+}
+
+async fn remove(ctx: &Ctx, a: VolumeRmArgs) -> Result<i32> {
+    let q = if a.force {
+        query(&[("force", "1".into())])
+    } else {
+        String::new()
+    };
+    let client = ctx.client().await?;
+    for_each(&a.volumes, |name| {
+        let (client, q) = (client.clone(), q.clone());
+        async move {
+            client
+                .delete(&format!("/volumes/{}{q}", seg(&name)))
+                .await?;
+            out(&format!("{name}\n"));
+            Ok(())
+        }
+    })
+    .await
+}
+
+async fn prune(ctx: &Ctx, a: VolumePruneArgs) -> Result<i32> {
+    if !a.force {
+        let what = if a.all {
+            "all local volumes not used by at least one container"
+        } else {
+            "anonymous local volumes not used by at least one container"
+        };
+        eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        if !matches!(line.trim().to_lowercase().as_str(), "y" | "yes") {
+            return Ok(0);
+        }
+    }
+    let mut filters = a.filters.clone();
+    if a.all {
+        filters.push("all=true".into());
+    }
+    let mut q = Vec::new();
+    if let Some(f) = filters_json(&filters)? {
+        q.push(("filters", f));
+    }
+    let client = ctx.client().await?;
+    let v = client
+        .post(&format!("/volumes/prune{}", query(&q)), None)
+        .await?
+        .unwrap_or(Value::Null);
+    let mut text = String::new();
+    let deleted: Vec<&str> = v["VolumesDeleted"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !deleted.is_empty() {
+        text.push_str("Deleted Volumes:\n");
+        for d in deleted {
+            text.push_str(d);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    let reclaimed = v["SpaceReclaimed"].as_f64().unwrap_or(0.0);
+    text.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        units::human_size(reclaimed)
+    ));
+    out(&text);
+    Ok(0)
+}
+
+fn size(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(0.0).max(0.0)
+}
+
+fn reclaimable(part: f64, total: f64) -> String {
+    if total > 0.0 {
+        format!(
+            "{} ({}%)",
+            units::human_size(part),
+            (part * 100.0 / total).round() as i64
+        )
+    } else {
+        units::human_size(part)
+    }
+}
+
+/// `system df [-v]`: docker's summary table (or the verbose per-object tables).
+pub async fn system_df(ctx: &Ctx, a: SystemDfArgs) -> Result<i32> {
+    let client = ctx.client().await?;
+    let df: Value = client.get("/system/df").await?;
+    let empty = Vec::new();
+    let images = df["Images"].as_array().unwrap_or(&empty);
+    let containers = df["Containers"].as_array().unwrap_or(&empty);
+    let volumes = df["Volumes"].as_array().unwrap_or(&empty);
+
+    let img_active = images
+        .iter()
+        .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
+        .count();
+    let img_total = size(&df["LayersSize"]);
+    let img_used: f64 = images
+        .iter()
+        .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
+        .map(|i| size(&i["Size"]) - size(&i["SharedSize"]))
+        .sum::<f64>()
+        + images
+            .iter()
+            .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
+            .map(|i| size(&i["SharedSize"]))
+            .fold(0.0, f64::max);
+    let ctr_active = containers
+        .iter()
+        .filter(|c| c["State"] == "running")
+        .count();
+    let ctr_total: f64 = containers.iter().map(|c| size(&c["SizeRw"])).sum();
+    let ctr_reclaim: f64 = containers
+        .iter()
+        .filter(|c| c["State"] != "running")
+        .map(|c| size(&c["SizeRw"]))
+        .sum();
+    let vol_active = volumes
+        .iter()
+        .filter(|v| v["UsageData"]["RefCount"].as_i64().unwrap_or(0) > 0)
+        .count();
+    let vol_total: f64 = volumes.iter().map(|v| size(&v["UsageData"]["Size"])).sum();
+    let vol_reclaim: f64 = volumes
+        .iter()
+        .filter(|v| v["UsageData"]["RefCount"].as_i64().unwrap_or(0) == 0)
+        .map(|v| size(&v["UsageData"]["Size"]))
+        .sum();
+    let rows = vec![
+        json!({"Type": "Images", "TotalCount": images.len().to_string(), "Active": img_active.to_string(),
+            "Size": units::human_size(img_total), "Reclaimable": reclaimable((img_total - img_used).max(0.0), img_total)}),
+        json!({"Type": "Containers", "TotalCount": containers.len().to_string(), "Active": ctr_active.to_string(),
+            "Size": units::human_size(ctr_total), "Reclaimable": reclaimable(ctr_reclaim, ctr_total)}),
+        json!({"Type": "Local Volumes", "TotalCount": volumes.len().to_string(), "Active": vol_active.to_string(),
+            "Size": units::human_size(vol_total), "Reclaimable": reclaimable(vol_reclaim, vol_total)}),
+        json!({"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
+    ];
+    if !a.verbose {
+        let headers = json!({"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"});
+        out(&render_rows(
+            a.format.as_deref(),
+            "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+            &headers,
+            &rows,
+        )?);
+        return Ok(0);
+    }
+    if a.format.as_deref().map(str::trim) == Some("json") {
+        out(&format!("{}\n", serde_json::to_string(&df)?));
+        return Ok(0);
+    }
+    let mut text = String::from("Images space usage:\n\n");
+    let img_rows: Vec<Value> = images
+        .iter()
+        .flat_map(|i| {
+            let tags: Vec<String> = i["RepoTags"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let tags = if tags.is_empty() {
+                vec!["<none>:<none>".to_string()]
+            } else {
+                tags
+            };
+            let id = i["Id"]
+                .as_str()
+                .unwrap_or("")
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect::<String>();
+            tags.into_iter().map(move |t| {
+                let (repo, tag) = t
+                    .rsplit_once(':')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .unwrap_or((t.clone(), String::new()));
+                json!({"Repository": repo, "Tag": tag, "ID": id,
+                    "Size": units::human_size(size(&i["Size"])),
+                    "SharedSize": units::human_size(size(&i["SharedSize"])),
+                    "UniqueSize": units::human_size(size(&i["Size"]) - size(&i["SharedSize"])),
+                    "Containers": i["Containers"].as_i64().unwrap_or(0).to_string()})
+            })
+        })
+        .collect();
+    text.push_str(&render_rows(None,
+        "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
+        &json!({"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Size": "SIZE", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS"}),
+        &img_rows)?);
+    text.push_str("\nContainers space usage:\n\n");
+    let ctr_rows: Vec<Value> = containers
+        .iter()
+        .map(|c| json!({
+            "ID": c["Id"].as_str().unwrap_or("").chars().take(12).collect::<String>(),
+            "Image": c["Image"], "Command": format!("\"{}\"", c["Command"].as_str().unwrap_or("")),
+            "LocalVolumes": c["Mounts"].as_array().map(|m| m.iter().filter(|x| x["Type"] == "volume").count()).unwrap_or(0).to_string(),
+            "Size": units::human_size(size(&c["SizeRw"])), "Status": c["Status"],
+            "Names": c["Names"][0].as_str().unwrap_or("").trim_start_matches('/'),
+        }))
+        .collect();
+    text.push_str(&render_rows(None,
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.Status}}\t{{.Names}}",
+        &json!({"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "LocalVolumes": "LOCAL VOLUMES", "Size": "SIZE", "Status": "STATUS", "Names": "NAMES"}),
+        &ctr_rows)?);
+    text.push_str("\nLocal Volumes space usage:\n\n");
+    let vol_rows: Vec<Value> = volumes.iter().map(volume_row).collect();
+    text.push_str(&render_rows(
+        None,
+        "table {{.Name}}\t{{.Links}}\t{{.Size}}",
+        &json!({"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}),
+        &vol_rows,
+    )?);
+    text.push_str("\nBuild cache usage: 0B\n");
+    out(&text);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: Result<MountFlags>) -> (i32, String) {
+        let e = r.unwrap_err();
+        let x = e.downcast_ref::<ExitError>().unwrap();
+        (x.code, x.message.clone().unwrap_or_default())
+    }
+
+    #[test]
+    fn volume_flags_map_like_the_docker_cli() {
+        let f = mount_flags(
+            "run",
+            &["data:/data:ro".into(), "/anon".into(), "/h:/c".into()],
+            &[
+                "type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=700".into(),
+                "src=v1,target=/v,volume-nocopy,ro".into(),
+            ],
+            &["/run:size=64m".into()],
+        )
+        .unwrap();
+        assert_eq!(f.binds, vec!["data:/data:ro", "/h:/c"]);
+        assert!(f.volumes.contains_key("/anon"));
+        assert_eq!(
+            f.mounts[0],
+            json!({"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1048576, "Mode": 448}})
+        );
+        assert_eq!(
+            f.mounts[1],
+            json!({"Type": "volume", "Source": "v1", "Target": "/v", "ReadOnly": true, "VolumeOptions": {"NoCopy": true}})
+        );
+        assert_eq!(f.tmpfs["/run"], json!("size=64m"));
+    }
+
+    #[test]
+    fn malformed_mounts_are_flag_errors() {
+        for bad in [
+            "type=bind,source=/a",
+            "type=nfs,target=/x",
+            "target=/x,bogus=1",
+            "type=tmpfs,target=/x,volume-nocopy",
+            "target=/x,readonly=maybe",
+            "type=tmpfs,target=/x,tmpfs-mode=999",
+        ] {
+            let (c, m) = code(mount_flags("run", &[], &[bad.into()], &[]));
+            assert_eq!(c, 125, "{bad}");
+            assert!(m.contains("--mount"), "{m}");
+        }
+        assert_eq!(code(mount_flags("run", &[":/x".into()], &[], &[])).0, 125);
+    }
+}
