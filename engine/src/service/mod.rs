@@ -1,6 +1,7 @@
 //! Engine operations. The API layer calls these; they use `store` for durable state and `runtime`
 //! for processes.
 
+pub mod archive;
 pub mod containers;
 pub mod create;
 pub mod events;
@@ -11,6 +12,7 @@ pub mod logs;
 pub mod names;
 pub mod signals;
 pub mod stats;
+pub mod update;
 
 use std::path::PathBuf;
 use std::sync::Arc;
