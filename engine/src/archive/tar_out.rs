@@ -87,9 +87,8 @@ impl<W: Write> Walker<W> {
             libc::S_IFREG => self.file(dir, name, st, arch),
             libc::S_IFLNK => {
                 let target = readlinkat(dir, name).map_err(io::Error::from)?;
-                let mut h = header_for(st, EntryType::Symlink);
-                self.b
-                    .append_link(&mut h, arch, <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&target))
+                let h = header_for(st, EntryType::Symlink);
+                append_raw(&mut self.b, h, arch, Some(&target), io::empty())
             }
             libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO => {
                 let kind = match st.st_mode & libc::S_IFMT {
@@ -102,7 +101,7 @@ impl<W: Write> Walker<W> {
                     h.set_device_major(libc::major(st.st_rdev))?;
                     h.set_device_minor(libc::minor(st.st_rdev))?;
                 }
-                self.b.append_data(&mut h, arch, io::empty())
+                append_raw(&mut self.b, h, arch, None, io::empty())
             }
             // Sockets have no archive form (Go's archiver skips them too).
             _ => Ok(()),
@@ -113,38 +112,38 @@ impl<W: Write> Walker<W> {
         if st.st_nlink > 1 {
             let key = (st.st_dev, st.st_ino);
             if let Some(first) = self.links.get(&key).cloned() {
-                let mut h = header_for(st, EntryType::Link);
-                return self.b.append_link(&mut h, arch, &first);
+                let h = header_for(st, EntryType::Link);
+                return append_raw(&mut self.b, h, arch, Some(first.as_bytes()), io::empty());
             }
             self.links.insert(key, arch.to_string());
         }
         let mut h = header_for(st, EntryType::Regular);
         if self.mounts == Mounts::SameMount && self.other_mount(dir, name) {
             // A file bind-mounted over the rootfs (/etc/hosts): its content is not the rootfs's.
-            return self.b.append_data(&mut h, arch, io::empty());
+            return append_raw(&mut self.b, h, arch, None, io::empty());
         }
         // O_NONBLOCK: if the name was swapped for a fifo since the stat, open must not hang.
         let fd = openat(dir, name, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK)?;
         let now = nix::sys::stat::fstat(&fd).map_err(io::Error::from)?;
         if now.st_mode & libc::S_IFMT != libc::S_IFREG {
-            return self.b.append_data(&mut h, arch, io::empty());
+            return append_raw(&mut self.b, h, arch, None, io::empty());
         }
         h.set_size(st.st_size.max(0) as u64);
         let reader = Exact {
             inner: File::from(fd),
             left: st.st_size.max(0) as u64,
         };
-        self.b.append_data(&mut h, arch, reader)
+        append_raw(&mut self.b, h, arch, None, reader)
     }
 
     fn dir(&mut self, dir: RawFd, name: &CStr, st: &libc::stat, arch: &str) -> io::Result<()> {
-        let mut h = header_for(st, EntryType::Directory);
+        let h = header_for(st, EntryType::Directory);
         let dname = if arch.ends_with('/') {
             arch.to_string()
         } else {
             format!("{arch}/")
         };
-        self.b.append_data(&mut h, &dname, io::empty())?;
+        append_raw(&mut self.b, h, &dname, None, io::empty())?;
         let fd = match openat(dir, name, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW) {
             Ok(fd) => fd,
             // Replaced since the stat: the header stands, there is nothing to descend into.
@@ -190,6 +189,45 @@ impl<W: Write> Walker<W> {
             }
         }
     }
+}
+
+/// Append an entry named exactly `name` (the tar crate's own path setters drop "./", which
+/// docker's client needs to rebase "dir/." archives), with GNU long-name and long-link records
+/// when a name does not fit the 100-byte fields.
+fn append_raw<W: Write, R: Read>(
+    b: &mut tar::Builder<W>,
+    mut h: Header,
+    name: &str,
+    link: Option<&[u8]>,
+    data: R,
+) -> io::Result<()> {
+    let long = |b: &mut tar::Builder<W>, kind: EntryType, value: &[u8]| -> io::Result<()> {
+        let mut l = Header::new_gnu();
+        l.set_entry_type(kind);
+        let ll = b"././@LongLink";
+        l.as_old_mut().name[..ll.len()].copy_from_slice(ll);
+        l.set_mode(0o644);
+        let mut v = value.to_vec();
+        v.push(0);
+        l.set_size(v.len() as u64);
+        l.set_cksum();
+        b.append(&l, &v[..])
+    };
+    let nb = name.as_bytes();
+    if nb.len() > 100 {
+        long(b, EntryType::GNULongName, nb)?;
+    }
+    let n = nb.len().min(100);
+    h.as_old_mut().name[..n].copy_from_slice(&nb[..n]);
+    if let Some(t) = link {
+        if t.len() > 100 {
+            long(b, EntryType::GNULongLink, t)?;
+        }
+        let m = t.len().min(100);
+        h.as_old_mut().linkname[..m].copy_from_slice(&t[..m]);
+    }
+    h.set_cksum();
+    b.append(&h, data)
 }
 
 /// Reads exactly `left` bytes: the file's, then zeros if it ended early.
