@@ -81,7 +81,7 @@ fn resolve_env(
 }
 
 /// `--restart no|always|unless-stopped|on-failure[:N]` → RestartPolicy.
-fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
+pub(crate) fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
     let (name, count) = match v.split_once(':') {
         Some((n, c)) => (
             n,
