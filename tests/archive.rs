@@ -86,7 +86,12 @@ fn diff_lists_added_modified_deleted() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["Path"].as_str().unwrap().into(), c["Kind"].as_i64().unwrap()))
+        .map(|c| {
+            (
+                c["Path"].as_str().unwrap().into(),
+                c["Kind"].as_i64().unwrap(),
+            )
+        })
         .collect();
     for want in [
         ("/newfile", 1),
@@ -104,12 +109,20 @@ fn diff_lists_added_modified_deleted() {
         );
     }
     // The engine's own mount targets are not reported.
-    assert!(!got.iter().any(|(p, _)| p == "/etc/hosts" || p == "/proc"), "{got:?}");
+    assert!(
+        !got.iter().any(|(p, _)| p == "/etc/hosts" || p == "/proc"),
+        "{got:?}"
+    );
     // docker diff and berth diff print docker's letters.
     let o = e.docker(&["diff", "differ"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("A /newfile\n") && out.contains("D /bin/ls\n") && out.contains("C /etc/passwd\n"), "{out}");
+    assert!(
+        out.contains("A /newfile\n")
+            && out.contains("D /bin/ls\n")
+            && out.contains("C /etc/passwd\n"),
+        "{out}"
+    );
     let o = e.berth(&["diff", "differ"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), out);
@@ -138,7 +151,10 @@ fn export_running_and_stopped() {
     assert_eq!(ents.get("./created.txt").map(|e| e.1), Some(3));
     // Mounted pseudo filesystems are not exported, their mount points are.
     assert!(ents.contains_key("./proc/"));
-    assert!(!ents.keys().any(|k| k.starts_with("./proc/1/")), "proc content exported");
+    assert!(
+        !ents.keys().any(|k| k.starts_with("./proc/1/")),
+        "proc content exported"
+    );
     // The stock CLI and berth, to a file, from a stopped container.
     let r = e.api("POST", &format!("/containers/{id}/kill"), None);
     assert_eq!(r.status, 204);
@@ -160,19 +176,36 @@ fn export_running_and_stopped() {
 #[test]
 fn archive_head_get_and_404() {
     let e = engine();
-    let id = run_to_exit(&e, "arch", "echo hello > /tmp/f; chmod 640 /tmp/f; ln -s /tmp/f /tmp/l");
-    let r = e.api("HEAD", &format!("/containers/{id}/archive?path=/tmp/f"), None);
+    let id = run_to_exit(
+        &e,
+        "arch",
+        "echo hello > /tmp/f; chmod 640 /tmp/f; ln -s /tmp/f /tmp/l",
+    );
+    let r = e.api(
+        "HEAD",
+        &format!("/containers/{id}/archive?path=/tmp/f"),
+        None,
+    );
     assert_eq!(r.status, 200);
-    let hdr = r.header("X-Docker-Container-Path-Stat").expect("stat header");
+    let hdr = r
+        .header("X-Docker-Container-Path-Stat")
+        .expect("stat header");
     use base64::Engine as _;
-    let st: Value =
-        serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(hdr).unwrap())
-            .unwrap();
+    let st: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(hdr)
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(st["name"], "f");
     assert_eq!(st["size"], 6);
     assert_eq!(st["mode"], 0o640);
     assert!(st["mtime"].as_str().unwrap().contains('T'));
-    let r = e.api("HEAD", &format!("/containers/{id}/archive?path=/tmp/l"), None);
+    let r = e.api(
+        "HEAD",
+        &format!("/containers/{id}/archive?path=/tmp/l"),
+        None,
+    );
     let st: Value = serde_json::from_slice(
         &base64::engine::general_purpose::STANDARD
             .decode(r.header("X-Docker-Container-Path-Stat").unwrap())
@@ -185,21 +218,39 @@ fn archive_head_get_and_404() {
     let r = e.api("GET", &format!("/containers/{id}/archive?path=/tmp"), None);
     assert_eq!(r.status, 200);
     let ents = tar_entries(&r.body);
-    assert!(ents.contains_key("tmp/") && ents.contains_key("tmp/f"), "{ents:?}");
+    assert!(
+        ents.contains_key("tmp/") && ents.contains_key("tmp/f"),
+        "{ents:?}"
+    );
     assert_eq!(ents["tmp/l"].0, b'2');
-    let r = e.api("GET", &format!("/containers/{id}/archive?path=/tmp/."), None);
+    let r = e.api(
+        "GET",
+        &format!("/containers/{id}/archive?path=/tmp/."),
+        None,
+    );
     assert!(tar_entries(&r.body).contains_key("./f"));
     // Missing path: docker's 404 message.
     let r = e.api("GET", &format!("/containers/{id}/archive?path=/nope"), None);
     assert_eq!(r.status, 404);
-    assert_eq!(r.message(), format!("Could not find the file /nope in container {id}"));
-    let r = e.api("HEAD", &format!("/containers/{id}/archive?path=/nope"), None);
+    assert_eq!(
+        r.message(),
+        format!("Could not find the file /nope in container {id}")
+    );
+    let r = e.api(
+        "HEAD",
+        &format!("/containers/{id}/archive?path=/nope"),
+        None,
+    );
     assert_eq!(r.status, 404);
     let r = e.api("GET", &format!("/containers/{id}/archive"), None);
     assert_eq!(r.status, 400);
     let o = e.docker(&["cp", "arch:/nope", e.dir.path().to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("Could not find the file /nope in container arch"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Could not find the file /nope in container arch"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// docker cp both ways, for files and dirs, into running and stopped containers.
@@ -245,19 +296,39 @@ fn cp_round_trip(e: &TestEngine, name: &str, running: bool) {
     assert_eq!(std::fs::read_to_string(o.join("f1")).unwrap(), "file-data");
     let m = std::fs::metadata(o.join("f1")).unwrap();
     assert_eq!(m.mode() & 0o777, 0o604);
-    assert_eq!(std::fs::read_to_string(o.join("renamed.txt")).unwrap(), "file-data");
-    assert_eq!(std::fs::read_to_string(o.join("dir/sub/a.txt")).unwrap(), "alpha");
-    assert_eq!(std::fs::read_to_string(o.join("contents/sub/a.txt")).unwrap(), "alpha");
+    assert_eq!(
+        std::fs::read_to_string(o.join("renamed.txt")).unwrap(),
+        "file-data"
+    );
+    assert_eq!(
+        std::fs::read_to_string(o.join("dir/sub/a.txt")).unwrap(),
+        "alpha"
+    );
+    assert_eq!(
+        std::fs::read_to_string(o.join("contents/sub/a.txt")).unwrap(),
+        "alpha"
+    );
     // Ownership and mode inside the container.
-    let r = e.api("HEAD", &format!("/containers/{id}/archive?path=/tmp/file.txt"), None);
+    let r = e.api(
+        "HEAD",
+        &format!("/containers/{id}/archive?path=/tmp/file.txt"),
+        None,
+    );
     assert_eq!(r.status, 200);
-    let got = e.api("GET", &format!("/containers/{id}/archive?path=/tmp/file.txt"), None);
+    let got = e.api(
+        "GET",
+        &format!("/containers/{id}/archive?path=/tmp/file.txt"),
+        None,
+    );
     let ents = tar_entries(&got.body);
     assert_eq!(ents["file.txt"].2 & 0o777, 0o604);
     assert_eq!(ents["file.txt"].3, 1234);
     if running {
         assert_eq!(exec_out(e, name, "cat /tmp/src/sub/a.txt"), "alpha");
-        assert_eq!(exec_out(e, name, "stat -c %u:%g /tmp/file.txt").trim(), "1234:5678");
+        assert_eq!(
+            exec_out(e, name, "stat -c %u:%g /tmp/file.txt").trim(),
+            "1234:5678"
+        );
     }
 }
 
@@ -281,8 +352,17 @@ fn docker_cp_stopped_container() {
 #[test]
 fn symlink_escapes_stay_inside() {
     let e = engine();
-    let host = tempfile::Builder::new().prefix("berth-escape-").tempdir_in("/tmp").unwrap();
-    let hostname = host.path().file_name().unwrap().to_str().unwrap().to_string();
+    let host = tempfile::Builder::new()
+        .prefix("berth-escape-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let hostname = host
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     std::fs::write(host.path().join("secret"), "HOST SECRET").unwrap();
     let setup = format!("ln -s / /escape; ln -s ../../../../../../tmp/{hostname} /link; sleep 600");
     for running in [true, false] {
@@ -290,7 +370,11 @@ fn symlink_escapes_stay_inside() {
         let id = create(&e, name, &setup, json!({}));
         start(&e, &id);
         common::eventually(std::time::Duration::from_secs(5), || {
-            let r = e.api("HEAD", &format!("/containers/{id}/archive?path=/link"), None);
+            let r = e.api(
+                "HEAD",
+                &format!("/containers/{id}/archive?path=/link"),
+                None,
+            );
             (r.status == 200).then_some(())
         })
         .expect("links created");
@@ -303,8 +387,15 @@ fn symlink_escapes_stay_inside() {
         // Writes through the links must not land on the host.
         let o = e.docker(&["cp", f.to_str().unwrap(), &format!("{name}:/link/x")]);
         assert!(!o.status.success(), "cp through /link succeeded");
-        assert!(!host.path().join("x").exists(), "wrote through the link on the host");
-        let o = e.docker(&["cp", f.to_str().unwrap(), &format!("{name}:/escape/tmp/{hostname}/y")]);
+        assert!(
+            !host.path().join("x").exists(),
+            "wrote through the link on the host"
+        );
+        let o = e.docker(&[
+            "cp",
+            f.to_str().unwrap(),
+            &format!("{name}:/escape/tmp/{hostname}/y"),
+        ]);
         assert!(!o.status.success());
         assert!(!host.path().join("y").exists());
         // A tar that plants a symlink and writes through it is refused.
@@ -329,18 +420,38 @@ fn symlink_escapes_stay_inside() {
         assert_eq!(r.status, 400, "{}", r.text());
         assert!(!host.path().join("z").exists());
         // Reads through the links never see host files.
-        let r = e.api("GET", &format!("/containers/{id}/archive?path=/link/secret"), None);
+        let r = e.api(
+            "GET",
+            &format!("/containers/{id}/archive?path=/link/secret"),
+            None,
+        );
         assert_eq!(r.status, 404);
         let out = tempfile::tempdir().unwrap();
-        let o = e.docker(&["cp", &format!("{name}:/link/secret"), out.path().to_str().unwrap()]);
+        let o = e.docker(&[
+            "cp",
+            &format!("{name}:/link/secret"),
+            out.path().to_str().unwrap(),
+        ]);
         assert!(!o.status.success());
-        let o = e.docker(&["cp", &format!("{name}:/escape/tmp/{hostname}/secret"), out.path().to_str().unwrap()]);
+        let o = e.docker(&[
+            "cp",
+            &format!("{name}:/escape/tmp/{hostname}/secret"),
+            out.path().to_str().unwrap(),
+        ]);
         assert!(!o.status.success());
-        let o = e.docker(&["cp", "-L", &format!("{name}:/link"), out.path().join("l").to_str().unwrap()]);
+        let o = e.docker(&[
+            "cp",
+            "-L",
+            &format!("{name}:/link"),
+            out.path().join("l").to_str().unwrap(),
+        ]);
         assert!(!o.status.success());
         for entry in walk(out.path()) {
             let data = std::fs::read(&entry).unwrap_or_default();
-            assert!(!String::from_utf8_lossy(&data).contains("HOST SECRET"), "{entry:?}");
+            assert!(
+                !String::from_utf8_lossy(&data).contains("HOST SECRET"),
+                "{entry:?}"
+            );
         }
     }
 }
@@ -389,12 +500,20 @@ fn berth_cp_both_ways_and_stream() {
     ] {
         let o = e.berth(&args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
-        assert_eq!(stderr(&o).trim().lines().count(), 1, "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&o)
+        );
     }
 }
 
 fn cgroup_file(id: &str, ctrl: &str, file: &str) -> String {
-    for base in [format!("/sys/fs/cgroup/{ctrl}/berth/{id}"), format!("/sys/fs/cgroup/berth/{id}")] {
+    for base in [
+        format!("/sys/fs/cgroup/{ctrl}/berth/{id}"),
+        format!("/sys/fs/cgroup/berth/{id}"),
+    ] {
         if let Ok(s) = std::fs::read_to_string(Path::new(&base).join(file)) {
             return s.trim().to_string();
         }
@@ -405,7 +524,12 @@ fn cgroup_file(id: &str, ctrl: &str, file: &str) -> String {
 #[test]
 fn update_running_container() {
     let e = engine();
-    let id = create(&e, "upd", "sleep 600", json!({"HostConfig": {"Memory": 64 << 20}}));
+    let id = create(
+        &e,
+        "upd",
+        "sleep 600",
+        json!({"HostConfig": {"Memory": 64 << 20}}),
+    );
     start(&e, &id);
     let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
         .is_ok_and(|s| !s.trim().is_empty());
@@ -417,10 +541,16 @@ fn update_running_container() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json(), json!({"Warnings": []}));
     if v2 {
-        assert_eq!(cgroup_file(&id, "", "memory.max"), (128u64 << 20).to_string());
+        assert_eq!(
+            cgroup_file(&id, "", "memory.max"),
+            (128u64 << 20).to_string()
+        );
         assert_eq!(cgroup_file(&id, "", "pids.max"), "50");
     } else {
-        assert_eq!(cgroup_file(&id, "memory", "memory.limit_in_bytes"), (128u64 << 20).to_string());
+        assert_eq!(
+            cgroup_file(&id, "memory", "memory.limit_in_bytes"),
+            (128u64 << 20).to_string()
+        );
         assert_eq!(cgroup_file(&id, "cpu", "cpu.shares"), "512");
         assert_eq!(cgroup_file(&id, "pids", "pids.max"), "50");
     }
@@ -429,7 +559,14 @@ fn update_running_container() {
     assert_eq!(hc["CpuShares"], 512);
     assert_eq!(hc["PidsLimit"], 50);
     // The stock CLI.
-    let o = e.docker(&["update", "--cpus", "0.5", "--restart", "on-failure:3", "upd"]);
+    let o = e.docker(&[
+        "update",
+        "--cpus",
+        "0.5",
+        "--restart",
+        "on-failure:3",
+        "upd",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), "upd");
     if !v2 {
@@ -450,27 +587,52 @@ fn update_running_container() {
     assert_eq!(r.status, 204);
     if !v2 {
         assert_eq!(cgroup_file(&id, "pids", "pids.max"), "77");
-        assert_eq!(cgroup_file(&id, "memory", "memory.limit_in_bytes"), (96u64 << 20).to_string());
+        assert_eq!(
+            cgroup_file(&id, "memory", "memory.limit_in_bytes"),
+            (96u64 << 20).to_string()
+        );
     }
 }
 
 #[test]
 fn update_rejects_bad_values() {
     let e = engine();
-    let id = create(&e, "badupd", "sleep 600", json!({"HostConfig": {"Memory": 64 << 20}}));
+    let id = create(
+        &e,
+        "badupd",
+        "sleep 600",
+        json!({"HostConfig": {"Memory": 64 << 20}}),
+    );
     start(&e, &id);
     for (body, msg) in [
-        (json!({"Memory": 1 << 20}), "Minimum memory limit allowed is 6MB"),
-        (json!({"Memory": 64 << 20, "MemorySwap": 32 << 20}), "memoryswap"),
+        (
+            json!({"Memory": 1 << 20}),
+            "Minimum memory limit allowed is 6MB",
+        ),
+        (
+            json!({"Memory": 64 << 20, "MemorySwap": 32 << 20}),
+            "memoryswap",
+        ),
         (json!({"CpuPeriod": 10}), "CPU cfs period"),
-        (json!({"RestartPolicy": {"Name": "sometimes"}}), "invalid restart policy"),
+        (
+            json!({"RestartPolicy": {"Name": "sometimes"}}),
+            "invalid restart policy",
+        ),
         (json!({"CpusetCpus": "0"}), "not supported"),
     ] {
-        let r = e.api("POST", &format!("/containers/{id}/update"), Some(&body.to_string()));
+        let r = e.api(
+            "POST",
+            &format!("/containers/{id}/update"),
+            Some(&body.to_string()),
+        );
         assert_eq!(r.status, 400, "{body}: {}", r.text());
         assert!(r.message().contains(msg), "{body}: {}", r.message());
     }
-    let r = e.api("POST", &format!("/containers/{id}/update"), Some("{not json"));
+    let r = e.api(
+        "POST",
+        &format!("/containers/{id}/update"),
+        Some("{not json"),
+    );
     assert_eq!(r.status, 400);
     let r = e.api("POST", "/containers/nosuch/update", Some("{}"));
     assert_eq!(r.status, 404);
@@ -482,5 +644,9 @@ fn update_rejects_bad_values() {
     let o = e.berth(&["update", "-m", "1m", "badupd"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("Minimum memory limit"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Minimum memory limit"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -317,7 +317,18 @@ async fn copy_from(
     };
     // Stream the body into a blocking extractor.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(8);
-    let worker = std::thread::spawn(move || extract_local(ChanRead { rx, cur: Bytes::new() }, &dir, &from, &to, archive));
+    let worker = std::thread::spawn(move || {
+        extract_local(
+            ChanRead {
+                rx,
+                cur: Bytes::new(),
+            },
+            &dir,
+            &from,
+            &to,
+            archive,
+        )
+    });
     let mut body = resp.into_body();
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame.context("reading the engine's stream")?.into_data() {
@@ -470,7 +481,9 @@ async fn copy_to(
             }
         });
         put(client, container, path, archive, body).await?;
-        worker.join().map_err(|_| anyhow!("stdin thread failed"))??;
+        worker
+            .join()
+            .map_err(|_| anyhow!("stdin thread failed"))??;
         return Ok(0);
     }
     let src_meta = if follow {
@@ -515,7 +528,10 @@ async fn copy_to(
     let (tx, body) = body_channel();
     let src_owned = PathBuf::from(src);
     let worker = std::thread::spawn(move || -> Result<()> {
-        let w = ChanWrite { tx, buf: Vec::new() };
+        let w = ChanWrite {
+            tx,
+            buf: Vec::new(),
+        };
         let mut b = tar::Builder::new(w);
         b.follow_symlinks(false);
         let top = name.unwrap_or_else(|| ".".into());
@@ -532,7 +548,9 @@ async fn copy_to(
         Ok(())
     });
     let res = put(client, container, &dir, archive, body).await;
-    let built = worker.join().map_err(|_| anyhow!("archive thread failed"))?;
+    let built = worker
+        .join()
+        .map_err(|_| anyhow!("archive thread failed"))?;
     res?;
     built.context("archiving the source")?;
     Ok(0)
@@ -546,8 +564,17 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-async fn put(client: &Client, container: &str, dir: &str, archive: bool, body: ReqBody) -> Result<()> {
-    let mut q = vec![("path", dir.to_string()), ("noOverwriteDirNonDir", "true".to_string())];
+async fn put(
+    client: &Client,
+    container: &str,
+    dir: &str,
+    archive: bool,
+    body: ReqBody,
+) -> Result<()> {
+    let mut q = vec![
+        ("path", dir.to_string()),
+        ("noOverwriteDirNonDir", "true".to_string()),
+    ];
     if archive {
         q.push(("copyUIDGID", "true".into()));
     }
@@ -604,7 +631,10 @@ mod tests {
 
     #[test]
     fn cp_args_split_like_docker() {
-        assert_eq!(split_arg("c:/tmp"), Side::Container("c".into(), "/tmp".into()));
+        assert_eq!(
+            split_arg("c:/tmp"),
+            Side::Container("c".into(), "/tmp".into())
+        );
         assert_eq!(split_arg("/abs:x"), Side::Local("/abs:x".into()));
         assert_eq!(split_arg("./a:b"), Side::Local("./a:b".into()));
         assert_eq!(split_arg("dir/a:b"), Side::Local("dir/a:b".into()));

@@ -31,7 +31,14 @@ pub const ADDED: u8 = 1;
 pub const DELETED: u8 = 2;
 
 /// Mount targets the engine creates itself; reported only when the container put content there.
-const ENGINE_DIRS: &[&str] = &["/proc", "/sys", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue"];
+const ENGINE_DIRS: &[&str] = &[
+    "/proc",
+    "/sys",
+    "/dev",
+    "/dev/pts",
+    "/dev/shm",
+    "/dev/mqueue",
+];
 const ENGINE_FILES: &[&str] = &["/etc/hosts", "/etc/hostname", "/etc/resolv.conf"];
 
 /// The changes of `upper` over `lowers` (top first), sorted by path.
@@ -56,7 +63,10 @@ fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) ->
         let child = format!("{path}/{}", String::from_utf8_lossy(name.to_bytes()));
         let fmt = st.st_mode & libc::S_IFMT;
         if fmt == libc::S_IFCHR && st.st_rdev == 0 {
-            out.push(Change { path: child, kind: DELETED });
+            out.push(Change {
+                path: child,
+                kind: DELETED,
+            });
             reported = true;
             continue;
         }
@@ -67,12 +77,16 @@ fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) ->
             let mut below = walk(&sub, &child, lowers, out)?;
             if opaque {
                 // Whatever the lowers had below an opaque directory is gone.
-                if let Some(lower_dir) = lower.filter(|l| l.st_mode & libc::S_IFMT == libc::S_IFDIR) {
+                if let Some(lower_dir) = lower.filter(|l| l.st_mode & libc::S_IFMT == libc::S_IFDIR)
+                {
                     let _ = lower_dir;
                     for gone in lower_children(lowers, &child) {
                         let p = format!("{child}/{gone}");
                         if fstatat_nofollow(sub.as_raw_fd(), &cstr(&gone)).is_err() {
-                            out.push(Change { path: p, kind: DELETED });
+                            out.push(Change {
+                                path: p,
+                                kind: DELETED,
+                            });
                             below = true;
                         }
                     }
@@ -83,7 +97,10 @@ fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) ->
                     if ENGINE_DIRS.contains(&child.as_str()) && !below {
                         continue;
                     }
-                    out.push(Change { path: child, kind: ADDED });
+                    out.push(Change {
+                        path: child,
+                        kind: ADDED,
+                    });
                     reported = true;
                 }
                 Some(l) => {
@@ -92,7 +109,10 @@ fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) ->
                         && l.st_uid == st.st_uid
                         && l.st_gid == st.st_gid;
                     if below || !same {
-                        out.push(Change { path: child, kind: MODIFIED });
+                        out.push(Change {
+                            path: child,
+                            kind: MODIFIED,
+                        });
                         reported = true;
                     }
                 }
@@ -172,7 +192,14 @@ fn is_opaque(fd: &OwnedFd) -> bool {
     let mut buf = [0u8; 4];
     let name: &CStr = c"trusted.overlay.opaque";
     // SAFETY: valid fd, NUL-terminated name and buffer.
-    let n = unsafe { libc::fgetxattr(fd.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = unsafe {
+        libc::fgetxattr(
+            fd.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
     n == 1 && buf[0] == b'y'
 }
 
@@ -193,7 +220,8 @@ fn openat_dir(dir: RawFd, name: &CStr) -> io::Result<OwnedFd> {
 }
 
 fn open_dir(p: &Path) -> io::Result<OwnedFd> {
-    let c = CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| io::ErrorKind::InvalidInput)?;
+    let c =
+        CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| io::ErrorKind::InvalidInput)?;
     // SAFETY: valid NUL-terminated path.
     let fd = unsafe {
         libc::open(
@@ -243,7 +271,10 @@ mod tests {
         std::fs::create_dir(u.join("sys")).unwrap();
         std::fs::write(u.join("etc/hosts"), "").unwrap();
         let got = changes(u, &[l.to_path_buf()]).unwrap();
-        let shown: Vec<String> = got.iter().map(|c| format!("{} {}", c.kind, c.path)).collect();
+        let shown: Vec<String> = got
+            .iter()
+            .map(|c| format!("{} {}", c.kind, c.path))
+            .collect();
         assert_eq!(
             shown,
             [

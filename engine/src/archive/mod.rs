@@ -46,11 +46,7 @@ impl ContainerRoot {
     /// A detached overlay of a stopped container's layers. `upper_work` = None gives a read-only
     /// view with the upper dir stacked as the top lower layer (no work dir is touched, so this can
     /// never conflict with a start in progress); Some((upper, work)) gives the writable view.
-    pub fn overlay(
-        lowers: &[PathBuf],
-        upper: &Path,
-        work: Option<&Path>,
-    ) -> Result<Self> {
+    pub fn overlay(lowers: &[PathBuf], upper: &Path, work: Option<&Path>) -> Result<Self> {
         let mut layers: Vec<&Path> = Vec::new();
         if work.is_none() {
             layers.push(upper);
@@ -322,7 +318,12 @@ fn not_found(path: &str, container: &str) -> EngineError {
 
 /// Resolve `p` inside `root` like docker's ResolvePath: every symlink but the last is followed
 /// (the last too with a trailing slash or dot). `container` names the container in errors.
-pub fn resolve(root: &ContainerRoot, p: &ContainerPath, raw: &str, container: &str) -> Result<Resolved> {
+pub fn resolve(
+    root: &ContainerRoot,
+    p: &ContainerPath,
+    raw: &str,
+    container: &str,
+) -> Result<Resolved> {
     let map = |e: Errno| match e {
         Errno::ENOENT | Errno::ENOTDIR => not_found(raw, container),
         Errno::ELOOP => EngineError::invalid(format!("too many levels of symbolic links: {raw}")),
@@ -355,11 +356,19 @@ pub fn resolve(root: &ContainerRoot, p: &ContainerPath, raw: &str, container: &s
     })
 }
 
-pub(crate) fn fstatat_nofollow(dir: RawFd, name: &std::ffi::CStr) -> std::result::Result<libc::stat, Errno> {
+pub(crate) fn fstatat_nofollow(
+    dir: RawFd,
+    name: &std::ffi::CStr,
+) -> std::result::Result<libc::stat, Errno> {
     // SAFETY: zeroed stat is a valid out-buffer.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // AT_EMPTY_PATH lets "" name the O_PATH fd itself.
-    let flags = libc::AT_SYMLINK_NOFOLLOW | if name.is_empty() { libc::AT_EMPTY_PATH } else { 0 };
+    let flags = libc::AT_SYMLINK_NOFOLLOW
+        | if name.is_empty() {
+            libc::AT_EMPTY_PATH
+        } else {
+            0
+        };
     // SAFETY: valid fd, NUL-terminated name and out-pointer.
     let r = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, flags) };
     if r != 0 {
@@ -414,7 +423,12 @@ pub fn follow_in_scope(root: &ContainerRoot, path: &str) -> String {
                 if t.starts_with('/') {
                     cur.clear();
                 }
-                pending.extend(t.split('/').filter(|c| !c.is_empty()).rev().map(String::from));
+                pending.extend(
+                    t.split('/')
+                        .filter(|c| !c.is_empty())
+                        .rev()
+                        .map(String::from),
+                );
             }
             _ => cur.push(comp),
         }
@@ -423,7 +437,11 @@ pub fn follow_in_scope(root: &ContainerRoot, path: &str) -> String {
 }
 
 /// Docker's stat of a container path (HEAD/GET archive).
-pub fn stat_path(root: &ContainerRoot, raw: &str, container: &str) -> Result<(ContainerPath, Resolved, PathStat)> {
+pub fn stat_path(
+    root: &ContainerRoot,
+    raw: &str,
+    container: &str,
+) -> Result<(ContainerPath, Resolved, PathStat)> {
     let p = ContainerPath::parse(raw)?;
     let r = resolve(root, &p, raw, container)?;
     let link_target = if r.is_symlink() {
@@ -475,8 +493,14 @@ mod tests {
     #[test]
     fn go_modes() {
         assert_eq!(go_file_mode(libc::S_IFDIR | 0o755), go_mode::DIR | 0o755);
-        assert_eq!(go_file_mode(libc::S_IFLNK | 0o777), go_mode::SYMLINK | 0o777);
-        assert_eq!(go_file_mode(libc::S_IFREG | 0o4755), go_mode::SETUID | 0o755);
+        assert_eq!(
+            go_file_mode(libc::S_IFLNK | 0o777),
+            go_mode::SYMLINK | 0o777
+        );
+        assert_eq!(
+            go_file_mode(libc::S_IFREG | 0o4755),
+            go_mode::SETUID | 0o755
+        );
     }
 
     #[test]
@@ -494,7 +518,11 @@ mod tests {
         .unwrap();
         std::os::unix::fs::symlink("etc/f", root.path().join("rel")).unwrap();
         let r = ContainerRoot {
-            fd: open_path(root.path().to_str().unwrap(), libc::O_PATH | libc::O_DIRECTORY).unwrap(),
+            fd: open_path(
+                root.path().to_str().unwrap(),
+                libc::O_PATH | libc::O_DIRECTORY,
+            )
+            .unwrap(),
         };
         let (_, _, st) = stat_path(&r, "/rel", "c").unwrap();
         assert_eq!(st.link_target, "/etc/f");

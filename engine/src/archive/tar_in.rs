@@ -40,7 +40,8 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
         if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
             continue;
         }
-        let comps = clean_components(&raw).map_err(|_| hostile(&raw, "path escapes the destination"))?;
+        let comps =
+            clean_components(&raw).map_err(|_| hostile(&raw, "path escapes the destination"))?;
         let h = entry.header();
         let mode = h.mode().unwrap_or(0o644) & 0o7777;
         let (uid, gid) = opts
@@ -76,11 +77,20 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
         match kind {
             EntryType::Directory => {
                 if !existing_dir {
-                    check(unsafe { libc::mkdirat(p, name_c.as_ptr(), 0o700) }, &raw, "mkdir")?;
+                    check(
+                        unsafe { libc::mkdirat(p, name_c.as_ptr(), 0o700) },
+                        &raw,
+                        "mkdir",
+                    )?;
                 }
-                let fd = openat(p, &name_c, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW)
-                    .map_err(|e| io_err(e, &raw, "opening"))?;
-                fchown_mode(fd.as_raw_fd(), uid, gid, mode).map_err(|e| io_err(e, &raw, "chown"))?;
+                let fd = openat(
+                    p,
+                    &name_c,
+                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                )
+                .map_err(|e| io_err(e, &raw, "opening"))?;
+                fchown_mode(fd.as_raw_fd(), uid, gid, mode)
+                    .map_err(|e| io_err(e, &raw, "chown"))?;
                 dirs.push((comps.clone(), mtime));
             }
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
@@ -99,18 +109,28 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
                 set_times(p, &name_c, mtime);
             }
             EntryType::Symlink => {
-                let target = entry.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
                 if target.is_empty() {
                     return Err(hostile(&raw, "symlink without a target"));
                 }
                 let t = CString::new(target).map_err(|_| hostile(&raw, "NUL byte in link"))?;
                 // Stored as data; nothing here ever resolves it.
-                check(unsafe { libc::symlinkat(t.as_ptr(), p, name_c.as_ptr()) }, &raw, "symlink")?;
+                check(
+                    unsafe { libc::symlinkat(t.as_ptr(), p, name_c.as_ptr()) },
+                    &raw,
+                    "symlink",
+                )?;
                 lchown(p, &name_c, uid, gid, &raw)?;
                 set_times(p, &name_c, mtime);
             }
             EntryType::Link => {
-                let target = entry.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
                 let tcomps = clean_components(&target)
                     .map_err(|_| hostile(&raw, "hard link target escapes the destination"))?;
                 let Some((tname, tparents)) = tcomps.split_last() else {
@@ -150,7 +170,11 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
                     "mknod",
                 )?;
                 lchown(p, &name_c, uid, gid, &raw)?;
-                check(unsafe { libc::fchmodat(p, name_c.as_ptr(), mode, 0) }, &raw, "chmod")?;
+                check(
+                    unsafe { libc::fchmodat(p, name_c.as_ptr(), mode, 0) },
+                    &raw,
+                    "chmod",
+                )?;
                 set_times(p, &name_c, mtime);
             }
             other => {
@@ -251,8 +275,12 @@ fn open_parent(dest: &OwnedFd, parents: &[Vec<u8>], raw: &[u8]) -> Result<OwnedF
 /// Remove `name`: a directory recursively (by fd, never following symlinks), else unlink.
 fn remove(dir: &OwnedFd, name: &CStr, is_dir: bool, raw: &[u8]) -> Result<()> {
     if is_dir {
-        let fd = openat(dir.as_raw_fd(), name, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW)
-            .map_err(|e| io_err(e, raw, "opening"))?;
+        let fd = openat(
+            dir.as_raw_fd(),
+            name,
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+        )
+        .map_err(|e| io_err(e, raw, "opening"))?;
         remove_contents(&fd).map_err(|e| io_err(e, raw, "replacing directory"))?;
         check(
             unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), libc::AT_REMOVEDIR) },
@@ -260,7 +288,11 @@ fn remove(dir: &OwnedFd, name: &CStr, is_dir: bool, raw: &[u8]) -> Result<()> {
             "replacing directory",
         )
     } else {
-        check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) }, raw, "replacing")
+        check(
+            unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) },
+            raw,
+            "replacing",
+        )
     }
 }
 
@@ -268,7 +300,11 @@ fn remove_contents(fd: &OwnedFd) -> io::Result<()> {
     for child in super::tar_out::list_dir(fd)? {
         let st = fstatat_nofollow(fd.as_raw_fd(), &child).map_err(io::Error::from)?;
         if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
-            let sub = openat(fd.as_raw_fd(), &child, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW)?;
+            let sub = openat(
+                fd.as_raw_fd(),
+                &child,
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+            )?;
             remove_contents(&sub)?;
             // SAFETY: valid fd and name.
             if unsafe { libc::unlinkat(fd.as_raw_fd(), child.as_ptr(), libc::AT_REMOVEDIR) } != 0 {
@@ -309,7 +345,14 @@ fn set_times(dir: RawFd, name: &CStr, mtime: i64) {
     };
     let times = [ts, ts];
     // SAFETY: valid fd, name and two timespecs. Best effort, as docker's untar.
-    unsafe { libc::utimensat(dir, name.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
+    unsafe {
+        libc::utimensat(
+            dir,
+            name.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
 }
 
 #[cfg(test)]
@@ -359,7 +402,10 @@ mod tests {
         let m = std::fs::metadata(d.path().join("a/f")).unwrap();
         assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (1234, 5678, 0o640));
         assert_eq!(std::fs::read(d.path().join("a/l")).unwrap(), b"hello");
-        let opts = ExtractOptions { chown: Some((7, 8)), ..Default::default() };
+        let opts = ExtractOptions {
+            chown: Some((7, 8)),
+            ..Default::default()
+        };
         extract(&t[..], &dest(d.path()), &opts).unwrap();
         let m = std::fs::metadata(d.path().join("a/f")).unwrap();
         assert_eq!((m.uid(), m.gid()), (7, 8));
@@ -388,7 +434,10 @@ mod tests {
         // noOverwriteDirNonDir.
         std::fs::create_dir(d.path().join("dir")).unwrap();
         let t = tar_of(&[("dir", EntryType::Regular, "x")]);
-        let opts = ExtractOptions { no_overwrite_dir_non_dir: true, chown: None };
+        let opts = ExtractOptions {
+            no_overwrite_dir_non_dir: true,
+            chown: None,
+        };
         let e = extract(&t[..], &dest(d.path()), &opts).unwrap_err();
         assert!(e.to_string().contains("cannot overwrite directory"), "{e}");
         extract(&t[..], &dest(d.path()), &ExtractOptions::default()).unwrap();

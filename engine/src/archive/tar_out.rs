@@ -29,11 +29,11 @@ pub enum Mounts {
 
 /// statfs magic numbers of filesystems never archived by content.
 const PSEUDO_FS: &[i64] = &[
-    0x9fa0,     // proc
+    0x9fa0,      // proc
     0x6265_6572, // sysfs
-    0x1cd1,     // devpts
+    0x1cd1,      // devpts
     0x1980_0202, // mqueue
-    0x27e0eb,   // cgroup
+    0x27e0eb,    // cgroup
     0x6367_7270, // cgroup2
     0x7363_6673, // securityfs
     0x6462_6720, // debugfs
@@ -123,7 +123,11 @@ impl<W: Write> Walker<W> {
             return append_raw(&mut self.b, h, arch, None, io::empty());
         }
         // O_NONBLOCK: if the name was swapped for a fifo since the stat, open must not hang.
-        let fd = openat(dir, name, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK)?;
+        let fd = openat(
+            dir,
+            name,
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        )?;
         let now = nix::sys::stat::fstat(&fd).map_err(io::Error::from)?;
         if now.st_mode & libc::S_IFMT != libc::S_IFREG {
             return append_raw(&mut self.b, h, arch, None, io::empty());
@@ -144,10 +148,19 @@ impl<W: Write> Walker<W> {
             format!("{arch}/")
         };
         append_raw(&mut self.b, h, &dname, None, io::empty())?;
-        let fd = match openat(dir, name, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW) {
+        let fd = match openat(
+            dir,
+            name,
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+        ) {
             Ok(fd) => fd,
             // Replaced since the stat: the header stands, there is nothing to descend into.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR | libc::ENOENT)) => {
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ELOOP | libc::ENOTDIR | libc::ENOENT)
+                ) =>
+            {
                 return Ok(())
             }
             Err(e) => return Err(e),
@@ -177,7 +190,7 @@ impl<W: Write> Walker<W> {
 
     fn descend(&self, fd: &OwnedFd) -> bool {
         match self.mounts {
-            Mounts::SameMount => self.other_mount(fd.as_raw_fd(), c"") == false,
+            Mounts::SameMount => !self.other_mount(fd.as_raw_fd(), c""),
             Mounts::SkipPseudo => {
                 // SAFETY: zeroed statfs is a valid out-buffer.
                 let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
@@ -284,7 +297,12 @@ pub(crate) fn list_dir(fd: &OwnedFd) -> io::Result<Vec<CString>> {
 fn mount_id(dir: RawFd, name: &CStr) -> Option<u64> {
     // SAFETY: zeroed statx is a valid out-buffer.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
-    let flags = libc::AT_SYMLINK_NOFOLLOW | if name.is_empty() { libc::AT_EMPTY_PATH } else { 0 };
+    let flags = libc::AT_SYMLINK_NOFOLLOW
+        | if name.is_empty() {
+            libc::AT_EMPTY_PATH
+        } else {
+            0
+        };
     // SAFETY: valid fd, NUL-terminated name and out-pointer.
     let r = unsafe { libc::statx(dir, name.as_ptr(), flags, libc::STATX_MNT_ID, &mut stx) };
     (r == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0).then_some(stx.stx_mnt_id)

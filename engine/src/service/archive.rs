@@ -337,4 +337,3 @@ impl Read for ChannelReader {
         Ok(n)
     }
 }
-

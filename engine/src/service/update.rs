@@ -67,8 +67,7 @@ pub fn merge(h: &HostConfig, u: &UpdateRequest) -> Result<HostConfig> {
             "updating {field} is not supported by this engine"
         )));
     }
-    if u.memory < 0 || u.cpu_shares < 0 || u.nano_cpus < 0 || u.cpu_period < 0 || u.cpu_quota < -1
-    {
+    if u.memory < 0 || u.cpu_shares < 0 || u.nano_cpus < 0 || u.cpu_period < 0 || u.cpu_quota < -1 {
         return Err(EngineError::invalid("resource limits must not be negative"));
     }
     if u.memory_swap < -1 {
@@ -90,12 +89,10 @@ pub fn merge(h: &HostConfig, u: &UpdateRequest) -> Result<HostConfig> {
         m.memory_swap = u.memory_swap;
     }
     if u.nano_cpus != 0 {
-        if h.cpu_quota > 0 || h.cpu_period > 0 {
-            if u.cpu_quota == 0 && u.cpu_period == 0 {
-                return Err(EngineError::invalid(
-                    "Conflicting options: Nano CPUs cannot be updated as CPU Period or Quota has already been set",
-                ));
-            }
+        if (h.cpu_quota > 0 || h.cpu_period > 0) && u.cpu_quota == 0 && u.cpu_period == 0 {
+            return Err(EngineError::invalid(
+                "Conflicting options: Nano CPUs cannot be updated as CPU Period or Quota has already been set",
+            ));
         }
         m.nano_cpus = u.nano_cpus;
     }
@@ -153,7 +150,10 @@ pub fn merge(h: &HostConfig, u: &UpdateRequest) -> Result<HostConfig> {
 /// The cgroup knobs `u` changes, in the cgroup code's units (None = leave alone).
 fn changed_limits(m: &HostConfig, u: &UpdateRequest, path: String) -> CgroupSpec {
     let (quota, period) = if u.nano_cpus > 0 {
-        (Some(m.nano_cpus * 100_000 / 1_000_000_000), Some(100_000u64))
+        (
+            Some(m.nano_cpus * 100_000 / 1_000_000_000),
+            Some(100_000u64),
+        )
     } else {
         (
             (u.cpu_quota != 0).then_some(m.cpu_quota),
@@ -172,7 +172,11 @@ fn changed_limits(m: &HostConfig, u: &UpdateRequest, path: String) -> CgroupSpec
 }
 
 /// Apply `u` to the container `key`; returns docker's warnings (none).
-pub async fn update(svc: &Arc<ContainerService>, key: &str, u: UpdateRequest) -> Result<Vec<String>> {
+pub async fn update(
+    svc: &Arc<ContainerService>,
+    key: &str,
+    u: UpdateRequest,
+) -> Result<Vec<String>> {
     let c = svc.get(key)?;
     let _op = c.lock_op().await;
     let rec = c.record();
@@ -183,20 +187,24 @@ pub async fn update(svc: &Arc<ContainerService>, key: &str, u: UpdateRequest) ->
         )));
     }
     let merged = merge(&rec.host_config, &u)?;
-    if matches!(rec.state.status, Status::Running | Status::Paused | Status::Restarting)
-        && c.shim().is_some()
+    if matches!(
+        rec.state.status,
+        Status::Running | Status::Paused | Status::Restarting
+    ) && c.shim().is_some()
     {
         let spec = changed_limits(&merged, &u, format!("berth/{}", rec.id));
-        tokio::task::spawn_blocking(move || ContainerCgroup::open(&spec.path)?.update_limits(&spec))
-            .await
-            .map_err(|e| EngineError::internal(format!("update task failed: {e}")))?
-            .map_err(|e| match e {
-                EngineError::Io { context, source } => EngineError::invalid(format!(
-                    "Cannot update container {}: {context}: {source}",
-                    rec.id
-                )),
-                e => e,
-            })?;
+        tokio::task::spawn_blocking(move || {
+            ContainerCgroup::open(&spec.path)?.update_limits(&spec)
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("update task failed: {e}")))?
+        .map_err(|e| match e {
+            EngineError::Io { context, source } => EngineError::invalid(format!(
+                "Cannot update container {}: {context}: {source}",
+                rec.id
+            )),
+            e => e,
+        })?;
     }
     svc.update_record(&c, |r| r.host_config = merged)?;
     svc.emit(&c, "update", &[]);
@@ -214,23 +222,75 @@ mod tests {
             cpu_shares: 512,
             ..Default::default()
         };
-        let m = merge(&h, &UpdateRequest { cpu_shares: 256, ..Default::default() }).unwrap();
+        let m = merge(
+            &h,
+            &UpdateRequest {
+                cpu_shares: 256,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!((m.memory, m.cpu_shares), (64 << 20, 256));
-        let e = merge(&h, &UpdateRequest { memory: 1 << 20, ..Default::default() }).unwrap_err();
+        let e = merge(
+            &h,
+            &UpdateRequest {
+                memory: 1 << 20,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "Minimum memory limit allowed is 6MB");
         let e = merge(
             &h,
-            &UpdateRequest { memory: 64 << 20, memory_swap: 32 << 20, ..Default::default() },
+            &UpdateRequest {
+                memory: 64 << 20,
+                memory_swap: 32 << 20,
+                ..Default::default()
+            },
         )
         .unwrap_err();
         assert!(e.to_string().contains("memoryswap"), "{e}");
-        let m = merge(&h, &UpdateRequest { pids_limit: Some(0), ..Default::default() }).unwrap();
+        let m = merge(
+            &h,
+            &UpdateRequest {
+                pids_limit: Some(0),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(m.pids_limit, Some(-1));
-        let rp = RestartPolicy { name: "always".into(), maximum_retry_count: 3 };
-        assert!(merge(&h, &UpdateRequest { restart_policy: Some(rp), ..Default::default() }).is_err());
-        let rp = RestartPolicy { name: "on-failure".into(), maximum_retry_count: 3 };
-        let m = merge(&h, &UpdateRequest { restart_policy: Some(rp), ..Default::default() }).unwrap();
+        let rp = RestartPolicy {
+            name: "always".into(),
+            maximum_retry_count: 3,
+        };
+        assert!(merge(
+            &h,
+            &UpdateRequest {
+                restart_policy: Some(rp),
+                ..Default::default()
+            }
+        )
+        .is_err());
+        let rp = RestartPolicy {
+            name: "on-failure".into(),
+            maximum_retry_count: 3,
+        };
+        let m = merge(
+            &h,
+            &UpdateRequest {
+                restart_policy: Some(rp),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(m.restart_policy.maximum_retry_count, 3);
-        assert!(merge(&h, &UpdateRequest { blkio_weight: 10, ..Default::default() }).is_err());
+        assert!(merge(
+            &h,
+            &UpdateRequest {
+                blkio_weight: 10,
+                ..Default::default()
+            }
+        )
+        .is_err());
     }
 }
