@@ -84,6 +84,14 @@ pub enum Cmd {
     Stats(StatsArgs),
     /// Execute a command in a running container.
     Exec(ExecArgs),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(ContainerArg),
+    /// Export a container's filesystem as a tar archive.
+    Export(ExportArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(CpArgs),
+    /// Update configuration of one or more containers.
+    Update(UpdateArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -204,6 +212,10 @@ pub enum ContainerCmd {
     Prune(PruneArgs),
     /// Execute a command in a running container.
     Exec(ExecArgs),
+    Diff(ContainerArg),
+    Export(ExportArgs),
+    Cp(CpArgs),
+    Update(UpdateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -532,6 +544,65 @@ pub struct FormatNames {
 
 #[derive(Args, Debug)]
 pub struct ContainersArg {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainerArg {
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Write to a file instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information).
+    #[arg(short = 'a', long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH.
+    #[arg(short = 'L', long = "follow-link")]
+    pub follow_link: bool,
+    /// CONTAINER:SRC_PATH, a local path, or - (a tar on stdin).
+    #[arg(allow_hyphen_values = true)]
+    pub src: String,
+    /// CONTAINER:DEST_PATH, a local path, or - (a tar on stdout).
+    #[arg(allow_hyphen_values = true)]
+    pub dest: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// Number of CPUs.
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight).
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<i64>,
+    /// Limit CPU CFS period.
+    #[arg(long)]
+    pub cpu_period: Option<i64>,
+    /// Limit CPU CFS quota.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// Memory limit.
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap.
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited).
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Restart policy to apply when a container exits.
+    #[arg(long)]
+    pub restart: Option<String>,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }

@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod archive;
 pub mod config;
 pub mod daemon;
 pub mod error;

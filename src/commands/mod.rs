@@ -1,6 +1,7 @@
 //! The headless commands. Each talks to the engine through [`crate::client::Client`] and prints
 //! what docker prints.
 
+pub mod archive;
 pub mod containers;
 pub mod events;
 pub mod exec;
@@ -78,6 +79,12 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
         Cmd::Volume(v) => volumes::dispatch(&ctx, v).await,
         Cmd::System(crate::cli::SystemCmd::Df(a)) => volumes::system_df(&ctx, a).await,
+        Cmd::Diff(a) | Cmd::Container(ContainerCmd::Diff(a)) => {
+            archive::diff(&ctx, a.container).await
+        }
+        Cmd::Export(a) | Cmd::Container(ContainerCmd::Export(a)) => archive::export(&ctx, a).await,
+        Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => archive::cp(&ctx, a).await,
+        Cmd::Update(a) | Cmd::Container(ContainerCmd::Update(a)) => archive::update(&ctx, a).await,
     }
 }
 

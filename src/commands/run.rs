@@ -82,7 +82,7 @@ fn resolve_env(
 
 /// `--restart no|always|unless-stopped|on-failure[:N]` → RestartPolicy. Unknown names are left
 /// to the engine (a 400 naming the valid ones), as docker's CLI does.
-fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
+pub(crate) fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
     let (name, count) = match v.split_once(':') {
         Some(("", _)) => {
             return Err(flag_error(

@@ -105,6 +105,18 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
             let id = id.to_string();
             super::exec::create(r, &id).await
         }
+        (Method::GET, ["containers", id, "changes"]) => super::archive::changes(&r, id).await,
+        (Method::GET, ["containers", id, "export"]) => super::archive::export(&r, id).await,
+        (Method::HEAD, ["containers", id, "archive"]) => super::archive::head(&r, id).await,
+        (Method::GET, ["containers", id, "archive"]) => super::archive::get(&r, id).await,
+        (Method::PUT, ["containers", id, "archive"]) => {
+            let id = id.to_string();
+            super::archive::put(r, &id).await
+        }
+        (Method::POST, ["containers", id, "update"]) => {
+            let id = id.to_string();
+            super::archive::post_update(r, &id).await
+        }
         (Method::DELETE, ["containers", id]) => {
             r.engine
                 .containers

@@ -1,6 +1,7 @@
 //! The Docker Engine REST API over a Unix socket: connection handling (`server`), version
 //! negotiation (`version`), routing (`router`), and one module of handlers per resource.
 
+pub mod archive;
 pub mod container_views;
 pub mod containers;
 pub mod events;

@@ -127,6 +127,12 @@ impl Container {
         self.shim.lock().expect("shim lock").clone()
     }
 
+    /// Hold the lifecycle operation lock (no start/stop/remove meanwhile), e.g. while the
+    /// engine writes into a stopped container's overlay.
+    pub async fn lock_op(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.op.lock().await
+    }
+
     fn update<F: FnOnce(&mut ContainerRecord)>(&self, f: F) -> ContainerRecord {
         let mut rec = self.record.lock().expect("record lock");
         f(&mut rec);
@@ -1059,6 +1065,17 @@ impl ContainerService {
                 return None;
             }
         }
+    }
+
+    /// Change a container's record and persist it (`docker update`).
+    pub fn update_record<F: FnOnce(&mut ContainerRecord)>(
+        &self,
+        c: &Arc<Container>,
+        f: F,
+    ) -> Result<ContainerRecord> {
+        let rec = c.update(f);
+        self.store.save(&rec)?;
+        Ok(rec)
     }
 
     pub fn log_path(&self, id: &str) -> PathBuf {

@@ -163,7 +163,7 @@ pub fn build_record(
     Ok((record, etc, warnings))
 }
 
-fn validate_limits(h: &crate::model::container::HostConfig) -> Result<()> {
+pub(crate) fn validate_limits(h: &crate::model::container::HostConfig) -> Result<()> {
     if h.memory != 0 && h.memory < MIN_MEMORY {
         return Err(EngineError::invalid("Minimum memory limit allowed is 6MB"));
     }

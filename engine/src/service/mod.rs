@@ -1,6 +1,7 @@
 //! Engine operations. The API layer calls these; they use `store` for durable state and `runtime`
 //! for processes.
 
+pub mod archive;
 pub mod containers;
 pub mod create;
 pub mod du;
@@ -15,6 +16,7 @@ pub mod names;
 pub mod restart;
 pub mod signals;
 pub mod stats;
+pub mod update;
 pub mod volumes;
 
 use std::path::PathBuf;

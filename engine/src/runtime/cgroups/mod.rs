@@ -245,6 +245,15 @@ impl ContainerCgroup {
         Ok(s.lines().filter_map(|l| l.trim().parse().ok()).collect())
     }
 
+    /// Change the resource limits of a live cgroup (`docker update`): only the knobs `spec`
+    /// sets are written; devices and membership are left alone.
+    pub fn update_limits(&self, spec: &CgroupSpec) -> Result<()> {
+        match &self.inner {
+            Inner::V1(c) => c.update_limits(spec),
+            Inner::V2(c) => c.update_limits(spec),
+        }
+    }
+
     /// Remove the cgroup (every process must be gone; retries while the kernel reports EBUSY).
     pub fn destroy(self) -> Result<()> {
         match &self.inner {

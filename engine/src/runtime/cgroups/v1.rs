@@ -127,6 +127,57 @@ impl V1Cgroup {
         Ok(())
     }
 
+    /// `docker update` on a live cgroup. The memory limit may not exceed memsw: when it would
+    /// (raising both), memsw goes first, as runc orders it.
+    pub fn update_limits(&self, spec: &CgroupSpec) -> Result<()> {
+        if let Some(mem) = self.dir_for("memory") {
+            let memsw = mem.join("memory.memsw.limit_in_bytes");
+            let swap = spec.memory_swap.filter(|s| *s != 0);
+            let limit = spec.memory.filter(|m| *m > 0);
+            let write_swap = |v: i64| -> Result<()> {
+                if memsw.exists() {
+                    write_knob(&mem, "memory.memsw.limit_in_bytes", &v.max(-1).to_string())
+                } else {
+                    tracing::warn!("swap accounting disabled: memory-swap limit not applied");
+                    Ok(())
+                }
+            };
+            match (limit, swap) {
+                (Some(l), Some(s)) => {
+                    if write_knob(&mem, "memory.limit_in_bytes", &l.to_string()).is_err() {
+                        write_swap(s)?;
+                        write_knob(&mem, "memory.limit_in_bytes", &l.to_string())?;
+                    } else {
+                        write_swap(s)?;
+                    }
+                }
+                (Some(l), None) => write_knob(&mem, "memory.limit_in_bytes", &l.to_string())?,
+                (None, Some(s)) => write_swap(s)?,
+                (None, None) => {}
+            }
+        }
+        if let Some(cpu) = self.dir_for("cpu") {
+            if let Some(shares) = spec.cpu_shares.filter(|s| *s > 0) {
+                write_knob(&cpu, "cpu.shares", &shares.max(2).to_string())?;
+            }
+            if let Some(period) = spec.cpu_period.filter(|p| *p > 0) {
+                write_knob(&cpu, "cpu.cfs_period_us", &period.to_string())?;
+            }
+            if let Some(quota) = spec.cpu_quota.filter(|q| *q != 0) {
+                write_knob(&cpu, "cpu.cfs_quota_us", &quota.to_string())?;
+            }
+        }
+        if let (Some(pids), Some(limit)) = (self.dir_for("pids"), spec.pids_limit) {
+            let v = if limit > 0 {
+                limit.to_string()
+            } else {
+                "max".into()
+            };
+            write_knob(&pids, "pids.max", &v)?;
+        }
+        Ok(())
+    }
+
     pub fn add_process(&self, pid: i32) -> Result<()> {
         for (_, dir) in &self.dirs {
             write_knob(dir, "cgroup.procs", &pid.to_string())?;

@@ -138,6 +138,24 @@ impl V2Cgroup {
         Ok(())
     }
 
+    /// `docker update` on a live cgroup: the limit files only (the device program stays).
+    pub fn update_limits(&self, spec: &CgroupSpec) -> Result<()> {
+        let avail = controllers(&self.dir);
+        for (ctrl, file, value) in limit_files(spec) {
+            if !avail.iter().any(|a| a == ctrl) {
+                return Err(EngineError::invalid(format!(
+                    "cgroup v2 controller {ctrl} is not available for {file}"
+                )));
+            }
+            if file == "memory.swap.max" && !self.dir.join(file).exists() {
+                tracing::warn!("swap accounting disabled: memory-swap limit not applied");
+                continue;
+            }
+            write_knob(&self.dir, file, &value)?;
+        }
+        Ok(())
+    }
+
     pub fn add_process(&self, pid: i32) -> Result<()> {
         // cgroup.procs moves the whole thread group (cgroup.threads would move one thread).
         write_knob(&self.dir, "cgroup.procs", &pid.to_string())
