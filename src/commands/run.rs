@@ -326,7 +326,14 @@ pub async fn create(ctx: &Ctx, a: CreateArgs) -> Result<i32> {
 
 pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
     let opts = &a.opts;
-    let body = create_body(opts, "run", a.detach, &|k| std::env::var(k).ok())?;
+    let mut body = create_body(opts, "run", a.detach, &|k| std::env::var(k).ok())?;
+    if opts.tty && std::io::stdout().is_terminal() {
+        // The initial size travels with create (HostConfig.ConsoleSize), as docker's CLI does, so
+        // a command that asks for it at once (`stty size`) does not race the first resize.
+        if let Ok((w, h)) = crossterm::terminal::size() {
+            body["HostConfig"]["ConsoleSize"] = json!([h, w]);
+        }
+    }
     if !a.detach && opts.interactive && opts.tty && !std::io::stdin().is_terminal() {
         return Err(ExitError::with(1, "the input device is not a TTY"));
     }

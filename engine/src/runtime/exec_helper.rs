@@ -288,6 +288,7 @@ fn child_main(
         stdout: 1,
         stderr: 2,
         tty: spec.tty,
+        console_socket: None,
     })?;
     let c = &spec.container;
     let user = if spec.user.is_empty() {
