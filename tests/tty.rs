@@ -176,14 +176,20 @@ fn with_stdin(mut cmd: Command, input: Vec<u8>) -> Output {
 
 fn status(e: &TestEngine, name: &str) -> String {
     let v = e.api_json("GET", &format!("/containers/{name}/json"), None);
-    v["State"]["Status"].as_str().unwrap_or_default().to_string()
+    v["State"]["Status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
 fn docker_run_it_shell_size_resize_and_exit_code() {
     let e = engine();
     let mut t = Term::spawn(
-        docker_cmd(&e, &["run", "-it", "--rm", "--name", "sh1", "busybox", "sh"]),
+        docker_cmd(
+            &e,
+            &["run", "-it", "--rm", "--name", "sh1", "busybox", "sh"],
+        ),
         25,
         90,
     );
@@ -218,8 +224,30 @@ fn run_t_without_i_has_a_working_terminal() {
     let e = engine();
     // In a terminal: the client's window size reaches the container's terminal.
     for cmd in [
-        docker_cmd(&e, &["run", "-t", "--rm", "busybox", "sh", "-c", "stty size; tty; exit 4"]),
-        berth_cmd(&e, &["run", "-t", "--rm", "busybox", "sh", "-c", "stty size; tty; exit 4"]),
+        docker_cmd(
+            &e,
+            &[
+                "run",
+                "-t",
+                "--rm",
+                "busybox",
+                "sh",
+                "-c",
+                "stty size; tty; exit 4",
+            ],
+        ),
+        berth_cmd(
+            &e,
+            &[
+                "run",
+                "-t",
+                "--rm",
+                "busybox",
+                "sh",
+                "-c",
+                "stty size; tty; exit 4",
+            ],
+        ),
     ] {
         let mut t = Term::spawn(cmd, 30, 100);
         let out = t.expect("/dev/pts/0", 20);
@@ -228,7 +256,212 @@ fn run_t_without_i_has_a_working_terminal() {
     }
     // Not in a terminal: the container still gets one (of the kernel's default size, as with
     // runc when the client sends none).
-    let o = e.docker(&["run", "-t", "--rm", "busybox", "sh", "-c", "test -t 0 && test -t 1 && stty -g >/dev/null && tty"]);
+    let o = e.docker(&[
+        "run",
+        "-t",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "test -t 0 && test -t 1 && stty -g >/dev/null && tty",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "/dev/pts/0\r\n");
+}
+
+/// A raw hijacked request: the stream after the `101` head, and the head.
+fn hijack(e: &TestEngine, path: &str, body: &str) -> (std::os::unix::net::UnixStream, String) {
+    let mut s = std::os::unix::net::UnixStream::connect(&e.socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "POST /v1.44{path} HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let mut b = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            s.read(&mut b).unwrap(),
+            1,
+            "{}",
+            String::from_utf8_lossy(&raw)
+        );
+        raw.push(b[0]);
+    }
+    (s, String::from_utf8_lossy(&raw).into_owned())
+}
+
+fn read_until_eof(s: &mut std::os::unix::net::UnixStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+#[test]
+fn docker_detach_with_ctrl_p_ctrl_q_and_reattach() {
+    let e = engine();
+    let mut t = Term::spawn(
+        docker_cmd(&e, &["run", "-it", "--name", "d1", "busybox", "sh"]),
+        24,
+        80,
+    );
+    t.expect("/ #", 20);
+    t.send(b"echo first-$((1+1))\r");
+    t.expect("first-2", 10);
+    t.send(&[0x10, 0x11]);
+    assert_eq!(t.wait(15), Some(0), "detach exits 0:\n{}", t.text());
+    assert_eq!(status(&e, "d1"), "running");
+
+    let mut t = Term::spawn(docker_cmd(&e, &["attach", "d1"]), 24, 80);
+    std::thread::sleep(Duration::from_millis(500));
+    t.send(b"echo again-$((2+3))\r");
+    t.expect("again-5", 15);
+    // Detach again. The stock CLI's `attach` reports the detach as "read escape sequence"
+    // with status 1 (its `run` exits 0); the container keeps running either way.
+    t.send(&[0x10, 0x11]);
+    let code = t.wait(15);
+    assert!(matches!(code, Some(0 | 1)), "{code:?}: {}", t.text());
+    assert!(
+        code == Some(0) || t.text().contains("read escape sequence"),
+        "{}",
+        t.text()
+    );
+    assert_eq!(status(&e, "d1"), "running");
+
+    // Reattach and leave through the shell: attach reports the container's exit code.
+    let mut t = Term::spawn(docker_cmd(&e, &["attach", "d1"]), 24, 80);
+    std::thread::sleep(Duration::from_millis(500));
+    t.send(b"exit 5\r");
+    assert_eq!(t.wait(15), Some(5), "{}", t.text());
+    let v = e.api_json("GET", "/containers/d1/json", None);
+    assert_eq!(v["State"]["ExitCode"], 5);
+}
+
+#[test]
+fn berth_run_attach_and_custom_detach_keys() {
+    let e = engine();
+    let mut t = Term::spawn(
+        berth_cmd(
+            &e,
+            &[
+                "run",
+                "-it",
+                "--detach-keys",
+                "ctrl-a",
+                "--name",
+                "d2",
+                "busybox",
+                "sh",
+            ],
+        ),
+        24,
+        80,
+    );
+    t.expect("/ #", 20);
+    // ctrl-p ctrl-q is not the sequence here: it reaches the shell, which ignores it.
+    t.send(&[0x10, 0x11]);
+    t.send(b"echo still-$((3*3))\r");
+    t.expect("still-9", 10);
+    t.send(&[0x01]);
+    assert_eq!(t.wait(15), Some(0), "{}", t.text());
+    assert_eq!(status(&e, "d2"), "running");
+
+    let mut t = Term::spawn(berth_cmd(&e, &["attach", "d2"]), 24, 80);
+    std::thread::sleep(Duration::from_millis(500));
+    t.send(b"echo attached-$((4*4))\r");
+    t.expect("attached-16", 15);
+    t.send(&[0x10, 0x11]);
+    assert_eq!(t.wait(15), Some(0), "{}", t.text());
+    assert_eq!(status(&e, "d2"), "running");
+
+    let mut t = Term::spawn(berth_cmd(&e, &["attach", "d2"]), 24, 80);
+    std::thread::sleep(Duration::from_millis(500));
+    t.send(b"exit 7\r");
+    assert_eq!(t.wait(15), Some(7), "{}", t.text());
+
+    // Bad input: one readable line, non-zero exit, nothing created.
+    let o = e.berth(&[
+        "run",
+        "-it",
+        "--detach-keys",
+        "ctrl-1",
+        "--name",
+        "bad",
+        "busybox",
+        "sh",
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Invalid detach keys"), "{}", stderr(&o));
+    assert_eq!(e.api("GET", "/containers/bad/json", None).status, 404);
+    let o = e.berth(&["attach", "d2"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot attach to a stopped container"),
+        "{}",
+        stderr(&o)
+    );
+    let o = e.berth(&["attach", "nope"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("No such container"), "{}", stderr(&o));
+}
+
+/// The engine itself catches the sequence (for clients that send the keys as plain input).
+#[test]
+fn engine_side_detach_on_attach_and_exec() {
+    let e = engine();
+    let o = e.berth(&["run", "-dit", "--name", "d3", "busybox", "sh"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let r = e.api(
+        "POST",
+        "/containers/d3/attach?stream=1&stdin=1&detachKeys=ctrl-1",
+        None,
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.message().contains("Invalid detach keys (ctrl-1)"),
+        "{}",
+        r.message()
+    );
+
+    let (mut s, head) = hijack(
+        &e,
+        "/containers/d3/attach?stream=1&stdin=1&stdout=1&detachKeys=a,b",
+        "",
+    );
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s.write_all(b"echo x-$((5+5))\r").unwrap();
+    // "a" alone is held back then released with what follows; "a,b" detaches.
+    s.write_all(b"echo a").unwrap();
+    s.write_all(b"c\r").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(b"ab").unwrap();
+    let out = String::from_utf8_lossy(&read_until_eof(&mut s)).into_owned();
+    assert!(out.contains("x-10"), "{out}");
+    assert!(out.contains("\nac\r"), "{out}");
+    assert_eq!(status(&e, "d3"), "running");
+
+    // exec: keys from create (checked there) and the default.
+    let r = e.api(
+        "POST",
+        "/containers/d3/exec",
+        Some(r#"{"Cmd":["sh"],"Tty":true,"AttachStdin":true,"AttachStdout":true,"DetachKeys":"ctrl-"}"#),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let v = e.api_json(
+        "POST",
+        "/containers/d3/exec",
+        Some(r#"{"Cmd":["sh"],"Tty":true,"AttachStdin":true,"AttachStdout":true}"#),
+    );
+    let id = v["Id"].as_str().unwrap().to_string();
+    let (mut s, head) = hijack(&e, &format!("/exec/{id}/start"), r#"{"Tty":true}"#);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s.write_all(b"echo in-exec-$((6+6))\r").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(&[0x10, 0x11]).unwrap();
+    let out = String::from_utf8_lossy(&read_until_eof(&mut s)).into_owned();
+    assert!(out.contains("in-exec-12"), "{out}");
+    let v = e.api_json("GET", &format!("/exec/{id}/json"), None);
+    assert_eq!(v["Running"], true, "the exec keeps running after a detach");
 }

@@ -1,6 +1,7 @@
 //! The headless commands. Each talks to the engine through [`crate::client::Client`] and prints
 //! what docker prints.
 
+pub mod attach;
 pub mod containers;
 pub mod events;
 pub mod exec;
@@ -75,6 +76,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Container(ContainerCmd::Prune(a)) => containers::prune(&ctx, a).await,
         Cmd::Events(a) => events::events(&ctx, a).await,
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
+        Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => attach::attach(&ctx, a).await,
     }
 }
 

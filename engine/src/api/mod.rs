@@ -3,6 +3,7 @@
 
 pub mod container_views;
 pub mod containers;
+pub mod detach;
 pub mod events;
 pub mod exec;
 pub mod images;
