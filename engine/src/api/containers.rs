@@ -34,7 +34,13 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         (Method::GET, ["containers", id, "json"]) => {
             let c = r.engine.containers.get(id)?;
             let rec = c.record();
-            Ok(ok_json(&inspect(&rec, &r.engine.containers.dir(&rec.id))))
+            let mut v = inspect(&rec, &r.engine.containers.dir(&rec.id));
+            // docker's ExecIDs: the exec instances of the current run, null when none.
+            let execs = r.engine.execs.ids_for(&rec.id);
+            if !execs.is_empty() {
+                v["ExecIDs"] = serde_json::json!(execs);
+            }
+            Ok(ok_json(&v))
         }
         (Method::POST, ["containers", id, "start"]) => {
             r.engine.containers.start(id).await?;
