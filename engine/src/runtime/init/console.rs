@@ -130,3 +130,44 @@ pub fn chown_terminal(uid: u32) -> InitResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pty_of_the_mounted_devpts_with_size() {
+        // The host's devpts stands in for the container's (same path after pivot_root).
+        let (master, slave, path) = open_pty().unwrap();
+        assert!(path.starts_with("/dev/pts/"), "{path}");
+        assert!(std::path::Path::new(&path).exists());
+        for fd in [master.as_raw_fd(), slave.as_raw_fd()] {
+            // SAFETY: F_GETFD on fds we own.
+            assert!(unsafe { libc::fcntl(fd, libc::F_GETFD) } & libc::FD_CLOEXEC != 0);
+        }
+        set_size(master.as_raw_fd(), Some((31, 97))).unwrap();
+        set_size(master.as_raw_fd(), Some((0, 5))).unwrap();
+        // SAFETY: zeroed plain struct, filled by TIOCGWINSZ.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        assert_eq!(
+            unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) },
+            0
+        );
+        assert_eq!((ws.ws_row, ws.ws_col), (31, 97));
+    }
+
+    #[test]
+    fn master_travels_over_the_console_socket() {
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (master, _slave, _) = open_pty().unwrap();
+        send_master(b.as_raw_fd(), &master).unwrap();
+        let got = crate::runtime::shim::recv_console_for_test(OwnedFd::from(a)).unwrap();
+        let got = got.expect("a master fd");
+        assert_ne!(got.as_raw_fd(), master.as_raw_fd());
+        // A closed socket without a message: init failed before it got that far.
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        drop(b);
+        let got = crate::runtime::shim::recv_console_for_test(OwnedFd::from(a)).unwrap();
+        assert!(got.is_none());
+    }
+}

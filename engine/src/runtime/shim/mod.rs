@@ -362,6 +362,11 @@ fn recv_console(sock: &OwnedFd) -> io::Result<Option<OwnedFd>> {
     }
 }
 
+#[cfg(test)]
+pub(crate) fn recv_console_for_test(sock: OwnedFd) -> io::Result<Option<OwnedFd>> {
+    recv_console(&sock)
+}
+
 /// Take the PTY master from init (TTY containers): it becomes our output and, with open stdin,
 /// the stdin end.
 fn attach_console(stdio: &mut Stdio) -> io::Result<bool> {
