@@ -92,6 +92,8 @@ pub enum Cmd {
     Cp(CpArgs),
     /// Update configuration of one or more containers.
     Update(UpdateArgs),
+    /// Attach local standard input, output, and error streams to a running container.
+    Attach(AttachArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -216,6 +218,8 @@ pub enum ContainerCmd {
     Export(ExportArgs),
     Cp(CpArgs),
     Update(UpdateArgs),
+    /// Attach local standard input, output, and error streams to a running container.
+    Attach(AttachArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -395,6 +399,9 @@ pub struct RunArgs {
     /// Proxy received signals to the process (non-TTY mode only).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q).
+    #[arg(long)]
+    pub detach_keys: Option<String>,
     #[command(flatten)]
     pub opts: ContainerOpts,
 }
@@ -411,8 +418,25 @@ pub struct StartArgs {
     pub attach: bool,
     #[arg(short = 'i', long)]
     pub interactive: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q).
+    #[arg(long)]
+    pub detach_keys: Option<String>,
     #[arg(required = true)]
     pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// Do not attach STDIN.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process (non-TTY mode only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q).
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
 }
 
 #[derive(Args, Debug)]
@@ -760,6 +784,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 autostart: !cli.no_autostart,
             };
             let result = rt.block_on(commands::dispatch(ctx, cmd));
+            // A stdin read still blocked in tokio's blocking pool (the attach/exec input pump)
+            // must not keep the process alive once the command has finished.
+            rt.shutdown_background();
             report(result, default_code)
         }
     }

@@ -137,6 +137,7 @@ fn run(spec: &RuntimeSpec) -> Outcome {
         stdout: out_w.as_raw_fd(),
         stderr: out_w.as_raw_fd(),
         tty: false,
+        console_socket: None,
     };
     let errfd: RawFd = err_w.as_raw_fd();
     let pid = unsafe { libc::fork() };

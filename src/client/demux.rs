@@ -57,30 +57,6 @@ pub fn encode_frame(kind: u8, payload: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Copy local stdin to a hijacked stream, then half-close it: the engine closes the process's
-/// stdin and keeps streaming output.
-pub fn spawn_stdin_pump<W>(mut writer: W)
-where
-    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    tokio::spawn(async move {
-        let mut stdin = tokio::io::stdin();
-        let mut buf = vec![0u8; 8192];
-        loop {
-            match stdin.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if writer.write_all(&buf[..n]).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-        let _ = writer.shutdown().await;
-    });
-}
-
 /// Copy a hijacked attach/exec stream to our stdout and stderr until it ends: raw bytes with a
 /// TTY, docker's multiplexed frames otherwise.
 pub async fn copy_output<R>(mut reader: R, tty: bool) -> anyhow::Result<()>

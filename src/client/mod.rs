@@ -4,6 +4,7 @@
 pub mod autostart;
 pub mod demux;
 pub mod progress;
+pub mod stdin;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use super::run::RawMode;
 use super::Ctx;
 use crate::cli::ExecArgs;
-use crate::client::demux::{copy_output, spawn_stdin_pump};
+use crate::client::demux::copy_output;
+use crate::client::stdin::{detached, parse_keys, spawn_pump};
 use crate::client::{query, seg, Client};
 
 /// `-e VAR` without `=` takes the local value (dropped when unset), as docker does.
@@ -59,6 +60,7 @@ async fn resize(client: &Client, id: &str) {
 }
 
 pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
+    let keys = parse_keys(a.detach_keys.as_deref(), 1)?;
     let client = ctx.client().await?;
     let env = resolve_env(&a.env, &|k| std::env::var(k).ok());
     let size = if a.tty && std::io::stdout().is_terminal() {
@@ -108,10 +110,17 @@ pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
             }
         });
     }
-    if a.interactive {
-        spawn_stdin_pump(writer);
+    let detach_rx = a
+        .interactive
+        .then(|| spawn_pump(writer, a.tty.then_some(keys)));
+    tokio::select! {
+        r = copy_output(reader, a.tty) => r?,
+        _ = detached(detach_rx) => {
+            // The process keeps running in the container.
+            drop(_raw);
+            return Ok(0);
+        }
     }
-    copy_output(reader, a.tty).await?;
     drop(_raw);
 
     let info: Value = client.get(&format!("/exec/{}/json", seg(&id))).await?;

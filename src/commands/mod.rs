@@ -2,6 +2,7 @@
 //! what docker prints.
 
 pub mod archive;
+pub mod attach;
 pub mod containers;
 pub mod events;
 pub mod exec;
@@ -85,6 +86,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Export(a) | Cmd::Container(ContainerCmd::Export(a)) => archive::export(&ctx, a).await,
         Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => archive::cp(&ctx, a).await,
         Cmd::Update(a) | Cmd::Container(ContainerCmd::Update(a)) => archive::update(&ctx, a).await,
+        Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => attach::attach(&ctx, a).await,
     }
 }
 

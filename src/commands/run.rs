@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value};
 
 use super::{out, Ctx};
 use crate::cli::{flag_error, ContainerOpts, CreateArgs, ExitError, RunArgs, StartArgs};
-use crate::client::demux::{copy_output, spawn_stdin_pump};
+use crate::client::demux::copy_output;
+use crate::client::stdin::{detached, parse_keys, spawn_pump};
 use crate::client::{empty, query, seg, Client, DaemonError};
 use crate::format::units;
 
@@ -399,7 +400,16 @@ pub async fn create(ctx: &Ctx, a: CreateArgs) -> Result<i32> {
 
 pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
     let opts = &a.opts;
-    let body = create_body(opts, "run", a.detach, &|k| std::env::var(k).ok())?;
+    let mut body = create_body(opts, "run", a.detach, &|k| std::env::var(k).ok())?;
+    // Bad detach keys must fail before anything is created.
+    parse_keys(a.detach_keys.as_deref(), 125)?;
+    if opts.tty && std::io::stdout().is_terminal() {
+        // The initial size travels with create (HostConfig.ConsoleSize), as docker's CLI does, so
+        // a command that asks for it at once (`stty size`) does not race the first resize.
+        if let Ok((w, h)) = crossterm::terminal::size() {
+            body["HostConfig"]["ConsoleSize"] = json!([h, w]);
+        }
+    }
     if !a.detach && opts.interactive && opts.tty && !std::io::stdin().is_terminal() {
         return Err(ExitError::with(1, "the input device is not a TTY"));
     }
@@ -433,6 +443,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
             tty: opts.tty,
             sig_proxy: a.sig_proxy && !opts.tty,
             condition: if opts.rm { "removed" } else { "next-exit" },
+            detach_keys: a.detach_keys.clone(),
         },
     )
     .await
@@ -477,6 +488,7 @@ pub async fn start(ctx: &Ctx, a: StartArgs) -> Result<i32> {
             tty,
             sig_proxy: !tty,
             condition: if auto_remove { "removed" } else { "next-exit" },
+            detach_keys: a.detach_keys.clone(),
         },
     )
     .await
@@ -489,6 +501,8 @@ struct Attached {
     tty: bool,
     sig_proxy: bool,
     condition: &'static str,
+    /// docker's `--detach-keys` (ctrl-p,ctrl-q when None).
+    detach_keys: Option<String>,
 }
 
 /// Puts the local terminal in raw mode for a TTY session and restores it when dropped.
@@ -511,7 +525,7 @@ impl Drop for RawMode {
     }
 }
 
-async fn resize(client: &Client, id: &str) {
+pub(crate) async fn resize(client: &Client, id: &str) {
     if let Ok((w, h)) = crossterm::terminal::size() {
         let path = format!(
             "/containers/{}/resize{}",
@@ -526,16 +540,17 @@ async fn resize(client: &Client, id: &str) {
 /// The attached part of `run`/`start -a`: attach, wait, start, stream; returns the exit status.
 async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
     let flag = |b: bool| if b { "1" } else { "0" }.to_string();
-    let attach_path = format!(
-        "/containers/{}/attach{}",
-        seg(id),
-        query(&[
-            ("stream", "1".into()),
-            ("stdin", flag(a.stdin)),
-            ("stdout", flag(a.stdout)),
-            ("stderr", flag(a.stderr)),
-        ])
-    );
+    let keys = parse_keys(a.detach_keys.as_deref(), 125)?;
+    let mut q = vec![
+        ("stream", "1".into()),
+        ("stdin", flag(a.stdin)),
+        ("stdout", flag(a.stdout)),
+        ("stderr", flag(a.stderr)),
+    ];
+    if let Some(k) = &a.detach_keys {
+        q.push(("detachKeys", k.clone()));
+    }
+    let attach_path = format!("/containers/{}/attach{}", seg(id), query(&q));
     let io = client.hijack(&attach_path).await?;
     let (reader, writer) = tokio::io::split(io);
 
@@ -583,10 +598,16 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
     if a.sig_proxy {
         spawn_signal_proxy(client.clone(), id.to_string());
     }
-    if a.stdin {
-        spawn_stdin_pump(writer);
+    // Only TTY input is scanned for the detach keys, as with docker (piped data passes as is).
+    let detach_rx = a.stdin.then(|| spawn_pump(writer, a.tty.then_some(keys)));
+    tokio::select! {
+        r = copy_output(reader, a.tty) => r?,
+        _ = detached(detach_rx) => {
+            // The container keeps running; so does its --rm, once it exits.
+            drop(_raw);
+            return Ok(0);
+        }
     }
-    copy_output(reader, a.tty).await?;
     drop(_raw);
 
     let status = wait_task.await.context("wait task")??;
@@ -600,7 +621,7 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
 }
 
 /// Forward the signals a user sends us to the container (docker's `--sig-proxy`).
-fn spawn_signal_proxy(client: Client, id: String) {
+pub(crate) fn spawn_signal_proxy(client: Client, id: String) {
     use tokio::signal::unix::{signal, SignalKind};
     let sigs = [
         (SignalKind::interrupt(), "SIGINT"),

@@ -4,10 +4,11 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use super::container_views::{inspect, summary};
+use super::detach;
 use super::query::Filters;
 use super::response::{json, no_content, ok_json, streaming, ApiResponse};
 use super::stream::{content_type, encode, StreamKind};
@@ -33,7 +34,13 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         (Method::GET, ["containers", id, "json"]) => {
             let c = r.engine.containers.get(id)?;
             let rec = c.record();
-            Ok(ok_json(&inspect(&rec, &r.engine.containers.dir(&rec.id))))
+            let mut v = inspect(&rec, &r.engine.containers.dir(&rec.id));
+            // docker's ExecIDs: the exec instances of the current run, null when none.
+            let execs = r.engine.execs.ids_for(&rec.id);
+            if !execs.is_empty() {
+                v["ExecIDs"] = serde_json::json!(execs);
+            }
+            Ok(ok_json(&v))
         }
         (Method::POST, ["containers", id, "start"]) => {
             r.engine.containers.start(id).await?;
@@ -412,6 +419,9 @@ fn attach(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
     let want_stream = r.query.bool("stream")?;
     let want_logs = r.query.bool("logs")?;
     let stdin_once = rec.config.stdin_once;
+    // Docker scans only TTY input for the detach sequence (piped data must pass untouched).
+    let keys = detach::parse(&r.query.string("detachKeys").unwrap_or_default())?;
+    let detector = tty.then(|| detach::Detector::new(keys));
     r.engine.containers.emit(&c, "attach", &[]);
     // Subscribe before answering so nothing printed after a following `start` is missed.
     let mut output = c.subscribe_output();
@@ -436,28 +446,35 @@ fn attach(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
                 return;
             }
         };
-        let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
+        let (rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
+        let (detached_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
         let stdin_task = want_stdin.then(|| {
             let c = c.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 32 * 1024];
-                loop {
-                    match rd.read(&mut buf).await {
-                        Ok(0) | Err(_) => {
-                            if stdin_once {
-                                if let Some(shim) = ContainerService::shim_when_running(&c).await {
-                                    shim.close_stdin();
-                                }
+                let end = detach::copy_input(rd, detector, |data| {
+                    let c = c.clone();
+                    async move {
+                        match ContainerService::shim_when_running(&c).await {
+                            Some(shim) => {
+                                shim.write_stdin(data);
+                                true
                             }
-                            return;
-                        }
-                        Ok(n) => {
-                            let Some(shim) = ContainerService::shim_when_running(&c).await else {
-                                return;
-                            };
-                            shim.write_stdin(Bytes::copy_from_slice(&buf[..n]));
+                            None => false,
                         }
                     }
+                })
+                .await;
+                match end {
+                    detach::InputEnd::Eof if stdin_once => {
+                        if let Some(shim) = ContainerService::shim_when_running(&c).await {
+                            shim.close_stdin();
+                        }
+                    }
+                    detach::InputEnd::Detached => {
+                        tracing::debug!(container = %c.id, "attach client detached");
+                        let _ = detached_tx.send(());
+                    }
+                    _ => {}
                 }
             })
         });
@@ -469,8 +486,20 @@ fn attach(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
             }
         }
         if want_stream {
+            let mut detach_open = true;
             loop {
-                let chunk = match output.recv().await {
+                let next = tokio::select! {
+                    o = output.recv() => o,
+                    // A finished oneshot must not be polled again: `detach_open` guards it.
+                    d = &mut detached, if detach_open => {
+                        if d.is_ok() {
+                            break;
+                        }
+                        detach_open = false;
+                        continue;
+                    }
+                };
+                let chunk = match next {
                     Ok(Output::Stdout(b)) if want_stdout => encode(StreamKind::Stdout, &b, tty),
                     Ok(Output::Stderr(b)) if want_stderr => encode(StreamKind::Stderr, &b, tty),
                     Ok(Output::End) => break,

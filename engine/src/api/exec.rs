@@ -7,6 +7,7 @@ use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::detach;
 use super::response::{empty_body, json, ok_json, ApiResponse};
 use super::stream::{content_type, encode, StreamKind};
 use super::ApiRequest;
@@ -69,6 +70,7 @@ pub async fn create(r: ApiRequest, container: &str) -> Result<ApiResponse> {
     let body = read_body(r.req).await?;
     engine.containers.get(container)?;
     let config: ExecConfig = parse(&body)?;
+    detach::parse(&config.detach_keys)?;
     let id = engine.execs.create(container, config)?;
     Ok(json(StatusCode::CREATED, &serde_json::json!({ "Id": id })))
 }
@@ -108,6 +110,11 @@ async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
     let body = read_body(r.req).await?;
     let exec = engine.execs.get(id)?;
     let opts: StartOptions = parse(&body)?;
+    // Keys from the start request's query win over the ones given at create (already checked).
+    let keys = match r.query.string("detachKeys") {
+        Some(k) => detach::parse(&k)?,
+        None => detach::parse(&exec.config.detach_keys)?,
+    };
     let Some(mut started) = engine.execs.start(id, &opts).await? else {
         return Ok(Response::builder()
             .status(StatusCode::OK)
@@ -116,9 +123,12 @@ async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
             .expect("static response"));
     };
     let tty = started.tty;
+    // Docker scans only TTY input for the detach sequence (piped data must pass untouched).
+    let mut detector = tty.then(|| detach::Detector::new(keys));
     let want_stdout = exec.config.attach_stdout;
     let want_stderr = exec.config.attach_stderr;
     let exec_id = exec.id.clone();
+    let exec_id2 = exec.id.clone();
     tokio::spawn(async move {
         let upgraded = match upgrade.await {
             Ok(u) => u,
@@ -130,17 +140,31 @@ async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
             }
         };
         let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
+        let (detached_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
+        let mut detached_tx = Some(detached_tx);
         let stdin_task = started.stdin.take().map(|mut stdin| {
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 32 * 1024];
                 loop {
-                    match rd.read(&mut buf).await {
+                    let n = match rd.read(&mut buf).await {
                         Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if stdin.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
+                        Ok(n) => n,
+                    };
+                    let (data, detach) = match detector.as_mut().map(|d| d.scan(&buf[..n])) {
+                        None => (buf[..n].to_vec(), false),
+                        Some(detach::Scan::Forward(d)) => (d, false),
+                        Some(detach::Scan::Detach(d)) => (d, true),
+                    };
+                    if !data.is_empty() && stdin.write_all(&data).await.is_err() {
+                        break;
+                    }
+                    if detach {
+                        tracing::debug!(exec = %exec_id2, "exec client detached");
+                        if let Some(tx) = detached_tx.take() {
+                            let _ = tx.send(());
                         }
+                        // The process keeps its terminal; nothing more is read from this client.
+                        std::future::pending::<()>().await;
                     }
                 }
                 // Half-close: a pipe is closed so the process sees EOF. A TTY stays open (its
@@ -151,7 +175,22 @@ async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
             })
         });
         let mut client_gone = false;
-        while let Some(out) = started.output.recv().await {
+        let mut detach_open = true;
+        loop {
+            let out = tokio::select! {
+                o = started.output.recv() => match o {
+                    Some(o) => o,
+                    None => break,
+                },
+                // A finished oneshot must not be polled again: `detach_open` guards it.
+                d = &mut detached, if detach_open => {
+                    if d.is_ok() {
+                        break;
+                    }
+                    detach_open = false;
+                    continue;
+                }
+            };
             let chunk = match out {
                 Output::Stdout(b) if want_stdout || tty => encode(StreamKind::Stdout, &b, tty),
                 Output::Stderr(b) if want_stderr => encode(StreamKind::Stderr, &b, tty),

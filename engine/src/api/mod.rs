@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod container_views;
 pub mod containers;
+pub mod detach;
 pub mod events;
 pub mod exec;
 pub mod images;

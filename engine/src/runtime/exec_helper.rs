@@ -288,6 +288,7 @@ fn child_main(
         stdout: 1,
         stderr: 2,
         tty: spec.tty,
+        console_socket: None,
     })?;
     let c = &spec.container;
     let user = if spec.user.is_empty() {
@@ -305,7 +306,13 @@ fn child_main(
     iexec::enter_workdir(cwd, &ident)?;
 
     let cap_names: Vec<String> = if spec.privileged {
-        ::caps::all().iter().map(|c| c.to_string()).collect()
+        // Every capability we hold ourselves: an engine confined to a smaller set (a sandbox
+        // without CAP_SYS_RESOURCE, say) cannot grant more, and capset would refuse.
+        ::caps::read(None, ::caps::CapSet::Permitted)
+            .map_err(|e| InitError::setup(format!("read own capabilities: {e}")))?
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
     } else {
         c.process.capabilities.clone()
     };

@@ -313,11 +313,13 @@ impl ExecService {
         if self.watched.lock().expect("watched").insert(c.id.clone()) {
             let svc = Arc::downgrade(self);
             let mut life = c.subscribe_life();
+            let exits = life.borrow().exits;
             let cid = c.id.clone();
             drop(c);
             tokio::spawn(async move {
-                // Ends when the container is removed (or its record dropped).
-                let _ = life.wait_for(|l| l.removed).await;
+                // Docker forgets a container's execs when it stops (its cleanup after the exit),
+                // and of course when it is removed (or its record dropped).
+                let _ = life.wait_for(|l| l.removed || l.exits > exits).await;
                 if let Some(svc) = svc.upgrade() {
                     svc.forget_container(&cid);
                 }

@@ -36,7 +36,8 @@ pub fn setup_stdio(stdio: InitStdio) -> InitResult<()> {
         }
         unsafe { libc::close(fd) };
     }
-    if stdio.tty {
+    // With a console socket the terminal does not exist yet (init makes it after pivot_root).
+    if stdio.tty && stdio.console_socket.is_none() {
         // SAFETY: ioctl on our stdin, the PTY slave.
         if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
             return Err(Errno::last()).ctx("set controlling terminal");

@@ -13,6 +13,7 @@ use nix::errno::Errno;
 use crate::runtime::spec::RuntimeSpec;
 
 pub(crate) mod caps;
+mod console;
 mod devices;
 pub(crate) mod exec;
 mod mini_init;
@@ -24,14 +25,18 @@ pub(crate) mod seccomp_load;
 pub(crate) mod user;
 mod user_mounts;
 
-/// Stdio of the container process: fds already open in the child. With `tty`, all three are the
-/// PTY slave and init makes it the controlling terminal.
+/// Stdio of the container process: fds already open in the child. With `tty` and no
+/// `console_socket`, all three are the PTY slave and init makes it the controlling terminal.
+/// With a `console_socket` (the container's main process), the three are placeholders
+/// (/dev/null) and init creates the terminal inside the container after pivot_root, sending the
+/// master back on that socket.
 #[derive(Debug, Clone, Copy)]
 pub struct InitStdio {
     pub stdin: RawFd,
     pub stdout: RawFd,
     pub stderr: RawFd,
     pub tty: bool,
+    pub console_socket: Option<RawFd>,
 }
 
 /// A setup failure: the exit code the shim reports and a message for the user.
@@ -163,9 +168,12 @@ fn run(
         None => None,
     };
 
-    rootfs::prepare_rootfs(spec, stdio.tty)?;
+    rootfs::prepare_rootfs(spec)?;
     user_mounts::mount_all(&spec.rootfs.mount_point, &spec.mounts)?;
     rootfs::pivot_root(&spec.rootfs.mount_point)?;
+    if let (true, Some(socket)) = (stdio.tty, stdio.console_socket) {
+        console::setup(socket, spec.process.console_size)?;
+    }
     mounts::mask_and_readonly(&spec.masked_paths, &spec.readonly_paths)?;
     if spec.rootfs.readonly {
         mounts::remount_root_readonly()?;
@@ -173,6 +181,9 @@ fn run(
     nix::unistd::sethostname(&spec.hostname).ctx("sethostname")?;
 
     let ident = user::resolve_in_container(&spec.process.user)?;
+    if stdio.tty {
+        console::chown_terminal(ident.uid)?;
+    }
     let env = exec::build_env(&spec.process.env, &ident);
     exec::enter_workdir(&spec.process.cwd, &ident)?;
     if let Some(fd) = release_fd {

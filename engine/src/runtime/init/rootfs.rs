@@ -15,7 +15,9 @@ use crate::runtime::spec::{files, NetworkNamespace, RootfsSpec, RuntimeSpec};
 /// Overlay options longer than this do not fit in the page mount(2) copies.
 const MAX_MOUNT_DATA: usize = 4000;
 
-pub fn prepare_rootfs(spec: &RuntimeSpec, tty: bool) -> InitResult<()> {
+/// The container's terminal (and its /dev/console bind) is made after pivot_root, inside the
+/// new devpts: see `console`.
+pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
     // Nothing we mount may propagate back to the host.
     mount(
         None::<&str>,
@@ -80,19 +82,6 @@ pub fn prepare_rootfs(spec: &RuntimeSpec, tty: bool) -> InitResult<()> {
         None,
     )
     .ctx("mount /dev/mqueue")?;
-    if tty {
-        // docker binds the container's terminal onto /dev/console.
-        let console =
-            create_file_in_root(r, Path::new("/dev/console")).ctx("create /dev/console")?;
-        // Bind by path: fd 0 was opened before the mount namespace was unshared, and a bind
-        // from an fd of another mount namespace fails with EINVAL.
-        let slave = nix::unistd::ttyname(std::io::stdin())
-            .map_err(|e| InitError::setup(format!("ttyname of the container terminal: {e}")))?;
-        let slave = slave.to_string_lossy().into_owned();
-        mount_on_fd(Some(slave.as_str()), &console, None, MsFlags::MS_BIND, None)
-            .ctx("bind /dev/console")?;
-    }
-
     mount_sys(r, spec.network)?;
 
     for (name, target) in [

@@ -241,60 +241,59 @@ fn engine_connection() -> Option<Conn> {
 
 /// Container stdio: the shim's ends and the child's ends.
 struct Stdio {
-    /// Stdout pipe read end, or the PTY master.
-    out: OwnedFd,
+    /// Stdout pipe read end, or the PTY master (with a TTY: only once init has sent it).
+    out: Option<OwnedFd>,
     /// Stderr pipe read end (none with a TTY).
     err: Option<OwnedFd>,
     /// Stdin pipe write end, or a dup of the PTY master (none when stdin is /dev/null).
     stdin: Option<OwnedFd>,
+    /// With a TTY: our end of the console socket on which init sends the PTY master.
+    console: Option<OwnedFd>,
+    open_stdin: bool,
     child: Vec<OwnedFd>,
     init: InitStdio,
 }
 
+fn socketpair_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid 2-element array.
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    // SAFETY: socketpair returned two fresh fds we now own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
 fn create_stdio(spec: &RuntimeSpec) -> io::Result<Stdio> {
     if spec.process.tty {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: winsize is a plain struct; openpty writes the two fds.
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        let wsp = match spec.process.console_size {
-            Some((rows, cols)) if rows > 0 && cols > 0 => {
-                ws.ws_row = rows;
-                ws.ws_col = cols;
-                &ws as *const libc::winsize
-            }
-            _ => std::ptr::null(),
-        };
-        cvt(unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                wsp,
-            )
-        })?;
-        // SAFETY: openpty returned two fresh fds.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        set_cloexec(master.as_raw_fd())?;
-        set_cloexec(slave.as_raw_fd())?;
-        set_nonblocking(master.as_raw_fd())?;
-        let stdin = if spec.process.open_stdin {
-            Some(master.try_clone()?)
-        } else {
-            None
-        };
-        let s = slave.as_raw_fd();
+        // The PTY is opened by init inside the container's own devpts (see init::console), so
+        // until then the child's stdio is /dev/null and we only hold the console socket.
+        let (ours, theirs) = socketpair_cloexec()?;
+        let null = OwnedFd::from(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")?,
+        );
+        let (n, t) = (null.as_raw_fd(), theirs.as_raw_fd());
         Ok(Stdio {
-            out: master,
+            out: None,
             err: None,
-            stdin,
-            child: vec![slave],
+            stdin: None,
+            console: Some(ours),
+            open_stdin: spec.process.open_stdin,
+            child: vec![null, theirs],
             init: InitStdio {
-                stdin: s,
-                stdout: s,
-                stderr: s,
+                stdin: n,
+                stdout: n,
+                stderr: n,
                 tty: true,
+                console_socket: Some(t),
             },
         })
     } else {
@@ -315,15 +314,75 @@ fn create_stdio(spec: &RuntimeSpec) -> io::Result<Stdio> {
             stdout: out_w.as_raw_fd(),
             stderr: err_w.as_raw_fd(),
             tty: false,
+            console_socket: None,
         };
         Ok(Stdio {
-            out: out_r,
+            out: Some(out_r),
             err: Some(err_r),
             stdin,
+            console: None,
+            open_stdin: spec.process.open_stdin,
             child: vec![child_in, out_w, err_w],
             init,
         })
     }
+}
+
+/// Receive the PTY master init sends on the console socket. `Ok(None)` when init closed the
+/// socket without sending one (it failed; its error line says why).
+fn recv_console(sock: &OwnedFd) -> io::Result<Option<OwnedFd>> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut buf = [0u8; 16];
+    loop {
+        let mut iov = [io::IoSliceMut::new(&mut buf)];
+        let mut space = nix::cmsg_space!([RawFd; 2]);
+        let msg = match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Ok(m) => m,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut master = None;
+        for c in msg.cmsgs().map_err(io::Error::from)? {
+            if let ControlMessageOwned::ScmRights(fds) = c {
+                for f in fds {
+                    // SAFETY: the kernel just installed f for us; we own it.
+                    let owned = unsafe { OwnedFd::from_raw_fd(f) };
+                    master.get_or_insert(owned);
+                }
+            }
+        }
+        if master.is_some() || msg.bytes == 0 {
+            return Ok(master);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn recv_console_for_test(sock: OwnedFd) -> io::Result<Option<OwnedFd>> {
+    recv_console(&sock)
+}
+
+/// Take the PTY master from init (TTY containers): it becomes our output and, with open stdin,
+/// the stdin end.
+fn attach_console(stdio: &mut Stdio) -> io::Result<bool> {
+    let Some(sock) = stdio.console.take() else {
+        return Ok(true);
+    };
+    let Some(master) = recv_console(&sock)? else {
+        return Ok(false);
+    };
+    set_cloexec(master.as_raw_fd())?;
+    set_nonblocking(master.as_raw_fd())?;
+    if stdio.open_stdin {
+        stdio.stdin = Some(master.try_clone()?);
+    }
+    stdio.out = Some(master);
+    Ok(true)
 }
 
 fn block_sigchld() -> io::Result<libc::sigset_t> {
@@ -456,7 +515,7 @@ fn run(dir: &Path) -> i32 {
         record,
         main_pid: pid,
         exit_status: None,
-        out: Some(stdio.out),
+        out: stdio.out,
         err: stdio.err,
         stdin: stdio.stdin,
         stdin_buf: Vec::new(),
@@ -501,6 +560,7 @@ fn start_container(
         drop(stdio.out);
         drop(stdio.err);
         drop(stdio.stdin);
+        drop(stdio.console);
         reset_signals_in_child();
         let err_fd = err_w.into_raw_fd();
         let go_fd = go_r.into_raw_fd();
@@ -533,6 +593,19 @@ fn start_container(
     if released.is_err() {
         // SAFETY: pid is our unreaped child; it must not run outside its cgroup.
         unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    // With a TTY, init sends the PTY master before it execs (or closes the socket when it
+    // fails; then the error pipe below has the reason).
+    if released.is_ok() {
+        match attach_console(&mut stdio) {
+            Ok(_) => {}
+            Err(e) => {
+                // SAFETY: pid is our unreaped child; without its terminal it cannot be served.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                reap(pid);
+                return Err(shim_err("receiving the container's terminal", e));
+            }
+        }
     }
     // EOF on the error pipe: execve succeeded (the pipe is O_CLOEXEC) or init died silently.
     let mut msg = Vec::new();

@@ -1,0 +1,102 @@
+//! `attach`: connect local stdin/stdout/stderr to a running container's main process, as
+//! `docker attach` does: detach keys (TTY), signal proxy (no TTY), window size, and the
+//! container's exit status once it ends.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use http_body_util::BodyExt;
+use hyper::Method;
+use serde_json::Value;
+
+use super::run::{resize, spawn_signal_proxy, RawMode};
+use super::Ctx;
+use crate::cli::{AttachArgs, ExitError};
+use crate::client::demux::copy_output;
+use crate::client::stdin::{detached, parse_keys, spawn_pump};
+use crate::client::{empty, query, seg};
+
+pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
+    let keys = parse_keys(a.detach_keys.as_deref(), 1)?;
+    let client = ctx.client().await?;
+    let info: Value = client
+        .get(&format!("/containers/{}/json", seg(&a.container)))
+        .await?;
+    let state = &info["State"];
+    if state["Paused"].as_bool() == Some(true) {
+        return Err(ExitError::with(
+            1,
+            "You cannot attach to a paused container, unpause it first",
+        ));
+    }
+    if state["Running"].as_bool() != Some(true) {
+        return Err(ExitError::with(
+            1,
+            "You cannot attach to a stopped container, start it first",
+        ));
+    }
+    let id = info["Id"].as_str().unwrap_or(&a.container).to_string();
+    let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
+    let open_stdin = info["Config"]["OpenStdin"].as_bool().unwrap_or(false);
+    let stdin = !a.no_stdin && open_stdin;
+    if stdin && tty && !std::io::stdin().is_terminal() {
+        return Err(ExitError::with(1, "the input device is not a TTY"));
+    }
+
+    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
+    let mut q = vec![
+        ("stream", "1".to_string()),
+        ("stdin", flag(stdin)),
+        ("stdout", "1".into()),
+        ("stderr", "1".into()),
+    ];
+    if let Some(k) = &a.detach_keys {
+        q.push(("detachKeys", k.clone()));
+    }
+    // Registered before the stream so an exit right after attaching is not missed.
+    let wait_client = client.clone();
+    let wait_path = format!("/containers/{}/wait", seg(&id));
+    let wait_task = tokio::spawn(async move {
+        let resp = wait_client
+            .request(Method::POST, &wait_path, empty(), &[])
+            .await?;
+        let body = resp.into_body().collect().await?.to_bytes();
+        let v: Value = serde_json::from_slice(&body).context("decoding the wait answer")?;
+        anyhow::Ok(v)
+    });
+    let io = client
+        .hijack(&format!("/containers/{}/attach{}", seg(&id), query(&q)))
+        .await?;
+    let (reader, writer) = tokio::io::split(io);
+
+    let raw = RawMode::enable(tty && stdin);
+    if tty && std::io::stdout().is_terminal() {
+        resize(&client, &id).await;
+        let c = client.clone();
+        let rid = id.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            if let Ok(mut winch) = signal(SignalKind::window_change()) {
+                while winch.recv().await.is_some() {
+                    resize(&c, &rid).await;
+                }
+            }
+        });
+    }
+    // docker forwards signals only without a TTY (with one, ^C travels as a byte).
+    if a.sig_proxy && !tty {
+        spawn_signal_proxy(client.clone(), id.clone());
+    }
+    let detach_rx = stdin.then(|| spawn_pump(writer, tty.then_some(keys)));
+    tokio::select! {
+        r = copy_output(reader, tty) => r?,
+        _ = detached(detach_rx) => {
+            drop(raw);
+            wait_task.abort();
+            return Ok(0);
+        }
+    }
+    drop(raw);
+    let status = wait_task.await.context("wait task")??;
+    Ok(status["StatusCode"].as_i64().unwrap_or(0) as i32)
+}
