@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod error;
 pub mod image;
 pub mod model;
+pub mod network;
 pub mod runtime;
 pub mod service;
 pub mod store;

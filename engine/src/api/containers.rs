@@ -33,7 +33,9 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         (Method::GET, ["containers", id, "json"]) => {
             let c = r.engine.containers.get(id)?;
             let rec = c.record();
-            Ok(ok_json(&inspect(&rec, &r.engine.containers.dir(&rec.id))))
+            let mut doc = inspect(&rec, &r.engine.containers.dir(&rec.id));
+            r.engine.networks.decorate_inspect(&rec, &mut doc);
+            Ok(ok_json(&doc))
         }
         (Method::POST, ["containers", id, "start"]) => {
             r.engine.containers.start(id).await?;
@@ -240,7 +242,9 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         if !matches_filters(rec, &filters, &r.engine.images) {
             continue;
         }
-        out.push(summary(rec));
+        let mut entry = summary(rec);
+        r.engine.networks.decorate_summary(rec, &mut entry);
+        out.push(entry);
         if limit.is_some_and(|l| out.len() as i64 >= l) {
             break;
         }

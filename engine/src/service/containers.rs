@@ -141,6 +141,8 @@ pub struct ContainerService {
     index: RwLock<Index>,
     loaded: watch::Sender<bool>,
     events: EventBus,
+    /// Bridge networking; set once at engine start (absent in unit tests of this service).
+    networks: std::sync::OnceLock<Arc<crate::service::networks::NetworkService>>,
 }
 
 impl ContainerService {
@@ -164,7 +166,17 @@ impl ContainerService {
             index: RwLock::new(Index::default()),
             loaded: watch::channel(false).0,
             events,
+            networks: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Hand the network service to the container lifecycle (engine start).
+    pub fn set_networks(&self, networks: Arc<crate::service::networks::NetworkService>) {
+        let _ = self.networks.set(networks);
+    }
+
+    fn networks(&self) -> Option<&Arc<crate::service::networks::NetworkService>> {
+        self.networks.get()
     }
 
     pub fn events(&self) -> &EventBus {
@@ -223,6 +235,20 @@ impl ContainerService {
     /// containers.
     pub async fn reconcile(self: &Arc<Self>) {
         self.reconnect_all().await;
+        if let Some(nets) = self.networks().cloned() {
+            let mut running = std::collections::BTreeSet::new();
+            let mut existing = std::collections::BTreeSet::new();
+            for c in self.list() {
+                if matches!(
+                    c.status(),
+                    Status::Running | Status::Paused | Status::Restarting
+                ) {
+                    running.insert(c.id.clone());
+                }
+                existing.insert(c.id.clone());
+            }
+            let _ = tokio::task::spawn_blocking(move || nets.reconcile(&running, &existing)).await;
+        }
         self.loaded.send_replace(true);
     }
 
@@ -355,6 +381,10 @@ impl ContainerService {
                 }
             },
         };
+        let net_plan = match self.networks() {
+            Some(n) => n.plan_create(&req)?,
+            None => None,
+        };
         let (record, etc, warnings) = create::build_record(id.clone(), name.clone(), &image, req)?;
         // Reserve the name first so two creates cannot share it; the directory is written
         // without holding the index lock, and the container is listed once it is on disk.
@@ -372,6 +402,13 @@ impl ContainerService {
         if let Err(e) = written {
             index.names.remove(&name);
             return Err(e);
+        }
+        if let (Some(plan), Some(nets)) = (net_plan, self.networks()) {
+            if let Err(e) = nets.commit_create(plan, &record) {
+                index.names.remove(&name);
+                let _ = self.store.remove(&id);
+                return Err(e);
+            }
         }
         let c = Container::new(record);
         index.by_id.insert(id.clone(), c.clone());
@@ -406,8 +443,18 @@ impl ContainerService {
             Status::Created | Status::Exited => {}
         }
         let dir = self.dir(&rec.id);
-        let spec = create::runtime_spec(&self.data_root, &dir, &rec)?;
-        write_json_atomic(&dir.join(files::BUNDLE), &spec)?;
+        let mut spec = create::runtime_spec(&self.data_root, &dir, &rec)?;
+        if let Some(nets) = self.networks() {
+            if let Some(ns) = nets.attach(&rec, &dir)? {
+                spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
+            }
+        }
+        if let Err(e) = write_json_atomic(&dir.join(files::BUNDLE), &spec) {
+            if let Some(nets) = self.networks() {
+                nets.release(&rec.id);
+            }
+            return Err(e);
+        }
         let _ = std::fs::remove_file(dir.join(files::EXIT_RECORD));
         match ShimHandle::spawn(&self.shim_exe, &dir).await {
             Ok((handle, started, events)) => {
@@ -473,6 +520,11 @@ impl ContainerService {
     }
 
     fn record_exit(&self, c: &Arc<Container>, exit: &ExitRecord) {
+        // Networking goes first, so whoever waits for the exit finds the veth, the namespace
+        // and the DNAT rules already gone.
+        if let Some(nets) = self.networks() {
+            nets.release(&c.id);
+        }
         let started_at = c.record().state.started_at;
         let rec = c.update(|r| {
             r.state.status = Status::Exited;
@@ -793,6 +845,9 @@ impl ContainerService {
         }
         let name = c.record().name;
         self.store.remove(&c.id)?;
+        if let Some(nets) = self.networks() {
+            nets.forget(&c.id);
+        }
         {
             let mut index = self.index.write().expect("index");
             index.by_id.remove(&c.id);
@@ -826,7 +881,10 @@ impl ContainerService {
             return Err(e);
         }
         index.names.remove(&old);
-        index.names.insert(new_name, c.id.clone());
+        index.names.insert(new_name.clone(), c.id.clone());
+        if let Some(nets) = self.networks() {
+            nets.renamed(&c.id, &new_name);
+        }
         drop(index);
         // docker reports the old name with its leading '/'.
         self.emit(&c, "rename", &[("oldName", format!("/{old}"))]);

@@ -9,6 +9,7 @@ pub mod humanize;
 pub mod images;
 pub mod logs;
 pub mod names;
+pub mod networks;
 pub mod signals;
 pub mod stats;
 
@@ -29,6 +30,8 @@ pub struct Engine {
     pub stats: Arc<stats::StatsService>,
     /// `docker exec` instances (in memory).
     pub execs: Arc<exec::ExecService>,
+    /// Bridge networks, IPAM, published ports.
+    pub networks: Arc<networks::NetworkService>,
 }
 
 impl Engine {
