@@ -5,11 +5,13 @@
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
 use futures_util::TryStreamExt;
-use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use nix::sched::{setns, CloneFlags};
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
+use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use super::netns;
 use crate::error::{EngineError, Result};
@@ -156,84 +158,90 @@ pub struct EndpointLink {
     pub bridge: String,
 }
 
-/// Configure one endpoint inside the namespace at `ns`: loopback up (first endpoint), a veth
-/// pair made inside the namespace whose host end is moved out and enslaved to the bridge, the
-/// address, and the default route.
+/// Configure one endpoint of the namespace at `ns`. The veth pair is created from the engine's
+/// namespace with its peer born inside the container's (named, addressed and sized there) and
+/// the host end born enslaved to the bridge: moving an existing device between namespaces
+/// costs an RCU grace period (tens of milliseconds under load), creating it in place does not.
+/// Then, from inside: loopback up (first endpoint), the address, the link up, the default route.
 pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()> {
     let ep = ep.clone();
-    let bridge = ep.bridge.clone();
-    let host_if = ep.host_ifname.clone();
-    with_handle(Some(ns), move |h, host_ns| async move {
-        if loopback {
-            if let Some(lo) = index_of(&h, "lo").await? {
-                h.link()
-                    .set(LinkUnspec::new_with_index(lo).up().build())
-                    .execute()
-                    .await
-                    .map_err(nl_err("bringing loopback up"))?;
-            }
-        }
-        h.link()
-            .add(
-                LinkVeth::new(&ep.ifname, &ep.host_ifname)
-                    .mtu(MTU)
-                    .address(ep.mac.to_vec())
-                    .build(),
-            )
-            .execute()
-            .await
-            .map_err(nl_err("creating the veth pair"))?;
-        let peer = index_of(&h, &ep.host_ifname)
-            .await?
-            .ok_or_else(|| EngineError::internal("veth peer missing"))?;
-        let host_fd = host_ns
-            .as_ref()
-            .map(|f| f.as_raw_fd())
-            .ok_or_else(|| EngineError::internal("no host namespace handle"))?;
-        h.link()
-            .set(LinkUnspec::new_with_index(peer).setns_by_fd(host_fd).build())
-            .execute()
-            .await
-            .map_err(nl_err("moving the veth end to the host"))?;
-        let idx = index_of(&h, &ep.ifname)
-            .await?
-            .ok_or_else(|| EngineError::internal("container interface missing"))?;
-        h.address()
-            .add(idx, IpAddr::V4(ep.ip), ep.prefix)
-            .execute()
-            .await
-            .map_err(nl_err("adding the container address"))?;
-        h.link()
-            .set(LinkUnspec::new_with_index(idx).up().build())
-            .execute()
-            .await
-            .map_err(nl_err("bringing the container interface up"))?;
-        if let Some(gw) = ep.default_gateway {
-            h.route()
-                .add(
-                    RouteMessageBuilder::<Ipv4Addr>::new()
-                        .gateway(gw)
-                        .output_interface(idx)
-                        .build(),
-                )
+    let ns_file = std::fs::File::open(ns)
+        .map_err(|e| EngineError::internal(format!("opening {}: {e}", ns.display())))?;
+    netns::run_in(None, move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| EngineError::internal(format!("netlink runtime: {e}")))?;
+        rt.block_on(async move {
+            // Host side first, on a socket opened in the engine's namespace.
+            let (conn, h, _) = rtnetlink::new_connection()
+                .map_err(|e| EngineError::internal(format!("netlink socket: {e}")))?;
+            let host_task = tokio::spawn(conn);
+            let br = index_of(&h, &ep.bridge)
+                .await?
+                .ok_or_else(|| EngineError::internal(format!("bridge {} missing", ep.bridge)))?;
+            let peer = LinkMessageBuilder::<LinkUnspec>::new()
+                .name(ep.ifname.clone())
+                .mtu(MTU)
+                .address(ep.mac.to_vec())
+                .setns_by_fd(ns_file.as_raw_fd())
+                .build();
+            let host_end = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+                .name(ep.host_ifname.clone())
+                .mtu(MTU)
+                .controller(br)
+                .up()
+                .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+                .build();
+            h.link()
+                .add(host_end)
                 .execute()
                 .await
-                .map_err(nl_err("adding the default route"))?;
-        }
-        Ok(())
-    })?;
-    with_handle(None, move |h, _| async move {
-        let br = index_of(&h, &bridge)
-            .await?
-            .ok_or_else(|| EngineError::internal(format!("bridge {bridge} missing")))?;
-        let idx = index_of(&h, &host_if)
-            .await?
-            .ok_or_else(|| EngineError::internal("veth host end missing"))?;
-        h.link()
-            .set(LinkUnspec::new_with_index(idx).controller(br).up().build())
-            .execute()
-            .await
-            .map_err(nl_err("attaching the veth to the bridge"))
+                .map_err(nl_err("creating the veth pair"))?;
+            host_task.abort();
+            // Then the container side, on a socket opened inside its namespace.
+            setns(ns_file.as_fd(), CloneFlags::CLONE_NEWNET)
+                .map_err(|e| EngineError::internal(format!("setns: {e}")))?;
+            let (conn, h, _) = rtnetlink::new_connection()
+                .map_err(|e| EngineError::internal(format!("netlink socket: {e}")))?;
+            let task = tokio::spawn(conn);
+            if loopback {
+                if let Some(lo) = index_of(&h, "lo").await? {
+                    h.link()
+                        .set(LinkUnspec::new_with_index(lo).up().build())
+                        .execute()
+                        .await
+                        .map_err(nl_err("bringing loopback up"))?;
+                }
+            }
+            let idx = index_of(&h, &ep.ifname)
+                .await?
+                .ok_or_else(|| EngineError::internal("container interface missing"))?;
+            h.address()
+                .add(idx, IpAddr::V4(ep.ip), ep.prefix)
+                .execute()
+                .await
+                .map_err(nl_err("adding the container address"))?;
+            h.link()
+                .set(LinkUnspec::new_with_index(idx).up().build())
+                .execute()
+                .await
+                .map_err(nl_err("bringing the container interface up"))?;
+            if let Some(gw) = ep.default_gateway {
+                h.route()
+                    .add(
+                        RouteMessageBuilder::<Ipv4Addr>::new()
+                            .gateway(gw)
+                            .output_interface(idx)
+                            .build(),
+                    )
+                    .execute()
+                    .await
+                    .map_err(nl_err("adding the default route"))?;
+            }
+            task.abort();
+            Ok(())
+        })
     })
 }
 

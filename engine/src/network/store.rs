@@ -142,6 +142,21 @@ impl NetworkStore {
         )
     }
 
+    /// Runtime state (addresses, namespace, ports) of a starting or stopping container: atomic
+    /// (temporary file + rename) but not fsynced. It only has to survive the engine being
+    /// killed, which keeps the page cache; a machine crash takes the containers with it, and the
+    /// next start reconciles from what is really there. Saves two fsyncs on every start.
+    pub fn save_container_runtime(&self, c: &ContainerNet) -> Result<()> {
+        let path = self
+            .root
+            .join("containers")
+            .join(format!("{}.json", c.container_id));
+        let tmp = path.with_extension("json.tmp");
+        let data = serde_json::to_vec(c)?;
+        std::fs::write(&tmp, data).io_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).io_context(|| format!("writing {}", path.display()))
+    }
+
     pub fn remove_container(&self, id: &str) {
         let _ = std::fs::remove_file(self.root.join("containers").join(format!("{id}.json")));
     }

@@ -518,12 +518,15 @@ impl NetworkService {
             };
             state.containers.insert(rec.id.clone(), cn);
         }
+        let t0 = std::time::Instant::now();
         let reqs = ports::requested(&rec.host_config.extra, rec.config.exposed_ports.as_ref())?;
         let (published, fds) = ports::reserve(&reqs)?;
         let ns_path = self.store.netns_dir().join(&rec.id);
         netns::create(&ns_path)?;
+        let t1 = t0.elapsed();
         match self.wire_all(&mut state, rec, &ns_path, published, dir) {
             Ok(()) => {
+                tracing::debug!(id = %rec.id, netns_us = t1.as_micros() as u64, total_us = t0.elapsed().as_micros() as u64, "container networking configured");
                 state.port_fds.insert(rec.id.clone(), fds);
                 let nets: Vec<NetworkRecord> = {
                     let c = &state.containers[&rec.id];
@@ -599,7 +602,7 @@ impl NetworkService {
             self.apply_nat(state)?;
         }
         self.write_etc(&c, rec, dir, &own_ips, first_gateway, embedded_dns)?;
-        self.store.save_container(&c)
+        self.store.save_container_runtime(&c)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -740,23 +743,23 @@ impl NetworkService {
             return;
         };
         drop(state);
+        let t0 = std::time::Instant::now();
         self.on_netns_teardown(id, &ns_path);
         let mut state = self.lock();
         let mut c = c;
         let mut nets = Vec::new();
         for a in &mut c.attachments {
-            if let Some(ep) = a.active.take() {
-                // Deleting the host end removes the pair now, rather than whenever the kernel
-                // gets round to destroying the namespace.
-                if let Err(e) = link::delete_link(&ep.host_ifname) {
-                    tracing::warn!(%id, error = %e, "deleting veth");
-                }
+            if a.active.take().is_some() {
+                // The veth pair goes with the namespace: the kernel destroys it in the
+                // background once the last reference is dropped. Deleting it here would cost
+                // an RCU grace period on every container exit.
                 if let Some(n) = state.networks.get(&a.network_id) {
                     nets.push(n.clone());
                 }
             }
         }
         netns::remove(&ns_path);
+        tracing::debug!(%id, total_us = t0.elapsed().as_micros() as u64, "container networking released");
         let had_ports = !c.published.is_empty();
         c.published.clear();
         c.netns = None;
@@ -768,7 +771,7 @@ impl NetworkService {
             }
         }
         drop(state);
-        if let Err(e) = self.store.save_container(&c) {
+        if let Err(e) = self.store.save_container_runtime(&c) {
             tracing::warn!(%id, error = %e, "saving network state");
         }
         for n in &nets {
