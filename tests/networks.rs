@@ -277,7 +277,11 @@ fn malformed_and_conflicting_requests_are_rejected() {
         Some(r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"NetworkMode":"nosuchnet"}}"#),
     );
     assert_eq!(r.status, 404, "{}", r.text());
+    // docker's CLI answers any 404 from create by trying to pull the image (as against dockerd),
+    // so only the failure is checked there; berth reports the network.
     let o = e.docker(&["run", "--rm", "--network", "nosuchnet", "busybox", "true"]);
+    assert!(!o.status.success());
+    let o = e.berth(&["run", "--rm", "--network", "nosuchnet", "busybox", "true"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("network nosuchnet not found"), "{}", stderr(&o));
     let r = e.api(

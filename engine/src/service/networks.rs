@@ -430,6 +430,8 @@ impl NetworkService {
             ..Default::default()
         }];
         for (key, cfg) in &endpoints {
+            // The docker CLI keys the endpoint of the container's own mode, "default" included.
+            let key = if default_mode(key) { "bridge" } else { key.as_str() };
             let n = Self::find(&state, key)?;
             if !n.is_bridge() {
                 return Err(EngineError::invalid(format!(
