@@ -58,13 +58,15 @@ fn host_address() -> String {
 fn http_get(addr: &str) -> Option<String> {
     let mut s = TcpStream::connect_timeout(&addr.parse().ok()?, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
-    s.write_all(b"GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
+    s.write_all(b"GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n")
+        .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     Some(buf)
 }
 
-const HTTPD: &str = "mkdir -p /www && echo hello-from-berth > /www/index.html && exec httpd -f -p 80 -h /www";
+const HTTPD: &str =
+    "mkdir -p /www && echo hello-from-berth > /www/index.html && exec httpd -f -p 80 -h /www";
 
 fn links_on_bridge(bridge: &str) -> String {
     let out = Command::new("ip")
@@ -93,9 +95,19 @@ fn default_bridge_gives_address_route_nat_and_etc_files() {
     let e = engine();
     let gw = e.net.bridge_subnet.replace(".0/24", ".1");
     let out = ok(&e.berth(&[
-        "run", "--rm", "--hostname", "box1", "--add-host", "db.local:10.9.8.7", "--dns", "9.9.9.9",
-        "--dns-search", "example.test", "busybox",
-        "sh", "-c",
+        "run",
+        "--rm",
+        "--hostname",
+        "box1",
+        "--add-host",
+        "db.local:10.9.8.7",
+        "--dns",
+        "9.9.9.9",
+        "--dns-search",
+        "example.test",
+        "busybox",
+        "sh",
+        "-c",
         "ip -4 addr show eth0; ip route; cat /etc/hosts /etc/resolv.conf; hostname",
     ]));
     let prefix = e.net.bridge_subnet.trim_end_matches("0/24");
@@ -111,15 +123,37 @@ fn default_bridge_gives_address_route_nat_and_etc_files() {
     // Outbound: the gateway and an address of the host outside the bridge answer.
     let host = host_address();
     let ping = e.berth(&[
-        "run", "--rm", "busybox", "sh", "-c",
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
         &format!("ping -c1 -W2 {gw} && ping -c1 -W2 {host}"),
     ]);
     ok(&ping);
 
     // --network none: loopback only; host: the host's interfaces.
-    let none = ok(&e.berth(&["run", "--rm", "--network", "none", "busybox", "ip", "-o", "link"]));
+    let none = ok(&e.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "ip",
+        "-o",
+        "link",
+    ]));
     assert!(!none.contains("eth0"), "{none}");
-    let hostnet = ok(&e.berth(&["run", "--rm", "--network", "host", "busybox", "ip", "-o", "link"]));
+    let hostnet = ok(&e.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "busybox",
+        "ip",
+        "-o",
+        "link",
+    ]));
     assert!(hostnet.contains(&e.net.bridge), "{hostnet}");
 }
 
@@ -127,15 +161,36 @@ fn default_bridge_gives_address_route_nat_and_etc_files() {
 fn user_network_containers_reach_each_other() {
     let e = engine();
     ok(&e.docker(&["network", "create", "appnet"]));
-    ok(&e.docker(&["run", "-d", "--name", "srv", "--network", "appnet", "--network-alias", "db", "busybox", "sleep", "60"]));
+    ok(&e.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        "appnet",
+        "--network-alias",
+        "db",
+        "busybox",
+        "sleep",
+        "60",
+    ]));
     let ip = ok(&e.docker(&[
-        "inspect", "-f", "{{(index .NetworkSettings.Networks \"appnet\").IPAddress}}", "srv",
+        "inspect",
+        "-f",
+        "{{(index .NetworkSettings.Networks \"appnet\").IPAddress}}",
+        "srv",
     ]))
     .trim()
     .to_owned();
     assert!(!ip.is_empty());
     let out = ok(&e.docker(&[
-        "run", "--rm", "--network", "appnet", "busybox", "sh", "-c",
+        "run",
+        "--rm",
+        "--network",
+        "appnet",
+        "busybox",
+        "sh",
+        "-c",
         &format!("ping -c1 -W2 {ip} && cat /etc/resolv.conf"),
     ]));
     assert!(out.contains("nameserver 127.0.0.11"), "{out}");
@@ -146,12 +201,24 @@ fn user_network_containers_reach_each_other() {
     // "srv" and "db" once the resolver is wired through NetworkService::set_observer.
     let by_name_target = ip.clone();
     ok(&e.docker(&[
-        "run", "--rm", "--network", "appnet", "busybox", "ping", "-c1", "-W2", &by_name_target,
+        "run",
+        "--rm",
+        "--network",
+        "appnet",
+        "busybox",
+        "ping",
+        "-c1",
+        "-W2",
+        &by_name_target,
     ]));
 
     // Networks are isolated from each other and from the default bridge.
     let other = ok(&e.berth(&[
-        "run", "--rm", "busybox", "sh", "-c",
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
         &format!("ping -c1 -W1 {ip} >/dev/null 2>&1 && echo reachable || echo isolated"),
     ]));
     assert_eq!(other.trim(), "isolated");
@@ -161,7 +228,10 @@ fn user_network_containers_reach_each_other() {
     let n = &inspect[0];
     assert_eq!(n["Driver"], "bridge");
     assert_eq!(n["Scope"], "local");
-    assert!(n["IPAM"]["Config"][0]["Subnet"].as_str().unwrap().ends_with("/24"));
+    assert!(n["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap()
+        .ends_with("/24"));
     let containers = n["Containers"].as_object().unwrap();
     assert_eq!(containers.len(), 1);
     let (_, c) = containers.iter().next().unwrap();
@@ -174,19 +244,41 @@ fn published_port_serves_http_on_loopback_and_host_address() {
     let e = engine();
     let port = free_port();
     ok(&e.docker(&[
-        "run", "-d", "--name", "web", "-p", &format!("{port}:80"), "busybox", "sh", "-c", HTTPD,
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        &format!("{port}:80"),
+        "busybox",
+        "sh",
+        "-c",
+        HTTPD,
     ]));
     let body = eventually(Duration::from_secs(10), || {
         http_get(&format!("127.0.0.1:{port}")).filter(|b| b.contains("hello-from-berth"))
     });
-    assert!(body.is_some(), "no answer on 127.0.0.1:{port}; log:\n{}", e.log());
+    assert!(
+        body.is_some(),
+        "no answer on 127.0.0.1:{port}; log:\n{}",
+        e.log()
+    );
     let host = host_address();
     let body = http_get(&format!("{host}:{port}")).unwrap_or_default();
     assert!(body.contains("hello-from-berth"), "{body}");
 
-    assert_eq!(ok(&e.docker(&["port", "web"])).trim(), format!("80/tcp -> 0.0.0.0:{port}"));
-    assert_eq!(ok(&e.docker(&["port", "web", "80"])).trim(), format!("0.0.0.0:{port}"));
-    assert_eq!(ok(&e.berth(&["port", "web"])).trim(), format!("80/tcp -> 0.0.0.0:{port}"));
+    assert_eq!(
+        ok(&e.docker(&["port", "web"])).trim(),
+        format!("80/tcp -> 0.0.0.0:{port}")
+    );
+    assert_eq!(
+        ok(&e.docker(&["port", "web", "80"])).trim(),
+        format!("0.0.0.0:{port}")
+    );
+    assert_eq!(
+        ok(&e.berth(&["port", "web"])).trim(),
+        format!("80/tcp -> 0.0.0.0:{port}")
+    );
     let ps = ok(&e.docker(&["ps"]));
     assert!(ps.contains(&format!("0.0.0.0:{port}->80/tcp")), "{ps}");
     let ports = ok(&e.docker(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"]));
@@ -197,12 +289,23 @@ fn published_port_serves_http_on_loopback_and_host_address() {
 
     // Stop: the DNAT rule, the namespace and the veth go away.
     ok(&e.docker(&["stop", "-t", "1", "web"]));
-    assert!(!nft_table(&e).contains(&format!("dport {port}")), "{}", nft_table(&e));
+    assert!(
+        !nft_table(&e).contains(&format!("dport {port}")),
+        "{}",
+        nft_table(&e)
+    );
     assert_eq!(netns_files(&e), 0);
     let gone = eventually(Duration::from_secs(10), || {
-        links_on_bridge(&e.net.bridge).trim().is_empty().then_some(())
+        links_on_bridge(&e.net.bridge)
+            .trim()
+            .is_empty()
+            .then_some(())
     });
-    assert!(gone.is_some(), "veth left: {}", links_on_bridge(&e.net.bridge));
+    assert!(
+        gone.is_some(),
+        "veth left: {}",
+        links_on_bridge(&e.net.bridge)
+    );
     assert!(http_get(&format!("127.0.0.1:{port}")).is_none_or(|b| !b.contains("hello")));
 }
 
@@ -211,16 +314,32 @@ fn port_in_use_is_a_clear_error_and_leaves_nothing() {
     let e = engine();
     let held = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = held.local_addr().unwrap().port();
-    let o = e.docker(&["run", "-d", "--name", "clash", "-p", &format!("{port}:80"), "busybox", "sleep", "30"]);
+    let o = e.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "clash",
+        "-p",
+        &format!("{port}:80"),
+        "busybox",
+        "sleep",
+        "30",
+    ]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains(&format!("Bind for 0.0.0.0:{port} failed: port is already allocated")),
+        stderr(&o).contains(&format!(
+            "Bind for 0.0.0.0:{port} failed: port is already allocated"
+        )),
         "{}",
         stderr(&o)
     );
     let o = e.berth(&["start", "clash"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("port is already allocated"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("port is already allocated"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(netns_files(&e), 0);
     assert!(links_on_bridge(&e.net.bridge).trim().is_empty());
     assert!(!nft_table(&e).contains("dnat"));
@@ -237,21 +356,42 @@ fn random_ports_publish_all_and_udp() {
     let e = engine();
     let udp = free_port();
     ok(&e.berth(&[
-        "run", "-d", "--name", "multi", "-p", "80", "-P", "--expose", "7000",
-        "-p", &format!("127.0.0.1:{udp}:53/udp"), "busybox", "sleep", "60",
+        "run",
+        "-d",
+        "--name",
+        "multi",
+        "-p",
+        "80",
+        "-P",
+        "--expose",
+        "7000",
+        "-p",
+        &format!("127.0.0.1:{udp}:53/udp"),
+        "busybox",
+        "sleep",
+        "60",
     ]));
     let out = ok(&e.docker(&["port", "multi"]));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
-    assert!(lines.iter().any(|l| l.starts_with("80/tcp -> 0.0.0.0:")), "{out}");
-    assert!(lines.iter().any(|l| l.starts_with("7000/tcp -> 0.0.0.0:")), "{out}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("80/tcp -> 0.0.0.0:")),
+        "{out}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("7000/tcp -> 0.0.0.0:")),
+        "{out}"
+    );
     assert!(out.contains(&format!("53/udp -> 127.0.0.1:{udp}")), "{out}");
     for l in &lines {
         let p: u16 = l.rsplit(':').next().unwrap().parse().unwrap();
         assert_ne!(p, 0);
     }
     let table = nft_table(&e);
-    assert!(table.contains(&format!("ip daddr 127.0.0.1 udp dport {udp}")), "{table}");
+    assert!(
+        table.contains(&format!("ip daddr 127.0.0.1 udp dport {udp}")),
+        "{table}"
+    );
 }
 
 #[test]
@@ -270,7 +410,10 @@ fn malformed_and_conflicting_requests_are_rejected() {
         Some(r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"http"}]}}}"#),
     );
     assert_eq!(r.status, 400, "{}", r.text());
-    assert!(r.json()["message"].as_str().unwrap().contains("invalid port"));
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("invalid port"));
     let r = e.api(
         "POST",
         "/containers/create",
@@ -283,7 +426,11 @@ fn malformed_and_conflicting_requests_are_rejected() {
     assert!(!o.status.success());
     let o = e.berth(&["run", "--rm", "--network", "nosuchnet", "busybox", "true"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("network nosuchnet not found"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("network nosuchnet not found"),
+        "{}",
+        stderr(&o)
+    );
     let r = e.api(
         "POST",
         "/containers/create",
@@ -302,12 +449,19 @@ fn malformed_and_conflicting_requests_are_rejected() {
     let r = e.api(
         "POST",
         "/networks/create",
-        Some(&format!(r#"{{"Name":"n3","IPAM":{{"Config":[{{"Subnet":"{}"}}]}}}}"#, e.net.bridge_subnet)),
+        Some(&format!(
+            r#"{{"Name":"n3","IPAM":{{"Config":[{{"Subnet":"{}"}}]}}}}"#,
+            e.net.bridge_subnet
+        )),
     );
     assert_eq!(r.status, 400, "{}", r.text());
     let r = e.api("POST", "/networks/create", Some(r#"{"Name":"n1"}"#));
     assert_eq!(r.status, 409, "{}", r.text());
-    let r = e.api("POST", "/networks/create", Some(r#"{"Name":"bad","IPAM":{"Config":[{"Subnet":"10.1.2.3/24"}]}}"#));
+    let r = e.api(
+        "POST",
+        "/networks/create",
+        Some(r#"{"Name":"bad","IPAM":{"Config":[{"Subnet":"10.1.2.3/24"}]}}"#),
+    );
     assert_eq!(r.status, 400, "{}", r.text());
     let r = e.api("GET", "/networks/nope", None);
     assert_eq!(r.status, 404);
@@ -315,22 +469,36 @@ fn malformed_and_conflicting_requests_are_rejected() {
     let r = e.api("DELETE", "/networks/bridge", None);
     assert_eq!(r.status, 409, "{}", r.text());
     let names = ok(&e.docker(&["network", "ls", "--format", "{{.Name}}"]));
-    assert!(names.contains("n1") && !names.contains("n2") && !names.contains("n3"), "{names}");
+    assert!(
+        names.contains("n1") && !names.contains("n2") && !names.contains("n3"),
+        "{names}"
+    );
 }
 
 #[test]
 fn network_lifecycle_through_cli_api_and_events() {
     let e = engine();
     let since = chrono::Utc::now().timestamp().to_string();
-    let id = ok(&e.berth(&["network", "create", "--label", "team=a", "life"])).trim().to_owned();
+    let id = ok(&e.berth(&["network", "create", "--label", "team=a", "life"]))
+        .trim()
+        .to_owned();
     assert_eq!(id.len(), 64);
     let ls = ok(&e.berth(&["network", "ls"]));
     for n in ["bridge", "host", "none", "life"] {
         assert!(ls.contains(n), "{ls}");
     }
     let docker_ls = ok(&e.docker(&["network", "ls"]));
-    assert!(docker_ls.contains("life") && docker_ls.contains("bridge"), "{docker_ls}");
-    let inspect = ok(&e.berth(&["network", "inspect", "-f", "{{.Name}} {{.Driver}} {{.Internal}}", "life"]));
+    assert!(
+        docker_ls.contains("life") && docker_ls.contains("bridge"),
+        "{docker_ls}"
+    );
+    let inspect = ok(&e.berth(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{.Name}} {{.Driver}} {{.Internal}}",
+        "life",
+    ]));
     assert_eq!(inspect.trim(), "life bridge false");
 
     ok(&e.docker(&["run", "-d", "--name", "c1", "busybox", "sleep", "60"]));
@@ -339,14 +507,24 @@ fn network_lifecycle_through_cli_api_and_events() {
     assert!(links.contains("eth1"), "{links}");
     let nets = ok(&e.docker(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "c1"]));
     let nets: serde_json::Value = serde_json::from_str(&nets).unwrap();
-    assert!(nets["life"]["IPAddress"].as_str().unwrap().starts_with("10."));
+    assert!(nets["life"]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .starts_with("10."));
     assert_eq!(nets["life"]["Aliases"], serde_json::json!(["one"]));
-    assert!(nets["bridge"]["IPAddress"].as_str().unwrap().starts_with("10."));
+    assert!(nets["bridge"]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .starts_with("10."));
 
     // In use: 409 with docker's message.
     let o = e.docker(&["network", "rm", "life"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("has active endpoints"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has active endpoints"),
+        "{}",
+        stderr(&o)
+    );
     ok(&e.docker(&["network", "disconnect", "life", "c1"]));
     let links = ok(&e.docker(&["exec", "c1", "ip", "-o", "-4", "addr"]));
     assert!(!links.contains("eth1"), "{links}");
@@ -360,10 +538,24 @@ fn network_lifecycle_through_cli_api_and_events() {
 
     let until = (chrono::Utc::now().timestamp() + 1).to_string();
     let ev = ok(&e.docker(&[
-        "events", "--since", &since, "--until", &until, "--filter", "type=network",
-        "--format", "{{.Action}} {{.Actor.Attributes.name}}",
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "type=network",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
     ]));
-    for want in ["create life", "connect life", "disconnect life", "destroy life", "create spare", "destroy spare"] {
+    for want in [
+        "create life",
+        "connect life",
+        "disconnect life",
+        "destroy life",
+        "create spare",
+        "destroy spare",
+    ] {
         assert!(ev.contains(want), "missing {want:?} in:\n{ev}");
     }
 }
@@ -374,7 +566,13 @@ fn internal_network_has_no_route_out() {
     ok(&e.docker(&["network", "create", "--internal", "sealed"]));
     let host = host_address();
     let out = ok(&e.docker(&[
-        "run", "--rm", "--network", "sealed", "busybox", "sh", "-c",
+        "run",
+        "--rm",
+        "--network",
+        "sealed",
+        "busybox",
+        "sh",
+        "-c",
         &format!("ip route; ping -c1 -W1 {host} >/dev/null 2>&1 && echo out || echo blocked"),
     ]));
     assert!(!out.contains("default"), "{out}");
@@ -386,7 +584,18 @@ fn internal_network_has_no_route_out() {
 fn published_port_survives_engine_kill_and_restart() {
     let mut e = engine();
     let port = free_port();
-    ok(&e.berth(&["run", "-d", "--name", "keep", "-p", &format!("{port}:80"), "busybox", "sh", "-c", HTTPD]));
+    ok(&e.berth(&[
+        "run",
+        "-d",
+        "--name",
+        "keep",
+        "-p",
+        &format!("{port}:80"),
+        "busybox",
+        "sh",
+        "-c",
+        HTTPD,
+    ]));
     let up = eventually(Duration::from_secs(10), || {
         http_get(&format!("127.0.0.1:{port}")).filter(|b| b.contains("hello-from-berth"))
     });
@@ -402,7 +611,11 @@ fn published_port_survives_engine_kill_and_restart() {
     // The restarted engine holds the port again: a second container cannot take it.
     let o = e.berth(&["run", "-d", "-p", &format!("{port}:80"), "busybox", "true"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("port is already allocated"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("port is already allocated"),
+        "{}",
+        stderr(&o)
+    );
     ok(&e.berth(&["rm", "-f", "keep"]));
     assert!(!nft_table(&e).contains(&format!("dport {port}")));
     assert_eq!(netns_files(&e), 0);

@@ -46,10 +46,7 @@ fn bad(msg: String) -> anyhow::Error {
 }
 
 fn port_range(s: &str) -> std::result::Result<(u16, u16), String> {
-    let p = |x: &str| {
-        x.parse::<u16>()
-            .map_err(|_| format!("invalid port {x:?}"))
-    };
+    let p = |x: &str| x.parse::<u16>().map_err(|_| format!("invalid port {x:?}"));
     match s.split_once('-') {
         Some((a, b)) => {
             let (a, b) = (p(a)?, p(b)?);
@@ -67,7 +64,8 @@ fn port_range(s: &str) -> std::result::Result<(u16, u16), String> {
 
 /// One `-p` value → (container "port/proto", HostIp, HostPort) bindings, ranges expanded.
 pub fn parse_publish(spec: &str) -> std::result::Result<Vec<(String, String, String)>, String> {
-    let invalid = |why: String| format!("invalid argument {spec:?} for \"-p, --publish\" flag: {why}");
+    let invalid =
+        |why: String| format!("invalid argument {spec:?} for \"-p, --publish\" flag: {why}");
     let (rest, proto) = match spec.rsplit_once('/') {
         Some((r, p)) => (r, p.to_ascii_lowercase()),
         None => (spec, "tcp".to_owned()),
@@ -104,7 +102,11 @@ pub fn parse_publish(spec: &str) -> std::result::Result<Vec<(String, String, Str
     let (h0, h1) = port_range(host).map_err(invalid)?;
     if c0 == c1 {
         // One container port, maybe a host range to choose from.
-        let hp = if h0 == h1 { h0.to_string() } else { format!("{h0}-{h1}") };
+        let hp = if h0 == h1 {
+            h0.to_string()
+        } else {
+            format!("{h0}-{h1}")
+        };
         out.push((format!("{c0}/{proto}"), ip.to_owned(), hp));
         return Ok(out);
     }
@@ -121,16 +123,20 @@ pub fn parse_publish(spec: &str) -> std::result::Result<Vec<(String, String, Str
     Ok(out)
 }
 
-/// `-p`, `-P`, `--expose` → (ExposedPorts, PortBindings, PublishAllPorts).
+/// ExposedPorts and PortBindings of a create request.
+pub type PortMaps = (Map<String, Value>, Map<String, Value>);
+
+/// `-p`, `--expose` → (ExposedPorts, PortBindings).
 pub fn publish_options(
     publish: &[String],
     expose: &[String],
-) -> std::result::Result<(Map<String, Value>, Map<String, Value>), String> {
+) -> std::result::Result<PortMaps, String> {
     let mut exposed = Map::new();
     let mut bindings = Map::new();
     for e in expose {
         let (rest, proto) = e.rsplit_once('/').unwrap_or((e.as_str(), "tcp"));
-        let (a, b) = port_range(rest).map_err(|w| format!("invalid range format for --expose: {w}"))?;
+        let (a, b) =
+            port_range(rest).map_err(|w| format!("invalid range format for --expose: {w}"))?;
         for p in a..=b {
             exposed.insert(format!("{p}/{proto}"), json!({}));
         }
@@ -157,7 +163,14 @@ pub async fn ls(ctx: &Ctx, a: NetworkLsArgs) -> Result<i32> {
     if a.quiet {
         for n in &v {
             let id = n["Id"].as_str().unwrap_or_default();
-            out(&format!("{}\n", if a.no_trunc { id } else { &id[..id.len().min(12)] }));
+            out(&format!(
+                "{}\n",
+                if a.no_trunc {
+                    id
+                } else {
+                    &id[..id.len().min(12)]
+                }
+            ));
         }
         return Ok(0);
     }
@@ -176,7 +189,11 @@ pub async fn ls(ctx: &Ctx, a: NetworkLsArgs) -> Result<i32> {
     for n in &v {
         let id = n["Id"].as_str().unwrap_or_default();
         rows.push(vec![
-            if a.no_trunc { id.to_owned() } else { id[..id.len().min(12)].to_owned() },
+            if a.no_trunc {
+                id.to_owned()
+            } else {
+                id[..id.len().min(12)].to_owned()
+            },
             n["Name"].as_str().unwrap_or_default().to_owned(),
             n["Driver"].as_str().unwrap_or_default().to_owned(),
             n["Scope"].as_str().unwrap_or_default().to_owned(),
@@ -189,7 +206,12 @@ pub async fn ls(ctx: &Ctx, a: NetworkLsArgs) -> Result<i32> {
 fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|i| rows.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut s = String::new();
     for r in rows {
@@ -216,7 +238,9 @@ pub async fn create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<i32> {
     }
     let mut ipam = Vec::new();
     if a.subnet.len() > 1 || a.gateway.len() > 1 {
-        return Err(bad("berth networks take one --subnet and one --gateway".into()));
+        return Err(bad(
+            "berth networks take one --subnet and one --gateway".into()
+        ));
     }
     if let Some(s) = a.subnet.first() {
         let mut c = json!({"Subnet": s});
@@ -249,7 +273,9 @@ pub async fn create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<i32> {
     let v = client.post("/networks/create", Some(&body)).await?;
     out(&format!(
         "{}\n",
-        v.as_ref().and_then(|v| v["Id"].as_str()).unwrap_or_default()
+        v.as_ref()
+            .and_then(|v| v["Id"].as_str())
+            .unwrap_or_default()
     ));
     Ok(0)
 }
@@ -269,7 +295,8 @@ pub async fn inspect(ctx: &Ctx, a: NetworkInspectArgs) -> Result<i32> {
     }
     if let Some(f) = &a.format {
         for d in &docs {
-            let t = crate::format::template::Template::parse(f).map_err(|e| bad(format!("template parsing error: {e}")))?;
+            let t = crate::format::template::Template::parse(f)
+                .map_err(|e| bad(format!("template parsing error: {e}")))?;
             let text = t
                 .render(d, crate::format::template::Missing::NoValue)
                 .map_err(|e| bad(format!("template: {e}")))?;
@@ -364,7 +391,10 @@ pub async fn port(ctx: &Ctx, a: PortArgs) -> Result<i32> {
     let v: Value = client
         .get(&format!("/containers/{}/json", seg(&a.container)))
         .await?;
-    let ports = v["NetworkSettings"]["Ports"].as_object().cloned().unwrap_or_default();
+    let ports = v["NetworkSettings"]["Ports"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let line = |b: &Value| {
         format!(
             "{}:{}",
@@ -373,7 +403,11 @@ pub async fn port(ctx: &Ctx, a: PortArgs) -> Result<i32> {
         )
     };
     if let Some(want) = &a.port {
-        let key = if want.contains('/') { want.clone() } else { format!("{want}/tcp") };
+        let key = if want.contains('/') {
+            want.clone()
+        } else {
+            format!("{want}/tcp")
+        };
         match ports.get(&key).and_then(Value::as_array) {
             Some(list) if !list.is_empty() => {
                 for b in list {
@@ -422,7 +456,15 @@ mod tests {
         assert_eq!(parse_publish("80").unwrap()[0].2, "");
         assert_eq!(parse_publish("8000-8001:80-81").unwrap().len(), 2);
         assert_eq!(parse_publish("8000-8001:80-81").unwrap()[1].2, "8001");
-        for bad in ["", "x:80", "80/sctpx", "1.2.3:80:80", "8000-8002:80-81", "99999:80", "8080:0"] {
+        for bad in [
+            "",
+            "x:80",
+            "80/sctpx",
+            "1.2.3:80:80",
+            "8000-8002:80-81",
+            "99999:80",
+            "8080:0",
+        ] {
             assert!(parse_publish(bad).is_err(), "{bad}");
         }
     }

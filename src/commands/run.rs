@@ -192,9 +192,8 @@ pub fn create_body(
     if let Some(h) = &opts.hostname {
         set(&mut config, "Hostname", json!(h));
     }
-    let (exposed, port_bindings) =
-        super::networks::publish_options(&opts.publish, &opts.expose)
-            .map_err(|m| ExitError::with(125, m))?;
+    let (exposed, port_bindings) = super::networks::publish_options(&opts.publish, &opts.expose)
+        .map_err(|m| ExitError::with(125, m))?;
     if !exposed.is_empty() {
         set(&mut config, "ExposedPorts", Value::Object(exposed));
     }

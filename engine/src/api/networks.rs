@@ -83,7 +83,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
             continue;
         }
         let drivers = filters.get("driver");
-        if !drivers.is_empty() && !drivers.iter().any(|d| *d == n.driver) {
+        if !drivers.is_empty() && !drivers.contains(&n.driver) {
             continue;
         }
         if !filters.labels_match(&n.labels) {
@@ -175,6 +175,11 @@ async fn connect(r: ApiRequest, network: &str, action: &str) -> Result<ApiRespon
         }
     })
     .await
-    .map_err(|e| EngineError::internal(format!("network {network_task} task: {e}", network_task = "connect")))??;
+    .map_err(|e| {
+        EngineError::internal(format!(
+            "network {network_task} task: {e}",
+            network_task = "connect"
+        ))
+    })??;
     Ok(super::response::text(StatusCode::OK, ""))
 }

@@ -22,7 +22,11 @@ fn strings(extra: &serde_json::Map<String, Value>, key: &str) -> Vec<String> {
     extra
         .get(key)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -49,7 +53,8 @@ impl DnsConfig {
             let (name, ip) = split_host(h).ok_or_else(|| {
                 EngineError::invalid(format!("invalid extra host {h:?}: expected HOST:IP"))
             })?;
-            if name.is_empty() || (ip != "host-gateway" && ip.parse::<std::net::IpAddr>().is_err()) {
+            if name.is_empty() || (ip != "host-gateway" && ip.parse::<std::net::IpAddr>().is_err())
+            {
                 return Err(EngineError::invalid(format!(
                     "invalid IP address in add-host: {ip:?}"
                 )));
@@ -64,7 +69,12 @@ fn split_host(h: &str) -> Option<(&str, &str)> {
 }
 
 /// /etc/hosts: docker's fixed lines, the extra hosts, then the container's own address(es).
-pub fn hosts(hostname: &str, own_ips: &[Ipv4Addr], extra: &[String], gateway: Option<Ipv4Addr>) -> String {
+pub fn hosts(
+    hostname: &str,
+    own_ips: &[Ipv4Addr],
+    extra: &[String],
+    gateway: Option<Ipv4Addr>,
+) -> String {
     let mut s = HOSTS_BASE.to_owned();
     for h in extra {
         if let Some((name, ip)) = split_host(h) {
@@ -174,7 +184,10 @@ mod tests {
     fn default_bridge_copies_host_without_loopback() {
         let host = "nameserver 127.0.0.53\nsearch corp.example\noptions edns0\n";
         let r = resolv_conf(host, &DnsConfig::default(), false);
-        assert_eq!(r, "nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch corp.example\noptions edns0\n");
+        assert_eq!(
+            r,
+            "nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch corp.example\noptions edns0\n"
+        );
         let cfg = DnsConfig {
             servers: vec!["1.1.1.1".into()],
             search: vec!["a.b".into()],
@@ -187,7 +200,11 @@ mod tests {
 
     #[test]
     fn user_networks_use_the_embedded_resolver() {
-        let r = resolv_conf("nameserver 10.0.0.1\nsearch x\n", &DnsConfig::default(), true);
+        let r = resolv_conf(
+            "nameserver 10.0.0.1\nsearch x\n",
+            &DnsConfig::default(),
+            true,
+        );
         assert!(r.contains("nameserver 127.0.0.11\n"));
         assert!(!r.contains("nameserver 10.0.0.1"));
         assert!(r.contains("search x\n"));

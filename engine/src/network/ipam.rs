@@ -87,7 +87,11 @@ impl FromStr for Ipv4Net {
 
     /// "10.1.2.0/24"; host bits are rejected as docker does ("invalid subnet 10.1.2.3/24").
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || EngineError::invalid(format!("invalid subnet {s}: expected an IPv4 CIDR such as 10.1.0.0/24"));
+        let bad = || {
+            EngineError::invalid(format!(
+                "invalid subnet {s}: expected an IPv4 CIDR such as 10.1.0.0/24"
+            ))
+        };
         let (ip, prefix) = s.trim().split_once('/').ok_or_else(bad)?;
         let ip: Ipv4Addr = ip.parse().map_err(|_| bad())?;
         let prefix: u8 = prefix.parse().map_err(|_| bad())?;

@@ -11,7 +11,9 @@ use std::path::Path;
 use futures_util::TryStreamExt;
 use nix::sched::{setns, CloneFlags};
 use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
-use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::{
+    Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
+};
 
 use super::netns;
 use crate::error::{EngineError, Result};

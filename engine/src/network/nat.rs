@@ -60,7 +60,9 @@ pub fn render(table: &str, nets: &[NatNetwork], ports: &[PortRule]) -> String {
         ));
     }
     s.push_str("  }\n");
-    s.push_str("  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
+    s.push_str(
+        "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n",
+    );
     for n in nets {
         s.push_str(&format!(
             "    oifname {} ip saddr 127.0.0.0/8 masquerade\n",
@@ -176,7 +178,11 @@ pub fn close_foreign_forward(table: &str) {
         if !line.contains(&tag) {
             continue;
         }
-        if let Some(h) = line.rsplit("# handle ").next().and_then(|h| h.trim().parse::<u64>().ok()) {
+        if let Some(h) = line
+            .rsplit("# handle ")
+            .next()
+            .and_then(|h| h.trim().parse::<u64>().ok())
+        {
             s.push_str(&format!("delete rule ip filter FORWARD handle {h}\n"));
         }
     }
@@ -216,7 +222,10 @@ mod tests {
         assert!(s.starts_with("table ip t1 {}\ndelete table ip t1\n"));
         assert!(s.contains("ip daddr 127.0.0.1 tcp dport 8080 dnat to 10.201.0.2:80"));
         assert!(s.contains("ip saddr 10.201.0.0/16 oifname != \"berth0\" masquerade"));
-        assert!(!s.contains("ip saddr 10.202.0.0/24"), "internal networks get no masquerade");
+        assert!(
+            !s.contains("ip saddr 10.202.0.0/24"),
+            "internal networks get no masquerade"
+        );
         assert!(s.contains("iifname \"br-abc\" drop"));
     }
 

@@ -84,7 +84,10 @@ pub fn remove(path: &Path) {
 pub fn is_pinned(path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     // A bind-mounted nsfs file lives on another device than its directory.
-    match (std::fs::metadata(path), path.parent().map(std::fs::metadata)) {
+    match (
+        std::fs::metadata(path),
+        path.parent().map(std::fs::metadata),
+    ) {
         (Ok(f), Some(Ok(d))) => f.dev() != d.dev(),
         _ => false,
     }

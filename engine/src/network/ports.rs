@@ -179,8 +179,16 @@ pub fn exposed_keys(
 }
 
 /// Reserve a host port by binding a socket of the port's protocol.
-fn bind_one(ip: Option<Ipv4Addr>, port: u16, udp: bool) -> std::result::Result<(OwnedFd, u16), nix::errno::Errno> {
-    let ty = if udp { SockType::Datagram } else { SockType::Stream };
+fn bind_one(
+    ip: Option<Ipv4Addr>,
+    port: u16,
+    udp: bool,
+) -> std::result::Result<(OwnedFd, u16), nix::errno::Errno> {
+    let ty = if udp {
+        SockType::Datagram
+    } else {
+        SockType::Stream
+    };
     let fd = socket(AddressFamily::Inet, ty, SockFlag::SOCK_CLOEXEC, None)?;
     let addr = SockaddrIn::from(SocketAddrV4::new(ip.unwrap_or(Ipv4Addr::UNSPECIFIED), port));
     use std::os::fd::AsRawFd;
@@ -215,8 +223,12 @@ pub fn reserve(reqs: &[Requested]) -> Result<(Vec<Published>, Vec<OwnedFd>)> {
                 format!("{lo}-{hi}")
             };
             let why = match last_err {
-                Some(nix::errno::Errno::EADDRINUSE) | None => "port is already allocated".to_owned(),
-                Some(nix::errno::Errno::EADDRNOTAVAIL) => "cannot assign requested address".to_owned(),
+                Some(nix::errno::Errno::EADDRINUSE) | None => {
+                    "port is already allocated".to_owned()
+                }
+                Some(nix::errno::Errno::EADDRNOTAVAIL) => {
+                    "cannot assign requested address".to_owned()
+                }
                 Some(e) => e.desc().to_owned(),
             };
             return Err(EngineError::conflict(format!(
@@ -280,18 +292,25 @@ mod tests {
     #[test]
     fn parses_bindings() {
         let r = requested(
-            &extra(json!({"PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}],
-                "53/udp": [{"HostIp": "", "HostPort": "9000-9001"}]}})),
+            &extra(
+                json!({"PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}],
+                "53/udp": [{"HostIp": "", "HostPort": "9000-9001"}]}}),
+            ),
             None,
         )
         .unwrap();
         assert_eq!(r.len(), 2);
         assert!(r.contains(&Requested {
-            container: ContainerPort { port: 80, udp: false },
+            container: ContainerPort {
+                port: 80,
+                udp: false
+            },
             host_ip: Some(Ipv4Addr::LOCALHOST),
             host_ports: (8080, 8080)
         }));
-        assert!(r.iter().any(|q| q.container.udp && q.host_ports == (9000, 9001)));
+        assert!(r
+            .iter()
+            .any(|q| q.container.udp && q.host_ports == (9000, 9001)));
     }
 
     #[test]
@@ -320,12 +339,18 @@ mod tests {
         let port = held.local_addr().unwrap().port();
         let reqs = vec![
             Requested {
-                container: ContainerPort { port: 1, udp: false },
+                container: ContainerPort {
+                    port: 1,
+                    udp: false,
+                },
                 host_ip: Some(Ipv4Addr::LOCALHOST),
                 host_ports: (0, 0),
             },
             Requested {
-                container: ContainerPort { port: 2, udp: false },
+                container: ContainerPort {
+                    port: 2,
+                    udp: false,
+                },
                 host_ip: Some(Ipv4Addr::LOCALHOST),
                 host_ports: (port, port),
             },

@@ -177,7 +177,9 @@ fn load_dir<T: serde::de::DeserializeOwned>(dir: &Path) -> Vec<T> {
             .and_then(|d| serde_json::from_slice(&d).map_err(|e| e.to_string()))
         {
             Ok(v) => out.push(v),
-            Err(e) => tracing::warn!(path = %p.display(), error = %e, "skipping unreadable network file"),
+            Err(e) => {
+                tracing::warn!(path = %p.display(), error = %e, "skipping unreadable network file")
+            }
         }
     }
     out

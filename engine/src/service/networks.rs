@@ -21,7 +21,9 @@ use crate::network::ipam::{self, Ipv4Net};
 use crate::network::link::{self, EndpointLink};
 use crate::network::nat::{self, NatNetwork, PortRule};
 use crate::network::ports::{self, Published};
-use crate::network::store::{ActiveEndpoint, Attachment, ContainerNet, NetworkRecord, NetworkStore};
+use crate::network::store::{
+    ActiveEndpoint, Attachment, ContainerNet, NetworkRecord, NetworkStore,
+};
 use crate::network::{mac_for, mac_text, netns, NetworkOptions};
 use crate::runtime::spec::files;
 use crate::service::events::{kind, EventBus};
@@ -90,6 +92,23 @@ impl NetworkService {
     /// Load the records, create the predefined networks on first use and make sure every bridge
     /// exists (after a reboot none does).
     pub fn open(data_root: &Path, opts: NetworkOptions, events: EventBus) -> Result<Arc<Self>> {
+        let svc = Self::open_offline(data_root, opts, events)?;
+        link::sysctl("net/ipv4/ip_forward", "1")?;
+        let nets: Vec<NetworkRecord> = svc.lock().networks.values().cloned().collect();
+        for n in nets.iter().filter(|n| n.is_bridge()) {
+            Self::bring_up(n)?;
+        }
+        Ok(svc)
+    }
+
+    /// Load and create the records without touching the host (no bridge, no sysctl): for
+    /// in-process API tests that never start a bridge-mode container. A start would fail with
+    /// "bridge ... missing".
+    pub fn open_offline(
+        data_root: &Path,
+        opts: NetworkOptions,
+        events: EventBus,
+    ) -> Result<Arc<Self>> {
         let store = NetworkStore::open(data_root)?;
         let mut state = State::default();
         for n in store.load_networks() {
@@ -122,29 +141,35 @@ impl NetworkService {
                 rec.gateway = opts.bridge_subnet.first_host();
                 rec.bridge = opts.bridge_name.clone();
                 rec.options = HashMap::from([
-                    ("com.docker.network.bridge.default_bridge".into(), "true".into()),
-                    ("com.docker.network.bridge.name".into(), opts.bridge_name.clone()),
-                    ("com.docker.network.bridge.enable_ip_masquerade".into(), "true".into()),
-                    ("com.docker.network.driver.mtu".into(), link::MTU.to_string()),
+                    (
+                        "com.docker.network.bridge.default_bridge".into(),
+                        "true".into(),
+                    ),
+                    (
+                        "com.docker.network.bridge.name".into(),
+                        opts.bridge_name.clone(),
+                    ),
+                    (
+                        "com.docker.network.bridge.enable_ip_masquerade".into(),
+                        "true".into(),
+                    ),
+                    (
+                        "com.docker.network.driver.mtu".into(),
+                        link::MTU.to_string(),
+                    ),
                 ]);
             }
             store.save_network(&rec)?;
             state.networks.insert(rec.id.clone(), rec);
         }
         state.containers = store.load_containers();
-        let svc = Arc::new(NetworkService {
+        Ok(Arc::new(NetworkService {
             opts,
             store,
             events,
             state: Mutex::new(state),
             observer: OnceLock::new(),
-        });
-        link::sysctl("net/ipv4/ip_forward", "1")?;
-        let nets: Vec<NetworkRecord> = svc.lock().networks.values().cloned().collect();
-        for n in nets.iter().filter(|n| n.is_bridge()) {
-            Self::bring_up(n)?;
-        }
-        Ok(svc)
+        }))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -320,7 +345,10 @@ impl NetworkService {
         let Some((networks, ports, _)) = self.container_view(rec) else {
             return;
         };
-        let Some(ns) = doc.get_mut("NetworkSettings").and_then(Value::as_object_mut) else {
+        let Some(ns) = doc
+            .get_mut("NetworkSettings")
+            .and_then(Value::as_object_mut)
+        else {
             return;
         };
         // The top-level fields describe the default bridge endpoint, as in docker.
@@ -358,7 +386,12 @@ impl NetworkService {
         let mut map = HashMap::new();
         if let Some(obj) = networks.as_object() {
             for (name, v) in obj {
-                let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                let text = |k: &str| {
+                    v.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
                 map.insert(
                     name.clone(),
                     EndpointSettings {
@@ -367,8 +400,11 @@ impl NetworkService {
                         endpoint_id: text("EndpointID"),
                         gateway: text("Gateway"),
                         ip_address: text("IPAddress"),
-                        ip_prefix_len: v.get("IPPrefixLen").and_then(Value::as_u64).unwrap_or(0) as u32,
-                        aliases: v.get("Aliases").and_then(|a| serde_json::from_value(a.clone()).ok()),
+                        ip_prefix_len: v.get("IPPrefixLen").and_then(Value::as_u64).unwrap_or(0)
+                            as u32,
+                        aliases: v
+                            .get("Aliases")
+                            .and_then(|a| serde_json::from_value(a.clone()).ok()),
                         ..Default::default()
                     },
                 );
@@ -394,12 +430,7 @@ impl NetworkService {
         let host = req.host_config.clone().unwrap_or_default();
         let mode = host.network_mode.as_str();
         ports::requested(&host.extra, req.config.exposed_ports.as_ref())?;
-        for p in req
-            .config
-            .exposed_ports
-            .iter()
-            .flat_map(|m| m.keys())
-        {
+        for p in req.config.exposed_ports.iter().flat_map(|m| m.keys()) {
             ports::ContainerPort::parse(p)?;
         }
         DnsConfig::from_host_config(&host.extra).validate()?;
@@ -431,7 +462,11 @@ impl NetworkService {
         }];
         for (key, cfg) in &endpoints {
             // The docker CLI keys the endpoint of the container's own mode, "default" included.
-            let key = if default_mode(key) { "bridge" } else { key.as_str() };
+            let key = if default_mode(key) {
+                "bridge"
+            } else {
+                key.as_str()
+            };
             let n = Self::find(&state, key)?;
             if !n.is_bridge() {
                 return Err(EngineError::invalid(format!(
@@ -580,15 +615,20 @@ impl NetworkService {
         let mut embedded_dns = false;
         for i in 0..c.attachments.len() {
             let a = c.attachments[i].clone();
-            let n = state
-                .networks
-                .get(&a.network_id)
-                .cloned()
-                .ok_or_else(|| {
-                    EngineError::not_found(format!("network {} not found", a.network_id))
-                })?;
+            let n = state.networks.get(&a.network_id).cloned().ok_or_else(|| {
+                EngineError::not_found(format!("network {} not found", a.network_id))
+            })?;
             let with_route = !n.internal && !default_route_set;
-            let ep = self.wire_one(state, &rec.id, &n, &a, ns_path, &format!("eth{i}"), with_route, i == 0)?;
+            let ep = self.wire_one(
+                state,
+                &rec.id,
+                &n,
+                &a,
+                ns_path,
+                &format!("eth{i}"),
+                with_route,
+                i == 0,
+            )?;
             default_route_set |= with_route;
             own_ips.push(ep.ip);
             first_gateway.get_or_insert(ep.gateway);
@@ -817,7 +857,9 @@ impl NetworkService {
                 Ok((_, fds)) => {
                     state.port_fds.insert(c.container_id.clone(), fds);
                 }
-                Err(e) => tracing::warn!(id = %c.container_id, error = %e, "re-reserving published ports"),
+                Err(e) => {
+                    tracing::warn!(id = %c.container_id, error = %e, "re-reserving published ports")
+                }
             }
         }
         if let Ok(entries) = std::fs::read_dir(self.store.netns_dir()) {
@@ -915,7 +957,10 @@ impl NetworkService {
         if !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-            || !name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            || !name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
         {
             return Err(EngineError::invalid(format!(
                 "invalid network name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
@@ -928,7 +973,9 @@ impl NetworkService {
             )));
         }
         if body.get("EnableIPv6").and_then(Value::as_bool) == Some(true) {
-            return Err(EngineError::invalid("IPv6 networks are not supported by berth"));
+            return Err(EngineError::invalid(
+                "IPv6 networks are not supported by berth",
+            ));
         }
         let strmap = |key: &str| -> HashMap<String, String> {
             body.get(key)
@@ -979,11 +1026,7 @@ impl NetworkService {
                 "network with name {name} already exists"
             )));
         }
-        let taken: Vec<Ipv4Net> = state
-            .networks
-            .values()
-            .filter_map(|n| n.subnet())
-            .collect();
+        let taken: Vec<Ipv4Net> = state.networks.values().filter_map(|n| n.subnet()).collect();
         let subnet = match requested_subnet {
             Some(s) => {
                 if let Some(other) = state
@@ -1033,8 +1076,14 @@ impl NetworkService {
             driver: "bridge".into(),
             subnet: Some(subnet.to_string()),
             gateway: Some(gateway),
-            internal: body.get("Internal").and_then(Value::as_bool).unwrap_or(false),
-            attachable: body.get("Attachable").and_then(Value::as_bool).unwrap_or(false),
+            internal: body
+                .get("Internal")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            attachable: body
+                .get("Attachable")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             labels,
             options,
             predefined: false,
@@ -1172,12 +1221,16 @@ impl NetworkService {
                 n.name
             )));
         }
-        let mut c = state.containers.get(&rec.id).cloned().unwrap_or_else(|| ContainerNet {
-            container_id: rec.id.clone(),
-            name: rec.name.clone(),
-            hostname: rec.config.hostname.clone(),
-            ..Default::default()
-        });
+        let mut c = state
+            .containers
+            .get(&rec.id)
+            .cloned()
+            .unwrap_or_else(|| ContainerNet {
+                container_id: rec.id.clone(),
+                name: rec.name.clone(),
+                hostname: rec.config.hostname.clone(),
+                ..Default::default()
+            });
         if c.attachments.iter().any(|a| a.network_id == n.id) {
             return Err(EngineError::conflict(format!(
                 "endpoint with name {} already exists in network {}",
@@ -1207,14 +1260,26 @@ impl NetworkService {
                         .get(&a.network_id)
                         .is_some_and(|n| !n.internal)
             });
-            let ep = self.wire_one(&state, &rec.id, &n, &att, ns, &ifname, !has_route && !n.internal, false)?;
+            let ep = self.wire_one(
+                &state,
+                &rec.id,
+                &n,
+                &att,
+                ns,
+                &ifname,
+                !has_route && !n.internal,
+                false,
+            )?;
             att.active = Some(ep);
         }
         c.attachments.push(att);
         state.containers.insert(rec.id.clone(), c.clone());
         if let Err(e) = self.store.save_container(&c) {
             // Roll back the live interface too.
-            if let (Some(ns), Some(ep)) = (&live_ns, c.attachments.last().and_then(|a| a.active.clone())) {
+            if let (Some(ns), Some(ep)) = (
+                &live_ns,
+                c.attachments.last().and_then(|a| a.active.clone()),
+            ) {
                 let _ = link::remove_endpoint(ns, &ep.ifname);
             }
             c.attachments.pop();
@@ -1328,7 +1393,11 @@ fn fill_endpoint_config(att: &mut Attachment, n: &NetworkRecord, cfg: &Value) ->
     let aliases: Vec<String> = cfg
         .get("Aliases")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     if !aliases.is_empty() && n.name == "bridge" {
         return Err(EngineError::invalid(
@@ -1353,8 +1422,14 @@ fn fill_endpoint_config(att: &mut Attachment, n: &NetworkRecord, cfg: &Value) ->
                 "user specified IP address is supported on user defined networks only",
             ));
         }
-        let subnet = n.subnet().ok_or_else(|| EngineError::invalid("network has no subnet"))?;
-        if !subnet.contains(ip) || Some(ip) == n.gateway || ip == subnet.addr() || ip == subnet.broadcast() {
+        let subnet = n
+            .subnet()
+            .ok_or_else(|| EngineError::invalid("network has no subnet"))?;
+        if !subnet.contains(ip)
+            || Some(ip) == n.gateway
+            || ip == subnet.addr()
+            || ip == subnet.broadcast()
+        {
             return Err(EngineError::invalid(format!(
                 "invalid address {ip}: it is not a free host address of subnet {subnet}"
             )));
