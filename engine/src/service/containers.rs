@@ -520,11 +520,6 @@ impl ContainerService {
     }
 
     fn record_exit(&self, c: &Arc<Container>, exit: &ExitRecord) {
-        // Networking goes first, so whoever waits for the exit finds the veth, the namespace
-        // and the DNAT rules already gone.
-        if let Some(nets) = self.networks() {
-            nets.release(&c.id);
-        }
         let started_at = c.record().state.started_at;
         let rec = c.update(|r| {
             r.state.status = Status::Exited;
@@ -551,6 +546,11 @@ impl ContainerService {
                 ("execDuration", duration.to_string()),
             ],
         );
+        // Networking is released after `die` (docker's order: die, network disconnect) and
+        // before waiters wake, so they find the namespace and the DNAT rules already gone.
+        if let Some(nets) = self.networks() {
+            nets.release(&c.id);
+        }
         c.send_output(Output::End);
         c.life.send_modify(|l| {
             l.running = false;
