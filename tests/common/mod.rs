@@ -33,7 +33,43 @@ pub struct TestNetwork {
 }
 
 impl TestNetwork {
-    fn pick() -> TestNetwork {
+    /// `berth engine` flags for these names.
+    pub fn args(&self) -> Vec<String> {
+        vec![
+            "--bridge-name".into(),
+            self.bridge.clone(),
+            "--bridge-subnet".into(),
+            self.bridge_subnet.clone(),
+            "--network-pool".into(),
+            self.pool.clone(),
+            "--nft-table".into(),
+            self.nft_table.clone(),
+        ]
+    }
+
+    /// The same as environment variables, for engines the client autostarts.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("BERTH_BRIDGE_NAME", self.bridge.clone()),
+            ("BERTH_BRIDGE_SUBNET", self.bridge_subnet.clone()),
+            ("BERTH_NETWORK_POOL", self.pool.clone()),
+            ("BERTH_NFT_TABLE", self.nft_table.clone()),
+        ]
+    }
+
+    /// Remove the bridges, namespaces and nft table of a stopped engine on `data_root`.
+    pub fn cleanup(&self, data_root: &Path) {
+        let _ = Command::new(BERTH)
+            .args(["engine", "--cleanup-networking", "--data-root"])
+            .arg(data_root)
+            .args(self.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    pub fn pick() -> TestNetwork {
         use std::sync::atomic::{AtomicU32, Ordering};
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -130,28 +166,12 @@ impl TestEngine {
     }
 
     fn net_args(&self) -> Vec<String> {
-        vec![
-            "--bridge-name".into(),
-            self.net.bridge.clone(),
-            "--bridge-subnet".into(),
-            self.net.bridge_subnet.clone(),
-            "--network-pool".into(),
-            self.net.pool.clone(),
-            "--nft-table".into(),
-            self.net.nft_table.clone(),
-        ]
+        self.net.args()
     }
 
     /// Remove this engine's bridges, namespaces and nft table (the engine must be stopped).
     pub fn cleanup_networking(&self) {
-        let _ = Command::new(BERTH)
-            .args(["engine", "--cleanup-networking", "--data-root"])
-            .arg(&self.data_root)
-            .args(self.net_args())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        self.net.cleanup(&self.data_root);
     }
 
     pub fn log(&self) -> String {
