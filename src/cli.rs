@@ -80,6 +80,11 @@ pub enum Cmd {
     Rename(RenameArgs),
     /// Get real time events from the engine.
     Events(EventsArgs),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(NetworkCmd),
+    /// List port mappings or a specific mapping for the container.
+    Port(PortArgs),
     /// Display a live stream of container(s) resource usage statistics.
     Stats(StatsArgs),
     /// Execute a command in a running container.
@@ -243,6 +248,21 @@ pub struct EngineArgs {
     pub data_root: PathBuf,
     #[arg(long, default_value = "info")]
     pub log_level: String,
+    /// Name of the default bridge (at most 15 characters).
+    #[arg(long, env = "BERTH_BRIDGE_NAME", default_value = "berth0")]
+    pub bridge_name: String,
+    /// Subnet of the default bridge.
+    #[arg(long, env = "BERTH_BRIDGE_SUBNET", default_value = "10.201.0.0/16")]
+    pub bridge_subnet: String,
+    /// Pool that user networks get their subnets from (one /24 each).
+    #[arg(long, env = "BERTH_NETWORK_POOL", default_value = "10.202.0.0/16")]
+    pub network_pool: String,
+    /// Name of the engine's nftables table.
+    #[arg(long, env = "BERTH_NFT_TABLE", default_value = "berth")]
+    pub nft_table: String,
+    /// Remove this engine's bridges, namespaces and nftables table, then exit (uninstall, tests).
+    #[arg(long)]
+    pub cleanup_networking: bool,
 }
 
 #[derive(Args, Debug)]
@@ -337,6 +357,33 @@ pub struct ContainerOpts {
     pub network: Option<String>,
     #[arg(short = 'h', long)]
     pub hostname: Option<String>,
+    /// Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/proto]).
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports.
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Expose a port or a range of ports.
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Add a custom host-to-IP mapping (host:ip).
+    #[arg(long = "add-host")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers.
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains.
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options.
+    #[arg(long = "dns-option")]
+    pub dns_option: Vec<String>,
+    /// Add a network-scoped alias for the container.
+    #[arg(long = "network-alias")]
+    pub network_alias: Vec<String>,
+    /// IPv4 address on the container's user-defined network.
+    #[arg(long)]
+    pub ip: Option<String>,
     #[arg(long)]
     pub stop_signal: Option<String>,
     #[arg(long)]
@@ -748,10 +795,35 @@ pub fn main(args: Vec<OsString>) -> i32 {
             Err(e) => report(Err(e), 1),
         },
         Some(Cmd::Engine(a)) => {
+            let network = match crate::commands::networks::engine_network_options(
+                &a.bridge_name,
+                &a.bridge_subnet,
+                &a.network_pool,
+                &a.nft_table,
+            ) {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("berth engine: {e}");
+                    return 125;
+                }
+            };
+            if a.cleanup_networking {
+                return match berth_engine::service::networks::NetworkService::teardown_host_networking(
+                    &a.data_root,
+                    &network,
+                ) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprintln!("berth engine: {e}");
+                        1
+                    }
+                };
+            }
             let options = berth_engine::config::EngineOptions {
                 socket: a.socket,
                 data_root: a.data_root,
                 log_level: a.log_level,
+                network,
             };
             match berth_engine::daemon::run(options) {
                 Ok(()) => 0,
@@ -893,4 +965,103 @@ mod tests {
         );
         assert_eq!(main(vec!["berth".into(), "--headless".into()]), 125);
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NetworkCmd {
+    /// List networks.
+    #[command(visible_alias = "list")]
+    Ls(NetworkLsArgs),
+    /// Create a network.
+    Create(NetworkCreateArgs),
+    /// Display detailed information on one or more networks.
+    Inspect(NetworkInspectArgs),
+    /// Remove one or more networks.
+    #[command(visible_alias = "remove")]
+    Rm(NetworkRmArgs),
+    /// Connect a container to a network.
+    Connect(NetworkConnectArgs),
+    /// Disconnect a container from a network.
+    Disconnect(NetworkDisconnectArgs),
+    /// Remove all unused networks.
+    Prune(NetworkPruneArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkLsArgs {
+    #[arg(short = 'f', long)]
+    pub filter: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkCreateArgs {
+    #[arg(short = 'd', long)]
+    pub driver: Option<String>,
+    #[arg(long)]
+    pub subnet: Vec<String>,
+    #[arg(long)]
+    pub gateway: Vec<String>,
+    /// Restrict external access to the network.
+    #[arg(long)]
+    pub internal: bool,
+    #[arg(long)]
+    pub attachable: bool,
+    #[arg(long)]
+    pub label: Vec<String>,
+    #[arg(short = 'o', long)]
+    pub opt: Vec<String>,
+    pub name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkInspectArgs {
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    #[arg(required = true)]
+    pub networks: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkRmArgs {
+    #[arg(required = true)]
+    pub networks: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkConnectArgs {
+    #[arg(long)]
+    pub alias: Vec<String>,
+    #[arg(long)]
+    pub ip: Option<String>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkDisconnectArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkPruneArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PortArgs {
+    pub container: String,
+    /// PRIVATE_PORT[/PROTO]
+    pub port: Option<String>,
 }

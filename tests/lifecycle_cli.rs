@@ -32,8 +32,12 @@ fn client_autostarts_the_bundled_engine() {
     let socket = dir.path().join("run/berth.sock");
     let root = dir.path().join("root");
     let host = format!("unix://{}", socket.display());
+    // The autostarted engine reads its networking names from the environment: unique ones, so
+    // it neither clashes with other test engines nor leaves the default bridge behind.
+    let net = common::TestNetwork::pick();
     let o = Command::new(BERTH)
         .args(["--host", &host, "--headless", "ps", "-a"])
+        .envs(net.env())
         .env("BERTH_DATA_ROOT", &root)
         .output()
         .unwrap();
@@ -66,6 +70,7 @@ fn client_autostarts_the_bundled_engine() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
     assert!(engine_pids(&socket).is_empty());
+    net.cleanup(&root);
 }
 
 #[test]

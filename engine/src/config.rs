@@ -14,6 +14,8 @@ pub struct EngineOptions {
     pub socket: PathBuf,
     pub data_root: PathBuf,
     pub log_level: String,
+    /// Bridge names, subnets and the nft table of this engine.
+    pub network: crate::network::NetworkOptions,
 }
 
 impl Default for EngineOptions {
@@ -22,6 +24,7 @@ impl Default for EngineOptions {
             socket: PathBuf::from(DEFAULT_SOCKET),
             data_root: PathBuf::from(DEFAULT_DATA_ROOT),
             log_level: "info".into(),
+            network: Default::default(),
         }
     }
 }

@@ -34,7 +34,13 @@ pub fn run(options: EngineOptions) -> Result<()> {
         // One bus for every service, so `GET /events` sees containers and images alike.
         let events = EventBus::new();
         let images = ImageService::open_with_events(&root, events.clone())?;
+        let networks = crate::service::networks::NetworkService::open(
+            &root,
+            options.network.clone(),
+            events.clone(),
+        )?;
         let containers = ContainerService::open_with_events(&root, shim_exe, events.clone())?;
+        containers.set_networks(networks.clone());
         let volumes = crate::service::volumes::VolumeService::open(&root, events, &containers)?;
         containers.set_mount_hooks(volumes.clone());
         let engine = Arc::new(Engine {
@@ -46,6 +52,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
             stats: Default::default(),
             execs: crate::service::exec::ExecService::new(containers.clone()),
             volumes,
+            networks,
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");

@@ -148,6 +148,12 @@ async fn images_api_import_list_inspect_tag_delete() {
         containers,
         data_root,
         stats: Default::default(),
+        networks: berth_engine::service::networks::NetworkService::open_offline(
+            &tmp.path().join("data"),
+            Default::default(),
+            Default::default(),
+        )
+        .unwrap(),
     });
     let sock = tmp.path().join("api.sock");
     let listener = UnixListener::bind(&sock).unwrap();

@@ -7,6 +7,7 @@ pub mod containers;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod networks;
 pub mod run;
 pub mod stats;
 pub mod system;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cli::{Cmd, ContainerCmd, ImageCmd};
+use crate::cli::{Cmd, ContainerCmd, ImageCmd, NetworkCmd};
 use crate::client::{autostart, Client};
 
 pub struct Ctx {
@@ -77,6 +78,14 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Stats(a) | Cmd::Container(ContainerCmd::Stats(a)) => stats::stats(&ctx, a).await,
         Cmd::Container(ContainerCmd::Prune(a)) => containers::prune(&ctx, a).await,
         Cmd::Events(a) => events::events(&ctx, a).await,
+        Cmd::Network(NetworkCmd::Ls(a)) => networks::ls(&ctx, a).await,
+        Cmd::Network(NetworkCmd::Create(a)) => networks::create(&ctx, a).await,
+        Cmd::Network(NetworkCmd::Inspect(a)) => networks::inspect(&ctx, a).await,
+        Cmd::Network(NetworkCmd::Rm(a)) => networks::rm(&ctx, a).await,
+        Cmd::Network(NetworkCmd::Connect(a)) => networks::connect(&ctx, a).await,
+        Cmd::Network(NetworkCmd::Disconnect(a)) => networks::disconnect(&ctx, a).await,
+        Cmd::Network(NetworkCmd::Prune(a)) => networks::prune(&ctx, a).await,
+        Cmd::Port(a) => networks::port(&ctx, a).await,
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
         Cmd::Volume(v) => volumes::dispatch(&ctx, v).await,
         Cmd::System(crate::cli::SystemCmd::Df(a)) => volumes::system_df(&ctx, a).await,

@@ -261,6 +261,11 @@ pub fn create_body(
     if let Some(h) = &opts.hostname {
         set(&mut config, "Hostname", json!(h));
     }
+    let (exposed, port_bindings) = super::networks::publish_options(&opts.publish, &opts.expose)
+        .map_err(|m| ExitError::with(125, m))?;
+    if !exposed.is_empty() {
+        set(&mut config, "ExposedPorts", Value::Object(exposed));
+    }
     if let Some(u) = &opts.user {
         set(&mut config, "User", json!(u));
     }
@@ -312,6 +317,36 @@ pub fn create_body(
     );
     if opts.init {
         host.insert("Init".into(), json!(true));
+    }
+    if !port_bindings.is_empty() {
+        host.insert("PortBindings".into(), Value::Object(port_bindings));
+    }
+    if opts.publish_all {
+        host.insert("PublishAllPorts".into(), json!(true));
+    }
+    for (key, v) in [
+        ("Dns", &opts.dns),
+        ("DnsSearch", &opts.dns_search),
+        ("DnsOptions", &opts.dns_option),
+        ("ExtraHosts", &opts.add_host),
+    ] {
+        if !v.is_empty() {
+            host.insert(key.into(), json!(v));
+        }
+    }
+    if !opts.network_alias.is_empty() || opts.ip.is_some() {
+        let net = opts.network.as_deref().unwrap_or("default");
+        let mut ep = json!({});
+        if !opts.network_alias.is_empty() {
+            ep["Aliases"] = json!(opts.network_alias);
+        }
+        if let Some(ip) = &opts.ip {
+            ep["IPAMConfig"] = json!({"IPv4Address": ip});
+        }
+        config.insert(
+            "NetworkingConfig".into(),
+            json!({"EndpointsConfig": {net: ep}}),
+        );
     }
     host.insert("AutoRemove".into(), json!(opts.rm));
     if let Some(r) = restart {

@@ -16,7 +16,103 @@ pub struct TestEngine {
     pub dir: tempfile::TempDir,
     pub socket: PathBuf,
     pub data_root: PathBuf,
+    /// Networking names and ranges unique to this engine: tests run engines side by side.
+    pub net: TestNetwork,
     child: Option<Child>,
+}
+
+/// Bridge name, subnets and nft table of one test engine.
+#[derive(Debug, Clone)]
+pub struct TestNetwork {
+    pub bridge: String,
+    /// e.g. "10.77.12.0/24"
+    pub bridge_subnet: String,
+    /// A /20 for user networks.
+    pub pool: String,
+    pub nft_table: String,
+}
+
+impl TestNetwork {
+    /// `berth engine` flags for these names.
+    pub fn args(&self) -> Vec<String> {
+        vec![
+            "--bridge-name".into(),
+            self.bridge.clone(),
+            "--bridge-subnet".into(),
+            self.bridge_subnet.clone(),
+            "--network-pool".into(),
+            self.pool.clone(),
+            "--nft-table".into(),
+            self.nft_table.clone(),
+        ]
+    }
+
+    /// The same as environment variables, for engines the client autostarts.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("BERTH_BRIDGE_NAME", self.bridge.clone()),
+            ("BERTH_BRIDGE_SUBNET", self.bridge_subnet.clone()),
+            ("BERTH_NETWORK_POOL", self.pool.clone()),
+            ("BERTH_NFT_TABLE", self.nft_table.clone()),
+        ]
+    }
+
+    /// Remove the bridges, namespaces and nft table of a stopped engine on `data_root`.
+    pub fn cleanup(&self, data_root: &Path) {
+        let _ = Command::new(BERTH)
+            .args(["engine", "--cleanup-networking", "--data-root"])
+            .arg(data_root)
+            .args(self.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    pub fn pick() -> TestNetwork {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let pid = std::process::id();
+        // Random-ish but spread: pid and sequence mixed with the clock, then checked against
+        // the host's routes (other engines' bridges show up there).
+        let seed = pid
+            .wrapping_mul(2654435761)
+            .wrapping_add(seq.wrapping_mul(40503))
+            .wrapping_add(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0),
+            );
+        let routes = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+        let used = |a: u32, b: u32| {
+            // /proc/net/route prints addresses little-endian: 10.a.b.0 → "00bbaa0A"-ish prefix.
+            let needle = format!("{:02X}{:02X}0A", b, a);
+            routes.lines().any(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|d| d.ends_with(&needle))
+            })
+        };
+        let mut n = seed;
+        let (a, b) = loop {
+            let a = 64 + (n % 64);
+            let b = (n >> 8) % 256;
+            if !used(a, b) {
+                break (a, b);
+            }
+            n = n.wrapping_mul(1103515245).wrapping_add(12345);
+        };
+        let pa = 128 + ((seed >> 4) % 64);
+        let pb = ((seed >> 12) % 16) * 16;
+        TestNetwork {
+            bridge: format!("bt{:08x}", seed),
+            bridge_subnet: format!("10.{a}.{b}.0/24"),
+            pool: format!("10.{pa}.{pb}.0/20"),
+            nft_table: format!("bt_{pid}_{seq}"),
+        }
+    }
 }
 
 impl TestEngine {
@@ -31,6 +127,7 @@ impl TestEngine {
             dir,
             socket,
             data_root,
+            net: TestNetwork::pick(),
             child: None,
         };
         engine.spawn();
@@ -49,6 +146,7 @@ impl TestEngine {
             .arg(&self.socket)
             .arg("--data-root")
             .arg(&self.data_root)
+            .args(self.net_args())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -65,6 +163,15 @@ impl TestEngine {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("engine did not answer /_ping; log:\n{}", self.log());
+    }
+
+    fn net_args(&self) -> Vec<String> {
+        self.net.args()
+    }
+
+    /// Remove this engine's bridges, namespaces and nft table (the engine must be stopped).
+    pub fn cleanup_networking(&self) {
+        self.net.cleanup(&self.data_root);
     }
 
     pub fn log(&self) -> String {
@@ -176,6 +283,7 @@ impl Drop for TestEngine {
             }
             self.terminate();
         }
+        self.cleanup_networking();
     }
 }
 

@@ -40,6 +40,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
             if !execs.is_empty() {
                 v["ExecIDs"] = serde_json::json!(execs);
             }
+            r.engine.networks.decorate_inspect(&rec, &mut v);
             Ok(ok_json(&v))
         }
         (Method::POST, ["containers", id, "start"]) => {
@@ -276,7 +277,9 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         if !matches_filters(rec, &filters, &r.engine.images) {
             continue;
         }
-        out.push(summary(rec));
+        let mut entry = summary(rec);
+        r.engine.networks.decorate_summary(rec, &mut entry);
+        out.push(entry);
         if limit.is_some_and(|l| out.len() as i64 >= l) {
             break;
         }

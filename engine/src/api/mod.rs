@@ -8,6 +8,7 @@ pub mod detach;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod networks;
 pub mod query;
 pub mod response;
 pub mod router;

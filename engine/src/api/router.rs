@@ -7,7 +7,7 @@ use hyper::{body::Incoming, Request, StatusCode};
 
 use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
-use super::{containers, events, exec, images, system, version, volumes, ApiRequest};
+use super::{containers, events, exec, images, networks, system, version, volumes, ApiRequest};
 use crate::error::EngineError;
 use crate::service::Engine;
 
@@ -67,6 +67,9 @@ async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Result<ApiRespons
     }
     if volumes::matches(&r.method, &r.segments) {
         return volumes::handle(r).await;
+    }
+    if networks::matches(&r.method, &r.segments) {
+        return networks::handle(r).await;
     }
     Ok(json(
         StatusCode::NOT_FOUND,

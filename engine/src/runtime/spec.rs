@@ -118,13 +118,16 @@ pub struct ProcessSpec {
     pub console_size: Option<(u16, u16)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkNamespace {
     /// Share the host's network namespace (`--network host`).
     Host,
-    /// A new network namespace with only loopback up (`none`; `bridge` until bridge networking lands).
+    /// A new network namespace with only loopback up (`--network none`).
     Isolated,
+    /// Join the namespace pinned at this path, already configured by the engine (bridge
+    /// networks: veth, address, routes).
+    Path(PathBuf),
 }
 
 /// Resource limits, already converted from docker's HostConfig units. `None` = no limit.

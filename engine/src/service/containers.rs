@@ -163,6 +163,8 @@ pub struct ContainerService {
     events: EventBus,
     /// Volumes and mounts (set once at engine start; see `service::mounts::MountHooks`).
     mount_hooks: std::sync::OnceLock<Arc<dyn crate::service::mounts::MountHooks>>,
+    /// Bridge networking; set once at engine start (absent in unit tests of this service).
+    networks: std::sync::OnceLock<Arc<crate::service::networks::NetworkService>>,
 }
 
 impl ContainerService {
@@ -187,6 +189,7 @@ impl ContainerService {
             loaded: watch::channel(false).0,
             events,
             mount_hooks: std::sync::OnceLock::new(),
+            networks: std::sync::OnceLock::new(),
         }))
     }
 
@@ -197,6 +200,15 @@ impl ContainerService {
 
     fn mount_hooks(&self) -> Option<&Arc<dyn crate::service::mounts::MountHooks>> {
         self.mount_hooks.get()
+    }
+
+    /// Hand the network service to the container lifecycle (engine start).
+    pub fn set_networks(&self, networks: Arc<crate::service::networks::NetworkService>) {
+        let _ = self.networks.set(networks);
+    }
+
+    fn networks(&self) -> Option<&Arc<crate::service::networks::NetworkService>> {
+        self.networks.get()
     }
 
     pub fn events(&self) -> &EventBus {
@@ -255,6 +267,20 @@ impl ContainerService {
     /// containers.
     pub async fn reconcile(self: &Arc<Self>) {
         self.reconnect_all().await;
+        if let Some(nets) = self.networks().cloned() {
+            let mut running = std::collections::BTreeSet::new();
+            let mut existing = std::collections::BTreeSet::new();
+            for c in self.list() {
+                if matches!(
+                    c.status(),
+                    Status::Running | Status::Paused | Status::Restarting
+                ) {
+                    running.insert(c.id.clone());
+                }
+                existing.insert(c.id.clone());
+            }
+            let _ = tokio::task::spawn_blocking(move || nets.reconcile(&running, &existing)).await;
+        }
         self.loaded.send_replace(true);
         restart::restart_at_engine_start(self).await;
     }
@@ -389,6 +415,10 @@ impl ContainerService {
                 }
             },
         };
+        let net_plan = match self.networks() {
+            Some(n) => n.plan_create(&req)?,
+            None => None,
+        };
         let (mut record, etc, warnings) =
             create::build_record(id.clone(), name.clone(), &image, req)?;
         // Reserve the name first so two creates cannot share it; the directory is written
@@ -420,6 +450,13 @@ impl ContainerService {
                 hooks.after_remove(&record, true);
             }
             return Err(e);
+        }
+        if let (Some(plan), Some(nets)) = (net_plan, self.networks()) {
+            if let Err(e) = nets.commit_create(plan, &record) {
+                index.names.remove(&name);
+                let _ = self.store.remove(&id);
+                return Err(e);
+            }
         }
         let c = Container::new(record);
         index.by_id.insert(id.clone(), c.clone());
@@ -520,8 +557,18 @@ impl ContainerService {
         if let Some(hooks) = self.mount_hooks() {
             hooks.before_start(&rec)?;
         }
-        let spec = create::runtime_spec(&self.data_root, &dir, &rec)?;
-        write_json_atomic(&dir.join(files::BUNDLE), &spec)?;
+        let mut spec = create::runtime_spec(&self.data_root, &dir, &rec)?;
+        if let Some(nets) = self.networks() {
+            if let Some(ns) = nets.attach(&rec, &dir)? {
+                spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
+            }
+        }
+        if let Err(e) = write_json_atomic(&dir.join(files::BUNDLE), &spec) {
+            if let Some(nets) = self.networks() {
+                nets.release(&rec.id);
+            }
+            return Err(e);
+        }
         let _ = std::fs::remove_file(dir.join(files::EXIT_RECORD));
         match ShimHandle::spawn(&self.shim_exe, &dir).await {
             Ok((handle, started, events)) => {
@@ -622,6 +669,11 @@ impl ContainerService {
         );
         if let Some(hooks) = self.mount_hooks() {
             hooks.after_exit(&rec);
+        }
+        // Networking is released after `die` (docker's order: die, network disconnect) and
+        // before waiters wake, so they find the namespace and the DNAT rules already gone.
+        if let Some(nets) = self.networks() {
+            nets.release(&c.id);
         }
         c.send_output(Output::End);
         c.life.send_modify(|l| {
@@ -961,6 +1013,9 @@ impl ContainerService {
         }
         let name = c.record().name;
         self.store.remove(&c.id)?;
+        if let Some(nets) = self.networks() {
+            nets.forget(&c.id);
+        }
         {
             let mut index = self.index.write().expect("index");
             index.by_id.remove(&c.id);
@@ -997,7 +1052,10 @@ impl ContainerService {
             return Err(e);
         }
         index.names.remove(&old);
-        index.names.insert(new_name, c.id.clone());
+        index.names.insert(new_name.clone(), c.id.clone());
+        if let Some(nets) = self.networks() {
+            nets.renamed(&c.id, &new_name);
+        }
         drop(index);
         // docker reports the old name with its leading '/'.
         self.emit(&c, "rename", &[("oldName", format!("/{old}"))]);

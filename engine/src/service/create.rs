@@ -25,7 +25,7 @@ pub fn build_record(
 ) -> Result<(ContainerRecord, EtcFiles, Vec<String>)> {
     let mut config = req.config;
     let mut host = req.host_config.unwrap_or_default();
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     validate_limits(&host)?;
     crate::service::restart::validate(&host)?;
     crate::service::health::validate(config.healthcheck.as_ref())?;
@@ -41,13 +41,9 @@ pub fn build_record(
         }
         "none" => NetworkNamespace::Isolated,
         "host" => NetworkNamespace::Host,
-        other => return Err(EngineError::not_found(format!("network {other} not found"))),
+        // A user-defined network: the network service validated the name and wires it at start.
+        _ => NetworkNamespace::Isolated,
     };
-    if host.network_mode == "bridge" {
-        warnings.push(
-            "bridge networking is not available yet: the container gets a network namespace with loopback only".into(),
-        );
-    }
     if !host.log_config.kind.is_empty() && host.log_config.kind != "json-file" {
         return Err(EngineError::invalid(format!(
             "logging driver {:?} is not supported; use json-file",
@@ -86,7 +82,7 @@ pub fn build_record(
         env.push(kv);
     }
     if config.hostname.is_empty() {
-        config.hostname = if network == NetworkNamespace::Host {
+        config.hostname = if matches!(network, NetworkNamespace::Host) {
             host_hostname()
         } else {
             id[..12].to_owned()
@@ -133,7 +129,7 @@ pub fn build_record(
         crate::service::health::merge(config.healthcheck.take(), img.healthcheck.as_ref())?;
     config.image = config.image.trim().to_owned();
 
-    let etc = etc_files(&config.hostname, network);
+    let etc = etc_files(&config.hostname, network.clone(), &host.extra);
     let path = argv.remove(0);
     let record = ContainerRecord {
         id,
@@ -212,8 +208,13 @@ fn host_hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
-fn etc_files(hostname: &str, network: NetworkNamespace) -> EtcFiles {
+fn etc_files(
+    hostname: &str,
+    network: NetworkNamespace,
+    host_extra: &serde_json::Map<String, serde_json::Value>,
+) -> EtcFiles {
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let dns = crate::network::etc::DnsConfig::from_host_config(host_extra);
     match network {
         NetworkNamespace::Host => EtcFiles {
             hostname: format!("{hostname}\n"),
@@ -221,18 +222,12 @@ fn etc_files(hostname: &str, network: NetworkNamespace) -> EtcFiles {
                 .unwrap_or_else(|_| "127.0.0.1\tlocalhost\n".into()),
             resolv_conf: host_resolv,
         },
-        NetworkNamespace::Isolated => EtcFiles {
+        // Bridge-mode containers get their files rewritten at start, once their addresses are
+        // known; these are what `none` keeps.
+        _ => EtcFiles {
             hostname: format!("{hostname}\n"),
-            hosts: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n".into(),
-            // Loopback resolvers of the host are unreachable from another network namespace.
-            resolv_conf: host_resolv
-                .lines()
-                .filter(|l| {
-                    !(l.trim_start().starts_with("nameserver")
-                        && (l.contains(" 127.") || l.contains(" ::1")))
-                })
-                .map(|l| format!("{l}\n"))
-                .collect(),
+            hosts: crate::network::etc::hosts(hostname, &[], &dns.extra_hosts, None),
+            resolv_conf: crate::network::etc::resolv_conf(&host_resolv, &dns, false),
         },
     }
 }

@@ -13,6 +13,7 @@ pub mod images;
 pub mod logs;
 pub mod mounts;
 pub mod names;
+pub mod networks;
 pub mod restart;
 pub mod signals;
 pub mod stats;
@@ -38,6 +39,8 @@ pub struct Engine {
     pub execs: Arc<exec::ExecService>,
     /// Named and anonymous volumes (local driver).
     pub volumes: Arc<volumes::VolumeService>,
+    /// Bridge networks, IPAM, published ports.
+    pub networks: Arc<networks::NetworkService>,
 }
 
 impl Engine {

@@ -160,7 +160,7 @@ fn run(
     unsafe { libc::umask(0) };
 
     exec::setup_stdio(stdio)?;
-    namespaces::unshare_namespaces(spec.network)?;
+    namespaces::unshare_namespaces(&spec.network)?;
 
     // Host-side inputs must be read before pivot_root hides the host.
     let seccomp_prog = match &spec.seccomp_bpf {

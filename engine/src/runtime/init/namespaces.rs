@@ -1,23 +1,29 @@
-//! New mount, UTS, IPC (and network) namespaces for the container; loopback up in a new netns.
+//! New mount, UTS, IPC (and network) namespaces for the container; loopback up in a new netns,
+//! or the engine's pre-configured netns joined with setns(2).
 
 use nix::errno::Errno;
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::{setns, unshare, CloneFlags};
 
 use super::{ErrnoCtx, InitResult};
 use crate::runtime::spec::NetworkNamespace;
 
-pub fn unshare_namespaces(network: NetworkNamespace) -> InitResult<()> {
+pub fn unshare_namespaces(network: &NetworkNamespace) -> InitResult<()> {
+    if let NetworkNamespace::Path(path) = network {
+        // Joined before the other unshares so the namespace's owner is the init user namespace
+        // the engine configured it from.
+        let ns = std::fs::File::open(path).ctx("open network namespace")?;
+        setns(&ns, CloneFlags::CLONE_NEWNET).ctx("join network namespace")?;
+    }
     let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC;
-    if network == NetworkNamespace::Isolated {
+    if *network == NetworkNamespace::Isolated {
         flags |= CloneFlags::CLONE_NEWNET;
     }
     unshare(flags).ctx("unshare namespaces")?;
-    if network == NetworkNamespace::Isolated {
+    if *network == NetworkNamespace::Isolated {
         loopback_up().ctx("bring up loopback")?;
     }
     Ok(())
 }
-
 /// SIOCGIFFLAGS/SIOCSIFFLAGS on "lo": a fresh network namespace has loopback down.
 fn loopback_up() -> Result<(), Errno> {
     // SAFETY: plain socket creation.

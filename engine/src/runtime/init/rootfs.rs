@@ -82,7 +82,7 @@ pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
         None,
     )
     .ctx("mount /dev/mqueue")?;
-    mount_sys(r, spec.network)?;
+    mount_sys(r, &spec.network)?;
 
     for (name, target) in [
         (files::HOSTNAME, "/etc/hostname"),
@@ -107,12 +107,12 @@ fn dir(root: RawFd, path: &str) -> InitResult<OwnedFd> {
 
 /// /sys read-only, with an empty read-only tmpfs over /sys/fs/cgroup so the host's writable
 /// cgroupfs is never reachable.
-fn mount_sys(root: RawFd, network: NetworkNamespace) -> InitResult<()> {
+fn mount_sys(root: RawFd, network: &NetworkNamespace) -> InitResult<()> {
     let sys = dir(root, "/sys")?;
     let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
     match mount_on_fd(Some("sysfs"), &sys, Some("sysfs"), flags, None) {
         Ok(()) => {}
-        Err(e) if network == NetworkNamespace::Host => {
+        Err(e) if *network == NetworkNamespace::Host => {
             // sysfs cannot be mounted without owning the network namespace in some setups;
             // docker then rbinds the host's /sys read-only.
             tracing::debug!("sysfs mount failed ({e}), binding host /sys");

@@ -1,0 +1,273 @@
+//! Links, addresses and routes over rtnetlink: the bridge of each network and the veth pair of
+//! each endpoint. Each call opens its own netlink sockets on a dedicated thread (see `netns`),
+//! so a socket opened after setns() talks to the container's namespace; a whole endpoint is a
+//! handful of netlink round trips, well under a millisecond.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::Path;
+
+use futures_util::TryStreamExt;
+use nix::sched::{setns, CloneFlags};
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
+use rtnetlink::{
+    Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
+};
+
+use super::netns;
+use crate::error::{EngineError, Result};
+
+pub const MTU: u32 = 1500;
+
+fn nl_err(what: &str) -> impl Fn(rtnetlink::Error) -> EngineError + '_ {
+    move |e| EngineError::internal(format!("{what}: {e}"))
+}
+
+/// Is this a netlink "already exists" answer?
+fn is_exists(e: &rtnetlink::Error) -> bool {
+    matches!(e, rtnetlink::Error::NetlinkError(m) if m.raw_code() == -libc::EEXIST)
+}
+
+/// Run `f` with a netlink handle inside the namespace at `netns` (None: the engine's own).
+fn with_handle<T, F, Fut>(ns: Option<&Path>, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(Handle, Option<std::fs::File>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T>>,
+{
+    // The engine's namespace, for moving a veth end out of the container's namespace.
+    let host_ns = match ns {
+        Some(_) => Some(
+            std::fs::File::open("/proc/thread-self/ns/net")
+                .map_err(|e| EngineError::internal(format!("opening the engine's netns: {e}")))?,
+        ),
+        None => None,
+    };
+    netns::run_in(ns, move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| EngineError::internal(format!("netlink runtime: {e}")))?;
+        rt.block_on(async move {
+            let (conn, handle, _) = rtnetlink::new_connection()
+                .map_err(|e| EngineError::internal(format!("netlink socket: {e}")))?;
+            let task = tokio::spawn(conn);
+            let out = f(handle, host_ns).await;
+            task.abort();
+            out
+        })
+    })
+}
+
+async fn index_of(h: &Handle, name: &str) -> Result<Option<u32>> {
+    let mut links = h.link().get().match_name(name.to_owned()).execute();
+    match links.try_next().await {
+        Ok(Some(msg)) => Ok(Some(msg.header.index)),
+        Ok(None) => Ok(None),
+        Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code() == -libc::ENODEV => Ok(None),
+        Err(e) => Err(nl_err("looking up a link")(e)),
+    }
+}
+
+/// Create (or adopt) the bridge `name` with `gateway/prefix` and bring it up; also turns on
+/// route_localnet for it so DNAT of 127.0.0.1:PORT can leave through the bridge.
+pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<()> {
+    let name = name.to_owned();
+    let bridge = name.clone();
+    with_handle(None, move |h, _| async move {
+        let idx = match index_of(&h, &name).await? {
+            Some(i) => i,
+            None => {
+                match h
+                    .link()
+                    .add(LinkBridge::new(&name).mtu(MTU).build())
+                    .execute()
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(e) if is_exists(&e) => {}
+                    Err(e) => return Err(nl_err("creating bridge")(e)),
+                }
+                index_of(&h, &name)
+                    .await?
+                    .ok_or_else(|| EngineError::internal(format!("bridge {name} vanished")))?
+            }
+        };
+        match h
+            .address()
+            .add(idx, IpAddr::V4(gateway), prefix)
+            .execute()
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if is_exists(&e) => {}
+            Err(e) => return Err(nl_err("adding the bridge address")(e)),
+        }
+        h.link()
+            .set(LinkUnspec::new_with_index(idx).up().build())
+            .execute()
+            .await
+            .map_err(nl_err("bringing the bridge up"))
+    })?;
+    sysctl(&format!("net/ipv4/conf/{bridge}/route_localnet"), "1")?;
+    Ok(())
+}
+
+/// Delete a link by name; a missing link is fine.
+pub fn delete_link(name: &str) -> Result<()> {
+    let name = name.to_owned();
+    with_handle(None, move |h, _| async move {
+        if let Some(idx) = index_of(&h, &name).await? {
+            match h.link().del(idx).execute().await {
+                Ok(()) => {}
+                Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code() == -libc::ENODEV => {}
+                Err(e) => return Err(nl_err("deleting a link")(e)),
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Names of the host's links (for reconciling leftovers).
+pub fn link_names() -> Result<Vec<String>> {
+    with_handle(None, move |h, _| async move {
+        let mut out = Vec::new();
+        let mut links = h.link().get().execute();
+        while let Some(msg) = links.try_next().await.map_err(nl_err("listing links"))? {
+            for attr in msg.attributes {
+                if let rtnetlink::packet_route::link::LinkAttribute::IfName(n) = attr {
+                    out.push(n);
+                }
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// One interface of a container.
+#[derive(Debug, Clone)]
+pub struct EndpointLink {
+    /// Host end, attached to the bridge (`veth<7 hex>`).
+    pub host_ifname: String,
+    /// Inside the container (`eth0`, `eth1`, ...).
+    pub ifname: String,
+    pub mac: [u8; 6],
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    /// Default route through this gateway (the first non-internal network only).
+    pub default_gateway: Option<Ipv4Addr>,
+    pub bridge: String,
+}
+
+/// Configure one endpoint of the namespace at `ns`. The veth pair is created from the engine's
+/// namespace with its peer born inside the container's (named, addressed and sized there) and
+/// the host end born enslaved to the bridge: moving an existing device between namespaces
+/// costs an RCU grace period (tens of milliseconds under load), creating it in place does not.
+/// Then, from inside: loopback up (first endpoint), the address, the link up, the default route.
+pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()> {
+    let ep = ep.clone();
+    let ns_file = std::fs::File::open(ns)
+        .map_err(|e| EngineError::internal(format!("opening {}: {e}", ns.display())))?;
+    netns::run_in(None, move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| EngineError::internal(format!("netlink runtime: {e}")))?;
+        rt.block_on(async move {
+            // Host side first, on a socket opened in the engine's namespace.
+            let (conn, h, _) = rtnetlink::new_connection()
+                .map_err(|e| EngineError::internal(format!("netlink socket: {e}")))?;
+            let host_task = tokio::spawn(conn);
+            let br = index_of(&h, &ep.bridge)
+                .await?
+                .ok_or_else(|| EngineError::internal(format!("bridge {} missing", ep.bridge)))?;
+            let peer = LinkMessageBuilder::<LinkUnspec>::new()
+                .name(ep.ifname.clone())
+                .mtu(MTU)
+                .address(ep.mac.to_vec())
+                .setns_by_fd(ns_file.as_raw_fd())
+                .build();
+            let host_end = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+                .name(ep.host_ifname.clone())
+                .mtu(MTU)
+                .controller(br)
+                .up()
+                .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+                .build();
+            h.link()
+                .add(host_end)
+                .execute()
+                .await
+                .map_err(nl_err("creating the veth pair"))?;
+            host_task.abort();
+            // Then the container side, on a socket opened inside its namespace.
+            setns(ns_file.as_fd(), CloneFlags::CLONE_NEWNET)
+                .map_err(|e| EngineError::internal(format!("setns: {e}")))?;
+            let (conn, h, _) = rtnetlink::new_connection()
+                .map_err(|e| EngineError::internal(format!("netlink socket: {e}")))?;
+            let task = tokio::spawn(conn);
+            if loopback {
+                if let Some(lo) = index_of(&h, "lo").await? {
+                    h.link()
+                        .set(LinkUnspec::new_with_index(lo).up().build())
+                        .execute()
+                        .await
+                        .map_err(nl_err("bringing loopback up"))?;
+                }
+            }
+            let idx = index_of(&h, &ep.ifname)
+                .await?
+                .ok_or_else(|| EngineError::internal("container interface missing"))?;
+            h.address()
+                .add(idx, IpAddr::V4(ep.ip), ep.prefix)
+                .execute()
+                .await
+                .map_err(nl_err("adding the container address"))?;
+            h.link()
+                .set(LinkUnspec::new_with_index(idx).up().build())
+                .execute()
+                .await
+                .map_err(nl_err("bringing the container interface up"))?;
+            if let Some(gw) = ep.default_gateway {
+                h.route()
+                    .add(
+                        RouteMessageBuilder::<Ipv4Addr>::new()
+                            .gateway(gw)
+                            .output_interface(idx)
+                            .build(),
+                    )
+                    .execute()
+                    .await
+                    .map_err(nl_err("adding the default route"))?;
+            }
+            task.abort();
+            Ok(())
+        })
+    })
+}
+
+/// Remove one interface from a running container's namespace (its veth peer goes with it).
+pub fn remove_endpoint(ns: &Path, ifname: &str) -> Result<()> {
+    let ifname = ifname.to_owned();
+    with_handle(Some(ns), move |h, _| async move {
+        if let Some(idx) = index_of(&h, &ifname).await? {
+            h.link()
+                .del(idx)
+                .execute()
+                .await
+                .map_err(nl_err("deleting the container interface"))?;
+        }
+        Ok(())
+    })
+}
+
+/// Write a /proc/sys knob (path relative to /proc/sys).
+pub fn sysctl(key: &str, value: &str) -> Result<()> {
+    let path = format!("/proc/sys/{key}");
+    if std::fs::read_to_string(&path).is_ok_and(|v| v.trim() == value) {
+        return Ok(());
+    }
+    std::fs::write(&path, value)
+        .map_err(|e| EngineError::internal(format!("setting {path}={value}: {e}")))
+}
