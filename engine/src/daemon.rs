@@ -41,6 +41,8 @@ pub fn run(options: EngineOptions) -> Result<()> {
         )?;
         let containers = ContainerService::open_with_events(&root, shim_exe, events.clone())?;
         containers.set_networks(networks.clone());
+        // The embedded resolver of user networks follows container namespaces from here on.
+        let _dns = crate::service::name_resolution::install(&networks);
         let volumes = crate::service::volumes::VolumeService::open(&root, events, &containers)?;
         containers.set_mount_hooks(volumes.clone());
         let engine = Arc::new(Engine {

@@ -12,6 +12,7 @@ pub mod humanize;
 pub mod images;
 pub mod logs;
 pub mod mounts;
+pub mod name_resolution;
 pub mod names;
 pub mod networks;
 pub mod restart;

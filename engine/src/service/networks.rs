@@ -835,6 +835,7 @@ impl NetworkService {
         }
         let mut state = self.lock();
         let mut keep = BTreeSet::new();
+        let mut live = Vec::new();
         let list: Vec<ContainerNet> = state.containers.values().cloned().collect();
         for c in list {
             let Some(ns) = &c.netns else { continue };
@@ -844,6 +845,7 @@ impl NetworkService {
                 continue;
             }
             keep.insert(ns.clone());
+            live.push((c.container_id.clone(), ns.clone()));
             let reqs: Vec<ports::Requested> = c
                 .published
                 .iter()
@@ -880,6 +882,10 @@ impl NetworkService {
             .map(|n| n.bridge.clone())
             .collect();
         drop(state);
+        // Listeners that lived in the previous engine (the embedded DNS) come back.
+        for (id, ns) in &live {
+            self.on_netns_configured(id, ns);
+        }
         if let Err(e) = nat::open_foreign_forward(&self.opts.nft_table, &bridges) {
             tracing::warn!(error = %e, "could not open a foreign FORWARD drop policy for our bridges");
         }

@@ -59,6 +59,8 @@ pub trait DnsViewSource: Send + Sync + 'static {
 /// The resolver: one pair of listeners per attached container.
 pub struct DnsService {
     source: Arc<dyn DnsViewSource>,
+    /// The engine's runtime: attach may be called from blocking threads (container start).
+    runtime: tokio::runtime::Handle,
     listeners: Mutex<HashMap<String, Attached>>,
 }
 
@@ -69,9 +71,11 @@ struct Attached {
 }
 
 impl DnsService {
+    /// Must be called inside the engine's tokio runtime.
     pub fn new(source: Arc<dyn DnsViewSource>) -> Arc<DnsService> {
         Arc::new(DnsService {
             source,
+            runtime: tokio::runtime::Handle::current(),
             listeners: Mutex::new(HashMap::new()),
         })
     }
@@ -94,6 +98,7 @@ impl DnsService {
             }
         }
         let (udp, tcp) = listener::bind_in_netns(netns)?;
+        let _runtime = self.runtime.enter();
         let tasks = listener::serve(self.source.clone(), container_id.to_string(), udp, tcp)?;
         let old = listeners.insert(container_id.to_string(), Attached { netns_inode, tasks });
         abort_all(old);
@@ -112,6 +117,11 @@ impl DnsService {
             tracing::debug!(container = container_id, "dns resolver detached");
         }
         abort_all(old);
+    }
+
+    /// Whether `container_id` has anything to resolve (is on a user-defined network).
+    pub fn has_view(&self, container_id: &str) -> bool {
+        self.source.dns_view(container_id).is_some()
     }
 
     pub fn is_attached(&self, container_id: &str) -> bool {
