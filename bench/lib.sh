@@ -22,6 +22,9 @@ WORK=$(mktemp -d /tmp/berth-bench.XXXXXX)
 SOCK=$WORK/berth.sock
 DATA=$WORK/root
 export BERTH_HOST=unix://$SOCK
+# The bench engine's own bridge, subnets and nft table, so a user's real engine (berth0) is untouched.
+export BERTH_BRIDGE_NAME=berthbench0 BERTH_BRIDGE_SUBNET=10.203.0.0/16 \
+  BERTH_NETWORK_POOL=10.204.0.0/16 BERTH_NFT_TABLE=berth_bench
 B="$BERTH --headless --no-autostart"
 ENGINE_PID=""
 DOCKER_USED=0
@@ -77,9 +80,13 @@ docker_rm_ours() {
 cleanup() {
   local rc=$?
   set +e
+  # Helper processes a script started (e.g. a host-side httpd).
+  [ -z "${EXTRA_PIDS:-}" ] || kill $EXTRA_PIDS 2>/dev/null
   if [ "$DOCKER_USED" = 1 ]; then docker_rm_ours; fi
   if [ -n "$ENGINE_PID" ] && alive "$ENGINE_PID"; then berth_rm_all; fi
   stop_engine
+  # The bench engine's bridges, namespaces and nft table.
+  [ -d "$DATA" ] && "$BERTH" engine --cleanup-networking --data-root "$DATA" >/dev/null 2>&1
   # Anything the engine could not remove: kill the shims of THIS data root (argv[2] is the
   # container dir) and the processes of our containers' cgroups, then drop those cgroups.
   local p id h

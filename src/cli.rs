@@ -260,6 +260,10 @@ pub struct EngineArgs {
     /// Name of the engine's nftables table.
     #[arg(long, env = "BERTH_NFT_TABLE", default_value = "berth")]
     pub nft_table: String,
+    /// MTU of bridges and container interfaces (networks can override it with
+    /// com.docker.network.driver.mtu; docker's default is 1500).
+    #[arg(long, env = "BERTH_MTU", default_value_t = berth_engine::network::DEFAULT_MTU)]
+    pub mtu: u32,
     /// Remove this engine's bridges, namespaces and nftables table, then exit (uninstall, tests).
     #[arg(long)]
     pub cleanup_networking: bool,
@@ -800,6 +804,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 &a.bridge_subnet,
                 &a.network_pool,
                 &a.nft_table,
+                a.mtu,
             ) {
                 Ok(n) => n,
                 Err(e) => {

@@ -755,3 +755,37 @@ fn embedded_dns_forwards_from_open_networks_only() {
     assert!(resolved.is_some(), "no resolution after an engine restart");
     ok(&e.docker(&["rm", "-f", "vault", "client"]));
 }
+
+#[test]
+fn mtu_defaults_to_the_engines_and_follows_the_network_option() {
+    let e = engine();
+    let mtu = |args: &[&str]| -> String {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["busybox", "cat", "/sys/class/net/eth0/mtu"]);
+        ok(&e.berth(&all)).trim().to_owned()
+    };
+    assert_eq!(mtu(&[]), "65520");
+    ok(&e.docker(&[
+        "network",
+        "create",
+        "-o",
+        "com.docker.network.driver.mtu=1400",
+        "small",
+    ]));
+    assert_eq!(mtu(&["--network", "small"]), "1400");
+    let o = e.docker(&[
+        "network",
+        "create",
+        "-o",
+        "com.docker.network.driver.mtu=9",
+        "tiny",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("invalid MTU"), "{}", stderr(&o));
+    assert_eq!(
+        e.api("GET", "/networks/tiny", None).status,
+        404,
+        "a refused network must not exist"
+    );
+}

@@ -17,7 +17,11 @@ pub fn engine_network_options(
     bridge_subnet: &str,
     pool: &str,
     table: &str,
+    mtu: u32,
 ) -> Result<berth_engine::network::NetworkOptions> {
+    if berth_engine::network::parse_mtu(&mtu.to_string()).is_none() {
+        anyhow::bail!("--mtu must be from 68 to 65535");
+    }
     if bridge_name.is_empty() || bridge_name.len() > 15 {
         anyhow::bail!("--bridge-name must be 1 to 15 characters");
     }
@@ -34,6 +38,7 @@ pub fn engine_network_options(
             .map_err(|e| anyhow::anyhow!("--network-pool: {e}"))?,
         pool_size: 24,
         nft_table: table.to_owned(),
+        mtu,
     })
 }
 

@@ -18,8 +18,6 @@ use rtnetlink::{
 use super::netns;
 use crate::error::{EngineError, Result};
 
-pub const MTU: u32 = 1500;
-
 fn nl_err(what: &str) -> impl Fn(rtnetlink::Error) -> EngineError + '_ {
     move |e| EngineError::internal(format!("{what}: {e}"))
 }
@@ -72,7 +70,7 @@ async fn index_of(h: &Handle, name: &str) -> Result<Option<u32>> {
 
 /// Create (or adopt) the bridge `name` with `gateway/prefix` and bring it up; also turns on
 /// route_localnet for it so DNAT of 127.0.0.1:PORT can leave through the bridge.
-pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<()> {
+pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8, mtu: u32) -> Result<()> {
     let name = name.to_owned();
     let bridge = name.clone();
     with_handle(None, move |h, _| async move {
@@ -81,7 +79,7 @@ pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<()> {
             None => {
                 match h
                     .link()
-                    .add(LinkBridge::new(&name).mtu(MTU).build())
+                    .add(LinkBridge::new(&name).mtu(mtu).build())
                     .execute()
                     .await
                 {
@@ -104,8 +102,9 @@ pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<()> {
             Err(e) if is_exists(&e) => {}
             Err(e) => return Err(nl_err("adding the bridge address")(e)),
         }
+        // An adopted bridge (engine restart) takes the MTU configured now.
         h.link()
-            .set(LinkUnspec::new_with_index(idx).up().build())
+            .set(LinkUnspec::new_with_index(idx).mtu(mtu).up().build())
             .execute()
             .await
             .map_err(nl_err("bringing the bridge up"))
@@ -158,6 +157,8 @@ pub struct EndpointLink {
     /// Default route through this gateway (the first non-internal network only).
     pub default_gateway: Option<Ipv4Addr>,
     pub bridge: String,
+    /// Both ends get the network's MTU.
+    pub mtu: u32,
 }
 
 /// Configure one endpoint of the namespace at `ns`. The veth pair is created from the engine's
@@ -184,13 +185,13 @@ pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()
                 .ok_or_else(|| EngineError::internal(format!("bridge {} missing", ep.bridge)))?;
             let peer = LinkMessageBuilder::<LinkUnspec>::new()
                 .name(ep.ifname.clone())
-                .mtu(MTU)
+                .mtu(ep.mtu)
                 .address(ep.mac.to_vec())
                 .setns_by_fd(ns_file.as_raw_fd())
                 .build();
             let host_end = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
                 .name(ep.host_ifname.clone())
-                .mtu(MTU)
+                .mtu(ep.mtu)
                 .controller(br)
                 .up()
                 .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))

@@ -28,6 +28,24 @@ pub struct NetworkOptions {
     pub pool_size: u8,
     /// Name of the engine's nftables table (family ip).
     pub nft_table: String,
+    /// MTU of bridges and veths unless a network sets `com.docker.network.driver.mtu`.
+    pub mtu: u32,
+}
+
+/// The default MTU. Docker uses 1500; berth uses podman's 65520 because traffic between the host
+/// and its containers (published ports, container to container) then moves in 64 KiB frames like
+/// loopback, about 20% faster here. Traffic to other hosts is unaffected: TCP takes the peer's
+/// MSS and the host's own interface keeps its MTU.
+pub const DEFAULT_MTU: u32 = 65520;
+/// The option that sets a network's MTU (docker's name).
+pub const MTU_OPTION: &str = "com.docker.network.driver.mtu";
+
+/// A valid MTU from the option's text (IPv4 needs at least 68; a link carries at most 65535).
+pub fn parse_mtu(text: &str) -> Option<u32> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|m| (68..=65535).contains(m))
 }
 
 impl Default for NetworkOptions {
@@ -40,6 +58,7 @@ impl Default for NetworkOptions {
                 .expect("valid default pool"),
             pool_size: 24,
             nft_table: "berth".into(),
+            mtu: DEFAULT_MTU,
         }
     }
 }

@@ -96,7 +96,7 @@ impl NetworkService {
         link::sysctl("net/ipv4/ip_forward", "1")?;
         let nets: Vec<NetworkRecord> = svc.lock().networks.values().cloned().collect();
         for n in nets.iter().filter(|n| n.is_bridge()) {
-            Self::bring_up(n)?;
+            Self::bring_up(n, svc.mtu_of(n))?;
         }
         Ok(svc)
     }
@@ -153,10 +153,7 @@ impl NetworkService {
                         "com.docker.network.bridge.enable_ip_masquerade".into(),
                         "true".into(),
                     ),
-                    (
-                        "com.docker.network.driver.mtu".into(),
-                        link::MTU.to_string(),
-                    ),
+                    (crate::network::MTU_OPTION.into(), opts.mtu.to_string()),
                 ]);
             }
             store.save_network(&rec)?;
@@ -176,14 +173,22 @@ impl NetworkService {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn bring_up(n: &NetworkRecord) -> Result<()> {
+    /// The network's MTU: its own option, else the engine's.
+    fn mtu_of(&self, n: &NetworkRecord) -> u32 {
+        n.options
+            .get(crate::network::MTU_OPTION)
+            .and_then(|m| crate::network::parse_mtu(m))
+            .unwrap_or(self.opts.mtu)
+    }
+
+    fn bring_up(n: &NetworkRecord, mtu: u32) -> Result<()> {
         let (Some(subnet), Some(gw)) = (n.subnet(), n.gateway) else {
             return Err(EngineError::internal(format!(
                 "network {} has no subnet",
                 n.name
             )));
         };
-        link::ensure_bridge(&n.bridge, gw, subnet.prefix())
+        link::ensure_bridge(&n.bridge, gw, subnet.prefix(), mtu)
     }
 
     pub fn options(&self) -> &NetworkOptions {
@@ -696,6 +701,7 @@ impl NetworkService {
                 prefix: subnet.prefix(),
                 default_gateway: default_route.then_some(gateway),
                 bridge: n.bridge.clone(),
+                mtu: self.mtu_of(n),
             },
             loopback,
         )?;
@@ -995,6 +1001,14 @@ impl NetworkService {
         };
         let labels = strmap("Labels");
         let options = strmap("Options");
+        if let Some(mtu) = options.get(crate::network::MTU_OPTION) {
+            if crate::network::parse_mtu(mtu).is_none() {
+                return Err(EngineError::invalid(format!(
+                    "invalid MTU {mtu:?} in {}: a number from 68 to 65535",
+                    crate::network::MTU_OPTION
+                )));
+            }
+        }
         let ipam_configs: Vec<Value> = body
             .pointer("/IPAM/Config")
             .and_then(Value::as_array)
@@ -1100,7 +1114,7 @@ impl NetworkService {
                 rec.bridge
             )));
         }
-        Self::bring_up(&rec)?;
+        Self::bring_up(&rec, self.mtu_of(&rec))?;
         state.networks.insert(rec.id.clone(), rec.clone());
         let done = self
             .store
