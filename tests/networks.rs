@@ -789,3 +789,110 @@ fn mtu_defaults_to_the_engines_and_follows_the_network_option() {
         "a refused network must not exist"
     );
 }
+
+/// What a reboot does to an engine's world: every container process and shim gone, namespace pins
+/// (bind mounts) gone, bridges and nftables gone. Records, pinned files and state on disk stay.
+fn simulate_reboot(e: &mut TestEngine, container_pids: &[String], bridges: &[String]) {
+    e.kill9();
+    let shims = format!("__berth-shim {}/", e.data_root.display());
+    let _ = Command::new("pkill").args(["-9", "-f", &shims]).status();
+    for pid in container_pids {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    if let Ok(dir) = std::fs::read_dir(e.data_path("networks/netns")) {
+        for f in dir.flatten() {
+            let _ = Command::new("umount").arg("-l").arg(f.path()).status();
+        }
+    }
+    // Only this engine's bridges: other tests' engines run beside this one.
+    for bridge in std::iter::once(&e.net.bridge).chain(bridges) {
+        let _ = Command::new("ip").args(["link", "del", bridge]).status();
+    }
+    let _ = Command::new("nft")
+        .args(["delete", "table", "ip", &e.net.nft_table])
+        .status();
+    std::thread::sleep(Duration::from_millis(200));
+}
+
+#[test]
+fn after_a_reboot_policies_restore_networking_and_nothing_stale_is_left() {
+    let mut e = engine();
+    let port = free_port();
+    ok(&e.docker(&["network", "create", "bootnet"]));
+    let bootnet_id = ok(&e.docker(&["network", "inspect", "-f", "{{.Id}}", "bootnet"]));
+    let user_bridge = format!("br-{}", &bootnet_id.trim()[..12]);
+    ok(&e.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--restart",
+        "always",
+        "--network",
+        "bootnet",
+        "-p",
+        &format!("{port}:80"),
+        "busybox",
+        "sh",
+        "-c",
+        HTTPD,
+    ]));
+    ok(&e.docker(&["run", "-d", "--name", "idle", "busybox", "sleep", "600"]));
+    let pids: Vec<String> = ["web", "idle"]
+        .iter()
+        .map(|n| {
+            ok(&e.docker(&["inspect", "-f", "{{.State.Pid}}", n]))
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    let served = || {
+        eventually(Duration::from_secs(15), || {
+            http_get(&format!("127.0.0.1:{port}")).filter(|b| b.contains("hello-from-berth"))
+        })
+    };
+    assert!(served().is_some());
+    let dnat_rules = nft_table(&e).matches(&format!("dport {port}")).count();
+    assert!(dnat_rules >= 1);
+
+    simulate_reboot(&mut e, &pids, std::slice::from_ref(&user_bridge));
+    assert!(links_on_bridge(&user_bridge).is_empty());
+    assert!(
+        http_get(&format!("127.0.0.1:{port}")).is_none(),
+        "still served after the 'reboot'"
+    );
+    e.spawn();
+
+    // `always` brings web back with its network, published port and name resolution.
+    assert!(
+        served().is_some(),
+        "web not served after restart\n{}",
+        e.log()
+    );
+    ok(&e.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "bootnet",
+        "busybox",
+        "wget",
+        "-qO-",
+        "http://web/index.html",
+    ]));
+    // idle (no policy) is exited and holds nothing: one namespace (web's), web's veth on the
+    // user bridge only, the port's DNAT rules once.
+    let state = ok(&e.docker(&["inspect", "-f", "{{.State.Status}}", "idle"]));
+    assert_eq!(state.trim(), "exited");
+    assert_eq!(netns_files(&e), 1);
+    assert_eq!(links_on_bridge(&e.net.bridge).lines().count(), 0);
+    assert_eq!(links_on_bridge(&user_bridge).lines().count(), 1);
+    let table = nft_table(&e);
+    assert_eq!(
+        table.matches(&format!("dport {port}")).count(),
+        dnat_rules,
+        "{table}"
+    );
+    ok(&e.docker(&["rm", "-f", "web", "idle"]));
+    assert_eq!(netns_files(&e), 0);
+    assert!(!nft_table(&e).contains(&format!("dport {port}")));
+}
