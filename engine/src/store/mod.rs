@@ -5,4 +5,5 @@ pub mod blobs;
 pub mod containers;
 pub mod images;
 pub mod layers;
+pub mod record_dirs;
 pub mod volumes;

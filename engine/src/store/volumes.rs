@@ -1,7 +1,5 @@
 //! Volume directories under `<data-root>/volumes/<name>/`: `_data` (what containers mount) and
-//! `meta.json` (the record). A volume becomes visible under its name only once complete: it is
-//! built as `.tmp-<name>` and renamed; removal renames to `.removing-<name>` first. Volume names
-//! never start with '.', so neither can collide with a real volume; leftovers are swept at start.
+//! `meta.json` (the record), published and removed crash-safely by `record_dirs`.
 
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
@@ -9,112 +7,65 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{EngineError, IoContext, Result};
 use crate::model::volume::VolumeRecord;
-use crate::store::atomic::{sync_dir, write_json_atomic};
+use crate::store::atomic::write_json_atomic;
+use crate::store::record_dirs::RecordDirs;
 
 const META: &str = "meta.json";
 pub const DATA: &str = "_data";
 
 pub struct VolumeStore {
-    root: PathBuf,
+    dirs: RecordDirs,
 }
 
 impl VolumeStore {
     pub fn open(data_root: &Path) -> Result<Self> {
-        let root = data_root.join("volumes");
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&root)
-            .io_context(|| format!("creating {}", root.display()))?;
-        Ok(VolumeStore { root })
+        Ok(VolumeStore {
+            dirs: RecordDirs::open(data_root, "volumes", META, "volume")?,
+        })
     }
 
     pub fn dir(&self, name: &str) -> PathBuf {
-        self.root.join(name)
+        self.dirs.dir(name)
     }
 
     /// The directory containers mount (docker's `Mountpoint`).
     pub fn data_dir(&self, name: &str) -> PathBuf {
-        self.root.join(name).join(DATA)
+        self.dir(name).join(DATA)
     }
 
     /// Remove what an interrupted create or remove left behind.
     pub fn sweep_leftovers(&self) {
-        let Ok(entries) = fs::read_dir(&self.root) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".tmp-") || name.starts_with(".removing-") {
-                tracing::info!(dir = %name, "removing leftover volume directory");
-                let _ = fs::remove_dir_all(entry.path());
-            }
-        }
+        self.dirs.sweep_leftovers()
     }
 
     /// Every complete volume record; unreadable ones are reported and skipped.
     pub fn load_all(&self) -> Vec<VolumeRecord> {
-        let mut out = Vec::new();
-        let Ok(entries) = fs::read_dir(&self.root) else {
-            return out;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path().join(META);
-            match fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|d| serde_json::from_slice(&d).map_err(|e| e.to_string()))
-            {
-                Ok(rec) => out.push(rec),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "skipping unreadable volume")
-                }
-            }
-        }
-        out
+        self.dirs.load_all()
     }
 
     /// Create the volume's directory with an empty `_data` and its record, published with one
     /// rename. Fails with Conflict when the name exists.
     pub fn create(&self, rec: &VolumeRecord) -> Result<()> {
-        let dir = self.dir(&rec.name);
-        if dir.exists() {
+        if self.dir(&rec.name).exists() {
             return Err(EngineError::conflict(format!(
                 "volume {} already exists",
                 rec.name
             )));
         }
-        let tmp = self.root.join(format!(".tmp-{}", rec.name));
-        let ctx = || format!("creating volume directory {}", tmp.display());
-        let _ = fs::remove_dir_all(&tmp);
-        fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&tmp)
-            .io_context(ctx)?;
+        let tmp = self.dirs.stage(&rec.name)?;
         // Containers running as any user must be able to use an empty volume's root.
         fs::DirBuilder::new()
             .mode(0o755)
             .create(tmp.join(DATA))
-            .io_context(ctx)?;
+            .io_context(|| format!("creating volume directory {}", tmp.display()))?;
         write_json_atomic(&tmp.join(META), rec)?;
-        if let Err(e) = fs::rename(&tmp, &dir) {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(e).io_context(ctx);
-        }
-        sync_dir(&self.root)
+        self.dirs.publish(&rec.name, &tmp).map(|_| ())
     }
 
     /// Unlist first (rename), then delete the files. Never follows symlinks (remove_dir_all
     /// unlinks them); the caller unmounts anything mounted on `_data` first.
     pub fn remove(&self, name: &str) -> Result<()> {
-        let dir = self.dir(name);
-        let doomed = self.root.join(format!(".removing-{name}"));
-        fs::rename(&dir, &doomed).io_context(|| format!("removing {}", dir.display()))?;
-        sync_dir(&self.root)?;
-        fs::remove_dir_all(&doomed).io_context(|| format!("removing {}", doomed.display()))
+        self.dirs.remove(name)
     }
 }
 
