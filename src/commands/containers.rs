@@ -1,8 +1,6 @@
 //! Container commands other than run/create/start: ps, stop/restart, kill, rm, logs, inspect,
 //! wait, rename, prune.
 
-use std::io::Write;
-
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
@@ -589,45 +587,15 @@ pub async fn rename(ctx: &Ctx, a: RenameArgs) -> Result<i32> {
 }
 
 pub async fn prune(ctx: &Ctx, a: PruneArgs) -> Result<i32> {
-    if !a.force {
-        eprint!("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if !matches!(line.trim().to_lowercase().as_str(), "y" | "yes") {
-            return Ok(0);
-        }
+    super::prune::Prune {
+        warning: "all stopped containers",
+        path: "/containers/prune",
+        deleted_key: "ContainersDeleted",
+        heading: "Deleted Containers",
+        reports_space: true,
     }
-    let mut q = Vec::new();
-    if let Some(f) = filters_json(&a.filters)? {
-        q.push(("filters", f));
-    }
-    let client = ctx.client().await?;
-    let v = client
-        .post(&format!("/containers/prune{}", query(&q)), None)
-        .await?
-        .unwrap_or(Value::Null);
-    let mut text = String::new();
-    let deleted: Vec<&str> = v["ContainersDeleted"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    if !deleted.is_empty() {
-        text.push_str("Deleted Containers:\n");
-        for d in deleted {
-            text.push_str(d);
-            text.push('\n');
-        }
-        text.push('\n');
-    }
-    text.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        units::human_size(v["SpaceReclaimed"].as_f64().unwrap_or(0.0))
-    ));
-    out(&text);
-    Ok(0)
+    .run(ctx, a.force, &a.filters)
+    .await
 }
 
 #[cfg(test)]

@@ -363,31 +363,15 @@ pub async fn disconnect(ctx: &Ctx, a: NetworkDisconnectArgs) -> Result<i32> {
 }
 
 pub async fn prune(ctx: &Ctx, a: NetworkPruneArgs) -> Result<i32> {
-    if !a.force {
-        return Err(bad(
-            "network prune removes all unused networks; pass -f/--force to confirm (no prompt in headless mode)".into(),
-        ));
+    super::prune::Prune {
+        warning: "all custom networks not used by at least one container",
+        path: "/networks/prune",
+        deleted_key: "NetworksDeleted",
+        heading: "Deleted Networks",
+        reports_space: false,
     }
-    let client = ctx.client().await?;
-    let mut q = Vec::new();
-    if let Some(f) = filters_json(&a.filter)? {
-        q.push(("filters", f));
-    }
-    let v = client
-        .post(&format!("/networks/prune{}", query(&q)), None)
-        .await?
-        .unwrap_or(Value::Null);
-    let names: Vec<&str> = v["NetworksDeleted"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    if !names.is_empty() {
-        out("Deleted Networks:\n");
-        for n in names {
-            out(&format!("{n}\n"));
-        }
-    }
-    Ok(0)
+    .run(ctx, a.force, &a.filter)
+    .await
 }
 
 /// `berth port CONTAINER [PRIVATE_PORT[/PROTO]]`, docker's output.

@@ -2,8 +2,6 @@
 //! run/create (mapped to docker's `Binds`, `Config.Volumes`, `Mounts` and `Tmpfs` exactly as the
 //! docker CLI sends them).
 
-use std::io::Write;
-
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 
@@ -330,55 +328,24 @@ async fn remove(ctx: &Ctx, a: VolumeRmArgs) -> Result<i32> {
 }
 
 async fn prune(ctx: &Ctx, a: VolumePruneArgs) -> Result<i32> {
-    if !a.force {
-        let what = if a.all {
-            "all local volumes not used by at least one container"
-        } else {
-            "anonymous local volumes not used by at least one container"
-        };
-        eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if !matches!(line.trim().to_lowercase().as_str(), "y" | "yes") {
-            return Ok(0);
-        }
-    }
+    let warning = if a.all {
+        "all local volumes not used by at least one container"
+    } else {
+        "anonymous local volumes not used by at least one container"
+    };
     let mut filters = a.filters.clone();
     if a.all {
         filters.push("all=true".into());
     }
-    let mut q = Vec::new();
-    if let Some(f) = filters_json(&filters)? {
-        q.push(("filters", f));
+    super::prune::Prune {
+        warning,
+        path: "/volumes/prune",
+        deleted_key: "VolumesDeleted",
+        heading: "Deleted Volumes",
+        reports_space: true,
     }
-    let client = ctx.client().await?;
-    let v = client
-        .post(&format!("/volumes/prune{}", query(&q)), None)
-        .await?
-        .unwrap_or(Value::Null);
-    let mut text = String::new();
-    let deleted: Vec<&str> = v["VolumesDeleted"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    if !deleted.is_empty() {
-        text.push_str("Deleted Volumes:\n");
-        for d in deleted {
-            text.push_str(d);
-            text.push('\n');
-        }
-        text.push('\n');
-    }
-    let reclaimed = v["SpaceReclaimed"].as_f64().unwrap_or(0.0);
-    text.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        units::human_size(reclaimed)
-    ));
-    out(&text);
-    Ok(0)
+    .run(ctx, a.force, &filters)
+    .await
 }
 
 fn size(v: &Value) -> f64 {

@@ -1,0 +1,111 @@
+//! The shared shape of docker's `container|volume|network prune`: a confirmation unless `-f`, one
+//! POST with the filters, then the list of what went and the space reclaimed.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::{out, Ctx};
+use crate::client::{filters_json, query};
+use crate::format::units;
+
+pub struct Prune<'a> {
+    /// What the warning says will go: "all stopped containers".
+    pub warning: &'a str,
+    /// e.g. "/containers/prune".
+    pub path: &'a str,
+    /// The response's list of removed objects: "ContainersDeleted".
+    pub deleted_key: &'a str,
+    /// The heading above that list: "Deleted Containers".
+    pub heading: &'a str,
+    /// Networks free no space: docker prints no total for them.
+    pub reports_space: bool,
+}
+
+impl Prune<'_> {
+    pub async fn run(&self, ctx: &Ctx, force: bool, filters: &[String]) -> Result<i32> {
+        if !force && !confirm(self.warning)? {
+            return Ok(0);
+        }
+        let mut q = Vec::new();
+        if let Some(f) = filters_json(filters)? {
+            q.push(("filters", f));
+        }
+        let client = ctx.client().await?;
+        let v = client
+            .post(&format!("{}{}", self.path, query(&q)), None)
+            .await?
+            .unwrap_or(Value::Null);
+        out(&self.report(&v));
+        Ok(0)
+    }
+
+    fn report(&self, v: &Value) -> String {
+        let mut text = String::new();
+        let deleted: Vec<&str> = v[self.deleted_key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if !deleted.is_empty() {
+            text.push_str(&format!("{}:\n", self.heading));
+            for d in deleted {
+                text.push_str(d);
+                text.push('\n');
+            }
+            if self.reports_space {
+                text.push('\n');
+            }
+        }
+        if self.reports_space {
+            text.push_str(&format!(
+                "Total reclaimed space: {}\n",
+                units::human_size(v["SpaceReclaimed"].as_f64().unwrap_or(0.0))
+            ));
+        }
+        text
+    }
+}
+
+/// docker's prompt on stderr; true when the answer is y or yes.
+fn confirm(warning: &str) -> Result<bool> {
+    eprint!("WARNING! This will remove {warning}.\nAre you sure you want to continue? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_like_docker() {
+        let p = Prune {
+            warning: "all stopped containers",
+            path: "/containers/prune",
+            deleted_key: "ContainersDeleted",
+            heading: "Deleted Containers",
+            reports_space: true,
+        };
+        let v = serde_json::json!({"ContainersDeleted": ["abc", "def"], "SpaceReclaimed": 2048});
+        assert_eq!(
+            p.report(&v),
+            "Deleted Containers:\nabc\ndef\n\nTotal reclaimed space: 2.048kB\n"
+        );
+        let none = serde_json::json!({"ContainersDeleted": null, "SpaceReclaimed": 0});
+        assert_eq!(p.report(&none), "Total reclaimed space: 0B\n");
+        let nets = Prune {
+            warning: "all custom networks not used by at least one container",
+            path: "/networks/prune",
+            deleted_key: "NetworksDeleted",
+            heading: "Deleted Networks",
+            reports_space: false,
+        };
+        let v = serde_json::json!({"NetworksDeleted": ["appnet"]});
+        assert_eq!(nets.report(&v), "Deleted Networks:\nappnet\n");
+    }
+}
