@@ -417,41 +417,7 @@ impl ExecService {
                 .stdout(piped(cfg.attach_stdout))
                 .stderr(piped(cfg.attach_stderr));
         }
-        let (ours, theirs) =
-            std::os::unix::net::UnixStream::pair().io_context(|| "socketpair".to_string())?;
-        let theirs_fd = theirs.as_raw_fd();
-        // SAFETY: the closure runs in the forked child before exec and only calls the
-        // async-signal-safe fcntl/dup2.
-        unsafe {
-            cmd.pre_exec(move || {
-                if theirs_fd == STATUS_FD {
-                    if libc::fcntl(STATUS_FD, libc::F_SETFD, 0) < 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                } else if libc::dup2(theirs_fd, STATUS_FD) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = cmd
-            .spawn()
-            .io_context(|| "spawning the exec helper".to_string())?;
-        // Our copies of the child's ends (PTY slave, socket) must go, or EOF never comes.
-        drop(cmd);
-        drop(theirs);
-
-        ours.set_nonblocking(true)
-            .io_context(|| "exec status socket".to_string())?;
-        let mut sock = tokio::net::UnixStream::from_std(ours)
-            .io_context(|| "exec status socket".to_string())?;
-        let spec_json = serde_json::to_vec(&spec)?;
-        sock.write_all(&spec_json)
-            .await
-            .io_context(|| "sending the exec spec".to_string())?;
-        sock.shutdown()
-            .await
-            .io_context(|| "sending the exec spec".to_string())?;
+        let (mut child, mut sock) = launch_helper(cmd, &spec, "exec").await?;
 
         let mut status_prefix = Vec::new();
         let pty = if tty {
@@ -639,6 +605,50 @@ fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(
             }
         }
     })
+}
+
+/// Start the exec helper (`cmd`, stdio already set) with the status socket as its fd 3, send it
+/// `spec` and close our write side. Returns the child and the socket its status lines come on.
+/// Used by `docker exec` and by health probes.
+pub(crate) async fn launch_helper(
+    mut cmd: tokio::process::Command,
+    spec: &ExecSpec,
+    what: &str,
+) -> Result<(tokio::process::Child, tokio::net::UnixStream)> {
+    let (ours, theirs) =
+        std::os::unix::net::UnixStream::pair().io_context(|| "socketpair".to_string())?;
+    let theirs_fd = theirs.as_raw_fd();
+    // SAFETY: the closure runs in the forked child before exec and only calls the
+    // async-signal-safe fcntl/dup2.
+    unsafe {
+        cmd.pre_exec(move || {
+            if theirs_fd == STATUS_FD {
+                if libc::fcntl(STATUS_FD, libc::F_SETFD, 0) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            } else if libc::dup2(theirs_fd, STATUS_FD) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd
+        .spawn()
+        .io_context(|| format!("spawning the {what} helper"))?;
+    // Our copies of the child's ends (PTY slave, pipes, socket) must go, or EOF never comes.
+    drop(cmd);
+    drop(theirs);
+    ours.set_nonblocking(true)
+        .io_context(|| format!("{what} status socket"))?;
+    let mut sock =
+        tokio::net::UnixStream::from_std(ours).io_context(|| format!("{what} status socket"))?;
+    sock.write_all(&serde_json::to_vec(spec)?)
+        .await
+        .io_context(|| format!("sending the {what} spec"))?;
+    sock.shutdown()
+        .await
+        .io_context(|| format!("sending the {what} spec"))?;
+    Ok((child, sock))
 }
 
 #[cfg(test)]

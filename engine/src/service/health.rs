@@ -13,7 +13,6 @@
 //!   (docker does the same "for compatibility reasons"); a start begins again at `starting`.
 
 use std::io;
-use std::os::fd::AsRawFd;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,12 +20,12 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use crate::error::{EngineError, IoContext, Result};
 use crate::model::container::{ContainerRecord, Health, HealthcheckResult, Status};
-use crate::runtime::exec_helper::{parse_status, ExecSpec, STATUS_FD};
+use crate::runtime::exec_helper::{parse_status, ExecSpec};
 use crate::runtime::selfexe::EXEC_ARG;
 use crate::runtime::spec::{files, RuntimeSpec};
 use crate::service::containers::{Container, ContainerService};
@@ -490,29 +489,8 @@ async fn exec_probe(svc: &ContainerService, c: &Container, probe: &Probe) -> Res
                 .io_context(|| "health probe pipe".to_string())?,
         )
         .stderr(writer);
-    let (ours, theirs) =
-        std::os::unix::net::UnixStream::pair().io_context(|| "socketpair".to_string())?;
-    let theirs_fd = theirs.as_raw_fd();
-    // SAFETY: runs in the forked child before exec and only calls async-signal-safe
-    // fcntl/dup2 (the same hand-over as `docker exec`).
-    unsafe {
-        cmd.pre_exec(move || {
-            if theirs_fd == STATUS_FD {
-                if libc::fcntl(STATUS_FD, libc::F_SETFD, 0) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-            } else if libc::dup2(theirs_fd, STATUS_FD) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd
-        .spawn()
-        .io_context(|| "spawning the health probe".to_string())?;
-    // Our copies of the child's ends must go, or EOF never comes.
-    drop(cmd);
-    drop(theirs);
+    let (mut child, mut sock) =
+        crate::service::exec::launch_helper(cmd, &spec, "health probe").await?;
 
     let output = Arc::new(Mutex::new(Limited::default()));
     let reader = tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into())
@@ -530,16 +508,6 @@ async fn exec_probe(svc: &ContainerService, c: &Container, probe: &Probe) -> Res
         }
     });
 
-    ours.set_nonblocking(true)
-        .io_context(|| "probe status socket".to_string())?;
-    let mut sock =
-        tokio::net::UnixStream::from_std(ours).io_context(|| "probe status socket".to_string())?;
-    sock.write_all(&serde_json::to_vec(&spec)?)
-        .await
-        .io_context(|| "sending the probe spec".to_string())?;
-    sock.shutdown()
-        .await
-        .io_context(|| "sending the probe spec".to_string())?;
     let pid = Arc::new(Mutex::new(None::<i32>));
     let pid_w = pid.clone();
     let status_task = tokio::spawn(async move {
