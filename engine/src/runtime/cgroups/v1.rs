@@ -99,25 +99,7 @@ impl V1Cgroup {
                 }
             }
         }
-        if let Some(cpu) = self.dir_for("cpu") {
-            if let Some(shares) = spec.cpu_shares.filter(|s| *s > 0) {
-                write_knob(&cpu, "cpu.shares", &shares.max(2).to_string())?;
-            }
-            if let Some(period) = spec.cpu_period.filter(|p| *p > 0) {
-                write_knob(&cpu, "cpu.cfs_period_us", &period.to_string())?;
-            }
-            if let Some(quota) = spec.cpu_quota.filter(|q| *q != 0) {
-                write_knob(&cpu, "cpu.cfs_quota_us", &quota.to_string())?;
-            }
-        }
-        if let (Some(pids), Some(limit)) = (self.dir_for("pids"), spec.pids_limit) {
-            let v = if limit > 0 {
-                limit.to_string()
-            } else {
-                "max".into()
-            };
-            write_knob(&pids, "pids.max", &v)?;
-        }
+        self.write_cpu_and_pids(spec)?;
         if let Some(dev) = self.dir_for("devices") {
             write_knob(&dev, "devices.deny", "a")?;
             for rule in DEFAULT_DEVICE_RULES {
@@ -156,6 +138,12 @@ impl V1Cgroup {
                 (None, None) => {}
             }
         }
+        self.write_cpu_and_pids(spec)?;
+        Ok(())
+    }
+
+    /// CPU shares/quota/period and the pids limit: the same files at start and on `update`.
+    fn write_cpu_and_pids(&self, spec: &CgroupSpec) -> Result<()> {
         if let Some(cpu) = self.dir_for("cpu") {
             if let Some(shares) = spec.cpu_shares.filter(|s| *s > 0) {
                 write_knob(&cpu, "cpu.shares", &shares.max(2).to_string())?;

@@ -122,23 +122,11 @@ impl V2Cgroup {
         // v2 has no devices controller: Docker's default allowlist is a BPF program on the
         // container's cgroup. Attached on every create (the cgroup is new for each container).
         super::devices_bpf::attach_default(&self.dir)?;
-        let avail = controllers(&self.dir);
-        for (ctrl, file, value) in limit_files(spec) {
-            if !avail.iter().any(|a| a == ctrl) {
-                return Err(EngineError::invalid(format!(
-                    "cgroup v2 controller {ctrl} is not available for {file}"
-                )));
-            }
-            if file == "memory.swap.max" && !self.dir.join(file).exists() {
-                tracing::warn!("swap accounting disabled: memory-swap limit not applied");
-                continue;
-            }
-            write_knob(&self.dir, file, &value)?;
-        }
-        Ok(())
+        self.update_limits(spec)
     }
 
-    /// `docker update` on a live cgroup: the limit files only (the device program stays).
+    /// The limit files, at create and for `docker update` on a live cgroup (the device program
+    /// stays as attached).
     pub fn update_limits(&self, spec: &CgroupSpec) -> Result<()> {
         let avail = controllers(&self.dir);
         for (ctrl, file, value) in limit_files(spec) {
