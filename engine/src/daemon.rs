@@ -34,7 +34,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
         // One bus for every service, so `GET /events` sees containers and images alike.
         let events = EventBus::new();
         let images = ImageService::open_with_events(&root, events.clone())?;
-        let networks = crate::service::networks::NetworkService::open(
+        let networks = crate::service::networks::NetworkService::open_offline(
             &root,
             options.network.clone(),
             events.clone(),
@@ -54,7 +54,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
             stats: Default::default(),
             execs: crate::service::exec::ExecService::new(containers.clone()),
             volumes,
-            networks,
+            networks: networks.clone(),
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");
@@ -70,7 +70,15 @@ pub fn run(options: EngineOptions) -> Result<()> {
             )
             .await;
             let loader = containers.clone();
-            if tokio::task::spawn_blocking(move || loader.load()).await.is_ok() {
+            let host_networking = networks.clone();
+            let loaded = tokio::task::spawn_blocking(move || {
+                // Bridges and forwarding first: reconciled containers may be restarted at once.
+                if let Err(e) = host_networking.bring_up_host() {
+                    tracing::error!(error = %e, "bridge networking is not available");
+                }
+                loader.load()
+            });
+            if loaded.await.is_ok() {
                 containers.reconcile().await;
             }
         });

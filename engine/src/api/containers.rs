@@ -174,10 +174,12 @@ async fn create(r: ApiRequest) -> Result<ApiResponse> {
     ))
 }
 
+/// `ancestors`: each `ancestor` filter value with the image id it resolves to, looked up before
+/// any container record is locked.
 fn matches_filters(
     rec: &ContainerRecord,
     f: &Filters,
-    images: &crate::service::images::ImageService,
+    ancestors: &[(String, Option<String>)],
 ) -> bool {
     let id_ok =
         f.get("id").is_empty() || f.get("id").iter().any(|v| rec.id.starts_with(v.as_str()));
@@ -194,13 +196,10 @@ fn matches_filters(
             && f.get("exited")
                 .iter()
                 .any(|v| v.parse() == Ok(rec.state.exit_code)));
-    let ancestor_ok = f.get("ancestor").is_empty()
-        || f.get("ancestor").iter().any(|a| {
+    let ancestor_ok = ancestors.is_empty()
+        || ancestors.iter().any(|(a, resolved)| {
             a == &rec.image
-                || images
-                    .resolve(a)
-                    .map(|img| img.id == rec.image_id)
-                    .unwrap_or(false)
+                || resolved.as_ref() == Some(&rec.image_id)
                 || rec
                     .image_id
                     .trim_start_matches("sha256:")
@@ -238,48 +237,64 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
             return Err(EngineError::invalid(format!("invalid filter 'status={s}'")));
         }
     }
-    let mut recs: Vec<ContainerRecord> = r
+    // Newest first, as docker lists them. Records are looked at in place, never copied.
+    let mut containers: Vec<(
+        String,
+        std::sync::Arc<crate::service::containers::Container>,
+    )> = r
         .engine
         .containers
         .list()
-        .iter()
-        .map(|c| c.record())
+        .into_iter()
+        .map(|c| (c.with_record(|rec| rec.created.clone()), c))
         .collect();
-    // Newest first, as docker lists them.
-    recs.sort_by(|a, b| b.created.cmp(&a.created));
+    containers.sort_by(|a, b| b.0.cmp(&a.0));
     let position = |key: &str| -> Result<Option<String>> {
         match filters.get(key).first() {
             None => Ok(None),
-            Some(k) => Ok(Some(r.engine.containers.get(k)?.record().created)),
+            Some(k) => Ok(Some(
+                r.engine
+                    .containers
+                    .get(k)?
+                    .with_record(|rec| rec.created.clone()),
+            )),
         }
     };
     let before = position("before")?;
     let since = position("since")?;
+    let ancestors: Vec<(String, Option<String>)> = filters
+        .get("ancestor")
+        .iter()
+        .map(|a| (a.clone(), r.engine.images.resolve(a).ok().map(|img| img.id)))
+        .collect();
     let explicit_status = !filters.get("status").is_empty() || !filters.get("exited").is_empty();
     let mut out = Vec::new();
-    for rec in &recs {
-        if !all
-            && !explicit_status
-            && limit.is_none()
-            && before.is_none()
-            && since.is_none()
-            && rec.state.status != Status::Running
-            && rec.state.status != Status::Paused
-            && rec.state.status != Status::Restarting
-        {
-            continue;
-        }
-        if before.as_ref().is_some_and(|b| rec.created >= *b)
-            || since.as_ref().is_some_and(|s| rec.created <= *s)
-        {
-            continue;
-        }
-        if !matches_filters(rec, &filters, &r.engine.images) {
-            continue;
-        }
-        let mut entry = summary(rec);
-        r.engine.networks.decorate_summary(rec, &mut entry);
-        out.push(entry);
+    for (_, c) in &containers {
+        let entry = c.with_record(|rec| {
+            if !all
+                && !explicit_status
+                && limit.is_none()
+                && before.is_none()
+                && since.is_none()
+                && rec.state.status != Status::Running
+                && rec.state.status != Status::Paused
+                && rec.state.status != Status::Restarting
+            {
+                return None;
+            }
+            if before.as_ref().is_some_and(|b| rec.created >= *b)
+                || since.as_ref().is_some_and(|s| rec.created <= *s)
+            {
+                return None;
+            }
+            if !matches_filters(rec, &filters, &ancestors) {
+                return None;
+            }
+            let mut entry = summary(rec);
+            r.engine.networks.decorate_summary(rec, &mut entry);
+            Some(entry)
+        });
+        out.extend(entry);
         if limit.is_some_and(|l| out.len() as i64 >= l) {
             break;
         }

@@ -183,9 +183,11 @@ fn info_body(r: &ApiRequest) -> serde_json::Value {
         "RuncCommit": { "ID": "" },
         "InitCommit": { "ID": "" },
         "SecurityOptions": ["name=seccomp,profile=builtin"],
-        "Warnings": [
-            "WARNING: bridge networking is not available yet: containers on the default network get an isolated network namespace with loopback only"
-        ],
+        "Warnings": engine
+            .networks
+            .host_error()
+            .map(|e| vec![format!("WARNING: bridge networking is not available: {e}")])
+            .unwrap_or_default(),
     })
 }
 

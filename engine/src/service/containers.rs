@@ -89,6 +89,12 @@ impl Container {
         self.record.lock().expect("record lock").clone()
     }
 
+    /// Look at the record without copying it (listing 200 containers: copies were most of the
+    /// cost). `f` must not call back into this container.
+    pub fn with_record<R>(&self, f: impl FnOnce(&ContainerRecord) -> R) -> R {
+        f(&self.record.lock().expect("record lock"))
+    }
+
     pub fn status(&self) -> Status {
         self.record.lock().expect("record lock").state.status
     }

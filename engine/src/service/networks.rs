@@ -77,6 +77,8 @@ pub struct NetworkService {
     events: EventBus,
     state: Mutex<State>,
     observer: OnceLock<Arc<dyn NetnsObserver>>,
+    /// Set when the host side (forwarding, bridges) failed at engine start.
+    host_error: Mutex<Option<String>>,
 }
 
 /// Docker's bridge-mode test: the container gets endpoints on bridge networks.
@@ -90,15 +92,41 @@ fn default_mode(mode: &str) -> bool {
 
 impl NetworkService {
     /// Load the records, create the predefined networks on first use and make sure every bridge
-    /// exists (after a reboot none does).
+    /// exists (after a reboot none does). The engine itself uses `open_offline` + `bring_up_host`
+    /// so that the host work happens after its socket answers.
     pub fn open(data_root: &Path, opts: NetworkOptions, events: EventBus) -> Result<Arc<Self>> {
         let svc = Self::open_offline(data_root, opts, events)?;
-        link::sysctl("net/ipv4/ip_forward", "1")?;
-        let nets: Vec<NetworkRecord> = svc.lock().networks.values().cloned().collect();
-        for n in nets.iter().filter(|n| n.is_bridge()) {
-            Self::bring_up(n, svc.mtu_of(n))?;
-        }
+        svc.bring_up_host()?;
         Ok(svc)
+    }
+
+    /// The host side of networking: IP forwarding and every network's bridge (after a reboot none
+    /// exists). Runs in the engine's background start, before containers are reconciled; API
+    /// requests that need it wait for that (the router's readiness gate).
+    pub fn bring_up_host(&self) -> Result<()> {
+        // Endpoint records are read here, not at open: 200 containers' files would delay the
+        // engine's first answer.
+        let containers = self.store.load_containers();
+        self.lock().containers = containers;
+        let result = (|| {
+            link::sysctl("net/ipv4/ip_forward", "1")?;
+            let nets: Vec<NetworkRecord> = self.lock().networks.values().cloned().collect();
+            for n in nets.iter().filter(|n| n.is_bridge()) {
+                Self::bring_up(n, self.mtu_of(n))?;
+            }
+            Ok(())
+        })();
+        *self.host_error.lock().unwrap_or_else(|p| p.into_inner()) =
+            result.as_ref().err().map(|e: &EngineError| e.to_string());
+        result
+    }
+
+    /// Why bridge networking could not be set up on this host, if it could not (`docker info`).
+    pub fn host_error(&self) -> Option<String> {
+        self.host_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Load and create the records without touching the host (no bridge, no sysctl): for
@@ -159,13 +187,13 @@ impl NetworkService {
             store.save_network(&rec)?;
             state.networks.insert(rec.id.clone(), rec);
         }
-        state.containers = store.load_containers();
         Ok(Arc::new(NetworkService {
             opts,
             store,
             events,
             state: Mutex::new(state),
             observer: OnceLock::new(),
+            host_error: Mutex::new(None),
         }))
     }
 
@@ -384,38 +412,34 @@ impl NetworkService {
 
     /// Fill `Ports` and `NetworkSettings.Networks` of a `ps` entry.
     pub fn decorate_summary(&self, rec: &ContainerRecord, s: &mut ContainerSummary) {
-        let Some((networks, _, ports)) = self.container_view(rec) else {
+        // Built directly (no JSON round trip): `ps` asks this for every container.
+        let state = self.lock();
+        let Some(c) = state.containers.get(&rec.id) else {
             return;
         };
-        s.ports = ports;
-        let mut map = HashMap::new();
-        if let Some(obj) = networks.as_object() {
-            for (name, v) in obj {
-                let text = |k: &str| {
-                    v.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                map.insert(
-                    name.clone(),
+        let exposed = ports::exposed_keys(rec.config.exposed_ports.as_ref());
+        s.ports = ports::summary_ports(&exposed, &c.published);
+        s.network_settings.networks = c
+            .attachments
+            .iter()
+            .filter_map(|a| {
+                let n = state.networks.get(&a.network_id)?;
+                let ep = a.active.as_ref();
+                Some((
+                    n.name.clone(),
                     EndpointSettings {
-                        mac_address: text("MacAddress"),
-                        network_id: text("NetworkID"),
-                        endpoint_id: text("EndpointID"),
-                        gateway: text("Gateway"),
-                        ip_address: text("IPAddress"),
-                        ip_prefix_len: v.get("IPPrefixLen").and_then(Value::as_u64).unwrap_or(0)
-                            as u32,
-                        aliases: v
-                            .get("Aliases")
-                            .and_then(|a| serde_json::from_value(a.clone()).ok()),
+                        mac_address: ep.map(|e| mac_text(&e.mac)).unwrap_or_default(),
+                        network_id: n.id.clone(),
+                        endpoint_id: ep.map(|e| e.endpoint_id.clone()).unwrap_or_default(),
+                        gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
+                        ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
+                        ip_prefix_len: ep.map_or(0, |e| u32::from(e.prefix)),
+                        aliases: (!a.aliases.is_empty()).then(|| a.aliases.clone()),
                         ..Default::default()
                     },
-                );
-            }
-        }
-        s.network_settings.networks = map;
+                ))
+            })
+            .collect();
     }
 
     /// Published ports of a container (`docker port`): (container port "80/tcp", host ip, port).
