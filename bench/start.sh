@@ -11,7 +11,8 @@ level() {
   local label=$1 want=$2 pings=() lists=() ping list n
   for _ in $(seq "$K"); do
     stop_engine
-    out=$(python3 "$ROOT_DIR/bench/engine_start.py" "$BERTH" "$SOCK" "$DATA" "$WORK/engine.log")
+    out=$(python3 "$ROOT_DIR/bench/engine_start.py" "$BERTH" "$SOCK" "$DATA" "$WORK/engine.log") ||
+      { echo "engine log:" >&2; tail -20 "$WORK/engine.log" >&2; exit 1; }
     read -r ENGINE_PID ping list n <<<"$out"
     [ "$n" -eq "$want" ] || { echo "engine listed $n containers, expected $want" >&2; exit 1; }
     pings+=("$ping"); lists+=("$list")
