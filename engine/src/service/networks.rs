@@ -144,6 +144,7 @@ impl NetworkService {
         }
         for name in crate::network::PREDEFINED {
             let existing = state.networks.values().find(|n| n.name == name).cloned();
+            let before = existing.as_ref().map(serde_json::to_value);
             let mut rec = existing.unwrap_or_else(|| NetworkRecord {
                 id: crate::util::new_id(),
                 name: name.into(),
@@ -184,7 +185,11 @@ impl NetworkService {
                     (crate::network::MTU_OPTION.into(), opts.mtu.to_string()),
                 ]);
             }
-            store.save_network(&rec)?;
+            // Only a new or changed record is written (an fsync at every start delays the first
+            // answer).
+            if before.and_then(|b| b.ok()) != serde_json::to_value(&rec).ok() {
+                store.save_network(&rec)?;
+            }
             state.networks.insert(rec.id.clone(), rec);
         }
         Ok(Arc::new(NetworkService {
