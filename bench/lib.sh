@@ -56,6 +56,8 @@ stop_engine() {
   kill "$ENGINE_PID" 2>/dev/null || true
   for _ in $(seq 200); do alive "$ENGINE_PID" || break; sleep 0.05; done
   kill -9 "$ENGINE_PID" 2>/dev/null || true
+  # A SIGKILLed engine still holds the data-root lock until the kernel has torn it down.
+  for _ in $(seq 100); do alive "$ENGINE_PID" || break; sleep 0.05; done
   wait "$ENGINE_PID" 2>/dev/null || true
   ENGINE_PID=""
 }
