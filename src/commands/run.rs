@@ -123,7 +123,7 @@ fn duration_flag(cmd: &str, flag: &str, v: &Option<String>) -> Result<i64> {
     let Some(s) = v else {
         return Ok(0);
     };
-    let ns = berth_engine::service::health::parse_duration(s.trim())
+    let ns = berth_engine::util::parse_go_duration(s.trim())
         .ok_or_else(|| flag_error(cmd, flag, s, &format!("time: invalid duration \"{s}\"")))?;
     if ns < 0 {
         return Err(ExitError::with(125, format!("{flag} cannot be negative")));

@@ -214,53 +214,11 @@ pub fn created_at(created_unix: i64) -> String {
     }
 }
 
-/// Parse a Go duration (`10s`, `1m30s`, `1.5h`, `300ms`) into nanoseconds.
-pub fn parse_go_duration(s: &str) -> Option<i128> {
-    let (neg, mut rest) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let value: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_end];
-        rest = &rest[unit_end..];
-        let mult = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += value * mult;
-    }
-    let ns = total as i128;
-    Some(if neg { -ns } else { ns })
-}
-
 /// docker's `GetTimestamp` for `--since`/`--until`: a Go duration is relative to `now`, RFC 3339
 /// and plain dates are converted, a unix timestamp (with optional fraction) passes through.
 /// Returns the API's "seconds.nanoseconds" string.
 pub fn parse_timestamp(value: &str, now: DateTime<Utc>) -> Result<String, String> {
-    if let Some(ns) = parse_go_duration(value) {
+    if let Some(ns) = berth_engine::util::parse_go_duration(value).map(i128::from) {
         let now_ns = now.timestamp() as i128 * 1_000_000_000 + now.timestamp_subsec_nanos() as i128;
         let t = now_ns - ns;
         return Ok(format!(
@@ -366,13 +324,25 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(parse_go_duration("10s"), Some(10_000_000_000));
-        assert_eq!(parse_go_duration("1m30s"), Some(90_000_000_000));
-        assert_eq!(parse_go_duration("1.5h"), Some(5_400_000_000_000));
-        assert_eq!(parse_go_duration("300ms"), Some(300_000_000));
-        assert_eq!(parse_go_duration("10"), None);
-        assert_eq!(parse_go_duration("10x"), None);
-        assert_eq!(parse_go_duration(""), None);
+        assert_eq!(
+            berth_engine::util::parse_go_duration("10s"),
+            Some(10_000_000_000)
+        );
+        assert_eq!(
+            berth_engine::util::parse_go_duration("1m30s"),
+            Some(90_000_000_000)
+        );
+        assert_eq!(
+            berth_engine::util::parse_go_duration("1.5h"),
+            Some(5_400_000_000_000)
+        );
+        assert_eq!(
+            berth_engine::util::parse_go_duration("300ms"),
+            Some(300_000_000)
+        );
+        assert_eq!(berth_engine::util::parse_go_duration("10"), None);
+        assert_eq!(berth_engine::util::parse_go_duration("10x"), None);
+        assert_eq!(berth_engine::util::parse_go_duration(""), None);
     }
 
     #[test]

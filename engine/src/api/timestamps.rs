@@ -23,7 +23,7 @@ pub fn parse_time_param(param: &str, v: &str, now_ns: i64) -> Result<Option<i64>
         ))
     };
     if v != "0" {
-        if let Some(d) = parse_go_duration(v) {
+        if let Some(d) = crate::util::parse_go_duration(v) {
             return Ok(Some(now_ns.saturating_sub(d)));
         }
     }
@@ -77,45 +77,4 @@ fn parse_unix(v: &str) -> Option<i64> {
     let n: i64 = digits.parse().ok()?;
     let total = s.checked_mul(1_000_000_000)?.checked_add(n)?;
     Some(if neg { -total } else { total })
-}
-
-/// A Go duration ("300ms", "1.5h", "1h30m") in nanoseconds.
-pub fn parse_go_duration(v: &str) -> Option<i64> {
-    let (neg, mut rest) = match v.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, v.strip_prefix('+').unwrap_or(v)),
-    };
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += n * mult;
-    }
-    if !total.is_finite() || total > i64::MAX as f64 {
-        return None;
-    }
-    let ns = total as i64;
-    Some(if neg { -ns } else { ns })
 }

@@ -610,14 +610,6 @@ pub fn go_duration(d: Duration) -> String {
     out
 }
 
-/// A Go duration ("30s", "1m30s", "200ms", "0") in nanoseconds, as `time.ParseDuration`.
-pub fn parse_duration(v: &str) -> Option<i64> {
-    if v == "0" || v == "-0" || v == "+0" {
-        return Some(0);
-    }
-    crate::api::timestamps::parse_go_duration(v)
-}
-
 /// `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D]
 /// [--retries=N] CMD command` or `HEALTHCHECK NONE` (a Dockerfile instruction, for
 /// `import --change`), as the image config's `Healthcheck`.
@@ -632,11 +624,13 @@ pub fn parse_instruction(rest: &str) -> Result<Value> {
             EngineError::invalid(format!("HEALTHCHECK option --{flag} needs a value"))
         })?;
         let dur = || {
-            parse_duration(value).filter(|d| *d >= 0).ok_or_else(|| {
-                EngineError::invalid(format!(
-                    "HEALTHCHECK --{name}: time: invalid duration \"{value}\""
-                ))
-            })
+            crate::util::parse_go_duration(value)
+                .filter(|d| *d >= 0)
+                .ok_or_else(|| {
+                    EngineError::invalid(format!(
+                        "HEALTHCHECK --{name}: time: invalid duration \"{value}\""
+                    ))
+                })
         };
         match name {
             "interval" => cfg.interval = dur()?,
@@ -861,12 +855,15 @@ mod tests {
 
     #[test]
     fn durations_like_go() {
-        assert_eq!(parse_duration("30s"), Some(30_000_000_000));
-        assert_eq!(parse_duration("1m30s"), Some(90_000_000_000));
-        assert_eq!(parse_duration("200ms"), Some(200_000_000));
-        assert_eq!(parse_duration("0"), Some(0));
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("abc"), None);
+        assert_eq!(crate::util::parse_go_duration("30s"), Some(30_000_000_000));
+        assert_eq!(
+            crate::util::parse_go_duration("1m30s"),
+            Some(90_000_000_000)
+        );
+        assert_eq!(crate::util::parse_go_duration("200ms"), Some(200_000_000));
+        assert_eq!(crate::util::parse_go_duration("0"), Some(0));
+        assert_eq!(crate::util::parse_go_duration("10"), None);
+        assert_eq!(crate::util::parse_go_duration("abc"), None);
         assert_eq!(go_duration(Duration::from_millis(300)), "300ms");
         assert_eq!(go_duration(Duration::from_secs(30)), "30s");
         assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
