@@ -114,24 +114,8 @@ struct PsNetworkSettings {
 /// may show it (formatting a date per row was a large share of a 200-container `ps`).
 pub fn ps_row(c: &PsEntry, trunc: bool, now: DateTime<Utc>, created_at: bool) -> Value {
     let id = c.id.as_str();
-    let mut image = c.image.clone();
-    if trunc && image.starts_with("sha256:") {
-        image = short_id(&image, true);
-    }
-    let command = c.command.as_str();
-    let command = if trunc {
-        ellipsis(command, 20)
-    } else {
-        command.to_string()
-    };
-    let names: Vec<&str> = c
-        .names
-        .iter()
-        .map(String::as_str)
-        .map(|n| n.strip_prefix('/').unwrap_or(n))
-        // Names with another '/' are legacy links, which docker hides.
-        .filter(|n| !n.contains('/'))
-        .collect();
+    let image = ps_image(c, trunc);
+    let names = ps_names(c);
     let created = c.created;
     let mounts: Vec<String> = c
         .mounts
@@ -161,7 +145,55 @@ pub fn ps_row(c: &PsEntry, trunc: bool, now: DateTime<Utc>, created_at: bool) ->
         .flat_map(|n| n.keys())
         .map(String::as_str)
         .collect();
-    let size = match (c.size_rw, c.size_root_fs) {
+    json!({
+        "Command": ps_command(c, trunc),
+        "CreatedAt": if created_at { units::created_at(created) } else { String::new() },
+        "ID": short_id(id, trunc),
+        "Image": image,
+        "Labels": labels_text(&c.labels),
+        "LocalVolumes": mounts.iter().filter(|m| !m.is_empty()).count().to_string(),
+        "Mounts": mounts.join(","),
+        "Names": names,
+        "Networks": networks.join(","),
+        "Ports": format_ports(&c.ports),
+        "RunningFor": units::ago(created, now),
+        "Size": ps_size(c),
+        "State": c.state,
+        "Status": c.status,
+    })
+}
+
+/// The IMAGE column: an image id is shortened like the ID column.
+fn ps_image(c: &PsEntry, trunc: bool) -> String {
+    if trunc && c.image.starts_with("sha256:") {
+        short_id(&c.image, true)
+    } else {
+        c.image.clone()
+    }
+}
+
+/// The COMMAND column: quoted, cut to 20 characters unless --no-trunc.
+fn ps_command(c: &PsEntry, trunc: bool) -> String {
+    let command = if trunc {
+        ellipsis(&c.command, 20)
+    } else {
+        c.command.clone()
+    };
+    serde_json::to_string(&command).unwrap_or_default()
+}
+
+/// The NAMES column. Names with another '/' are legacy links, which docker hides.
+fn ps_names(c: &PsEntry) -> String {
+    c.names
+        .iter()
+        .map(|n| n.strip_prefix('/').unwrap_or(n))
+        .filter(|n| !n.contains('/'))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn ps_size(c: &PsEntry) -> String {
+    match (c.size_rw, c.size_root_fs) {
         (Some(rw), Some(root)) => format!(
             "{} (virtual {})",
             units::human_size(rw),
@@ -169,23 +201,37 @@ pub fn ps_row(c: &PsEntry, trunc: bool, now: DateTime<Utc>, created_at: bool) ->
         ),
         (Some(rw), None) => units::human_size(rw),
         _ => "0B".into(),
-    };
-    json!({
-        "Command": serde_json::to_string(&command).unwrap_or_default(),
-        "CreatedAt": if created_at { units::created_at(created) } else { String::new() },
-        "ID": short_id(id, trunc),
-        "Image": image,
-        "Labels": labels_text(&c.labels),
-        "LocalVolumes": mounts.iter().filter(|m| !m.is_empty()).count().to_string(),
-        "Mounts": mounts.join(","),
-        "Names": names.join(","),
-        "Networks": networks.join(","),
-        "Ports": format_ports(&c.ports),
-        "RunningFor": units::ago(created, now),
-        "Size": size,
-        "State": c.state,
-        "Status": c.status,
-    })
+    }
+}
+
+/// The default `ps` table (`PS_TABLE`, plus SIZE with -s) written straight from the entries: the
+/// same text `render_rows` makes through the template engine (a test holds them equal), without
+/// a JSON row and a template pass per container, which were most of a 200-container `ps`.
+fn ps_default_table(list: &[PsEntry], trunc: bool, now: DateTime<Utc>, size: bool) -> String {
+    let mut text = String::with_capacity(128 * (list.len() + 1));
+    text.push_str("CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES");
+    if size {
+        text.push_str("\tSIZE");
+    }
+    text.push('\n');
+    for c in list {
+        let columns = [
+            short_id(&c.id, trunc),
+            ps_image(c, trunc),
+            ps_command(c, trunc),
+            units::ago(c.created, now),
+            c.status.clone(),
+            format_ports(&c.ports),
+            ps_names(c),
+        ];
+        text.push_str(&columns.join("\t"));
+        if size {
+            text.push('\t');
+            text.push_str(&ps_size(c));
+        }
+        text.push('\n');
+    }
+    crate::format::table::TabWriter::default().format(&text)
 }
 
 pub fn ps_headers() -> Value {
@@ -243,6 +289,14 @@ pub async fn list(ctx: &Ctx, a: PsArgs) -> Result<i32> {
         .format
         .as_deref()
         .is_some_and(|f| f.contains("CreatedAt") || f.trim() == "json" || f.contains("json ."));
+    if a.format
+        .as_deref()
+        .is_none_or(|f| matches!(f.trim(), "" | "table"))
+        && !a.quiet
+    {
+        out(&ps_default_table(&list, !a.no_trunc, now, a.size));
+        return Ok(0);
+    }
     let rows: Vec<Value> = list
         .iter()
         .map(|c| ps_row(c, !a.no_trunc, now, created_at))
@@ -673,6 +727,31 @@ mod tests {
         assert_eq!(v["Names"], "web");
         assert_eq!(v["Status"], "Up 5 seconds");
         assert!(render_rows(Some("{{.Nope}}"), PS_TABLE, &ps_headers(), &rows).is_err());
+    }
+
+    #[test]
+    fn default_table_fast_path_equals_the_template() {
+        let mut other = sample();
+        other["Names"] = json!(["/db", "/web/db"]);
+        other["Image"] = json!("busybox");
+        other["Ports"] = json!([]);
+        other["SizeRw"] = json!(2048);
+        let list: Vec<PsEntry> = vec![entry(), serde_json::from_value(other).unwrap()];
+        for trunc in [true, false] {
+            for size in [false, true] {
+                let rows: Vec<Value> = list
+                    .iter()
+                    .map(|c| ps_row(c, trunc, now(), false))
+                    .collect();
+                let table = if size {
+                    format!("{PS_TABLE}\t{{{{.Size}}}}")
+                } else {
+                    PS_TABLE.to_string()
+                };
+                let templated = render_rows(None, &table, &ps_headers(), &rows).unwrap();
+                assert_eq!(ps_default_table(&list, trunc, now(), size), templated);
+            }
+        }
     }
 
     #[test]
