@@ -238,6 +238,20 @@ pub enum ImageCmd {
     Rm(RmiArgs),
     Tag(TagArgs),
     Import(ImportArgs),
+    /// Remove unused images (untagged ones; all unused with -a).
+    Prune(ImagePruneArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImagePruneArgs {
+    /// Remove all images not used by a container, not just untagged ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Filter values (until=<timestamp>, label=<key>[=<value>]).
+    #[arg(long)]
+    pub filter: Vec<String>,
 }
 
 #[derive(Args, Debug)]

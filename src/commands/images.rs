@@ -286,6 +286,27 @@ pub async fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `image prune [-a] [-f] [--filter]`, docker's prompt and report.
+pub async fn prune(ctx: &Ctx, a: crate::cli::ImagePruneArgs) -> Result<i32> {
+    let mut filters = a.filter.clone();
+    if a.all {
+        filters.push("dangling=false".into());
+    }
+    super::prune::Prune {
+        warning: if a.all {
+            "all images without at least one container associated to them"
+        } else {
+            "all dangling images"
+        },
+        path: "/images/prune",
+        deleted_key: "ImagesDeleted",
+        heading: "Deleted Images",
+        reports_space: true,
+    }
+    .run(ctx, a.force, &filters)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::list(&ctx, a).await,
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => images::remove(&ctx, a).await,
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => images::tag(&ctx, a).await,
+        Cmd::Image(ImageCmd::Prune(a)) => images::prune(&ctx, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
             containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
         }

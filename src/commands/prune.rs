@@ -43,16 +43,24 @@ impl Prune<'_> {
 
     fn report(&self, v: &Value) -> String {
         let mut text = String::new();
-        let deleted: Vec<&str> = v[self.deleted_key]
+        // Ids or names; images report {"Untagged": ..} / {"Deleted": ..} objects instead.
+        let deleted: Vec<String> = v[self.deleted_key]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(Value::as_str)
+            .filter_map(|item| match item {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => o.iter().find_map(|(k, v)| {
+                    v.as_str()
+                        .map(|v| format!("{}: {v}", k.to_ascii_lowercase()))
+                }),
+                _ => None,
+            })
             .collect();
         if !deleted.is_empty() {
             text.push_str(&format!("{}:\n", self.heading));
             for d in deleted {
-                text.push_str(d);
+                text.push_str(&d);
                 text.push('\n');
             }
             if self.reports_space {
@@ -107,5 +115,17 @@ mod tests {
         };
         let v = serde_json::json!({"NetworksDeleted": ["appnet"]});
         assert_eq!(nets.report(&v), "Deleted Networks:\nappnet\n");
+        let images = Prune {
+            warning: "all dangling images",
+            path: "/images/prune",
+            deleted_key: "ImagesDeleted",
+            heading: "Deleted Images",
+            reports_space: true,
+        };
+        let v = serde_json::json!({"ImagesDeleted": [{"Untagged": "busybox:old"}, {"Deleted": "sha256:ab"}], "SpaceReclaimed": 0});
+        assert_eq!(
+            images.report(&v),
+            "Deleted Images:\nuntagged: busybox:old\ndeleted: sha256:ab\n\nTotal reclaimed space: 0B\n"
+        );
     }
 }

@@ -33,6 +33,7 @@ enum Route {
     Inspect(String),
     Tag(String),
     Remove(String),
+    Prune,
 }
 
 fn route_of(method: &Method, s: &[String]) -> Option<Route> {
@@ -41,6 +42,7 @@ fn route_of(method: &Method, s: &[String]) -> Option<Route> {
     match (method, s.len(), last) {
         (&Method::GET, 2, "json") => Some(Route::List),
         (&Method::POST, 2, "create") => Some(Route::Create),
+        (&Method::POST, 2, "prune") => Some(Route::Prune),
         (&Method::GET, n, "json") if n >= 3 => Some(Route::Inspect(name())),
         (&Method::POST, n, "tag") if n >= 3 => Some(Route::Tag(name())),
         (&Method::DELETE, n, _) if n >= 2 => Some(Route::Remove(s[1..].join("/"))),
@@ -58,7 +60,48 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         Route::Inspect(name) => Ok(ok_json(&r.engine.images.inspect(&name)?)),
         Route::Tag(name) => tag(&r, &name).await,
         Route::Remove(name) => remove(&r, &name).await,
+        Route::Prune => prune(&r).await,
     }
+}
+
+/// `POST /images/prune`: filters dangling (default true: untagged images only), until, label.
+async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
+    let filters = r.query.filters()?;
+    filters.only(&["dangling", "until", "label"])?;
+    let dangling = match filters.get("dangling") {
+        [] => true,
+        [v] if v == "true" || v == "1" => true,
+        [v] if v == "false" || v == "0" => false,
+        other => {
+            return Err(EngineError::invalid(format!(
+                "invalid filter 'dangling={}'",
+                other.join(",")
+            )))
+        }
+    };
+    let until = match filters.get("until") {
+        [] => None,
+        [u] => super::timestamps::parse_time_param("until", u, super::timestamps::now_nanos())?
+            .map(|ns| ns.div_euclid(1_000_000_000)),
+        _ => {
+            return Err(EngineError::invalid(
+                "filter 'until' accepts only one value",
+            ))
+        }
+    };
+    let filter = ImageListFilter {
+        dangling: dangling.then_some(true),
+        labels: filters.get("label").to_vec(),
+        references: Vec::new(),
+        before: None,
+        since: None,
+    };
+    let usage = r.engine.containers.image_usage();
+    let (deleted, reclaimed) = r.engine.images.prune(filter, until, usage).await?;
+    Ok(ok_json(&serde_json::json!({
+        "ImagesDeleted": if deleted.is_empty() { serde_json::Value::Null } else { serde_json::json!(deleted) },
+        "SpaceReclaimed": reclaimed,
+    })))
 }
 
 fn list(r: &ApiRequest) -> Result<ApiResponse> {

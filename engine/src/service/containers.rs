@@ -356,8 +356,13 @@ impl ContainerService {
         self.list()
             .iter()
             .map(|c| {
-                let rec = c.record();
-                (rec.image_id, rec.id, rec.state.status == Status::Running)
+                c.with_record(|rec| {
+                    (
+                        rec.image_id.clone(),
+                        rec.id.clone(),
+                        rec.state.status == Status::Running,
+                    )
+                })
             })
             .collect()
     }
