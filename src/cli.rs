@@ -994,7 +994,7 @@ pub enum NetworkCmd {
     /// Create a network.
     Create(NetworkCreateArgs),
     /// Display detailed information on one or more networks.
-    Inspect(NetworkInspectArgs),
+    Inspect(FormatNames),
     /// Remove one or more networks.
     #[command(visible_alias = "remove")]
     Rm(NetworkRmArgs),
@@ -1036,14 +1036,6 @@ pub struct NetworkCreateArgs {
     #[arg(short = 'o', long)]
     pub opt: Vec<String>,
     pub name: String,
-}
-
-#[derive(Args, Debug)]
-pub struct NetworkInspectArgs {
-    #[arg(short = 'f', long)]
-    pub format: Option<String>,
-    #[arg(required = true)]
-    pub networks: Vec<String>,
 }
 
 #[derive(Args, Debug)]

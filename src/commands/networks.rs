@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
 use crate::cli::{
-    ExitError, NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkInspectArgs,
+    ExitError, FormatNames, NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs,
     NetworkLsArgs, NetworkPruneArgs, NetworkRmArgs, PortArgs,
 };
 use crate::client::{filters_json, query, seg};
@@ -285,11 +285,11 @@ pub async fn create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<i32> {
     Ok(0)
 }
 
-pub async fn inspect(ctx: &Ctx, a: NetworkInspectArgs) -> Result<i32> {
+pub async fn inspect(ctx: &Ctx, a: FormatNames) -> Result<i32> {
     let client = ctx.client().await?;
     let mut docs = Vec::new();
     let mut status = 0;
-    for n in &a.networks {
+    for n in &a.names {
         match client.get::<Value>(&format!("/networks/{}", seg(n))).await {
             Ok(v) => docs.push(v),
             Err(e) => {
