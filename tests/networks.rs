@@ -350,7 +350,18 @@ fn port_in_use_is_a_clear_error_and_leaves_nothing() {
         stderr(&o)
     );
     assert_eq!(netns_files(&e), 0);
-    assert!(links_on_bridge(&e.net.bridge).trim().is_empty());
+    // The rolled-back veth goes with its namespace, which the kernel tears down asynchronously.
+    let no_veth = eventually(Duration::from_secs(5), || {
+        links_on_bridge(&e.net.bridge)
+            .trim()
+            .is_empty()
+            .then_some(())
+    });
+    assert!(
+        no_veth.is_some(),
+        "veth left: {}",
+        links_on_bridge(&e.net.bridge)
+    );
     assert!(!nft_table(&e).contains("dnat"));
     let state = ok(&e.docker(&["inspect", "-f", "{{.State.Running}}", "clash"]));
     assert_eq!(state.trim(), "false");
@@ -885,7 +896,13 @@ fn after_a_reboot_policies_restore_networking_and_nothing_stale_is_left() {
     assert_eq!(state.trim(), "exited");
     assert_eq!(netns_files(&e), 1);
     assert_eq!(links_on_bridge(&e.net.bridge).lines().count(), 0);
-    assert_eq!(links_on_bridge(&user_bridge).lines().count(), 1);
+    // The `--rm` wget container's veth goes when the kernel tears its namespace down, moments
+    // after it exits: wait for that, then exactly web's is left.
+    let veths = eventually(Duration::from_secs(5), || {
+        let n = links_on_bridge(&user_bridge).lines().count();
+        (n == 1).then_some(n)
+    });
+    assert_eq!(veths, Some(1), "{}", links_on_bridge(&user_bridge));
     let table = nft_table(&e);
     assert_eq!(
         table.matches(&format!("dport {port}")).count(),
