@@ -16,7 +16,7 @@ use tar::EntryType;
 
 use super::fstatat_nofollow;
 use crate::error::{EngineError, Result};
-use crate::image::extract::clean_components;
+use crate::image::extract::{clean_components, special_file};
 
 #[derive(Debug, Clone, Default)]
 pub struct ExtractOptions {
@@ -154,18 +154,9 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
                 )?;
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                let h = entry.header();
-                let major = h.device_major().ok().flatten().unwrap_or(0);
-                let minor = h.device_minor().ok().flatten().unwrap_or(0);
-                let fmt = match kind {
-                    EntryType::Char => libc::S_IFCHR,
-                    EntryType::Block => libc::S_IFBLK,
-                    _ => libc::S_IFIFO,
-                };
+                let (fmt, dev) = special_file(entry.header(), kind);
                 check(
-                    unsafe {
-                        libc::mknodat(p, name_c.as_ptr(), fmt | mode, libc::makedev(major, minor))
-                    },
+                    unsafe { libc::mknodat(p, name_c.as_ptr(), fmt | mode, dev) },
                     &raw,
                     "mknod",
                 )?;

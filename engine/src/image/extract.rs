@@ -278,17 +278,9 @@ impl Extractor<'_> {
                 }
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                let h = entry.header();
-                let major = h.device_major().ok().flatten().unwrap_or(0);
-                let minor = h.device_minor().ok().flatten().unwrap_or(0);
-                let fmt = match kind {
-                    EntryType::Char => libc::S_IFCHR,
-                    EntryType::Block => libc::S_IFBLK,
-                    _ => libc::S_IFIFO,
-                };
+                let (fmt, dev) = special_file(entry.header(), kind);
                 remove_existing(&parent, &name_c, false, &raw_path)?;
-                mknodat(&parent, &name_c, fmt, libc::makedev(major, minor))
-                    .io_context(|| ctx("mknod", &raw_path))?;
+                mknodat(&parent, &name_c, fmt, dev).io_context(|| ctx("mknod", &raw_path))?;
                 apply_path_meta(&parent, &name_c, &meta, true, &raw_path)?;
             }
             other => {
@@ -578,4 +570,15 @@ fn apply_path_meta(dir: &OwnedFd, name: &CStr, m: &Meta, chmod: bool, raw: &[u8]
         return Err(io::Error::last_os_error()).io_context(|| ctx("setting times on", raw));
     }
     Ok(())
+}
+/// The file type bits and device number of a char/block device or fifo entry (for mknodat).
+pub(crate) fn special_file(h: &tar::Header, kind: EntryType) -> (libc::mode_t, libc::dev_t) {
+    let major = h.device_major().ok().flatten().unwrap_or(0);
+    let minor = h.device_minor().ok().flatten().unwrap_or(0);
+    let fmt = match kind {
+        EntryType::Char => libc::S_IFCHR,
+        EntryType::Block => libc::S_IFBLK,
+        _ => libc::S_IFIFO,
+    };
+    (fmt, libc::makedev(major, minor))
 }
