@@ -1,6 +1,7 @@
 //! Image format logic: references, safe layer extraction, import.
 
 pub mod changes;
+pub mod compress;
 pub mod extract;
 pub mod import;
 pub mod reference;
