@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{EngineError, Result};
+use crate::image::compress::{Compressed, CompressedIndex, Compression};
 use crate::image::extract::extract_layer;
 use crate::image::import::{
     build_config, build_manifest, decompressed, parse_config, ParsedConfig, Platform, MAX_JSON_BLOB,
@@ -22,7 +23,7 @@ use crate::model::image::{
     ResolvedImage, RootFs,
 };
 use crate::service::events::{kind, EventBus};
-use crate::store::blobs::{digest_hex, ensure_private_dir, sha256_digest, BlobStore};
+use crate::store::blobs::{digest_hex, ensure_private_dir, sha256_digest, BlobStore, BlobWriter};
 use crate::store::images::{ImageMetaStore, ImageRecord};
 use crate::store::layers::LayerStore;
 use crate::util::ZERO_TIME;
@@ -40,6 +41,8 @@ struct Inner {
     /// never deletes a layer or blob that an import is about to reference.
     commit_lock: Mutex<()>,
     events: EventBus,
+    /// Compressed forms of layers made by push (their blobs count as used while the layer lives).
+    compressed: CompressedIndex,
 }
 
 #[derive(Default)]
@@ -254,6 +257,7 @@ impl ImageService {
         let blobs = BlobStore::open(&root.join("blobs"))?;
         let layers = LayerStore::open(&root.join("layers"))?;
         let meta = ImageMetaStore::open(&root)?;
+        let compressed = CompressedIndex::open(&root)?;
 
         let mut index = Index::default();
         for record in meta.load_all()? {
@@ -282,6 +286,7 @@ impl ImageService {
             index: Mutex::new(index),
             commit_lock: Mutex::new(()),
             events,
+            compressed,
         };
         inner.collect_garbage()?;
         Ok(ImageService {
@@ -537,6 +542,48 @@ impl ImageService {
         tokio::task::spawn_blocking(move || inner.remove(&name, force, &usage))
             .await
             .map_err(|e| EngineError::internal(format!("remove task failed: {e}")))?
+    }
+}
+
+/// Blob-store access for push: the stored layer blobs it reads and the compressed blobs it keeps.
+impl ImageService {
+    /// Path of a stored blob (NotFound when it is missing).
+    pub(crate) fn blob_path(&self, digest: &str) -> Result<PathBuf> {
+        let p = self.inner.blobs.path(digest)?;
+        if !p.is_file() {
+            return Err(EngineError::not_found(format!("blob {digest} is missing")));
+        }
+        Ok(p)
+    }
+
+    pub(crate) fn blob_writer(&self) -> Result<BlobWriter> {
+        self.inner.blobs.writer()
+    }
+
+    /// The remembered compressed blob of a layer, when it is still in the store.
+    pub(crate) fn compressed_layer(&self, diff_id: &str, c: Compression) -> Option<Compressed> {
+        self.inner
+            .compressed
+            .get(diff_id, c)
+            .filter(|b| self.inner.blobs.exists(&b.digest))
+    }
+
+    /// Keep a compressed blob made for a layer and remember it, so later pushes reuse it. Under
+    /// the commit lock, so a concurrent garbage collection sees either neither or both.
+    pub(crate) fn store_compressed(
+        &self,
+        diff_id: &str,
+        c: Compression,
+        writer: BlobWriter,
+        blob: &Compressed,
+    ) -> Result<()> {
+        let _commit = lock(&self.inner.commit_lock);
+        if !self.inner.layers.exists(diff_id) {
+            // The image went away while its layer was being compressed: nothing to remember.
+            return Ok(());
+        }
+        self.inner.compressed.remember(diff_id, c, blob.clone())?;
+        self.inner.blobs.commit(writer, &blob.digest)
     }
 }
 
@@ -806,6 +853,7 @@ impl Inner {
             blobs.insert(e.record.manifest_digest.clone());
             blobs.extend(e.record.layer_blobs.iter().cloned());
         }
+        blobs.extend(self.compressed.blobs_of(&layers));
         (layers, blobs)
     }
 
@@ -814,6 +862,7 @@ impl Inner {
     fn collect_garbage(&self) -> Result<()> {
         let _commit = lock(&self.commit_lock);
         let (used_layers, used_blobs) = self.in_use();
+        self.compressed.retain_layers(&used_layers)?;
         for d in self.layers.list()? {
             if !used_layers.contains(&d) {
                 tracing::info!(layer = %d, "removing unreferenced layer");
