@@ -25,7 +25,9 @@ use crate::image::reference::{is_full_hex_id, Reference};
 use crate::registry::manifest::{DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST};
 use crate::registry::{Access, Credentials, MountOutcome, Repository};
 use crate::service::events::kind;
-use crate::service::images::{short_id, ImageListFilter, ImageParts, LayerPart};
+use crate::service::image_ingest::{ImageParts, LayerPart};
+use crate::service::images::{lock, short_id, ImageListFilter, ImageService};
+use crate::store::blobs::BlobWriter;
 use crate::service::Engine;
 use crate::store::atomic::write_json_atomic;
 
@@ -679,6 +681,48 @@ fn build_manifest(
         return Err(EngineError::internal(format!("bad image id {}", parts.id)));
     }
     Ok((mt.to_string(), bytes))
+}
+
+/// Blob-store access for push: the stored layer blobs it reads and the compressed blobs it keeps.
+impl ImageService {
+    /// Path of a stored blob (NotFound when it is missing).
+    pub(crate) fn blob_path(&self, digest: &str) -> Result<PathBuf> {
+        let p = self.inner.blobs.path(digest)?;
+        if !p.is_file() {
+            return Err(EngineError::not_found(format!("blob {digest} is missing")));
+        }
+        Ok(p)
+    }
+
+    pub(crate) fn blob_writer(&self) -> Result<BlobWriter> {
+        self.inner.blobs.writer()
+    }
+
+    /// The remembered compressed blob of a layer, when it is still in the store.
+    pub(crate) fn compressed_layer(&self, diff_id: &str, c: Compression) -> Option<Compressed> {
+        self.inner
+            .compressed
+            .get(diff_id, c)
+            .filter(|b| self.inner.blobs.exists(&b.digest))
+    }
+
+    /// Keep a compressed blob made for a layer and remember it, so later pushes reuse it. Under
+    /// the commit lock, so a concurrent garbage collection sees either neither or both.
+    pub(crate) fn store_compressed(
+        &self,
+        diff_id: &str,
+        c: Compression,
+        writer: BlobWriter,
+        blob: &Compressed,
+    ) -> Result<()> {
+        let _commit = lock(&self.inner.commit_lock);
+        if !self.inner.layers.exists(diff_id) {
+            // The image went away while its layer was being compressed: nothing to remember.
+            return Ok(());
+        }
+        self.inner.compressed.remember(diff_id, c, blob.clone())?;
+        self.inner.blobs.commit(writer, &blob.digest)
+    }
 }
 
 /// Parse the `compression` push parameter (defaults to the engine's setting, gzip).
