@@ -46,6 +46,8 @@ pub enum Cmd {
     Rmi(RmiArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
     Tag(TagArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
     /// Create and run a new container from an image.
     #[command(disable_help_flag = true)]
     Run(RunArgs),
@@ -238,6 +240,8 @@ pub enum ImageCmd {
     Rm(RmiArgs),
     Tag(TagArgs),
     Import(ImportArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
     /// Remove unused images (untagged ones; all unused with -a).
     Prune(ImagePruneArgs),
 }
@@ -333,6 +337,21 @@ pub struct RmiArgs {
 pub struct TagArgs {
     pub source: String,
     pub target: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// NAME[:TAG]
+    pub image: String,
+    /// Push all tags of the repository.
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Print only the pushed reference.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Layer compression for layers stored uncompressed: gzip (default) or zstd.
+    #[arg(long)]
+    pub compression: Option<String>,
 }
 
 /// Flags shared by `run` and `create` (docker's container options). Numeric and size flags are

@@ -1,0 +1,139 @@
+//! `berth push [-a] [-q] [--compression gzip|zstd] IMAGE`: upload an image to its registry through
+//! the engine, showing per-layer progress (redrawn in place on a terminal, one line per status
+//! change otherwise).
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+use hyper::Method;
+use serde_json::Value;
+
+use super::{out, Ctx};
+use crate::cli::PushArgs;
+use crate::client::progress::{read_stream, render_message};
+use crate::client::{empty, query, seg};
+
+pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
+    let (name, tag) = split_tag(&a.image);
+    if a.all_tags && tag.is_some() {
+        anyhow::bail!("tag can't be used with --all-tags/-a");
+    }
+    // Without -a, docker pushes the named tag (latest when none is given).
+    let tag = match (a.all_tags, tag) {
+        (true, _) => String::new(),
+        (false, Some(t)) => t.to_string(),
+        (false, None) => "latest".to_string(),
+    };
+    let mut q = vec![("tag", tag.clone())];
+    if let Some(c) = &a.compression {
+        q.push(("compression", c.clone()));
+    }
+    let auth = super::registry_auth::header_for(name)?;
+    let client = ctx.client().await?;
+    let path = format!("/images/{}/push{}", seg(name), query(&q));
+    let resp = client
+        .request(
+            Method::POST,
+            &path,
+            empty(),
+            &[("X-Registry-Auth", auth.as_str())],
+        )
+        .await?;
+    let mut display = Display::new(!a.quiet && std::io::stdout().is_terminal(), a.quiet);
+    read_stream(resp.into_body(), |msg| display.message(msg)).await?;
+    display.finish();
+    if a.quiet {
+        if tag.is_empty() {
+            out(&format!("{name}\n"));
+        } else {
+            out(&format!("{name}:{tag}\n"));
+        }
+    }
+    Ok(0)
+}
+
+/// "host:5000/app:1" → ("host:5000/app", Some("1")); a ':' before the last '/' is a port.
+fn split_tag(image: &str) -> (&str, Option<&str>) {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(i) if !image[i..].contains('/') => (&image[..i], Some(&image[i + 1..])),
+        _ => (image, None),
+    }
+}
+
+/// Docker's progress rendering: on a terminal each layer id keeps its own line, rewritten as its
+/// status changes; elsewhere every status change is a new line and progress bars are skipped.
+struct Display {
+    tty: bool,
+    quiet: bool,
+    /// Layer id → its line number among the lines printed so far.
+    lines: HashMap<String, usize>,
+    printed: usize,
+}
+
+impl Display {
+    fn new(tty: bool, quiet: bool) -> Self {
+        Display {
+            tty,
+            quiet,
+            lines: HashMap::new(),
+            printed: 0,
+        }
+    }
+
+    fn message(&mut self, msg: &Value) -> Result<()> {
+        let line = match render_message(msg) {
+            Ok(Some(l)) => l,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                self.finish();
+                anyhow::bail!("{e}");
+            }
+        };
+        if self.quiet {
+            return Ok(());
+        }
+        let id = msg.get("id").and_then(Value::as_str);
+        let has_bar = msg.get("progress").is_some();
+        let mut o = std::io::stdout().lock();
+        match (id, self.tty) {
+            (Some(id), true) => {
+                if let Some(&n) = self.lines.get(id) {
+                    let up = self.printed - n;
+                    // Up to the layer's line, rewrite it, then back down.
+                    let _ = write!(o, "\x1b[{up}A\r\x1b[2K{line}\r\x1b[{up}B");
+                } else {
+                    self.lines.insert(id.to_string(), self.printed);
+                    self.printed += 1;
+                    let _ = writeln!(o, "{line}");
+                }
+            }
+            // Without a terminal, bars would be a flood of lines: print status changes only.
+            (Some(_), false) if has_bar => {}
+            _ => {
+                self.printed += 1;
+                let _ = writeln!(o, "{line}");
+            }
+        }
+        let _ = o.flush();
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        let _ = std::io::stdout().flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_splits_tags_not_ports() {
+        assert_eq!(split_tag("busybox"), ("busybox", None));
+        assert_eq!(split_tag("busybox:1"), ("busybox", Some("1")));
+        assert_eq!(split_tag("host:5000/app"), ("host:5000/app", None));
+        assert_eq!(split_tag("host:5000/app:v2"), ("host:5000/app", Some("v2")));
+    }
+}
