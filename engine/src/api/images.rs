@@ -34,6 +34,7 @@ enum Route {
     Tag(String),
     Remove(String),
     Prune,
+    Push(String),
 }
 
 fn route_of(method: &Method, s: &[String]) -> Option<Route> {
@@ -45,6 +46,7 @@ fn route_of(method: &Method, s: &[String]) -> Option<Route> {
         (&Method::POST, 2, "prune") => Some(Route::Prune),
         (&Method::GET, n, "json") if n >= 3 => Some(Route::Inspect(name())),
         (&Method::POST, n, "tag") if n >= 3 => Some(Route::Tag(name())),
+        (&Method::POST, n, "push") if n >= 3 => Some(Route::Push(name())),
         (&Method::DELETE, n, _) if n >= 2 => Some(Route::Remove(s[1..].join("/"))),
         _ => None,
     }
@@ -61,7 +63,40 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         Route::Tag(name) => tag(&r, &name).await,
         Route::Remove(name) => remove(&r, &name).await,
         Route::Prune => prune(&r).await,
+        Route::Push(name) => push(r, &name),
     }
+}
+
+/// `POST /images/{name}/push?tag=&compression=` with `X-Registry-Auth`: what to push is checked
+/// first (bad name → 400, nothing local → 404); the upload then streams docker's progress, and a
+/// failure ends the 200 stream with an errorDetail.
+fn push(r: ApiRequest, name: &str) -> Result<ApiResponse> {
+    use crate::service::push;
+    let plan = push::plan(&r.engine, name, r.query.get("tag"))?;
+    let compression = push::compression_param(r.query.get("compression"))?;
+    let creds = match r.req.headers().get("X-Registry-Auth") {
+        Some(v) => crate::registry::Credentials::from_header(
+            v.to_str()
+                .map_err(|_| EngineError::invalid("X-Registry-Auth is not valid text"))?,
+        )?,
+        None => None,
+    };
+    let (tx, rx) = mpsc::channel(64);
+    let engine = r.engine.clone();
+    tokio::spawn(async move {
+        let opts = push::PushOptions { creds, compression };
+        if let Err(e) = push::push(engine, plan, opts, tx.clone()).await {
+            tracing::warn!(error = %e, "image push failed");
+            let msg = e.to_string();
+            let _ = tx
+                .send(progress_line(&serde_json::json!({
+                    "errorDetail": { "message": msg },
+                    "error": msg,
+                })))
+                .await;
+        }
+    });
+    Ok(streaming("application/json", rx))
 }
 
 /// `POST /images/prune`: filters dangling (default true: untagged images only), until, label.

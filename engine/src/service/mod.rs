@@ -15,6 +15,7 @@ pub mod logs;
 pub mod mounts;
 pub mod name_resolution;
 pub mod names;
+pub mod push;
 pub mod networks;
 pub mod restart;
 pub mod signals;
