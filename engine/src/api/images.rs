@@ -72,8 +72,8 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
 /// failure ends the 200 stream with an errorDetail.
 fn push(r: ApiRequest, name: &str) -> Result<ApiResponse> {
     use crate::service::push;
-    let plan = push::plan(&r.engine, name, r.query.get("tag"))?;
     let compression = push::compression_param(r.query.get("compression"))?;
+    let plan = push::plan(&r.engine, name, r.query.get("tag"))?;
     let creds = match r.req.headers().get("X-Registry-Auth") {
         Some(v) => crate::registry::Credentials::from_header(
             v.to_str()

@@ -10,8 +10,8 @@
 //! has), otherwise a new manifest naming the compressed blobs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,9 +29,9 @@ use crate::registry::{
 use crate::service::events::kind;
 use crate::service::image_ingest::{ImageParts, LayerPart};
 use crate::service::images::{lock, short_id, ImageListFilter, ImageService};
-use crate::store::blobs::BlobWriter;
 use crate::service::Engine;
 use crate::store::atomic::write_json_atomic;
+use crate::store::blobs::BlobWriter;
 
 /// Layers uploaded at once (docker's default max-concurrent-uploads is 5; compression already
 /// uses every core, so fewer parallel layers keep memory and disk contention down).
@@ -160,9 +160,7 @@ impl Progress {
 /// Docker's text bar: `[=====>      ]  10.5MB/20MB`.
 pub fn progress_bar(current: u64, total: u64) -> String {
     const WIDTH: u64 = 50;
-    let filled = (current.min(total) * WIDTH)
-        .checked_div(total)
-        .unwrap_or(0) as usize;
+    let filled = (current.min(total) * WIDTH).checked_div(total).unwrap_or(0) as usize;
     let mut bar = "=".repeat(filled);
     if filled < WIDTH as usize {
         bar.push('>');
@@ -227,7 +225,9 @@ impl KnownBlobs {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, BTreeMap<String, BTreeSet<String>>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<String, BTreeMap<String, BTreeSet<String>>>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -315,8 +315,10 @@ pub async fn push(
                 .await
                 .map_err(|e| EngineError::internal(format!("push task failed: {e}")))??
         };
-        let (digest, size) =
-            push_image(&engine, &repo, repo_ref, &parts, &tag, &opts, &progress, &present).await?;
+        let (digest, size) = push_image(
+            &engine, &repo, repo_ref, &parts, &tag, &opts, &progress, &present,
+        )
+        .await?;
         progress
             .status(&format!("{tag}: digest: {digest} size: {size}"))
             .await?;
@@ -336,7 +338,9 @@ pub async fn push(
         }
         let mut attrs = BTreeMap::new();
         attrs.insert("name".to_string(), target.familiar());
-        engine.events().publish(kind::IMAGE, "push", &parts.id, attrs);
+        engine
+            .events()
+            .publish(kind::IMAGE, "push", &parts.id, attrs);
         tracing::info!(image = %parts.id, reference = %target.familiar(), %digest, "pushed image");
     }
     Ok(())
@@ -509,8 +513,8 @@ fn remember(ctx: &LayerCtx, known: &KnownBlobs, domain: &str, digest: &str) {
 /// copy, else a new compressed copy (kept and remembered).
 async fn layer_blob(ctx: &LayerCtx) -> Result<PushBlob> {
     let l = &ctx.layer;
-    let stored_compressed = is_compressed_media_type(&l.media_type)
-        || sniff(&l.blob_path).await?.is_some();
+    let stored_compressed =
+        is_compressed_media_type(&l.media_type) || sniff(&l.blob_path).await?.is_some();
     if stored_compressed {
         return Ok(PushBlob {
             digest: l.blob_digest.clone(),
@@ -651,7 +655,11 @@ async fn upload(ctx: &LayerCtx, blob: &PushBlob, location: Option<String>) -> Re
 fn manifest_media_type(manifest: &[u8]) -> String {
     serde_json::from_slice::<Value>(manifest)
         .ok()
-        .and_then(|v| v.get("mediaType").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.get("mediaType")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| OCI_MANIFEST.to_string())
 }
 

@@ -1,0 +1,330 @@
+//! Push to a real registry (Debian's docker-registry on a free loopback port): by berth and by the
+//! stock docker CLI through berth; skopeo reads and copies what was pushed and the copy unpacks;
+//! a second push only finds existing layers; cross-repository mounts; basic auth with and without
+//! credentials; missing images and bad names; RepoDigests; zstd.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{stderr, stdout, TestEngine, BERTH};
+
+/// A docker-registry process with its own storage, killed and removed on drop.
+struct Registry {
+    dir: tempfile::TempDir,
+    addr: String,
+    child: Child,
+}
+
+impl Registry {
+    fn start(basic_auth: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::Builder::new()
+            .prefix("berth-registry-")
+            .tempdir()
+            .unwrap();
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let addr = format!("127.0.0.1:{port}");
+        let mut auth = String::new();
+        if let Some((user, pass)) = basic_auth {
+            let htpasswd = dir.path().join("htpasswd");
+            let o = Command::new("htpasswd")
+                .args(["-Bbc"])
+                .arg(&htpasswd)
+                .args([user, pass])
+                .output()
+                .expect("htpasswd (apache2-utils)");
+            assert!(o.status.success(), "{}", stderr(&o));
+            auth = format!(
+                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+                htpasswd.display()
+            );
+        }
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth}",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry");
+        let reg = Registry { dir, addr, child };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(&reg.addr).is_ok() {
+                return reg;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("registry did not start: {}", reg.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    fn skopeo(&self, args: &[&str]) -> Output {
+        Command::new("skopeo")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("skopeo")
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
+    stdout(o)
+}
+
+/// `berth push` with a docker config directory (credentials) of our choosing.
+fn berth_push(e: &TestEngine, config_dir: &Path, args: &[&str]) -> Output {
+    Command::new(BERTH)
+        .arg("--host")
+        .arg(e.host())
+        .args(["--no-autostart", "--headless", "push"])
+        .args(args)
+        .env("DOCKER_CONFIG", config_dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run berth")
+}
+
+fn docker_config(dir: &Path, server: &str, user: &str, pass: &str) -> PathBuf {
+    use base64::Engine as _;
+    let d = dir.join("docker-config");
+    std::fs::create_dir_all(&d).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    std::fs::write(
+        d.join("config.json"),
+        serde_json::json!({ "auths": { server: { "auth": auth } } }).to_string(),
+    )
+    .unwrap();
+    d
+}
+
+fn inspect(e: &TestEngine, name: &str) -> serde_json::Value {
+    e.api_json("GET", &format!("/images/{name}/json"), None)
+}
+
+#[test]
+fn push_by_berth_is_readable_by_skopeo_and_second_push_finds_layers() {
+    let reg = Registry::start(None);
+    let e = TestEngine::start();
+    let name = format!("{}/test/busybox", reg.addr);
+    let id = e.import_busybox(&format!("{name}:1"));
+    let empty = e.dir.path().join("no-config");
+
+    let out = ok(&berth_push(&e, &empty, &[&format!("{name}:1")]));
+    assert!(
+        out.contains(&format!("The push refers to repository [{name}]")),
+        "{out}"
+    );
+    assert!(out.contains(": Pushed"), "{out}");
+    let digest = out
+        .lines()
+        .find_map(|l| l.strip_prefix("1: digest: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no digest line: {out}"))
+        .to_string();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+
+    // RepoDigests records the pushed manifest.
+    let img = inspect(&e, &format!("{name}:1"));
+    assert_eq!(img["Id"], id.as_str());
+    let repo_digests: Vec<String> =
+        serde_json::from_value(img["RepoDigests"].clone()).unwrap_or_default();
+    assert!(
+        repo_digests.contains(&format!("{name}@{digest}")),
+        "{repo_digests:?}"
+    );
+
+    // skopeo sees the same manifest digest and a gzip layer.
+    let v: serde_json::Value = serde_json::from_str(&ok(&reg.skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{name}:1"),
+    ])))
+    .unwrap();
+    assert_eq!(v["Digest"], digest.as_str(), "{v}");
+    let raw: serde_json::Value = serde_json::from_str(&ok(&reg.skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{name}:1"),
+    ])))
+    .unwrap();
+    assert_eq!(raw["config"]["digest"], id.as_str(), "{raw}");
+    let layer = &raw["layers"][0];
+    assert!(
+        layer["mediaType"].as_str().unwrap().ends_with("gzip"),
+        "{raw}"
+    );
+
+    // skopeo copies it into an OCI layout; the layer unpacks and holds busybox.
+    let oci = e.dir.path().join("oci");
+    ok(&reg.skopeo(&[
+        "copy",
+        "-q",
+        "--src-tls-verify=false",
+        &format!("docker://{name}:1"),
+        &format!("oci:{}:copy", oci.display()),
+    ]));
+    let hex = layer["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:");
+    let unpack = e.dir.path().join("unpack");
+    std::fs::create_dir_all(&unpack).unwrap();
+    let o = Command::new("tar")
+        .arg("-xzf")
+        .arg(oci.join("blobs/sha256").join(hex))
+        .arg("-C")
+        .arg(&unpack)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(unpack.join("bin/busybox").exists());
+
+    // Second push: nothing to upload, same digest.
+    let out = ok(&berth_push(&e, &empty, &[&format!("{name}:1")]));
+    assert!(out.contains(": Layer already exists"), "{out}");
+    assert!(!out.contains(": Pushed"), "{out}");
+    assert!(out.contains(&format!("1: digest: {digest}")), "{out}");
+
+    // -q prints only the reference.
+    let out = ok(&berth_push(&e, &empty, &["-q", &format!("{name}:1")]));
+    assert_eq!(out.trim(), format!("{name}:1"));
+}
+
+#[test]
+fn push_by_docker_cli_mounts_across_repositories_and_pushes_all_tags() {
+    let reg = Registry::start(None);
+    let e = TestEngine::start();
+    let first = format!("{}/one/busybox", reg.addr);
+    let second = format!("{}/two/busybox", reg.addr);
+    e.import_busybox(&format!("{first}:latest"));
+
+    let o = e.docker(&["push", &first]);
+    let out = ok(&o);
+    assert!(out.contains("latest: digest: sha256:"), "{out}");
+
+    ok(&e.docker(&["tag", &first, &format!("{second}:a")]));
+    ok(&e.docker(&["tag", &first, &format!("{second}:b")]));
+    // All tags of the repository; the layer comes from the other repository.
+    let out = ok(&e.docker(&["push", "--all-tags", &second]));
+    assert!(out.contains("Mounted from one/busybox"), "{out}");
+    assert!(out.contains("a: digest: sha256:"), "{out}");
+    assert!(out.contains("b: digest: sha256:"), "{out}");
+    let tags = ok(&Command::new("skopeo")
+        .args(["list-tags", "--tls-verify=false"])
+        .arg(format!("docker://{second}"))
+        .output()
+        .unwrap());
+    assert!(tags.contains("\"a\"") && tags.contains("\"b\""), "{tags}");
+
+    // The raw API streams the aux object docker's CLI reads.
+    let r = e.api("POST", &format!("/images/{second}/push?tag=a"), None);
+    assert_eq!(r.status, 200);
+    let text = r.text();
+    assert!(text.contains("\"aux\":{"), "{text}");
+    assert!(text.contains("\"Tag\":\"a\""), "{text}");
+}
+
+#[test]
+fn push_errors_missing_image_bad_name_and_auth() {
+    let reg = Registry::start(Some(("alice", "s3cret")));
+    let e = TestEngine::start();
+    let name = format!("{}/private/busybox", reg.addr);
+    e.import_busybox(&format!("{name}:latest"));
+
+    // Unknown image: 404 before any streaming; bad name: 400.
+    let r = e.api("POST", "/images/nosuch/thing/push?tag=latest", None);
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(
+        r.message().contains("An image does not exist locally"),
+        "{}",
+        r.message()
+    );
+    let r = e.api("POST", "/images/Bad%20Name/push", None);
+    assert_eq!(r.status, 400, "{}", r.text());
+    let o = e.berth(&["push", "nosuch/thing"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("An image does not exist locally"),
+        "{}",
+        stderr(&o)
+    );
+
+    // No credentials: the registry's refusal comes back as the command's error.
+    let none = e.dir.path().join("no-config");
+    let o = berth_push(&e, &none, &[&name]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let err = stderr(&o).to_lowercase();
+    assert!(
+        err.contains("unauthorized") || err.contains("authentication required"),
+        "{err}"
+    );
+
+    // Wrong then right credentials.
+    let bad = docker_config(&e.dir.path().join("bad"), &reg.addr, "alice", "nope");
+    let o = berth_push(&e, &bad, &[&name]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let good = docker_config(e.dir.path(), &reg.addr, "alice", "s3cret");
+    let out = ok(&berth_push(&e, &good, &[&name]));
+    assert!(out.contains("latest: digest: sha256:"), "{out}");
+}
+
+#[test]
+fn push_zstd_and_reuse_of_compressed_layers() {
+    let reg = Registry::start(None);
+    let e = TestEngine::start();
+    let name = format!("{}/z/busybox", reg.addr);
+    e.import_busybox(&format!("{name}:z"));
+    let empty = e.dir.path().join("no-config");
+    let out = ok(&berth_push(
+        &e,
+        &empty,
+        &["--compression", "zstd", &format!("{name}:z")],
+    ));
+    assert!(out.contains("z: digest: sha256:"), "{out}");
+    let raw: serde_json::Value = serde_json::from_str(&ok(&Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{name}:z"))
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(
+        raw["layers"][0]["mediaType"], "application/vnd.oci.image.layer.v1.tar+zstd",
+        "{raw}"
+    );
+    // The compressed blobs are kept: one zstd made above, one gzip made now, each once.
+    ok(&berth_push(&e, &empty, &[&format!("{name}:z")]));
+    let compressed = std::fs::read_dir(e.data_path("image/compressed"))
+        .unwrap()
+        .count();
+    assert_eq!(compressed, 1, "one record for the one layer");
+    let r = e.api("POST", "/images/x/push?compression=brotli", None);
+    assert_eq!(r.status, 400, "{}", r.text());
+}
