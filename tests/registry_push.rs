@@ -328,3 +328,43 @@ fn push_zstd_and_reuse_of_compressed_layers() {
     let r = e.api("POST", "/images/x/push?compression=brotli", None);
     assert_eq!(r.status, 400, "{}", r.text());
 }
+
+#[test]
+fn push_chunked_upload_and_push_event() {
+    let reg = Registry::start(None);
+    // The engine inherits the environment at start: small chunks force PATCH uploads.
+    std::env::set_var("BERTH_PUSH_CHUNK_SIZE", "65536");
+    let e = TestEngine::start();
+    std::env::remove_var("BERTH_PUSH_CHUNK_SIZE");
+    let name = format!("{}/chunked/busybox", reg.addr);
+    let id = e.import_busybox(&format!("{name}:c"));
+    let since = chrono_now();
+    let empty = e.dir.path().join("no-config");
+    let out = ok(&berth_push(&e, &empty, &[&format!("{name}:c")]));
+    assert!(out.contains(": Pushed"), "{out}");
+    // skopeo can read every blob back (digests verified by skopeo).
+    let oci = e.dir.path().join("oci");
+    ok(&Command::new("skopeo")
+        .args(["copy", "-q", "--src-tls-verify=false"])
+        .arg(format!("docker://{name}:c"))
+        .arg(format!("oci:{}:c", oci.display()))
+        .output()
+        .unwrap());
+    let ev = e.api(
+        "GET",
+        &format!("/events?since={since}&until={}&filters=%7B%22type%22%3A%5B%22image%22%5D%7D", chrono_now() + 1),
+        None,
+    );
+    let text = ev.text();
+    assert!(
+        text.lines().any(|l| l.contains("\"Action\":\"push\"") && l.contains(&id)),
+        "{text}"
+    );
+}
+
+fn chrono_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}

@@ -308,12 +308,29 @@ pub async fn push(
     let present: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     for (target, id) in &plan.targets {
         let tag = target.tag.clone().unwrap_or_else(|| "latest".into());
-        let parts = {
+        // The lease pins the image's layer blobs until this tag is pushed: an `rmi` meanwhile
+        // cannot delete what is being read.
+        let (parts, _lease) = {
             let engine = engine.clone();
             let id = id.clone();
-            tokio::task::spawn_blocking(move || engine.images.image_parts(&id))
-                .await
-                .map_err(|e| EngineError::internal(format!("push task failed: {e}")))??
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let parts = engine.images.image_parts(&id)?;
+                let lease = engine.images.lease();
+                for l in &parts.layers {
+                    if engine
+                        .images
+                        .layer_present(&lease, &l.blob_digest, &l.diff_id)?
+                        .is_none()
+                    {
+                        return Err(EngineError::not_found(format!(
+                            "No such image: {id} (it was removed during the push)"
+                        )));
+                    }
+                }
+                Ok((parts, lease))
+            })
+            .await
+            .map_err(|e| EngineError::internal(format!("push task failed: {e}")))??
         };
         let (digest, size) = push_image(
             &engine, &repo, repo_ref, &parts, &tag, &opts, &progress, &present,
@@ -585,12 +602,13 @@ async fn compress_layer(ctx: &LayerCtx) -> Result<Compressed> {
                 }
             },
         )?;
-        if let Some(e) = cancelled {
-            return Err(e);
-        }
+        // Kept even when the client went away meanwhile: the next push reuses it.
         engine
             .images
             .store_compressed(&layer.diff_id, c, writer, &made)?;
+        if let Some(e) = cancelled {
+            return Err(e);
+        }
         tracing::debug!(layer = %layer.diff_id, blob = %made.digest, size = made.size, "compressed layer for push");
         Ok(made)
     })
@@ -598,9 +616,87 @@ async fn compress_layer(ctx: &LayerCtx) -> Result<Compressed> {
     .map_err(|e| EngineError::internal(format!("compression task failed: {e}")))?
 }
 
-/// Upload a blob in one streamed PUT (into `location` when a session is already open), with
-/// "Pushing" progress.
+/// Chunk size for chunked uploads: `BERTH_PUSH_CHUNK_SIZE` (bytes) forces them; otherwise they
+/// are the fallback when a registry refuses a monolithic upload.
+fn chunk_size() -> Option<usize> {
+    std::env::var("BERTH_PUSH_CHUNK_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+}
+
+const FALLBACK_CHUNK: usize = 16 << 20;
+
+/// Upload a blob (into `location` when a session is already open): one streamed PUT, or PATCHed
+/// chunks when configured or when the registry refused the single PUT.
 async fn upload(ctx: &LayerCtx, blob: &PushBlob, location: Option<String>) -> Result<()> {
+    if let Some(n) = chunk_size() {
+        return upload_chunked(ctx, blob, location, n).await;
+    }
+    match upload_monolithic(ctx, blob, location).await {
+        Err(EngineError::InvalidArgument(m)) | Err(EngineError::Internal(m))
+            if m.starts_with(MONOLITHIC_REFUSED) =>
+        {
+            tracing::info!(blob = %blob.digest, reason = %m, "monolithic upload refused; uploading in chunks");
+            upload_chunked(ctx, blob, None, FALLBACK_CHUNK).await
+        }
+        other => other,
+    }
+}
+
+const MONOLITHIC_REFUSED: &str = "monolithic upload refused: ";
+
+async fn upload_chunked(
+    ctx: &LayerCtx,
+    blob: &PushBlob,
+    location: Option<String>,
+    chunk: usize,
+) -> Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut location = match location {
+        Some(l) => l,
+        None => ctx.repo.start_upload().await?,
+    };
+    let mut file = tokio::fs::File::open(&blob.path)
+        .await
+        .io_context(|| format!("opening {}", blob.path.display()))?;
+    let mut offset = 0u64;
+    loop {
+        let mut buf = vec![0u8; chunk];
+        let mut filled = 0;
+        while filled < chunk {
+            let n = file
+                .read(&mut buf[filled..])
+                .await
+                .io_context(|| format!("reading {}", blob.path.display()))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        buf.truncate(filled);
+        location = ctx
+            .repo
+            .patch_chunk(&location, offset, Bytes::from(buf))
+            .await?;
+        offset += filled as u64;
+        ctx.progress.bar(&ctx.id, "Pushing", offset, blob.size)?;
+    }
+    ctx.repo
+        .finish_upload(&location, &blob.digest, None)
+        .await?;
+    Ok(())
+}
+
+/// One streamed PUT with "Pushing" progress.
+async fn upload_monolithic(
+    ctx: &LayerCtx,
+    blob: &PushBlob,
+    location: Option<String>,
+) -> Result<()> {
     let location = match location {
         Some(l) => l,
         None => ctx.repo.start_upload().await?,
@@ -640,14 +736,23 @@ async fn upload(ctx: &LayerCtx, blob: &PushBlob, location: Option<String>) -> Re
             }
         },
     );
-    ctx.repo
+    match ctx
+        .repo
         .finish_upload(
             &location,
             &blob.digest,
             Some((reqwest::Body::wrap_stream(stream), total)),
         )
-        .await?;
-    Ok(())
+        .await
+    {
+        Ok(()) => Ok(()),
+        // 405/413/416 or a 400 "upload invalid": the registry does not take the blob in one
+        // request (some limit body sizes); chunks may work.
+        Err(e) if matches!(e.status, Some(400 | 405 | 413 | 416)) && !e.is_unauthorized() => {
+            Err(EngineError::internal(format!("{MONOLITHIC_REFUSED}{e}")))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The media type of stored manifest bytes (their `mediaType`; OCI when absent, as the OCI
