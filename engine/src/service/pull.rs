@@ -390,7 +390,8 @@ impl PullService {
         } else {
             Vec::new()
         };
-        let repo_digest = format!("{}@{digest}", reference.name());
+        // Shown as docker shows them: "busybox@sha256:..." for docker.io.
+        let repo_digest = format!("{}@{digest}", reference.familiar_name());
         let new = NewImage {
             config: config_bytes,
             manifest: manifest_bytes,
