@@ -352,12 +352,16 @@ fn push_chunked_upload_and_push_event() {
         .unwrap());
     let ev = e.api(
         "GET",
-        &format!("/events?since={since}&until={}&filters=%7B%22type%22%3A%5B%22image%22%5D%7D", chrono_now() + 1),
+        &format!(
+            "/events?since={since}&until={}&filters=%7B%22type%22%3A%5B%22image%22%5D%7D",
+            chrono_now() + 1
+        ),
         None,
     );
     let text = ev.text();
     assert!(
-        text.lines().any(|l| l.contains("\"Action\":\"push\"") && l.contains(&id)),
+        text.lines()
+            .any(|l| l.contains("\"Action\":\"push\"") && l.contains(&id)),
         "{text}"
     );
 }

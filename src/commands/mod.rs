@@ -9,6 +9,7 @@ pub mod exec;
 pub mod images;
 pub mod networks;
 pub mod prune;
+pub mod pull;
 pub mod push;
 pub mod registry_auth;
 pub mod run;
@@ -47,6 +48,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => images::tag(&ctx, a).await,
         Cmd::Image(ImageCmd::Prune(a)) => images::prune(&ctx, a).await,
         Cmd::Push(a) | Cmd::Image(ImageCmd::Push(a)) => push::push(&ctx, a).await,
+        Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&ctx, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
             containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
         }

@@ -23,9 +23,7 @@ use crate::error::{EngineError, IoContext, Result};
 use crate::image::compress::{self, Compressed, Compression};
 use crate::image::reference::{is_full_hex_id, Reference};
 use crate::registry::manifest::{DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST};
-use crate::registry::{
-    Access, Credentials, MountOutcome, RegistryClient, RegistryOptions, Repository,
-};
+use crate::registry::{Access, Credentials, MountOutcome, Repository};
 use crate::service::events::kind;
 use crate::service::image_ingest::{ImageParts, LayerPart};
 use crate::service::images::{lock, short_id, ImageListFilter, ImageService};
@@ -261,18 +259,6 @@ impl KnownBlobs {
     }
 }
 
-/// The registry client push uses (one per process, so tokens and connections are shared between
-/// pushes). Insecure registries come from `BERTH_INSECURE_REGISTRIES`; loopback registries speak
-/// plain HTTP anyway.
-fn registry_client() -> Result<RegistryClient> {
-    static CLIENT: OnceLock<RegistryClient> = OnceLock::new();
-    if let Some(c) = CLIENT.get() {
-        return Ok(c.clone());
-    }
-    let c = RegistryClient::new(RegistryOptions::default().with_env())?;
-    Ok(CLIENT.get_or_init(|| c).clone())
-}
-
 /// The engine's `KnownBlobs` (one per data root, loaded on first use).
 fn known_blobs(data_root: &Path) -> Arc<KnownBlobs> {
     static ALL: OnceLock<Mutex<HashMap<PathBuf, Arc<KnownBlobs>>>> = OnceLock::new();
@@ -300,7 +286,9 @@ pub async fn push(
             repo_ref.name()
         ))
         .await?;
-    let repo = registry_client()?
+    let repo = engine
+        .pulls
+        .registry()
         .repository(repo_ref, opts.creds.clone(), Access::PullPush)
         .await?;
     // Blobs already known to be in the target repository during this push (several tags often
