@@ -372,3 +372,42 @@ fn chrono_now() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+#[test]
+fn push_then_pull_roundtrip_and_repush_of_pulled_image() {
+    let reg = Registry::start(None);
+    let a = TestEngine::start();
+    let name = format!("{}/round/busybox", reg.addr);
+    let id = a.import_busybox(&format!("{name}:1"));
+    let out = ok(&a.docker(&["push", &format!("{name}:1")]));
+    let digest = out
+        .lines()
+        .find_map(|l| l.strip_prefix("1: digest: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string();
+
+    // Another engine pulls it: same image id, and it runs.
+    let b = TestEngine::start();
+    ok(&b.docker(&["pull", &format!("{name}:1")]));
+    let img = inspect(&b, &format!("{name}:1"));
+    assert_eq!(img["Id"], id.as_str());
+    let run = ok(&b.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        &format!("{name}:1"),
+        "echo",
+        "roundtrip",
+    ]));
+    assert_eq!(run.trim(), "roundtrip");
+
+    // The pulled image's layers go as stored, under its own manifest: the same digest, and the
+    // layer is mounted from the repository it came from.
+    let other = format!("{}/copy/busybox", reg.addr);
+    ok(&b.docker(&["tag", &format!("{name}:1"), &format!("{other}:1")]));
+    let out = ok(&b.docker(&["push", &format!("{other}:1")]));
+    assert!(out.contains("Mounted from round/busybox"), "{out}");
+    assert!(out.contains(&format!("1: digest: {digest}")), "{out}");
+}
