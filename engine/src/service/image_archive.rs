@@ -275,11 +275,30 @@ pub fn load(
             .collect::<Result<Vec<_>>>()?;
         commits.push((p, layers, tags));
     }
-    let mut lines = Vec::new();
+    // commit_image consumes its lease: give each image its own, pinning its layers while the
+    // load's lease still holds everything.
+    let mut leased = Vec::new();
     for (p, layers, tags) in commits {
+        let own = images.lease();
+        for l in &layers {
+            if images
+                .layer_present(&own, &l.blob_digest, &l.diff_id)?
+                .is_none()
+            {
+                return Err(EngineError::internal(format!(
+                    "layer {} vanished before its image was committed",
+                    l.diff_id
+                )));
+            }
+        }
+        leased.push((own, p, layers, tags));
+    }
+    drop(lease);
+    let mut lines = Vec::new();
+    for (own, p, layers, tags) in leased {
         let names: Vec<String> = tags.iter().map(Reference::familiar).collect();
         let id = images.commit_image(
-            &lease,
+            own,
             NewImage {
                 config: p.config,
                 manifest: p.manifest,
@@ -356,7 +375,10 @@ pub fn prepare_save(images: &ImageService, names: &[String]) -> Result<(IngestLe
         let parts = images.image_parts(&id)?;
         for l in &parts.layers {
             // Pins the blob and layer so a concurrent rmi cannot pull them from under the save.
-            if !images.layer_present(&lease, &l.blob_digest, &l.diff_id) {
+            if images
+                .layer_present(&lease, &l.blob_digest, &l.diff_id)?
+                .is_none()
+            {
                 return Err(EngineError::not_found(format!(
                     "layer {} of image {id} is missing from the store",
                     l.blob_digest
