@@ -184,7 +184,11 @@ async fn load(r: ApiRequest) -> Result<ApiResponse> {
     let first = match rx.recv().await {
         Some(Msg::Fail(e)) => return Err(e),
         Some(Msg::Line(b)) => b,
-        None => return Err(EngineError::internal("the load task ended without an answer")),
+        None => {
+            return Err(EngineError::internal(
+                "the load task ended without an answer",
+            ))
+        }
     };
     let (out_tx, out_rx) = mpsc::channel(16);
     tokio::spawn(async move {

@@ -7,7 +7,9 @@ use hyper::{body::Incoming, Request, StatusCode};
 
 use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
-use super::{containers, events, exec, image_archive, images, networks, system, version, volumes, ApiRequest};
+use super::{
+    containers, events, exec, image_archive, images, networks, system, version, volumes, ApiRequest,
+};
 use crate::error::EngineError;
 use crate::service::Engine;
 

@@ -37,7 +37,11 @@ const PROGRESS_STEP: u64 = 4 << 20;
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadEvent {
     /// Bytes of one layer member read so far (`id` is docker's short layer id).
-    Layer { id: String, current: u64, total: u64 },
+    Layer {
+        id: String,
+        current: u64,
+        total: u64,
+    },
 }
 
 /// Reads the chunks a worker is sent.
@@ -65,7 +69,11 @@ impl Read for ChunkReader {
     }
 }
 
-type Worker<'scope> = (String, LayerHint, ScopedJoinHandle<'scope, Result<IngestedLayer>>);
+type Worker<'scope> = (
+    String,
+    LayerHint,
+    ScopedJoinHandle<'scope, Result<IngestedLayer>>,
+);
 
 /// Hands each layer member to a worker thread running `ingest_layer`.
 struct ParallelSink<'scope, 'env> {
@@ -321,7 +329,10 @@ pub fn load(
 /// Resolve the names of a save (docker's rules: "repo" alone means every tag of that
 /// repository, "repo:tag" that tag, an id the image untagged) and pin the blobs. NotFound for an
 /// unknown name.
-pub fn prepare_save(images: &ImageService, names: &[String]) -> Result<(IngestLease, Vec<SaveImage>)> {
+pub fn prepare_save(
+    images: &ImageService,
+    names: &[String],
+) -> Result<(IngestLease, Vec<SaveImage>)> {
     if names.is_empty() {
         return Err(EngineError::invalid("no image names given"));
     }
