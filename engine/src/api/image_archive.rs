@@ -116,11 +116,9 @@ fn error_line(e: &EngineError) -> Bytes {
 /// docker's human progress bar for a progress message.
 fn bar(current: u64, total: u64) -> String {
     let width = 50u64;
-    let filled = if total == 0 {
-        width
-    } else {
-        (current.min(total) * width / total).max(1)
-    };
+    let filled = (current.min(total) * width)
+        .checked_div(total)
+        .map_or(width, |f| f.max(1));
     let mut s = String::from("[");
     for i in 0..width {
         s.push(if i + 1 < filled {
