@@ -249,8 +249,7 @@ fn archive_docker_cli_save_pipe_load() {
     assert!(out.contains("Loaded image: dk:1"), "{out}");
     let id = image_ids(&e);
     // docker save | docker load, through a shell pipe.
-    let sh =
-        format!("docker save dk:1 | docker load && docker image inspect -f '{{{{.Id}}}}' dk:1");
+    let sh = "docker save dk:1 | docker load && docker image inspect -f '{{.Id}}' dk:1";
     ok(&e.docker(&["rmi", "dk:1"]));
     let sh_rm = Command::new("sh")
         .arg("-c")
@@ -373,10 +372,10 @@ fn archive_bad_archives_fail_clearly_and_keep_nothing() {
     // The config promises other layers than the archive has.
     let mut wrong = good.clone();
     wrong[2] = tar_of(&[("data/x", b"tampered")]);
-    let mut ar = docker_2010_archive(&good, &["bad:1"]);
+
     let tampered = docker_2010_archive(&wrong, &["bad:1"]);
     // Keep the honest config but the tampered layers: rebuild with the good config name.
-    {
+    let ar = {
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         let mut a = tar::Archive::new(&tampered[..]);
         for en in a.entries().unwrap() {
@@ -397,8 +396,8 @@ fn archive_bad_archives_fail_clearly_and_keep_nothing() {
             .iter()
             .map(|(n, d)| (n.as_str(), d.as_slice()))
             .collect();
-        ar = tar_of(&refs);
-    }
+        tar_of(&refs)
+    };
     let m = load_error(&e, &ar);
     assert!(m.contains("digest mismatch"), "{m}");
 
