@@ -253,7 +253,7 @@ fn archive_docker_cli_save_pipe_load() {
     ok(&e.docker(&["rmi", "dk:1"]));
     let sh_rm = Command::new("sh")
         .arg("-c")
-        .arg(&sh)
+        .arg(sh)
         .env("DOCKER_HOST", e.host())
         .output()
         .unwrap();
@@ -262,7 +262,7 @@ fn archive_docker_cli_save_pipe_load() {
     ok(&e.docker(&["load", "-i", &src]));
     let o = Command::new("sh")
         .arg("-c")
-        .arg(&sh)
+        .arg(sh)
         .env("DOCKER_HOST", e.host())
         .output()
         .unwrap();
