@@ -219,6 +219,11 @@ fn archive_berth_save_load_roundtrip_multi_layer() {
     assert_eq!(tags, vec!["example.com/team/multi:2", "multi:1"]);
     assert_eq!(v["RootFS"]["Layers"].as_array().unwrap().len(), 3);
     assert_eq!(ls_data(&e, "example.com/team/multi:2"), "b\nc\n");
+    // Loading again while the layers are stored takes them from the store (blob digest =
+    // diff_id for uncompressed layers) and still reports the image.
+    let out = ok(&e.berth(&["load", "-i", saved.to_str().unwrap()]));
+    assert!(out.contains("Loaded image: multi:1"), "{out}");
+    assert_eq!(image_ids(&e), vec![id.clone()]);
 
     // Saving to a terminal-less stdout streams the same archive; an unknown name is an error
     // before any output.

@@ -128,6 +128,25 @@ impl<'scope, 'env> LayerSink for ParallelSink<'scope, 'env> {
         if let Some((m, _, Err(e))) = self.done.iter().find(|(_, _, r)| r.is_err()) {
             return Err(EngineError::invalid(format!("loading layer {m}: {e}")));
         }
+        // An uncompressed layer's blob digest is its diff_id: when the store already has it
+        // (a reload, or layers shared with another image), the archive's copy is skipped
+        // unread; content addressing makes the stored copy the right one.
+        if let Some(d) = hint
+            .digest
+            .as_deref()
+            .filter(|_| hint.media_type == crate::image::import::LAYER_TAR_MEDIA_TYPE)
+        {
+            if let Some(present) = self.images.layer_present(self.lease, d, d)? {
+                tracing::debug!(layer = %d, "layer already stored; skipping the archive's copy");
+                (self.emit)(LoadEvent::Layer {
+                    id: progress_id(member, &hint),
+                    current: hint.size,
+                    total: hint.size,
+                });
+                self.done.push((member.to_string(), hint, Ok(present)));
+                return Ok(());
+            }
+        }
         let (tx, rx): (SyncSender<Vec<u8>>, _) = sync_channel(CHUNKS_IN_FLIGHT);
         let (images, lease, emit) = (self.images, self.lease, self.emit);
         let h2 = hint.clone();
