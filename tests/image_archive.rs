@@ -282,6 +282,18 @@ fn archive_docker_cli_save_pipe_load() {
     ok(&e.docker(&["rmi", "dk:1"]));
     let out = ok(&e.docker(&["load", "-i", saved.to_str().unwrap()]));
     assert!(out.contains("Loaded image: dk:1"), "{out}");
+    // Saved by id: no tags in the archive, reported by id on load.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("docker save {} | docker load", id[0]))
+        .env("DOCKER_HOST", e.host())
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    assert!(
+        out.contains(&format!("Loaded image ID: {}", id[0])),
+        "{out}"
+    );
     // A missing image is docker's clean error.
     let o = e.docker(&["save", "-o", saved.to_str().unwrap(), "missing:1"]);
     assert!(!o.status.success());

@@ -394,8 +394,15 @@ pub fn prepare_save(
             }
         }
         let parts = images.image_parts(name)?;
+        // "sha256:<hex>" also parses as a reference (repository "sha256"): an id (prefix) names
+        // the image itself, saved without tags.
+        let by_id = {
+            let hex = parts.id.strip_prefix("sha256:").unwrap_or(&parts.id);
+            let n = name.strip_prefix("sha256:").unwrap_or(name);
+            !n.is_empty() && hex.starts_with(n)
+        };
         let tag = match parsed {
-            Some(r) if r.tag.is_some() && r.digest.is_none() => Some(r),
+            Some(r) if !by_id && r.tag.is_some() && r.digest.is_none() => Some(r),
             _ => None,
         };
         add(parts.id.clone(), tag);

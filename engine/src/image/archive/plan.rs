@@ -104,8 +104,14 @@ pub fn plan(s: &Scanned, layers: &HashMap<String, LoadedLayer>) -> Result<Vec<Pl
     if let Some(data) = s.file("manifest.json")? {
         let entries: Vec<LegacyEntry> =
             serde_json::from_slice(data).map_err(|e| invalid(format!("manifest.json: {e}")))?;
+        // Only to keep the exact manifest bytes: manifest.json alone describes the images, so an
+        // OCI side that cannot be resolved (a multi-platform index whose other platforms were not
+        // saved) is no reason to refuse the archive.
         let oci = match s.file("index.json")? {
-            Some(_) => oci_manifests(s)?,
+            Some(_) => oci_manifests(s).unwrap_or_else(|e| {
+                tracing::debug!(error = %e, "ignoring the OCI index beside manifest.json");
+                Vec::new()
+            }),
             None => Vec::new(),
         };
         return entries
