@@ -225,6 +225,24 @@ fn archive_berth_save_load_roundtrip_multi_layer() {
     assert!(out.contains("Loaded image: multi:1"), "{out}");
     assert_eq!(image_ids(&e), vec![id.clone()]);
 
+    // The API directly: one image by path, several by query, 404 before any byte for a miss.
+    let r = e.api("GET", "/images/example.com/team/multi:2/get", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/x-tar"));
+    let r2 = e.api(
+        "GET",
+        "/images/get?names=multi:1&names=example.com/team/multi:2",
+        None,
+    );
+    assert_eq!(r2.status, 200);
+    assert!(r2.body.len() >= r.body.len());
+    let r = e.api("GET", "/images/get?names=multi:1&names=nope:9", None);
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(
+        r.message().contains("No such image: nope:9"),
+        "{}",
+        r.text()
+    );
     // Saving to a terminal-less stdout streams the same archive; an unknown name is an error
     // before any output.
     let o = e.berth(&["save", "multi:1"]);
