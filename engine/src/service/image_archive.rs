@@ -528,6 +528,29 @@ mod tests {
     }
 
     #[test]
+    fn image_archive_compressed_archives_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = ImageService::open(dir.path()).unwrap();
+        let ar = legacy_archive(&[layer_tar(&[("z", b"zz")])], "zst:1");
+        let zst = zstd::encode_all(Cursor::new(ar.clone()), 3).unwrap();
+        let lines = load(&images, Box::new(Cursor::new(zst)), &|_| {}).unwrap();
+        assert_eq!(lines, vec!["Loaded image: zst:1\n".to_string()]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(
+            &mut gz,
+            &legacy_archive(&[layer_tar(&[("g", b"gg")])], "gz:1"),
+        )
+        .unwrap();
+        let lines = load(
+            &images,
+            Box::new(Cursor::new(gz.finish().unwrap())),
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(lines, vec!["Loaded image: gz:1\n".to_string()]);
+    }
+
+    #[test]
     fn image_archive_failed_load_commits_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let images = ImageService::open(dir.path()).unwrap();
