@@ -40,6 +40,10 @@ pub enum Cmd {
     Info,
     /// Import a tarball to create a filesystem image.
     Import(ImportArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default).
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN.
+    Load(LoadArgs),
     /// List images.
     Images(ImagesArgs),
     /// Remove one or more images.
@@ -238,6 +242,10 @@ pub enum ImageCmd {
     Rm(RmiArgs),
     Tag(TagArgs),
     Import(ImportArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default).
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN.
+    Load(LoadArgs),
     /// Remove unused images (untagged ones; all unused with -a).
     Prune(ImagePruneArgs),
 }
@@ -281,6 +289,25 @@ pub struct EngineArgs {
     /// Remove this engine's bridges, namespaces and nftables table, then exit (uninstall, tests).
     #[arg(long)]
     pub cleanup_networking: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN.
+    #[arg(short = 'i', long)]
+    pub input: Option<PathBuf>,
+    /// Suppress the load output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
