@@ -342,6 +342,7 @@ fn push_chunked_upload_and_push_event() {
     let empty = e.dir.path().join("no-config");
     let out = ok(&berth_push(&e, &empty, &[&format!("{name}:c")]));
     assert!(out.contains(": Pushed"), "{out}");
+    assert!(e.log().contains("chunked upload done"), "not chunked");
     // skopeo can read every blob back (digests verified by skopeo).
     let oci = e.dir.path().join("oci");
     ok(&Command::new("skopeo")

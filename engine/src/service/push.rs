@@ -676,6 +676,7 @@ async fn upload_chunked(
     ctx.repo
         .finish_upload(&location, &blob.digest, None)
         .await?;
+    tracing::debug!(blob = %blob.digest, bytes = offset, chunk, "chunked upload done");
     Ok(())
 }
 
