@@ -46,6 +46,8 @@ pub enum Cmd {
     Rmi(RmiArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
     Tag(TagArgs),
+    /// Show the history of an image.
+    History(HistoryArgs),
     /// Create and run a new container from an image.
     #[command(disable_help_flag = true)]
     Run(RunArgs),
@@ -240,6 +242,26 @@ pub enum ImageCmd {
     Import(ImportArgs),
     /// Remove unused images (untagged ones; all unused with -a).
     Prune(ImagePruneArgs),
+    /// Show the history of an image.
+    History(HistoryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub image: String,
+    /// Print sizes and dates in human readable format (--human=false for raw values).
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub human: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output using a custom template ('table', 'json' or a Go template).
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod containers;
 pub mod events;
 pub mod exec;
+pub mod history;
 pub mod images;
 pub mod networks;
 pub mod prune;
@@ -44,6 +45,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => images::remove(&ctx, a).await,
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => images::tag(&ctx, a).await,
         Cmd::Image(ImageCmd::Prune(a)) => images::prune(&ctx, a).await,
+        Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::history(&ctx, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
             containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
         }

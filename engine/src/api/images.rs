@@ -32,6 +32,7 @@ enum Route {
     Create,
     Inspect(String),
     Tag(String),
+    History(String),
     Remove(String),
     Prune,
 }
@@ -45,6 +46,7 @@ fn route_of(method: &Method, s: &[String]) -> Option<Route> {
         (&Method::POST, 2, "prune") => Some(Route::Prune),
         (&Method::GET, n, "json") if n >= 3 => Some(Route::Inspect(name())),
         (&Method::POST, n, "tag") if n >= 3 => Some(Route::Tag(name())),
+        (&Method::GET, n, "history") if n >= 3 => Some(Route::History(name())),
         (&Method::DELETE, n, _) if n >= 2 => Some(Route::Remove(s[1..].join("/"))),
         _ => None,
     }
@@ -59,6 +61,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         Route::Create => create(r).await,
         Route::Inspect(name) => Ok(ok_json(&r.engine.images.inspect(&name)?)),
         Route::Tag(name) => tag(&r, &name).await,
+        Route::History(name) => Ok(ok_json(&r.engine.images.history(&name).await?)),
         Route::Remove(name) => remove(&r, &name).await,
         Route::Prune => prune(&r).await,
     }

@@ -2,5 +2,6 @@
 
 pub mod changes;
 pub mod extract;
+pub mod history;
 pub mod import;
 pub mod reference;

@@ -462,6 +462,36 @@ impl ImageService {
         })
     }
 
+    /// `GET /images/{name}/history` (docker's rules, see `image::history`). Layer sizes are the
+    /// unpacked layer directories' sizes, walked on the blocking pool.
+    pub async fn history(&self, name: &str) -> Result<Vec<crate::image::history::HistoryItem>> {
+        let (id, tags, layers) = {
+            let idx = lock(&self.inner.index);
+            let id = idx.lookup(name)?;
+            let entry = idx.entry(&id)?;
+            let mut tags = idx.repo_tags(&id);
+            tags.sort();
+            (id, tags, entry.record.diff_ids.clone())
+        };
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let config = inner.blobs.read(&id, MAX_JSON_BLOB)?;
+            let dirs: HashMap<String, PathBuf> = layers
+                .iter()
+                .map(|d| Ok((d.clone(), inner.layers.diff_path(d)?)))
+                .collect::<Result<_>>()?;
+            crate::image::history::history(&id, &config, tags, |d| {
+                dirs.get(d)
+                    .map(|p| crate::service::du::tree_size(p))
+                    .ok_or_else(|| {
+                        EngineError::internal(format!("history names layer {d} the image lacks"))
+                    })
+            })
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("history task failed: {e}")))?
+    }
+
     /// Import a tar (plain or gzip) as a single-layer image; returns its id. The body is read on
     /// the blocking pool as it streams in.
     pub async fn import(&self, body: Box<dyn Read + Send>, opts: ImportOptions) -> Result<String> {
