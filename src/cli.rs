@@ -48,6 +48,10 @@ pub enum Cmd {
     Tag(TagArgs),
     /// Show the history of an image.
     History(HistoryArgs),
+    /// Log in to a registry (checked by the engine, stored in ~/.docker/config.json or a helper).
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// Create and run a new container from an image.
     #[command(disable_help_flag = true)]
     Run(RunArgs),
@@ -244,6 +248,27 @@ pub enum ImageCmd {
     Prune(ImagePruneArgs),
     /// Show the history of an image.
     History(HistoryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
+    /// Username.
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password (insecure: prefer --password-stdin).
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Take the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
 }
 
 #[derive(Args, Debug)]

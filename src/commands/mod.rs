@@ -8,6 +8,7 @@ pub mod events;
 pub mod exec;
 pub mod history;
 pub mod images;
+pub mod login;
 pub mod networks;
 pub mod prune;
 pub mod run;
@@ -45,6 +46,8 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => images::remove(&ctx, a).await,
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => images::tag(&ctx, a).await,
         Cmd::Image(ImageCmd::Prune(a)) => images::prune(&ctx, a).await,
+        Cmd::Login(a) => login::login(&ctx, a).await,
+        Cmd::Logout(a) => login::logout(&ctx, a).await,
         Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::history(&ctx, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
             containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
