@@ -16,9 +16,10 @@ pub const LAYER_TAR_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
 /// Largest config or manifest we will read back (they are a few KiB in practice).
 pub const MAX_JSON_BLOB: u64 = 8 << 20;
 
-/// Wrap `r` so it yields the uncompressed tar: gzip is detected by its magic bytes; other
-/// compressions docker accepts are refused with a clear message instead of failing as "bad tar".
-pub fn decompressed<R: Read + Send + 'static>(mut r: R) -> Result<Box<dyn Read + Send>> {
+/// Wrap `r` so it yields the uncompressed tar: gzip and zstd are detected by their magic bytes;
+/// other compressions docker accepts are refused with a clear message instead of failing as
+/// "bad tar". Works on borrowed readers, so callers can keep hashing the raw bytes underneath.
+pub fn decompressed<'a, R: Read + 'a>(mut r: R) -> Result<Box<dyn Read + 'a>> {
     let mut head = Vec::with_capacity(8);
     let mut buf = [0u8; 8];
     while head.len() < 6 {
@@ -35,7 +36,7 @@ pub fn decompressed<R: Read + Send + 'static>(mut r: R) -> Result<Box<dyn Read +
     }
     let compressed = |name: &str| {
         EngineError::invalid(format!(
-            "{name}-compressed archives are not supported: use an uncompressed or gzip-compressed tar"
+            "{name}-compressed archives are not supported: use an uncompressed, gzip- or zstd-compressed tar"
         ))
     };
     if head.starts_with(b"BZh") {
@@ -44,18 +45,19 @@ pub fn decompressed<R: Read + Send + 'static>(mut r: R) -> Result<Box<dyn Read +
     if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         return Err(compressed("xz"));
     }
-    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Err(compressed("zstd"));
-    }
-    let gzip = head.starts_with(&[0x1f, 0x8b]);
-    let stream = Cursor::new(head).chain(r);
-    Ok(if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(
+    let stream = Cursor::new(head.clone()).chain(r);
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Box::new(flate2::read::MultiGzDecoder::new(
             io::BufReader::with_capacity(1 << 20, stream),
-        ))
-    } else {
-        Box::new(stream)
-    })
+        )));
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let d =
+            zstd::stream::read::Decoder::with_buffer(io::BufReader::with_capacity(1 << 20, stream))
+                .map_err(|e| EngineError::invalid(format!("reading the zstd stream: {e}")))?;
+        return Ok(Box::new(d));
+    }
+    Ok(Box::new(stream))
 }
 
 /// Image platform (os is always linux here).
@@ -256,5 +258,12 @@ mod tests {
         assert_eq!(out, b"zipped");
         assert!(decompressed(Cursor::new(Vec::new())).is_err());
         assert!(decompressed(Cursor::new(b"BZh91AY".to_vec())).is_err());
+        let zst = zstd::encode_all(Cursor::new(b"squeezed".to_vec()), 3).unwrap();
+        let mut out = Vec::new();
+        decompressed(Cursor::new(zst))
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, b"squeezed");
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{EngineError, Result};
@@ -25,34 +26,42 @@ use crate::service::events::{kind, EventBus};
 use crate::store::blobs::{digest_hex, ensure_private_dir, sha256_digest, BlobStore};
 use crate::store::images::{ImageMetaStore, ImageRecord};
 use crate::store::layers::LayerStore;
+use crate::store::resumable::ResumableMarks;
 use crate::util::ZERO_TIME;
 
+// Fields are visible to the sibling service modules that extend ImageService (image_ingest,
+// image_check, pull, push, image_archive): one store, several jobs.
 pub struct ImageService {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    blobs: BlobStore,
-    layers: LayerStore,
-    meta: ImageMetaStore,
-    index: Mutex<Index>,
+pub(super) struct Inner {
+    pub(super) blobs: BlobStore,
+    pub(super) layers: LayerStore,
+    pub(super) meta: ImageMetaStore,
+    pub(super) marks: ResumableMarks,
+    pub(super) index: Mutex<Index>,
     /// Serialises the commit phase of imports with removals, so a removal's garbage collection
     /// never deletes a layer or blob that an import is about to reference.
-    commit_lock: Mutex<()>,
-    events: EventBus,
+    pub(super) commit_lock: Mutex<()>,
+    /// Blobs and layers held by live ingest leases (lease id → digests): in use for garbage
+    /// collection although no image references them yet.
+    pub(super) pins: Mutex<HashMap<u64, HashSet<String>>>,
+    pub(super) next_lease: AtomicU64,
+    pub(super) events: EventBus,
 }
 
 #[derive(Default)]
-struct Index {
-    images: HashMap<String, Arc<ImageEntry>>,
+pub(super) struct Index {
+    pub(super) images: HashMap<String, Arc<ImageEntry>>,
     /// Normalised "domain/path:tag" → image id.
-    refs: BTreeMap<String, String>,
+    pub(super) refs: BTreeMap<String, String>,
 }
 
-struct ImageEntry {
-    record: ImageRecord,
-    config: ParsedConfig,
-    created_unix: i64,
+pub(super) struct ImageEntry {
+    pub(super) record: ImageRecord,
+    pub(super) config: ParsedConfig,
+    pub(super) created_unix: i64,
 }
 
 /// What `POST /images/create?fromSrc=-` asks for, already validated.
@@ -81,7 +90,7 @@ pub struct ImageListFilter {
 /// A container's use of an image: (image id, container id, running).
 pub type ImageUse = (String, String, bool);
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind; keep serving.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -92,7 +101,7 @@ pub fn short_id(id: &str) -> String {
     hex.chars().take(12).collect()
 }
 
-fn created_unix(created: Option<&str>) -> i64 {
+pub(super) fn created_unix(created: Option<&str>) -> i64 {
     created
         .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
         .map(|t| t.timestamp())
@@ -116,7 +125,7 @@ pub fn target_reference(repo: &str, tag: Option<&str>) -> Result<Reference> {
 impl Index {
     /// Resolve a name to an image id the way docker does: a "sha256:" id (or prefix), a
     /// reference, then an unambiguous hex prefix of an id.
-    fn lookup(&self, name: &str) -> Result<String> {
+    pub(super) fn lookup(&self, name: &str) -> Result<String> {
         let not_found = || EngineError::not_found(format!("No such image: {name}"));
         if name.is_empty() {
             return Err(not_found());
@@ -159,7 +168,7 @@ impl Index {
         }
     }
 
-    fn refs_of(&self, id: &str) -> Vec<String> {
+    pub(super) fn refs_of(&self, id: &str) -> Vec<String> {
         self.refs
             .iter()
             .filter(|(_, v)| v.as_str() == id)
@@ -167,14 +176,14 @@ impl Index {
             .collect()
     }
 
-    fn repo_tags(&self, id: &str) -> Vec<String> {
+    pub(super) fn repo_tags(&self, id: &str) -> Vec<String> {
         self.refs_of(id)
             .iter()
             .map(|k| familiar_string(k))
             .collect()
     }
 
-    fn entry(&self, id: &str) -> Result<Arc<ImageEntry>> {
+    pub(super) fn entry(&self, id: &str) -> Result<Arc<ImageEntry>> {
         self.images
             .get(id)
             .cloned()
@@ -222,7 +231,7 @@ fn reference_matches(pattern: &str, full_ref: &str) -> bool {
         || glob_match(pattern.as_bytes(), r.familiar_name().as_bytes())
 }
 
-fn entry_labels(entry: &ImageEntry) -> HashMap<String, String> {
+pub(super) fn entry_labels(entry: &ImageEntry) -> HashMap<String, String> {
     entry
         .config
         .config
@@ -254,6 +263,7 @@ impl ImageService {
         let blobs = BlobStore::open(&root.join("blobs"))?;
         let layers = LayerStore::open(&root.join("layers"))?;
         let meta = ImageMetaStore::open(&root)?;
+        let marks = ResumableMarks::open(&root)?;
 
         let mut index = Index::default();
         for record in meta.load_all()? {
@@ -279,11 +289,14 @@ impl ImageService {
             blobs,
             layers,
             meta,
+            marks,
             index: Mutex::new(index),
             commit_lock: Mutex::new(()),
+            pins: Mutex::new(HashMap::new()),
+            next_lease: AtomicU64::new(1),
             events,
         };
-        inner.collect_garbage()?;
+        inner.collect_garbage(true)?;
         Ok(ImageService {
             inner: Arc::new(inner),
         })
@@ -389,7 +402,7 @@ impl ImageService {
                 id: id.clone(),
                 parent_id: String::new(),
                 repo_tags: refs.iter().map(|r| familiar_string(r)).collect(),
-                repo_digests: Vec::new(),
+                repo_digests: entry.record.repo_digests.clone(),
                 created: entry.created_unix,
                 size: entry.record.size as i64,
                 shared_size: -1,
@@ -428,7 +441,7 @@ impl ImageService {
         }
         Ok(ImageInspect {
             repo_tags: idx.repo_tags(&id),
-            repo_digests: Vec::new(),
+            repo_digests: entry.record.repo_digests.clone(),
             parent: String::new(),
             comment: c.comment.clone().unwrap_or_default(),
             created: c.created.clone().unwrap_or_else(|| ZERO_TIME.to_string()),
@@ -571,7 +584,7 @@ impl ImageService {
 }
 
 impl Inner {
-    fn exists(&self, id: &str) -> bool {
+    pub(super) fn exists(&self, id: &str) -> bool {
         lock(&self.index).images.contains_key(id)
     }
 
@@ -580,6 +593,7 @@ impl Inner {
         let pending = self.layers.begin()?;
         let mut blob = self.blobs.writer()?;
         let stats = extract_layer(reader, Some(&mut blob), &pending.diff_path())?;
+        pending.set_content_size(stats.content_size)?;
         tracing::debug!(diff_id = %stats.diff_id, bytes = stats.tar_size, "layer extracted");
 
         let created = crate::util::now_rfc3339();
@@ -613,6 +627,7 @@ impl Inner {
             layer_blobs: vec![stats.diff_id.clone()],
             size: stats.content_size,
             last_tag_time: opts.reference.as_ref().map(|_| created.clone()),
+            repo_digests: Vec::new(),
         };
         // The metadata file is the commit point: everything it names is in place.
         self.meta.write(&record)?;
@@ -678,7 +693,13 @@ impl Inner {
     }
 
     /// Publish an image event (docker's LogImageEvent): the image's labels plus `name`.
-    fn emit(&self, action: &str, id: &str, labels: &HashMap<String, String>, name: &str) {
+    pub(super) fn emit(
+        &self,
+        action: &str,
+        id: &str,
+        labels: &HashMap<String, String>,
+        name: &str,
+    ) {
         let mut attrs: BTreeMap<String, String> =
             labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         attrs.insert("name".into(), name.to_owned());
@@ -825,8 +846,8 @@ impl Inner {
         Ok(removed)
     }
 
-    /// Layers and blobs referenced by the images in the index.
-    fn in_use(&self) -> (HashSet<String>, HashSet<String>) {
+    /// Layers and blobs referenced by the images in the index or pinned by ingest leases.
+    pub(super) fn in_use(&self) -> (HashSet<String>, HashSet<String>) {
         let idx = lock(&self.index);
         let mut layers = HashSet::new();
         let mut blobs = HashSet::new();
@@ -836,26 +857,39 @@ impl Inner {
             blobs.insert(e.record.manifest_digest.clone());
             blobs.extend(e.record.layer_blobs.iter().cloned());
         }
+        drop(idx);
+        for pinned in lock(&self.pins).values() {
+            layers.extend(pinned.iter().cloned());
+            blobs.extend(pinned.iter().cloned());
+        }
         (layers, blobs)
     }
 
     /// Remove layers and blobs that no image references (left by a removal or an import that
-    /// was interrupted between its commit steps).
-    fn collect_garbage(&self) -> Result<()> {
+    /// was interrupted between its commit steps). With `spare_resumable`, verified content of an
+    /// interrupted pull or load (marked, younger than the grace period) stays so the next pull
+    /// resumes from it.
+    pub(super) fn collect_garbage(&self, spare_resumable: bool) -> Result<()> {
         let _commit = lock(&self.commit_lock);
         let (used_layers, used_blobs) = self.in_use();
+        let spared = |d: &str| spare_resumable && self.marks.is_fresh(d);
         for d in self.layers.list()? {
-            if !used_layers.contains(&d) {
+            if !used_layers.contains(&d) && !spared(&d) {
                 tracing::info!(layer = %d, "removing unreferenced layer");
                 self.layers.remove(&d)?;
             }
         }
         for b in self.blobs.list()? {
-            if !used_blobs.contains(&b) && digest_hex(&b).is_ok() {
+            if !used_blobs.contains(&b) && digest_hex(&b).is_ok() && !spared(&b) {
                 tracing::info!(blob = %b, "removing unreferenced blob");
                 self.blobs.remove(&b)?;
             }
         }
+        // A mark outlives its purpose once the content is gone or an image references it.
+        self.marks.retain(|d| {
+            let unreferenced = !used_layers.contains(d) && !used_blobs.contains(d);
+            unreferenced && (self.layers.exists(d) || self.blobs.exists(d))
+        })?;
         Ok(())
     }
 }

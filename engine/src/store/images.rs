@@ -26,6 +26,9 @@ pub struct ImageRecord {
     pub size: u64,
     #[serde(default)]
     pub last_tag_time: Option<String>,
+    /// "name@sha256:<manifest digest>" for each repository the image was pulled from or pushed to.
+    #[serde(default)]
+    pub repo_digests: Vec<String>,
 }
 
 pub struct ImageMetaStore {

@@ -25,7 +25,16 @@ impl PendingLayer {
     pub fn diff_path(&self) -> PathBuf {
         self.dir.as_ref().expect("pending layer").join("diff")
     }
+
+    /// Record the layer's content size next to its `diff`, so images that share the layer
+    /// later need not walk it to learn its size.
+    pub fn set_content_size(&self, bytes: u64) -> Result<()> {
+        let p = self.dir.as_ref().expect("pending layer").join(SIZE_FILE);
+        fs::write(&p, bytes.to_string()).io_context(|| format!("writing {}", p.display()))
+    }
 }
+
+const SIZE_FILE: &str = "size";
 
 impl Drop for PendingLayer {
     fn drop(&mut self) {
@@ -79,6 +88,29 @@ impl LayerStore {
 
     pub fn diff_path(&self, diff_id: &str) -> Result<PathBuf> {
         Ok(self.dir.join(digest_hex(diff_id)?).join("diff"))
+    }
+
+    /// Content size of a stored layer: the recorded figure, or (layers unpacked before sizes
+    /// were recorded) the sum of the regular files under its `diff`.
+    pub fn content_size(&self, diff_id: &str) -> Result<u64> {
+        let dir = self.dir.join(digest_hex(diff_id)?);
+        if let Some(n) = fs::read_to_string(dir.join(SIZE_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            return Ok(n);
+        }
+        fn walk(p: &Path) -> u64 {
+            let Ok(rd) = fs::read_dir(p) else { return 0 };
+            rd.flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path()),
+                    Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+                    _ => 0,
+                })
+                .sum()
+        }
+        Ok(walk(&dir.join("diff")))
     }
 
     pub fn exists(&self, diff_id: &str) -> bool {

@@ -6,4 +6,5 @@ pub mod containers;
 pub mod images;
 pub mod layers;
 pub mod record_dirs;
+pub mod resumable;
 pub mod volumes;

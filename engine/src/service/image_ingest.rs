@@ -1,0 +1,423 @@
+//! Ingesting images made elsewhere (pull, load): stream each layer blob into the store while
+//! unpacking it, then commit the image. Also the read side that save and push need.
+//!
+//! Order on disk keeps `kill -9` safe: a layer's blob and its unpacked directory are renamed into
+//! place only when complete and verified (each marked resumable first, see store::resumable), and
+//! the image record that references them is written last. Until then an ingest lease pins them so
+//! a concurrent rmi or prune does not collect them.
+
+use std::collections::HashSet;
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::error::{EngineError, Result};
+use crate::image::extract::{extract_layer, HashingReader};
+use crate::image::import::{decompressed, parse_config, MAX_JSON_BLOB};
+use crate::image::reference::{familiar_string, Reference};
+use crate::service::images::{created_unix, entry_labels, lock, ImageEntry, ImageService, Inner};
+use crate::store::images::ImageRecord;
+
+/// Media type of a layer stored as a plain tar (imported or loaded images).
+pub const TAR_LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
+
+/// What the caller knows about a layer blob before reading it; every given field is verified.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LayerSource<'a> {
+    /// Expected "sha256:..." of the blob bytes.
+    pub digest: Option<&'a str>,
+    /// Expected blob size in bytes.
+    pub size: Option<u64>,
+    /// Expected diff_id (sha256 of the uncompressed tar), from the image config.
+    pub diff_id: Option<&'a str>,
+    /// The blob's media type as the manifest names it (kept for save and push).
+    pub media_type: Option<&'a str>,
+}
+
+/// A layer whose blob and unpacked directory are in the store (pinned by a lease).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestedLayer {
+    pub blob_digest: String,
+    pub blob_size: u64,
+    pub diff_id: String,
+    /// Sum of regular file sizes in the layer.
+    pub content_size: u64,
+}
+
+/// An image to commit from ingested parts.
+#[derive(Debug, Clone)]
+pub struct NewImage {
+    /// Exact config bytes; the image id is their sha256.
+    pub config: Vec<u8>,
+    /// Exact bytes of the image manifest (OCI or docker schema2).
+    pub manifest: Vec<u8>,
+    /// Bottom layer first, matching the config's rootfs.diff_ids.
+    pub layers: Vec<IngestedLayer>,
+    pub tags: Vec<Reference>,
+    /// "name@sha256:<manifest digest>".
+    pub repo_digests: Vec<String>,
+    /// Event action to publish: "pull" or "load".
+    pub event: &'static str,
+}
+
+/// One layer of a stored image, for save and push.
+#[derive(Debug, Clone)]
+pub struct LayerPart {
+    pub blob_digest: String,
+    pub blob_path: PathBuf,
+    pub blob_size: u64,
+    pub media_type: String,
+    pub diff_id: String,
+}
+
+/// Everything save and push need about a stored image.
+#[derive(Debug, Clone)]
+pub struct ImageParts {
+    pub id: String,
+    pub config: Vec<u8>,
+    pub manifest: Vec<u8>,
+    pub manifest_digest: String,
+    pub layers: Vec<LayerPart>,
+    /// Familiar "name:tag".
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+}
+
+/// Holds what an ingest has stored or found until its image is committed (or the ingest gives
+/// up): garbage collection treats pinned content as in use.
+pub struct IngestLease {
+    inner: Arc<Inner>,
+    id: u64,
+}
+
+impl IngestLease {
+    fn pin(&self, digest: &str) {
+        lock(&self.inner.pins)
+            .entry(self.id)
+            .or_default()
+            .insert(digest.to_string());
+    }
+}
+
+impl Drop for IngestLease {
+    fn drop(&mut self) {
+        lock(&self.inner.pins).remove(&self.id);
+    }
+}
+
+/// Counts bytes as they are read and reports the running total.
+struct ProgressReader<'a, R> {
+    inner: R,
+    total: u64,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.total += n as u64;
+        if n > 0 {
+            (self.progress)(self.total);
+        }
+        Ok(n)
+    }
+}
+
+fn mismatch(what: &str, expected: &str, got: &str) -> EngineError {
+    EngineError::invalid(format!(
+        "{what} mismatch: expected {expected}, got {got}; the content was discarded"
+    ))
+}
+
+impl ImageService {
+    /// Start an ingest: content it stores or finds stays pinned until the lease is dropped.
+    pub fn lease(&self) -> IngestLease {
+        IngestLease {
+            inner: self.inner.clone(),
+            id: self.inner.next_lease.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The layer with blob `blob_digest` and diff_id `diff_id`, when both are already stored
+    /// (another image has them, or an interrupted pull verified them): the download can be
+    /// skipped. Pins them on `lease`.
+    pub fn layer_present(
+        &self,
+        lease: &IngestLease,
+        blob_digest: &str,
+        diff_id: &str,
+    ) -> Result<Option<IngestedLayer>> {
+        let inner = &self.inner;
+        // Pin first, then look: a removal that runs in between either sees the pin or has
+        // already removed the content, which the check below then notices.
+        lease.pin(blob_digest);
+        lease.pin(diff_id);
+        if !inner.blobs.exists(blob_digest) || !inner.layers.exists(diff_id) {
+            return Ok(None);
+        }
+        Ok(Some(IngestedLayer {
+            blob_digest: blob_digest.to_string(),
+            blob_size: inner.blobs.size(blob_digest)?,
+            diff_id: diff_id.to_string(),
+            content_size: inner.layers.content_size(diff_id)?,
+        }))
+    }
+
+    /// Stream one layer blob from `reader` (the bytes exactly as the registry or archive holds
+    /// them) into the blob store while decompressing (gzip, zstd or none, by magic) and
+    /// unpacking it safely. Verifies what `src` gives; on any mismatch nothing is kept.
+    /// `progress` gets the running count of blob bytes read. Blocking; ingests may run in
+    /// parallel.
+    pub fn ingest_layer(
+        &self,
+        lease: &IngestLease,
+        reader: &mut dyn Read,
+        src: LayerSource<'_>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<IngestedLayer> {
+        let inner = &self.inner;
+        let pending = inner.layers.begin()?;
+        let mut blob = inner.blobs.writer()?;
+        let counted = ProgressReader {
+            inner: reader,
+            total: 0,
+            progress,
+        };
+        let mut raw = HashingReader::new(counted, Some(&mut blob));
+        let stats = {
+            let tar = decompressed(&mut raw)?;
+            extract_layer(tar, None, &pending.diff_path())?
+        };
+        // The tar reader stops at the end-of-archive marker; the blob digest covers everything
+        // (compression trailers, padding), so read the rest.
+        io::copy(&mut raw, &mut io::sink())
+            .map_err(|e| EngineError::invalid(format!("reading the layer: {e}")))?;
+        let (blob_digest, blob_size) = raw.finish();
+        if let Some(d) = src.digest {
+            if d != blob_digest {
+                return Err(mismatch("layer digest", d, &blob_digest));
+            }
+        }
+        if let Some(n) = src.size {
+            if n != blob_size {
+                return Err(mismatch(
+                    "layer size",
+                    &n.to_string(),
+                    &blob_size.to_string(),
+                ));
+            }
+        }
+        if let Some(d) = src.diff_id {
+            if d != stats.diff_id {
+                return Err(mismatch("layer diff_id", d, &stats.diff_id));
+            }
+        }
+        pending.set_content_size(stats.content_size)?;
+        lease.pin(&blob_digest);
+        lease.pin(&stats.diff_id);
+        let _commit = lock(&inner.commit_lock);
+        inner.marks.mark(&blob_digest)?;
+        inner.marks.mark(&stats.diff_id)?;
+        inner.blobs.commit(blob, &blob_digest)?;
+        inner.layers.commit(pending, &stats.diff_id)?;
+        tracing::debug!(blob = %blob_digest, diff_id = %stats.diff_id, bytes = blob_size, "layer ingested");
+        Ok(IngestedLayer {
+            blob_digest,
+            blob_size,
+            diff_id: stats.diff_id,
+            content_size: stats.content_size,
+        })
+    }
+
+    /// Commit an image from ingested layers: config and manifest blobs, the image record (the
+    /// commit point), then its tags; publishes `img.event`. Committing an image that exists adds
+    /// its tags and repo digests. Returns the image id. Blocking.
+    pub fn commit_image(&self, lease: IngestLease, img: NewImage) -> Result<String> {
+        let inner = &self.inner;
+        if img.config.len() as u64 > MAX_JSON_BLOB || img.manifest.len() as u64 > MAX_JSON_BLOB {
+            return Err(EngineError::invalid(
+                "image config or manifest is too large",
+            ));
+        }
+        let config = parse_config(&img.config)
+            .map_err(|e| EngineError::invalid(format!("invalid image config: {e}")))?;
+        let diff_ids: Vec<String> = img.layers.iter().map(|l| l.diff_id.clone()).collect();
+        if config.rootfs.diff_ids != diff_ids {
+            return Err(EngineError::invalid(
+                "the image config's rootfs.diff_ids do not match its layers",
+            ));
+        }
+        let commit = lock(&inner.commit_lock);
+        for l in &img.layers {
+            if !inner.blobs.exists(&l.blob_digest) || !inner.layers.exists(&l.diff_id) {
+                return Err(EngineError::internal(format!(
+                    "layer {} vanished before its image was committed",
+                    l.diff_id
+                )));
+            }
+        }
+        let id = inner.blobs.put(&img.config)?;
+        let manifest_digest = inner.blobs.put(&img.manifest)?;
+        let now = crate::util::now_rfc3339();
+        let mut idx = lock(&inner.index);
+        let existing = idx.images.get(&id).cloned();
+        let mut record = match &existing {
+            Some(e) => e.record.clone(),
+            None => ImageRecord {
+                id: id.clone(),
+                manifest_digest,
+                diff_ids,
+                layer_blobs: img.layers.iter().map(|l| l.blob_digest.clone()).collect(),
+                size: img.layers.iter().map(|l| l.content_size).sum(),
+                last_tag_time: None,
+                repo_digests: Vec::new(),
+            },
+        };
+        for d in &img.repo_digests {
+            if !record.repo_digests.contains(d) {
+                record.repo_digests.push(d.clone());
+            }
+        }
+        if !img.tags.is_empty() {
+            record.last_tag_time = Some(now);
+        }
+        inner.meta.write(&record)?;
+        let entry = Arc::new(ImageEntry {
+            created_unix: created_unix(config.created.as_deref()),
+            config,
+            record,
+        });
+        idx.images.insert(id.clone(), entry.clone());
+        let mut retagged = Vec::new();
+        for t in &img.tags {
+            let full = t.clone().with_default_tag().full();
+            if idx.refs.get(&full) != Some(&id) {
+                idx.refs.insert(full.clone(), id.clone());
+                retagged.push(full);
+            }
+        }
+        if !retagged.is_empty() {
+            inner.meta.write_refs(&idx.refs)?;
+        }
+        drop(idx);
+        // Referenced now: the marks have done their job.
+        for l in &img.layers {
+            inner.marks.unmark(&l.blob_digest);
+            inner.marks.unmark(&l.diff_id);
+        }
+        drop(commit);
+        drop(lease);
+        let labels = entry_labels(&entry);
+        let name = img
+            .tags
+            .first()
+            .map(|t| t.clone().with_default_tag().familiar())
+            .unwrap_or_else(|| id.clone());
+        inner.emit(img.event, &id, &labels, &name);
+        tracing::info!(image = %id, event = img.event, "committed image");
+        Ok(id)
+    }
+
+    /// The stored pieces of image `name`, for save and push.
+    pub fn image_parts(&self, name: &str) -> Result<ImageParts> {
+        let inner = &self.inner;
+        let (id, entry, repo_tags) = {
+            let idx = lock(&inner.index);
+            let id = idx.lookup(name)?;
+            let entry = idx.entry(&id)?;
+            let tags = idx
+                .refs_of(&id)
+                .iter()
+                .map(|r| familiar_string(r))
+                .collect();
+            (id, entry, tags)
+        };
+        let rec = &entry.record;
+        let config = inner.blobs.read(&rec.id, MAX_JSON_BLOB)?;
+        let manifest = inner.blobs.read(&rec.manifest_digest, MAX_JSON_BLOB)?;
+        let media_types = manifest_layer_media_types(&manifest);
+        let mut layers = Vec::with_capacity(rec.diff_ids.len());
+        for (i, (blob, diff_id)) in rec.layer_blobs.iter().zip(&rec.diff_ids).enumerate() {
+            layers.push(LayerPart {
+                blob_digest: blob.clone(),
+                blob_path: inner.blobs.path(blob)?,
+                blob_size: inner.blobs.size(blob)?,
+                media_type: media_types
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| TAR_LAYER_MEDIA_TYPE.to_string()),
+                diff_id: diff_id.clone(),
+            });
+        }
+        Ok(ImageParts {
+            id,
+            config,
+            manifest,
+            manifest_digest: rec.manifest_digest.clone(),
+            layers,
+            repo_tags,
+            repo_digests: rec.repo_digests.clone(),
+        })
+    }
+
+    /// Record that image `id` is in a registry as `repo_digest` ("name@sha256:..."): what a
+    /// push learns. Replaces an older digest for the same repository, as docker does.
+    pub fn add_repo_digest(&self, id: &str, repo_digest: &str) -> Result<()> {
+        let inner = &self.inner;
+        let repo = repo_digest
+            .split_once('@')
+            .map(|(r, _)| r)
+            .ok_or_else(|| EngineError::invalid(format!("invalid repo digest {repo_digest:?}")))?;
+        let mut idx = lock(&inner.index);
+        let entry = idx.entry(id)?;
+        let mut record = entry.record.clone();
+        record
+            .repo_digests
+            .retain(|d| d.split_once('@').map(|(r, _)| r) != Some(repo));
+        record.repo_digests.push(repo_digest.to_string());
+        inner.meta.write(&record)?;
+        idx.images.insert(
+            id.to_string(),
+            Arc::new(ImageEntry {
+                record,
+                config: entry.config.clone(),
+                created_unix: entry.created_unix,
+            }),
+        );
+        Ok(())
+    }
+
+    /// Digests of every blob and layer the store holds that no image references and no lease
+    /// pins (for `system check`).
+    pub fn unreferenced(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let inner = &self.inner;
+        let (used_layers, used_blobs) = inner.in_use();
+        let blobs = inner.blobs.list()?;
+        let layers = inner.layers.list()?;
+        let used: HashSet<&String> = used_blobs.iter().collect();
+        Ok((
+            blobs.into_iter().filter(|b| !used.contains(b)).collect(),
+            layers
+                .into_iter()
+                .filter(|l| !used_layers.contains(l))
+                .collect(),
+        ))
+    }
+}
+
+/// The `mediaType` of each layer a manifest lists (empty when it is not a manifest we read).
+fn manifest_layer_media_types(manifest: &[u8]) -> Vec<String> {
+    serde_json::from_slice::<serde_json::Value>(manifest)
+        .ok()
+        .and_then(|v| v.get("layers").and_then(|l| l.as_array()).cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|l| {
+            l.get("mediaType")
+                .and_then(|m| m.as_str())
+                .unwrap_or(TAR_LAYER_MEDIA_TYPE)
+                .to_string()
+        })
+        .collect()
+}
