@@ -475,8 +475,8 @@ impl ImageService {
         })
     }
 
-    /// `GET /images/{name}/history` (docker's rules, see `image::history`). Layer sizes are the
-    /// unpacked layer directories' sizes, walked on the blocking pool.
+    /// `GET /images/{name}/history` (docker's rules, see `image::history`). A layer's size is its
+    /// recorded content size, as the image's Size sums them.
     pub async fn history(&self, name: &str) -> Result<Vec<crate::image::history::HistoryItem>> {
         let (id, tags, layers) = {
             let idx = lock(&self.inner.index);
@@ -489,16 +489,13 @@ impl ImageService {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let config = inner.blobs.read(&id, MAX_JSON_BLOB)?;
-            let dirs: HashMap<String, PathBuf> = layers
-                .iter()
-                .map(|d| Ok((d.clone(), inner.layers.diff_path(d)?)))
-                .collect::<Result<_>>()?;
             crate::image::history::history(&id, &config, tags, |d| {
-                dirs.get(d)
-                    .map(|p| crate::service::du::tree_size(p))
-                    .ok_or_else(|| {
-                        EngineError::internal(format!("history names layer {d} the image lacks"))
-                    })
+                if !layers.iter().any(|l| l == d) {
+                    return Err(EngineError::internal(format!(
+                        "history names layer {d} the image lacks"
+                    )));
+                }
+                inner.layers.content_size(d)
             })
         })
         .await
