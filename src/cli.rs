@@ -139,6 +139,18 @@ pub enum VolumeCmd {
 pub enum SystemCmd {
     /// Show engine disk usage.
     Df(SystemDfArgs),
+    /// Re-verify the image store: blob digests, images' configs, manifests and layers, orphans.
+    Check(SystemCheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SystemCheckArgs {
+    /// Remove broken images (with their tags), corrupt blobs and orphaned blobs and layers.
+    #[arg(long)]
+    pub repair: bool,
+    /// "json" prints the engine's report as JSON.
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug)]

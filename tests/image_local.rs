@@ -62,3 +62,147 @@ fn history_through_api_docker_and_berth() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("No such image"), "{}", stderr(&o));
 }
+
+/// A one-file image tar (distinct content per `tag`).
+fn small_tar(tag: &str) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let data = format!("content of {tag}\n");
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_mtime(1_700_000_000);
+    h.set_entry_type(tar::EntryType::Regular);
+    b.append_data(&mut h, format!("{tag}.txt"), data.as_bytes())
+        .unwrap();
+    b.into_inner().unwrap()
+}
+
+fn import_tar(e: &TestEngine, tar: &[u8], repo: &str, tag: &str) -> String {
+    let r = common::http::request(
+        &e.socket,
+        "POST",
+        &format!("/images/create?fromSrc=-&repo={repo}&tag={tag}"),
+        Some(tar),
+    )
+    .unwrap();
+    let text = r.text();
+    assert!(r.status == 200 && !text.contains("error"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    v["status"].as_str().unwrap().to_owned()
+}
+
+fn layer_of(e: &TestEngine, name: &str) -> String {
+    let v = e.api_json("GET", &format!("/images/{name}/json"), None);
+    v["RootFS"]["Layers"][0].as_str().unwrap().to_owned()
+}
+
+fn hex(d: &str) -> &str {
+    d.strip_prefix("sha256:").unwrap()
+}
+
+fn sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", ::hex::encode(sha2::Sha256::digest(data)))
+}
+
+#[test]
+fn system_check_finds_and_repairs_broken_store() {
+    let e = TestEngine::start();
+    let a = import_tar(&e, &small_tar("a"), "checka", "1");
+    let b = import_tar(&e, &small_tar("b"), "checkb", "1");
+    let c = e.import_busybox("checkc:1");
+    let out = ok(&e.berth(&["system", "check"]));
+    assert!(out.contains("Checked 3 images"), "{out}");
+    assert!(out.ends_with("The image store is healthy\n"), "{out}");
+
+    let blobs = e.data_path("image/blobs/sha256");
+    let layers = e.data_path("image/layers");
+    // a: its layer blob (an imported layer's blob is its plain tar, named by its diff_id) gets a
+    // flipped byte. b: its unpacked layer directory disappears.
+    let la = layer_of(&e, "checka:1");
+    let blob_a = blobs.join(hex(&la));
+    let mut data = std::fs::read(&blob_a).unwrap();
+    data[600] ^= 0xff;
+    std::fs::write(&blob_a, &data).unwrap();
+    let lb = layer_of(&e, "checkb:1");
+    std::fs::remove_dir_all(layers.join(hex(&lb))).unwrap();
+    // Orphans: a valid blob no image names, a blob whose bytes do not match its name, a layer.
+    let orphan = sha256(b"nobody uses me");
+    std::fs::write(blobs.join(hex(&orphan)), b"nobody uses me").unwrap();
+    let liar = sha256(b"the truth");
+    std::fs::write(blobs.join(hex(&liar)), b"a lie").unwrap();
+    let orphan_layer = sha256(b"orphan layer");
+    std::fs::create_dir_all(layers.join(hex(&orphan_layer)).join("diff/etc")).unwrap();
+
+    let o = e.berth(&["system", "check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let broken: Vec<&str> = r["BrokenImages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(broken.len(), 2, "{r}");
+    assert!(
+        broken.contains(&a.as_str()) && broken.contains(&b.as_str()),
+        "{r}"
+    );
+    let text = r.to_string();
+    assert!(text.contains(&format!("layer blob {la} is corrupt")), "{r}");
+    assert!(text.contains(&format!("layer {lb} is missing")), "{r}");
+    let corrupt = r["CorruptBlobs"].as_array().unwrap();
+    assert!(corrupt.contains(&serde_json::json!(la)), "{r}");
+    assert!(corrupt.contains(&serde_json::json!(liar)), "{r}");
+    assert!(
+        r["OrphanBlobs"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(orphan)),
+        "{r}"
+    );
+    assert_eq!(r["OrphanLayers"], serde_json::json!([orphan_layer]), "{r}");
+    // Nothing was removed by a plain check.
+    assert!(blobs.join(hex(&orphan)).exists());
+    assert_eq!(
+        e.api_json("GET", "/images/json", None)
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let out = ok(&e.berth(&["system", "check", "--repair"]));
+    assert!(out.contains(&format!("Removed image: {a}")), "{out}");
+    assert!(out.contains("Removed tag: checkb:1"), "{out}");
+    assert!(out.contains(&format!("Removed blob: {orphan}")), "{out}");
+    assert!(
+        out.contains(&format!("Removed layer: {orphan_layer}")),
+        "{out}"
+    );
+    assert!(!blobs.join(hex(&orphan)).exists());
+    assert!(!blobs.join(hex(&liar)).exists());
+    assert!(!layers.join(hex(&orphan_layer)).exists());
+    let list = e.api_json("GET", "/images/json", None);
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![c.as_str()]);
+    let r = e.api("GET", "/images/checka:1/json", None);
+    assert_eq!(r.status, 404);
+
+    // Healthy afterwards, through the API too, and the remaining image still runs.
+    let r = e.api_json("POST", "/berth/v1/system/check", None);
+    assert_eq!(r["BrokenImages"], serde_json::json!([]), "{r}");
+    assert_eq!(r["OrphanBlobs"], serde_json::json!([]), "{r}");
+    assert_eq!(r["OrphanLayers"], serde_json::json!([]), "{r}");
+    assert_eq!(r["CorruptBlobs"], serde_json::json!([]), "{r}");
+    assert_eq!(r["ImagesChecked"], 1);
+    let out = ok(&e.docker(&["run", "--rm", "checkc:1", "cat", "/etc/group"]));
+    assert!(out.contains("staff:x:50:app"), "{out}");
+    let r = e.api("POST", "/berth/v1/system/check?repair=maybe", None);
+    assert_eq!(r.status, 400, "{}", r.text());
+}

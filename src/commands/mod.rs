@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod check;
 pub mod containers;
 pub mod events;
 pub mod exec;
@@ -96,6 +97,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
         Cmd::Volume(v) => volumes::dispatch(&ctx, v).await,
         Cmd::System(crate::cli::SystemCmd::Df(a)) => volumes::system_df(&ctx, a).await,
+        Cmd::System(crate::cli::SystemCmd::Check(a)) => check::check(&ctx, a).await,
         Cmd::Diff(a) | Cmd::Container(ContainerCmd::Diff(a)) => {
             archive::diff(&ctx, a.container).await
         }
