@@ -206,3 +206,102 @@ fn system_check_finds_and_repairs_broken_store() {
     let r = e.api("POST", "/berth/v1/system/check?repair=maybe", None);
     assert_eq!(r.status, 400, "{}", r.text());
 }
+
+#[test]
+fn images_filters_flags_and_rmi_of_several_names() {
+    let e = TestEngine::start();
+    let old = import_tar(&e, &small_tar("old"), "filt/old", "1");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = common::http::request(
+        &e.socket,
+        "POST",
+        "/images/create?fromSrc=-&repo=filt/labelled&tag=2&changes=LABEL%20tier%3Dgold",
+        Some(&small_tar("labelled")),
+    )
+    .unwrap();
+    assert!(!r.text().contains("error"), "{}", r.text());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let new = e.import_busybox("busybox:latest");
+
+    let q = |args: &[&str]| -> Vec<String> {
+        let mut v = vec!["images", "-q", "--no-trunc"];
+        v.extend_from_slice(args);
+        ok(&e.berth(&v)).lines().map(str::to_owned).collect()
+    };
+    assert_eq!(q(&[]).len(), 3);
+    assert_eq!(q(&["--filter", "reference=filt/*"]).len(), 2);
+    assert_eq!(q(&["--filter", "reference=filt/[lm]*"]).len(), 1);
+    assert_eq!(q(&["filt/old"]), vec![old.clone()]);
+    assert_eq!(q(&["--filter", "label=tier=gold"]).len(), 1);
+    assert_eq!(q(&["--filter", "label=tier"]).len(), 1);
+    assert_eq!(q(&["--filter", "before=busybox"]).len(), 2);
+    assert_eq!(q(&["--filter", "since=filt/old:1"]).len(), 2);
+    assert_eq!(q(&["--filter", "dangling=true"]).len(), 0);
+    assert_eq!(q(&["--filter", "dangling=false"]).len(), 3);
+    assert_eq!(q(&["--filter", "until=2000-01-01"]).len(), 0);
+    assert_eq!(q(&["--filter", "until=1m"]).len(), 0);
+    assert_eq!(q(&["--filter", "until=2100-01-01"]).len(), 3);
+
+    // docker's messages for bad filters, through the stock CLI and berth.
+    for (filter, msg) in [
+        ("dangling=maybe", "invalid filter 'dangling=[maybe]'"),
+        ("color=red", "invalid filter 'color'"),
+        ("reference=busy[", "syntax error in pattern"),
+        ("before=nosuch", "No such image: nosuch"),
+    ] {
+        let o = e.docker(&["images", "--filter", filter]);
+        assert!(!o.status.success(), "{filter}");
+        assert!(stderr(&o).contains(msg), "{filter}: {}", stderr(&o));
+        let o = e.berth(&["images", "--filter", filter]);
+        assert!(!o.status.success(), "{filter}");
+        assert!(stderr(&o).contains(msg), "{filter}: {}", stderr(&o));
+    }
+
+    let out = ok(&e.berth(&["images", "--digests"]));
+    let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "REPOSITORY",
+            "TAG",
+            "DIGEST",
+            "IMAGE",
+            "ID",
+            "CREATED",
+            "SIZE"
+        ],
+        "{out}"
+    );
+    assert!(out.lines().nth(1).unwrap().contains("<none>"), "{out}");
+    let out = ok(&e.berth(&[
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}} {{.ID}}",
+        "busybox",
+    ]));
+    assert_eq!(out, format!("busybox:latest {}\n", &new[7..19]));
+
+    // rmi of several names: a failure prints its line, the others go on, the status is 1.
+    let o = e.berth(&[
+        "rmi",
+        "--no-prune",
+        "filt/old:1",
+        "nosuch:1",
+        "filt/labelled:2",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("Untagged: filt/old:1"), "{out}");
+    assert!(out.contains(&format!("Deleted: {old}")), "{out}");
+    assert!(out.contains("Untagged: filt/labelled:2"), "{out}");
+    assert!(
+        stderr(&o).contains("No such image: nosuch:1"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(q(&[]), vec![new.clone()]);
+    let r = e.api("DELETE", "/images/busybox?noprune=1&force=0", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = e.api("DELETE", "/images/x?noprune=maybe", None);
+    assert_eq!(r.status, 400, "{}", r.text());
+}
