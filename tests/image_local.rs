@@ -305,3 +305,80 @@ fn images_filters_flags_and_rmi_of_several_names() {
     let r = e.api("DELETE", "/images/x?noprune=maybe", None);
     assert_eq!(r.status, 400, "{}", r.text());
 }
+
+/// `berth` with DOCKER_CONFIG pointing at `config` and `input` on stdin.
+fn berth_with_config(
+    e: &TestEngine,
+    config: &std::path::Path,
+    args: &[&str],
+    input: &[u8],
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(common::BERTH)
+        .env("DOCKER_CONFIG", config)
+        .arg("--host")
+        .arg(e.host())
+        .arg("--no-autostart")
+        .arg("--headless")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn login_failure_stores_nothing_and_logout_removes_credentials() {
+    let e = TestEngine::start();
+    let cfg = e.dir.path().join("dockercfg");
+    // Nothing listens on port 1: the engine cannot confirm the login, so nothing is stored.
+    let o = berth_with_config(
+        &e,
+        &cfg,
+        &["login", "-u", "alice", "--password-stdin", "127.0.0.1:1"],
+        b"s3cret\n",
+    );
+    assert!(!o.status.success(), "{}", stdout(&o));
+    assert!(!cfg.join("config.json").exists());
+    let o = berth_with_config(
+        &e,
+        &cfg,
+        &["login", "-p", "x", "--password-stdin", "h"],
+        b"",
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("mutually exclusive"), "{}", stderr(&o));
+
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("config.json"),
+        r#"{"auths":{"127.0.0.1:5000":{"auth":"YWxpY2U6czNjcmV0"},"https://index.docker.io/v1/":{"auth":"Ym9iOnB3"}},"psFormat":"table {{.ID}}"}"#,
+    )
+    .unwrap();
+    let out = ok(&berth_with_config(
+        &e,
+        &cfg,
+        &["logout", "http://127.0.0.1:5000/"],
+        b"",
+    ));
+    assert_eq!(out, "Removing login credentials for 127.0.0.1:5000\n");
+    let out = ok(&berth_with_config(&e, &cfg, &["logout"], b""));
+    assert_eq!(
+        out,
+        "Removing login credentials for https://index.docker.io/v1/\n"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cfg.join("config.json")).unwrap()).unwrap();
+    assert_eq!(v["auths"], serde_json::json!({}));
+    assert_eq!(v["psFormat"], "table {{.ID}}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(cfg.join("config.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
