@@ -10,8 +10,8 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use common::registry::{
-    host_arch, registry_auth, write_multiarch_layout, Auth, Compression, Layer, OciImage,
-    Registry, PASSWORD, USER,
+    host_arch, registry_auth, write_multiarch_layout, Auth, Compression, Layer, OciImage, Registry,
+    PASSWORD, USER,
 };
 use common::{http, image, stderr, stdout, TestEngine};
 
@@ -73,7 +73,10 @@ fn pull_multilayer_image_through_api_and_run_it() {
     assert!(text.contains(r#""status":"Downloading""#), "{text}");
     assert!(text.contains(r#""progress":"["#), "{text}");
     assert!(text.contains("Pull complete"), "{text}");
-    assert!(text.contains(&format!("Digest: {}", w.manifest_digest)), "{text}");
+    assert!(
+        text.contains(&format!("Digest: {}", w.manifest_digest)),
+        "{text}"
+    );
     assert!(
         text.contains(&format!("Status: Downloaded newer image for {name}:v1")),
         "{text}"
@@ -112,7 +115,11 @@ fn pull_multilayer_image_through_api_and_run_it() {
 fn pull_multiarch_index_chooses_platform_and_pulls_by_digest() {
     let reg = Registry::start();
     let e = TestEngine::start();
-    let other = if host_arch() == "arm64" { "amd64" } else { "arm64" };
+    let other = if host_arch() == "arm64" {
+        "amd64"
+    } else {
+        "arm64"
+    };
     let dir = tempfile::tempdir().unwrap();
     let (index_digest, written) = write_multiarch_layout(
         dir.path(),
@@ -162,10 +169,7 @@ fn pull_multiarch_index_chooses_platform_and_pulls_by_digest() {
     // By digest of a platform manifest: no tag, RepoDigests only.
     let by_digest = pull_api(
         &e,
-        &format!(
-            "fromImage={name}&tag={}",
-            written[0].manifest_digest
-        ),
+        &format!("fromImage={name}&tag={}", written[0].manifest_digest),
         None,
     )
     .text();
@@ -208,7 +212,11 @@ fn pull_errors_are_docker_shaped() {
         "{}",
         r.text()
     );
-    assert!(e.api_json("GET", "/images/json", None).as_array().unwrap().is_empty());
+    assert!(e
+        .api_json("GET", "/images/json", None)
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -223,7 +231,10 @@ fn berth_pull_and_docker_cli_pull_and_run_missing_images() {
     let out = ok(&o);
     assert!(out.contains("v1: Pulling from cli"), "{out}");
     assert!(out.contains("Pull complete"), "{out}");
-    assert!(!out.contains("Downloading"), "no byte counts without a terminal: {out}");
+    assert!(
+        !out.contains("Downloading"),
+        "no byte counts without a terminal: {out}"
+    );
     assert!(out.ends_with(&format!("{name}:v1\n")), "{out}");
 
     let o = e.berth(&["pull", "-q", &format!("{name}:v1")]);
@@ -251,11 +262,22 @@ fn berth_pull_and_docker_cli_pull_and_run_missing_images() {
     // `docker run` of a missing image pulls it (create's 404 → pull → retry).
     let o = e.docker(&["run", "--rm", &format!("{name}:v1"), "cat", "/data/b"]);
     assert_eq!(ok(&o), "second\n");
-    assert!(stderr(&o).contains("Unable to find image"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Unable to find image"),
+        "{}",
+        stderr(&o)
+    );
 
     // `berth run` too; --pull=never refuses.
     ok(&e.docker(&["rmi", &format!("{name}:v1")]));
-    let o = e.berth(&["run", "--rm", "--pull", "never", &format!("{name}:v1"), "true"]);
+    let o = e.berth(&[
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        &format!("{name}:v1"),
+        "true",
+    ]);
     assert!(!o.status.success());
     let o = e.berth(&["run", "--rm", &format!("{name}:v1"), "cat", "/data/b"]);
     assert_eq!(ok(&o), "second\n");
@@ -281,7 +303,11 @@ fn digest_mismatch_fails_and_keeps_nothing() {
     let text = pull_api(&e, &format!("fromImage={}/bad&tag=v1", reg.addr), None).text();
     assert!(text.contains("errorDetail"), "{text}");
     assert!(text.contains("mismatch"), "{text}");
-    assert!(e.api_json("GET", "/images/json", None).as_array().unwrap().is_empty());
+    assert!(e
+        .api_json("GET", "/images/json", None)
+        .as_array()
+        .unwrap()
+        .is_empty());
     let blob = e.data_path(&format!(
         "image/blobs/sha256/{}",
         w.layer_digests[1].trim_start_matches("sha256:")
@@ -333,7 +359,11 @@ fn token_auth_registry_with_and_without_credentials() {
     let before = reg.token_requests().len();
     let good = registry_auth(&reg.addr, USER, PASSWORD);
     let text = pull_api(&e, &q, Some(&good)).text();
-    assert!(text.contains("Downloaded newer image"), "{text}\n{}", e.log());
+    assert!(
+        text.contains("Downloaded newer image"),
+        "{text}\n{}",
+        e.log()
+    );
     let reqs = reg.token_requests();
     let new: Vec<_> = reqs[before..].to_vec();
     assert!(
@@ -361,10 +391,20 @@ fn token_auth_registry_with_and_without_credentials() {
     let o = docker(&["login", "-u", USER, "-p", "wrong", &reg.addr]);
     assert!(!o.status.success(), "bad password must fail");
     let o = docker(&["login", "-u", USER, "-p", PASSWORD, &reg.addr]);
-    assert!(stdout(&o).contains("Login Succeeded"), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("Login Succeeded"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
     ok(&docker(&["rmi", &format!("{}/tok:v1", reg.addr)]));
     let o = docker(&["pull", &format!("{}/tok:v1", reg.addr)]);
-    assert!(stdout(&o).contains("Downloaded newer image"), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("Downloaded newer image"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -405,7 +445,11 @@ fn pull_until(e: &TestEngine, query: &str, marker: &str) -> UnixStream {
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&seen).contains(marker) {
         let n = s.read(&mut buf).unwrap();
-        assert!(n > 0, "stream ended before {marker:?}: {}", String::from_utf8_lossy(&seen));
+        assert!(
+            n > 0,
+            "stream ended before {marker:?}: {}",
+            String::from_utf8_lossy(&seen)
+        );
         seen.extend_from_slice(&buf[..n]);
     }
     s
@@ -434,7 +478,10 @@ fn kill9_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
     e.kill9();
     e.spawn();
     assert!(
-        e.api_json("GET", "/images/json", None).as_array().unwrap().is_empty(),
+        e.api_json("GET", "/images/json", None)
+            .as_array()
+            .unwrap()
+            .is_empty(),
         "an interrupted pull lists no image"
     );
     let text = pull_api(&e, &q, None).text();
@@ -443,6 +490,13 @@ fn kill9_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
         text.contains("Already exists"),
         "the verified base layer is reused: {text}"
     );
-    let o = e.berth(&["run", "--rm", &format!("{}/big:v1", reg.addr), "wc", "-c", "/big"]);
+    let o = e.berth(&[
+        "run",
+        "--rm",
+        &format!("{}/big:v1", reg.addr),
+        "wc",
+        "-c",
+        "/big",
+    ]);
     assert!(ok(&o).starts_with(&format!("{} ", 48 << 20)));
 }

@@ -92,7 +92,11 @@ impl<W: Write> Renderer<W> {
 
 /// `fromImage`/`tag` query of a pull, as the docker CLI sends them: the tag (or digest) goes in
 /// `tag`; no tag at all means every tag, so single pulls add "latest".
-pub fn pull_query(image: &str, all_tags: bool, platform: Option<&str>) -> Result<Vec<(&'static str, String)>> {
+pub fn pull_query(
+    image: &str,
+    all_tags: bool,
+    platform: Option<&str>,
+) -> Result<Vec<(&'static str, String)>> {
     let (name, tag) = split_tag(image);
     if all_tags && tag.is_some() {
         bail!("tag can't be used with --all-tags/-a");
@@ -151,8 +155,8 @@ pub async fn pull_image<W: Write>(
 fn full_reference(image: &str, all_tags: bool) -> String {
     let (name, tag) = split_tag(image);
     let first = name.split('/').next().unwrap_or("");
-    let has_domain = name.contains('/')
-        && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_domain =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     let name = if has_domain {
         name.to_string()
     } else if name.contains('/') {
@@ -203,7 +207,10 @@ mod tests {
     #[test]
     fn queries_like_the_docker_cli() {
         let q = pull_query("busybox", false, None).unwrap();
-        assert_eq!(q, vec![("fromImage", "busybox".into()), ("tag", "latest".into())]);
+        assert_eq!(
+            q,
+            vec![("fromImage", "busybox".into()), ("tag", "latest".into())]
+        );
         let q = pull_query("127.0.0.1:5000/x", true, Some("linux/arm64")).unwrap();
         assert_eq!(
             q,
@@ -216,8 +223,14 @@ mod tests {
         let q = pull_query(&format!("x@{d}"), false, None).unwrap();
         assert_eq!(q[1], ("tag", d));
         assert!(pull_query("x:1", true, None).is_err());
-        assert_eq!(full_reference("busybox", false), "docker.io/library/busybox:latest");
-        assert_eq!(full_reference("127.0.0.1:5000/a/b:1", false), "127.0.0.1:5000/a/b:1");
+        assert_eq!(
+            full_reference("busybox", false),
+            "docker.io/library/busybox:latest"
+        );
+        assert_eq!(
+            full_reference("127.0.0.1:5000/a/b:1", false),
+            "127.0.0.1:5000/a/b:1"
+        );
     }
 
     #[test]
@@ -228,12 +241,20 @@ mod tests {
             mode: Display::Lines,
             ids: Vec::new(),
         };
-        r.message(&json!({"status":"Pulling from library/x","id":"latest"})).unwrap();
-        r.message(&json!({"status":"Pulling fs layer","id":"abc"})).unwrap();
+        r.message(&json!({"status":"Pulling from library/x","id":"latest"}))
+            .unwrap();
+        r.message(&json!({"status":"Pulling fs layer","id":"abc"}))
+            .unwrap();
         r.message(&json!({"status":"Downloading","id":"abc","progress":"[>  ] 1B/2B","progressDetail":{"current":1,"total":2}})).unwrap();
-        r.message(&json!({"status":"Pull complete","id":"abc"})).unwrap();
-        assert!(r.message(&json!({"errorDetail":{"message":"boom"},"error":"boom"})).is_err());
+        r.message(&json!({"status":"Pull complete","id":"abc"}))
+            .unwrap();
+        assert!(r
+            .message(&json!({"errorDetail":{"message":"boom"},"error":"boom"}))
+            .is_err());
         let s = String::from_utf8(buf).unwrap();
-        assert_eq!(s, "latest: Pulling from library/x\nabc: Pulling fs layer\nabc: Pull complete\n");
+        assert_eq!(
+            s,
+            "latest: Pulling from library/x\nabc: Pulling fs layer\nabc: Pull complete\n"
+        );
     }
 }

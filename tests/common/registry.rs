@@ -136,7 +136,12 @@ impl Registry {
     /// index, digests preserved).
     pub fn push_layout(&self, layout: &Path, repo_tag: &str) {
         let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false"]);
+        cmd.args([
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+        ]);
         if self.token.is_some() || self.dir.path().join("htpasswd").exists() {
             cmd.arg(format!("--dest-creds={USER}:{PASSWORD}"));
         }
@@ -197,7 +202,9 @@ impl TokenServer {
         let key = dir.join("token.key");
         let cert = dir.join("token.crt");
         let o = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
             .args(["-subj", "/CN=berth-test-token"])
             .arg("-keyout")
             .arg(&key)
@@ -550,7 +557,11 @@ fn write_index(layout: &Path, manifests: Vec<serde_json::Value>) {
 
 /// Write a multi-platform layout: an image index blob (tagged `tag` in index.json) listing one
 /// manifest per image. Returns (index digest, per-image results).
-pub fn write_multiarch_layout(layout: &Path, tag: &str, images: &[OciImage]) -> (String, Vec<Written>) {
+pub fn write_multiarch_layout(
+    layout: &Path,
+    tag: &str,
+    images: &[OciImage],
+) -> (String, Vec<Written>) {
     let mut entries = Vec::new();
     let mut written = Vec::new();
     for img in images {

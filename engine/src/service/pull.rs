@@ -513,7 +513,9 @@ impl PullService {
             for tag in tags {
                 let mut r = reference.clone();
                 r.tag = Some(tag.clone());
-                progress.send(json!({ "status": format!("Pulling from {}", reference.path), "id": tag }));
+                progress.send(
+                    json!({ "status": format!("Pulling from {}", reference.path), "id": tag }),
+                );
                 let resolved = self
                     .resolve(&r, &tag, opts.platform.as_ref(), opts.credentials.clone())
                     .await?;
