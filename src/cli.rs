@@ -40,6 +40,8 @@ pub enum Cmd {
     Info,
     /// Import a tarball to create a filesystem image.
     Import(ImportArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
     /// List images.
     Images(ImagesArgs),
     /// Remove one or more images.
@@ -256,6 +258,8 @@ pub enum ImageCmd {
     Rm(RmiArgs),
     Tag(TagArgs),
     Import(ImportArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
     /// Remove unused images (untagged ones; all unused with -a).
     Prune(ImagePruneArgs),
     /// Show the history of an image.
@@ -302,6 +306,21 @@ pub struct HistoryArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct PullArgs {
+    /// NAME[:TAG|@DIGEST]
+    pub image: String,
+    /// Download all tagged images in the repository.
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
+    /// Set platform if server is multi-platform capable (os[/arch[/variant]]).
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
+    pub platform: Option<String>,
+    /// Suppress verbose output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct ImagePruneArgs {
     /// Remove all images not used by a container, not just untagged ones.
     #[arg(short = 'a', long)]
@@ -340,6 +359,13 @@ pub struct EngineArgs {
     /// Remove this engine's bridges, namespaces and nftables table, then exit (uninstall, tests).
     #[arg(long)]
     pub cleanup_networking: bool,
+    /// Registry (HOST[:PORT]) reached without TLS verification, or plain HTTP (repeatable; also
+    /// BERTH_INSECURE_REGISTRIES, comma separated).
+    #[arg(long = "insecure-registry")]
+    pub insecure_registries: Vec<String>,
+    /// Mirror URL for docker.io pulls (repeatable, tried in order).
+    #[arg(long = "registry-mirror")]
+    pub registry_mirrors: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -507,6 +533,12 @@ pub struct ContainerOpts {
     /// Mount a tmpfs directory (/path[:options]).
     #[arg(long)]
     pub tmpfs: Vec<String>,
+    /// Pull image before running ("always", "missing", "never").
+    #[arg(long, default_value = "missing")]
+    pub pull: String,
+    /// Set platform if server is multi-platform capable.
+    #[arg(long)]
+    pub platform: Option<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -902,6 +934,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 data_root: a.data_root,
                 log_level: a.log_level,
                 network,
+                registry: berth_engine::registry::RegistryOptions {
+                    insecure: a.insecure_registries,
+                    mirrors: a.registry_mirrors,
+                }
+                .with_env(),
             };
             match berth_engine::daemon::run(options) {
                 Ok(()) => 0,

@@ -16,6 +16,8 @@ pub struct EngineOptions {
     pub log_level: String,
     /// Bridge names, subnets and the nft table of this engine.
     pub network: crate::network::NetworkOptions,
+    /// Insecure registries and docker.io mirrors.
+    pub registry: crate::registry::RegistryOptions,
 }
 
 impl Default for EngineOptions {
@@ -25,6 +27,7 @@ impl Default for EngineOptions {
             data_root: PathBuf::from(DEFAULT_DATA_ROOT),
             log_level: "info".into(),
             network: Default::default(),
+            registry: Default::default(),
         }
     }
 }

@@ -55,6 +55,9 @@ pub fn run(options: EngineOptions) -> Result<()> {
             execs: crate::service::exec::ExecService::new(containers.clone()),
             volumes,
             networks: networks.clone(),
+            pulls: Arc::new(crate::service::pull::PullService::new(
+                crate::registry::RegistryClient::new(options.registry.clone())?,
+            )),
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");

@@ -13,6 +13,7 @@ pub mod error;
 pub mod image;
 pub mod model;
 pub mod network;
+pub mod registry;
 pub mod runtime;
 pub mod service;
 pub mod store;

@@ -154,6 +154,9 @@ async fn images_api_import_list_inspect_tag_delete() {
             Default::default(),
         )
         .unwrap(),
+        pulls: Arc::new(berth_engine::service::pull::PullService::new(
+            berth_engine::registry::RegistryClient::new(Default::default()).unwrap(),
+        )),
     });
     let sock = tmp.path().join("api.sock");
     let listener = UnixListener::bind(&sock).unwrap();

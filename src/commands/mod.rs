@@ -12,6 +12,7 @@ pub mod images;
 pub mod login;
 pub mod networks;
 pub mod prune;
+pub mod pull;
 pub mod run;
 pub mod stats;
 pub mod system;
@@ -50,6 +51,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Login(a) => login::login(&ctx, a).await,
         Cmd::Logout(a) => login::logout(&ctx, a).await,
         Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::history(&ctx, a).await,
+        Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&ctx, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
             containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
         }

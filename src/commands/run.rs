@@ -373,23 +373,34 @@ async fn create_container(client: &Client, opts: &ContainerOpts, body: &Value) -
     if let Some(n) = &opts.name {
         q.push(("name", n.clone()));
     }
-    let resp = client
-        .post(&format!("/containers/create{}", query(&q)), Some(body))
-        .await;
-    let resp = match resp {
-        Ok(r) => r.unwrap_or(Value::Null),
-        Err(e) => {
-            if let Some(d) = e.downcast_ref::<DaemonError>() {
-                if d.status == 404 && d.message.contains("No such image") {
-                    eprintln!(
-                        "Unable to find image '{}' locally",
-                        display_ref(&opts.image)
-                    );
+    let policy = opts.pull.as_str();
+    if !matches!(policy, "missing" | "always" | "never") {
+        return Err(ExitError::with(
+            125,
+            format!("invalid pull option: '{policy}': must be one of \"always\", \"missing\" or \"never\""),
+        ));
+    }
+    if policy == "always" {
+        pull_for_run(client, opts).await?;
+    }
+    let path = format!("/containers/create{}", query(&q));
+    let mut resp = client.post(&path, Some(body)).await;
+    // Like docker: a missing image is pulled (unless --pull=never) and create retried once.
+    if let Err(e) = &resp {
+        if let Some(d) = e.downcast_ref::<DaemonError>() {
+            if d.status == 404 && d.message.contains("No such image") {
+                eprintln!(
+                    "Unable to find image '{}' locally",
+                    display_ref(&opts.image)
+                );
+                if policy != "never" {
+                    pull_for_run(client, opts).await?;
+                    resp = client.post(&path, Some(body)).await;
                 }
             }
-            return Err(e);
         }
-    };
+    }
+    let resp = resp?.unwrap_or(Value::Null);
     for w in resp["Warnings"].as_array().into_iter().flatten() {
         if let Some(w) = w.as_str() {
             eprintln!("WARNING: {w}");
@@ -399,6 +410,24 @@ async fn create_container(client: &Client, opts: &ContainerOpts, body: &Value) -
         .as_str()
         .map(str::to_string)
         .context("the engine's create answer has no Id")
+}
+
+/// The pull of `run`/`create`: progress on stderr (stdout carries the container id or output).
+async fn pull_for_run(client: &Client, opts: &ContainerOpts) -> Result<()> {
+    let mode = if std::io::stderr().is_terminal() {
+        super::pull::Display::Terminal
+    } else {
+        super::pull::Display::Lines
+    };
+    super::pull::pull_image(
+        client,
+        &opts.image,
+        false,
+        opts.platform.as_deref(),
+        mode,
+        std::io::stderr().lock(),
+    )
+    .await
 }
 
 /// docker's status for a failed start: 127 for a missing command, 126 for one that cannot be

@@ -203,14 +203,11 @@ async fn remove(r: &ApiRequest, name: &str) -> Result<ApiResponse> {
     Ok(ok_json(&records))
 }
 
-/// `POST /images/create`: `fromSrc=-` imports the request body; `fromImage` (registry pull) is not
-/// available in this build.
+/// `POST /images/create`: `fromImage` pulls from a registry (api::registry); `fromSrc=-` imports
+/// the request body.
 async fn create(r: ApiRequest) -> Result<ApiResponse> {
-    if let Some(image) = r.query.string("fromImage") {
-        return Err(EngineError::not_found(format!(
-            "pull access denied for {image}: registry pulls are not available in this engine build; \
-             use `docker import` or `docker load` to add images"
-        )));
+    if let Some(image) = r.query.string("fromImage").filter(|i| !i.is_empty()) {
+        return super::registry::pull(r, image).await;
     }
     match r.query.get("fromSrc") {
         Some("-") => {}

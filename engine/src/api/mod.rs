@@ -11,6 +11,7 @@ pub mod exec;
 pub mod images;
 pub mod networks;
 pub mod query;
+pub mod registry;
 pub mod response;
 pub mod router;
 pub mod server;

@@ -58,6 +58,9 @@ async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Result<ApiRespons
     if system::matches(&r.method, &r.segments) {
         return system::handle(r).await;
     }
+    if super::registry::matches(&r.method, &r.segments) {
+        return super::registry::handle(r).await;
+    }
     if images::matches(&r.method, &r.segments) {
         return images::handle(r).await;
     }

@@ -143,8 +143,20 @@ impl Index {
                     return Ok(id.clone());
                 }
             }
-            // Digest references name registry manifests; imported images have none.
-            Ok(_) => return Err(not_found()),
+            // Digest references name registry manifests: pulled images record them in
+            // RepoDigests (familiar or full names; compared normalised).
+            Ok(r) => {
+                let want = format!("{}@{}", r.name(), r.digest.unwrap_or_default());
+                let found = self.images.iter().find(|(_, e)| {
+                    e.record.repo_digests.iter().any(|d| {
+                        Reference::parse(d)
+                            .ok()
+                            .map(|p| format!("{}@{}", p.name(), p.digest.unwrap_or_default()))
+                            == Some(want.clone())
+                    })
+                });
+                return found.map(|(id, _)| id.clone()).ok_or_else(not_found);
+            }
             Err(e) if !looks_like_id => return Err(e),
             Err(_) => {}
         }

@@ -17,6 +17,7 @@ pub mod mounts;
 pub mod name_resolution;
 pub mod names;
 pub mod networks;
+pub mod pull;
 pub mod restart;
 pub mod signals;
 pub mod stats;
@@ -44,6 +45,8 @@ pub struct Engine {
     pub volumes: Arc<volumes::VolumeService>,
     /// Bridge networks, IPAM, published ports.
     pub networks: Arc<networks::NetworkService>,
+    /// Registry client and in-flight layer downloads (pull; push uses `pulls.registry()`).
+    pub pulls: Arc<pull::PullService>,
 }
 
 impl Engine {

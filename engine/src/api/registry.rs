@@ -1,0 +1,163 @@
+//! Registry endpoints: `POST /images/create?fromImage=` (pull, called from `api::images`) and
+//! `POST /auth` (check credentials).
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::{Method, StatusCode};
+use tokio::sync::mpsc;
+
+use super::response::{json, ok_json, streaming, ApiResponse};
+use super::ApiRequest;
+use crate::error::{EngineError, Result};
+use crate::image::import::parse_platform;
+use crate::image::reference::Reference;
+use crate::registry::manifest::validate_digest;
+use crate::registry::Credentials;
+use crate::service::pull::{Progress, PullOptions};
+
+pub fn matches(method: &Method, segments: &[String]) -> bool {
+    method == Method::POST && segments.len() == 1 && segments[0] == "auth"
+}
+
+pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+    auth(r).await
+}
+
+/// Credentials of a request (`X-Registry-Auth`), anonymous when absent.
+pub fn request_credentials(r: &ApiRequest) -> Result<Option<Credentials>> {
+    match r.req.headers().get("X-Registry-Auth") {
+        None => Ok(None),
+        Some(v) => Credentials::from_header(
+            v.to_str()
+                .map_err(|_| EngineError::invalid("invalid X-Registry-Auth header"))?,
+        ),
+    }
+}
+
+/// `fromImage` + `tag` → the reference to pull, as the daemon combines them: `tag` may be a
+/// digest; no tag and no digest at all means every tag.
+pub fn pull_reference(image: &str, tag: Option<&str>) -> Result<Reference> {
+    let mut reference = Reference::parse(image)?;
+    if let Some(tag) = tag.map(str::trim).filter(|t| !t.is_empty()) {
+        if tag.starts_with("sha256:") {
+            validate_digest(tag)
+                .map_err(|_| EngineError::invalid(format!("invalid digest: {tag}")))?;
+            reference.tag = None;
+            reference.digest = Some(tag.to_string());
+        } else {
+            // Validate the tag with the reference grammar.
+            let r = Reference::parse(&format!("{}:{tag}", reference.name()))?;
+            reference.tag = r.tag;
+            reference.digest = None;
+        }
+    }
+    Ok(reference)
+}
+
+/// `POST /images/create?fromImage=NAME[&tag=TAG|DIGEST][&platform=]`.
+pub async fn pull(r: ApiRequest, image: String) -> Result<ApiResponse> {
+    let reference = pull_reference(&image, r.query.get("tag"))?;
+    let platform = match r.query.get("platform").map(str::trim) {
+        Some(p) if !p.is_empty() => Some(parse_platform(Some(p))?),
+        _ => None,
+    };
+    let credentials = request_credentials(&r)?;
+    let opts = PullOptions {
+        reference: reference.clone(),
+        platform,
+        credentials,
+    };
+    let pulls = r.engine.pulls.clone();
+    // A single image is resolved before answering, so unknown names and tags are plain HTTP
+    // errors (404 with docker's wording) as the CLI expects.
+    let first = if reference.tag.is_some() || reference.digest.is_some() {
+        let tag_or_digest = reference
+            .digest
+            .clone()
+            .or_else(|| reference.tag.clone())
+            .unwrap_or_default();
+        Some(
+            pulls
+                .resolve(
+                    &reference,
+                    &tag_or_digest,
+                    opts.platform.as_ref(),
+                    opts.credentials.clone(),
+                )
+                .await?,
+        )
+    } else {
+        None
+    };
+    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<Bytes>();
+    let (out_tx, out_rx) = mpsc::channel::<Bytes>(64);
+    // Forward to the client while it listens; keep draining after it leaves so the pull
+    // finishes anyway (like docker).
+    tokio::spawn(async move {
+        let mut client = Some(out_tx);
+        while let Some(line) = progress_rx.recv().await {
+            if let Some(tx) = &client {
+                if tx.send(line).await.is_err() {
+                    client = None;
+                }
+            }
+        }
+    });
+    let engine = r.engine.clone();
+    tokio::spawn(async move {
+        let progress = Progress::new(progress_tx);
+        if let Err(e) = pulls.run(&engine.images, &opts, first, &progress).await {
+            tracing::warn!(image = %opts.reference.full(), error = %e, "pull failed");
+            progress.error(&e.to_string());
+        }
+    });
+    Ok(streaming("application/json", out_rx))
+}
+
+/// `POST /auth`: 200 `{"Status":"Login Succeeded"}` when the registry takes the credentials,
+/// 401 with the registry's reason otherwise.
+async fn auth(r: ApiRequest) -> Result<ApiResponse> {
+    let registry = r.engine.pulls.registry().clone();
+    let body = r
+        .req
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?
+        .to_bytes();
+    if body.len() > 64 << 10 {
+        return Err(EngineError::invalid("auth request body is too large"));
+    }
+    let creds: Credentials = serde_json::from_slice(&body)
+        .map_err(|e| EngineError::invalid(format!("invalid auth configuration: {e}")))?;
+    match registry.check_login(&creds).await {
+        Ok(()) => Ok(ok_json(&serde_json::json!({
+            "Status": "Login Succeeded",
+            "IdentityToken": "",
+        }))),
+        Err(e) if e.is_unauthorized() => Ok(json(
+            StatusCode::UNAUTHORIZED,
+            &serde_json::json!({ "message": e.to_string() }),
+        )),
+        Err(e) => Err(EngineError::internal(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_image_and_tag() {
+        let r = pull_reference("busybox", Some("1.36")).unwrap();
+        assert_eq!(r.full(), "docker.io/library/busybox:1.36");
+        let r = pull_reference("127.0.0.1:5000/x", None).unwrap();
+        assert!(r.tag.is_none() && r.digest.is_none(), "all tags");
+        let d = format!("sha256:{}", "a".repeat(64));
+        let r = pull_reference("127.0.0.1:5000/x", Some(&d)).unwrap();
+        assert_eq!(r.digest.as_deref(), Some(d.as_str()));
+        assert!(pull_reference("x", Some("bad tag")).is_err());
+        assert!(pull_reference("x", Some("sha256:zz")).is_err());
+        assert!(pull_reference("UPPER", None).is_err());
+    }
+}

@@ -1,0 +1,627 @@
+//! Registry pulls: resolve the manifest (choosing the platform from an index), fetch the config,
+//! download up to three layers at once while they unpack (`ImageService::ingest_layer` on a
+//! blocking thread reading the HTTP body), skip layers already stored, commit the image, and
+//! report progress as docker's JSON message stream.
+//!
+//! Two pulls needing the same layer share it: a per-blob async lock is held while a layer
+//! downloads; the second pull waits ("Waiting") and then finds the layer present. An
+//! interrupted pull leaves its verified layers in the store (see store::resumable), so the next
+//! pull skips them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::error::{EngineError, Result};
+use crate::image::import::{host_platform, parse_config, Platform};
+use crate::image::reference::Reference;
+use crate::registry::manifest::{self, Descriptor, ManifestKind};
+use crate::registry::{Access, Credentials, RegistryClient, RegistryError, Repository};
+use crate::service::image_ingest::{IngestLease, IngestedLayer, LayerSource, NewImage};
+use crate::service::images::ImageService;
+
+/// Layers downloaded at once per pull (docker's default `max-concurrent-downloads` is 3).
+const PARALLEL_LAYERS: usize = 3;
+
+/// Accepted layer media types (docker schema2, OCI; gzip, zstd or plain).
+const LAYER_TYPES: &[&str] = &[
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+];
+
+/// What to pull.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    /// Without tag and digest: every tag of the repository.
+    pub reference: Reference,
+    /// `None`: the host's platform (and no platform check for single-platform images).
+    pub platform: Option<Platform>,
+    pub credentials: Option<Credentials>,
+}
+
+/// Per-engine pull state: the registry client and the layers being downloaded right now.
+pub struct PullService {
+    registry: RegistryClient,
+    /// Blob digest → lock held while that blob downloads (work sharing between pulls).
+    downloading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Sends progress messages to the client; a gone client does not stop the pull (docker
+/// finishes it too, so the next pull is instant).
+#[derive(Clone)]
+pub struct Progress {
+    tx: mpsc::UnboundedSender<Bytes>,
+}
+
+impl Progress {
+    pub fn new(tx: mpsc::UnboundedSender<Bytes>) -> Self {
+        Progress { tx }
+    }
+
+    fn send(&self, v: Value) {
+        let mut line = serde_json::to_vec(&v).unwrap_or_default();
+        line.push(b'\n');
+        let _ = self.tx.send(Bytes::from(line));
+    }
+
+    fn status(&self, status: &str) {
+        self.send(json!({ "status": status }));
+    }
+
+    fn layer(&self, id: &str, status: &str) {
+        self.send(json!({ "status": status, "progressDetail": {}, "id": id }));
+    }
+
+    fn bytes(&self, id: &str, status: &str, current: u64, total: Option<u64>) {
+        let mut detail = json!({ "current": current });
+        if let Some(t) = total {
+            detail["total"] = json!(t);
+        }
+        self.send(json!({
+            "status": status,
+            "progressDetail": detail,
+            "progress": progress_bar(current, total),
+            "id": id,
+        }));
+    }
+
+    /// The in-stream failure message (docker's `errorDetail` inside a 200).
+    pub fn error(&self, message: &str) {
+        self.send(json!({ "errorDetail": { "message": message }, "error": message }));
+    }
+}
+
+/// docker's progress string: `[=====>     ]  1.2MB/3.4MB`.
+pub fn progress_bar(current: u64, total: Option<u64>) -> String {
+    match total.filter(|t| *t > 0) {
+        Some(total) => {
+            let pct = ((current.min(total) as f64 / total as f64) * 100.0) as usize / 2;
+            let pct = pct.min(50);
+            let bar = if pct > 0 {
+                format!("{}>{}", "=".repeat(pct - 1), " ".repeat(50 - pct))
+            } else {
+                format!(">{}", " ".repeat(49))
+            };
+            format!("[{bar}] {:>8}/{}", human_size(current), human_size(total))
+        }
+        None => format!("{:>8}", human_size(current)),
+    }
+}
+
+/// go-units HumanSize: decimal units, 4 significant digits ("1.23MB", "512B").
+pub fn human_size(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < units.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    let s = format!("{v:.4}");
+    // %.4g: four significant digits, trailing zeros dropped.
+    let digits_before = (v.trunc() as u64).to_string().len();
+    let decimals = 4usize.saturating_sub(digits_before);
+    let s = if s.contains('.') {
+        let t = format!("{v:.decimals$}");
+        let t = if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t
+        };
+        t
+    } else {
+        s
+    };
+    format!("{s}{}", units[i])
+}
+
+/// Another handle on the same image store, for spawned tasks.
+fn share(images: &ImageService) -> ImageService {
+    ImageService {
+        inner: images.inner.clone(),
+    }
+}
+
+/// First 12 hex digits of a digest: the per-layer id in progress messages.
+fn short(digest: &str) -> String {
+    let hex = digest.split_once(':').map(|(_, h)| h).unwrap_or(digest);
+    hex.chars().take(12).collect()
+}
+
+/// Docker's wording for registry errors of a pull (the CLI prints them verbatim).
+fn pull_error(reference: &Reference, e: RegistryError) -> EngineError {
+    let name = reference.familiar_name();
+    if e.code == "MANIFEST_UNKNOWN" && e.status == Some(404) {
+        let shown = reference.clone().with_default_tag().familiar();
+        return EngineError::NotFound(format!("manifest for {shown} not found: {e}"));
+    }
+    if e.is_not_found() || e.is_unauthorized() {
+        return EngineError::NotFound(format!(
+            "pull access denied for {name}, repository does not exist or may require 'docker login': {e}"
+        ));
+    }
+    EngineError::Internal(e.to_string())
+}
+
+/// A manifest resolved to one image: where it came from and what it is.
+pub struct Resolved {
+    repo: Repository,
+    /// Digest the reference resolved to (the index's for multi-platform images): RepoDigests.
+    digest: String,
+    /// The image manifest's bytes (platform-specific).
+    manifest: Vec<u8>,
+    config: Descriptor,
+    layers: Vec<Descriptor>,
+}
+
+impl PullService {
+    pub fn new(registry: RegistryClient) -> Self {
+        PullService {
+            registry,
+            downloading: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn registry(&self) -> &RegistryClient {
+        &self.registry
+    }
+
+    /// Resolve a tag or digest to an image manifest for `platform`, trying each endpoint (mirrors
+    /// first). Errors come before any progress is written, so the API answers them with a
+    /// status code.
+    pub async fn resolve(
+        &self,
+        reference: &Reference,
+        tag_or_digest: &str,
+        platform: Option<&Platform>,
+        creds: Option<Credentials>,
+    ) -> Result<Resolved> {
+        let mut last = None;
+        for repo in self.registry.repositories(reference, creds, Access::Pull) {
+            match repo.get_manifest(tag_or_digest).await {
+                Ok(m) => return self.resolve_from(repo, m, reference, platform).await,
+                Err(e) => {
+                    tracing::debug!(endpoint = %repo.endpoint.base, error = %e, "manifest fetch failed");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(pull_error(
+            reference,
+            last.unwrap_or_else(|| RegistryError {
+                status: None,
+                code: String::new(),
+                message: "no registry endpoint".into(),
+            }),
+        ))
+    }
+
+    async fn resolve_from(
+        &self,
+        repo: Repository,
+        fetched: crate::registry::FetchedManifest,
+        reference: &Reference,
+        platform: Option<&Platform>,
+    ) -> Result<Resolved> {
+        let digest = fetched.digest.clone();
+        let (_, kind) = manifest::parse(Some(&fetched.media_type), &fetched.bytes)?;
+        let (bytes, kind) = match kind {
+            ManifestKind::Index(entries) => {
+                let want = platform.cloned().unwrap_or_else(host_platform);
+                let chosen = manifest::select_platform(&entries, &want).ok_or_else(|| {
+                    EngineError::NotFound(format!(
+                        "no matching manifest for {} in the manifest list entries",
+                        manifest::platform_string(&want)
+                    ))
+                })?;
+                manifest::validate_digest(&chosen.digest)?;
+                let m = repo
+                    .get_manifest(&chosen.digest)
+                    .await
+                    .map_err(|e| pull_error(reference, e))?;
+                let (_, kind) = manifest::parse(Some(&m.media_type), &m.bytes)?;
+                if matches!(kind, ManifestKind::Index(_)) {
+                    return Err(EngineError::invalid(
+                        "manifest list entry is itself a manifest list",
+                    ));
+                }
+                (m.bytes, kind)
+            }
+            kind => (fetched.bytes, kind),
+        };
+        let ManifestKind::Image { config, layers } = kind else {
+            return Err(EngineError::internal("unexpected manifest kind"));
+        };
+        for l in &layers {
+            if !l.media_type.is_empty() && !LAYER_TYPES.contains(&l.media_type.as_str()) {
+                return Err(EngineError::invalid(format!(
+                    "unsupported layer media type {}",
+                    l.media_type
+                )));
+            }
+        }
+        Ok(Resolved {
+            repo,
+            digest,
+            manifest: bytes,
+            config,
+            layers,
+        })
+    }
+
+    fn layer_lock(&self, digest: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.downloading.lock().expect("downloading lock");
+        // Forget locks nobody holds any more, so the map stays small.
+        map.retain(|_, l| Arc::strong_count(l) > 1);
+        map.entry(digest.to_string()).or_default().clone()
+    }
+
+    /// Pull one resolved image and commit it under `tag` (None for digest pulls). Returns the
+    /// image id and whether the tag changed (docker's "Downloaded newer image").
+    pub async fn pull_resolved(
+        self: &Arc<Self>,
+        images: &ImageService,
+        reference: &Reference,
+        resolved: Resolved,
+        platform: Option<&Platform>,
+        progress: &Progress,
+    ) -> Result<(String, bool)> {
+        let Resolved {
+            repo,
+            digest,
+            manifest: manifest_bytes,
+            config,
+            layers,
+        } = resolved;
+        let config_bytes = repo
+            .get_small_blob(&config.digest)
+            .await
+            .map_err(|e| pull_error(reference, e))?;
+        let parsed = parse_config(&config_bytes)
+            .map_err(|e| EngineError::invalid(format!("invalid image config: {e}")))?;
+        if let Some(want) = platform {
+            if !parsed.architecture.is_empty() && parsed.architecture != want.architecture {
+                return Err(EngineError::NotFound(format!(
+                    "image with reference {} was found but its platform (linux/{}) does not match the specified platform ({})",
+                    reference.familiar(),
+                    parsed.architecture,
+                    manifest::platform_string(want)
+                )));
+            }
+        }
+        let diff_ids = parsed.rootfs.diff_ids.clone();
+        if diff_ids.len() != layers.len() {
+            return Err(EngineError::invalid(format!(
+                "image config has {} diff_ids but the manifest has {} layers",
+                diff_ids.len(),
+                layers.len()
+            )));
+        }
+        let config_id = crate::registry::sha256_digest(&config_bytes);
+        let before = images.resolve(&reference.full()).ok().map(|r| r.id);
+
+        let lease = Arc::new(images.lease());
+        let semaphore = Arc::new(Semaphore::new(PARALLEL_LAYERS));
+        // Docker lists every layer first, then updates them.
+        let mut present: Vec<Option<IngestedLayer>> = Vec::with_capacity(layers.len());
+        for (l, d) in layers.iter().zip(&diff_ids) {
+            let p = images.layer_present(&lease, &l.digest, d)?;
+            progress.layer(
+                &short(&l.digest),
+                if p.is_some() {
+                    "Already exists"
+                } else {
+                    "Pulling fs layer"
+                },
+            );
+            present.push(p);
+        }
+        let mut tasks = Vec::new();
+        for ((l, d), p) in layers.iter().zip(&diff_ids).zip(present) {
+            if let Some(p) = p {
+                tasks.push(tokio::spawn(async move { Ok(p) }));
+                continue;
+            }
+            let this = self.clone();
+            let images = share(images);
+            let repo = repo.clone();
+            let lease = lease.clone();
+            let sem = semaphore.clone();
+            let progress = progress.clone();
+            let l = l.clone();
+            let d = d.clone();
+            tasks.push(tokio::spawn(async move {
+                this.pull_layer(&images, &repo, &lease, &sem, &l, &d, &progress)
+                    .await
+            }));
+        }
+        let mut ingested = Vec::with_capacity(tasks.len());
+        let mut first_err = None;
+        for t in tasks {
+            match t.await {
+                Ok(Ok(l)) => ingested.push(l),
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_err.get_or_insert(EngineError::internal(format!(
+                        "layer download task failed: {e}"
+                    )));
+                }
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        let lease = Arc::try_unwrap(lease)
+            .map_err(|_| EngineError::internal("layer downloads still hold the ingest lease"))?;
+        let tags = if reference.digest.is_none() {
+            vec![reference.clone().with_default_tag()]
+        } else {
+            Vec::new()
+        };
+        // Shown as docker shows them: "busybox@sha256:..." for docker.io.
+        let repo_digest = format!("{}@{digest}", reference.familiar_name());
+        let new = NewImage {
+            config: config_bytes,
+            manifest: manifest_bytes,
+            layers: ingested,
+            tags,
+            repo_digests: vec![repo_digest],
+            event: "pull",
+        };
+        let svc = share(images);
+        let id = tokio::task::spawn_blocking(move || svc.commit_image(lease, new))
+            .await
+            .map_err(|e| EngineError::internal(format!("commit task failed: {e}")))??;
+        debug_assert_eq!(id, config_id);
+        progress.status(&format!("Digest: {digest}"));
+        Ok((id.clone(), before.as_deref() != Some(id.as_str())))
+    }
+
+    /// Download and unpack one layer (or wait for a concurrent pull that is doing it).
+    #[allow(clippy::too_many_arguments)]
+    async fn pull_layer(
+        &self,
+        images: &ImageService,
+        repo: &Repository,
+        lease: &Arc<IngestLease>,
+        sem: &Semaphore,
+        layer: &Descriptor,
+        diff_id: &str,
+        progress: &Progress,
+    ) -> Result<IngestedLayer> {
+        let id = short(&layer.digest);
+        let shared = self.layer_lock(&layer.digest);
+        let guard = match shared.clone().try_lock_owned() {
+            Ok(g) => g,
+            Err(_) => {
+                progress.layer(&id, "Waiting");
+                shared.clone().lock_owned().await
+            }
+        };
+        // Another pull may have finished it while we waited.
+        if let Some(p) = images.layer_present(lease, &layer.digest, diff_id)? {
+            progress.layer(&id, "Already exists");
+            return Ok(p);
+        }
+        let _permit = match sem.try_acquire() {
+            Ok(p) => p,
+            Err(_) => {
+                progress.layer(&id, "Waiting");
+                sem.acquire()
+                    .await
+                    .map_err(|_| EngineError::internal("download semaphore closed"))?
+            }
+        };
+        let blob = repo
+            .get_blob(&layer.digest)
+            .await
+            .map_err(|e| EngineError::internal(format!("downloading layer {id}: {e}")))?;
+        let expected = (layer.size > 0).then_some(layer.size as u64);
+        let total = expected.or(blob.size);
+        let mut reader = blob.into_reader();
+        let svc = share(images);
+        let lease = lease.clone();
+        let digest = layer.digest.clone();
+        let media_type = layer.media_type.clone();
+        let diff = diff_id.to_string();
+        let p = progress.clone();
+        let pid = id.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut last = Instant::now() - Duration::from_secs(1);
+            let mut report = |n: u64| {
+                // Throttled: one message per 100 ms is what docker's progress reader does too.
+                if last.elapsed() >= Duration::from_millis(100) || Some(n) == total {
+                    last = Instant::now();
+                    p.bytes(&pid, "Downloading", n, total);
+                }
+            };
+            svc.ingest_layer(
+                &lease,
+                &mut reader,
+                LayerSource {
+                    digest: Some(&digest),
+                    size: expected,
+                    diff_id: Some(&diff),
+                    media_type: (!media_type.is_empty()).then_some(media_type.as_str()),
+                },
+                &mut report,
+            )
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("layer task failed: {e}")))?;
+        drop(guard);
+        let l = result?;
+        progress.layer(&id, "Verifying Checksum");
+        progress.layer(&id, "Download complete");
+        progress.bytes(&id, "Extracting", l.blob_size, Some(l.blob_size));
+        progress.layer(&id, "Pull complete");
+        Ok(l)
+    }
+
+    /// A whole pull as `POST /images/create?fromImage=` does it, after `first` (the resolved
+    /// manifest of a single-tag pull, already checked before the 200 went out).
+    pub async fn run(
+        self: &Arc<Self>,
+        images: &ImageService,
+        opts: &PullOptions,
+        first: Option<Resolved>,
+        progress: &Progress,
+    ) -> Result<()> {
+        let reference = &opts.reference;
+        if reference.tag.is_none() && reference.digest.is_none() {
+            // All tags.
+            let repo = self
+                .registry
+                .repository(reference, opts.credentials.clone(), Access::Pull)
+                .await
+                .map_err(|e| pull_error(reference, e))?;
+            let mut tags = repo.tags().await.map_err(|e| pull_error(reference, e))?;
+            tags.sort();
+            let mut newer = false;
+            for tag in tags {
+                let mut r = reference.clone();
+                r.tag = Some(tag.clone());
+                progress.send(
+                    json!({ "status": format!("Pulling from {}", reference.path), "id": tag }),
+                );
+                let resolved = self
+                    .resolve(&r, &tag, opts.platform.as_ref(), opts.credentials.clone())
+                    .await?;
+                let (_, changed) = self
+                    .pull_resolved(images, &r, resolved, opts.platform.as_ref(), progress)
+                    .await?;
+                newer |= changed;
+            }
+            let name = reference.familiar_name();
+            progress.status(&if newer {
+                format!("Status: Downloaded newer image for {name}")
+            } else {
+                format!("Status: Image is up to date for {name}")
+            });
+            return Ok(());
+        }
+        let tag_or_digest = reference
+            .digest
+            .clone()
+            .or_else(|| reference.tag.clone())
+            .unwrap_or_default();
+        let resolved = match first {
+            Some(r) => r,
+            None => {
+                self.resolve(
+                    reference,
+                    &tag_or_digest,
+                    opts.platform.as_ref(),
+                    opts.credentials.clone(),
+                )
+                .await?
+            }
+        };
+        progress.send(json!({
+            "status": format!("Pulling from {}", reference.path),
+            "id": tag_or_digest,
+        }));
+        let (_, changed) = self
+            .pull_resolved(
+                images,
+                reference,
+                resolved,
+                opts.platform.as_ref(),
+                progress,
+            )
+            .await?;
+        let shown = reference.familiar();
+        progress.status(&if changed {
+            format!("Status: Downloaded newer image for {shown}")
+        } else {
+            format!("Status: Image is up to date for {shown}")
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes_like_go_units() {
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(1234), "1.234kB");
+        assert_eq!(human_size(2_800_000), "2.8MB");
+        assert_eq!(human_size(209_715_200), "209.7MB");
+    }
+
+    #[test]
+    fn progress_bars() {
+        let bar = progress_bar(50, Some(100));
+        assert!(bar.starts_with("[========================>"), "{bar}");
+        assert!(bar.ends_with("50B/100B"), "{bar}");
+        assert_eq!(bar.find(']').unwrap(), 51);
+        assert!(progress_bar(0, Some(100)).starts_with("[>"));
+        assert!(progress_bar(100, Some(100)).contains("=>]"));
+        assert_eq!(progress_bar(1000, None).trim(), "1kB");
+    }
+
+    #[test]
+    fn pull_errors_like_docker() {
+        let r = Reference::parse("127.0.0.1:5000/nope:x").unwrap();
+        let e = pull_error(
+            &r,
+            RegistryError {
+                status: Some(404),
+                code: "MANIFEST_UNKNOWN".into(),
+                message: "manifest unknown".into(),
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "manifest for 127.0.0.1:5000/nope:x not found: manifest unknown: manifest unknown"
+        );
+        let e = pull_error(
+            &Reference::parse("nosuchrepo").unwrap(),
+            RegistryError {
+                status: Some(401),
+                code: "UNAUTHORIZED".into(),
+                message: "authentication required".into(),
+            },
+        );
+        assert!(matches!(e, EngineError::NotFound(_)));
+        assert!(e
+            .to_string()
+            .starts_with("pull access denied for nosuchrepo, repository does not exist"));
+    }
+}

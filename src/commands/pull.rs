@@ -1,0 +1,260 @@
+//! `berth pull [--platform] [-q] [-a]` and the pull that `run`/`create` do for a missing image.
+//!
+//! The display follows docker's: on a terminal one line per layer, rewritten in place as its
+//! status changes; otherwise one line per status change without the progress bars.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{bail, Result};
+use hyper::Method;
+use serde_json::Value;
+
+use super::{out, Ctx};
+use crate::cli::PullArgs;
+use crate::client::progress::read_stream;
+use crate::client::{empty, query, Client};
+
+/// How the progress stream is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// Nothing but errors (`-q`).
+    Quiet,
+    /// Redrawn per-layer lines on a terminal.
+    Terminal,
+    /// Plain status lines (pipes, logs).
+    Lines,
+}
+
+/// Progress renderer shared by pull, run and create.
+struct Renderer<W: Write> {
+    w: W,
+    mode: Display,
+    /// Layer ids in first-seen order; the terminal shows one line per id.
+    ids: Vec<String>,
+}
+
+impl<W: Write> Renderer<W> {
+    fn message(&mut self, msg: &Value) -> Result<()> {
+        if let Some(err) = msg
+            .get("errorDetail")
+            .and_then(|d| d.get("message"))
+            .or_else(|| msg.get("error"))
+            .and_then(Value::as_str)
+        {
+            bail!("{err}");
+        }
+        if self.mode == Display::Quiet {
+            return Ok(());
+        }
+        let status = msg.get("status").and_then(Value::as_str).unwrap_or("");
+        let id = msg.get("id").and_then(Value::as_str);
+        let progress = msg.get("progress").and_then(Value::as_str);
+        // "Pulling from" carries the tag as id but is a header, not a layer line.
+        let layer_id = id.filter(|_| !status.starts_with("Pulling from"));
+        let text = match id {
+            Some(id) => format!("{id}: {status}"),
+            None => status.to_string(),
+        };
+        match (self.mode, layer_id) {
+            (Display::Terminal, Some(lid)) => {
+                let line = match progress {
+                    Some(p) => format!("{text} {p}"),
+                    None => text,
+                };
+                match self.ids.iter().position(|i| i == lid) {
+                    Some(pos) => {
+                        let up = self.ids.len() - pos;
+                        write!(self.w, "\x1b[{up}A\r\x1b[2K{line}\r\x1b[{up}B")?;
+                    }
+                    None => {
+                        self.ids.push(lid.to_string());
+                        writeln!(self.w, "{line}")?;
+                    }
+                }
+            }
+            (Display::Lines, Some(_)) if progress.is_some() => {
+                // Byte counts are noise without a terminal.
+            }
+            _ => {
+                if layer_id.is_none() {
+                    // A header or summary line ends the current layer block.
+                    self.ids.clear();
+                }
+                if !text.is_empty() {
+                    writeln!(self.w, "{text}")?;
+                }
+            }
+        }
+        self.w.flush()?;
+        Ok(())
+    }
+}
+
+/// `fromImage`/`tag` query of a pull, as the docker CLI sends them: the tag (or digest) goes in
+/// `tag`; no tag at all means every tag, so single pulls add "latest".
+pub fn pull_query(
+    image: &str,
+    all_tags: bool,
+    platform: Option<&str>,
+) -> Result<Vec<(&'static str, String)>> {
+    let (name, tag) = split_tag(image);
+    if all_tags && tag.is_some() {
+        bail!("tag can't be used with --all-tags/-a");
+    }
+    let mut q = vec![("fromImage", name.to_string())];
+    match tag {
+        Some(t) => q.push(("tag", t.to_string())),
+        None if !all_tags => q.push(("tag", "latest".into())),
+        None => {}
+    }
+    if let Some(p) = platform.filter(|p| !p.is_empty()) {
+        q.push(("platform", p.to_string()));
+    }
+    Ok(q)
+}
+
+/// "name:tag" → ("name", Some("tag")); "name@sha256:x" → ("name", Some("sha256:x")); a ':'
+/// followed by '/' belongs to a registry port.
+fn split_tag(image: &str) -> (&str, Option<&str>) {
+    if let Some((n, d)) = image.split_once('@') {
+        return (n, Some(d));
+    }
+    match image.rfind(':') {
+        Some(i) if !image[i + 1..].contains('/') => (&image[..i], Some(&image[i + 1..])),
+        _ => (image, None),
+    }
+}
+
+/// Pull `image` showing progress on `w`. Errors (HTTP or in-stream) come back as errors.
+pub async fn pull_image<W: Write>(
+    client: &Client,
+    image: &str,
+    all_tags: bool,
+    platform: Option<&str>,
+    mode: Display,
+    w: W,
+) -> Result<()> {
+    let q = pull_query(image, all_tags, platform)?;
+    let resp = client
+        .request(
+            Method::POST,
+            &format!("/images/create{}", query(&q)),
+            empty(),
+            &[],
+        )
+        .await?;
+    let mut r = Renderer {
+        w,
+        mode,
+        ids: Vec::new(),
+    };
+    read_stream(resp.into_body(), |msg| r.message(msg)).await
+}
+
+/// The full reference docker's `pull -q` prints ("docker.io/library/busybox:latest").
+fn full_reference(image: &str, all_tags: bool) -> String {
+    let (name, tag) = split_tag(image);
+    let first = name.split('/').next().unwrap_or("");
+    let has_domain =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let name = if has_domain {
+        name.to_string()
+    } else if name.contains('/') {
+        format!("docker.io/{name}")
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    match tag {
+        Some(t) if t.starts_with("sha256:") => format!("{name}@{t}"),
+        Some(t) => format!("{name}:{t}"),
+        None if all_tags => name,
+        None => format!("{name}:latest"),
+    }
+}
+
+pub async fn pull(ctx: &Ctx, a: PullArgs) -> Result<i32> {
+    let client = ctx.client().await?;
+    let mode = if a.quiet {
+        Display::Quiet
+    } else if std::io::stdout().is_terminal() {
+        Display::Terminal
+    } else {
+        Display::Lines
+    };
+    if mode != Display::Quiet && a.all_tags {
+        out(&format!("Using default tag: all tags of {}\n", a.image));
+    } else if mode != Display::Quiet && split_tag(&a.image).1.is_none() {
+        out("Using default tag: latest\n");
+    }
+    pull_image(
+        &client,
+        &a.image,
+        a.all_tags,
+        a.platform.as_deref(),
+        mode,
+        std::io::stdout().lock(),
+    )
+    .await?;
+    out(&format!("{}\n", full_reference(&a.image, a.all_tags)));
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn queries_like_the_docker_cli() {
+        let q = pull_query("busybox", false, None).unwrap();
+        assert_eq!(
+            q,
+            vec![("fromImage", "busybox".into()), ("tag", "latest".into())]
+        );
+        let q = pull_query("127.0.0.1:5000/x", true, Some("linux/arm64")).unwrap();
+        assert_eq!(
+            q,
+            vec![
+                ("fromImage", "127.0.0.1:5000/x".into()),
+                ("platform", "linux/arm64".into())
+            ]
+        );
+        let d = format!("sha256:{}", "a".repeat(64));
+        let q = pull_query(&format!("x@{d}"), false, None).unwrap();
+        assert_eq!(q[1], ("tag", d));
+        assert!(pull_query("x:1", true, None).is_err());
+        assert_eq!(
+            full_reference("busybox", false),
+            "docker.io/library/busybox:latest"
+        );
+        assert_eq!(
+            full_reference("127.0.0.1:5000/a/b:1", false),
+            "127.0.0.1:5000/a/b:1"
+        );
+    }
+
+    #[test]
+    fn plain_lines_skip_byte_counts() {
+        let mut buf = Vec::new();
+        let mut r = Renderer {
+            w: &mut buf,
+            mode: Display::Lines,
+            ids: Vec::new(),
+        };
+        r.message(&json!({"status":"Pulling from library/x","id":"latest"}))
+            .unwrap();
+        r.message(&json!({"status":"Pulling fs layer","id":"abc"}))
+            .unwrap();
+        r.message(&json!({"status":"Downloading","id":"abc","progress":"[>  ] 1B/2B","progressDetail":{"current":1,"total":2}})).unwrap();
+        r.message(&json!({"status":"Pull complete","id":"abc"}))
+            .unwrap();
+        assert!(r
+            .message(&json!({"errorDetail":{"message":"boom"},"error":"boom"}))
+            .is_err());
+        let s = String::from_utf8(buf).unwrap();
+        assert_eq!(
+            s,
+            "latest: Pulling from library/x\nabc: Pulling fs layer\nabc: Pull complete\n"
+        );
+    }
+}

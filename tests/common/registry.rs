@@ -1,0 +1,620 @@
+//! Test registries: Debian's docker-registry on 127.0.0.1:<free port> with temp storage, plain,
+//! with htpasswd basic auth, or with token auth served by a small token endpoint written here
+//! (JWTs signed RS256 with a key and self-signed certificate made by the openssl CLI). Images
+//! go in with skopeo from OCI layouts built by [`OciImage`].
+//!
+//! Requires: apt-get install docker-registry skopeo apache2-utils openssl.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+pub fn sha256(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Credentials a protected test registry accepts.
+pub const USER: &str = "tester";
+pub const PASSWORD: &str = "s3cret-pass";
+
+pub enum Auth {
+    None,
+    Basic,
+    Token,
+}
+
+pub struct Registry {
+    /// "127.0.0.1:PORT"
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+    token: Option<TokenServer>,
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        Self::start_with(Auth::None)
+    }
+
+    pub fn start_with(auth: Auth) -> Registry {
+        let dir = tempfile::Builder::new()
+            .prefix("berth-registry-")
+            .tempdir()
+            .unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let storage = dir.path().join("storage");
+        std::fs::create_dir_all(&storage).unwrap();
+        let mut token = None;
+        let auth_yaml = match auth {
+            Auth::None => String::new(),
+            Auth::Basic => {
+                let file = dir.path().join("htpasswd");
+                let o = Command::new("htpasswd")
+                    .args(["-Bbc"])
+                    .arg(&file)
+                    .args([USER, PASSWORD])
+                    .output()
+                    .expect("htpasswd (apache2-utils)");
+                assert!(o.status.success(), "htpasswd: {o:?}");
+                format!(
+                    "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+                    file.display()
+                )
+            }
+            Auth::Token => {
+                let t = TokenServer::start(dir.path());
+                let y = format!(
+                    "auth:\n  token:\n    realm: http://{}/token\n    service: berth-test-registry\n    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
+                    t.addr,
+                    t.cert.display()
+                );
+                token = Some(t);
+                y
+            }
+        };
+        let config = format!(
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth_yaml}",
+            storage.display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry (apt-get install docker-registry)");
+        let r = Registry {
+            addr,
+            dir,
+            child: Some(child),
+            token,
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if TcpStream::connect(&r.addr).is_ok() {
+                return r;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        panic!("docker-registry did not listen; log:\n{}", r.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// Token requests the token server answered: (had valid credentials, scope).
+    pub fn token_requests(&self) -> Vec<(bool, String)> {
+        self.token
+            .as_ref()
+            .map(|t| t.requests.lock().unwrap().clone())
+            .unwrap_or_default()
+    }
+
+    /// Copy an OCI layout into the registry as `repo:tag` with skopeo (all platforms of an
+    /// index, digests preserved).
+    pub fn push_layout(&self, layout: &Path, repo_tag: &str) {
+        let mut cmd = Command::new("skopeo");
+        cmd.args([
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+        ]);
+        if self.token.is_some() || self.dir.path().join("htpasswd").exists() {
+            cmd.arg(format!("--dest-creds={USER}:{PASSWORD}"));
+        }
+        let o = cmd
+            .arg(format!("oci:{}", layout.display()))
+            .arg(format!("docker://{}/{repo_tag}", self.addr))
+            .output()
+            .expect("skopeo (apt-get install skopeo)");
+        assert!(
+            o.status.success(),
+            "skopeo copy: {}\n{}\nregistry log:\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+            self.log()
+        );
+    }
+
+    /// Path of a blob's data file in the registry's storage (to corrupt it in tests).
+    pub fn blob_data_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir.path().join(format!(
+            "storage/docker/registry/v2/blobs/sha256/{}/{hex}/data",
+            &hex[..2]
+        ))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if let Some(t) = &self.token {
+            t.stop.store(true, Ordering::SeqCst);
+            let _ = TcpStream::connect(&t.addr);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token server
+
+struct TokenServer {
+    addr: String,
+    cert: PathBuf,
+    stop: Arc<AtomicBool>,
+    requests: Arc<std::sync::Mutex<Vec<(bool, String)>>>,
+}
+
+fn b64url(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+impl TokenServer {
+    fn start(dir: &Path) -> TokenServer {
+        let key = dir.join("token.key");
+        let cert = dir.join("token.crt");
+        let o = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=berth-test-token"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .expect("openssl");
+        assert!(o.status.success(), "openssl req: {o:?}");
+        let der = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&cert)
+            .output()
+            .unwrap()
+            .stdout;
+        let x5c = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(der)
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (s2, r2, key2) = (stop.clone(), requests.clone(), key.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s2.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(conn) = conn else { continue };
+                let _ = serve_token(conn, &key2, &x5c, &r2);
+            }
+        });
+        TokenServer {
+            addr,
+            cert,
+            stop,
+            requests,
+        }
+    }
+}
+
+fn serve_token(
+    mut conn: TcpStream,
+    key: &Path,
+    x5c: &str,
+    log: &std::sync::Mutex<Vec<(bool, String)>>,
+) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut authorization = None;
+    let mut content_length = 0usize;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("authorization") {
+                authorization = Some(v.trim().to_string());
+            }
+            if k.eq_ignore_ascii_case("content-length") {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    reader.read_exact(&mut body)?;
+    let target = request_line.split_whitespace().nth(1).unwrap_or("");
+    let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let scopes: Vec<String> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let expected = {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+        )
+    };
+    let authed = authorization.as_deref() == Some(expected.as_str());
+    log.lock().unwrap().push((authed, scopes.join(" ")));
+    if authorization.is_some() && !authed {
+        let msg = r#"{"details":"incorrect username or password"}"#;
+        write!(
+            conn,
+            "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{msg}",
+            msg.len()
+        )?;
+        return Ok(());
+    }
+    // Anonymous users get nothing granted (the registry then answers 401/denied); the test
+    // user gets what it asks for.
+    let access: Vec<serde_json::Value> = if authed {
+        scopes
+            .iter()
+            .filter_map(|s| {
+                let mut p = s.splitn(3, ':');
+                let (t, n, a) = (p.next()?, p.next()?, p.next()?);
+                Some(serde_json::json!({"type": t, "name": n, "actions": a.split(',').collect::<Vec<_>>()}))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
+    let claims = serde_json::json!({
+        "iss": "berth-test-issuer",
+        "sub": if authed { USER } else { "" },
+        "aud": "berth-test-registry",
+        "exp": now + 300,
+        "nbf": now - 10,
+        "iat": now,
+        "jti": format!("{now}-{}", rand_id()),
+        "access": access,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let mut sign = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    sign.stdin
+        .take()
+        .unwrap()
+        .write_all(signing_input.as_bytes())?;
+    let sig = sign.wait_with_output()?.stdout;
+    let token = format!("{signing_input}.{}", b64url(&sig));
+    let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+    write!(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    Ok(())
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::AtomicU64;
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst) ^ (std::process::id() as u64) << 32
+}
+
+// ---------------------------------------------------------------------------------------------
+// OCI layouts
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// One layer: tar entries (path, content; `None` content = directory).
+pub struct Layer {
+    pub files: Vec<(String, Option<Vec<u8>>)>,
+    pub compression: Compression,
+}
+
+impl Layer {
+    pub fn new(compression: Compression) -> Layer {
+        Layer {
+            files: Vec::new(),
+            compression,
+        }
+    }
+    pub fn file(mut self, path: &str, data: &[u8]) -> Layer {
+        self.files.push((path.into(), Some(data.to_vec())));
+        self
+    }
+    pub fn dir(mut self, path: &str) -> Layer {
+        self.files.push((path.into(), None));
+        self
+    }
+    /// A whiteout deleting `path` of a lower layer.
+    pub fn whiteout(self, path: &str) -> Layer {
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((d, n)) => (format!("{d}/"), n.to_string()),
+            None => (String::new(), path.to_string()),
+        };
+        self.file(&format!("{dir}.wh.{name}"), b"")
+    }
+
+    fn tar(&self) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data) in &self.files {
+            let mut h = tar::Header::new_gnu();
+            h.set_mtime(1_700_000_000);
+            match data {
+                Some(d) => {
+                    h.set_size(d.len() as u64);
+                    h.set_mode(0o755);
+                    h.set_entry_type(tar::EntryType::Regular);
+                    b.append_data(&mut h, path, &d[..]).unwrap();
+                }
+                None => {
+                    h.set_size(0);
+                    h.set_mode(0o755);
+                    h.set_entry_type(tar::EntryType::Directory);
+                    b.append_data(&mut h, path, std::io::empty()).unwrap();
+                }
+            }
+        }
+        b.into_inner().unwrap()
+    }
+}
+
+/// Busybox as a base layer (the tar the other tests import), so pulled images run.
+pub fn busybox_layer(compression: Compression) -> (Vec<u8>, Compression) {
+    (super::image::busybox_rootfs_tar(), compression)
+}
+
+fn compress(tar: &[u8], c: Compression) -> (Vec<u8>, &'static str) {
+    match c {
+        Compression::None => (tar.to_vec(), "application/vnd.oci.image.layer.v1.tar"),
+        Compression::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(tar).unwrap();
+            (
+                e.finish().unwrap(),
+                "application/vnd.oci.image.layer.v1.tar+gzip",
+            )
+        }
+        Compression::Zstd => (
+            zstd::encode_all(tar, 3).unwrap(),
+            "application/vnd.oci.image.layer.v1.tar+zstd",
+        ),
+    }
+}
+
+/// An image for one platform: raw layer tars (bottom first) with their compression.
+pub struct OciImage {
+    pub arch: String,
+    pub layers: Vec<(Vec<u8>, Compression)>,
+    pub cmd: Vec<String>,
+}
+
+/// What a written image consists of.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub manifest_digest: String,
+    pub config_digest: String,
+    pub layer_digests: Vec<String>,
+}
+
+impl OciImage {
+    pub fn new(arch: &str) -> OciImage {
+        OciImage {
+            arch: arch.into(),
+            layers: Vec::new(),
+            cmd: vec!["sh".into()],
+        }
+    }
+    pub fn layer(mut self, l: Layer) -> OciImage {
+        let c = l.compression;
+        self.layers.push((l.tar(), c));
+        self
+    }
+    pub fn raw_layer(mut self, tar: Vec<u8>, c: Compression) -> OciImage {
+        self.layers.push((tar, c));
+        self
+    }
+
+    fn write_blobs(&self, layout: &Path) -> (Written, Vec<u8>) {
+        let blobs = layout.join("blobs/sha256");
+        std::fs::create_dir_all(&blobs).unwrap();
+        let put = |data: &[u8]| -> String {
+            let d = sha256(data);
+            std::fs::write(blobs.join(d.trim_start_matches("sha256:")), data).unwrap();
+            d
+        };
+        let mut layer_descs = Vec::new();
+        let mut diff_ids = Vec::new();
+        let mut layer_digests = Vec::new();
+        for (tar, c) in &self.layers {
+            diff_ids.push(sha256(tar));
+            let (blob, mt) = compress(tar, *c);
+            let d = put(&blob);
+            layer_digests.push(d.clone());
+            layer_descs.push(serde_json::json!({"mediaType": mt, "digest": d, "size": blob.len()}));
+        }
+        let config = serde_json::json!({
+            "architecture": self.arch,
+            "os": "linux",
+            "created": "2024-01-01T00:00:00Z",
+            "config": {"Cmd": self.cmd, "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": self.layers.iter().map(|_| serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": "test"})).collect::<Vec<_>>(),
+        })
+        .to_string()
+        .into_bytes();
+        let config_digest = put(&config);
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": layer_descs,
+        })
+        .to_string()
+        .into_bytes();
+        let manifest_digest = put(&manifest);
+        (
+            Written {
+                manifest_digest,
+                config_digest,
+                layer_digests,
+            },
+            manifest,
+        )
+    }
+
+    /// Write a single-image OCI layout tagged `tag`.
+    pub fn write_layout(&self, layout: &Path, tag: &str) -> Written {
+        let (w, manifest) = self.write_blobs(layout);
+        write_index(
+            layout,
+            vec![serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": w.manifest_digest,
+                "size": manifest.len(),
+                "annotations": {"org.opencontainers.image.ref.name": tag},
+            })],
+        );
+        w
+    }
+}
+
+fn write_index(layout: &Path, manifests: Vec<serde_json::Value>) {
+    std::fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": manifests});
+    std::fs::write(layout.join("index.json"), index.to_string()).unwrap();
+}
+
+/// Write a multi-platform layout: an image index blob (tagged `tag` in index.json) listing one
+/// manifest per image. Returns (index digest, per-image results).
+pub fn write_multiarch_layout(
+    layout: &Path,
+    tag: &str,
+    images: &[OciImage],
+) -> (String, Vec<Written>) {
+    let mut entries = Vec::new();
+    let mut written = Vec::new();
+    for img in images {
+        let (w, manifest) = img.write_blobs(layout);
+        entries.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": w.manifest_digest,
+            "size": manifest.len(),
+            "platform": {"architecture": img.arch, "os": "linux"},
+        }));
+        written.push(w);
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    })
+    .to_string()
+    .into_bytes();
+    let digest = sha256(&index);
+    std::fs::write(
+        layout
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+        &index,
+    )
+    .unwrap();
+    write_index(
+        layout,
+        vec![serde_json::json!({
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": digest,
+            "size": index.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        })],
+    );
+    (digest, written)
+}
+
+/// The host architecture in OCI naming.
+pub fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// `X-Registry-Auth` value for the test user on `addr`.
+pub fn registry_auth(addr: &str, user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE.encode(
+        serde_json::json!({"username": user, "password": password, "serveraddress": addr})
+            .to_string(),
+    )
+}
