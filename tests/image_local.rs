@@ -382,3 +382,83 @@ fn login_failure_stores_nothing_and_logout_removes_credentials() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// A loaded image (legacy docker-archive) whose history has empty layers: docker's mapping of
+/// history entries to layers, through the API and the stock docker CLI.
+#[test]
+fn history_with_empty_layers_of_a_loaded_image() {
+    let e = TestEngine::start();
+    let layer = common::image::busybox_rootfs_tar();
+    let diff_id = sha256(&layer);
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "created": "2024-03-01T00:00:00Z",
+        "config": {"Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [
+            {"created": "2024-01-01T00:00:00Z", "created_by": "/bin/sh -c #(nop) ADD file:abc in / "},
+            {"created": "2024-02-01T00:00:00Z", "created_by": "/bin/sh -c #(nop)  ENV A=1", "empty_layer": true},
+            {"created": "2024-03-01T00:00:00Z", "created_by": "/bin/sh -c #(nop)  CMD [\"sh\"]", "empty_layer": true, "comment": "last"}
+        ]
+    })
+    .to_string();
+    let cfg_name = format!("{}.json", hex(&sha256(config.as_bytes())));
+    let manifest = serde_json::json!([{
+        "Config": cfg_name, "RepoTags": ["histload:2"], "Layers": ["l1/layer.tar"]
+    }])
+    .to_string();
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        (cfg_name.as_str(), config.as_bytes()),
+        ("l1/layer.tar", &layer[..]),
+        ("manifest.json", manifest.as_bytes()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, data).unwrap();
+    }
+    let archive = b.into_inner().unwrap();
+    let r =
+        common::http::request(&e.socket, "POST", "/images/load?quiet=1", Some(&archive)).unwrap();
+    assert!(
+        r.status == 200 && !r.text().contains("error"),
+        "{}",
+        r.text()
+    );
+
+    let v = e.api_json("GET", "/images/histload:2/history", None);
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 3, "{v}");
+    let id = sha256(config.as_bytes());
+    assert_eq!(items[0]["Id"], id.as_str());
+    assert_eq!(items[0]["Tags"], serde_json::json!(["histload:2"]));
+    assert_eq!(items[0]["Size"], 0);
+    assert_eq!(items[0]["Comment"], "last");
+    assert_eq!(items[0]["Created"], 1_709_251_200);
+    assert_eq!(items[1]["Id"], "<missing>");
+    assert_eq!(items[1]["Size"], 0);
+    assert!(items[1]["Tags"].is_null());
+    assert_eq!(items[2]["Id"], "<missing>");
+    let inspect = e.api_json("GET", "/images/histload:2/json", None);
+    assert_eq!(items[2]["Size"], inspect["Size"], "{v}");
+
+    let out = ok(&e.docker(&[
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.ID}}|{{.CreatedBy}}|{{.Size}}",
+        "histload:2",
+    ]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("{id}|/bin/sh -c #(nop)  CMD [\"sh\"]|0B"));
+    assert_eq!(lines[1], "<missing>|/bin/sh -c #(nop)  ENV A=1|0B");
+    assert!(
+        lines[2].starts_with("<missing>|/bin/sh -c #(nop) ADD file:abc in / |"),
+        "{out}"
+    );
+    let out = ok(&e.berth(&["history", "histload:2"]));
+    assert!(out.lines().nth(1).unwrap().starts_with(&id[7..19]), "{out}");
+    assert!(out.contains("/bin/sh -c #(nop)  CMD [\"sh\"]"), "{out}");
+}
