@@ -29,16 +29,16 @@ pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
     if let Some(c) = &a.compression {
         q.push(("compression", c.clone()));
     }
-    let auth = super::registry_auth::header_for(name)?;
+    // Credentials from `docker login` / `berth login` (config.json or a credential helper).
+    let auth = crate::client::credentials::registry_auth_header(name)?;
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| vec![("X-Registry-Auth", a)])
+        .unwrap_or_default();
     let client = ctx.client().await?;
     let path = format!("/images/{}/push{}", seg(name), query(&q));
     let resp = client
-        .request(
-            Method::POST,
-            &path,
-            empty(),
-            &[("X-Registry-Auth", auth.as_str())],
-        )
+        .request(Method::POST, &path, empty(), &headers)
         .await?;
     let mut display = Display::new(!a.quiet && std::io::stdout().is_terminal(), a.quiet);
     read_stream(resp.into_body(), |msg| display.message(msg)).await?;

@@ -4,5 +4,6 @@ pub mod archive;
 pub mod changes;
 pub mod compress;
 pub mod extract;
+pub mod history;
 pub mod import;
 pub mod reference;
