@@ -42,6 +42,10 @@ pub enum Cmd {
     Import(ImportArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default).
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN.
+    Load(LoadArgs),
     /// List images.
     Images(ImagesArgs),
     /// Remove one or more images.
@@ -242,6 +246,10 @@ pub enum ImageCmd {
     Import(ImportArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default).
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN.
+    Load(LoadArgs),
     /// Remove unused images (untagged ones; all unused with -a).
     Prune(ImagePruneArgs),
 }
@@ -307,6 +315,25 @@ pub struct EngineArgs {
     /// Mirror URL for docker.io pulls (repeatable, tried in order).
     #[arg(long = "registry-mirror")]
     pub registry_mirrors: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN.
+    #[arg(short = 'i', long)]
+    pub input: Option<PathBuf>,
+    /// Suppress the load output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

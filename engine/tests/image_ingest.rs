@@ -238,7 +238,7 @@ fn ingest_mismatches_keep_nothing() {
             &mut |_| {},
         )
         .unwrap();
-    let cfg = config(&[wrong.clone()]);
+    let cfg = config(std::slice::from_ref(&wrong));
     let err = svc
         .commit_image(
             lease,

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod containers;
 pub mod events;
 pub mod exec;
+pub mod image_archive;
 pub mod images;
 pub mod networks;
 pub mod prune;
@@ -41,6 +42,8 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Version => system::version(&ctx).await,
         Cmd::Info => system::info(&ctx).await,
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => images::import(&ctx, a).await,
+        Cmd::Save(a) | Cmd::Image(ImageCmd::Save(a)) => image_archive::save(&ctx, a).await,
+        Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => image_archive::load(&ctx, a).await,
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::list(&ctx, a).await,
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => images::remove(&ctx, a).await,
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => images::tag(&ctx, a).await,

@@ -223,7 +223,7 @@ async fn create(r: ApiRequest) -> Result<ApiResponse> {
 
 /// Forward the request body's data frames into `tx`; the bounded channel gives backpressure, so
 /// the body is never buffered whole.
-async fn pump_body(mut body: Incoming, tx: mpsc::Sender<io::Result<Bytes>>) {
+pub(crate) async fn pump_body(mut body: Incoming, tx: mpsc::Sender<io::Result<Bytes>>) {
     while let Some(frame) = body.frame().await {
         let item = match frame {
             Ok(f) => match f.into_data() {
@@ -240,9 +240,18 @@ async fn pump_body(mut body: Incoming, tx: mpsc::Sender<io::Result<Bytes>>) {
 }
 
 /// A blocking `Read` over the body chunks; used on the blocking pool by the extractor.
-struct ChannelReader {
+pub(crate) struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     cur: Bytes,
+}
+
+impl ChannelReader {
+    pub(crate) fn new(rx: mpsc::Receiver<io::Result<Bytes>>) -> Self {
+        ChannelReader {
+            rx,
+            cur: Bytes::new(),
+        }
+    }
 }
 
 impl Read for ChannelReader {

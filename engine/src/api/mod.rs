@@ -7,6 +7,7 @@ pub mod containers;
 pub mod detach;
 pub mod events;
 pub mod exec;
+pub mod image_archive;
 pub mod images;
 pub mod networks;
 pub mod query;

@@ -7,7 +7,9 @@ use hyper::{body::Incoming, Request, StatusCode};
 
 use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
-use super::{containers, events, exec, images, networks, system, version, volumes, ApiRequest};
+use super::{
+    containers, events, exec, image_archive, images, networks, system, version, volumes, ApiRequest,
+};
 use crate::error::EngineError;
 use crate::service::Engine;
 
@@ -55,6 +57,9 @@ async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Result<ApiRespons
     }
     if super::registry::matches(&r.method, &r.segments) {
         return super::registry::handle(r).await;
+    }
+    if image_archive::matches(&r.method, &r.segments) {
+        return image_archive::handle(r).await;
     }
     if images::matches(&r.method, &r.segments) {
         return images::handle(r).await;

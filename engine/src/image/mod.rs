@@ -1,5 +1,6 @@
 //! Image format logic: references, safe layer extraction, import.
 
+pub mod archive;
 pub mod changes;
 pub mod extract;
 pub mod import;

@@ -124,6 +124,22 @@ impl<R: Read> Read for ProgressReader<'_, R> {
     }
 }
 
+/// The first bytes of `r` (up to 4, fewer only at end of stream), to tell gzip and zstd from a
+/// plain tar however the source happens to chunk its reads.
+fn read_head<R: Read>(mut r: R) -> Result<(Vec<u8>, R)> {
+    let mut head = [0u8; 4];
+    let mut n = 0;
+    while n < head.len() {
+        match r.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(EngineError::invalid(format!("reading the layer: {e}"))),
+        }
+    }
+    Ok((head[..n].to_vec(), r))
+}
+
 fn mismatch(what: &str, expected: &str, got: &str) -> EngineError {
     EngineError::invalid(format!(
         "{what} mismatch: expected {expected}, got {got}; the content was discarded"
@@ -184,16 +200,27 @@ impl ImageService {
             total: 0,
             progress,
         };
-        let mut raw = HashingReader::new(counted, Some(&mut blob));
-        let stats = {
-            let tar = decompressed(&mut raw)?;
-            extract_layer(tar, None, &pending.diff_path())?
+        let (head, counted) = read_head(counted)?;
+        let compressed =
+            head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+        let source = io::Cursor::new(head).chain(counted);
+        let (blob_digest, blob_size, stats) = if compressed {
+            let mut raw = HashingReader::new(source, Some(&mut blob));
+            let stats = {
+                let tar = decompressed(&mut raw)?;
+                extract_layer(tar, None, &pending.diff_path())?
+            };
+            // The tar reader stops at the end-of-archive marker; the blob digest covers
+            // everything (compression trailers, padding), so read the rest.
+            io::copy(&mut raw, &mut io::sink())
+                .map_err(|e| EngineError::invalid(format!("reading the layer: {e}")))?;
+            let (digest, size) = raw.finish();
+            (digest, size, stats)
+        } else {
+            // A plain tar is its own blob: one pass hashes it once (blob digest = diff_id).
+            let stats = extract_layer(source, Some(&mut blob), &pending.diff_path())?;
+            (stats.diff_id.clone(), stats.tar_size, stats)
         };
-        // The tar reader stops at the end-of-archive marker; the blob digest covers everything
-        // (compression trailers, padding), so read the rest.
-        io::copy(&mut raw, &mut io::sink())
-            .map_err(|e| EngineError::invalid(format!("reading the layer: {e}")))?;
-        let (blob_digest, blob_size) = raw.finish();
         if let Some(d) = src.digest {
             if d != blob_digest {
                 return Err(mismatch("layer digest", d, &blob_digest));

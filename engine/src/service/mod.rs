@@ -9,6 +9,7 @@ pub mod events;
 pub mod exec;
 pub mod health;
 pub mod humanize;
+pub mod image_archive;
 pub mod image_ingest;
 pub mod images;
 pub mod logs;
