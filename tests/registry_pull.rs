@@ -334,6 +334,33 @@ fn basic_auth_registry() {
     let text = pull_api(&e, &q, Some(&good)).text();
     assert!(text.contains("Downloaded newer image"), "{text}");
 
+    // `berth pull` sends the credentials the docker CLI stored (config.json auths).
+    {
+        use base64::Engine;
+        let cfg = tempfile::tempdir().unwrap();
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+        std::fs::write(
+            cfg.path().join("config.json"),
+            serde_json::json!({"auths": {reg.addr.clone(): {"auth": auth}}}).to_string(),
+        )
+        .unwrap();
+        ok(&e.docker(&["rmi", &format!("{}/private:v1", reg.addr)]));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+            .env("DOCKER_CONFIG", cfg.path())
+            .args([
+                "--host",
+                &e.host(),
+                "--no-autostart",
+                "--headless",
+                "pull",
+                "-q",
+            ])
+            .arg(format!("{}/private:v1", reg.addr))
+            .output()
+            .unwrap();
+        assert_eq!(ok(&o), format!("{}/private:v1\n", reg.addr));
+    }
+
     // POST /auth.
     let body = |p: &str| {
         serde_json::json!({"username": USER, "password": p, "serveraddress": reg.addr}).to_string()
