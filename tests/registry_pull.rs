@@ -10,8 +10,8 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use common::registry::{
-    host_arch, registry_auth, write_multiarch_layout, Auth, Compression, Layer, OciImage, Registry,
-    PASSWORD, USER,
+    host_arch, non_loopback_ipv4, registry_auth, write_multiarch_layout, Auth, Compression, Layer,
+    OciImage, Registry, PASSWORD, USER,
 };
 use common::{http, image, stderr, stdout, TestEngine};
 
@@ -526,4 +526,52 @@ fn kill9_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
         "/big",
     ]);
     assert!(ok(&o).starts_with(&format!("{} ", 48 << 20)));
+}
+
+#[test]
+fn registry_mirror_for_docker_io_and_insecure_registries() {
+    // A mirror serves docker.io names (library/ prefix); registry-1.docker.io is unreachable
+    // here, so success proves the mirror was used.
+    let mirror = Registry::start();
+    push(&mirror, &multilayer(host_arch()), "library/mirrored:v1");
+    let ip = non_loopback_ipv4().expect("a non-loopback IPv4 address");
+    let insecure = Registry::start_at(Auth::None, &ip);
+    push(&insecure, &multilayer(host_arch()), "plain:v1");
+
+    // Without --insecure-registry a non-loopback registry is HTTPS only: the pull fails.
+    let e = TestEngine::start();
+    let r = pull_api(
+        &e,
+        &format!("fromImage={}/plain&tag=v1", insecure.addr),
+        None,
+    );
+    assert_ne!(r.status, 200, "{}", r.text());
+    drop(e);
+
+    let e = TestEngine::start_with_args(&[
+        "--registry-mirror",
+        &format!("http://{}", mirror.addr),
+        "--insecure-registry",
+        &insecure.addr,
+    ]);
+    let text = pull_api(&e, "fromImage=mirrored&tag=v1", None).text();
+    assert!(
+        text.contains("Status: Downloaded newer image for mirrored:v1"),
+        "{text}\n{}",
+        e.log()
+    );
+    let i = e.api_json("GET", "/images/mirrored:v1/json", None);
+    assert_eq!(i["RepoTags"][0], "mirrored:v1");
+
+    let text = pull_api(
+        &e,
+        &format!("fromImage={}/plain&tag=v1", insecure.addr),
+        None,
+    )
+    .text();
+    assert!(
+        text.contains("Downloaded newer image"),
+        "{text}\n{}",
+        e.log()
+    );
 }
