@@ -161,20 +161,24 @@ impl RegistryError {
                 "requested access to the resource is denied".into(),
             ),
             StatusCode::NOT_FOUND => ("NOT_FOUND", "not found".into()),
-            s => (
-                "",
-                format!(
-                    "unexpected status from registry: {s}{}",
-                    String::from_utf8_lossy(&body)
-                        .trim()
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                        .split_once('\n')
-                        .map(|(a, _)| format!(" ({a})"))
-                        .unwrap_or_default()
-                ),
-            ),
+            s => {
+                // The first line of whatever the server said (bounded), for the operator.
+                let text = String::from_utf8_lossy(&body);
+                let first: String = text
+                    .trim()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect();
+                let detail = if first.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({first})")
+                };
+                ("", format!("unexpected status from registry: {s}{detail}"))
+            }
         };
         RegistryError {
             status: Some(status.as_u16()),
