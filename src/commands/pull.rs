@@ -304,6 +304,27 @@ mod tests {
     }
 
     #[test]
+    fn terminal_rewrites_layer_lines_in_place() {
+        let mut buf = Vec::new();
+        let mut r = Renderer {
+            w: &mut buf,
+            mode: Display::Terminal,
+            ids: Vec::new(),
+        };
+        r.message(&json!({"status":"Pulling fs layer","id":"l1"}))
+            .unwrap();
+        r.message(&json!({"status":"Pulling fs layer","id":"l2"}))
+            .unwrap();
+        r.message(&json!({"status":"Downloading","id":"l1","progress":"[>  ] 1B/2B"}))
+            .unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        assert_eq!(
+            s,
+            "l1: Pulling fs layer\nl2: Pulling fs layer\n\x1b[2A\r\x1b[2Kl1: Downloading [>  ] 1B/2B\r\x1b[2B"
+        );
+    }
+
+    #[test]
     fn registry_keys() {
         assert_eq!(registry_key("busybox"), "https://index.docker.io/v1/");
         assert_eq!(
