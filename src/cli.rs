@@ -52,6 +52,12 @@ pub enum Cmd {
     Rmi(RmiArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
     Tag(TagArgs),
+    /// Show the history of an image.
+    History(HistoryArgs),
+    /// Log in to a registry (checked by the engine, stored in ~/.docker/config.json or a helper).
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// Create and run a new container from an image.
     #[command(disable_help_flag = true)]
     Run(RunArgs),
@@ -139,6 +145,18 @@ pub enum VolumeCmd {
 pub enum SystemCmd {
     /// Show engine disk usage.
     Df(SystemDfArgs),
+    /// Re-verify the image store: blob digests, images' configs, manifests and layers, orphans.
+    Check(SystemCheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SystemCheckArgs {
+    /// Remove broken images (with their tags), corrupt blobs and orphaned blobs and layers.
+    #[arg(long)]
+    pub repair: bool,
+    /// "json" prints the engine's report as JSON.
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -252,6 +270,47 @@ pub enum ImageCmd {
     Load(LoadArgs),
     /// Remove unused images (untagged ones; all unused with -a).
     Prune(ImagePruneArgs),
+    /// Show the history of an image.
+    History(HistoryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
+    /// Username.
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password (insecure: prefer --password-stdin).
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Take the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub image: String,
+    /// Print sizes and dates in human readable format (--human=false for raw values).
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub human: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output using a custom template ('table', 'json' or a Go template).
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 //! streaming bodies, hijacked attach, and engine autostart.
 
 pub mod autostart;
+pub mod credentials;
 pub mod demux;
 pub mod progress;
 pub mod stdin;

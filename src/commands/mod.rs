@@ -3,11 +3,14 @@
 
 pub mod archive;
 pub mod attach;
+pub mod check;
 pub mod containers;
 pub mod events;
 pub mod exec;
+pub mod history;
 pub mod image_archive;
 pub mod images;
+pub mod login;
 pub mod networks;
 pub mod prune;
 pub mod pull;
@@ -48,6 +51,9 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => images::remove(&ctx, a).await,
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => images::tag(&ctx, a).await,
         Cmd::Image(ImageCmd::Prune(a)) => images::prune(&ctx, a).await,
+        Cmd::Login(a) => login::login(&ctx, a).await,
+        Cmd::Logout(a) => login::logout(&ctx, a).await,
+        Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::history(&ctx, a).await,
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&ctx, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
             containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
@@ -96,6 +102,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
         Cmd::Volume(v) => volumes::dispatch(&ctx, v).await,
         Cmd::System(crate::cli::SystemCmd::Df(a)) => volumes::system_df(&ctx, a).await,
+        Cmd::System(crate::cli::SystemCmd::Check(a)) => check::check(&ctx, a).await,
         Cmd::Diff(a) | Cmd::Container(ContainerCmd::Diff(a)) => {
             archive::diff(&ctx, a.container).await
         }

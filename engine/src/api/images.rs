@@ -32,6 +32,7 @@ enum Route {
     Create,
     Inspect(String),
     Tag(String),
+    History(String),
     Remove(String),
     Prune,
 }
@@ -45,6 +46,7 @@ fn route_of(method: &Method, s: &[String]) -> Option<Route> {
         (&Method::POST, 2, "prune") => Some(Route::Prune),
         (&Method::GET, n, "json") if n >= 3 => Some(Route::Inspect(name())),
         (&Method::POST, n, "tag") if n >= 3 => Some(Route::Tag(name())),
+        (&Method::GET, n, "history") if n >= 3 => Some(Route::History(name())),
         (&Method::DELETE, n, _) if n >= 2 => Some(Route::Remove(s[1..].join("/"))),
         _ => None,
     }
@@ -59,6 +61,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         Route::Create => create(r).await,
         Route::Inspect(name) => Ok(ok_json(&r.engine.images.inspect(&name)?)),
         Route::Tag(name) => tag(&r, &name).await,
+        Route::History(name) => Ok(ok_json(&r.engine.images.history(&name).await?)),
         Route::Remove(name) => remove(&r, &name).await,
         Route::Prune => prune(&r).await,
     }
@@ -106,7 +109,7 @@ async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
 
 fn list(r: &ApiRequest) -> Result<ApiResponse> {
     let filters = r.query.filters()?;
-    filters.only(&["dangling", "label", "reference", "before", "since"])?;
+    filters.only(&["dangling", "label", "reference", "before", "since", "until"])?;
     let one = |key: &str| -> Result<Option<String>> {
         match filters.get(key) {
             [] => Ok(None),
@@ -116,13 +119,15 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
             ))),
         }
     };
-    let dangling = match one("dangling")?.as_deref() {
-        None => None,
-        Some("true") | Some("1") => Some(true),
-        Some("false") | Some("0") => Some(false),
-        Some(v) => {
+    // docker's ExactMatch: "true" or "false"; anything else is `invalid filter 'dangling=[v]'`.
+    let dangling = match filters.get("dangling") {
+        [] => None,
+        [v] if v == "true" => Some(true),
+        [v] if v == "false" => Some(false),
+        other => {
             return Err(EngineError::invalid(format!(
-                "invalid filter 'dangling={v}'"
+                "invalid filter 'dangling=[{}]'",
+                other.join(" ")
             )))
         }
     };
@@ -131,6 +136,16 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
     if let Some(f) = r.query.string("filter") {
         references.push(f);
     }
+    for p in &references {
+        validate_pattern(p)?;
+    }
+    let until = match one("until")? {
+        None => None,
+        Some(u) => {
+            super::timestamps::parse_time_param("until", &u, super::timestamps::now_nanos())?
+                .map(|ns| ns.div_euclid(1_000_000_000))
+        }
+    };
     let filter = ImageListFilter {
         dangling,
         labels: filters.get("label").to_vec(),
@@ -138,7 +153,33 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         before: one("before")?,
         since: one("since")?,
     };
-    Ok(ok_json(&r.engine.images.list(&filter)?))
+    let mut list = r.engine.images.list(&filter)?;
+    if let Some(t) = until {
+        list.retain(|img| img.created < t);
+    }
+    Ok(ok_json(&list))
+}
+
+/// Go's path.Match rejects malformed patterns (an unclosed '[' or a trailing '\\') with
+/// ErrBadPattern; docker answers 400 "syntax error in pattern".
+fn validate_pattern(p: &str) -> Result<()> {
+    let b = p.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if i + 1 == b.len() => {
+                return Err(EngineError::invalid("syntax error in pattern"))
+            }
+            b'\\' => i += 1,
+            b'[' => match b[i + 1..].iter().position(|c| *c == b']') {
+                Some(n) => i += n + 1,
+                None => return Err(EngineError::invalid("syntax error in pattern")),
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 async fn tag(r: &ApiRequest, name: &str) -> Result<ApiResponse> {
@@ -303,5 +344,17 @@ mod tests {
         assert!(!matches(&Method::GET, &segs("containers/json")));
         assert!(!matches(&Method::PUT, &segs("images/x/json")));
         assert!(!matches(&Method::GET, &segs("images/x")));
+        match route_of(&Method::GET, &segs("images/host:5000/a/history")) {
+            Some(Route::History(n)) => assert_eq!(n, "host:5000/a"),
+            _ => panic!("history"),
+        }
+    }
+
+    #[test]
+    fn images_reference_patterns_are_validated() {
+        assert!(validate_pattern("busy*:1.?").is_ok());
+        assert!(validate_pattern("a[bc]d").is_ok());
+        assert!(validate_pattern("a[bc").is_err());
+        assert!(validate_pattern("abc\\").is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! negotiation (`version`), routing (`router`), and one module of handlers per resource.
 
 pub mod archive;
+pub mod berth;
 pub mod container_views;
 pub mod containers;
 pub mod detach;

@@ -8,7 +8,8 @@ use hyper::{body::Incoming, Request, StatusCode};
 use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
 use super::{
-    containers, events, exec, image_archive, images, networks, system, version, volumes, ApiRequest,
+    berth, containers, events, exec, image_archive, images, networks, system, version, volumes,
+    ApiRequest,
 };
 use crate::error::EngineError;
 use crate::service::Engine;
@@ -51,6 +52,9 @@ async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Result<ApiRespons
     );
     if !liveness {
         r.engine.containers.ready().await;
+    }
+    if berth::matches(&r.method, &r.segments) {
+        return berth::handle(r).await;
     }
     if system::matches(&r.method, &r.segments) {
         return system::handle(r).await;

@@ -11,12 +11,14 @@
 //! The layer's diff_id (sha256 of the uncompressed tar) is computed while extracting, and the tar
 //! bytes can be teed into a writer (the blob) in the same pass.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
+use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 use tar::EntryType;
@@ -89,7 +91,12 @@ pub fn extract_layer<R: Read>(
     let mut hashing = HashingReader::new(reader, tee);
     let content_size;
     {
-        let mut archive = tar::Archive::new(&mut hashing);
+        let budget = Rc::new(Cell::new(HeaderBudget::Headers(0)));
+        let bounded = BudgetReader {
+            inner: &mut hashing,
+            budget: budget.clone(),
+        };
+        let mut archive = tar::Archive::new(bounded);
         let mut ex = Extractor {
             root: &root,
             seen: HashSet::new(),
@@ -99,7 +106,17 @@ pub fn extract_layer<R: Read>(
         let entries = archive.entries().map_err(tar_err)?;
         for entry in entries {
             let mut entry = entry.map_err(tar_err)?;
-            ex.entry(&mut entry)?;
+            // Entry data is unbounded by nature; only header bytes count against the budget.
+            budget.set(HeaderBudget::Data);
+            let res = ex.entry(&mut entry).and_then(|()| {
+                // Drain what the entry did not read (skipped types, link data) while still in
+                // data mode, so the next header starts with a fresh budget.
+                io::copy(&mut entry, &mut io::sink())
+                    .map(drop)
+                    .map_err(tar_err)
+            });
+            budget.set(HeaderBudget::Headers(0));
+            res?;
         }
         ex.finish_dirs();
         content_size = ex.content_size;
@@ -113,6 +130,47 @@ pub fn extract_layer<R: Read>(
         tar_size,
         content_size,
     })
+}
+
+/// Most bytes of tar metadata (header blocks, GNU long names and links, PAX records, sparse maps)
+/// one entry may carry. The tar crate buffers long names and PAX records whole; without a bound a
+/// layer could claim a multi-gigabyte "long name" and exhaust memory. Real ones are a few KiB
+/// (PATH_MAX is 4 KiB; xattr values at most 64 KiB each).
+pub const MAX_ENTRY_HEADER_BYTES: u64 = 1 << 20;
+
+/// Whether the tar reader is reading entry data (unbounded) or headers (counted).
+#[derive(Debug, Clone, Copy)]
+enum HeaderBudget {
+    Data,
+    Headers(u64),
+}
+
+/// Counts the bytes the tar crate reads between entries and fails past
+/// `MAX_ENTRY_HEADER_BYTES`.
+struct BudgetReader<R> {
+    inner: R,
+    budget: Rc<Cell<HeaderBudget>>,
+}
+
+impl<R: Read> Read for BudgetReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let limit = match self.budget.get() {
+            HeaderBudget::Data => return self.inner.read(buf),
+            HeaderBudget::Headers(used) => MAX_ENTRY_HEADER_BYTES.saturating_sub(used),
+        };
+        if limit == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("an entry's headers exceed {MAX_ENTRY_HEADER_BYTES} bytes"),
+            ));
+        }
+        let max = buf.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        if let HeaderBudget::Headers(used) = self.budget.get() {
+            self.budget.set(HeaderBudget::Headers(used + n as u64));
+        }
+        Ok(n)
+    }
 }
 
 fn tar_err(e: io::Error) -> EngineError {
@@ -191,7 +249,13 @@ impl Extractor<'_> {
                 set_xattr(&parent, OPAQUE_XATTR, b"y")
                     .io_context(|| format!("marking {:?} opaque", lossy(&raw_path)))?;
             } else if !name.starts_with(WHITEOUT_META_PREFIX) {
-                let target = cstring(&name[WHITEOUT_PREFIX.len()..], &raw_path)?;
+                let target = &name[WHITEOUT_PREFIX.len()..];
+                // ".wh.." and ".wh..." would whiteout the directory itself or its parent:
+                // removing "dir/.." reaches above the layer root.
+                if matches!(target, b"" | b"." | b"..") {
+                    return Err(hostile(&raw_path, "whiteout of '.' or '..'"));
+                }
+                let target = cstring(target, &raw_path)?;
                 remove_existing(&parent, &target, false, &raw_path)?;
                 mknodat(&parent, &target, libc::S_IFCHR, 0)
                     .io_context(|| format!("creating whiteout for {:?}", lossy(&raw_path)))?;
@@ -308,6 +372,12 @@ impl Extractor<'_> {
                 let ext = ext.map_err(tar_err)?;
                 let key = ext.key_bytes();
                 if let Some(xname) = key.strip_prefix(b"SCHILY.xattr.") {
+                    // overlayfs reads trusted.overlay.* (redirect, origin, metacopy, opaque) from
+                    // the layer dirs: a layer must not plant them; whiteouts are the only way in.
+                    if xname.starts_with(b"trusted.overlay.") {
+                        tracing::warn!(path = %lossy(raw), xattr = %lossy(xname), "dropping overlay xattr from layer");
+                        continue;
+                    }
                     if let Ok(n) = CString::new(xname) {
                         m.xattrs.push((n, ext.value_bytes().to_vec()));
                     }
@@ -581,4 +651,75 @@ pub(crate) fn special_file(h: &tar::Header, kind: EntryType) -> (libc::mode_t, l
         _ => libc::S_IFIFO,
     };
     (fmt, libc::makedev(major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_tar(entries: &[(EntryType, &[u8], &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (kind, name, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+            h.set_entry_type(*kind);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            out.extend_from_slice(h.as_bytes());
+            out.extend_from_slice(data);
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.resize(out.len() + 1024, 0);
+        out
+    }
+
+    fn extract(tar: &[u8]) -> (tempfile::TempDir, Result<LayerStats>) {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("layer/diff");
+        std::fs::create_dir_all(&dest).unwrap();
+        let r = extract_layer(tar, None, &dest);
+        (d, r)
+    }
+
+    #[test]
+    fn extract_rejects_whiteouts_of_dot_and_dotdot() {
+        for name in [&b".wh..."[..], b"sub/.wh...", b"sub/.wh..", b".wh."] {
+            let tar = raw_tar(&[
+                (EntryType::Directory, b"sub", b""),
+                (EntryType::Regular, name, b""),
+            ]);
+            let (d, r) = extract(&tar);
+            let err = r.expect_err("whiteout accepted").to_string();
+            assert!(err.contains("whiteout of '.' or '..'"), "{err}");
+            // The layer dir and its parent are still there.
+            assert!(d.path().join("layer/diff/sub").is_dir());
+        }
+    }
+
+    #[test]
+    fn extract_bounds_header_bytes() {
+        let mut name = vec![b'a'; (MAX_ENTRY_HEADER_BYTES + 10) as usize];
+        name.push(0);
+        let tar = raw_tar(&[
+            (EntryType::GNULongName, b"././@LongLink", &name),
+            (EntryType::Regular, b"f", b"x"),
+        ]);
+        let (_d, r) = extract(&tar);
+        let err = r.expect_err("huge long name accepted").to_string();
+        assert!(err.contains("headers exceed"), "{err}");
+        // Big file data is not header data.
+        let big = vec![1u8; (MAX_ENTRY_HEADER_BYTES * 3) as usize];
+        let tar = raw_tar(&[
+            (EntryType::Regular, b"big", &big),
+            (EntryType::Regular, b"small", b"s"),
+        ]);
+        let (d, r) = extract(&tar);
+        let stats = r.unwrap();
+        assert_eq!(stats.content_size, big.len() as u64 + 1);
+        assert_eq!(
+            std::fs::read(d.path().join("layer/diff/small")).unwrap(),
+            b"s"
+        );
+    }
 }

@@ -3,5 +3,6 @@
 pub mod archive;
 pub mod changes;
 pub mod extract;
+pub mod history;
 pub mod import;
 pub mod reference;

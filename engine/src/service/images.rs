@@ -229,8 +229,49 @@ fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
                 || (!s.is_empty() && s[0] != b'/' && glob_match(pattern, &s[1..]))
         }
         (Some(b'?'), Some(c)) if *c != b'/' => glob_match(&pattern[1..], &s[1..]),
-        (Some(p), Some(c)) if p == c => glob_match(&pattern[1..], &s[1..]),
+        (Some(b'['), Some(c)) if *c != b'/' => match class_match(&pattern[1..], *c) {
+            Some((true, rest)) => glob_match(rest, &s[1..]),
+            _ => false,
+        },
+        (Some(b'\\'), Some(c)) if pattern.get(1) == Some(c) => glob_match(&pattern[2..], &s[1..]),
+        (Some(p), Some(c)) if p == c && *p != b'\\' => glob_match(&pattern[1..], &s[1..]),
         _ => false,
+    }
+}
+
+/// A `[...]` class (after the '['): `^` negates, `a-z` ranges, `\\` escapes. Returns whether
+/// `c` matched and the pattern after the ']', or None when the class is malformed.
+fn class_match(p: &[u8], c: u8) -> Option<(bool, &[u8])> {
+    let (negate, mut p) = match p.first() {
+        Some(b'^') => (true, &p[1..]),
+        _ => (false, p),
+    };
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        match p.first() {
+            None => return None,
+            Some(b']') if !first => return Some((matched != negate, &p[1..])),
+            _ => {}
+        }
+        first = false;
+        let lit = |p: &[u8]| -> Option<(u8, usize)> {
+            match p.first()? {
+                b'\\' => p.get(1).map(|c| (*c, 2)),
+                c => Some((*c, 1)),
+            }
+        };
+        let (lo, n) = lit(p)?;
+        p = &p[n..];
+        let mut hi = lo;
+        if p.first() == Some(&b'-') && p.get(1) != Some(&b']') {
+            let (h, n) = lit(&p[1..])?;
+            hi = h;
+            p = &p[1 + n..];
+        }
+        if lo <= c && c <= hi {
+            matched = true;
+        }
     }
 }
 
@@ -485,6 +526,33 @@ impl ImageService {
             },
             id,
         })
+    }
+
+    /// `GET /images/{name}/history` (docker's rules, see `image::history`). A layer's size is its
+    /// recorded content size, as the image's Size sums them.
+    pub async fn history(&self, name: &str) -> Result<Vec<crate::image::history::HistoryItem>> {
+        let (id, tags, layers) = {
+            let idx = lock(&self.inner.index);
+            let id = idx.lookup(name)?;
+            let entry = idx.entry(&id)?;
+            let mut tags = idx.repo_tags(&id);
+            tags.sort();
+            (id, tags, entry.record.diff_ids.clone())
+        };
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let config = inner.blobs.read(&id, MAX_JSON_BLOB)?;
+            crate::image::history::history(&id, &config, tags, |d| {
+                if !layers.iter().any(|l| l == d) {
+                    return Err(EngineError::internal(format!(
+                        "history names layer {d} the image lacks"
+                    )));
+                }
+                inner.layers.content_size(d)
+            })
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("history task failed: {e}")))?
     }
 
     /// Import a tar (plain or gzip) as a single-layer image; returns its id. The body is read on
@@ -899,6 +967,12 @@ mod tests {
             "docker.io/library/busybox:latest"
         ));
         assert!(reference_matches("user/*", "docker.io/user/app:1"));
+        assert!(glob_match(b"busybox:[0-9]*", b"busybox:1.36"));
+        assert!(!glob_match(b"busybox:[^0-9]*", b"busybox:1.36"));
+        assert!(glob_match(b"a[b-d]e", b"ace"));
+        assert!(!glob_match(b"a[b-d]e", b"aee"));
+        assert!(glob_match(b"a\\*", b"a*"));
+        assert!(!glob_match(b"a\\*", b"ab"));
     }
 
     #[test]

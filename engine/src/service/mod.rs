@@ -10,6 +10,7 @@ pub mod exec;
 pub mod health;
 pub mod humanize;
 pub mod image_archive;
+pub mod image_check;
 pub mod image_ingest;
 pub mod images;
 pub mod logs;
