@@ -10,8 +10,8 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use common::registry::{
-    host_arch, registry_auth, write_multiarch_layout, Auth, Compression, Layer, OciImage, Registry,
-    PASSWORD, USER,
+    host_arch, non_loopback_ipv4, registry_auth, write_multiarch_layout, Auth, Compression, Layer,
+    OciImage, Registry, PASSWORD, USER,
 };
 use common::{http, image, stderr, stdout, TestEngine};
 
@@ -334,6 +334,33 @@ fn basic_auth_registry() {
     let text = pull_api(&e, &q, Some(&good)).text();
     assert!(text.contains("Downloaded newer image"), "{text}");
 
+    // `berth pull` sends the credentials the docker CLI stored (config.json auths).
+    {
+        use base64::Engine;
+        let cfg = tempfile::tempdir().unwrap();
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+        std::fs::write(
+            cfg.path().join("config.json"),
+            serde_json::json!({"auths": {reg.addr.clone(): {"auth": auth}}}).to_string(),
+        )
+        .unwrap();
+        ok(&e.docker(&["rmi", &format!("{}/private:v1", reg.addr)]));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+            .env("DOCKER_CONFIG", cfg.path())
+            .args([
+                "--host",
+                &e.host(),
+                "--no-autostart",
+                "--headless",
+                "pull",
+                "-q",
+            ])
+            .arg(format!("{}/private:v1", reg.addr))
+            .output()
+            .unwrap();
+        assert_eq!(ok(&o), format!("{}/private:v1\n", reg.addr));
+    }
+
     // POST /auth.
     let body = |p: &str| {
         serde_json::json!({"username": USER, "password": p, "serveraddress": reg.addr}).to_string()
@@ -499,4 +526,52 @@ fn kill9_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
         "/big",
     ]);
     assert!(ok(&o).starts_with(&format!("{} ", 48 << 20)));
+}
+
+#[test]
+fn registry_mirror_for_docker_io_and_insecure_registries() {
+    // A mirror serves docker.io names (library/ prefix); registry-1.docker.io is unreachable
+    // here, so success proves the mirror was used.
+    let mirror = Registry::start();
+    push(&mirror, &multilayer(host_arch()), "library/mirrored:v1");
+    let ip = non_loopback_ipv4().expect("a non-loopback IPv4 address");
+    let insecure = Registry::start_at(Auth::None, &ip);
+    push(&insecure, &multilayer(host_arch()), "plain:v1");
+
+    // Without --insecure-registry a non-loopback registry is HTTPS only: the pull fails.
+    let e = TestEngine::start();
+    let r = pull_api(
+        &e,
+        &format!("fromImage={}/plain&tag=v1", insecure.addr),
+        None,
+    );
+    assert_ne!(r.status, 200, "{}", r.text());
+    drop(e);
+
+    let e = TestEngine::start_with_args(&[
+        "--registry-mirror",
+        &format!("http://{}", mirror.addr),
+        "--insecure-registry",
+        &insecure.addr,
+    ]);
+    let text = pull_api(&e, "fromImage=mirrored&tag=v1", None).text();
+    assert!(
+        text.contains("Status: Downloaded newer image for mirrored:v1"),
+        "{text}\n{}",
+        e.log()
+    );
+    let i = e.api_json("GET", "/images/mirrored:v1/json", None);
+    assert_eq!(i["RepoTags"][0], "mirrored:v1");
+
+    let text = pull_api(
+        &e,
+        &format!("fromImage={}/plain&tag=v1", insecure.addr),
+        None,
+    )
+    .text();
+    assert!(
+        text.contains("Downloaded newer image"),
+        "{text}\n{}",
+        e.log()
+    );
 }

@@ -20,6 +20,8 @@ pub struct TestEngine {
     /// Networking names and ranges unique to this engine: tests run engines side by side.
     pub net: TestNetwork,
     child: Option<Child>,
+    /// Extra `berth engine` flags (e.g. `--insecure-registry`), kept across restarts.
+    pub extra_args: Vec<String>,
 }
 
 /// Bridge name, subnets and nft table of one test engine.
@@ -118,6 +120,11 @@ impl TestNetwork {
 
 impl TestEngine {
     pub fn start() -> TestEngine {
+        Self::start_with_args(&[])
+    }
+
+    /// Start with extra `berth engine` flags.
+    pub fn start_with_args(args: &[&str]) -> TestEngine {
         let dir = tempfile::Builder::new()
             .prefix("berth-test-")
             .tempdir()
@@ -130,6 +137,7 @@ impl TestEngine {
             data_root,
             net: TestNetwork::pick(),
             child: None,
+            extra_args: args.iter().map(|a| a.to_string()).collect(),
         };
         engine.spawn();
         engine
@@ -148,6 +156,7 @@ impl TestEngine {
             .arg("--data-root")
             .arg(&self.data_root)
             .args(self.net_args())
+            .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

@@ -53,12 +53,18 @@ impl Registry {
     }
 
     pub fn start_with(auth: Auth) -> Registry {
+        Self::start_at(auth, "127.0.0.1")
+    }
+
+    /// Listen on `host` (e.g. a non-loopback address of this machine, for insecure-registry
+    /// tests) instead of 127.0.0.1.
+    pub fn start_at(auth: Auth, host: &str) -> Registry {
         let dir = tempfile::Builder::new()
             .prefix("berth-registry-")
             .tempdir()
             .unwrap();
         let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
+        let addr = format!("{host}:{port}");
         let storage = dir.path().join("storage");
         std::fs::create_dir_all(&storage).unwrap();
         let mut token = None;
@@ -617,4 +623,16 @@ pub fn registry_auth(addr: &str, user: &str, password: &str) -> String {
         serde_json::json!({"username": user, "password": password, "serveraddress": addr})
             .to_string(),
     )
+}
+
+/// A non-loopback IPv4 address of this machine (for insecure-registry tests), if any.
+pub fn non_loopback_ipv4() -> Option<String> {
+    let o = Command::new("hostname").arg("-I").output().ok()?;
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .map(str::to_string)
 }

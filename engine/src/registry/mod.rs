@@ -161,20 +161,24 @@ impl RegistryError {
                 "requested access to the resource is denied".into(),
             ),
             StatusCode::NOT_FOUND => ("NOT_FOUND", "not found".into()),
-            s => (
-                "",
-                format!(
-                    "unexpected status from registry: {s}{}",
-                    String::from_utf8_lossy(&body)
-                        .trim()
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                        .split_once('\n')
-                        .map(|(a, _)| format!(" ({a})"))
-                        .unwrap_or_default()
-                ),
-            ),
+            s => {
+                // The first line of whatever the server said (bounded), for the operator.
+                let text = String::from_utf8_lossy(&body);
+                let first: String = text
+                    .trim()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect();
+                let detail = if first.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({first})")
+                };
+                ("", format!("unexpected status from registry: {s}{detail}"))
+            }
         };
         RegistryError {
             status: Some(status.as_u16()),
@@ -1217,6 +1221,83 @@ mod tests {
         assert_eq!(bases("plain.example:443", true).len(), 2);
         assert_eq!(bases("quay.io", true), vec!["https://quay.io"]);
         assert!(c.endpoints("myreg.example:5000", true)[0].skip_verify);
+    }
+
+    /// A one-request-per-connection HTTP server on 127.0.0.1 answering with `respond(request
+    /// head)`; returns its address and the request heads it saw.
+    async fn tiny_server(
+        respond: impl Fn(&str) -> String + Send + Sync + 'static,
+    ) -> (String, Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut c, _)) = l.accept().await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 8192];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = c.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                }
+                let head = String::from_utf8_lossy(&got).to_string();
+                let answer = respond(&head);
+                log.lock().unwrap().push(head);
+                let _ = c.write_all(answer.as_bytes()).await;
+                let _ = c.shutdown().await;
+            }
+        });
+        (addr, seen)
+    }
+
+    #[tokio::test]
+    async fn credentials_never_follow_a_redirect_to_another_host() {
+        let body = "blob-bytes";
+        let digest = sha256_digest(body.as_bytes());
+        let (cdn, cdn_seen) = tiny_server(move |_| {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        })
+        .await;
+        let cdn2 = cdn.clone();
+        let (reg, reg_seen) = tiny_server(move |head| {
+            if head.to_ascii_lowercase().contains("authorization: basic") {
+                format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{cdn2}/blob\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            } else {
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"t\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+            }
+        })
+        .await;
+        let client = RegistryClient::new(RegistryOptions::default()).unwrap();
+        let reference = Reference::parse(&format!("{reg}/some/repo:v1")).unwrap();
+        let creds = Credentials {
+            username: "u".into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        let repo = client
+            .repositories(&reference, Some(creds), Access::Pull)
+            .remove(0);
+        let got = repo.get_small_blob(&digest).await.unwrap();
+        assert_eq!(got, body.as_bytes());
+        let reg_seen = reg_seen.lock().unwrap().clone();
+        assert_eq!(reg_seen.len(), 2, "challenge, then the authenticated retry");
+        let cdn_seen = cdn_seen.lock().unwrap().clone();
+        assert_eq!(cdn_seen.len(), 1);
+        assert!(
+            !cdn_seen[0].to_ascii_lowercase().contains("authorization"),
+            "credentials leaked to the redirect target: {}",
+            cdn_seen[0]
+        );
     }
 
     #[test]
