@@ -58,6 +58,7 @@ pub fn run(options: EngineOptions) -> Result<()> {
             pulls: Arc::new(crate::service::pull::PullService::new(
                 crate::registry::RegistryClient::new(options.registry.clone())?,
             )),
+            known_blobs: Arc::new(crate::service::push::KnownBlobs::open(&root)),
         });
         let listener = crate::api::server::bind(&options.socket)?;
         tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");

@@ -157,6 +157,9 @@ async fn images_api_import_list_inspect_tag_delete() {
         pulls: Arc::new(berth_engine::service::pull::PullService::new(
             berth_engine::registry::RegistryClient::new(Default::default()).unwrap(),
         )),
+        known_blobs: Arc::new(berth_engine::service::push::KnownBlobs::open(
+            &tmp.path().join("data"),
+        )),
     });
     let sock = tmp.path().join("api.sock");
     let listener = UnixListener::bind(&sock).unwrap();

@@ -125,70 +125,6 @@ fn split_tag(image: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The registry host of an image name as the docker CLI keys credentials: "127.0.0.1:5000",
-/// or docker.io's "https://index.docker.io/v1/".
-fn registry_key(image: &str) -> String {
-    let (name, _) = split_tag(image);
-    match name.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            if first == "docker.io" || first == "index.docker.io" {
-                "https://index.docker.io/v1/".into()
-            } else {
-                first.to_string()
-            }
-        }
-        _ => "https://index.docker.io/v1/".into(),
-    }
-}
-
-/// `X-Registry-Auth` for `image` from the docker CLI's config file (`$DOCKER_CONFIG/config.json`
-/// or `~/.docker/config.json`), inline `auths` entries only (`auth` = base64 "user:password", or
-/// `identitytoken`). None when nothing is stored: the pull is anonymous.
-pub fn stored_registry_auth(image: &str) -> Option<String> {
-    use base64::Engine as _;
-    let dir = std::env::var_os("DOCKER_CONFIG")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))?;
-    let cfg: Value = serde_json::from_slice(&std::fs::read(dir.join("config.json")).ok()?).ok()?;
-    let key = registry_key(image);
-    let auths = cfg.get("auths")?.as_object()?;
-    // Keys may carry a scheme or a path ("http://host:5000/v2/").
-    let entry = auths.iter().find_map(|(k, v)| {
-        let host = k
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap_or("");
-        (k == &key || host == key.as_str()).then_some(v)
-    })?;
-    let mut out = serde_json::json!({ "serveraddress": key });
-    if let Some(a) = entry
-        .get("auth")
-        .and_then(Value::as_str)
-        .filter(|a| !a.is_empty())
-    {
-        let raw = base64::engine::general_purpose::STANDARD.decode(a).ok()?;
-        let (user, pass) = String::from_utf8(raw)
-            .ok()?
-            .split_once(':')
-            .map(|(u, p)| (u.to_string(), p.to_string()))?;
-        out["username"] = user.into();
-        out["password"] = pass.into();
-    }
-    if let Some(t) = entry
-        .get("identitytoken")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-    {
-        out["identitytoken"] = t.into();
-    }
-    if out.get("username").is_none() && out.get("identitytoken").is_none() {
-        return None;
-    }
-    Some(base64::engine::general_purpose::URL_SAFE.encode(out.to_string()))
-}
-
 /// Pull `image` showing progress on `w`. Errors (HTTP or in-stream) come back as errors.
 pub async fn pull_image<W: Write>(
     client: &Client,
@@ -199,7 +135,8 @@ pub async fn pull_image<W: Write>(
     w: W,
 ) -> Result<()> {
     let q = pull_query(image, all_tags, platform)?;
-    let auth = stored_registry_auth(image);
+    // Credentials as the docker CLI stores them (config file, credential helpers).
+    let auth = crate::client::credentials::registry_auth_header(image)?;
     let headers: Vec<(&str, &str)> = auth
         .as_deref()
         .map(|a| ("X-Registry-Auth", a))
@@ -322,18 +259,6 @@ mod tests {
             s,
             "l1: Pulling fs layer\nl2: Pulling fs layer\n\x1b[2A\r\x1b[2Kl1: Downloading [>  ] 1B/2B\r\x1b[2B"
         );
-    }
-
-    #[test]
-    fn registry_keys() {
-        assert_eq!(registry_key("busybox"), "https://index.docker.io/v1/");
-        assert_eq!(
-            registry_key("library/busybox:1"),
-            "https://index.docker.io/v1/"
-        );
-        assert_eq!(registry_key("127.0.0.1:5000/x:v1"), "127.0.0.1:5000");
-        assert_eq!(registry_key("localhost/x"), "localhost");
-        assert_eq!(registry_key("docker.io/x/y"), "https://index.docker.io/v1/");
     }
 
     #[test]

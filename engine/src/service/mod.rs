@@ -49,6 +49,9 @@ pub struct Engine {
     pub networks: Arc<networks::NetworkService>,
     /// Registry client and in-flight layer downloads (pull; push uses `pulls.registry()`).
     pub pulls: Arc<pull::PullService>,
+    /// Which repositories of which registry hold which blobs (learnt from pushes; feeds
+    /// cross-repository mounts).
+    pub known_blobs: Arc<push::KnownBlobs>,
 }
 
 impl Engine {

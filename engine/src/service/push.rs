@@ -9,9 +9,8 @@
 //! manifest bytes when every layer went as stored (so its digest is the one the image already
 //! has), otherwise a new manifest naming the compressed blobs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -259,17 +258,6 @@ impl KnownBlobs {
     }
 }
 
-/// The engine's `KnownBlobs` (one per data root, loaded on first use).
-fn known_blobs(data_root: &Path) -> Arc<KnownBlobs> {
-    static ALL: OnceLock<Mutex<HashMap<PathBuf, Arc<KnownBlobs>>>> = OnceLock::new();
-    ALL.get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry(data_root.to_path_buf())
-        .or_insert_with(|| Arc::new(KnownBlobs::open(data_root)))
-        .clone()
-}
-
 /// Run the push, streaming progress into `tx`. Errors are returned (the caller puts them in the
 /// stream as errorDetail).
 pub async fn push(
@@ -459,7 +447,7 @@ fn is_compressed_media_type(mt: &str) -> bool {
 async fn push_layer(ctx: LayerCtx) -> Result<PushBlob> {
     let blob = layer_blob(&ctx).await?;
     let domain = ctx.repo_ref.domain.clone();
-    let known = known_blobs(&ctx.engine.data_root);
+    let known = ctx.engine.known_blobs.clone();
     let seen = ctx
         .present
         .lock()
