@@ -57,6 +57,7 @@ impl LayerStore {
                     .io_context(|| format!("removing {}", e.path().display()))?;
             }
         }
+        spread_subdirectories(dir);
         Ok(LayerStore {
             dir: dir.to_path_buf(),
         })
@@ -132,5 +133,51 @@ impl LayerStore {
     /// diff_ids of every complete layer.
     pub fn list(&self) -> Result<Vec<String>> {
         super::blobs::list_digest_names(&self.dir)
+    }
+}
+
+/// Mark `dir` as the top of a directory hierarchy (`chattr +T`, FS_TOPDIR_FL) so ext4's Orlov
+/// allocator spreads each new layer directory to a block group of its own. Without it every
+/// layer lands in the group of `layers/`, and unpacking right after an `rmi` makes ext4 skip the
+/// thousands of recently freed inodes there on every file it creates: measured 1.5-1.8 s instead
+/// of 0.5 s to load a 200 MiB image. Best effort: other filesystems ignore or refuse the flag.
+fn spread_subdirectories(dir: &Path) {
+    use std::os::fd::AsRawFd;
+    const FS_TOPDIR_FL: libc::c_int = 0x0002_0000;
+    let Ok(f) = fs::File::open(dir) else { return };
+    let mut flags: libc::c_int = 0;
+    // SAFETY: FS_IOC_GETFLAGS/SETFLAGS read and write one int through a valid pointer.
+    unsafe {
+        if libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) != 0 {
+            return;
+        }
+        if flags & FS_TOPDIR_FL == 0 {
+            flags |= FS_TOPDIR_FL;
+            if libc::ioctl(f.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) != 0 {
+                tracing::debug!(dir = %dir.display(), "could not set FS_TOPDIR_FL");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_dir_spreads_new_layers_on_ext4() {
+        let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join("layers");
+        LayerStore::open(&store_dir).unwrap();
+        let out = std::process::Command::new("lsattr")
+            .arg("-d")
+            .arg(&store_dir)
+            .output();
+        // Only ext-family filesystems have the flag; elsewhere opening must simply work.
+        if let Some(o) = out.ok().filter(|o| o.status.success()) {
+            let attrs = String::from_utf8_lossy(&o.stdout);
+            let attrs = attrs.split_whitespace().next().unwrap_or("");
+            assert!(attrs.contains('T'), "FS_TOPDIR_FL not set: {attrs}");
+        }
     }
 }
