@@ -327,6 +327,19 @@ fn push_zstd_and_reuse_of_compressed_layers() {
     assert_eq!(compressed, 1, "one record for the one layer");
     let r = e.api("POST", "/images/x/push?compression=brotli", None);
     assert_eq!(r.status, 400, "{}", r.text());
+    // Removing the image takes its compressed copies with it, at once (not at the next start).
+    ok(&e.berth(&["rmi", &format!("{name}:z")]));
+    let left: Vec<_> = std::fs::read_dir(e.data_path("image/blobs/sha256"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "blobs left after rmi: {left:?}");
+    assert_eq!(
+        std::fs::read_dir(e.data_path("image/compressed"))
+            .unwrap()
+            .count(),
+        0
+    );
 }
 
 #[test]

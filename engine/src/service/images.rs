@@ -893,6 +893,15 @@ impl Inner {
         }
         let mut blobs = vec![record.id.clone(), record.manifest_digest.clone()];
         blobs.extend(record.layer_blobs.iter().cloned());
+        // Compressed copies made for pushes go with their layer.
+        let gone: Vec<String> = record
+            .diff_ids
+            .iter()
+            .filter(|d| !used_layers.contains(*d))
+            .cloned()
+            .collect();
+        blobs.extend(self.compressed.blobs_of(&gone));
+        self.compressed.retain_layers(&used_layers)?;
         for b in blobs {
             if !used_blobs.contains(&b) {
                 self.blobs.remove(&b)?;
