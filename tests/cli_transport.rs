@@ -97,6 +97,12 @@ fn routes(req: &Req) -> Vec<u8> {
                 json("201 Created", r#"{"Id":"c0ffee","Warnings":[]}"#)
             }
         }
+        // The pull that `run` tries after create's 404 (what a registry without the repository
+        // makes the engine answer).
+        ("POST", p) if p.starts_with("/v1.41/images/create?fromImage=missing") => json(
+            "404 Not Found",
+            r#"{"message":"pull access denied for missing, repository does not exist or may require 'docker login'"}"#,
+        ),
         ("POST", p) if p.starts_with("/v1.41/containers/c0ffee/attach") => {
             let mut r = b"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".to_vec();
             r.extend(encode_frame(1, b"hello out\n"));
@@ -219,7 +225,7 @@ fn missing_image_and_flag_errors_exit_125() {
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "Unable to find image 'missing:latest' locally\nError response from daemon: No such image: missing:latest\n"
+        "Unable to find image 'missing:latest' locally\nError response from daemon: pull access denied for missing, repository does not exist or may require 'docker login'\n"
     );
     let o = berth(&sock, &["run", "-m", "12x", "busybox"]);
     assert_eq!(o.status.code(), Some(125));
