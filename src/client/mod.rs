@@ -194,6 +194,57 @@ impl Client {
         Err(daemon_error(status, &body).into())
     }
 
+    /// POST a tar read from `source` as the request body, streamed while the engine answers
+    /// (import, load). Returns the response and the task pumping the upload: await it after the
+    /// response to surface an error reading `source` (named `what` in the message).
+    pub async fn post_tar_stream(
+        &self,
+        path: &str,
+        mut source: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+        what: &'static str,
+    ) -> Result<(Response<Incoming>, tokio::task::JoinHandle<Result<()>>)> {
+        use tokio::io::AsyncReadExt;
+        let (mut tx, body) = channel_body();
+        let pump = tokio::spawn(async move {
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                match source.read(&mut buf).await {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => {
+                        if tx
+                            .send_data(Bytes::copy_from_slice(&buf[..n]))
+                            .await
+                            .is_err()
+                        {
+                            // The engine stopped reading; its answer says why.
+                            return Ok(());
+                        }
+                    }
+                    Err(e) => {
+                        let msg = e.to_string();
+                        tx.abort(e);
+                        return Err(anyhow::anyhow!("reading {what}: {msg}"));
+                    }
+                }
+            }
+        });
+        match self
+            .request(
+                Method::POST,
+                path,
+                body,
+                &[("content-type", "application/x-tar")],
+            )
+            .await
+        {
+            Ok(resp) => Ok((resp, pump)),
+            Err(e) => {
+                pump.abort();
+                Err(e)
+            }
+        }
+    }
+
     /// Request and return the whole body (`None` when empty or 304).
     pub async fn call(
         &self,

@@ -6,12 +6,11 @@ use std::io::{IsTerminal, Write};
 use anyhow::{Context, Result};
 use http_body_util::BodyExt;
 use hyper::Method;
-use tokio::io::AsyncReadExt;
 
 use super::{out, Ctx};
 use crate::cli::{ExitError, LoadArgs, SaveArgs};
 use crate::client::progress::read_stream;
-use crate::client::{channel_body, empty, query};
+use crate::client::{empty, query};
 
 /// Copy a streaming response body into `w`.
 async fn body_to<W: Write>(resp: hyper::Response<hyper::body::Incoming>, w: &mut W) -> Result<()> {
@@ -66,7 +65,7 @@ pub async fn save(ctx: &Ctx, a: SaveArgs) -> Result<i32> {
 /// `load [-i FILE] [-q]`: stream the archive (plain or gzip tar) as the request body and print
 /// what the engine reports ("Loaded image: NAME" / "Loaded image ID: ...").
 pub async fn load(ctx: &Ctx, a: LoadArgs) -> Result<i32> {
-    let mut source: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match &a.input {
+    let source: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match &a.input {
         Some(p) => Box::new(
             tokio::fs::File::open(p)
                 .await
@@ -83,50 +82,14 @@ pub async fn load(ctx: &Ctx, a: LoadArgs) -> Result<i32> {
         }
     };
     let client = ctx.client().await?;
-    let (mut tx, body) = channel_body();
-    let pump = tokio::spawn(async move {
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            match source.read(&mut buf).await {
-                Ok(0) => return Ok(()),
-                Ok(n) => {
-                    if tx
-                        .send_data(bytes::Bytes::copy_from_slice(&buf[..n]))
-                        .await
-                        .is_err()
-                    {
-                        // The engine stopped reading; its answer says why.
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    tx.abort(e);
-                    return Err(anyhow::anyhow!("reading the archive: {msg}"));
-                }
-            }
-        }
-    });
     let q = if a.quiet {
         query(&[("quiet", "1".into())])
     } else {
         String::new()
     };
-    let resp = client
-        .request(
-            Method::POST,
-            &format!("/images/load{q}"),
-            body,
-            &[("content-type", "application/x-tar")],
-        )
-        .await;
-    let resp = match resp {
-        Ok(r) => r,
-        Err(e) => {
-            pump.abort();
-            return Err(e);
-        }
-    };
+    let (resp, pump) = client
+        .post_tar_stream(&format!("/images/load{q}"), source, "the archive")
+        .await?;
     read_stream(resp.into_body(), |msg| {
         if let Some(err) = msg
             .get("errorDetail")

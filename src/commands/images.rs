@@ -2,14 +2,12 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use hyper::Method;
 use serde_json::{json, Value};
-use tokio::io::AsyncReadExt;
 
 use super::{for_each, out, Ctx};
 use crate::cli::{ImagesArgs, ImportArgs, RmiArgs, TagArgs};
 use crate::client::progress::{read_stream, render_message};
-use crate::client::{channel_body, filters_json, query, seg};
+use crate::client::{filters_json, query, seg};
 use crate::format::{render_rows, units};
 
 fn image_id(id: &str, trunc: bool) -> String {
@@ -208,7 +206,7 @@ pub async fn tag(ctx: &Ctx, a: TagArgs) -> Result<i32> {
 /// `POST /images/create?fromSrc=-` and print the new image id.
 pub async fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
     // Open the source before contacting the engine so a typo fails fast.
-    let mut source: Box<dyn tokio::io::AsyncRead + Unpin + Send> = if a.file == "-" {
+    let source: Box<dyn tokio::io::AsyncRead + Unpin + Send> = if a.file == "-" {
         Box::new(tokio::io::stdin())
     } else {
         Box::new(
@@ -229,45 +227,13 @@ pub async fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
         q.push(("changes", c.clone()));
     }
     let client = ctx.client().await?;
-    let (mut tx, body) = channel_body();
-    let pump = tokio::spawn(async move {
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            match source.read(&mut buf).await {
-                Ok(0) => return Ok(()),
-                Ok(n) => {
-                    if tx
-                        .send_data(bytes::Bytes::copy_from_slice(&buf[..n]))
-                        .await
-                        .is_err()
-                    {
-                        // The engine stopped reading; its answer says why.
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    tx.abort(e);
-                    return Err(anyhow::anyhow!("reading {}: {msg}", "the tarball"));
-                }
-            }
-        }
-    });
-    let resp = client
-        .request(
-            Method::POST,
+    let (resp, pump) = client
+        .post_tar_stream(
             &format!("/images/create{}", query(&q)),
-            body,
-            &[("content-type", "application/x-tar")],
+            source,
+            "the tarball",
         )
-        .await;
-    let resp = match resp {
-        Ok(r) => r,
-        Err(e) => {
-            pump.abort();
-            return Err(e);
-        }
-    };
+        .await?;
     let mut text = String::new();
     read_stream(resp.into_body(), |msg| {
         match render_message(msg) {
