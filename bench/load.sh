@@ -11,47 +11,16 @@ RUNS=${RUNS:-3}
 ANCHOR_LOAD_MIBS=123
 BIG_IMG=bench/big:1
 
-make_big_rootfs() {
-  local dir=$WORK/bigroot
-  mkdir -p "$dir/bin" "$dir/etc"
-  cp /bin/busybox "$dir/bin/busybox"
-  python3 - "$dir" "$BIG_MB" <<'PY'
-import os, random, sys
-d, mb = sys.argv[1], int(sys.argv[2])
-r = random.Random(42)
-rand_mb = mb * 3 // 4
-os.makedirs(f"{d}/data/rand", exist_ok=True)
-os.makedirs(f"{d}/data/text", exist_ok=True)
-for i in range(rand_mb * 8):                       # 8 x 128 KiB per MiB
-    with open(f"{d}/data/rand/r{i:05d}.bin", "wb") as f:
-        f.write(r.randbytes(128 * 1024))
-words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
-n = 0
-for i in range(mb - rand_mb):                      # 1 MiB text files
-    buf = []
-    size = 0
-    while size < 1 << 20:
-        line = f"{n:09d} {' '.join(r.choice(words) for _ in range(6))} {r.randrange(10**6)}\n"
-        buf.append(line); size += len(line); n += 1
-    with open(f"{d}/data/text/t{i:04d}.txt", "w") as f:
-        f.write("".join(buf))
-PY
-  tar -C "$dir" -cf "$WORK/bigroot.tar" .
-  rm -rf "$dir"
-}
 
-# throughput MIB MEDIAN_MS -> MiB/s
-mibs() { python3 -c "import sys; print(round(float(sys.argv[1])/(float(sys.argv[2])/1000),1))" "$1" "$2"; }
-
-make_big_rootfs
+make_big_tar
 b=""
 if berth_side; then
   start_engine
-  $B import "$WORK/bigroot.tar" "$BIG_IMG" >/dev/null
-  $B save -o "$WORK/big.tar" "$BIG_IMG"
-  mib=$(awk -v b="$(stat -c %s "$WORK/big.tar")" 'BEGIN{printf "%.1f", b/1048576}')
+  $B import "$WORK/big.tar" "$BIG_IMG" >/dev/null
+  $B save -o "$WORK/big.save.tar" "$BIG_IMG"
+  mib=$(awk -v b="$(stat -c %s "$WORK/big.save.tar")" 'BEGIN{printf "%.1f", b/1048576}')
   echo "archive (berth save): $mib MiB"
-  ms=$(WARMUP=1 RUNS=$RUNS hf berth_load --prepare "$B rmi -f $BIG_IMG" "$B load -q -i $WORK/big.tar")
+  ms=$(WARMUP=1 RUNS=$RUNS hf berth_load --prepare "$B rmi -f $BIG_IMG" "$B load -q -i $WORK/big.save.tar")
   b=$(mibs "$mib" "$ms")
   echo "berth --headless load -q -i big.tar: median $ms ms = $b MiB/s"
   record load_berth "berth --headless load of a ${BIG_MB} MiB archive" "$b" MiB/s
@@ -61,7 +30,7 @@ fi
 if docker_side && docker_available; then
   DOCKER_USED=1
   $DK rmi -f "$BIG_IMG" >/dev/null 2>&1 || true
-  $DK import "$WORK/bigroot.tar" "$BIG_IMG" >/dev/null
+  $DK import "$WORK/big.tar" "$BIG_IMG" >/dev/null
   $DK save -o "$WORK/big.docker.tar" "$BIG_IMG"
   dmib=$(awk -v b="$(stat -c %s "$WORK/big.docker.tar")" 'BEGIN{printf "%.1f", b/1048576}')
   dms=$(WARMUP=1 RUNS=$RUNS hf docker_load --prepare "$DK rmi -f $BIG_IMG" "$DK load -q -i $WORK/big.docker.tar")

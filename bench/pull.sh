@@ -8,27 +8,9 @@ source "$(dirname "$0")/lib.sh"
 
 BIG_MB=${BIG_MB:-200}
 ANCHOR_PULL_MS=2800
-REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-REG_ADDR=127.0.0.1:$REG_PORT
 IMG=$REG_ADDR/bench/big:v1
 
-# The registry (killed by cleanup through EXTRA_PIDS).
-mkdir -p "$WORK/registry-data"
-cat >"$WORK/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry-data
-http:
-  addr: $REG_ADDR
-YML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-EXTRA_PIDS="${EXTRA_PIDS:-} $!"
-for _ in $(seq 100); do curl -fsS "http://$REG_ADDR/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+start_registry
 
 # The image: one gzip layer in an OCI layout, copied in with skopeo (digests kept).
 [ -f "$WORK/busybox.tar" ] || make_busybox_tar

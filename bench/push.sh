@@ -12,69 +12,9 @@ source "$(dirname "$0")/lib.sh"
 BIG_MB=${BIG_MB:-200}
 RUNS_PUSH=${RUNS_PUSH:-3}
 ANCHOR_PUSH_MIBS=17.7
-REG_PID=""
-REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-REG_ADDR=127.0.0.1:$REG_PORT
-REG_DATA=$WORK/registry-data
 IMG=$REG_ADDR/bench/big:1
 
-start_registry() {
-  mkdir -p "$REG_DATA"
-  cat >"$WORK/registry.yml" <<EOF
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $REG_DATA
-  delete:
-    enabled: true
-http:
-  addr: $REG_ADDR
-EOF
-  docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-  REG_PID=$!
-  EXTRA_PIDS="${EXTRA_PIDS:-} $REG_PID"
-  for _ in $(seq 100); do
-    curl -fsS "http://$REG_ADDR/v2/" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "registry did not come up:" >&2; cat "$WORK/registry.log" >&2; return 1
-}
-
-# Deterministic rootfs: busybox + 3/4 incompressible 128 KiB files + 1/4 text (1 MiB files).
-make_big_tar() {
-  local dir=$WORK/bigroot
-  [ -f "$WORK/busybox.tar" ] || make_busybox_tar
-  mkdir -p "$dir"
-  tar -C "$dir" -xf "$WORK/busybox.tar"
-  python3 - "$dir" "$BIG_MB" <<'EOF'
-import os, random, sys
-d, mb = sys.argv[1], int(sys.argv[2])
-r = random.Random(42)
-rand_mb = mb * 3 // 4
-os.makedirs(f"{d}/data/rand", exist_ok=True)
-os.makedirs(f"{d}/data/text", exist_ok=True)
-for i in range(rand_mb * 8):
-    with open(f"{d}/data/rand/r{i:05d}.bin", "wb") as f:
-        f.write(r.randbytes(128 * 1024))
-words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
-n = 0
-for i in range(mb - rand_mb):
-    buf = []
-    size = 0
-    while size < 1 << 20:
-        line = f"{n:09d} {' '.join(r.choice(words) for _ in range(6))} {r.randrange(10**6)}\n"
-        buf.append(line); size += len(line); n += 1
-    with open(f"{d}/data/text/t{i:04d}.txt", "w") as f:
-        f.write("".join(buf))
-EOF
-  tar -C "$dir" -cf "$WORK/big.tar" .
-  rm -rf "$dir"
-}
-
 wipe_registry() { rm -rf "$REG_DATA/docker"; }
-mibs() { python3 -c "import sys; print(round(float(sys.argv[1])/(float(sys.argv[2])/1000),1))" "$1" "$2"; }
 
 start_registry
 make_big_tar

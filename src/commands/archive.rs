@@ -50,14 +50,43 @@ async fn body_to<W: Write>(resp: hyper::Response<hyper::body::Incoming>, w: &mut
     Ok(())
 }
 
-/// `berth export [-o FILE] NAME`.
-pub async fn export(ctx: &Ctx, a: ExportArgs) -> Result<i32> {
-    if a.output.is_none() && std::io::stdout().is_terminal() {
+/// A tar download (export, save) must go to a file or a pipe, never into a terminal.
+pub(super) fn refuse_terminal_stdout(output: Option<&std::path::Path>) -> Result<()> {
+    if output.is_none() && std::io::stdout().is_terminal() {
         return Err(ExitError::with(
             1,
             "cowardly refusing to save to a terminal. Use the -o flag or redirect",
         ));
     }
+    Ok(())
+}
+
+/// Write a downloaded archive to `output` (under a temporary name renamed when complete, so a
+/// failed download leaves no truncated file) or to stdout. `failed` prefixes errors, as docker's
+/// "failed to save image".
+pub(super) async fn write_download(
+    resp: hyper::Response<hyper::body::Incoming>,
+    output: Option<&std::path::Path>,
+    failed: &str,
+) -> Result<()> {
+    let Some(p) = output else {
+        return body_to(resp, &mut std::io::stdout().lock()).await;
+    };
+    let mut tmp_name = p.as_os_str().to_owned();
+    tmp_name.push(".berth-partial");
+    let tmp = std::path::PathBuf::from(tmp_name);
+    let mut f = std::fs::File::create(&tmp)
+        .with_context(|| format!("{failed}: creating {}", p.display()))?;
+    if let Err(e) = body_to(resp, &mut f).await {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.context(failed.to_string()));
+    }
+    std::fs::rename(&tmp, p).with_context(|| format!("{failed}: writing {}", p.display()))
+}
+
+/// `berth export [-o FILE] NAME`.
+pub async fn export(ctx: &Ctx, a: ExportArgs) -> Result<i32> {
+    refuse_terminal_stdout(a.output.as_deref())?;
     let client = ctx.client().await?;
     let resp = client
         .request(
@@ -67,20 +96,7 @@ pub async fn export(ctx: &Ctx, a: ExportArgs) -> Result<i32> {
             &[],
         )
         .await?;
-    match &a.output {
-        Some(p) => {
-            let tmp = p.with_extension("berth-partial");
-            let mut f = std::fs::File::create(&tmp)
-                .with_context(|| format!("failed to export container: creating {}", p.display()))?;
-            if let Err(e) = body_to(resp, &mut f).await {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e);
-            }
-            std::fs::rename(&tmp, p)
-                .with_context(|| format!("failed to export container: writing {}", p.display()))?;
-        }
-        None => body_to(resp, &mut std::io::stdout().lock()).await?,
-    }
+    write_download(resp, a.output.as_deref(), "failed to export container").await?;
     Ok(0)
 }
 

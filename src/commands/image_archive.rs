@@ -1,38 +1,21 @@
 //! `save` and `load`: image archives to and from the engine (`GET /images/get`,
 //! `POST /images/load`), streamed in both directions.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use http_body_util::BodyExt;
 use hyper::Method;
 
+use super::archive::{refuse_terminal_stdout, write_download};
 use super::{out, Ctx};
 use crate::cli::{ExitError, LoadArgs, SaveArgs};
 use crate::client::progress::read_stream;
 use crate::client::{empty, query};
 
-/// Copy a streaming response body into `w`.
-async fn body_to<W: Write>(resp: hyper::Response<hyper::body::Incoming>, w: &mut W) -> Result<()> {
-    let mut body = resp.into_body();
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame.context("reading the engine's stream")?.into_data() {
-            w.write_all(&data)?;
-        }
-    }
-    w.flush()?;
-    Ok(())
-}
-
 /// `save [-o FILE] IMAGE...`: the archive goes to FILE (written under a temporary name and
 /// renamed when complete, so a failed save leaves no truncated archive) or to stdout.
 pub async fn save(ctx: &Ctx, a: SaveArgs) -> Result<i32> {
-    if a.output.is_none() && std::io::stdout().is_terminal() {
-        return Err(ExitError::with(
-            1,
-            "cowardly refusing to save to a terminal. Use the -o flag or redirect",
-        ));
-    }
+    refuse_terminal_stdout(a.output.as_deref())?;
     let q: Vec<(&str, String)> = a.images.iter().map(|n| ("names", n.clone())).collect();
     let client = ctx.client().await?;
     let resp = client
@@ -43,22 +26,7 @@ pub async fn save(ctx: &Ctx, a: SaveArgs) -> Result<i32> {
             &[],
         )
         .await?;
-    match &a.output {
-        Some(p) => {
-            let mut tmp_name = p.as_os_str().to_owned();
-            tmp_name.push(".berth-partial");
-            let tmp = std::path::PathBuf::from(tmp_name);
-            let mut f = std::fs::File::create(&tmp)
-                .with_context(|| format!("failed to save image: creating {}", p.display()))?;
-            if let Err(e) = body_to(resp, &mut f).await {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.context("failed to save image"));
-            }
-            std::fs::rename(&tmp, p)
-                .with_context(|| format!("failed to save image: writing {}", p.display()))?;
-        }
-        None => body_to(resp, &mut std::io::stdout().lock()).await?,
-    }
+    write_download(resp, a.output.as_deref(), "failed to save image").await?;
     Ok(0)
 }
 
