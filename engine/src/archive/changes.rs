@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::fstatat_nofollow;
 use super::tar_out::list_dir;
+use crate::image::extract::open_dir_path;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
@@ -43,8 +44,11 @@ const ENGINE_FILES: &[&str] = &["/etc/hosts", "/etc/hostname", "/etc/resolv.conf
 
 /// The changes of `upper` over `lowers` (top first), sorted by path.
 pub fn changes(upper: &Path, lowers: &[PathBuf]) -> io::Result<Vec<Change>> {
-    let root = open_dir(upper)?;
-    let lower_fds: Vec<OwnedFd> = lowers.iter().filter_map(|l| open_dir(l).ok()).collect();
+    let root = open_dir_path(upper)?;
+    let lower_fds: Vec<OwnedFd> = lowers
+        .iter()
+        .filter_map(|l| open_dir_path(l).ok())
+        .collect();
     let mut out = Vec::new();
     walk(&root, "", &lower_fds, &mut out)?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -209,23 +213,6 @@ fn openat_dir(dir: RawFd, name: &CStr) -> io::Result<OwnedFd> {
         libc::openat(
             dir,
             name.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel returned a new fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn open_dir(p: &Path) -> io::Result<OwnedFd> {
-    let c =
-        CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| io::ErrorKind::InvalidInput)?;
-    // SAFETY: valid NUL-terminated path.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
             libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
         )
     };

@@ -516,9 +516,11 @@ fn remove_existing(dir: &OwnedFd, name: &CStr, keep_dir: bool, raw: &[u8]) -> Re
     Ok(false)
 }
 
-fn open_dir_path(p: &Path) -> io::Result<OwnedFd> {
+/// Open a directory by path without following a final symlink (O_NOFOLLOW, O_CLOEXEC).
+pub(crate) fn open_dir_path(p: &Path) -> io::Result<OwnedFd> {
     let c = CString::new(p.as_os_str().as_encoded_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: valid NUL-terminated path.
     let fd = unsafe {
         libc::open(
             c.as_ptr(),
@@ -528,6 +530,7 @@ fn open_dir_path(p: &Path) -> io::Result<OwnedFd> {
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: the kernel returned a new fd.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
