@@ -1,0 +1,851 @@
+//! The app: all dashboard state and the one place messages change it. `update` takes a `Msg`
+//! (key, mouse, engine data, tick) and changes state; `draw` renders it; `take_effects` hands the
+//! session what only it can do (talk to the feed, suspend for an exec, quit). No I/O happens
+//! here, which is what lets the snapshot tests drive the whole app with key events.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use tui_input::backend::crossterm::EventHandler;
+use tui_input::Input;
+
+use super::config::Config;
+use super::dialogs::{self, Dialog, Outcome};
+use super::keymap::Action;
+use super::msg::{Effect, Framing, Msg, Purpose, StreamItem, StreamKey, StreamRequest};
+use super::store::tasks::{Task, TaskState};
+use super::store::{Connection, Store};
+use super::views::containers::ContainersView;
+use super::views::events::EventsView;
+use super::views::images::ImagesView;
+use super::views::logs::LogsView;
+use super::views::networks::NetworksView;
+use super::views::volumes::VolumesView;
+use super::views::{Cmd, Cx, DrawCx, Level, View, ViewId};
+use super::widgets::chrome;
+
+/// How long a status message replaces the key hints.
+const STATUS_FOR: Duration = Duration::from_secs(6);
+/// A stats stream that ended is not reopened sooner than this (a container that stops and an
+/// engine that refuses must not turn into a reconnect loop).
+const STATS_RETRY: Duration = Duration::from_secs(5);
+
+struct Views {
+    containers: ContainersView,
+    images: ImagesView,
+    volumes: VolumesView,
+    networks: NetworksView,
+    events: EventsView,
+    logs: LogsView,
+}
+
+impl Views {
+    fn get(&mut self, id: ViewId) -> &mut dyn View {
+        match id {
+            ViewId::Containers => &mut self.containers,
+            ViewId::Images => &mut self.images,
+            ViewId::Volumes => &mut self.volumes,
+            ViewId::Networks => &mut self.networks,
+            ViewId::Events => &mut self.events,
+            ViewId::Logs => &mut self.logs,
+        }
+    }
+
+    fn get_ref(&self, id: ViewId) -> &dyn View {
+        match id {
+            ViewId::Containers => &self.containers,
+            ViewId::Images => &self.images,
+            ViewId::Volumes => &self.volumes,
+            ViewId::Networks => &self.networks,
+            ViewId::Events => &self.events,
+            ViewId::Logs => &self.logs,
+        }
+    }
+}
+
+pub struct App {
+    pub store: Store,
+    pub config: Config,
+    views: Views,
+    current: ViewId,
+    /// Where Esc from the logs view goes back to.
+    previous: ViewId,
+    dialogs: Vec<Box<dyn Dialog>>,
+    /// The `/` filter line while it is being typed.
+    filter: Option<Input>,
+    status: Option<(Level, String, Instant)>,
+    pub mouse: bool,
+    effects: Vec<Effect>,
+    next_task: u64,
+    dirty: bool,
+    quit: bool,
+    /// Tab bar geometry for clicks: (row, column ranges).
+    tabs: (u16, Vec<(u16, u16)>),
+    body_height: u16,
+    /// Stats streams asked of the feed, and when each last ended.
+    stats_open: BTreeSet<String>,
+    stats_ended: HashMap<String, Instant>,
+    /// A fixed clock for snapshot tests.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl App {
+    pub fn new(config: Config) -> App {
+        let mouse = config.mouse;
+        App {
+            store: Store::default(),
+            config,
+            views: Views {
+                containers: ContainersView::default(),
+                images: ImagesView::default(),
+                volumes: VolumesView::default(),
+                networks: NetworksView::default(),
+                events: EventsView::default(),
+                logs: LogsView::default(),
+            },
+            current: ViewId::Containers,
+            previous: ViewId::Containers,
+            dialogs: Vec::new(),
+            filter: None,
+            status: None,
+            mouse,
+            effects: Vec::new(),
+            next_task: 1,
+            dirty: true,
+            quit: false,
+            tabs: (0, Vec::new()),
+            body_height: 20,
+            stats_open: BTreeSet::new(),
+            stats_ended: HashMap::new(),
+            clock: None,
+        }
+    }
+
+    pub fn current(&self) -> ViewId {
+        self.current
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn status(&self) -> Option<(Level, &str)> {
+        self.status.as_ref().map(|(l, s, _)| (*l, s.as_str()))
+    }
+
+    pub fn dialog_open(&self) -> bool {
+        !self.dialogs.is_empty()
+    }
+
+    // ----- messages -----
+
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Input(ev) => self.on_input(ev),
+            Msg::Connected(info) => {
+                let was_lost = matches!(self.store.connection, Connection::Lost(_));
+                self.store.connection = Connection::Connected;
+                if was_lost {
+                    self.set_status(Level::Info, format!("reconnected to {}", info.host));
+                }
+                self.store.info = Some(info);
+                // Streams of the old connection are reopened by the feed; stats restart.
+                self.stats_ended.clear();
+                self.dirty = true;
+            }
+            Msg::Disconnected(reason) => {
+                self.store.connection = Connection::Lost(reason);
+                self.dirty = true;
+            }
+            Msg::Containers(list) => {
+                self.fetch_details(&list);
+                self.store.set_containers(list);
+                self.store_changed();
+            }
+            Msg::Images(list) => {
+                self.store.images = list;
+                self.store.loaded.images = true;
+                self.store_changed();
+            }
+            Msg::Volumes(list) => {
+                self.store.volumes = list;
+                self.store.loaded.volumes = true;
+                self.store_changed();
+            }
+            Msg::Networks(list) => {
+                self.store.networks = list;
+                self.store.loaded.networks = true;
+                self.store_changed();
+            }
+            Msg::Event(ev) => {
+                self.store.push_event(ev);
+                self.store_changed();
+            }
+            Msg::Host(h) => {
+                self.store.host = Some(h);
+                self.dirty = true;
+            }
+            Msg::CallDone { purpose, result } => self.on_answer(purpose, result),
+            Msg::Stream { key, item } => self.on_stream(key, Some(item)),
+            Msg::StreamEnd { key, error } => self.on_stream_end(key, error),
+            Msg::Tick => {
+                if let Some((_, _, at)) = &self.status {
+                    if at.elapsed() >= STATUS_FOR {
+                        self.status = None;
+                    }
+                }
+                // Uptimes and running tasks change with time; other views only on data.
+                if self.current == ViewId::Containers || self.store.running_tasks() > 0 {
+                    self.dirty = true;
+                }
+            }
+        }
+    }
+
+    fn set_status(&mut self, level: Level, text: String) {
+        self.status = Some((level, text, Instant::now()));
+        self.dirty = true;
+    }
+
+    /// Asks for `GET /containers/{id}/json` of containers that are new or changed state (the
+    /// detail pane, uptimes and health come from it).
+    fn fetch_details(&mut self, list: &[super::store::model::Container]) {
+        for c in list {
+            let changed = match self.store.container(&c.id) {
+                None => true,
+                Some(old) => {
+                    old.state != c.state
+                        || old.status.contains("health") != c.status.contains("health")
+                        || old.names != c.names
+                }
+            };
+            if changed || !self.store.details.contains_key(&c.id) {
+                self.effects.push(Effect::call(
+                    hyper::Method::GET,
+                    format!("/containers/{}/json", c.id),
+                    Purpose::ContainerDetail { id: c.id.clone() },
+                ));
+            }
+        }
+    }
+
+    fn store_changed(&mut self) {
+        for id in ViewId::TABS.into_iter().chain([ViewId::Logs]) {
+            self.views.get(id).on_store(&self.store);
+        }
+        self.dirty = true;
+    }
+
+    fn on_answer(&mut self, purpose: Purpose, result: Result<Option<serde_json::Value>, String>) {
+        self.dirty = true;
+        if let Some(d) = self.dialogs.last_mut() {
+            if d.on_answer(&purpose, &result) {
+                return;
+            }
+        }
+        if let Purpose::ContainerDetail { id } = &purpose {
+            if let Ok(Some(v)) = &result {
+                if self.store.container(id).is_some() {
+                    self.store.details.insert(id.clone(), v.clone());
+                }
+            }
+            self.store_changed();
+            return;
+        }
+        let mut queue = Vec::new();
+        let handled = {
+            let mut cx = Cx {
+                store: &self.store,
+                config: &self.config,
+                queue: &mut queue,
+                page: self.body_height as usize,
+            };
+            let mut handled = false;
+            for id in ViewId::TABS.into_iter().chain([ViewId::Logs]) {
+                if self.views.get(id).on_answer(&purpose, &result, &mut cx) {
+                    handled = true;
+                    break;
+                }
+            }
+            handled
+        };
+        self.apply(queue);
+        if handled {
+            return;
+        }
+        match (&purpose, &result) {
+            (Purpose::Action { label }, Ok(_)) => {
+                self.set_status(Level::Info, format!("{label}: done"))
+            }
+            (Purpose::Action { label }, Err(e)) => {
+                self.set_status(Level::Error, format!("{label}: {e}"))
+            }
+            (_, Err(e)) => self.set_status(Level::Error, e.clone()),
+            _ => {}
+        }
+    }
+
+    fn on_stream(&mut self, key: StreamKey, item: Option<StreamItem>) {
+        match (&key, &item) {
+            (StreamKey::Stats(id), Some(StreamItem::Json(v))) => {
+                self.store.stats.entry(id.clone()).or_default().push(v);
+                self.dirty = true;
+            }
+            (StreamKey::Task(id), Some(StreamItem::Json(v))) => {
+                if let Some(t) = self.store.task_mut(*id) {
+                    t.apply(v);
+                }
+                self.dirty = true;
+            }
+            (StreamKey::Logs(_), _) => {
+                let mut queue = Vec::new();
+                let mut cx = Cx {
+                    store: &self.store,
+                    config: &self.config,
+                    queue: &mut queue,
+                    page: self.body_height as usize,
+                };
+                self.views.logs.on_stream(&key, item.as_ref(), &mut cx);
+                self.apply(queue);
+                self.dirty = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn on_stream_end(&mut self, key: StreamKey, error: Option<String>) {
+        match &key {
+            StreamKey::Stats(id) => {
+                self.stats_open.remove(id);
+                self.stats_ended.insert(id.clone(), Instant::now());
+                self.effects.push(Effect::close(key.clone()));
+            }
+            StreamKey::Task(id) => {
+                let id = *id;
+                let mut finished = None;
+                if let Some(t) = self.store.task_mut(id) {
+                    if t.is_running() {
+                        t.state = match error {
+                            Some(e) => TaskState::Failed(e),
+                            None => TaskState::Done("done".into()),
+                        };
+                    }
+                    finished = Some((t.title.clone(), t.state.clone()));
+                }
+                match finished {
+                    Some((title, TaskState::Failed(e))) => {
+                        self.set_status(Level::Error, format!("{title}: {e}"))
+                    }
+                    Some((title, _)) => self.set_status(Level::Info, format!("{title}: done")),
+                    None => {}
+                }
+            }
+            StreamKey::Logs(_) => {
+                let mut queue = Vec::new();
+                let mut cx = Cx {
+                    store: &self.store,
+                    config: &self.config,
+                    queue: &mut queue,
+                    page: self.body_height as usize,
+                };
+                self.views.logs.on_stream(&key, None, &mut cx);
+                self.apply(queue);
+                if let Some(e) = error {
+                    self.set_status(Level::Error, format!("logs: {e}"));
+                }
+            }
+        }
+        self.dirty = true;
+    }
+
+    // ----- input -----
+
+    fn on_input(&mut self, ev: Event) {
+        self.dirty = true;
+        match ev {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
+            Event::Mouse(m) => self.on_mouse(m),
+            Event::Paste(text) => {
+                if let Some(d) = self.dialogs.last_mut() {
+                    d.on_paste(&text);
+                } else if let Some(input) = &mut self.filter {
+                    for c in text.chars().filter(|c| !c.is_control()) {
+                        input.handle(tui_input::InputRequest::InsertChar(c));
+                    }
+                    let v = input.value().to_string();
+                    self.views.get(self.current).set_filter(&v, &self.store);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit();
+            return;
+        }
+        if let Some(input) = &mut self.filter {
+            match key.code {
+                KeyCode::Enter => self.filter = None,
+                KeyCode::Esc => {
+                    self.filter = None;
+                    self.views.get(self.current).set_filter("", &self.store);
+                }
+                _ => {
+                    input.handle_event(&Event::Key(key));
+                    let v = input.value().to_string();
+                    self.views.get(self.current).set_filter(&v, &self.store);
+                }
+            }
+            return;
+        }
+        if let Some(mut d) = self.dialogs.pop() {
+            let mut queue = Vec::new();
+            let outcome = {
+                let mut cx = self.cx(&mut queue);
+                d.on_key(key, &mut cx)
+            };
+            if outcome == Outcome::Keep {
+                self.dialogs.push(d);
+            }
+            self.apply(queue);
+            return;
+        }
+        let Some(action) = self.config.keymap.resolve(self.current.context(), &key) else {
+            return;
+        };
+        self.on_action(action);
+    }
+
+    fn cx<'a>(&'a self, queue: &'a mut Vec<Cmd>) -> Cx<'a> {
+        Cx {
+            store: &self.store,
+            config: &self.config,
+            queue,
+            page: self.body_height.saturating_sub(2) as usize,
+        }
+    }
+
+    fn on_action(&mut self, action: Action) {
+        let mut queue = Vec::new();
+        let handled = {
+            let mut cx = Cx {
+                store: &self.store,
+                config: &self.config,
+                queue: &mut queue,
+                page: self.body_height.saturating_sub(2) as usize,
+            };
+            self.views.get(self.current).on_action(action, &mut cx)
+        };
+        self.apply(queue);
+        if handled {
+            return;
+        }
+        match action {
+            Action::Quit => self.quit(),
+            Action::Help => self
+                .dialogs
+                .push(Box::new(dialogs::help::Help::new(self.current.context()))),
+            Action::Palette => self.dialogs.push(Box::new(dialogs::palette::Palette::new(
+                self.current.context(),
+            ))),
+            Action::Filter => {
+                let current = self.views.get_ref(self.current).filter().to_string();
+                self.filter = Some(Input::new(current));
+            }
+            Action::Back => {
+                if self.current == ViewId::Logs {
+                    self.close_logs();
+                } else if !self.views.get_ref(self.current).filter().is_empty() {
+                    self.views.get(self.current).set_filter("", &self.store);
+                }
+            }
+            Action::NextView | Action::PrevView => {
+                let tabs = ViewId::TABS;
+                let at = tabs.iter().position(|&v| v == self.current).unwrap_or(0);
+                let n = tabs.len();
+                let next = if action == Action::NextView {
+                    (at + 1) % n
+                } else {
+                    (at + n - 1) % n
+                };
+                self.switch(tabs[next]);
+            }
+            Action::ViewContainers => self.switch(ViewId::Containers),
+            Action::ViewImages => self.switch(ViewId::Images),
+            Action::ViewVolumes => self.switch(ViewId::Volumes),
+            Action::ViewNetworks => self.switch(ViewId::Networks),
+            Action::ViewEvents => self.switch(ViewId::Events),
+            Action::ToggleMouse => {
+                self.mouse = !self.mouse;
+                self.effects.push(Effect::SetMouse(self.mouse));
+                let text = if self.mouse {
+                    "mouse on: click rows, tabs and headers; wheel scrolls"
+                } else {
+                    "mouse off: the terminal selects text (press m again to turn it on)"
+                };
+                self.set_status(Level::Info, text.into());
+            }
+            Action::Tasks => self
+                .dialogs
+                .push(Box::new(dialogs::tasks::TaskDialog::all())),
+            _ => {}
+        }
+    }
+
+    fn quit(&mut self) {
+        self.quit = true;
+        self.effects.push(Effect::Quit);
+    }
+
+    fn switch(&mut self, to: ViewId) {
+        if self.current == ViewId::Logs && to != ViewId::Logs {
+            self.close_logs_streams();
+        }
+        if to != ViewId::Logs {
+            self.previous = to;
+        }
+        self.current = to;
+        if to == ViewId::Volumes {
+            // Sizes are costly to compute (a walk of every volume); ask when the view opens.
+            self.effects.push(Effect::call(
+                hyper::Method::GET,
+                "/system/df",
+                Purpose::DiskUsage,
+            ));
+        }
+    }
+
+    fn close_logs_streams(&mut self) {
+        let mut queue = Vec::new();
+        {
+            let mut cx = Cx {
+                store: &self.store,
+                config: &self.config,
+                queue: &mut queue,
+                page: 0,
+            };
+            self.views.logs.close(&mut cx);
+        }
+        self.apply(queue);
+    }
+
+    fn close_logs(&mut self) {
+        self.close_logs_streams();
+        self.current = self.previous;
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) {
+        if let Some(mut d) = self.dialogs.pop() {
+            let mut queue = Vec::new();
+            let outcome = {
+                let mut cx = self.cx(&mut queue);
+                d.on_mouse(m, &mut cx)
+            };
+            if outcome == Outcome::Keep {
+                self.dialogs.push(d);
+            }
+            self.apply(queue);
+            return;
+        }
+        if m.kind == MouseEventKind::Down(MouseButton::Left) && m.row == self.tabs.0 {
+            if let Some(i) = self
+                .tabs
+                .1
+                .iter()
+                .position(|&(a, b)| m.column >= a && m.column < b)
+            {
+                self.switch(ViewId::TABS[i]);
+                return;
+            }
+        }
+        let mut queue = Vec::new();
+        {
+            let mut cx = Cx {
+                store: &self.store,
+                config: &self.config,
+                queue: &mut queue,
+                page: self.body_height as usize,
+            };
+            self.views.get(self.current).on_mouse(m, &mut cx);
+        }
+        self.apply(queue);
+    }
+
+    /// Runs what handlers queued.
+    fn apply(&mut self, queue: Vec<Cmd>) {
+        for cmd in queue {
+            match cmd {
+                Cmd::Effect(e) => self.effects.push(e),
+                Cmd::Dialog(d) => self.dialogs.push(d),
+                Cmd::Status(level, text) => self.set_status(level, text),
+                Cmd::SwitchView(v) => self.switch(v),
+                Cmd::OpenLogs(target) => {
+                    let mut q = Vec::new();
+                    {
+                        let mut cx = Cx {
+                            store: &self.store,
+                            config: &self.config,
+                            queue: &mut q,
+                            page: self.body_height as usize,
+                        };
+                        self.views.logs.open(target, &mut cx);
+                    }
+                    if self.current != ViewId::Logs {
+                        self.previous = self.current;
+                    }
+                    self.current = ViewId::Logs;
+                    self.apply(q);
+                }
+                Cmd::StartTask {
+                    title,
+                    method,
+                    path,
+                    body,
+                    show,
+                } => {
+                    let id = self.next_task;
+                    self.next_task += 1;
+                    self.store.tasks.push(Task::new(id, title));
+                    self.effects.push(Effect::open(StreamRequest {
+                        key: StreamKey::Task(id),
+                        method,
+                        path,
+                        body,
+                        framing: Framing::JsonLines,
+                        reopen: false,
+                    }));
+                    if show {
+                        self.dialogs
+                            .push(Box::new(dialogs::tasks::TaskDialog::one(id)));
+                    }
+                }
+                Cmd::Action(a) => self.on_action(a),
+                Cmd::Stream(req) => self.effects.push(Effect::open(req)),
+            }
+        }
+        self.dirty = true;
+    }
+
+    // ----- drawing -----
+
+    pub fn draw(&mut self, f: &mut Frame) {
+        self.dirty = false;
+        let area = f.area();
+        let lost = match &self.store.connection {
+            Connection::Lost(r) => Some(r.clone()),
+            _ => None,
+        };
+        let [header, tabs, banner, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(u16::from(lost.is_some())),
+            Constraint::Min(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.body_height = body.height;
+        let theme = &self.config.theme;
+        let tasks = self.store.running_tasks();
+        let mut extra = String::new();
+        if tasks > 0 {
+            extra.push_str(&format!(
+                "⟳ {tasks} task{}",
+                if tasks == 1 { "" } else { "s" }
+            ));
+        }
+        if !self.mouse {
+            if !extra.is_empty() {
+                extra.push(' ');
+            }
+            extra.push_str("[mouse off]");
+        }
+        chrome::header(f, header, &self.store, theme, &extra);
+        let titles: Vec<(String, bool)> = ViewId::TABS
+            .iter()
+            .map(|&v| {
+                (
+                    self.views.get_ref(v).tab_title(&self.store),
+                    v == self.current,
+                )
+            })
+            .collect();
+        let mut titles = titles;
+        if self.current == ViewId::Logs {
+            titles.push((self.views.logs.tab_title(&self.store), true));
+        }
+        let ranges = chrome::tabs(f, tabs, &titles, theme);
+        self.tabs = (tabs.y, ranges);
+        if let Some(reason) = &lost {
+            chrome::banner(f, banner, reason, theme);
+        }
+        let now = self.clock.unwrap_or_else(chrono::Utc::now);
+        {
+            let cx = DrawCx {
+                store: &self.store,
+                config: &self.config,
+                now,
+            };
+            self.views.get(self.current).draw(f, body, &cx);
+            for d in &mut self.dialogs {
+                d.draw(f, body, &cx);
+            }
+        }
+        self.draw_footer(f, footer);
+        self.reconcile_stats();
+    }
+
+    fn draw_footer(&mut self, f: &mut Frame, area: Rect) {
+        let theme = &self.config.theme;
+        if let Some(input) = &self.filter {
+            let label = format!("filter {}: ", self.current.title().to_lowercase());
+            let w = label.len() as u16;
+            f.render_widget(
+                Paragraph::new(Line::styled(label, theme.fg(theme.accent))),
+                Rect {
+                    width: w.min(area.width),
+                    ..area
+                },
+            );
+            let input_area = Rect {
+                x: area.x + w,
+                width: area.width.saturating_sub(w),
+                ..area
+            };
+            dialogs::prompt::draw_input(
+                f,
+                input_area,
+                input,
+                ratatui::style::Style::default(),
+                true,
+            );
+            return;
+        }
+        if let Some((level, text, _)) = &self.status {
+            chrome::status(f, area, text, *level == Level::Error, theme);
+            return;
+        }
+        let keymap = &self.config.keymap;
+        let hints: Vec<(String, String)> = match self.dialogs.last() {
+            Some(d) => d.hints(),
+            None => self
+                .views
+                .get_ref(self.current)
+                .commands(&self.store)
+                .into_iter()
+                .map(|a| (keymap.label(a), short(a).to_string()))
+                .collect(),
+        };
+        let help = (keymap.label(Action::Help), "help".to_string());
+        chrome::footer(f, area, &hints, &help, theme);
+    }
+
+    /// Opens stats streams for the running containers the containers view shows, and closes
+    /// the ones no longer shown.
+    fn reconcile_stats(&mut self) {
+        if !matches!(self.store.connection, Connection::Connected) {
+            return;
+        }
+        let wanted: BTreeSet<String> = self
+            .views
+            .containers
+            .wanted_stats(&self.store)
+            .into_iter()
+            .collect();
+        let to_open: Vec<String> = wanted
+            .iter()
+            .filter(|id| !self.stats_open.contains(*id))
+            .filter(|id| {
+                self.stats_ended
+                    .get(*id)
+                    .is_none_or(|at| at.elapsed() >= STATS_RETRY)
+            })
+            .cloned()
+            .collect();
+        for id in to_open {
+            self.effects.push(Effect::open(StreamRequest {
+                key: StreamKey::Stats(id.clone()),
+                method: hyper::Method::GET,
+                path: format!("/containers/{id}/stats?stream=1"),
+                body: None,
+                framing: Framing::JsonLines,
+                reopen: true,
+            }));
+            self.stats_open.insert(id);
+        }
+        let to_close: Vec<String> = self.stats_open.difference(&wanted).cloned().collect();
+        for id in to_close {
+            self.stats_open.remove(&id);
+            self.effects.push(Effect::close(StreamKey::Stats(id)));
+        }
+    }
+}
+
+/// The footer's word for an action (the help screen has the full description).
+pub fn short(a: Action) -> &'static str {
+    match a {
+        Action::StartStop => "start/stop",
+        Action::Restart => "restart",
+        Action::PauseToggle => "pause",
+        Action::Kill => "kill",
+        Action::Remove | Action::RemoveImage | Action::RemoveVolume | Action::RemoveNetwork => "rm",
+        Action::ForceRemove | Action::ForceRemoveImage => "force rm",
+        Action::Exec => "shell",
+        Action::Attach => "attach",
+        Action::Logs => "logs",
+        Action::Open => "details",
+        Action::Inspect => "inspect",
+        Action::ToggleAll => "all/running",
+        Action::Fold => "fold",
+        Action::Mark => "mark",
+        Action::Filter => "filter",
+        Action::Pull => "pull",
+        Action::RunImage => "run",
+        Action::Tag => "tag",
+        Action::Push => "push",
+        Action::History => "history",
+        Action::Dangling => "dangling",
+        Action::PruneContainers
+        | Action::PruneImages
+        | Action::PruneVolumes
+        | Action::PruneNetworks => "prune",
+        Action::CreateVolume | Action::CreateNetwork => "create",
+        Action::Connect => "connect",
+        Action::Disconnect => "disconnect",
+        Action::ClearEvents => "clear",
+        Action::Follow => "follow",
+        Action::NextMatch => "next",
+        Action::PrevMatch => "prev",
+        Action::OnlyMatching => "only matching",
+        Action::Regex => "regex",
+        Action::Timestamps => "timestamps",
+        Action::Wrap => "wrap",
+        Action::Since => "since",
+        Action::SaveLogs => "save",
+        Action::Back => "back",
+        Action::Rename => "rename",
+        Action::OpenPort => "open port",
+        Action::CopyId => "copy id",
+        Action::CopyName => "copy name",
+        Action::NextTab => "tab",
+        Action::Sort => "sort",
+        Action::Palette => "commands",
+        a => a.name(),
+    }
+}

@@ -1,0 +1,115 @@
+//! Background work: one task's progress (a pull's layers with bars) or the list of all tasks.
+//! Esc sends it to the background; the header keeps counting running tasks.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{frame, hint, Dialog, Outcome};
+use crate::dashboard::store::tasks::{Task, TaskState};
+use crate::dashboard::views::{Cx, DrawCx};
+use crate::dashboard::widgets::{bars, bytes, centered, ellipsize};
+
+pub struct TaskDialog {
+    /// One task, or every task when `None`.
+    task: Option<u64>,
+}
+
+impl TaskDialog {
+    pub fn one(id: u64) -> Self {
+        TaskDialog { task: Some(id) }
+    }
+
+    pub fn all() -> Self {
+        TaskDialog { task: None }
+    }
+}
+
+fn state_line<'a>(t: &'a Task, theme: &crate::dashboard::theme::Theme) -> Span<'a> {
+    match &t.state {
+        TaskState::Running => Span::styled("running", theme.fg(theme.warning)),
+        TaskState::Done(s) => Span::styled(s.as_str(), theme.fg(theme.ok)),
+        TaskState::Failed(e) => Span::styled(e.as_str(), theme.error()),
+    }
+}
+
+/// The lines for one task: title and state, one bar per layer, the latest notes.
+pub fn task_lines<'a>(
+    t: &'a Task,
+    width: usize,
+    theme: &crate::dashboard::theme::Theme,
+) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::from(vec![
+        Span::styled(ellipsize(&t.title, width.saturating_sub(12)), theme.title()),
+        Span::raw("  "),
+        state_line(t, theme),
+    ])];
+    let bar_w = width.saturating_sub(48).clamp(5, 40);
+    for l in &t.layers {
+        let frac = if l.total > 0 {
+            l.current as f64 / l.total as f64
+        } else {
+            0.0
+        };
+        let size = if l.total > 0 {
+            format!("{}/{}", bytes(l.current as f64), bytes(l.total as f64))
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {:<12} ", ellipsize(&l.id, 12))),
+            Span::styled(format!("{:<20} ", ellipsize(&l.status, 20)), theme.muted()),
+            Span::styled(bars::bar(frac, bar_w), theme.fg(theme.accent)),
+            Span::raw(format!(" {size}")),
+        ]));
+    }
+    for n in t.notes.iter().rev().take(3).rev() {
+        lines.push(Line::styled(
+            format!("  {}", ellipsize(n, width.saturating_sub(2))),
+            theme.muted(),
+        ));
+    }
+    lines
+}
+
+impl Dialog for TaskDialog {
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
+        let theme = &cx.config.theme;
+        let rect = centered(area, 96, area.height.saturating_sub(4).max(8));
+        let tasks: Vec<&Task> = match self.task {
+            Some(id) => cx.store.tasks.iter().filter(|t| t.id == id).collect(),
+            None => cx.store.tasks.iter().rev().collect(),
+        };
+        let title = if self.task.is_some() {
+            "Task"
+        } else {
+            "Background tasks"
+        };
+        let inner = frame(f, rect, title, theme);
+        let mut lines = Vec::new();
+        if tasks.is_empty() {
+            lines.push(Line::styled(
+                "no tasks yet: pulls, pushes and prunes show up here",
+                theme.muted(),
+            ));
+        }
+        for t in tasks {
+            lines.extend(task_lines(t, inner.width as usize, theme));
+            lines.push(Line::raw(""));
+        }
+        f.render_widget(Paragraph::new(lines), inner);
+    }
+
+    fn on_key(&mut self, key: KeyEvent, _cx: &mut Cx) -> Outcome {
+        match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Outcome::Close,
+            _ => Outcome::Keep,
+        }
+    }
+
+    fn hints(&self) -> Vec<(String, String)> {
+        vec![hint("esc", "continue in the background")]
+    }
+}

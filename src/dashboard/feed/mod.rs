@@ -1,0 +1,535 @@
+//! The feed: the only part of the dashboard that talks to the engine. It connects (starting the
+//! bundled engine when allowed), follows `GET /events` and re-reads exactly the lists an event
+//! touches, runs API calls and streams the app asks for, and samples host usage. Everything it
+//! learns goes to the app as a `Msg`; nothing here ever waits on the screen, and the screen
+//! never waits on it.
+//!
+//! When the engine goes away the feed says so, retries every second, and on reconnecting
+//! re-reads every list and reopens the GET streams that were open.
+
+pub mod host;
+pub mod lines;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use http_body_util::BodyExt;
+use hyper::Method;
+use serde_json::Value;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use super::msg::{ApiCall, FeedRequest, Msg, StreamItem, StreamKey, StreamRequest};
+use super::store::model::EngineInfo;
+use crate::client::{autostart, empty, full, Client};
+use lines::LineSplitter;
+
+const RETRY: Duration = Duration::from_secs(1);
+/// Events arrive in bursts (a compose up is dozens); one list read answers a whole burst.
+const DEBOUNCE: Duration = Duration::from_millis(60);
+const HOST_EVERY: Duration = Duration::from_secs(2);
+/// How far back the events view starts.
+const EVENT_HISTORY_SECS: i64 = 15 * 60;
+
+#[derive(Clone)]
+pub struct FeedHandle {
+    tx: UnboundedSender<FeedRequest>,
+}
+
+impl FeedHandle {
+    pub fn send(&self, req: FeedRequest) {
+        // The feed lives as long as the session; a send after it stopped changes nothing.
+        let _ = self.tx.send(req);
+    }
+}
+
+/// Which lists an event makes stale.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Stale {
+    pub containers: bool,
+    pub images: bool,
+    pub volumes: bool,
+    pub networks: bool,
+}
+
+impl Stale {
+    pub const ALL: Stale = Stale {
+        containers: true,
+        images: true,
+        volumes: true,
+        networks: true,
+    };
+
+    pub fn any(&self) -> bool {
+        self.containers || self.images || self.volumes || self.networks
+    }
+
+    pub fn merge(&mut self, o: Stale) {
+        self.containers |= o.containers;
+        self.images |= o.images;
+        self.volumes |= o.volumes;
+        self.networks |= o.networks;
+    }
+
+    pub fn from_event(ev: &Value) -> Stale {
+        let action = ev["Action"]
+            .as_str()
+            .or(ev["status"].as_str())
+            .unwrap_or("");
+        let mut s = Stale::default();
+        match ev["Type"].as_str().unwrap_or("") {
+            "container" => {
+                // Exec, attach and copy leave the list as it was.
+                let quiet = action.starts_with("exec_")
+                    || matches!(
+                        action,
+                        "attach"
+                            | "detach"
+                            | "resize"
+                            | "top"
+                            | "archive-path"
+                            | "extract-to-dir"
+                            | "export"
+                            | "copy"
+                    );
+                s.containers = !quiet;
+                // A commit makes an image; a destroy may free one for prune.
+                s.images = action == "commit";
+                s.volumes = action == "destroy" || action == "create";
+            }
+            "image" => {
+                s.images = true;
+            }
+            "volume" => s.volumes = true,
+            "network" => {
+                s.networks = true;
+                s.containers = matches!(action, "connect" | "disconnect");
+            }
+            _ => {}
+        }
+        s
+    }
+}
+
+pub fn spawn(socket: PathBuf, autostart: bool, msgs: UnboundedSender<Msg>) -> FeedHandle {
+    let (tx, rx) = unbounded_channel();
+    tokio::spawn(run(socket, autostart, rx, msgs.clone()));
+    tokio::spawn(sample_host(msgs));
+    FeedHandle { tx }
+}
+
+async fn sample_host(msgs: UnboundedSender<Msg>) {
+    let mut sampler = host::HostSampler::default();
+    let mut last = None;
+    loop {
+        if let Some(u) = sampler.sample() {
+            // Only a visible change is worth a redraw.
+            let key = ((u.cpu_percent * 10.0) as i64, u.mem_used >> 20);
+            if last != Some(key) {
+                last = Some(key);
+                if msgs.send(Msg::Host(u)).is_err() {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(HOST_EVERY).await;
+    }
+}
+
+struct Feed {
+    socket: PathBuf,
+    autostart: bool,
+    msgs: UnboundedSender<Msg>,
+    /// GET streams to reopen after a reconnect.
+    reopen: BTreeMap<StreamKey, StreamRequest>,
+    running: BTreeMap<StreamKey, JoinHandle<()>>,
+    /// `timeNano` of the newest event seen, so a reconnect replays only what was missed.
+    last_event: Arc<AtomicI64>,
+}
+
+async fn run(
+    socket: PathBuf,
+    autostart: bool,
+    mut reqs: UnboundedReceiver<FeedRequest>,
+    msgs: UnboundedSender<Msg>,
+) {
+    let mut feed = Feed {
+        socket,
+        autostart,
+        msgs,
+        reopen: BTreeMap::new(),
+        running: BTreeMap::new(),
+        last_event: Arc::new(AtomicI64::new(0)),
+    };
+    let mut last_error: Option<String> = None;
+    loop {
+        let client = match autostart::connect(&feed.socket, feed.autostart).await {
+            Ok(c) => c,
+            Err(e) => {
+                let why = format!("{e:#}");
+                if last_error.as_ref() != Some(&why) {
+                    last_error = Some(why.clone());
+                    if feed.msgs.send(Msg::Disconnected(why)).is_err() {
+                        return;
+                    }
+                }
+                // Keep serving requests while waiting, so nothing the user does hangs.
+                let retry = tokio::time::sleep(RETRY);
+                tokio::pin!(retry);
+                loop {
+                    tokio::select! {
+                        _ = &mut retry => break,
+                        r = reqs.recv() => match r {
+                            None => return,
+                            Some(r) => feed.offline(r),
+                        },
+                    }
+                }
+                continue;
+            }
+        };
+        match feed.connected(client, &mut reqs).await {
+            Ok(Some(reason)) => {
+                let _ = feed.msgs.send(Msg::Disconnected(reason.clone()));
+                last_error = Some(reason);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                let reason = format!("{e:#}");
+                let _ = feed.msgs.send(Msg::Disconnected(reason.clone()));
+                last_error = Some(reason);
+            }
+        }
+        feed.stop_streams("the engine connection was lost");
+        if last_error.is_some() {
+            // Give a restarting engine a moment before the first retry.
+            tokio::time::sleep(RETRY / 4).await;
+        }
+    }
+}
+
+impl Feed {
+    /// A request while there is no engine: calls fail at once, streams wait for the reconnect.
+    fn offline(&mut self, r: FeedRequest) {
+        match r {
+            FeedRequest::Call(call) => {
+                let _ = self.msgs.send(Msg::CallDone {
+                    purpose: call.purpose,
+                    result: Err("not connected to the engine".into()),
+                });
+            }
+            FeedRequest::Open(req) if req.reopen => {
+                self.reopen.insert(req.key.clone(), req);
+            }
+            FeedRequest::Open(req) => {
+                let _ = self.msgs.send(Msg::StreamEnd {
+                    key: req.key,
+                    error: Some("not connected to the engine".into()),
+                });
+            }
+            FeedRequest::Close(key) => {
+                self.reopen.remove(&key);
+            }
+            FeedRequest::Resync => {}
+        }
+    }
+
+    fn stop_streams(&mut self, why: &str) {
+        for (key, task) in std::mem::take(&mut self.running) {
+            task.abort();
+            if !self.reopen.contains_key(&key) {
+                let _ = self.msgs.send(Msg::StreamEnd {
+                    key,
+                    error: Some(why.to_string()),
+                });
+            }
+        }
+    }
+
+    /// Serves one connection. `Ok(None)`: the app is gone; `Ok(Some(reason))`: connection lost.
+    async fn connected(
+        &mut self,
+        client: Client,
+        reqs: &mut UnboundedReceiver<FeedRequest>,
+    ) -> Result<Option<String>> {
+        // Subscribe before listing, so no change falls between the list and the first event.
+        // The first connection replays the last minutes (the events view starts with recent
+        // history); a reconnect replays what happened while the engine was away.
+        let last = self.last_event.load(Ordering::Relaxed);
+        let since = if last > 0 {
+            let next = last + 1;
+            format!("{}.{:09}", next / 1_000_000_000, next % 1_000_000_000)
+        } else {
+            (chrono::Utc::now().timestamp() - EVENT_HISTORY_SECS).to_string()
+        };
+        let events = client
+            .request(Method::GET, &format!("/events?since={since}"), empty(), &[])
+            .await?;
+        let last_event = self.last_event.clone();
+        let info = engine_info(&client).await?;
+        if self.msgs.send(Msg::Connected(info)).is_err() {
+            return Ok(None);
+        }
+        let (stale_tx, mut stale_rx) = unbounded_channel::<Stale>();
+        let (lost_tx, mut lost_rx) = unbounded_channel::<String>();
+        let ev_msgs = self.msgs.clone();
+        let events_task = tokio::spawn(async move {
+            let mut body = events.into_body();
+            let mut split = LineSplitter::new(super::msg::Framing::JsonLines);
+            let why = loop {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        let Ok(data) = frame.into_data() else {
+                            continue;
+                        };
+                        let items = match split.push(&data) {
+                            Ok(items) => items,
+                            Err(e) => break e,
+                        };
+                        for item in items {
+                            if let StreamItem::Json(ev) = item {
+                                if let Some(t) = ev["timeNano"].as_i64() {
+                                    last_event.fetch_max(t, Ordering::Relaxed);
+                                }
+                                let _ = stale_tx.send(Stale::from_event(&ev));
+                                let _ = ev_msgs.send(Msg::Event(ev));
+                            }
+                        }
+                    }
+                    Some(Err(e)) => break format!("the event stream broke: {e}"),
+                    None => break "the engine closed the event stream".to_string(),
+                }
+            };
+            let _ = lost_tx.send(why);
+        });
+        let _events_guard = AbortOnDrop(events_task);
+
+        refresh(&client, &self.msgs, Stale::ALL).await;
+        for req in self.reopen.values().cloned().collect::<Vec<_>>() {
+            self.open(&client, req);
+        }
+
+        loop {
+            tokio::select! {
+                r = reqs.recv() => match r {
+                    None => return Ok(None),
+                    Some(FeedRequest::Call(call)) => self.call(&client, call),
+                    Some(FeedRequest::Open(req)) => {
+                        if req.reopen {
+                            self.reopen.insert(req.key.clone(), req.clone());
+                        }
+                        self.open(&client, req);
+                    }
+                    Some(FeedRequest::Close(key)) => {
+                        self.reopen.remove(&key);
+                        if let Some(t) = self.running.remove(&key) {
+                            t.abort();
+                        }
+                    }
+                    Some(FeedRequest::Resync) => refresh(&client, &self.msgs, Stale::ALL).await,
+                },
+                Some(first) = stale_rx.recv() => {
+                    let mut stale = first;
+                    tokio::time::sleep(DEBOUNCE).await;
+                    while let Ok(more) = stale_rx.try_recv() {
+                        stale.merge(more);
+                    }
+                    if stale.any() {
+                        refresh(&client, &self.msgs, stale).await;
+                    }
+                }
+                Some(why) = lost_rx.recv() => return Ok(Some(why)),
+            }
+            // Finished streams leave the table (their end was reported by the stream itself).
+            self.running.retain(|_, t| !t.is_finished());
+        }
+    }
+
+    fn call(&self, client: &Client, call: ApiCall) {
+        let client = client.clone();
+        let msgs = self.msgs.clone();
+        tokio::spawn(async move {
+            let result = client
+                .call(call.method, &call.path, call.body.as_ref())
+                .await
+                .map_err(|e| error_text(&e));
+            let _ = msgs.send(Msg::CallDone {
+                purpose: call.purpose,
+                result,
+            });
+        });
+    }
+
+    fn open(&mut self, client: &Client, req: StreamRequest) {
+        if let Some(old) = self.running.remove(&req.key) {
+            old.abort();
+        }
+        let client = client.clone();
+        let msgs = self.msgs.clone();
+        let key = req.key.clone();
+        let task = tokio::spawn(async move {
+            let error = pump(&client, &req, &msgs)
+                .await
+                .err()
+                .map(|e| error_text(&e));
+            let _ = msgs.send(Msg::StreamEnd {
+                key: req.key,
+                error,
+            });
+        });
+        self.running.insert(key, task);
+    }
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The engine's own message for a refused request, without the CLI's "Error response from
+/// daemon:" prefix (the status line has no room for it).
+pub fn error_text(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<crate::client::DaemonError>() {
+        Some(d) => d.message.clone(),
+        None => format!("{e:#}"),
+    }
+}
+
+async fn pump(client: &Client, req: &StreamRequest, msgs: &UnboundedSender<Msg>) -> Result<()> {
+    let (body, headers): (_, &[(&str, &str)]) = match &req.body {
+        Some(v) => (
+            full(serde_json::to_vec(v)?),
+            &[("content-type", "application/json")],
+        ),
+        None => (empty(), &[]),
+    };
+    let resp = client
+        .request(req.method.clone(), &req.path, body, headers)
+        .await?;
+    let mut body = resp.into_body();
+    let mut split = LineSplitter::new(req.framing);
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        for item in split.push(&data).map_err(anyhow::Error::msg)? {
+            if msgs
+                .send(Msg::Stream {
+                    key: req.key.clone(),
+                    item,
+                })
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+    }
+    for item in split.finish() {
+        let _ = msgs.send(Msg::Stream {
+            key: req.key.clone(),
+            item,
+        });
+    }
+    Ok(())
+}
+
+async fn engine_info(client: &Client) -> Result<EngineInfo> {
+    let version: Value = client.get("/version").await?;
+    let info: Value = client.get("/info").await?;
+    let name = version["Platform"]["Name"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .or(info["Name"].as_str())
+        .unwrap_or("engine")
+        .to_string();
+    Ok(EngineInfo {
+        host: format!("unix://{}", client.socket().display()),
+        name,
+        version: version["Version"].as_str().unwrap_or("?").to_string(),
+        api_version: client.api_version().to_string(),
+        os: info["OperatingSystem"].as_str().unwrap_or("").to_string(),
+        cpus: info["NCPU"].as_u64().unwrap_or(0),
+        mem_total: info["MemTotal"].as_u64().unwrap_or(0),
+    })
+}
+
+/// Re-reads the stale lists, concurrently. A failed read is reported on the event stream's
+/// terms: if the engine is gone, the event stream ends and says so.
+async fn refresh(client: &Client, msgs: &UnboundedSender<Msg>, stale: Stale) {
+    let containers = async {
+        if stale.containers {
+            if let Ok(v) = client.get("/containers/json?all=1").await {
+                let _ = msgs.send(Msg::Containers(v));
+            }
+        }
+    };
+    let images = async {
+        if stale.images {
+            if let Ok(v) = client.get("/images/json").await {
+                let _ = msgs.send(Msg::Images(v));
+            }
+        }
+    };
+    let volumes = async {
+        if stale.volumes {
+            if let Ok(v) = client.get::<Value>("/volumes").await {
+                if let Ok(list) = serde_json::from_value(v["Volumes"].clone()) {
+                    let _ = msgs.send(Msg::Volumes(Option::unwrap_or_default(list)));
+                }
+            }
+        }
+    };
+    let networks = async {
+        if stale.networks {
+            if let Ok(v) = client.get("/networks").await {
+                let _ = msgs.send(Msg::Networks(v));
+            }
+        }
+    };
+    tokio::join!(containers, images, volumes, networks);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_mark_only_what_they_touch() {
+        let s = Stale::from_event(&json!({"Type": "container", "Action": "start"}));
+        assert_eq!(
+            s,
+            Stale {
+                containers: true,
+                ..Default::default()
+            }
+        );
+        let s = Stale::from_event(&json!({"Type": "container", "Action": "exec_start: sh"}));
+        assert!(!s.any());
+        let s = Stale::from_event(&json!({"Type": "network", "Action": "connect"}));
+        assert!(s.networks && s.containers && !s.images);
+        let s = Stale::from_event(&json!({"Type": "image", "Action": "pull"}));
+        assert_eq!(
+            s,
+            Stale {
+                images: true,
+                ..Default::default()
+            }
+        );
+        let s = Stale::from_event(&json!({"Type": "volume", "Action": "create"}));
+        assert_eq!(
+            s,
+            Stale {
+                volumes: true,
+                ..Default::default()
+            }
+        );
+    }
+}

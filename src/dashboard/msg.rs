@@ -1,0 +1,185 @@
+//! What flows through the dashboard. `Msg` comes in (terminal input, engine data, timers);
+//! `Effect` goes out (API calls and streams for the feed, and things only the session can do:
+//! hand the terminal to an exec, write the clipboard, quit).
+
+use crossterm::event::Event;
+use serde_json::Value;
+
+use super::store::model::{Container, EngineInfo, HostUsage, Image, Network, Volume};
+
+/// Names one long-lived stream so its lines find their way back and it can be closed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StreamKey {
+    /// `GET /containers/{id}/stats` (one JSON object per second).
+    Stats(String),
+    /// `GET /containers/{id}/logs?follow=1` for the logs view.
+    Logs(String),
+    /// A background task's progress stream (pull, push), by task id.
+    Task(u64),
+}
+
+/// How a stream's body is cut into lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// One JSON document per line (stats, pull/push progress).
+    JsonLines,
+    /// Docker's multiplexed stdout/stderr frames (logs of a non-TTY container).
+    Multiplexed,
+    /// Plain bytes cut at newlines (logs of a TTY container).
+    Raw,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamRequest {
+    pub key: StreamKey,
+    pub method: hyper::Method,
+    pub path: String,
+    pub body: Option<Value>,
+    pub framing: Framing,
+    /// Reopen it after a reconnect (GET streams); a POST that did work is not repeated.
+    pub reopen: bool,
+}
+
+/// What an API call was for, so its answer goes to the right place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    /// A user action: the status line says it worked or shows the engine's message.
+    Action { label: String },
+    /// `GET …/json` of a container for the detail pane (env, ports, mounts, health, uptime).
+    ContainerDetail { id: String },
+    /// Pretty JSON for the inspect viewer.
+    Inspect { title: String },
+    /// `GET /containers/{id}/top` for the Top tab.
+    Top { id: String },
+    /// `GET /images/{id}/history`.
+    History { id: String },
+    /// `GET /system/df` (volume sizes).
+    DiskUsage,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiCall {
+    pub method: hyper::Method,
+    pub path: String,
+    pub body: Option<Value>,
+    pub purpose: Purpose,
+}
+
+/// One line of a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    Json(Value),
+    /// A text line; `stderr` for the error stream of a multiplexed body.
+    Text {
+        line: String,
+        stderr: bool,
+    },
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Input(Event),
+    /// Connected (again): what the engine says about itself.
+    Connected(EngineInfo),
+    /// The engine stopped answering; the feed keeps retrying.
+    Disconnected(String),
+    Containers(Vec<Container>),
+    Images(Vec<Image>),
+    Volumes(Vec<Volume>),
+    Networks(Vec<Network>),
+    /// One `GET /events` message.
+    Event(Value),
+    Host(HostUsage),
+    CallDone {
+        purpose: Purpose,
+        result: Result<Option<Value>, String>,
+    },
+    Stream {
+        key: StreamKey,
+        item: StreamItem,
+    },
+    /// A stream ended: `None` when the engine closed it normally.
+    StreamEnd {
+        key: StreamKey,
+        error: Option<String>,
+    },
+    /// The one-second clock (uptimes, spinners).
+    Tick,
+}
+
+/// Requests to the feed, the only part that talks to the engine.
+#[derive(Debug, Clone)]
+pub enum FeedRequest {
+    Call(ApiCall),
+    Open(StreamRequest),
+    Close(StreamKey),
+    /// Re-read every list now.
+    Resync,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Feed(FeedRequestEq),
+    /// Suspend the dashboard and run an interactive shell in the container.
+    Exec {
+        container: String,
+        command: Vec<String>,
+    },
+    /// Suspend the dashboard and attach to the container's main process.
+    Attach {
+        container: String,
+    },
+    OpenUrl(String),
+    /// Copy through the terminal (OSC 52), so it works over ssh too.
+    Clipboard(String),
+    SetMouse(bool),
+    WriteFile {
+        path: String,
+        contents: String,
+    },
+    Quit,
+}
+
+/// `FeedRequest` carried in an `Effect`; compared by its debug text so effects can be asserted
+/// in tests.
+#[derive(Debug, Clone)]
+pub struct FeedRequestEq(pub FeedRequest);
+
+impl PartialEq for FeedRequestEq {
+    fn eq(&self, other: &Self) -> bool {
+        format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
+}
+
+impl Effect {
+    pub fn call(method: hyper::Method, path: impl Into<String>, purpose: Purpose) -> Effect {
+        Effect::Feed(FeedRequestEq(FeedRequest::Call(ApiCall {
+            method,
+            path: path.into(),
+            body: None,
+            purpose,
+        })))
+    }
+
+    pub fn call_with(
+        method: hyper::Method,
+        path: impl Into<String>,
+        body: Value,
+        purpose: Purpose,
+    ) -> Effect {
+        Effect::Feed(FeedRequestEq(FeedRequest::Call(ApiCall {
+            method,
+            path: path.into(),
+            body: Some(body),
+            purpose,
+        })))
+    }
+
+    pub fn open(req: StreamRequest) -> Effect {
+        Effect::Feed(FeedRequestEq(FeedRequest::Open(req)))
+    }
+
+    pub fn close(key: StreamKey) -> Effect {
+        Effect::Feed(FeedRequestEq(FeedRequest::Close(key)))
+    }
+}

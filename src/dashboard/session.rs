@@ -1,0 +1,204 @@
+//! The session: wires terminal input, the feed and the app together on one thread, draws when
+//! something changed, and carries out effects. Key presses draw at once; data-only changes
+//! (stats arrive every second per container) are coalesced to a few frames per second, so an
+//! idle dashboard costs next to nothing.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use crossterm::event::EventStream;
+use futures_util::StreamExt;
+use tokio::sync::mpsc::unbounded_channel;
+
+use super::app::App;
+use super::config::Config;
+use super::feed;
+use super::msg::{Effect, Msg, Purpose};
+use super::terminal::Term;
+use crate::cli::{AttachArgs, ExecArgs};
+use crate::commands::Ctx;
+
+/// The shortest gap between two frames caused only by engine data.
+const DATA_FRAME: Duration = Duration::from_millis(200);
+/// Messages handled before drawing, so a burst cannot starve the screen.
+const BATCH: usize = 512;
+
+pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()> {
+    let (tx, mut rx) = unbounded_channel();
+    let feed = feed::spawn(socket.clone(), autostart, tx);
+    let mut term = Term::enter(config.mouse)?;
+    let mut app = App::new(config);
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_draw = Instant::now() - DATA_FRAME;
+    let mut urgent = true;
+
+    loop {
+        if app.is_dirty() && (urgent || last_draw.elapsed() >= DATA_FRAME) {
+            term.terminal.draw(|f| app.draw(f))?;
+            last_draw = Instant::now();
+            urgent = false;
+        }
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Feed(r) => feed.send(r.0),
+                Effect::Quit => {}
+                Effect::SetMouse(on) => term.set_mouse(on)?,
+                Effect::Clipboard(text) => term.copy(&text)?,
+                Effect::OpenUrl(url) => {
+                    let result = open_url(&url);
+                    app.update(Msg::CallDone {
+                        purpose: Purpose::Action {
+                            label: format!("open {url}"),
+                        },
+                        result: result.map(|()| None),
+                    });
+                }
+                Effect::WriteFile { path, contents } => {
+                    let result = write_file(&path, &contents);
+                    app.update(Msg::CallDone {
+                        purpose: Purpose::Action {
+                            label: format!("save to {path}"),
+                        },
+                        result: result.map(|()| None),
+                    });
+                }
+                Effect::Exec { container, command } => {
+                    // The event reader would steal the shell's input: stop it first.
+                    drop(input);
+                    let name = display_name(&app, &container);
+                    term.suspend()?;
+                    println!("berth: shell in {name}; exit it to return to the dashboard");
+                    let ctx = Ctx {
+                        socket: socket.clone(),
+                        autostart: false,
+                    };
+                    let args = ExecArgs {
+                        detach: false,
+                        interactive: true,
+                        tty: true,
+                        env: Vec::new(),
+                        user: None,
+                        workdir: None,
+                        privileged: false,
+                        detach_keys: None,
+                        container,
+                        command,
+                    };
+                    let result = crate::commands::exec::exec(&ctx, args).await;
+                    term.resume()?;
+                    input = EventStream::new();
+                    app.update(Msg::CallDone {
+                        purpose: Purpose::Action {
+                            label: format!("shell in {name}"),
+                        },
+                        result: match result {
+                            Ok(0) => Ok(None),
+                            Ok(code) => Err(format!("exited with status {code}")),
+                            Err(e) => Err(feed::error_text(&e)),
+                        },
+                    });
+                    urgent = true;
+                }
+                Effect::Attach { container } => {
+                    drop(input);
+                    let name = display_name(&app, &container);
+                    term.suspend()?;
+                    println!("berth: attached to {name}; detach with ctrl-p ctrl-q");
+                    let ctx = Ctx {
+                        socket: socket.clone(),
+                        autostart: false,
+                    };
+                    let args = AttachArgs {
+                        no_stdin: false,
+                        sig_proxy: true,
+                        detach_keys: None,
+                        container,
+                    };
+                    let result = crate::commands::attach::attach(&ctx, args).await;
+                    term.resume()?;
+                    input = EventStream::new();
+                    app.update(Msg::CallDone {
+                        purpose: Purpose::Action {
+                            label: format!("attach to {name}"),
+                        },
+                        result: result.map(|_| None).map_err(|e| feed::error_text(&e)),
+                    });
+                    urgent = true;
+                }
+            }
+        }
+        if app.should_quit() {
+            return Ok(());
+        }
+        let wait = if app.is_dirty() {
+            DATA_FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(ev)) => {
+                    app.update(Msg::Input(ev));
+                    urgent = true;
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            msg = rx.recv() => {
+                let Some(msg) = msg else { return Ok(()) };
+                app.update(msg);
+                for _ in 0..BATCH {
+                    match rx.try_recv() {
+                        Ok(m) => app.update(m),
+                        Err(_) => break,
+                    }
+                }
+            }
+            _ = tick.tick() => app.update(Msg::Tick),
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+fn display_name(app: &App, id: &str) -> String {
+    app.store
+        .container(id)
+        .map_or_else(|| id.chars().take(12).collect(), |c| c.name().to_string())
+}
+
+/// Hands a URL to the desktop's opener; the dashboard never waits for the browser.
+fn open_url(url: &str) -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    let mut candidates: Vec<String> = Vec::new();
+    if let Ok(b) = std::env::var("BROWSER") {
+        candidates.extend(b.split(':').filter(|s| !s.is_empty()).map(str::to_string));
+    }
+    candidates.extend(["xdg-open", "open", "wslview"].map(String::from));
+    for c in candidates {
+        let spawned = Command::new(&c)
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Ok(mut child) = spawned {
+            // Reap it in the background so it does not linger as a zombie.
+            std::thread::spawn(move || child.wait());
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "no browser opener found (set $BROWSER); the address is {url}"
+    ))
+}
+
+fn write_file(path: &str, contents: &str) -> Result<(), String> {
+    let path = std::path::Path::new(path);
+    if path.exists() {
+        return Err(format!("{} already exists", path.display()));
+    }
+    std::fs::write(path, contents).map_err(|e| format!("{}: {e}", path.display()))
+}

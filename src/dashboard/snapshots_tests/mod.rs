@@ -1,0 +1,6 @@
+//! Whole-app snapshot tests (insta, TestBackend): every view and dialog, in several states and
+//! sizes, reached by key presses from a fresh app. Review changes with `cargo insta review`, or
+//! accept them with `INSTA_UPDATE=always cargo test`.
+
+mod chrome;
+mod containers;

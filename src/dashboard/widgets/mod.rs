@@ -1,0 +1,67 @@
+//! Drawing pieces shared by views: the selection cursor, inline bars and sparklines, the
+//! header, tab bar and footer, and centred popups.
+
+pub mod bars;
+pub mod chrome;
+pub mod cursor;
+pub mod table;
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+/// Cuts `s` to `max` display columns, ending with "…" when cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let width: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if width <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Bytes as docker prints them (1.5MB, 12kB).
+pub fn bytes(n: f64) -> String {
+    crate::format::units::human_size_precision(n, 3)
+}
+
+/// A rate in bytes per second.
+pub fn rate(n: f64) -> String {
+    format!("{}/s", bytes(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ellipsize_counts_columns() {
+        assert_eq!(ellipsize("hello", 5), "hello");
+        assert_eq!(ellipsize("hello world", 6), "hello…");
+        assert_eq!(ellipsize("日本語テキスト", 5), "日本…");
+        assert_eq!(ellipsize("abc", 0), "");
+    }
+}
