@@ -13,7 +13,7 @@ use super::run::{resize, spawn_signal_proxy, RawMode};
 use super::Ctx;
 use crate::cli::{AttachArgs, ExitError};
 use crate::client::demux::copy_output;
-use crate::client::stdin::{detached, parse_keys, spawn_pump};
+use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
 use crate::client::{empty, query, seg};
 
 pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
@@ -70,27 +70,29 @@ pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
     let (reader, writer) = tokio::io::split(io);
 
     let raw = RawMode::enable(tty && stdin);
+    // Follows window size changes for as long as this session lasts, and no longer.
+    let mut _winch = None;
     if tty && std::io::stdout().is_terminal() {
         resize(&client, &id).await;
         let c = client.clone();
         let rid = id.clone();
-        tokio::spawn(async move {
+        _winch = Some(AbortOnDrop(tokio::spawn(async move {
             use tokio::signal::unix::{signal, SignalKind};
             if let Ok(mut winch) = signal(SignalKind::window_change()) {
                 while winch.recv().await.is_some() {
                     resize(&c, &rid).await;
                 }
             }
-        });
+        })));
     }
     // docker forwards signals only without a TTY (with one, ^C travels as a byte).
     if a.sig_proxy && !tty {
         spawn_signal_proxy(client.clone(), id.clone());
     }
-    let detach_rx = stdin.then(|| spawn_pump(writer, tty.then_some(keys)));
+    let mut pump = stdin.then(|| spawn_pump(writer, tty.then_some(keys)));
     tokio::select! {
         r = copy_output(reader, tty) => r?,
-        _ = detached(detach_rx) => {
+        _ = detached(pump.as_mut()) => {
             drop(raw);
             wait_task.abort();
             return Ok(0);

@@ -10,7 +10,7 @@ use super::run::RawMode;
 use super::Ctx;
 use crate::cli::ExecArgs;
 use crate::client::demux::copy_output;
-use crate::client::stdin::{detached, parse_keys, spawn_pump};
+use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
 use crate::client::{query, seg, Client};
 
 /// `-e VAR` without `=` takes the local value (dropped when unset), as docker does.
@@ -97,25 +97,27 @@ pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
     let (reader, writer) = tokio::io::split(io);
 
     let _raw = RawMode::enable(a.tty && a.interactive);
+    // Follows window size changes for as long as this session lasts, and no longer.
+    let mut _winch = None;
     if a.tty {
         resize(&client, &id).await;
         let c = client.clone();
         let rid = id.clone();
-        tokio::spawn(async move {
+        _winch = Some(AbortOnDrop(tokio::spawn(async move {
             use tokio::signal::unix::{signal, SignalKind};
             if let Ok(mut winch) = signal(SignalKind::window_change()) {
                 while winch.recv().await.is_some() {
                     resize(&c, &rid).await;
                 }
             }
-        });
+        })));
     }
-    let detach_rx = a
+    let mut pump = a
         .interactive
         .then(|| spawn_pump(writer, a.tty.then_some(keys)));
     tokio::select! {
         r = copy_output(reader, a.tty) => r?,
-        _ = detached(detach_rx) => {
+        _ = detached(pump.as_mut()) => {
             // The process keeps running in the container.
             drop(_raw);
             return Ok(0);

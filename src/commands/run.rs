@@ -663,10 +663,10 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
         spawn_signal_proxy(client.clone(), id.to_string());
     }
     // Only TTY input is scanned for the detach keys, as with docker (piped data passes as is).
-    let detach_rx = a.stdin.then(|| spawn_pump(writer, a.tty.then_some(keys)));
+    let mut pump = a.stdin.then(|| spawn_pump(writer, a.tty.then_some(keys)));
     tokio::select! {
         r = copy_output(reader, a.tty) => r?,
-        _ = detached(detach_rx) => {
+        _ = detached(pump.as_mut()) => {
             // The container keeps running; so does its --rm, once it exits.
             drop(_raw);
             return Ok(0);

@@ -11,7 +11,7 @@ use crossterm::event::{
 };
 use crossterm::execute;
 use crossterm::terminal::{
-    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode, Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use ratatui::DefaultTerminal;
 
@@ -66,8 +66,13 @@ impl Term {
         if self.mouse {
             execute!(stdout(), EnableMouseCapture)?;
         }
-        // Whatever the exec drew is gone: repaint everything.
-        self.terminal.clear()?;
+        // Whatever the exec drew must go, and ratatui must repaint every cell. Not with
+        // `Terminal::clear`: it asks the terminal for the cursor position, and the answer can be
+        // read by the exec's input reader on its way out. Instead: clear the real screen, then
+        // draw one blank frame so ratatui's idea of the screen is blank too.
+        execute!(stdout(), Clear(ClearType::All))?;
+        self.terminal
+            .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))?;
         Ok(())
     }
 

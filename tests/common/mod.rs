@@ -6,6 +6,7 @@
 pub mod http;
 pub mod image;
 pub mod registry;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,0 +1,187 @@
+//! The real dashboard binary under tmux against a real engine: it follows what the CLI does,
+//! acts on keys, shows and filters logs, hands the terminal to an exec and takes it back, and
+//! survives the engine going away.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::tmux::Dashboard;
+use common::{stdout, TestEngine};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn state_of(engine: &TestEngine, name: &str) -> String {
+    let v = engine.api_json("GET", &format!("/containers/{name}/json"), None);
+    v["State"]["Status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn rm_all(engine: &TestEngine) {
+    let ids = stdout(&engine.berth(&["ps", "-aq"]));
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids);
+        engine.berth(&args);
+    }
+}
+
+#[test]
+fn follows_the_cli_acts_on_keys_shows_logs_and_execs() {
+    let engine = TestEngine::start();
+    engine.import_busybox("busybox:latest");
+    let d = Dashboard::start(&engine, 120, 30);
+    d.wait_for("Containers 0/0", 10 * SECOND);
+    // First run: the defaults were written where BERTH_CONFIG points.
+    let config = std::fs::read_to_string(d.config_path()).expect("default config written");
+    assert!(config.contains("[keys.containers]"), "{config}");
+
+    // A container started from the CLI shows up within a second of the command returning.
+    let out = engine.berth(&[
+        "run",
+        "-d",
+        "--name",
+        "e2e-web",
+        "busybox:latest",
+        "sh",
+        "-c",
+        "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.1; done",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let t0 = Instant::now();
+    d.wait("e2e-web running", SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("e2e-web") && l.contains("running"))
+    });
+    eprintln!("container appeared after {:?}", t0.elapsed());
+
+    // Stop it with keys: select it by filtering, `s`, and the row turns "exited".
+    d.keys(&["/"]);
+    d.type_text("e2e-web");
+    d.keys(&["Enter", "s"]);
+    d.wait("e2e-web exited", 20 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("e2e-web") && l.contains("exited"))
+    });
+    assert_eq!(state_of(&engine, "e2e-web"), "exited");
+    // And start it again.
+    d.keys(&["s"]);
+    d.wait("e2e-web running again", 10 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("e2e-web") && l.contains("running"))
+    });
+    assert_eq!(state_of(&engine, "e2e-web"), "running");
+
+    // Its logs, then only the lines matching a filter.
+    d.keys(&["L"]);
+    d.wait_for("Logs: e2e-web", 5 * SECOND);
+    d.wait_for("line-1", 5 * SECOND);
+    d.keys(&["/"]);
+    d.type_text("line-3");
+    d.keys(&["Enter"]);
+    let s = d.wait_for("line-3", 5 * SECOND);
+    let log_lines: Vec<&str> = s.lines().filter(|l| l.contains("line-")).collect();
+    assert!(
+        !log_lines.is_empty() && log_lines.iter().all(|l| l.contains("line-3")),
+        "{s}"
+    );
+    d.keys(&["Escape"]);
+    d.wait_for("Containers 1/1", 5 * SECOND);
+
+    // A shell in the container: the dashboard suspends, the shell runs on a real PTY, and
+    // exiting it brings the dashboard back.
+    d.keys(&["e"]);
+    d.wait_for("berth: shell in e2e-web", 10 * SECOND);
+    d.wait("the shell prompt", 10 * SECOND, |s| s.contains("/ #"));
+    d.type_text("echo from-exec-$((40+2)); tty\n");
+    let s = d.wait_for("from-exec-42", 10 * SECOND);
+    assert!(s.contains("/dev/pts/"), "the exec has a real PTY: {s}");
+    d.type_text("exit\n");
+    let s = d.wait_for("Containers 1/1", 10 * SECOND);
+    assert!(!s.contains("from-exec-42"), "the dashboard repainted: {s}");
+    assert!(s.contains("shell in e2e-web: done"), "{s}");
+
+    // Quit: q ends the process and leaves the terminal.
+    d.keys(&["q"]);
+    let deadline = Instant::now() + 5 * SECOND;
+    while !d.dead() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(d.dead(), "q did not quit: {}", d.screen());
+    rm_all(&engine);
+}
+
+#[test]
+fn engine_lost_shows_a_banner_and_reconnects() {
+    let mut engine = TestEngine::start();
+    engine.import_busybox("busybox:latest");
+    let out = engine.berth(&[
+        "run",
+        "-d",
+        "--name",
+        "survivor",
+        "busybox:latest",
+        "sleep",
+        "600",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let d = Dashboard::start(&engine, 100, 24);
+    d.wait("survivor running", 10 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("survivor") && l.contains("running"))
+    });
+
+    engine.kill9();
+    d.wait_for("Engine connection lost", 5 * SECOND);
+    // Keys still work: switch views and back; the last known list stays on screen.
+    d.keys(&["2"]);
+    d.wait_for("REPOSITORY", 2 * SECOND);
+    d.keys(&["1"]);
+    let s = d.wait_for("survivor", 2 * SECOND);
+    assert!(s.contains("Engine connection lost"), "{s}");
+    assert!(!d.dead());
+
+    // The engine comes back (the container survived under its shim): the banner goes and the
+    // dashboard is live again.
+    engine.spawn();
+    d.wait("the banner to go", 10 * SECOND, |s| {
+        !s.contains("Engine connection lost") && s.contains("survivor")
+    });
+    let out = engine.berth(&["stop", "-t", "1", "survivor"]);
+    assert!(out.status.success());
+    d.wait("survivor exited after reconnect", 10 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("survivor") && l.contains("exited"))
+    });
+    rm_all(&engine);
+}
+
+#[test]
+fn a_bad_config_is_refused_before_the_screen_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "theme = \"dark\"\n\n[keys.containers]\nrestart = \"ctrl-\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(common::BERTH)
+        .env("BERTH_CONFIG", &path)
+        .args(["--host", "unix:///nonexistent/berth.sock", "--no-autostart"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{} line 4: keys.containers.restart",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one readable line: {err}");
+}
