@@ -115,3 +115,44 @@ fn ctrl_c_and_q_quit() {
     press(&mut a, "ctrl-c");
     assert!(a.should_quit());
 }
+
+#[test]
+fn inspect_viewer_loads_searches_and_shows_errors() {
+    let mut a = three();
+    press(&mut a, "/ text:web enter i");
+    let title = "inspect web".to_string();
+    assert_eq!(
+        calls(&a.take_effects()),
+        vec![format!("GET /containers/{}/json", id_of("web"))]
+    );
+    assert!(render(&mut a, 80, 12).contains("loading…"));
+    let doc = detail(&container("web", "running", None));
+    a.update(Msg::CallDone {
+        purpose: crate::dashboard::msg::Purpose::Inspect {
+            title: title.clone(),
+        },
+        result: Ok(Some(doc)),
+    });
+    press(&mut a, "/ text:greeting enter");
+    assert_snapshot!(render(&mut a, 80, 24));
+    press(&mut a, "esc esc");
+    assert!(!a.dialog_open());
+    press(&mut a, "i");
+    a.take_effects();
+    a.update(Msg::CallDone {
+        purpose: crate::dashboard::msg::Purpose::Inspect { title },
+        result: Err("No such container: web".into()),
+    });
+    let s = render(&mut a, 80, 12);
+    assert!(s.contains("No such container: web"), "{s}");
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut a = three();
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 8)] {
+        render(&mut a, w, h);
+        press(&mut a, "? esc : esc 2 3 4 5 1");
+        render(&mut a, w, h);
+    }
+}
