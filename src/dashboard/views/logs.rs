@@ -454,10 +454,28 @@ impl LogsView {
         }
         let width = self.width.max(1);
         if self.wrap {
-            fixed.extend(text);
-            wrap_columns(fixed, width)
+            // Continuation rows are indented under the text (a hanging indent), so prefixes
+            // and timestamps stay a clean column; too narrow for that, everything wraps.
+            let fixed_w: usize = fixed.iter().map(|s| columns(&s.content)).sum();
+            if fixed_w + 8 > width {
+                fixed.extend(text);
+                return wrap_columns(fixed, width)
+                    .into_iter()
+                    .map(Line::from)
+                    .collect();
+            }
+            wrap_columns(text, width - fixed_w)
                 .into_iter()
-                .map(Line::from)
+                .enumerate()
+                .map(|(i, row)| {
+                    let mut spans = if i == 0 {
+                        fixed.clone()
+                    } else {
+                        vec![Span::raw(" ".repeat(fixed_w))]
+                    };
+                    spans.extend(row);
+                    Line::from(spans)
+                })
                 .collect()
         } else {
             fixed.extend(skip_columns(text, self.hscroll));
@@ -1057,27 +1075,62 @@ fn skip_columns(spans: Vec<Span<'static>>, skip: usize) -> Vec<Span<'static>> {
     out
 }
 
-/// Cuts `spans` into rows of `width` columns; a wide character that does not fit moves to the
-/// next row.
+/// Cuts `spans` into rows of `width` columns, breaking after the last space of a row when it
+/// has one (words stay whole) and anywhere otherwise; a wide character that does not fit moves
+/// to the next row.
 fn wrap_columns(spans: Vec<Span<'static>>, width: usize) -> Vec<Vec<Span<'static>>> {
     let width = width.max(1);
-    let mut rows = vec![Vec::new()];
+    let chars: Vec<(char, usize)> = spans
+        .iter()
+        .flat_map(|s| s.content.chars())
+        .map(|c| (c, c.width().unwrap_or(0)))
+        .collect();
+    // Char indexes where a new row starts.
+    let mut breaks = Vec::new();
+    let mut row_start = 0;
     let mut col = 0;
+    let mut last_space: Option<usize> = None;
+    for (j, &(c, w)) in chars.iter().enumerate() {
+        if col + w > width && col > 0 {
+            // After the row's last space (so nothing after it is a space: the new row starts
+            // without one), or here when the row is one long word.
+            let at = match last_space {
+                Some(sp) if sp >= row_start => sp + 1,
+                _ => j,
+            };
+            breaks.push(at);
+            row_start = at;
+            col = chars[at..j].iter().map(|&(_, w)| w).sum();
+            last_space = None;
+            // The carried word and a wide character may still not fit together.
+            if col + w > width && col > 0 {
+                breaks.push(j);
+                row_start = j;
+                col = 0;
+            }
+        }
+        col += w;
+        if c == ' ' {
+            last_space = Some(j);
+        }
+    }
+    let mut rows = vec![Vec::new()];
+    let mut next_break = breaks.iter().copied().peekable();
+    let mut i = 0;
     for span in spans {
         let mut piece = String::new();
         for c in span.content.chars() {
-            let w = c.width().unwrap_or(0);
-            if col + w > width && col > 0 {
+            if next_break.peek() == Some(&i) {
+                next_break.next();
                 if !piece.is_empty() {
                     rows.last_mut()
                         .expect("rows starts non-empty")
                         .push(Span::styled(std::mem::take(&mut piece), span.style));
                 }
                 rows.push(Vec::new());
-                col = 0;
             }
             piece.push(c);
-            col += w;
+            i += 1;
         }
         if !piece.is_empty() {
             rows.last_mut()
@@ -1107,6 +1160,13 @@ mod tests {
         let rows = wrap_columns(spans, 3);
         assert_eq!(text(&rows), vec!["abc", "def", "gh"]);
         assert_eq!(rows[1][0].style.fg, Some(Color::Red));
+        // Words stay whole when the row has a space; a word longer than a row is cut.
+        let rows = wrap_columns(vec![Span::raw("one two three fourfivesix")], 9);
+        assert_eq!(text(&rows), vec!["one two ", "three ", "fourfives", "ix"]);
+        let rows = wrap_columns(vec![Span::raw("a bcd日")], 5);
+        assert_eq!(text(&rows), vec!["a ", "bcd日"]);
+        let rows = wrap_columns(vec![Span::raw("a bcde日")], 5);
+        assert_eq!(text(&rows), vec!["a ", "bcde", "日"]);
         // A wide character never splits; it moves to the next row.
         let rows = wrap_columns(vec![Span::raw("ab日本")], 3);
         assert_eq!(text(&rows), vec!["ab", "日", "本"]);
