@@ -312,7 +312,7 @@ impl App {
                 }
                 self.dirty = true;
             }
-            (StreamKey::Logs(_), _) => {
+            (StreamKey::Logs(..), _) => {
                 let mut queue = Vec::new();
                 let mut cx = Cx {
                     store: &self.store,
@@ -355,18 +355,13 @@ impl App {
                     None => {}
                 }
             }
-            StreamKey::Logs(_) => {
-                let mut queue = Vec::new();
-                let mut cx = Cx {
-                    store: &self.store,
-                    config: &self.config,
-                    queue: &mut queue,
-                    page: self.body_height as usize,
-                };
-                self.views.logs.on_stream(&key, None, &mut cx);
-                self.apply(queue);
-                if let Some(e) = error {
-                    self.set_status(Level::Error, format!("logs: {e}"));
+            StreamKey::Logs(..) => {
+                // The view shows the end (a stopped container, the engine's message) itself;
+                // the status line only reports errors of streams the view still shows.
+                if self.views.logs.stream_ended(&key, error.as_deref()) {
+                    if let Some(e) = error {
+                        self.set_status(Level::Error, format!("logs: {e}"));
+                    }
                 }
             }
         }

@@ -12,8 +12,10 @@ use super::store::model::{Container, EngineInfo, HostUsage, Image, Network, Volu
 pub enum StreamKey {
     /// `GET /containers/{id}/stats` (one JSON object per second).
     Stats(String),
-    /// `GET /containers/{id}/logs?follow=1` for the logs view.
-    Logs(String),
+    /// `GET /containers/{id}/logs?follow=1` for the logs view, with the view's generation: when
+    /// the view reopens a stream (a new `since`), lines of the old one still in flight carry the
+    /// old generation and are dropped instead of landing in the cleared buffer.
+    Logs(String, u64),
     /// A background task's progress stream (pull, push), by task id.
     Task(u64),
 }

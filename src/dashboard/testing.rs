@@ -184,6 +184,42 @@ pub fn render(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
+/// Renders like `render` and returns the cells too (for asserting styles: highlights, colours).
+pub fn render_buffer(app: &mut App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+/// The streams opened among the effects (their keys), e.g. the logs view's per-container keys.
+pub fn opened(effects: &[Effect]) -> Vec<StreamKey> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Feed(r) => match &r.0 {
+                super::msg::FeedRequest::Open(s) => Some(s.key.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter(|k| !matches!(k, StreamKey::Stats(_)))
+        .collect()
+}
+
+/// Sends text lines on a stream, as the feed does for logs.
+pub fn feed_lines(app: &mut App, key: &StreamKey, lines: &[String], stderr: bool) {
+    for line in lines {
+        app.update(Msg::Stream {
+            key: key.clone(),
+            item: StreamItem::Text {
+                line: line.clone(),
+                stderr,
+            },
+        });
+    }
+}
+
 /// The feed requests among the effects, as text (for asserting the API calls made). Stats
 /// streams, which follow what is on screen, are left out.
 pub fn calls(effects: &[Effect]) -> Vec<String> {
