@@ -75,20 +75,23 @@ fn follows_the_cli_acts_on_keys_shows_logs_and_execs() {
     });
     assert_eq!(state_of(&engine, "e2e-web"), "running");
 
-    // Its logs, then only the lines matching a filter.
+    // Its logs, searched, then only the lines matching the search.
     d.keys(&["L"]);
     d.wait_for("Logs: e2e-web", 5 * SECOND);
     d.wait_for("line-1", 5 * SECOND);
     d.keys(&["/"]);
     d.type_text("line-3");
     d.keys(&["Enter"]);
+    d.wait_for("matches", 5 * SECOND);
+    d.keys(&["F"]);
     let s = d.wait_for("line-3", 5 * SECOND);
     let log_lines: Vec<&str> = s.lines().filter(|l| l.contains("line-")).collect();
     assert!(
         !log_lines.is_empty() && log_lines.iter().all(|l| l.contains("line-3")),
         "{s}"
     );
-    d.keys(&["Escape"]);
+    // Esc clears the search, a second Esc leaves the logs.
+    d.keys(&["Escape", "Escape"]);
     d.wait_for("Containers 1/1", 5 * SECOND);
 
     // A shell in the container: the dashboard suspends, the shell runs on a real PTY, and
