@@ -240,7 +240,11 @@ impl Dialog for Form {
             let line = match &self.error {
                 Some(e) => Line::styled(e.clone(), theme.error()),
                 None => Line::styled(
-                    "tab: next field   space: toggle   enter: ok   esc: cancel",
+                    self.hints()
+                        .iter()
+                        .map(|(k, what)| format!("{k}: {what}"))
+                        .collect::<Vec<_>>()
+                        .join("   "),
                     theme.muted(),
                 ),
             };
@@ -301,13 +305,22 @@ impl Dialog for Form {
         }
     }
 
+    /// Only the keys that do something in this form.
     fn hints(&self) -> Vec<(String, String)> {
-        vec![
-            hint("tab", "next field"),
-            hint("space", "toggle"),
-            hint("enter", "ok"),
-            hint("esc", "cancel"),
-        ]
+        let mut out = Vec::new();
+        if self.fields.len() > 1 {
+            out.push(hint("tab", "next field"));
+        }
+        if self
+            .fields
+            .iter()
+            .any(|f| matches!(f.kind, FieldKind::Check(_)))
+        {
+            out.push(hint("space", "toggle"));
+        }
+        out.push(hint("enter", "ok"));
+        out.push(hint("esc", "cancel"));
+        out
     }
 }
 

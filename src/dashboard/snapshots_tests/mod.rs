@@ -4,3 +4,5 @@
 
 mod chrome;
 mod containers;
+mod networks;
+mod volumes;
