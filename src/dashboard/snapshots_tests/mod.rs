@@ -4,5 +4,6 @@
 
 mod chrome;
 mod containers;
+mod events;
 mod networks;
 mod volumes;

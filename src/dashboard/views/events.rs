@@ -37,6 +37,9 @@ pub struct EventsView {
     cleared_at: Option<i64>,
     /// Index into `TYPES`.
     kind: usize,
+    /// Events arrived since the rows were built. Events come in bursts (the replay on connect,
+    /// a compose up), each one a store change: the rows are rebuilt once, when next needed.
+    stale: bool,
 }
 
 fn time_nano(ev: &Value) -> i64 {
@@ -93,8 +96,23 @@ fn container_name(store: &Store, id: &str) -> String {
 /// which docker copies into every container event), the name (its own column) and empty values
 /// are left out.
 fn attributes(ev: &Value, store: &Store, theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    // "health_status: unhealthy" and "exec_start: sh -c date" carry a detail after the colon:
+    // the ACTION column shows the action, the detail leads the attributes.
+    let action = ev["Action"].as_str().unwrap_or("");
+    if let Some((base, detail)) = action.split_once(':') {
+        let detail = detail.trim();
+        let (text, style) = match base {
+            "health_status" => (detail.to_string(), action_style(action, theme)),
+            b if b.starts_with("exec_") => (format!("cmd={detail}"), Style::default()),
+            _ => (detail.to_string(), Style::default()),
+        };
+        if !detail.is_empty() {
+            spans.push(Span::styled(text, style));
+        }
+    }
     let Some(attrs) = ev["Actor"]["Attributes"].as_object() else {
-        return Vec::new();
+        return spans;
     };
     const FIRST: [&str; 6] = [
         "exitCode",
@@ -116,7 +134,6 @@ fn attributes(ev: &Value, store: &Store, theme: &Theme) -> Vec<Span<'static>> {
         .collect();
     rest.sort_unstable();
     keys.extend(rest);
-    let mut spans = Vec::new();
     for k in keys {
         let v = attrs[k].as_str().unwrap_or("");
         if v.is_empty() {
@@ -139,6 +156,8 @@ fn attributes(ev: &Value, store: &Store, theme: &Theme) -> Vec<Span<'static>> {
                 Style::default(),
             ),
             "image" | "signal" => (format!("{k}={v}"), Style::default()),
+            // docker's execDuration is whole seconds.
+            "execDuration" => (format!("ran={v}s"), theme.muted()),
             _ => (format!("{k}={v}"), theme.muted()),
         };
         spans.push(Span::styled(text, style));
@@ -191,7 +210,14 @@ impl EventsView {
         TYPES[self.kind % TYPES.len()]
     }
 
+    fn refresh(&mut self, store: &Store) {
+        if self.stale {
+            self.rebuild(store);
+        }
+    }
+
     fn rebuild(&mut self, store: &Store) {
+        self.stale = false;
         let kind = self.kind();
         let rows: Vec<usize> = (0..store.events.len())
             .rev()
@@ -202,6 +228,10 @@ impl EventsView {
                 }
                 if kind.is_some_and(|k| ev["Type"].as_str() != Some(k)) {
                     return false;
+                }
+                // Every event rebuilds this list: skip building the text when nothing filters.
+                if self.list.filter.is_empty() {
+                    return true;
                 }
                 let attrs = ev["Actor"]["Attributes"]
                     .as_object()
@@ -244,13 +274,23 @@ impl View for EventsView {
 
     fn tab_title(&self, _store: &Store) -> String {
         match self.kind() {
-            Some(k) => format!("Events: {k}"),
+            // The header's abbreviations: the tab bar has little room at 80 columns.
+            Some(k) => format!(
+                "Events {}",
+                match k {
+                    "container" => "ctr",
+                    "image" => "img",
+                    "volume" => "vol",
+                    _ => "net",
+                }
+            ),
             None => "Events".into(),
         }
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let store = cx.store;
+        self.refresh(store);
         let theme = &cx.config.theme;
         let shown = columns_for(area.width);
         let columns: Vec<table::Column> = shown
@@ -261,14 +301,18 @@ impl View for EventsView {
                 Col::Type => col("TYPE", Constraint::Length(9)),
                 Col::Action => col("ACTION", Constraint::Length(14)),
                 Col::Name => col("NAME", Constraint::Fill(1)),
-                Col::Attributes => col("ATTRIBUTES", Constraint::Fill(3)),
+                // Wide screens give long names room; attributes rarely need more than half.
+                Col::Attributes => col(
+                    "ATTRIBUTES",
+                    Constraint::Fill(if area.width >= 120 { 1 } else { 2 }),
+                ),
             })
             .collect();
         let empty = if !self.list.filter.is_empty() {
             format!("no event matches \"{}\"", self.list.filter)
         } else if let Some(k) = self.kind() {
             format!(
-                "no {k} events yet ({} shows every type)",
+                "no {k} events yet ({}: next type)",
                 cx.config.keymap.label(Action::EventType)
             )
         } else {
@@ -297,7 +341,8 @@ impl View for EventsView {
                     )),
                     Col::Type => Cell::from(ev["Type"].as_str().unwrap_or("").to_string()),
                     Col::Action => {
-                        Cell::from(Span::styled(action.clone(), action_style(&action, theme)))
+                        let base = action.split(':').next().unwrap_or("").to_string();
+                        Cell::from(Span::styled(base, action_style(&action, theme)))
                     }
                     Col::Name => Cell::from(actor_name(ev)),
                     Col::Attributes => Cell::from(Line::from(attributes(ev, store, theme))),
@@ -318,6 +363,7 @@ impl View for EventsView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
+        self.refresh(cx.store);
         if self.list.on_action(action, cx.page) {
             return true;
         }
@@ -351,6 +397,7 @@ impl View for EventsView {
     }
 
     fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
+        self.refresh(cx.store);
         match self.list.on_mouse(&ev) {
             Click::None => false,
             Click::Activate => self.on_action(Action::Open, cx),
@@ -367,7 +414,7 @@ impl View for EventsView {
         &self.list.filter
     }
 
-    fn on_store(&mut self, store: &Store) {
-        self.rebuild(store);
+    fn on_store(&mut self, _store: &Store) {
+        self.stale = true;
     }
 }
