@@ -148,6 +148,7 @@ actions! {
     PruneNetworks, Networks, "prune", "remove unused networks", ["X"];
 
     ClearEvents, Events, "clear", "clear the list", ["c"];
+    EventType, Events, "type", "show all / container / image / volume / network events", ["t"];
 
     Follow, Logs, "follow", "follow on/off", ["f"];
     NextMatch, Logs, "next_match", "next match", ["n"];

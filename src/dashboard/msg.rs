@@ -57,6 +57,12 @@ pub enum Purpose {
     History { id: String },
     /// `GET /system/df` (volume sizes).
     DiskUsage,
+    /// A volume create or remove: reported like `Action`, then the sizes are asked again.
+    VolumeChange { label: String },
+    /// `POST /volumes/prune`: the status says how many went and the space reclaimed.
+    VolumePrune,
+    /// `POST /networks/prune`: the status names the networks removed.
+    NetworkPrune,
 }
 
 #[derive(Debug, Clone)]

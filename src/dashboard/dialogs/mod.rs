@@ -3,7 +3,9 @@
 //! key; Esc closes it unless it says otherwise.
 
 pub mod confirm;
+pub mod container_picker;
 pub mod help;
+pub mod network_form;
 pub mod palette;
 pub mod prompt;
 pub mod tasks;

@@ -4,4 +4,7 @@
 
 mod chrome;
 mod containers;
+mod events;
 mod logs;
+mod networks;
+mod volumes;

@@ -1,19 +1,25 @@
-//! The networks view: name, driver, subnet, gateway and attached containers.
+//! The networks view: name, driver, subnet, gateway and attached containers (from the
+//! containers list). Create through a form, connect and disconnect through a picker of the
+//! containers that are (not) attached, remove and prune after a confirmation.
 
 use crossterm::event::MouseEvent;
 use hyper::Method;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
+use serde_json::{json, Value};
 
 use super::list::{Click, ListState};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::seg;
 use crate::dashboard::dialogs::confirm::Confirm;
+use crate::dashboard::dialogs::container_picker::{Item, Picker};
+use crate::dashboard::dialogs::network_form::{Field, Form, Values};
 use crate::dashboard::dialogs::text::TextViewer;
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
+use crate::dashboard::store::model::{Container, Network};
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::table::{self, col};
 
@@ -23,6 +29,8 @@ pub const BUILTIN: [&str; 3] = ["bridge", "host", "none"];
 pub struct NetworksView {
     pub list: ListState,
     pub rows: Vec<usize>,
+    /// The columns drawn last (they depend on the width), for header clicks.
+    shown: Vec<Col>,
 }
 
 impl Default for NetworksView {
@@ -30,7 +38,58 @@ impl Default for NetworksView {
         NetworksView {
             list: ListState::with_sort(0, false, 2),
             rows: Vec::new(),
+            shown: columns_for(80),
         }
+    }
+}
+
+/// The columns the networks table can show; which ones depends on the width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Mark,
+    Name,
+    Id,
+    Driver,
+    Subnet,
+    Gateway,
+    Internal,
+    Containers,
+}
+
+/// Narrow screens drop the gateway (it follows from the subnet), then the driver and the
+/// subnet; wide ones add the short id and the internal flag.
+fn columns_for(width: u16) -> Vec<Col> {
+    use Col::*;
+    match width {
+        0..50 => vec![Mark, Name, Containers],
+        50..76 => vec![Mark, Name, Subnet, Containers],
+        76..120 => vec![Mark, Name, Driver, Subnet, Gateway, Containers],
+        _ => vec![
+            Mark, Name, Id, Driver, Subnet, Gateway, Internal, Containers,
+        ],
+    }
+}
+
+/// The containers attached to a network (by name or id), in list order.
+fn attached<'a>(store: &'a Store, net: &Network) -> Vec<&'a Container> {
+    store
+        .containers
+        .iter()
+        .filter(|c| {
+            c.network_settings.as_ref().is_some_and(|ns| {
+                ns.networks
+                    .iter()
+                    .any(|(name, ep)| name == &net.name || ep.network_id == net.id)
+            })
+        })
+        .collect()
+}
+
+fn item(c: &Container) -> Item {
+    Item {
+        key: c.id.clone(),
+        label: c.name().to_string(),
+        detail: format!("{} · {}", c.state, c.image),
     }
 }
 
@@ -70,8 +129,14 @@ impl NetworksView {
         self.list.set_keys(keys);
     }
 
+    fn selected<'a>(&self, store: &'a Store) -> Option<&'a Network> {
+        let name = self.list.selected_key()?;
+        store.networks.iter().find(|n| n.name == name)
+    }
+
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
         match action {
+            Action::CreateNetwork => cx.dialog(create_form()),
             Action::RemoveNetwork => {
                 let targets: Vec<String> = self
                     .list
@@ -101,6 +166,82 @@ impl NetworksView {
                     cmds,
                 ));
             }
+            Action::Connect => {
+                let Some(net) = self.selected(cx.store) else {
+                    cx.error("no network selected");
+                    return true;
+                };
+                let on: Vec<&str> = attached(cx.store, net)
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect();
+                let items: Vec<Item> = cx
+                    .store
+                    .containers
+                    .iter()
+                    .filter(|c| !on.contains(&c.id.as_str()))
+                    .map(item)
+                    .collect();
+                if items.is_empty() {
+                    cx.error(format!(
+                        "every container is already on network {}",
+                        net.name
+                    ));
+                    return true;
+                }
+                let name = net.name.clone();
+                cx.dialog(Picker::new(
+                    format!("Connect to {name}"),
+                    items,
+                    move |it: &Item| {
+                        vec![Cmd::Effect(Effect::call_with(
+                            Method::POST,
+                            format!("/networks/{}/connect", seg(&name)),
+                            json!({"Container": it.key}),
+                            Purpose::Action {
+                                label: format!("connect {} to {name}", it.label),
+                            },
+                        ))]
+                    },
+                ));
+            }
+            Action::Disconnect => {
+                let Some(net) = self.selected(cx.store) else {
+                    cx.error("no network selected");
+                    return true;
+                };
+                let items: Vec<Item> = attached(cx.store, net).into_iter().map(item).collect();
+                if items.is_empty() {
+                    cx.error(format!("no container is on network {}", net.name));
+                    return true;
+                }
+                let name = net.name.clone();
+                cx.dialog(Picker::new(
+                    format!("Disconnect from {name}"),
+                    items,
+                    move |it: &Item| {
+                        vec![Cmd::Effect(Effect::call_with(
+                            Method::POST,
+                            format!("/networks/{}/disconnect", seg(&name)),
+                            json!({"Container": it.key}),
+                            Purpose::Action {
+                                label: format!("disconnect {} from {name}", it.label),
+                            },
+                        ))]
+                    },
+                ));
+            }
+            Action::PruneNetworks => {
+                cx.dialog(Confirm::new(
+                    "Prune networks",
+                    "Remove every network no container uses (not bridge, host, none)?",
+                    vec![Cmd::Effect(Effect::call(
+                        Method::POST,
+                        "/networks/prune",
+                        Purpose::NetworkPrune,
+                    ))],
+                ));
+            }
             Action::Inspect | Action::Open => {
                 let Some(name) = self.list.selected_key().map(str::to_string) else {
                     return false;
@@ -123,6 +264,84 @@ impl NetworksView {
     }
 }
 
+/// `c`: name, driver, subnet, gateway, internal → `POST /networks/create`. What can be checked
+/// here is (so a typo keeps the form open); the rest is the engine's to refuse.
+fn create_form() -> Form {
+    Form::new(
+        "Create network",
+        vec![
+            Field::text("Name", "", "required"),
+            Field::text("Driver", "bridge", ""),
+            Field::text("Subnet", "", "e.g. 10.10.0.0/24 (empty: picked)"),
+            Field::text("Gateway", "", "e.g. 10.10.0.1 (empty: first address)"),
+            Field::check("Internal", false, "no access to the outside"),
+        ],
+        |v: &Values| {
+            let name = v.text(0);
+            if name.is_empty() {
+                return Err("a network needs a name".into());
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            {
+                return Err(format!(
+                    "invalid name \"{name}\": letters, digits and _ . - only"
+                ));
+            }
+            let driver = if v.text(1).is_empty() {
+                "bridge"
+            } else {
+                v.text(1)
+            };
+            let (subnet, gateway) = (v.text(2), v.text(3));
+            if !subnet.is_empty() && !is_cidr(subnet) {
+                return Err(format!("subnet \"{subnet}\" is not an address/prefix"));
+            }
+            if !gateway.is_empty() && gateway.parse::<std::net::IpAddr>().is_err() {
+                return Err(format!("gateway \"{gateway}\" is not an IP address"));
+            }
+            if !gateway.is_empty() && subnet.is_empty() {
+                return Err("a gateway needs a subnet".into());
+            }
+            let mut body = json!({
+                "Name": name,
+                "Driver": driver,
+                "Internal": v.check(4),
+                "CheckDuplicate": true,
+            });
+            if !subnet.is_empty() {
+                let mut config = json!({"Subnet": subnet});
+                if !gateway.is_empty() {
+                    config["Gateway"] = json!(gateway);
+                }
+                body["IPAM"] = json!({"Driver": "default", "Config": [config]});
+            }
+            Ok(vec![Cmd::Effect(Effect::call_with(
+                Method::POST,
+                "/networks/create",
+                body,
+                Purpose::Action {
+                    label: format!("create network {name}"),
+                },
+            ))])
+        },
+    )
+}
+
+/// `10.1.0.0/16` or `fd00::/64`.
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, prefix)) = s.split_once('/') else {
+        return false;
+    };
+    match (addr.parse::<std::net::IpAddr>(), prefix.parse::<u8>()) {
+        (Ok(std::net::IpAddr::V4(_)), Ok(p)) => p <= 32,
+        (Ok(std::net::IpAddr::V6(_)), Ok(p)) => p <= 128,
+        _ => false,
+    }
+}
+
 impl View for NetworksView {
     fn id(&self) -> ViewId {
         ViewId::Networks
@@ -135,22 +354,44 @@ impl View for NetworksView {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let store = cx.store;
         let theme = &cx.config.theme;
-        let columns = [
-            col("", Constraint::Length(1)),
-            col("NAME", Constraint::Fill(2)),
-            col("DRIVER", Constraint::Length(8)),
-            col("SUBNET", Constraint::Length(18)),
-            col("GATEWAY", Constraint::Length(15)),
-            col("CONTAINERS", Constraint::Fill(2)),
-        ];
-        let sort_col = Some((if self.list.sort.0 == 1 { 2 } else { 1 }, self.list.sort.1));
+        self.shown = columns_for(area.width);
+        let columns: Vec<table::Column> = self
+            .shown
+            .iter()
+            .map(|c| match c {
+                Col::Mark => col("", Constraint::Length(1)),
+                Col::Name => col("NAME", Constraint::Fill(2)),
+                Col::Id => col("NETWORK ID", Constraint::Length(12)),
+                Col::Driver => col("DRIVER", Constraint::Length(8)),
+                Col::Subnet => col("SUBNET", Constraint::Length(18)),
+                Col::Gateway => col("GATEWAY", Constraint::Length(15)),
+                Col::Internal => col("INTERNAL", Constraint::Length(8)),
+                Col::Containers => col("CONTAINERS", Constraint::Fill(2)),
+            })
+            .collect();
+        let sort_on = if self.list.sort.0 == 1 {
+            Col::Driver
+        } else {
+            Col::Name
+        };
+        let sort_col = self
+            .shown
+            .iter()
+            .position(|&c| c == sort_on)
+            .map(|i| (i, self.list.sort.1));
         let empty = if !store.loaded.networks {
             "loading…".to_string()
+        } else if store.networks.is_empty() {
+            format!(
+                "no networks: create one ({})",
+                cx.config.keymap.label(Action::CreateNetwork)
+            )
         } else {
             format!("no network matches \"{}\"", self.list.filter)
         };
         let rows = &self.rows;
         let list = &self.list;
+        let shown = &self.shown;
         let mut cursor = self.list.cursor;
         self.list.geometry = table::draw(
             f,
@@ -163,20 +404,36 @@ impl View for NetworksView {
             |i, _| {
                 let n = &store.networks[rows[i]];
                 let (subnet, gateway) = n.subnets();
-                let users = store.containers_on_network(n);
-                let mark = if list.is_marked(&n.name) { "●" } else { " " };
-                Row::new(vec![
-                    Cell::from(Span::styled(mark, theme.fg(theme.marked))),
-                    Cell::from(n.name.clone()),
-                    Cell::from(n.driver.clone()),
-                    Cell::from(subnet),
-                    Cell::from(gateway),
-                    Cell::from(if users.is_empty() {
-                        Span::styled("-", theme.muted())
+                let builtin = BUILTIN.contains(&n.name.as_str());
+                let cells = shown.iter().map(|c| match c {
+                    Col::Mark => Cell::from(Span::styled(
+                        if list.is_marked(&n.name) { "●" } else { " " },
+                        theme.fg(theme.marked),
+                    )),
+                    Col::Name => Cell::from(if builtin {
+                        // Built-ins cannot be removed: muted so it shows before trying.
+                        Line::from(vec![
+                            Span::raw(n.name.clone()),
+                            Span::styled(" (built-in)", theme.muted()),
+                        ])
                     } else {
-                        Span::raw(users.join(", "))
+                        Line::raw(n.name.clone())
                     }),
-                ])
+                    Col::Id => Cell::from(Span::styled(n.short_id().to_string(), theme.muted())),
+                    Col::Driver => Cell::from(n.driver.clone()),
+                    Col::Subnet => Cell::from(dash(subnet.clone(), theme)),
+                    Col::Gateway => Cell::from(dash(gateway.clone(), theme)),
+                    Col::Internal => Cell::from(if n.internal {
+                        Span::styled("yes", theme.fg(theme.warning))
+                    } else {
+                        Span::styled("no", theme.muted())
+                    }),
+                    Col::Containers => {
+                        let users = store.containers_on_network(n);
+                        Cell::from(dash(users.join(", "), theme))
+                    }
+                });
+                Row::new(cells.collect::<Vec<_>>())
             },
         );
         self.list.cursor = cursor;
@@ -208,9 +465,9 @@ impl View for NetworksView {
         match self.list.on_mouse(&ev) {
             Click::None => false,
             Click::Header(c) => {
-                match c {
-                    1 => self.list.sort_by(0),
-                    2 => self.list.sort_by(1),
+                match self.shown.get(c) {
+                    Some(Col::Name) => self.list.sort_by(0),
+                    Some(Col::Driver) => self.list.sort_by(1),
                     _ => {}
                 }
                 self.rebuild(cx.store);
@@ -232,5 +489,43 @@ impl View for NetworksView {
 
     fn on_store(&mut self, store: &Store) {
         self.rebuild(store);
+    }
+
+    fn on_answer(
+        &mut self,
+        purpose: &Purpose,
+        result: &Result<Option<Value>, String>,
+        cx: &mut Cx,
+    ) -> bool {
+        if *purpose != Purpose::NetworkPrune {
+            return false;
+        }
+        match result {
+            Ok(answer) => {
+                let deleted: Vec<&str> = answer
+                    .as_ref()
+                    .and_then(|a| a["NetworksDeleted"].as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                if deleted.is_empty() {
+                    cx.info("prune networks: nothing to remove");
+                } else {
+                    cx.info(format!("prune networks: removed {}", deleted.join(", ")));
+                }
+            }
+            Err(e) => cx.error(format!("prune networks: {e}")),
+        }
+        true
+    }
+}
+
+/// The text, or a muted "-" when there is none.
+fn dash(s: String, theme: &crate::dashboard::theme::Theme) -> Span<'static> {
+    if s.is_empty() {
+        Span::styled("-", theme.muted())
+    } else {
+        Span::raw(s)
     }
 }

@@ -1,5 +1,6 @@
-//! The volumes view: name, driver, size (from `GET /system/df`, asked when the view opens) and
-//! the containers that mount each volume.
+//! The volumes view: name, driver, size (from `GET /system/df`, asked when the view opens and
+//! again after create, remove and prune) and the containers that mount each volume. Create and
+//! prune go through a small form; remove and prune confirm first.
 
 use crossterm::event::MouseEvent;
 use hyper::Method;
@@ -7,18 +8,20 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::list::{Click, ListState};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::seg;
 use crate::dashboard::dialogs::confirm::Confirm;
+use crate::dashboard::dialogs::network_form::{parse_labels, Field, Form, Values};
 use crate::dashboard::dialogs::text::TextViewer;
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::bytes;
 use crate::dashboard::widgets::table::{self, col};
+use crate::format::units::ago;
 
 pub struct VolumesView {
     pub list: ListState,
@@ -26,6 +29,8 @@ pub struct VolumesView {
     pub rows: Vec<usize>,
     /// Sizes by name from the last `/system/df`.
     pub sizes: std::collections::HashMap<String, i64>,
+    /// The columns drawn last (they depend on the width), for header clicks.
+    shown: Vec<Col>,
 }
 
 impl Default for VolumesView {
@@ -34,8 +39,48 @@ impl Default for VolumesView {
             list: ListState::with_sort(0, false, 2),
             rows: Vec::new(),
             sizes: Default::default(),
+            shown: columns_for(80),
         }
     }
+}
+
+/// The columns the volumes table can show; which ones depends on the width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Mark,
+    Name,
+    Driver,
+    Size,
+    Created,
+    Users,
+}
+
+/// Columns for a body `width` wide: narrow screens drop the driver (nearly always "local"),
+/// then who uses the volume; wide ones add when it was created.
+fn columns_for(width: u16) -> Vec<Col> {
+    match width {
+        0..50 => vec![Col::Mark, Col::Name, Col::Size],
+        50..70 => vec![Col::Mark, Col::Name, Col::Size, Col::Users],
+        70..120 => vec![Col::Mark, Col::Name, Col::Driver, Col::Size, Col::Users],
+        _ => vec![
+            Col::Mark,
+            Col::Name,
+            Col::Driver,
+            Col::Size,
+            Col::Created,
+            Col::Users,
+        ],
+    }
+}
+
+/// "3 volumes" / "1 volume".
+fn volumes_word(n: usize) -> String {
+    format!("{n} volume{}", if n == 1 { "" } else { "s" })
+}
+
+/// The `/system/df` call, after anything that changes sizes.
+fn disk_usage() -> Cmd {
+    Cmd::Effect(Effect::call(Method::GET, "/system/df", Purpose::DiskUsage))
 }
 
 impl VolumesView {
@@ -79,6 +124,7 @@ impl VolumesView {
 
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
         match action {
+            Action::CreateVolume => cx.dialog(create_form()),
             Action::RemoveVolume => {
                 let targets = self.list.targets();
                 if targets.is_empty() {
@@ -91,18 +137,24 @@ impl VolumesView {
                         Cmd::Effect(Effect::call(
                             Method::DELETE,
                             format!("/volumes/{}", seg(n)),
-                            Purpose::Action {
+                            Purpose::VolumeChange {
                                 label: format!("remove volume {n}"),
                             },
                         ))
                     })
                     .collect();
-                cx.dialog(Confirm::new(
-                    "Remove",
-                    format!("Remove volume {} and its data?", targets.join(", ")),
-                    cmds,
-                ));
+                let used: Vec<&str> = targets
+                    .iter()
+                    .flat_map(|n| cx.store.containers_using_volume(n))
+                    .collect();
+                let mut message = format!("Remove volume {} and its data?", targets.join(", "));
+                if !used.is_empty() {
+                    // The engine refuses these; saying so first saves a surprise.
+                    message.push_str(&format!(" (in use by {})", used.join(", ")));
+                }
+                cx.dialog(Confirm::new("Remove", message, cmds));
             }
+            Action::PruneVolumes => cx.dialog(prune_form()),
             Action::Inspect | Action::Open => {
                 let Some(name) = self.selected_name() else {
                     return false;
@@ -125,6 +177,70 @@ impl VolumesView {
     }
 }
 
+/// `c`: name (empty: the engine makes one up), driver, labels → `POST /volumes/create`.
+fn create_form() -> Form {
+    Form::new(
+        "Create volume",
+        vec![
+            Field::text("Name", "", "empty: a generated name"),
+            Field::text("Driver", "local", ""),
+            Field::text("Labels", "", "key=value, key2=value2 (optional)"),
+        ],
+        |v: &Values| {
+            let name = v.text(0);
+            if name.contains('/') {
+                return Err("a volume name cannot contain \"/\"".into());
+            }
+            let driver = if v.text(1).is_empty() {
+                "local"
+            } else {
+                v.text(1)
+            };
+            let labels = parse_labels(v.text(2))?;
+            let label = if name.is_empty() {
+                "create volume".to_string()
+            } else {
+                format!("create volume {name}")
+            };
+            Ok(vec![Cmd::Effect(Effect::call_with(
+                Method::POST,
+                "/volumes/create",
+                json!({"Name": name, "Driver": driver, "Labels": labels}),
+                Purpose::VolumeChange { label },
+            ))])
+        },
+    )
+}
+
+/// `X`: docker ≥ 23 prunes only anonymous volumes unless asked for all; the form offers both,
+/// anonymous only by default (named volumes usually hold data someone chose to keep).
+fn prune_form() -> Form {
+    Form::new(
+        "Prune volumes",
+        vec![Field::check(
+            "Named too",
+            false,
+            "also remove unused named volumes",
+        )],
+        |v: &Values| {
+            let path = if v.check(0) {
+                format!(
+                    "/volumes/prune{}",
+                    crate::client::query(&[("filters", r#"{"all":["true"]}"#.to_string())])
+                )
+            } else {
+                "/volumes/prune".to_string()
+            };
+            Ok(vec![Cmd::Effect(Effect::call(
+                Method::POST,
+                path,
+                Purpose::VolumePrune,
+            ))])
+        },
+    )
+    .with_note("Remove every volume no container uses? Their data is lost.")
+}
+
 impl View for VolumesView {
     fn id(&self) -> ViewId {
         ViewId::Volumes
@@ -137,24 +253,44 @@ impl View for VolumesView {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let store = cx.store;
         let theme = &cx.config.theme;
-        let columns = [
-            col("", Constraint::Length(1)),
-            col("NAME", Constraint::Fill(2)),
-            col("DRIVER", Constraint::Length(8)),
-            col("SIZE", Constraint::Length(9)),
-            col("IN USE BY", Constraint::Fill(2)),
-        ];
-        let sort_col = Some((if self.list.sort.0 == 1 { 3 } else { 1 }, self.list.sort.1));
+        self.shown = columns_for(area.width);
+        let columns: Vec<table::Column> = self
+            .shown
+            .iter()
+            .map(|c| match c {
+                Col::Mark => col("", Constraint::Length(1)),
+                Col::Name => col("NAME", Constraint::Fill(2)),
+                Col::Driver => col("DRIVER", Constraint::Length(8)),
+                Col::Size => col("SIZE", Constraint::Length(9)),
+                Col::Created => col("CREATED", Constraint::Length(15)),
+                Col::Users => col("IN USE BY", Constraint::Fill(2)),
+            })
+            .collect();
+        let sort_on = if self.list.sort.0 == 1 {
+            Col::Size
+        } else {
+            Col::Name
+        };
+        let sort_col = self
+            .shown
+            .iter()
+            .position(|&c| c == sort_on)
+            .map(|i| (i, self.list.sort.1));
         let empty = if !store.loaded.volumes {
             "loading…".to_string()
         } else if store.volumes.is_empty() {
-            "no volumes: create one (c) or run a container with -v name:/path".into()
+            format!(
+                "no volumes: create one ({}) or run a container with -v name:/path",
+                cx.config.keymap.label(Action::CreateVolume)
+            )
         } else {
             format!("no volume matches \"{}\"", self.list.filter)
         };
         let rows = &self.rows;
         let list = &self.list;
         let sizes = &self.sizes;
+        let shown = &self.shown;
+        let now = cx.now;
         let mut cursor = self.list.cursor;
         self.list.geometry = table::draw(
             f,
@@ -166,23 +302,31 @@ impl View for VolumesView {
             &empty,
             |i, _| {
                 let v = &store.volumes[rows[i]];
-                let users = store.containers_using_volume(&v.name);
-                let mark = if list.is_marked(&v.name) { "●" } else { " " };
-                let size = match sizes.get(&v.name) {
-                    Some(s) if *s >= 0 => bytes(*s as f64),
-                    _ => "-".into(),
-                };
-                Row::new(vec![
-                    Cell::from(Span::styled(mark, theme.fg(theme.marked))),
-                    Cell::from(v.name.clone()),
-                    Cell::from(v.driver.clone()),
-                    Cell::from(size),
-                    Cell::from(if users.is_empty() {
-                        Span::styled("-", theme.muted())
-                    } else {
-                        Span::raw(users.join(", "))
-                    }),
-                ])
+                let cells = shown.iter().map(|c| match c {
+                    Col::Mark => Cell::from(Span::styled(
+                        if list.is_marked(&v.name) { "●" } else { " " },
+                        theme.fg(theme.marked),
+                    )),
+                    Col::Name => Cell::from(v.name.clone()),
+                    Col::Driver => Cell::from(v.driver.clone()),
+                    Col::Size => match sizes.get(&v.name) {
+                        Some(s) if *s >= 0 => Cell::from(bytes(*s as f64)),
+                        _ => Cell::from(Span::styled("-", theme.muted())),
+                    },
+                    Col::Created => match chrono::DateTime::parse_from_rfc3339(&v.created_at) {
+                        Ok(t) => Cell::from(ago(t.timestamp(), now)),
+                        Err(_) => Cell::from(Span::styled("-", theme.muted())),
+                    },
+                    Col::Users => {
+                        let users = store.containers_using_volume(&v.name);
+                        Cell::from(if users.is_empty() {
+                            Span::styled("-", theme.muted())
+                        } else {
+                            Span::raw(users.join(", "))
+                        })
+                    }
+                });
+                Row::new(cells.collect::<Vec<_>>())
             },
         );
         self.list.cursor = cursor;
@@ -213,9 +357,9 @@ impl View for VolumesView {
         match self.list.on_mouse(&ev) {
             Click::None => false,
             Click::Header(c) => {
-                match c {
-                    1 => self.list.sort_by(0),
-                    3 => self.list.sort_by(1),
+                match self.shown.get(c) {
+                    Some(Col::Name) => self.list.sort_by(0),
+                    Some(Col::Size) => self.list.sort_by(1),
                     _ => {}
                 }
                 self.rebuild(cx.store);
@@ -243,23 +387,56 @@ impl View for VolumesView {
         &mut self,
         purpose: &Purpose,
         result: &Result<Option<Value>, String>,
-        _cx: &mut Cx,
+        cx: &mut Cx,
     ) -> bool {
-        if *purpose != Purpose::DiskUsage {
-            return false;
-        }
-        if let Ok(Some(df)) = result {
-            self.sizes = df["Volumes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| {
-                    Some((
-                        v["Name"].as_str()?.to_string(),
-                        v["UsageData"]["Size"].as_i64().unwrap_or(-1),
-                    ))
-                })
-                .collect();
+        match (purpose, result) {
+            (Purpose::DiskUsage, Ok(Some(df))) => {
+                self.sizes = df["Volumes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| {
+                        Some((
+                            v["Name"].as_str()?.to_string(),
+                            v["UsageData"]["Size"].as_i64().unwrap_or(-1),
+                        ))
+                    })
+                    .collect();
+                self.rebuild(cx.store);
+            }
+            // Sizes are a nicety: a failed df keeps the old ones and says nothing.
+            (Purpose::DiskUsage, _) => {}
+            (Purpose::VolumeChange { label }, Ok(answer)) => {
+                // An unnamed create gets its name from the engine's answer.
+                match answer.as_ref().and_then(|v| v["Name"].as_str()) {
+                    Some(name) if !label.contains(name) => cx.info(format!("{label} {name}: done")),
+                    _ => cx.info(format!("{label}: done")),
+                }
+                cx.push(disk_usage());
+            }
+            (Purpose::VolumeChange { label }, Err(e)) => cx.error(format!("{label}: {e}")),
+            (Purpose::VolumePrune, Ok(answer)) => {
+                let answer = answer.clone().unwrap_or_default();
+                let deleted: Vec<&str> = answer["VolumesDeleted"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let reclaimed = answer["SpaceReclaimed"].as_f64().unwrap_or(0.0);
+                if deleted.is_empty() {
+                    cx.info("prune volumes: nothing to remove");
+                } else {
+                    cx.info(format!(
+                        "prune volumes: removed {}, reclaimed {}",
+                        volumes_word(deleted.len()),
+                        bytes(reclaimed)
+                    ));
+                }
+                cx.push(disk_usage());
+            }
+            (Purpose::VolumePrune, Err(e)) => cx.error(format!("prune volumes: {e}")),
+            _ => return false,
         }
         true
     }
