@@ -14,6 +14,8 @@ pub enum StreamKey {
     Stats(String),
     /// `GET /containers/{id}/logs?follow=1` for the logs view.
     Logs(String),
+    /// `GET /containers/{id}/logs?follow=1&tail=200` for the containers view's detail pane.
+    DetailLogs(String),
     /// A background task's progress stream (pull, push), by task id.
     Task(u64),
 }

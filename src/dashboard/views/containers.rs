@@ -1,6 +1,8 @@
 //! The containers view: compose projects as foldable groups, then loose containers; live CPU
 //! (bar and sparkline), memory, network and block I/O rates from the stats streams; and the
 //! container actions, on the marked rows, else a selected group, else the selected container.
+//! Enter on a container opens the detail pane below the table (`super::detail`); the pane
+//! follows the selection.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
+use super::detail::Detail;
 use super::list::{Click, ListState};
 use super::{Cmd, Cx, DrawCx, LogTarget, View, ViewId};
 use crate::client::seg;
@@ -20,7 +23,7 @@ use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::prompt::Prompt;
 use crate::dashboard::dialogs::text::TextViewer;
 use crate::dashboard::keymap::Action;
-use crate::dashboard::msg::{Effect, Purpose};
+use crate::dashboard::msg::{Effect, Purpose, StreamItem, StreamKey};
 use crate::dashboard::store::model::Container;
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::table::{self, col, Column};
@@ -61,6 +64,11 @@ pub struct ContainersView {
     folded: BTreeSet<String>,
     /// Container ids on screen at the last draw (their stats streams stay open).
     visible: Vec<String>,
+    /// The detail pane (kept while closed, so it reopens on the same tab).
+    detail: Detail,
+    detail_open: bool,
+    /// Table rows that fit at the last draw (page keys move by this while the pane is open).
+    table_rows: usize,
 }
 
 impl Default for ContainersView {
@@ -71,6 +79,9 @@ impl Default for ContainersView {
             show_all: true,
             folded: BTreeSet::new(),
             visible: Vec::new(),
+            detail: Detail::default(),
+            detail_open: false,
+            table_rows: 0,
         }
     }
 }
@@ -248,7 +259,11 @@ impl ContainersView {
             .filter(|id| store.container(id).is_some_and(Container::is_running))
             .cloned()
             .collect();
-        if let Some(c) = self.selected_container(store) {
+        let pane = self
+            .detail_open
+            .then(|| self.detail.id.as_deref().and_then(|id| store.container(id)))
+            .flatten();
+        for c in self.selected_container(store).into_iter().chain(pane) {
             if c.is_running() && !ids.contains(&c.id) {
                 ids.push(c.id.clone());
             }
@@ -275,6 +290,58 @@ impl ContainersView {
                 self.list.cursor.select(i);
             }
         }
+    }
+
+    /// Opens or closes the detail pane on the selected container.
+    fn toggle_detail(&mut self, cx: &mut Cx) {
+        if self.detail_open {
+            self.detail_open = false;
+            self.detail.close(cx);
+            return;
+        }
+        let Some(id) = self.selected_container(cx.store).map(|c| c.id.clone()) else {
+            return;
+        };
+        self.detail_open = true;
+        self.detail.id = None;
+        self.detail.follow(&id, cx);
+    }
+
+    /// Moves the open pane to the selected container (a group row keeps the last one).
+    fn sync_detail(&mut self, cx: &mut Cx) {
+        if !self.detail_open {
+            return;
+        }
+        if let Some(id) = self.selected_container(cx.store).map(|c| c.id.clone()) {
+            self.detail.follow(&id, cx);
+        }
+    }
+
+    /// The pane's own actions; `false` when the pane is closed or the action is not its own.
+    fn detail_action(&mut self, action: Action, cx: &mut Cx) -> bool {
+        if !self.detail_open {
+            return false;
+        }
+        let half = self.detail.half_page();
+        match action {
+            Action::NextTab => self.detail.next_tab(true, cx),
+            Action::PrevTab => self.detail.next_tab(false, cx),
+            Action::DetailScrollDown => self.detail.scroll_by(half),
+            Action::DetailScrollUp => self.detail.scroll_by(-half),
+            Action::DetailNextMatch if self.detail.searching() => self.detail.jump(true),
+            Action::DetailPrevMatch if self.detail.searching() => self.detail.jump(false),
+            Action::Back if self.list.marks.is_empty() && self.filter().is_empty() => {
+                self.detail_open = false;
+                self.detail.close(cx);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Whether the `/` line searches the pane's Inspect tab instead of filtering the table.
+    fn searching_detail(&self) -> bool {
+        self.detail_open && self.detail.searching()
     }
 
     /// One API call per target container, reported in the status line.
@@ -556,13 +623,14 @@ impl ContainersView {
                         .collect(),
                 }));
             }
-            Action::Inspect | Action::Open => {
-                if action == Action::Open {
-                    if let Some(RowKind::Group { .. }) = self.selected_row() {
-                        self.toggle_fold(store);
-                        return true;
-                    }
+            Action::Open => {
+                if let Some(RowKind::Group { .. }) = self.selected_row() {
+                    self.toggle_fold(store);
+                } else {
+                    self.toggle_detail(cx);
                 }
+            }
+            Action::Inspect => {
                 let Some(c) = self.selected_container(store) else {
                     return false;
                 };
@@ -709,7 +777,12 @@ impl View for ContainersView {
             // Stats move every second; so does this order.
             self.rebuild(store);
         }
-        let [table_area] = Layout::vertical([Constraint::Min(1)]).areas(area);
+        let (table_area, pane_area) = if self.detail_open {
+            split(area, self.rows.len())
+        } else {
+            (area, Rect::default())
+        };
+        self.table_rows = table_area.height.saturating_sub(1) as usize;
         let (columns, sort_map) = Self::columns(area.width);
         let sort_col = sort_map
             .iter()
@@ -845,10 +918,24 @@ impl View for ContainersView {
         self.list.cursor = cursor;
         self.list.geometry = geometry;
         self.visible = visible;
+        if self.detail_open {
+            self.detail.draw(f, pane_area, cx);
+        }
     }
 
     fn commands(&self, store: &Store) -> Vec<Action> {
         let mut out = Vec::new();
+        if self.detail_open {
+            // The pane's keys first: they are what is new on screen.
+            out.extend([Action::NextTab, Action::DetailScrollDown]);
+            if self.detail.searching() {
+                out.push(Action::Filter);
+                if !self.detail.search().is_empty() {
+                    out.push(Action::DetailNextMatch);
+                }
+            }
+            out.push(Action::Open);
+        }
         if let Some(c) = self.selected_container(store) {
             out.push(Action::StartStop);
             out.push(Action::Restart);
@@ -860,7 +947,9 @@ impl View for ContainersView {
             }
             out.push(Action::Logs);
             out.push(Action::Remove);
-            out.push(Action::Open);
+            if !self.detail_open {
+                out.push(Action::Open);
+            }
         } else if let Some(RowKind::Group { .. }) = self.selected_row() {
             out.extend([Action::StartStop, Action::Logs, Action::Fold]);
         }
@@ -874,7 +963,81 @@ impl View for ContainersView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
-        if self.list.on_action(action, cx.page) {
+        if self.detail_action(action, cx) {
+            return true;
+        }
+        let page = if self.detail_open && self.table_rows > 0 {
+            self.table_rows
+        } else {
+            cx.page
+        };
+        let handled = self.list_action(action, page, cx);
+        self.sync_detail(cx);
+        handled
+    }
+
+    fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
+        if self.detail_open && self.detail.contains(&ev) {
+            self.detail.on_mouse(&ev, cx);
+            return true;
+        }
+        let handled = self.table_mouse(ev, cx);
+        self.sync_detail(cx);
+        handled
+    }
+
+    fn set_filter(&mut self, text: &str, store: &Store) {
+        if self.searching_detail() {
+            self.detail.set_search(text);
+            return;
+        }
+        self.list.filter = text.to_string();
+        self.rebuild(store);
+    }
+
+    fn filter(&self) -> &str {
+        if self.searching_detail() {
+            return self.detail.search();
+        }
+        &self.list.filter
+    }
+
+    fn filter_label(&self) -> String {
+        if self.searching_detail() {
+            return "search inspect: ".into();
+        }
+        "filter containers: ".into()
+    }
+
+    fn on_store(&mut self, store: &Store) {
+        self.rebuild(store);
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx) {
+        if self.detail_open {
+            // The store may have moved the selection (a container removed) since the last key.
+            self.sync_detail(cx);
+            self.detail.on_tick(cx);
+        }
+    }
+
+    fn on_stream(&mut self, key: &StreamKey, item: Option<&StreamItem>, _cx: &mut Cx) {
+        self.detail.on_stream(key, item);
+    }
+
+    fn on_answer(
+        &mut self,
+        purpose: &Purpose,
+        result: &Result<Option<serde_json::Value>, String>,
+        _cx: &mut Cx,
+    ) -> bool {
+        self.detail.on_answer(purpose, result)
+    }
+}
+
+impl ContainersView {
+    fn list_action(&mut self, action: Action, page: usize, cx: &mut Cx) -> bool {
+        if self.list.on_action(action, page) {
             if matches!(action, Action::Sort | Action::SortReverse) {
                 self.rebuild(cx.store);
                 cx.info(format!(
@@ -888,7 +1051,7 @@ impl View for ContainersView {
         self.act(action, cx)
     }
 
-    fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
+    fn table_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
         match self.list.on_mouse(&ev) {
             Click::None => false,
             Click::Header(c) => {
@@ -903,17 +1066,15 @@ impl View for ContainersView {
             Click::Row | Click::Scrolled => true,
         }
     }
+}
 
-    fn set_filter(&mut self, text: &str, store: &Store) {
-        self.list.filter = text.to_string();
-        self.rebuild(store);
-    }
-
-    fn filter(&self) -> &str {
-        &self.list.filter
-    }
-
-    fn on_store(&mut self, store: &Store) {
-        self.rebuild(store);
-    }
+/// Splits the body between the table and the detail pane below it: the table gets its rows
+/// (plus the header) up to half the height, keeping at least a few rows; the pane the rest.
+fn split(area: Rect, rows: usize) -> (Rect, Rect) {
+    let h = area.height as usize;
+    let half = h / 2;
+    let table = (rows + 1).clamp(3.min(half), half.max(1)).min(h);
+    let [t, p] =
+        Layout::vertical([Constraint::Length(table as u16), Constraint::Min(0)]).areas(area);
+    (t, p)
 }
