@@ -29,6 +29,10 @@ use crate::dashboard::store::Store;
 use crate::dashboard::widgets::table::{self, col, Column};
 use crate::dashboard::widgets::{bars, bytes, ellipsize, rate};
 
+/// Widths from which the table shows more columns.
+const MEDIUM: u16 = 110;
+const WIDE: u16 = 180;
+
 /// Sort fields, in the order `o` cycles through them.
 const SORT_FIELDS: [&str; 6] = ["name", "image", "state", "created", "cpu", "memory"];
 const SORT_NAME: usize = 0;
@@ -679,9 +683,11 @@ impl ContainersView {
         true
     }
 
+    /// The columns for a width. NAME gets the largest share of what the fixed columns leave;
+    /// the medium layout leaves the CPU history and the memory limit to the detail pane.
     fn columns(width: u16) -> (Vec<Column>, Vec<Option<usize>>) {
-        let name = col("NAME", Constraint::Fill(2));
-        if width >= 150 {
+        let name = col("NAME", Constraint::Fill(3));
+        if width >= WIDE {
             (
                 vec![
                     col("", Constraint::Length(1)),
@@ -689,13 +695,13 @@ impl ContainersView {
                     col("IMAGE", Constraint::Fill(2)),
                     col("STATE", Constraint::Length(10)),
                     col("STATUS", Constraint::Length(24)),
-                    col("PORTS", Constraint::Fill(1)),
-                    col("CPU", Constraint::Length(13)),
+                    col("PORTS", Constraint::Fill(2)),
+                    col("CPU", Constraint::Length(12)),
                     col("CPU HISTORY", Constraint::Length(12)),
-                    col("MEMORY", Constraint::Length(17)),
-                    col("NET RX/TX", Constraint::Length(19)),
-                    col("BLOCK R/W", Constraint::Length(19)),
-                    col("PIDS", Constraint::Length(5)),
+                    col("MEMORY", Constraint::Length(15)),
+                    col("NET RX/TX", Constraint::Length(17)),
+                    col("BLOCK R/W", Constraint::Length(17)),
+                    col("PIDS", Constraint::Length(4)),
                 ],
                 vec![
                     None,
@@ -712,18 +718,17 @@ impl ContainersView {
                     None,
                 ],
             )
-        } else if width >= 110 {
+        } else if width >= MEDIUM {
             (
                 vec![
                     col("", Constraint::Length(1)),
                     name,
-                    col("IMAGE", Constraint::Fill(1)),
+                    col("IMAGE", Constraint::Fill(2)),
                     col("STATE", Constraint::Length(10)),
                     col("STATUS", Constraint::Length(20)),
-                    col("CPU", Constraint::Length(13)),
-                    col("CPU HISTORY", Constraint::Length(12)),
-                    col("MEMORY", Constraint::Length(17)),
-                    col("PORTS", Constraint::Fill(1)),
+                    col("CPU", Constraint::Length(12)),
+                    col("MEMORY", Constraint::Length(9)),
+                    col("PORTS", Constraint::Fill(2)),
                 ],
                 vec![
                     None,
@@ -731,7 +736,6 @@ impl ContainersView {
                     Some(SORT_IMAGE),
                     Some(SORT_STATE),
                     Some(SORT_CREATED),
-                    Some(SORT_CPU),
                     Some(SORT_CPU),
                     Some(SORT_MEM),
                     None,
@@ -797,8 +801,8 @@ impl View for ContainersView {
         } else {
             "no running containers (a shows all)".into()
         };
-        let wide = area.width >= 150;
-        let medium = area.width >= 110;
+        let wide = area.width >= WIDE;
+        let medium = area.width >= MEDIUM;
         let rows = &self.rows;
         let list = &self.list;
         let mut visible = Vec::new();
@@ -858,11 +862,11 @@ impl View for ContainersView {
                     let spark = store
                         .stats
                         .get(&c.id)
-                        .filter(|_| c.is_running())
+                        .filter(|_| wide && c.is_running())
                         .map(|h| bars::sparkline(&h.series(12, |p| p.cpu_percent), 12, 100.0))
                         .unwrap_or_default();
                     let mem = match latest {
-                        Some(p) if medium && p.mem_limit > 0.0 => {
+                        Some(p) if wide && p.mem_limit > 0.0 => {
                             format!("{} / {}", bytes(p.mem_used), bytes(p.mem_limit))
                         }
                         Some(p) => bytes(p.mem_used),
@@ -892,7 +896,7 @@ impl View for ContainersView {
                         cells.push(Cell::from(c.ports_text()));
                     }
                     cells.push(Cell::from(cpu_cell));
-                    if medium {
+                    if wide {
                         cells.push(Cell::from(Span::styled(spark, theme.fg(theme.cpu))));
                     }
                     cells.push(Cell::from(mem));
@@ -953,12 +957,12 @@ impl View for ContainersView {
         } else if let Some(RowKind::Group { .. }) = self.selected_row() {
             out.extend([Action::StartStop, Action::Logs, Action::Fold]);
         }
-        out.extend([
-            Action::Mark,
-            Action::ToggleAll,
-            Action::Filter,
-            Action::Palette,
-        ]);
+        out.extend([Action::Mark, Action::ToggleAll]);
+        // With the Inspect tab shown, `/` searches it and is listed with the pane's keys.
+        if !self.searching_detail() {
+            out.push(Action::Filter);
+        }
+        out.push(Action::Palette);
         out
     }
 

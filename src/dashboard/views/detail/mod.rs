@@ -357,9 +357,15 @@ impl Detail {
                 Tab::Mounts => container.map(|c| mounts::rows(detail, c).len()),
                 _ => None,
             };
-            let text = match count {
-                Some(n) if n > 0 => format!(" {} {n} ", tab.title()),
-                _ => format!(" {} ", tab.title()),
+            let name = match count {
+                Some(n) if n > 0 => format!("{} {n}", tab.title()),
+                _ => tab.title().to_string(),
+            };
+            // Brackets mark the active tab where colours do not show (mono, screen readers).
+            let text = if tab == self.tab {
+                format!("[{name}]")
+            } else {
+                format!(" {name} ")
             };
             let w = text.chars().count() as u16;
             if x + w > area.right() {
@@ -385,11 +391,24 @@ impl Detail {
             },
         );
         let Some(c) = container else { return };
-        let mut label = format!(" {} · {} ", c.name(), c.state);
-        if self.tab == Tab::Logs {
-            label.push_str(&format!("· {} ", self.logs.state_text()));
-        }
         let room = area.right().saturating_sub(x + 1) as usize;
+        // When narrow the state goes first (the table shows it), then what the logs do.
+        let logs = (self.tab == Tab::Logs).then(|| self.logs.state_text());
+        let candidates = [
+            logs.as_ref().map(|l| format!(" {} · {} ", c.name(), l)),
+            Some(format!(" {} · {} ", c.name(), c.state)),
+            Some(format!(" {} ", c.name())),
+        ];
+        let mut label = match &logs {
+            Some(l) => format!(" {} · {} · {l} ", c.name(), c.state),
+            None => format!(" {} · {} ", c.name(), c.state),
+        };
+        for cand in candidates.into_iter().flatten() {
+            if label.chars().count() <= room {
+                break;
+            }
+            label = cand;
+        }
         if room < 8 {
             return;
         }
