@@ -1082,3 +1082,24 @@ fn split(area: Rect, rows: usize) -> (Rect, Rect) {
         Layout::vertical([Constraint::Length(table as u16), Constraint::Min(0)]).areas(area);
     (t, p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pane_gets_at_least_half_and_the_table_its_rows() {
+        let area = Rect::new(0, 0, 80, 21);
+        // Many rows: the table keeps the upper half.
+        let (t, p) = split(area, 30);
+        assert_eq!((t.height, p.height), (10, 11));
+        // Few rows: the table shrinks to them, the pane takes the rest.
+        let (t, p) = split(area, 2);
+        assert_eq!((t.height, p.height), (3, 18));
+        // Tiny: both still fit, nothing overflows.
+        for h in 0..6 {
+            let (t, p) = split(Rect::new(0, 0, 20, h), 5);
+            assert_eq!(t.height + p.height, h);
+        }
+    }
+}

@@ -111,7 +111,7 @@ fn sparklines(f: &mut Frame, area: Rect, h: &StatsHistory, theme: &Theme) {
         let now = (s.fmt)((s.get)(&latest));
         let label = format!("{:<8}{:>11} ", s.name, now);
         let width = (area.width as usize)
-            .saturating_sub(label.len() + 12)
+            .saturating_sub(label.len() + 14)
             .min(120);
         let values = h.series(width, s.get);
         let peak = max_of(&values);
@@ -202,8 +202,8 @@ fn charts(f: &mut Frame, area: Rect, h: &StatsHistory, theme: &Theme) {
     );
 }
 
-/// A line chart of `series` over the history: x is seconds ago, y from 0 to the peak (at least
-/// `floor`), both axes labelled.
+/// A line chart of `series` over the history: x is seconds ago, y from 0 to a bit above the
+/// peak (or to `floor` when the peak is below it), both axes labelled.
 fn chart(
     f: &mut Frame,
     area: Rect,
@@ -224,8 +224,15 @@ fn chart(
                 .collect()
         })
         .collect();
-    let peak = data.iter().flatten().map(|&(_, y)| y).fold(floor, f64::max);
-    let top = if peak > 0.0 { peak * 1.1 } else { 1.0 };
+    let peak = data.iter().flatten().map(|&(_, y)| y).fold(0.0, f64::max);
+    // Headroom above the peak, unless the floor (100% CPU) already gives it.
+    let top = if peak <= floor {
+        floor
+    } else if peak > 0.0 {
+        peak * 1.1
+    } else {
+        1.0
+    };
     // The x axis spans at least a minute so a fresh container's line does not fill the width.
     let span = (n.max(60) - 1) as f64;
     let fmt = series.first().map_or(bytes as fn(f64) -> String, |s| s.fmt);
