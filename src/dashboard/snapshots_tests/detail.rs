@@ -428,3 +428,37 @@ fn footer_shows_the_pane_keys() {
     let footer = s.lines().nth(23).unwrap();
     assert!(footer.contains("/ filter"), "{footer}");
 }
+
+#[test]
+fn i_still_opens_the_json_viewer_which_shares_the_text_pane() {
+    let mut a = two();
+    press(&mut a, "G");
+    render(&mut a, 80, 24);
+    press(&mut a, "i");
+    let web = id_of("web");
+    assert_eq!(
+        calls(&a.take_effects()),
+        vec![format!("GET /containers/{web}/json")]
+    );
+    let doc = a.store.details[&web].clone();
+    a.update(Msg::CallDone {
+        purpose: Purpose::Inspect {
+            title: "inspect web".into(),
+        },
+        result: Ok(Some(doc)),
+    });
+    press(&mut a, "/ text:nginx enter");
+    let s = render(&mut a, 80, 24);
+    assert!(
+        s.contains("4 lines match") && s.contains("inspect web"),
+        "{s}"
+    );
+    press(&mut a, "n G");
+    let s = render(&mut a, 80, 24);
+    assert!(
+        s.contains("\"Status\": \"running\""),
+        "G goes to the end: {s}"
+    );
+    press(&mut a, "esc esc");
+    assert!(!a.dialog_open());
+}
