@@ -213,6 +213,19 @@ impl App {
                 if self.current == ViewId::Containers || self.store.running_tasks() > 0 {
                     self.dirty = true;
                 }
+                let mut queue = Vec::new();
+                {
+                    let mut cx = Cx {
+                        store: &self.store,
+                        config: &self.config,
+                        queue: &mut queue,
+                        page: self.body_height as usize,
+                    };
+                    self.views.get(self.current).on_tick(&mut cx);
+                }
+                if !queue.is_empty() {
+                    self.apply(queue);
+                }
             }
         }
     }
@@ -312,6 +325,21 @@ impl App {
                 }
                 self.dirty = true;
             }
+            (StreamKey::DetailLogs(_), _) => {
+                let mut queue = Vec::new();
+                {
+                    let mut cx = Cx {
+                        store: &self.store,
+                        config: &self.config,
+                        queue: &mut queue,
+                        page: self.body_height as usize,
+                    };
+                    self.views
+                        .containers
+                        .on_stream(&key, item.as_ref(), &mut cx);
+                }
+                self.apply(queue);
+            }
             (StreamKey::Logs(..), _) => {
                 let mut queue = Vec::new();
                 let mut cx = Cx {
@@ -354,6 +382,27 @@ impl App {
                     Some((title, _)) => self.set_status(Level::Info, format!("{title}: done")),
                     None => {}
                 }
+            }
+            StreamKey::DetailLogs(_) => {
+                let mut queue = Vec::new();
+                {
+                    let mut cx = Cx {
+                        store: &self.store,
+                        config: &self.config,
+                        queue: &mut queue,
+                        page: self.body_height as usize,
+                    };
+                    // The pane shows why its stream ended, then that it ended.
+                    if let Some(e) = error {
+                        let item = StreamItem::Text {
+                            line: format!("logs: {e}"),
+                            stderr: true,
+                        };
+                        self.views.containers.on_stream(&key, Some(&item), &mut cx);
+                    }
+                    self.views.containers.on_stream(&key, None, &mut cx);
+                }
+                self.apply(queue);
             }
             StreamKey::Logs(..) => {
                 // The view shows the end (a stopped container, the engine's message) itself;
@@ -709,7 +758,7 @@ impl App {
     fn draw_footer(&mut self, f: &mut Frame, area: Rect) {
         let theme = &self.config.theme;
         if let Some(input) = &self.filter {
-            let label = format!("filter {}: ", self.current.title().to_lowercase());
+            let label = self.views.get_ref(self.current).filter_label();
             let w = label.len() as u16;
             f.render_widget(
                 Paragraph::new(Line::styled(label, theme.fg(theme.accent))),
@@ -839,6 +888,11 @@ pub fn short(a: Action) -> &'static str {
         Action::CopyId => "copy id",
         Action::CopyName => "copy name",
         Action::NextTab => "tab",
+        Action::PrevTab => "prev tab",
+        Action::DetailScrollDown => "scroll",
+        Action::DetailScrollUp => "scroll up",
+        Action::DetailNextMatch => "next",
+        Action::DetailPrevMatch => "prev",
         Action::Sort => "sort",
         Action::Palette => "commands",
         a => a.name(),

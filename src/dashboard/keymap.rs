@@ -126,6 +126,10 @@ actions! {
     CopyName, Containers, "copy_name", "copy name to the clipboard", ["Y"];
     Logs, Containers, "logs", "logs (marked rows or group: merged)", ["L"];
     PruneContainers, Containers, "prune", "remove all stopped containers", ["X"];
+    DetailScrollDown, Containers, "detail_down", "scroll the detail pane down", ["ctrl-d", "shift-down"];
+    DetailScrollUp, Containers, "detail_up", "scroll the detail pane up", ["ctrl-u", "shift-up"];
+    DetailNextMatch, Containers, "next_match", "detail pane: next search match", ["n"];
+    DetailPrevMatch, Containers, "prev_match", "detail pane: previous search match", ["N"];
 
     Pull, Images, "pull", "pull an image", ["p"];
     RunImage, Images, "run", "run a container from the image", ["r"];

@@ -16,6 +16,8 @@ pub enum StreamKey {
     /// the view reopens a stream (a new `since`), lines of the old one still in flight carry the
     /// old generation and are dropped instead of landing in the cleared buffer.
     Logs(String, u64),
+    /// `GET /containers/{id}/logs?follow=1&tail=200` for the containers view's detail pane.
+    DetailLogs(String),
     /// A background task's progress stream (pull, push), by task id.
     Task(u64),
 }

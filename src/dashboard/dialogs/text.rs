@@ -14,16 +14,157 @@ use tui_input::Input;
 use super::prompt::draw_input;
 use super::{frame, hint, Dialog, Outcome};
 use crate::dashboard::msg::Purpose;
+use crate::dashboard::theme::Theme;
 use crate::dashboard::views::{Cx, DrawCx};
+
+/// Scrollable lines with a search query whose matches are highlighted and can be jumped
+/// between: the body of the JSON viewer dialog and of the detail pane's Inspect tab.
+#[derive(Debug, Clone, Default)]
+pub struct TextPane {
+    lines: Vec<String>,
+    /// First line shown.
+    pub scroll: usize,
+    /// Lines that fit, from the last draw.
+    height: usize,
+    /// The search, lower-cased.
+    query: String,
+    /// The match n/N last went to (the reference for the next jump, since the scroll is
+    /// clamped and may not point at it near the end).
+    current: Option<usize>,
+}
+
+impl TextPane {
+    pub fn new(text: &str) -> Self {
+        let mut p = TextPane {
+            height: 10,
+            ..TextPane::default()
+        };
+        p.set_text(text);
+        p
+    }
+
+    /// Replaces the text, keeping the scroll position where it still fits.
+    pub fn set_text(&mut self, text: &str) {
+        self.lines = text.lines().map(str::to_string).collect();
+        self.scroll = self.scroll.min(self.max_scroll());
+    }
+
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    pub fn set_query(&mut self, q: &str) {
+        self.query = q.to_lowercase();
+        self.current = None;
+    }
+
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    pub fn matching_lines(&self) -> Vec<usize> {
+        if self.query.is_empty() {
+            return Vec::new();
+        }
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.to_lowercase().contains(&self.query))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Scrolls to the next (or previous) matching line, wrapping around.
+    pub fn jump(&mut self, forward: bool) {
+        let m = self.matching_lines();
+        let from = self.current.unwrap_or(self.scroll);
+        let next = if forward {
+            m.iter().find(|&&i| i > from).or(m.first())
+        } else {
+            m.iter().rev().find(|&&i| i < from).or(m.last())
+        };
+        if let Some(&i) = next {
+            self.current = Some(i);
+            self.scroll = i.min(self.max_scroll());
+        }
+    }
+
+    /// Scrolls to the first match at or after the current line (a search just typed).
+    pub fn find_from_here(&mut self) {
+        if let Some(&i) = self.matching_lines().iter().find(|&&i| i >= self.scroll) {
+            self.current = Some(i);
+            self.scroll = i.min(self.max_scroll());
+        } else {
+            self.current = None;
+            self.jump(true);
+        }
+    }
+
+    pub fn max_scroll(&self) -> usize {
+        self.lines.len().saturating_sub(self.height)
+    }
+
+    /// Lines per page (from the last draw, at least 1).
+    pub fn page(&self) -> usize {
+        self.height.max(1)
+    }
+
+    pub fn scroll_by(&mut self, delta: isize) {
+        self.current = None;
+        self.scroll = self
+            .scroll
+            .saturating_add_signed(delta)
+            .min(self.max_scroll());
+    }
+
+    pub fn to_top(&mut self) {
+        self.current = None;
+        self.scroll = 0;
+    }
+
+    pub fn to_bottom(&mut self) {
+        self.current = None;
+        self.scroll = self.max_scroll();
+    }
+
+    /// "lines 1-20 of 240".
+    pub fn position(&self) -> String {
+        format!(
+            "lines {}-{} of {}",
+            (self.scroll + 1).min(self.lines.len()),
+            (self.scroll + self.height).min(self.lines.len()),
+            self.lines.len()
+        )
+    }
+
+    /// Draws the visible lines with every match highlighted.
+    pub fn draw(&mut self, f: &mut Frame, area: Rect, theme: &Theme) {
+        self.height = area.height as usize;
+        self.scroll = self.scroll.min(self.max_scroll());
+        let text: Vec<Line> = self
+            .lines
+            .iter()
+            .skip(self.scroll)
+            .take(self.height)
+            .map(|l| {
+                Line::from(highlight(
+                    l,
+                    &self.query,
+                    ratatui::style::Style::default(),
+                    theme.highlight(),
+                ))
+            })
+            .collect();
+        f.render_widget(Paragraph::new(text), area);
+    }
+}
 
 pub struct TextViewer {
     title: String,
     /// `None` while the document is on its way.
-    lines: Option<Vec<String>>,
+    pane: Option<TextPane>,
     error: Option<String>,
     waiting_for: Option<Purpose>,
-    scroll: usize,
-    height: usize,
     search: Input,
     searching: bool,
 }
@@ -32,11 +173,9 @@ impl TextViewer {
     pub fn new(title: impl Into<String>, text: &str) -> Self {
         TextViewer {
             title: title.into(),
-            lines: Some(text.lines().map(str::to_string).collect()),
+            pane: Some(TextPane::new(text)),
             error: None,
             waiting_for: None,
-            scroll: 0,
-            height: 10,
             search: Input::default(),
             searching: false,
         }
@@ -45,45 +184,17 @@ impl TextViewer {
     /// Waits for the answer to `purpose` (an inspect call the caller has queued).
     pub fn loading(title: impl Into<String>, purpose: Purpose) -> Self {
         let mut v = TextViewer::new(title, "");
-        v.lines = None;
+        v.pane = None;
         v.waiting_for = Some(purpose);
         v
     }
 
-    fn query(&self) -> String {
-        self.search.value().to_lowercase()
-    }
-
-    fn matching_lines(&self) -> Vec<usize> {
-        let q = self.query();
-        if q.is_empty() {
-            return Vec::new();
+    /// Hands the search text to the pane (after every edit).
+    fn sync_query(&mut self) {
+        let q = self.search.value().to_string();
+        if let Some(p) = &mut self.pane {
+            p.set_query(&q);
         }
-        self.lines
-            .iter()
-            .flatten()
-            .enumerate()
-            .filter(|(_, l)| l.to_lowercase().contains(&q))
-            .map(|(i, _)| i)
-            .collect()
-    }
-
-    fn jump(&mut self, forward: bool) {
-        let m = self.matching_lines();
-        let next = if forward {
-            m.iter().find(|&&i| i > self.scroll).or(m.first())
-        } else {
-            m.iter().rev().find(|&&i| i < self.scroll).or(m.last())
-        };
-        if let Some(&i) = next {
-            self.scroll = i;
-        }
-    }
-
-    fn max_scroll(&self) -> usize {
-        self.lines
-            .as_ref()
-            .map_or(0, |l| l.len().saturating_sub(self.height))
     }
 }
 
@@ -124,8 +235,7 @@ impl Dialog for TextViewer {
         let inner = frame(f, area, &self.title, theme);
         let [body, bar] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
-        self.height = body.height as usize;
-        match (&self.lines, &self.error) {
+        match (&mut self.pane, &self.error) {
             (_, Some(e)) => {
                 f.render_widget(Paragraph::new(Line::styled(e.clone(), theme.error())), body)
             }
@@ -133,24 +243,7 @@ impl Dialog for TextViewer {
                 Paragraph::new(Line::styled("loading…", theme.muted())),
                 body,
             ),
-            (Some(lines), None) => {
-                self.scroll = self.scroll.min(lines.len().saturating_sub(self.height));
-                let q = self.query();
-                let text: Vec<Line> = lines
-                    .iter()
-                    .skip(self.scroll)
-                    .take(self.height)
-                    .map(|l| {
-                        Line::from(highlight(
-                            l,
-                            &q,
-                            ratatui::style::Style::default(),
-                            theme.highlight(),
-                        ))
-                    })
-                    .collect();
-                f.render_widget(Paragraph::new(text), body);
-            }
+            (Some(pane), None) => pane.draw(f, body, theme),
         }
         if self.searching || !self.search.value().is_empty() {
             f.render_widget(Paragraph::new("/"), Rect { width: 1, ..bar });
@@ -166,7 +259,7 @@ impl Dialog for TextViewer {
                 ratatui::style::Style::default(),
                 self.searching,
             );
-            let count = self.matching_lines().len();
+            let count = self.pane.as_ref().map_or(0, |p| p.matching_lines().len());
             let label = format!("{count} lines match");
             f.render_widget(
                 Paragraph::new(Line::styled(label, theme.muted())),
@@ -176,14 +269,11 @@ impl Dialog for TextViewer {
                     ..bar
                 },
             );
-        } else if let Some(lines) = &self.lines {
-            let pos = format!(
-                "lines {}-{} of {}",
-                (self.scroll + 1).min(lines.len()),
-                (self.scroll + self.height).min(lines.len()),
-                lines.len()
+        } else if let Some(pane) = &self.pane {
+            f.render_widget(
+                Paragraph::new(Line::styled(pane.position(), theme.muted())),
+                bar,
             );
-            f.render_widget(Paragraph::new(Line::styled(pos, theme.muted())), bar);
         }
     }
 
@@ -192,8 +282,9 @@ impl Dialog for TextViewer {
             match key.code {
                 KeyCode::Enter => {
                     self.searching = false;
-                    self.scroll = self.scroll.saturating_sub(1);
-                    self.jump(true);
+                    if let Some(p) = &mut self.pane {
+                        p.find_from_here();
+                    }
                 }
                 KeyCode::Esc => {
                     self.searching = false;
@@ -203,39 +294,49 @@ impl Dialog for TextViewer {
                     self.search.handle_event(&Event::Key(key));
                 }
             }
+            self.sync_query();
             return Outcome::Keep;
         }
-        let page = self.height.max(1);
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('q') => {
-                if self.search.value().is_empty() {
-                    return Outcome::Close;
-                }
-                self.search.reset();
+        if matches!(key.code, KeyCode::Esc | KeyCode::Char('q')) {
+            if self.search.value().is_empty() {
+                return Outcome::Close;
             }
-            KeyCode::Char('/') => self.searching = true,
-            KeyCode::Char('n') => self.jump(true),
-            KeyCode::Char('N') => self.jump(false),
-            KeyCode::Char('j') | KeyCode::Down => self.scroll += 1,
-            KeyCode::Char('k') | KeyCode::Up => self.scroll = self.scroll.saturating_sub(1),
-            KeyCode::PageDown | KeyCode::Char(' ') => self.scroll += page,
-            KeyCode::Char('f') if ctrl => self.scroll += page,
-            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(page),
-            KeyCode::Char('b') if ctrl => self.scroll = self.scroll.saturating_sub(page),
-            KeyCode::Char('g') | KeyCode::Home => self.scroll = 0,
-            KeyCode::Char('G') | KeyCode::End => self.scroll = self.max_scroll(),
+            self.search.reset();
+            self.sync_query();
+            return Outcome::Keep;
+        }
+        if key.code == KeyCode::Char('/') {
+            self.searching = true;
+            return Outcome::Keep;
+        }
+        let Some(p) = &mut self.pane else {
+            return Outcome::Keep;
+        };
+        let page = p.page() as isize;
+        match key.code {
+            KeyCode::Char('n') => p.jump(true),
+            KeyCode::Char('N') => p.jump(false),
+            KeyCode::Char('j') | KeyCode::Down => p.scroll_by(1),
+            KeyCode::Char('k') | KeyCode::Up => p.scroll_by(-1),
+            KeyCode::PageDown | KeyCode::Char(' ') => p.scroll_by(page),
+            KeyCode::Char('f') if ctrl => p.scroll_by(page),
+            KeyCode::PageUp => p.scroll_by(-page),
+            KeyCode::Char('b') if ctrl => p.scroll_by(-page),
+            KeyCode::Char('g') | KeyCode::Home => p.to_top(),
+            KeyCode::Char('G') | KeyCode::End => p.to_bottom(),
             _ => {}
         }
-        self.scroll = self.scroll.min(self.max_scroll());
         Outcome::Keep
     }
 
     fn on_mouse(&mut self, ev: MouseEvent, _cx: &mut Cx) -> Outcome {
-        match ev.kind {
-            MouseEventKind::ScrollDown => self.scroll = (self.scroll + 3).min(self.max_scroll()),
-            MouseEventKind::ScrollUp => self.scroll = self.scroll.saturating_sub(3),
-            _ => {}
+        if let Some(p) = &mut self.pane {
+            match ev.kind {
+                MouseEventKind::ScrollDown => p.scroll_by(3),
+                MouseEventKind::ScrollUp => p.scroll_by(-3),
+                _ => {}
+            }
         }
         Outcome::Keep
     }
@@ -269,7 +370,9 @@ impl Dialog for TextViewer {
             Ok(v) => {
                 let text = serde_json::to_string_pretty(v.as_ref().unwrap_or(&Value::Null))
                     .unwrap_or_default();
-                self.lines = Some(text.lines().map(str::to_string).collect());
+                let mut pane = TextPane::new(&text);
+                pane.set_query(self.search.value());
+                self.pane = Some(pane);
             }
             Err(e) => self.error = Some(e.clone()),
         }

@@ -4,6 +4,7 @@
 
 mod chrome;
 mod containers;
+mod detail;
 mod events;
 mod logs;
 mod networks;

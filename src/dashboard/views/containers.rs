@@ -1,6 +1,8 @@
 //! The containers view: compose projects as foldable groups, then loose containers; live CPU
 //! (bar and sparkline), memory, network and block I/O rates from the stats streams; and the
 //! container actions, on the marked rows, else a selected group, else the selected container.
+//! Enter on a container opens the detail pane below the table (`super::detail`); the pane
+//! follows the selection.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
+use super::detail::Detail;
 use super::list::{Click, ListState};
 use super::{Cmd, Cx, DrawCx, LogTarget, View, ViewId};
 use crate::client::seg;
@@ -20,11 +23,15 @@ use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::prompt::Prompt;
 use crate::dashboard::dialogs::text::TextViewer;
 use crate::dashboard::keymap::Action;
-use crate::dashboard::msg::{Effect, Purpose};
+use crate::dashboard::msg::{Effect, Purpose, StreamItem, StreamKey};
 use crate::dashboard::store::model::Container;
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::table::{self, col, Column};
 use crate::dashboard::widgets::{bars, bytes, ellipsize, rate};
+
+/// Widths from which the table shows more columns.
+const MEDIUM: u16 = 110;
+const WIDE: u16 = 180;
 
 /// Sort fields, in the order `o` cycles through them.
 const SORT_FIELDS: [&str; 6] = ["name", "image", "state", "created", "cpu", "memory"];
@@ -61,6 +68,11 @@ pub struct ContainersView {
     folded: BTreeSet<String>,
     /// Container ids on screen at the last draw (their stats streams stay open).
     visible: Vec<String>,
+    /// The detail pane (kept while closed, so it reopens on the same tab).
+    detail: Detail,
+    detail_open: bool,
+    /// Table rows that fit at the last draw (page keys move by this while the pane is open).
+    table_rows: usize,
 }
 
 impl Default for ContainersView {
@@ -71,6 +83,9 @@ impl Default for ContainersView {
             show_all: true,
             folded: BTreeSet::new(),
             visible: Vec::new(),
+            detail: Detail::default(),
+            detail_open: false,
+            table_rows: 0,
         }
     }
 }
@@ -248,7 +263,11 @@ impl ContainersView {
             .filter(|id| store.container(id).is_some_and(Container::is_running))
             .cloned()
             .collect();
-        if let Some(c) = self.selected_container(store) {
+        let pane = self
+            .detail_open
+            .then(|| self.detail.id.as_deref().and_then(|id| store.container(id)))
+            .flatten();
+        for c in self.selected_container(store).into_iter().chain(pane) {
             if c.is_running() && !ids.contains(&c.id) {
                 ids.push(c.id.clone());
             }
@@ -275,6 +294,58 @@ impl ContainersView {
                 self.list.cursor.select(i);
             }
         }
+    }
+
+    /// Opens or closes the detail pane on the selected container.
+    fn toggle_detail(&mut self, cx: &mut Cx) {
+        if self.detail_open {
+            self.detail_open = false;
+            self.detail.close(cx);
+            return;
+        }
+        let Some(id) = self.selected_container(cx.store).map(|c| c.id.clone()) else {
+            return;
+        };
+        self.detail_open = true;
+        self.detail.id = None;
+        self.detail.follow(&id, cx);
+    }
+
+    /// Moves the open pane to the selected container (a group row keeps the last one).
+    fn sync_detail(&mut self, cx: &mut Cx) {
+        if !self.detail_open {
+            return;
+        }
+        if let Some(id) = self.selected_container(cx.store).map(|c| c.id.clone()) {
+            self.detail.follow(&id, cx);
+        }
+    }
+
+    /// The pane's own actions; `false` when the pane is closed or the action is not its own.
+    fn detail_action(&mut self, action: Action, cx: &mut Cx) -> bool {
+        if !self.detail_open {
+            return false;
+        }
+        let half = self.detail.half_page();
+        match action {
+            Action::NextTab => self.detail.next_tab(true, cx),
+            Action::PrevTab => self.detail.next_tab(false, cx),
+            Action::DetailScrollDown => self.detail.scroll_by(half),
+            Action::DetailScrollUp => self.detail.scroll_by(-half),
+            Action::DetailNextMatch if self.detail.searching() => self.detail.jump(true),
+            Action::DetailPrevMatch if self.detail.searching() => self.detail.jump(false),
+            Action::Back if self.list.marks.is_empty() && self.filter().is_empty() => {
+                self.detail_open = false;
+                self.detail.close(cx);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Whether the `/` line searches the pane's Inspect tab instead of filtering the table.
+    fn searching_detail(&self) -> bool {
+        self.detail_open && self.detail.searching()
     }
 
     /// One API call per target container, reported in the status line.
@@ -556,13 +627,14 @@ impl ContainersView {
                         .collect(),
                 }));
             }
-            Action::Inspect | Action::Open => {
-                if action == Action::Open {
-                    if let Some(RowKind::Group { .. }) = self.selected_row() {
-                        self.toggle_fold(store);
-                        return true;
-                    }
+            Action::Open => {
+                if let Some(RowKind::Group { .. }) = self.selected_row() {
+                    self.toggle_fold(store);
+                } else {
+                    self.toggle_detail(cx);
                 }
+            }
+            Action::Inspect => {
                 let Some(c) = self.selected_container(store) else {
                     return false;
                 };
@@ -611,9 +683,11 @@ impl ContainersView {
         true
     }
 
+    /// The columns for a width. NAME gets the largest share of what the fixed columns leave;
+    /// the medium layout leaves the CPU history and the memory limit to the detail pane.
     fn columns(width: u16) -> (Vec<Column>, Vec<Option<usize>>) {
-        let name = col("NAME", Constraint::Fill(2));
-        if width >= 150 {
+        let name = col("NAME", Constraint::Fill(3));
+        if width >= WIDE {
             (
                 vec![
                     col("", Constraint::Length(1)),
@@ -621,13 +695,13 @@ impl ContainersView {
                     col("IMAGE", Constraint::Fill(2)),
                     col("STATE", Constraint::Length(10)),
                     col("STATUS", Constraint::Length(24)),
-                    col("PORTS", Constraint::Fill(1)),
-                    col("CPU", Constraint::Length(13)),
+                    col("PORTS", Constraint::Fill(2)),
+                    col("CPU", Constraint::Length(12)),
                     col("CPU HISTORY", Constraint::Length(12)),
-                    col("MEMORY", Constraint::Length(17)),
-                    col("NET RX/TX", Constraint::Length(19)),
-                    col("BLOCK R/W", Constraint::Length(19)),
-                    col("PIDS", Constraint::Length(5)),
+                    col("MEMORY", Constraint::Length(15)),
+                    col("NET RX/TX", Constraint::Length(17)),
+                    col("BLOCK R/W", Constraint::Length(17)),
+                    col("PIDS", Constraint::Length(4)),
                 ],
                 vec![
                     None,
@@ -644,18 +718,17 @@ impl ContainersView {
                     None,
                 ],
             )
-        } else if width >= 110 {
+        } else if width >= MEDIUM {
             (
                 vec![
                     col("", Constraint::Length(1)),
                     name,
-                    col("IMAGE", Constraint::Fill(1)),
+                    col("IMAGE", Constraint::Fill(2)),
                     col("STATE", Constraint::Length(10)),
                     col("STATUS", Constraint::Length(20)),
-                    col("CPU", Constraint::Length(13)),
-                    col("CPU HISTORY", Constraint::Length(12)),
-                    col("MEMORY", Constraint::Length(17)),
-                    col("PORTS", Constraint::Fill(1)),
+                    col("CPU", Constraint::Length(12)),
+                    col("MEMORY", Constraint::Length(9)),
+                    col("PORTS", Constraint::Fill(2)),
                 ],
                 vec![
                     None,
@@ -663,7 +736,6 @@ impl ContainersView {
                     Some(SORT_IMAGE),
                     Some(SORT_STATE),
                     Some(SORT_CREATED),
-                    Some(SORT_CPU),
                     Some(SORT_CPU),
                     Some(SORT_MEM),
                     None,
@@ -709,7 +781,12 @@ impl View for ContainersView {
             // Stats move every second; so does this order.
             self.rebuild(store);
         }
-        let [table_area] = Layout::vertical([Constraint::Min(1)]).areas(area);
+        let (table_area, pane_area) = if self.detail_open {
+            split(area, self.rows.len())
+        } else {
+            (area, Rect::default())
+        };
+        self.table_rows = table_area.height.saturating_sub(1) as usize;
         let (columns, sort_map) = Self::columns(area.width);
         let sort_col = sort_map
             .iter()
@@ -724,8 +801,8 @@ impl View for ContainersView {
         } else {
             "no running containers (a shows all)".into()
         };
-        let wide = area.width >= 150;
-        let medium = area.width >= 110;
+        let wide = area.width >= WIDE;
+        let medium = area.width >= MEDIUM;
         let rows = &self.rows;
         let list = &self.list;
         let mut visible = Vec::new();
@@ -785,11 +862,11 @@ impl View for ContainersView {
                     let spark = store
                         .stats
                         .get(&c.id)
-                        .filter(|_| c.is_running())
+                        .filter(|_| wide && c.is_running())
                         .map(|h| bars::sparkline(&h.series(12, |p| p.cpu_percent), 12, 100.0))
                         .unwrap_or_default();
                     let mem = match latest {
-                        Some(p) if medium && p.mem_limit > 0.0 => {
+                        Some(p) if wide && p.mem_limit > 0.0 => {
                             format!("{} / {}", bytes(p.mem_used), bytes(p.mem_limit))
                         }
                         Some(p) => bytes(p.mem_used),
@@ -819,7 +896,7 @@ impl View for ContainersView {
                         cells.push(Cell::from(c.ports_text()));
                     }
                     cells.push(Cell::from(cpu_cell));
-                    if medium {
+                    if wide {
                         cells.push(Cell::from(Span::styled(spark, theme.fg(theme.cpu))));
                     }
                     cells.push(Cell::from(mem));
@@ -845,10 +922,24 @@ impl View for ContainersView {
         self.list.cursor = cursor;
         self.list.geometry = geometry;
         self.visible = visible;
+        if self.detail_open {
+            self.detail.draw(f, pane_area, cx);
+        }
     }
 
     fn commands(&self, store: &Store) -> Vec<Action> {
         let mut out = Vec::new();
+        if self.detail_open {
+            // The pane's keys first: they are what is new on screen.
+            out.extend([Action::NextTab, Action::DetailScrollDown]);
+            if self.detail.searching() {
+                out.push(Action::Filter);
+                if !self.detail.search().is_empty() {
+                    out.push(Action::DetailNextMatch);
+                }
+            }
+            out.push(Action::Open);
+        }
         if let Some(c) = self.selected_container(store) {
             out.push(Action::StartStop);
             out.push(Action::Restart);
@@ -860,21 +951,97 @@ impl View for ContainersView {
             }
             out.push(Action::Logs);
             out.push(Action::Remove);
-            out.push(Action::Open);
+            if !self.detail_open {
+                out.push(Action::Open);
+            }
         } else if let Some(RowKind::Group { .. }) = self.selected_row() {
             out.extend([Action::StartStop, Action::Logs, Action::Fold]);
         }
-        out.extend([
-            Action::Mark,
-            Action::ToggleAll,
-            Action::Filter,
-            Action::Palette,
-        ]);
+        out.extend([Action::Mark, Action::ToggleAll]);
+        // With the Inspect tab shown, `/` searches it and is listed with the pane's keys.
+        if !self.searching_detail() {
+            out.push(Action::Filter);
+        }
+        out.push(Action::Palette);
         out
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
-        if self.list.on_action(action, cx.page) {
+        if self.detail_action(action, cx) {
+            return true;
+        }
+        let page = if self.detail_open && self.table_rows > 0 {
+            self.table_rows
+        } else {
+            cx.page
+        };
+        let handled = self.list_action(action, page, cx);
+        self.sync_detail(cx);
+        handled
+    }
+
+    fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
+        if self.detail_open && self.detail.contains(&ev) {
+            self.detail.on_mouse(&ev, cx);
+            return true;
+        }
+        let handled = self.table_mouse(ev, cx);
+        self.sync_detail(cx);
+        handled
+    }
+
+    fn set_filter(&mut self, text: &str, store: &Store) {
+        if self.searching_detail() {
+            self.detail.set_search(text);
+            return;
+        }
+        self.list.filter = text.to_string();
+        self.rebuild(store);
+    }
+
+    fn filter(&self) -> &str {
+        if self.searching_detail() {
+            return self.detail.search();
+        }
+        &self.list.filter
+    }
+
+    fn filter_label(&self) -> String {
+        if self.searching_detail() {
+            return "search inspect: ".into();
+        }
+        "filter containers: ".into()
+    }
+
+    fn on_store(&mut self, store: &Store) {
+        self.rebuild(store);
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx) {
+        if self.detail_open {
+            // The store may have moved the selection (a container removed) since the last key.
+            self.sync_detail(cx);
+            self.detail.on_tick(cx);
+        }
+    }
+
+    fn on_stream(&mut self, key: &StreamKey, item: Option<&StreamItem>, _cx: &mut Cx) {
+        self.detail.on_stream(key, item);
+    }
+
+    fn on_answer(
+        &mut self,
+        purpose: &Purpose,
+        result: &Result<Option<serde_json::Value>, String>,
+        _cx: &mut Cx,
+    ) -> bool {
+        self.detail.on_answer(purpose, result)
+    }
+}
+
+impl ContainersView {
+    fn list_action(&mut self, action: Action, page: usize, cx: &mut Cx) -> bool {
+        if self.list.on_action(action, page) {
             if matches!(action, Action::Sort | Action::SortReverse) {
                 self.rebuild(cx.store);
                 cx.info(format!(
@@ -888,7 +1055,7 @@ impl View for ContainersView {
         self.act(action, cx)
     }
 
-    fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
+    fn table_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
         match self.list.on_mouse(&ev) {
             Click::None => false,
             Click::Header(c) => {
@@ -903,17 +1070,36 @@ impl View for ContainersView {
             Click::Row | Click::Scrolled => true,
         }
     }
+}
 
-    fn set_filter(&mut self, text: &str, store: &Store) {
-        self.list.filter = text.to_string();
-        self.rebuild(store);
-    }
+/// Splits the body between the table and the detail pane below it: the table gets its rows
+/// (plus the header) up to half the height, keeping at least a few rows; the pane the rest.
+fn split(area: Rect, rows: usize) -> (Rect, Rect) {
+    let h = area.height as usize;
+    let half = h / 2;
+    let table = (rows + 1).clamp(3.min(half), half.max(1)).min(h);
+    let [t, p] =
+        Layout::vertical([Constraint::Length(table as u16), Constraint::Min(0)]).areas(area);
+    (t, p)
+}
 
-    fn filter(&self) -> &str {
-        &self.list.filter
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn on_store(&mut self, store: &Store) {
-        self.rebuild(store);
+    #[test]
+    fn the_pane_gets_at_least_half_and_the_table_its_rows() {
+        let area = Rect::new(0, 0, 80, 21);
+        // Many rows: the table keeps the upper half.
+        let (t, p) = split(area, 30);
+        assert_eq!((t.height, p.height), (10, 11));
+        // Few rows: the table shrinks to them, the pane takes the rest.
+        let (t, p) = split(area, 2);
+        assert_eq!((t.height, p.height), (3, 18));
+        // Tiny: both still fit, nothing overflows.
+        for h in 0..6 {
+            let (t, p) = split(Rect::new(0, 0, 20, h), 5);
+            assert_eq!(t.height + p.height, h);
+        }
     }
 }

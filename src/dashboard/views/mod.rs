@@ -2,6 +2,7 @@
 //! they queue, and the `View` trait the app drives them through.
 
 pub mod containers;
+pub mod detail;
 pub mod events;
 pub mod images;
 pub mod list;
@@ -161,6 +162,15 @@ pub trait View {
     /// The `/` filter text (live while typing).
     fn set_filter(&mut self, text: &str, store: &Store);
     fn filter(&self) -> &str;
+
+    /// What the footer says while `/` text is typed (a view may use `/` to search a pane).
+    fn filter_label(&self) -> String {
+        format!("filter {}: ", self.id().title().to_lowercase())
+    }
+
+    /// The one-second clock, for the view on screen: periodic work (the detail pane's Top tab
+    /// refreshes every 2 s) and catching up with store changes that need commands.
+    fn on_tick(&mut self, _cx: &mut Cx) {}
 
     /// The store changed: re-filter, keep the selection on the same object.
     fn on_store(&mut self, _store: &Store) {}
