@@ -4,8 +4,10 @@
 
 pub mod confirm;
 pub mod help;
+pub mod history;
 pub mod palette;
 pub mod prompt;
+pub mod run_form;
 pub mod tasks;
 pub mod text;
 

@@ -61,6 +61,8 @@ pub struct ContainersView {
     folded: BTreeSet<String>,
     /// Container ids on screen at the last draw (their stats streams stay open).
     visible: Vec<String>,
+    /// A container to select once it is in the list (`Cmd::SelectContainer`).
+    pending_select: Option<String>,
 }
 
 impl Default for ContainersView {
@@ -71,6 +73,7 @@ impl Default for ContainersView {
             show_all: true,
             folded: BTreeSet::new(),
             visible: Vec::new(),
+            pending_select: None,
         }
     }
 }
@@ -203,6 +206,18 @@ impl ContainersView {
             .collect();
         self.rows = rows;
         self.list.set_keys(keys);
+        if let Some(id) = &self.pending_select {
+            if let Some(i) = self.list.keys.iter().position(|k| k == id) {
+                self.list.cursor.select(i);
+                self.pending_select = None;
+            }
+        }
+    }
+
+    /// Selects the container `id` now, or as soon as a list with it arrives.
+    pub fn select(&mut self, id: &str, store: &Store) {
+        self.pending_select = Some(id.to_string());
+        self.rebuild(store);
     }
 
     fn selected_row(&self) -> Option<&RowKind> {

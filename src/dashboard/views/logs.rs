@@ -68,6 +68,7 @@ impl LogsView {
                     Framing::Multiplexed
                 },
                 reopen: false,
+                auth_for: None,
             }));
         }
         self.target = Some(target);
