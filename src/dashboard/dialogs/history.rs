@@ -48,9 +48,11 @@ impl Step {
         }
     }
 
-    /// Everything about the step, for the full view.
+    /// Everything about the step, for the full view (the text viewer does not wrap, so the
+    /// command is broken at `&&` as Dockerfiles write it, and at spaces past 100 columns).
     fn full_text(&self) -> String {
-        let mut s = format!("{}\n\nsize: {}\n", self.created_by, bytes(self.size as f64));
+        let mut s = wrap_command(&self.created_by, 100);
+        s.push_str(&format!("\n\nsize: {}\n", bytes(self.size as f64)));
         if !self.comment.is_empty() {
             s.push_str(&format!("comment: {}\n", self.comment));
         }
@@ -60,6 +62,30 @@ impl Step {
         }
         s
     }
+}
+
+/// `a && b && c` → one line per `&&`, long lines wrapped at spaces, continuations indented.
+pub fn wrap_command(cmd: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for (i, part) in cmd.split(" && ").enumerate() {
+        let mut line = if i == 0 {
+            String::new()
+        } else {
+            "    && ".to_string()
+        };
+        let indent = if i == 0 { 4 } else { 7 };
+        for word in part.split(' ') {
+            let fresh = line.trim().is_empty() || line.ends_with("&& ");
+            if !fresh && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(std::mem::replace(&mut line, " ".repeat(indent)));
+            } else if !fresh {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 pub struct HistoryDialog {
@@ -191,14 +217,9 @@ impl Dialog for HistoryDialog {
                     .as_ref()
                     .and_then(|s| s.get(self.cursor.selected))
                 {
-                    let short: String =
-                        s.id.strip_prefix("sha256:")
-                            .unwrap_or(&s.id)
-                            .chars()
-                            .take(12)
-                            .collect();
+                    let n = self.steps.as_ref().map_or(0, Vec::len);
                     cx.dialog(TextViewer::new(
-                        format!("{} · step {short}", self.title),
+                        format!("{} · step {} of {n}", self.title, self.cursor.selected + 1),
                         &s.full_text(),
                     ));
                 }
@@ -241,5 +262,22 @@ impl Dialog for HistoryDialog {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_wrap_at_and_and_width() {
+        assert_eq!(wrap_command("echo hi", 100), "echo hi");
+        assert_eq!(
+            wrap_command("RUN a && b c && d", 100),
+            "RUN a\n    && b c\n    && d"
+        );
+        let w = wrap_command(&"word ".repeat(30), 20);
+        assert!(w.lines().all(|l| l.chars().count() <= 20), "{w}");
+        assert_eq!(w.split_whitespace().count(), 30);
     }
 }

@@ -10,7 +10,7 @@ use hyper::Method;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
 use tui_input::backend::crossterm::EventHandler;
@@ -69,13 +69,13 @@ impl Field {
     /// What an empty field means (shown greyed out).
     fn placeholder(self) -> &'static str {
         match self {
-            Field::Image => "busybox:latest",
+            Field::Image => "e.g. busybox:latest",
             Field::Name => "(a random name)",
-            Field::Ports => "8080:80, 8443:443/tcp",
-            Field::Env => "A=1, B=2",
-            Field::Volumes => "name:/data, /host/dir:/c:ro",
+            Field::Ports => "e.g. 8080:80, 8443:443/tcp",
+            Field::Env => "e.g. A=1, B=2",
+            Field::Volumes => "e.g. name:/data, /host/dir:/c:ro",
             Field::Network => "bridge",
-            Field::Command => "(the image's command)   sh -c 'echo hi'",
+            Field::Command => "(the image's command), e.g. sh -c 'echo hi'",
             _ => "",
         }
     }
@@ -366,7 +366,8 @@ impl RunForm {
 impl Dialog for RunForm {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let theme = &cx.config.theme;
-        let rect = centered(area, 78, Field::ALL.len() as u16 + 4);
+        // The fields, a blank line, two lines for the message, the border.
+        let rect = centered(area, 78, Field::ALL.len() as u16 + 5);
         let inner = frame(f, rect, "Run a container", theme);
         if inner.width == 0 || inner.height == 0 {
             return;
@@ -462,17 +463,20 @@ impl Dialog for RunForm {
                         Some(f) => format!("{}: {why}", f.label()),
                         None => why.clone(),
                     };
-                    Line::styled(ellipsize(&what, inner.width as usize), theme.error())
+                    Line::styled(what, theme.error())
                 }
                 None => Line::styled(
-                    ellipsize(
-                        "tab/↑↓ move  space toggles  enter on the last field or ctrl-s runs  esc cancels",
-                        inner.width as usize,
-                    ),
+                    "ctrl-s (or enter on the last field) runs · esc cancels",
                     theme.muted(),
                 ),
             };
-            f.render_widget(Paragraph::new(line), row(msg_y as usize));
+            // Engine messages are long ("Conflict. The container name …"): two lines, wrapped.
+            let area = Rect {
+                y: inner.y + msg_y,
+                height: (inner.height - msg_y).min(2),
+                ..inner
+            };
+            f.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), area);
         }
     }
 

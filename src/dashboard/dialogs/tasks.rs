@@ -29,7 +29,13 @@ impl TaskDialog {
 
 fn state_line<'a>(t: &'a Task, theme: &crate::dashboard::theme::Theme) -> Span<'a> {
     match &t.state {
-        TaskState::Running => Span::styled("running", theme.fg(theme.warning)),
+        TaskState::Running => Span::styled(
+            match t.fraction() {
+                Some(f) => format!("running {:.0}%", f * 100.0),
+                None => "running".to_string(),
+            },
+            theme.fg(theme.warning),
+        ),
         TaskState::Done(s) => Span::styled(s.as_str(), theme.fg(theme.ok)),
         TaskState::Failed(e) => Span::styled(e.as_str(), theme.error()),
     }
@@ -48,11 +54,7 @@ pub fn task_lines<'a>(
     ])];
     let bar_w = width.saturating_sub(48).clamp(5, 40);
     for l in &t.layers {
-        let frac = if l.total > 0 {
-            l.current as f64 / l.total as f64
-        } else {
-            0.0
-        };
+        let frac = l.fraction();
         let size = if l.total > 0 {
             format!("{}/{}", bytes(l.current as f64), bytes(l.total as f64))
         } else {
@@ -77,11 +79,21 @@ pub fn task_lines<'a>(
 impl Dialog for TaskDialog {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let theme = &cx.config.theme;
-        let rect = centered(area, 96, area.height.saturating_sub(4).max(8));
         let tasks: Vec<&Task> = match self.task {
             Some(id) => cx.store.tasks.iter().filter(|t| t.id == id).collect(),
             None => cx.store.tasks.iter().rev().collect(),
         };
+        // As tall as the content (title, layers, up to three notes, a blank line each).
+        let content: usize = tasks
+            .iter()
+            .map(|t| 2 + t.layers.len() + t.notes.len().min(3))
+            .sum::<usize>()
+            .max(1);
+        let rect = centered(
+            area,
+            96,
+            (content as u16 + 2).clamp(8, area.height.saturating_sub(2).max(8)),
+        );
         let title = if self.task.is_some() {
             "Task"
         } else {

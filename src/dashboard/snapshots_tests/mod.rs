@@ -4,3 +4,4 @@
 
 mod chrome;
 mod containers;
+mod images;

@@ -484,7 +484,10 @@ impl View for ImagesView {
         } else if self.dangling_only {
             "no dangling images".into()
         } else if store.images.is_empty() {
-            "no images: pull one (p) or build one with `berth build`".into()
+            format!(
+                "no images: pull one ({}) or build one with `berth build`",
+                cx.config.keymap.label(Action::Pull)
+            )
         } else {
             format!("no image matches \"{}\"", self.list.filter)
         };
