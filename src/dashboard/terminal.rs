@@ -66,8 +66,17 @@ impl Term {
         if self.mouse {
             execute!(stdout(), EnableMouseCapture)?;
         }
-        // Whatever the exec drew is gone: repaint everything.
-        self.terminal.clear()?;
+        // Whatever the exec drew is gone: repaint everything. Not `Terminal::clear`: it asks
+        // the terminal for the cursor position, and the attach/exec stdin pump may still be
+        // blocked in a read of stdin that swallows the answer (the dashboard then died with
+        // "the cursor position could not be read"). Clearing the screen ourselves and blanking
+        // both buffers makes the next draw paint every cell.
+        execute!(
+            stdout(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        self.terminal.current_buffer_mut().reset();
+        self.terminal.swap_buffers();
         Ok(())
     }
 

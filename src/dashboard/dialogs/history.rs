@@ -51,7 +51,11 @@ impl Step {
     /// Everything about the step, for the full view (the text viewer does not wrap, so the
     /// command is broken at `&&` as Dockerfiles write it, and at spaces past 100 columns).
     fn full_text(&self) -> String {
-        let mut s = wrap_command(&self.created_by, 100);
+        let mut s = if self.created_by.trim().is_empty() {
+            "(no command: an imported or base layer)".to_string()
+        } else {
+            wrap_command(&self.created_by, 100)
+        };
         s.push_str(&format!("\n\nsize: {}\n", bytes(self.size as f64)));
         if !self.comment.is_empty() {
             s.push_str(&format!("comment: {}\n", self.comment));

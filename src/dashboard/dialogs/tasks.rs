@@ -47,11 +47,29 @@ pub fn task_lines<'a>(
     width: usize,
     theme: &crate::dashboard::theme::Theme,
 ) -> Vec<Line<'a>> {
-    let mut lines = vec![Line::from(vec![
-        Span::styled(ellipsize(&t.title, width.saturating_sub(12)), theme.title()),
-        Span::raw("  "),
-        state_line(t, theme),
-    ])];
+    let title = ellipsize(&t.title, width.saturating_sub(12));
+    let state = state_line(t, theme);
+    let title_w = unicode_width::UnicodeWidthStr::width(title.as_str());
+    let mut lines = Vec::new();
+    if title_w + 2 + state.width() <= width {
+        lines.push(Line::from(vec![
+            Span::styled(title, theme.title()),
+            Span::raw("  "),
+            state,
+        ]));
+    } else {
+        // A long engine message ("Get https://…: connection refused") gets lines of its own.
+        lines.push(Line::styled(title, theme.title()));
+        let text = state.content.to_string();
+        let inner = width.saturating_sub(2).max(1);
+        let chars: Vec<char> = text.chars().collect();
+        for chunk in chars.chunks(inner).take(4) {
+            lines.push(Line::styled(
+                format!("  {}", chunk.iter().collect::<String>()),
+                state.style,
+            ));
+        }
+    }
     let bar_w = width.saturating_sub(48).clamp(5, 40);
     for l in &t.layers {
         let frac = l.fraction();
@@ -83,10 +101,11 @@ impl Dialog for TaskDialog {
             Some(id) => cx.store.tasks.iter().filter(|t| t.id == id).collect(),
             None => cx.store.tasks.iter().rev().collect(),
         };
-        // As tall as the content (title, layers, up to three notes, a blank line each).
+        // As tall as the content (each task's lines and a blank line).
+        let inner_w = 96.min(area.width).saturating_sub(2) as usize;
         let content: usize = tasks
             .iter()
-            .map(|t| 2 + t.layers.len() + t.notes.len().min(3))
+            .map(|t| task_lines(t, inner_w, theme).len() + 1)
             .sum::<usize>()
             .max(1);
         let rect = centered(

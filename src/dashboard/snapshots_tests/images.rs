@@ -233,19 +233,23 @@ fn pull_task_failed() {
     assert_snapshot!(s);
     // An error inside the 200 stream fails it too, and the end does not undo that.
     let mut a = pulling();
+    let long = "Get \"http://127.0.0.1:1/v2/library/busybox/blobs/sha256:a1b2c3\": error sending request for url (http://127.0.0.1:1/v2/library/busybox/blobs/sha256:a1b2c3): connection refused";
     task_msg(
         &mut a,
-        json!({"errorDetail": {"message": "registry down: connection refused"}, "error": "registry down: connection refused"}),
+        json!({"errorDetail": {"message": long}, "error": long}),
     );
     a.update(Msg::StreamEnd {
         key: StreamKey::Task(1),
         error: None,
     });
     let s = render(&mut a, 80, 24);
+    // The status line is cut; the task dialog wraps the whole message.
     assert!(
-        s.contains("pull busybox:latest: registry down: connection refused"),
+        s.contains("pull busybox:latest: Get \"http://127.0.0.1:1/v2"),
         "{s}"
     );
+    assert!(s.contains("connection refused"), "{s}");
+    assert_snapshot!("pull_task_failed_in_stream_80x24", s);
 }
 
 #[test]
