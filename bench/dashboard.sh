@@ -43,7 +43,7 @@ $B rm -f chatty >/dev/null
 if [ -n "$OXKER" ] && [ -x "$OXKER" ]; then
   # oxker talks to any Docker API socket; it polls stats itself.
   while IFS=$'\t' read -r k v u; do report "$k" "$v" "$u"; done < <(
-    DOCKER_HOST=$BERTH_HOST $PROBE --name oxker --idle "$IDLE" --keys "$KEYS" --quit q -- "$OXKER" --host "$BERTH_HOST")
+    DOCKER_HOST=$BERTH_HOST $PROBE --name oxker --idle "$IDLE" --keys "$KEYS" --quit q -- "$OXKER" --host "$SOCK")
 else
   echo "oxker: not installed (cargo install oxker, or OXKER=/path/to/oxker); berth's figures alone"
 fi

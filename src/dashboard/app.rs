@@ -367,20 +367,17 @@ impl App {
                 let id = *id;
                 let mut finished = None;
                 if let Some(t) = self.store.task_mut(id) {
-                    if t.is_running() {
-                        t.state = match error {
-                            Some(e) => TaskState::Failed(e),
-                            None => TaskState::Done("done".into()),
-                        };
-                    }
+                    t.finish(error);
                     finished = Some((t.title.clone(), t.state.clone()));
                 }
                 match finished {
                     Some((title, TaskState::Failed(e))) => {
                         self.set_status(Level::Error, format!("{title}: {e}"))
                     }
-                    Some((title, _)) => self.set_status(Level::Info, format!("{title}: done")),
-                    None => {}
+                    Some((title, TaskState::Done(d))) => {
+                        self.set_status(Level::Info, format!("{title}: {d}"))
+                    }
+                    _ => {}
                 }
             }
             StreamKey::DetailLogs(_) => {
@@ -663,6 +660,7 @@ impl App {
                     path,
                     body,
                     show,
+                    auth_for,
                 } => {
                     let id = self.next_task;
                     self.next_task += 1;
@@ -674,6 +672,7 @@ impl App {
                         body,
                         framing: Framing::JsonLines,
                         reopen: false,
+                        auth_for,
                     }));
                     if show {
                         self.dialogs
@@ -682,6 +681,10 @@ impl App {
                 }
                 Cmd::Action(a) => self.on_action(a),
                 Cmd::Stream(req) => self.effects.push(Effect::open(req)),
+                Cmd::SelectContainer(id) => {
+                    self.views.containers.select(&id, &self.store);
+                    self.switch(ViewId::Containers);
+                }
             }
         }
         self.dirty = true;
@@ -830,6 +833,7 @@ impl App {
                 body: None,
                 framing: Framing::JsonLines,
                 reopen: true,
+                auth_for: None,
             }));
             self.stats_open.insert(id);
         }

@@ -137,7 +137,7 @@ actions! {
     Push, Images, "push", "push", ["P"];
     RemoveImage, Images, "remove", "remove", ["d"];
     ForceRemoveImage, Images, "force_remove", "remove (force)", ["D"];
-    PruneImages, Images, "prune", "remove dangling images", ["X"];
+    PruneImages, Images, "prune", "remove dangling (or all unused) images", ["X"];
     Dangling, Images, "dangling", "show dangling only / all", ["u"];
     History, Images, "history", "history (layers)", ["H"];
 

@@ -42,6 +42,10 @@ pub struct StreamRequest {
     pub framing: Framing,
     /// Reopen it after a reconnect (GET streams); a POST that did work is not repeated.
     pub reopen: bool,
+    /// An image reference whose registry credentials (docker's config and credential helpers)
+    /// the feed sends as `X-Registry-Auth` (pull, push). The feed looks them up, because that
+    /// is I/O (files, helper processes) that views must not do.
+    pub auth_for: Option<String>,
 }
 
 /// What an API call was for, so its answer goes to the right place.
@@ -65,6 +69,19 @@ pub enum Purpose {
     VolumePrune,
     /// `POST /networks/prune`: the status names the networks removed.
     NetworkPrune,
+    /// `POST /containers/create` from the run form; the form comes back with the engine's
+    /// message when it fails.
+    RunCreate {
+        form: Box<super::dialogs::run_form::RunValues>,
+    },
+    /// `POST /containers/{id}/start` after a run form's create.
+    RunStart {
+        id: String,
+        name: String,
+        detach: bool,
+    },
+    /// `POST /images/prune` (the status line reports the space reclaimed).
+    PruneImages,
 }
 
 #[derive(Debug, Clone)]

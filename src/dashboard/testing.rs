@@ -256,3 +256,50 @@ pub fn local_effects(effects: Vec<Effect>) -> Vec<Effect> {
         .filter(|e| !matches!(e, Effect::Feed(_)))
         .collect()
 }
+
+/// An image list row as `GET /images/json` gives it; `tags` empty makes a dangling image.
+pub fn image(seed: &str, tags: &[&str], size: i64, age_secs: i64) -> Value {
+    json!({
+        "Id": format!("sha256:{}", id_of(seed)),
+        "RepoTags": tags,
+        "RepoDigests": [],
+        "Created": now().timestamp() - age_secs,
+        "Size": size,
+        "Labels": {}
+    })
+}
+
+/// Feeds an image list to the app.
+pub fn set_images(app: &mut App, rows: Vec<Value>) {
+    let list = serde_json::from_value(Value::Array(rows)).unwrap();
+    app.update(Msg::Images(list));
+    app.take_effects();
+}
+
+/// The stream requests (method, path, body, auth reference) among the effects.
+pub fn streams(effects: &[Effect]) -> Vec<super::msg::StreamRequest> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Feed(r) => match &r.0 {
+                super::msg::FeedRequest::Open(s) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// The API calls (with bodies and purposes) among the effects.
+pub fn api_calls(effects: &[Effect]) -> Vec<super::msg::ApiCall> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Feed(r) => match &r.0 {
+                super::msg::FeedRequest::Call(c) => Some(c.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}

@@ -5,9 +5,11 @@
 pub mod confirm;
 pub mod container_picker;
 pub mod help;
+pub mod history;
 pub mod network_form;
 pub mod palette;
 pub mod prompt;
+pub mod run_form;
 pub mod tasks;
 pub mod text;
 

@@ -29,7 +29,13 @@ impl TaskDialog {
 
 fn state_line<'a>(t: &'a Task, theme: &crate::dashboard::theme::Theme) -> Span<'a> {
     match &t.state {
-        TaskState::Running => Span::styled("running", theme.fg(theme.warning)),
+        TaskState::Running => Span::styled(
+            match t.fraction() {
+                Some(f) => format!("running {:.0}%", f * 100.0),
+                None => "running".to_string(),
+            },
+            theme.fg(theme.warning),
+        ),
         TaskState::Done(s) => Span::styled(s.as_str(), theme.fg(theme.ok)),
         TaskState::Failed(e) => Span::styled(e.as_str(), theme.error()),
     }
@@ -41,18 +47,32 @@ pub fn task_lines<'a>(
     width: usize,
     theme: &crate::dashboard::theme::Theme,
 ) -> Vec<Line<'a>> {
-    let mut lines = vec![Line::from(vec![
-        Span::styled(ellipsize(&t.title, width.saturating_sub(12)), theme.title()),
-        Span::raw("  "),
-        state_line(t, theme),
-    ])];
+    let title = ellipsize(&t.title, width.saturating_sub(12));
+    let state = state_line(t, theme);
+    let title_w = unicode_width::UnicodeWidthStr::width(title.as_str());
+    let mut lines = Vec::new();
+    if title_w + 2 + state.width() <= width {
+        lines.push(Line::from(vec![
+            Span::styled(title, theme.title()),
+            Span::raw("  "),
+            state,
+        ]));
+    } else {
+        // A long engine message ("Get https://…: connection refused") gets lines of its own.
+        lines.push(Line::styled(title, theme.title()));
+        let text = state.content.to_string();
+        let inner = width.saturating_sub(2).max(1);
+        let chars: Vec<char> = text.chars().collect();
+        for chunk in chars.chunks(inner).take(4) {
+            lines.push(Line::styled(
+                format!("  {}", chunk.iter().collect::<String>()),
+                state.style,
+            ));
+        }
+    }
     let bar_w = width.saturating_sub(48).clamp(5, 40);
     for l in &t.layers {
-        let frac = if l.total > 0 {
-            l.current as f64 / l.total as f64
-        } else {
-            0.0
-        };
+        let frac = l.fraction();
         let size = if l.total > 0 {
             format!("{}/{}", bytes(l.current as f64), bytes(l.total as f64))
         } else {
@@ -77,11 +97,22 @@ pub fn task_lines<'a>(
 impl Dialog for TaskDialog {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let theme = &cx.config.theme;
-        let rect = centered(area, 96, area.height.saturating_sub(4).max(8));
         let tasks: Vec<&Task> = match self.task {
             Some(id) => cx.store.tasks.iter().filter(|t| t.id == id).collect(),
             None => cx.store.tasks.iter().rev().collect(),
         };
+        // As tall as the content (each task's lines and a blank line).
+        let inner_w = 96.min(area.width).saturating_sub(2) as usize;
+        let content: usize = tasks
+            .iter()
+            .map(|t| task_lines(t, inner_w, theme).len() + 1)
+            .sum::<usize>()
+            .max(1);
+        let rect = centered(
+            area,
+            96,
+            (content as u16 + 2).clamp(8, area.height.saturating_sub(2).max(8)),
+        );
         let title = if self.task.is_some() {
             "Task"
         } else {

@@ -403,15 +403,31 @@ pub fn error_text(e: &anyhow::Error) -> String {
 }
 
 async fn pump(client: &Client, req: &StreamRequest, msgs: &UnboundedSender<Msg>) -> Result<()> {
-    let (body, headers): (_, &[(&str, &str)]) = match &req.body {
-        Some(v) => (
-            full(serde_json::to_vec(v)?),
-            &[("content-type", "application/json")],
-        ),
-        None => (empty(), &[]),
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    let body = match &req.body {
+        Some(v) => {
+            headers.push(("content-type", "application/json"));
+            full(serde_json::to_vec(v)?)
+        }
+        None => empty(),
     };
+    // Credentials as `docker pull`/`push` send them; a credential helper is a process, so the
+    // lookup runs off the dashboard's thread.
+    let auth = match &req.auth_for {
+        Some(reference) => {
+            let reference = reference.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::client::credentials::registry_auth_header(&reference)
+            })
+            .await??
+        }
+        None => None,
+    };
+    if let Some(a) = &auth {
+        headers.push(("X-Registry-Auth", a));
+    }
     let resp = client
-        .request(req.method.clone(), &req.path, body, headers)
+        .request(req.method.clone(), &req.path, body, &headers)
         .await?;
     let mut body = resp.into_body();
     let mut split = LineSplitter::new(req.framing);

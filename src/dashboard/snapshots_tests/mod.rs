@@ -6,6 +6,7 @@ mod chrome;
 mod containers;
 mod detail;
 mod events;
+mod images;
 mod logs;
 mod networks;
 mod volumes;

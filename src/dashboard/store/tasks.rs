@@ -17,6 +17,22 @@ pub struct LayerProgress {
     pub status: String,
     pub current: u64,
     pub total: u64,
+    /// Finished ("Pull complete", "Already exists", "Pushed", ...): a full bar even when the
+    /// engine never said the size (layers that already exist have none).
+    pub done: bool,
+}
+
+impl LayerProgress {
+    /// How far along the bar is.
+    pub fn fraction(&self) -> f64 {
+        if self.done {
+            1.0
+        } else if self.total > 0 {
+            (self.current.min(self.total) as f64) / self.total as f64
+        } else {
+            0.0
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +83,7 @@ impl Task {
                             status: String::new(),
                             current: 0,
                             total: 0,
+                            done: false,
                         });
                         self.layers.last_mut().expect("just pushed")
                     }
@@ -84,6 +101,7 @@ impl Task {
                 ) || status.starts_with("Mounted from")
                 {
                     layer.current = layer.total;
+                    layer.done = true;
                 }
             }
             Some(id) if !status.is_empty() => self.notes.push(format!("{id}: {status}")),
@@ -94,6 +112,26 @@ impl Task {
         if self.notes.len() > 50 {
             self.notes.remove(0);
         }
+    }
+
+    /// Ends the task when its stream ends: a failure (HTTP error or a dropped connection) unless
+    /// an in-stream error already failed it; otherwise done, described by the engine's last
+    /// summary line ("Status: Downloaded newer image for …", "latest: digest: … size: …").
+    pub fn finish(&mut self, error: Option<String>) {
+        if !self.is_running() {
+            return;
+        }
+        self.state = match error {
+            Some(e) => TaskState::Failed(e),
+            None => TaskState::Done(
+                self.notes
+                    .iter()
+                    .rev()
+                    .find(|n| n.starts_with("Status: ") || n.contains(": digest: "))
+                    .map(|n| n.strip_prefix("Status: ").unwrap_or(n).to_string())
+                    .unwrap_or_else(|| "done".into()),
+            ),
+        };
     }
 
     /// Overall fraction done, over the layers whose size is known.
@@ -150,5 +188,65 @@ mod tests {
             &json!({"errorDetail": {"message": "manifest unknown"}, "error": "manifest unknown"}),
         );
         assert_eq!(t.state, TaskState::Failed("manifest unknown".into()));
+        // The stream's normal end does not turn a failure into success.
+        t.finish(None);
+        assert_eq!(t.state, TaskState::Failed("manifest unknown".into()));
+    }
+
+    /// The messages exactly as the berth engine's pull sends them (engine/src/service/pull.rs):
+    /// layers listed first, "Already exists" without sizes, bytes while downloading, a final
+    /// "Status:" line.
+    #[test]
+    fn follows_the_berth_engines_pull_stream() {
+        let mut t = Task::new(1, "pull busybox");
+        for m in [
+            json!({"status": "Pulling from library/busybox", "id": "latest"}),
+            json!({"status": "Already exists", "progressDetail": {}, "id": "aaaaaaaaaaaa"}),
+            json!({"status": "Pulling fs layer", "progressDetail": {}, "id": "bbbbbbbbbbbb"}),
+            json!({"status": "Downloading", "progressDetail": {"current": 100, "total": 400}, "progress": "[==>  ]", "id": "bbbbbbbbbbbb"}),
+        ] {
+            t.apply(&m);
+        }
+        assert_eq!(t.layers[0].fraction(), 1.0);
+        assert_eq!(t.layers[1].fraction(), 0.25);
+        assert_eq!(t.fraction(), Some(0.25));
+        for m in [
+            json!({"status": "Verifying Checksum", "progressDetail": {}, "id": "bbbbbbbbbbbb"}),
+            json!({"status": "Download complete", "progressDetail": {}, "id": "bbbbbbbbbbbb"}),
+            json!({"status": "Extracting", "progressDetail": {"current": 400, "total": 400}, "id": "bbbbbbbbbbbb"}),
+            json!({"status": "Pull complete", "progressDetail": {}, "id": "bbbbbbbbbbbb"}),
+            json!({"status": "Digest: sha256:abc"}),
+            json!({"status": "Status: Downloaded newer image for busybox:latest"}),
+        ] {
+            t.apply(&m);
+        }
+        assert!(t.layers.iter().all(|l| l.done));
+        t.finish(None);
+        assert_eq!(
+            t.state,
+            TaskState::Done("Downloaded newer image for busybox:latest".into())
+        );
+        let mut t = Task::new(2, "pull nope");
+        t.finish(Some("pull access denied for nope".into()));
+        assert_eq!(
+            t.state,
+            TaskState::Failed("pull access denied for nope".into())
+        );
+    }
+
+    #[test]
+    fn follows_a_push() {
+        let mut t = Task::new(3, "push localhost:5000/app:1");
+        t.apply(&json!({"status": "The push refers to repository [localhost:5000/app]"}));
+        t.apply(&json!({"status": "Preparing", "progressDetail": {}, "id": "l1"}));
+        t.apply(&json!({"status": "Pushing", "progressDetail": {"current": 5, "total": 10}, "id": "l1"}));
+        assert_eq!(t.fraction(), Some(0.5));
+        t.apply(&json!({"status": "Pushed", "progressDetail": {}, "id": "l1"}));
+        t.apply(&json!({"status": "1: digest: sha256:abc size: 527"}));
+        t.finish(None);
+        assert_eq!(
+            t.state,
+            TaskState::Done("1: digest: sha256:abc size: 527".into())
+        );
     }
 }

@@ -73,6 +73,8 @@ pub struct ContainersView {
     detail_open: bool,
     /// Table rows that fit at the last draw (page keys move by this while the pane is open).
     table_rows: usize,
+    /// A container to select once it is in the list (`Cmd::SelectContainer`).
+    pending_select: Option<String>,
 }
 
 impl Default for ContainersView {
@@ -86,6 +88,7 @@ impl Default for ContainersView {
             detail: Detail::default(),
             detail_open: false,
             table_rows: 0,
+            pending_select: None,
         }
     }
 }
@@ -218,6 +221,18 @@ impl ContainersView {
             .collect();
         self.rows = rows;
         self.list.set_keys(keys);
+        if let Some(id) = &self.pending_select {
+            if let Some(i) = self.list.keys.iter().position(|k| k == id) {
+                self.list.cursor.select(i);
+                self.pending_select = None;
+            }
+        }
+    }
+
+    /// Selects the container `id` now, or as soon as a list with it arrives.
+    pub fn select(&mut self, id: &str, store: &Store) {
+        self.pending_select = Some(id.to_string());
+        self.rebuild(store);
     }
 
     fn selected_row(&self) -> Option<&RowKind> {

@@ -10,9 +10,13 @@ use ratatui::Frame;
 
 use super::list::{Click, ListState};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
-use crate::client::seg;
+use crate::client::{query, seg};
 use crate::dashboard::dialogs::confirm::Confirm;
+use crate::dashboard::dialogs::history::HistoryDialog;
+use crate::dashboard::dialogs::prompt::Prompt;
+use crate::dashboard::dialogs::run_form::{field_of_engine_error, RunForm};
 use crate::dashboard::dialogs::text::TextViewer;
+use crate::dashboard::dialogs::{frame, hint, Dialog, Outcome};
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::model::Image;
@@ -41,10 +45,183 @@ impl ImageRow {
     }
 }
 
+/// Checks a reference typed by the user (pull, tag): not empty, no spaces.
+fn check_reference(r: &str) -> Result<&str, String> {
+    let r = r.trim();
+    if r.is_empty() {
+        return Err("type an image reference, e.g. busybox or nginx:1.27".into());
+    }
+    if r.contains(char::is_whitespace) {
+        return Err("an image reference has no spaces".into());
+    }
+    Ok(r)
+}
+
+/// The pull task for `reference`, split as `docker pull` does (`repo:tag`, `repo@sha256:…`,
+/// latest when no tag is given), with the registry's credentials.
+pub fn pull_task(reference: &str) -> Result<Cmd, String> {
+    let r = check_reference(reference)?;
+    let q = crate::commands::pull::pull_query(r, false, None).map_err(|e| e.to_string())?;
+    let shown = match q.iter().find(|(k, _)| *k == "tag") {
+        Some((_, t)) if t.starts_with("sha256:") => format!("{}@{t}", q[0].1),
+        Some((_, t)) => format!("{}:{t}", q[0].1),
+        None => q[0].1.clone(),
+    };
+    Ok(Cmd::StartTask {
+        title: format!("pull {shown}"),
+        method: Method::POST,
+        path: format!("/images/create{}", query(&q)),
+        body: None,
+        show: true,
+        auth_for: Some(r.to_string()),
+    })
+}
+
+/// `repo[:tag]` → (repo, tag) for `POST /images/{id}/tag`; a ':' followed by a '/' is a
+/// registry port. Docker refuses digests and upper-case repositories; so does this, before
+/// the engine is asked.
+pub fn split_new_name(name: &str) -> Result<(String, String), String> {
+    let n = check_reference(name)?;
+    if n.contains('@') {
+        return Err("a tag cannot name a digest (@sha256:…)".into());
+    }
+    let (repo, tag) = match n.rfind(':') {
+        Some(i) if !n[i + 1..].contains('/') => (&n[..i], &n[i + 1..]),
+        _ => (n, "latest"),
+    };
+    if repo.is_empty() || tag.is_empty() {
+        return Err(format!("\"{n}\" is not repository[:tag]"));
+    }
+    if repo.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err("repository names must be lowercase".into());
+    }
+    Ok((repo.to_string(), tag.to_string()))
+}
+
+/// `POST /images/prune` with docker's dangling filter: true removes untagged images only, false
+/// every image no container uses (`image prune -a`).
+pub fn prune_call(all: bool) -> Effect {
+    let filters = format!(
+        "{{\"dangling\":[\"{}\"]}}",
+        if all { "false" } else { "true" }
+    );
+    Effect::call(
+        Method::POST,
+        format!("/images/prune{}", query(&[("filters", filters)])),
+        Purpose::PruneImages,
+    )
+}
+
+/// "Remove dangling images?" with a second choice: every unused image.
+pub struct PruneDialog;
+
+impl Dialog for PruneDialog {
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
+        let theme = &cx.config.theme;
+        let rect = crate::dashboard::widgets::centered(area, 62, 7);
+        let inner = frame(f, rect, "Prune images", theme);
+        let text = vec![
+            ratatui::text::Line::raw("Remove dangling images (untagged, used by no container)?"),
+            ratatui::text::Line::raw(""),
+            ratatui::text::Line::raw("y/enter: dangling only    a: all unused images (-a)"),
+            ratatui::text::Line::styled("n/esc: cancel", theme.muted()),
+        ];
+        f.render_widget(
+            ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }),
+            inner,
+        );
+    }
+
+    fn on_key(&mut self, key: crossterm::event::KeyEvent, cx: &mut Cx) -> Outcome {
+        use crossterm::event::KeyCode;
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                cx.effect(prune_call(false));
+                Outcome::Close
+            }
+            KeyCode::Char('a') | KeyCode::Char('A') => {
+                cx.effect(prune_call(true));
+                Outcome::Close
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                Outcome::Close
+            }
+            _ => Outcome::Keep,
+        }
+    }
+
+    fn hints(&self) -> Vec<(String, String)> {
+        vec![
+            hint("y", "dangling"),
+            hint("a", "all unused"),
+            hint("n", "cancel"),
+        ]
+    }
+}
+
+/// The status line after a prune: how many images went and the space they freed.
+fn prune_summary(v: &serde_json::Value) -> String {
+    let deleted = v["ImagesDeleted"].as_array().map_or(0, |a| {
+        a.iter().filter(|d| d.get("Deleted").is_some()).count()
+    });
+    let untagged = v["ImagesDeleted"].as_array().map_or(0, |a| {
+        a.iter().filter(|d| d.get("Untagged").is_some()).count()
+    });
+    let space = v["SpaceReclaimed"].as_u64().unwrap_or(0);
+    let mut s = format!(
+        "pruned {deleted} image{}",
+        if deleted == 1 { "" } else { "s" }
+    );
+    if untagged > 0 {
+        s.push_str(&format!(" ({untagged} untagged)"));
+    }
+    s.push_str(&format!(", reclaimed {}", bytes(space as f64)));
+    s
+}
+
+/// The table's columns (which ones show depends on the width).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Mark,
+    Repo,
+    Tag,
+    Id,
+    Created,
+    Size,
+    InUse,
+}
+
+impl Col {
+    fn column(self) -> table::Column {
+        match self {
+            Col::Mark => col("", Constraint::Length(1)),
+            Col::Repo => col("REPOSITORY", Constraint::Fill(3)),
+            Col::Tag => col("TAG", Constraint::Fill(1)),
+            Col::Id => col("IMAGE ID", Constraint::Length(12)),
+            Col::Created => col("CREATED", Constraint::Length(14)),
+            Col::Size => col("SIZE", Constraint::Length(9)),
+            Col::InUse => col("IN USE", Constraint::Length(6)),
+        }
+    }
+
+    /// The sort field a click on this column's header picks.
+    fn sort_field(self) -> Option<usize> {
+        match self {
+            Col::Repo | Col::Tag => Some(0),
+            Col::Created => Some(1),
+            Col::Size => Some(2),
+            Col::InUse => Some(3),
+            _ => None,
+        }
+    }
+}
+
 pub struct ImagesView {
     pub list: ListState,
     pub rows: Vec<ImageRow>,
     pub dangling_only: bool,
+    /// The columns of the last draw (header clicks map through them).
+    kinds: Vec<Col>,
 }
 
 impl Default for ImagesView {
@@ -53,6 +230,7 @@ impl Default for ImagesView {
             list: ListState::with_sort(1, false, SORT_FIELDS.len()),
             rows: Vec::new(),
             dangling_only: false,
+            kinds: Vec::new(),
         }
     }
 }
@@ -153,6 +331,90 @@ impl ImagesView {
                     cmds,
                 ));
             }
+            Action::Pull => {
+                cx.dialog(Prompt::new(
+                    "Pull an image",
+                    "Image (name[:tag] or name@sha256:…; latest when no tag):",
+                    "",
+                    |text| pull_task(text).map(|c| vec![c]),
+                ));
+            }
+            Action::RunImage => {
+                let Some((row, img)) = self.selected(store) else {
+                    cx.error("no image selected: pull one first");
+                    return true;
+                };
+                cx.dialog(RunForm::new(&row.reference(img)));
+            }
+            Action::Tag => {
+                let Some((row, img)) = self.selected(store) else {
+                    cx.error("no image selected");
+                    return true;
+                };
+                let current = row.reference(img);
+                let initial = if row.repo == "<none>" {
+                    String::new()
+                } else {
+                    current.clone()
+                };
+                let id = img.id.clone();
+                cx.dialog(Prompt::new(
+                    "Tag",
+                    format!("New name for {current} (repository[:tag]):"),
+                    &initial,
+                    move |text| {
+                        let (repo, tag) = split_new_name(text)?;
+                        Ok(vec![Cmd::Effect(Effect::call(
+                            Method::POST,
+                            format!(
+                                "/images/{}/tag{}",
+                                seg(&id),
+                                query(&[("repo", repo.clone()), ("tag", tag.clone())])
+                            ),
+                            Purpose::Action {
+                                label: format!("tag {current} as {repo}:{tag}"),
+                            },
+                        ))])
+                    },
+                ));
+            }
+            Action::Push => {
+                let Some((row, _)) = self.selected(store) else {
+                    cx.error("no image selected");
+                    return true;
+                };
+                if row.repo == "<none>" {
+                    cx.error("an untagged image cannot be pushed: tag it first");
+                    return true;
+                }
+                cx.push(Cmd::StartTask {
+                    title: format!("push {}:{}", row.repo, row.tag),
+                    method: Method::POST,
+                    path: format!(
+                        "/images/{}/push{}",
+                        seg(&row.repo),
+                        query(&[("tag", row.tag.clone())])
+                    ),
+                    body: None,
+                    show: true,
+                    auth_for: Some(row.repo.clone()),
+                });
+            }
+            Action::PruneImages => cx.dialog(PruneDialog),
+            Action::History => {
+                let Some((row, img)) = self.selected(store) else {
+                    return false;
+                };
+                cx.effect(Effect::call(
+                    Method::GET,
+                    format!("/images/{}/history", seg(&img.id)),
+                    Purpose::History { id: img.id.clone() },
+                ));
+                cx.dialog(HistoryDialog::loading(
+                    format!("history of {}", row.reference(img)),
+                    img.id.clone(),
+                ));
+            }
             Action::Dangling => {
                 self.dangling_only = !self.dangling_only;
                 self.rebuild(store);
@@ -196,30 +458,36 @@ impl View for ImagesView {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let store = cx.store;
         let theme = &cx.config.theme;
-        let columns = [
-            col("", Constraint::Length(1)),
-            col("REPOSITORY", Constraint::Fill(3)),
-            col("TAG", Constraint::Fill(1)),
-            col("IMAGE ID", Constraint::Length(12)),
-            col("CREATED", Constraint::Length(14)),
-            col("SIZE", Constraint::Length(9)),
-            col("IN USE", Constraint::Length(6)),
-        ];
-        let sort_col = Some((
-            match self.list.sort.0 {
-                0 => 1,
-                1 => 4,
-                2 => 5,
-                _ => 6,
-            },
-            self.list.sort.1,
-        ));
+        // Narrow terminals drop IMAGE ID and IN USE so names keep their room.
+        let wide = area.width >= 100;
+        let mut kinds = vec![Col::Mark, Col::Repo, Col::Tag];
+        if wide {
+            kinds.push(Col::Id);
+        }
+        kinds.extend([Col::Created, Col::Size]);
+        if wide {
+            kinds.push(Col::InUse);
+        }
+        let columns: Vec<_> = kinds.iter().map(|k| k.column()).collect();
+        let sorted_kind = match self.list.sort.0 {
+            0 => Col::Repo,
+            1 => Col::Created,
+            2 => Col::Size,
+            _ => Col::InUse,
+        };
+        let sort_col = kinds
+            .iter()
+            .position(|&k| k == sorted_kind)
+            .map(|i| (i, self.list.sort.1));
         let empty = if !store.loaded.images {
             "loading…".to_string()
         } else if self.dangling_only {
             "no dangling images".into()
         } else if store.images.is_empty() {
-            "no images: pull one (p) or build one with `berth build`".into()
+            format!(
+                "no images: pull one ({}) or build one with `berth build`",
+                cx.config.keymap.label(Action::Pull)
+            )
         } else {
             format!("no image matches \"{}\"", self.list.filter)
         };
@@ -227,6 +495,7 @@ impl View for ImagesView {
         let rows = &self.rows;
         let list = &self.list;
         let mut cursor = self.list.cursor;
+        self.kinds = kinds.clone();
         self.list.geometry = table::draw(
             f,
             area,
@@ -238,25 +507,29 @@ impl View for ImagesView {
             |i, _| {
                 let r = &rows[i];
                 let img = &store.images[r.index];
-                let used = store.containers_using_image(&img.id);
-                let mark = if list.is_marked(&list.keys[i]) {
-                    "●"
-                } else {
-                    " "
-                };
-                Row::new(vec![
-                    Cell::from(Span::styled(mark, theme.fg(theme.marked))),
-                    Cell::from(r.repo.clone()),
-                    Cell::from(r.tag.clone()),
-                    Cell::from(Span::styled(img.short_id().to_string(), theme.muted())),
-                    Cell::from(crate::format::units::ago(img.created, now)),
-                    Cell::from(bytes(img.size as f64)),
-                    Cell::from(if used > 0 {
-                        used.to_string()
-                    } else {
-                        "-".into()
-                    }),
-                ])
+                Row::new(kinds.iter().map(|k| match k {
+                    Col::Mark => Cell::from(Span::styled(
+                        if list.is_marked(&list.keys[i]) {
+                            "●"
+                        } else {
+                            " "
+                        },
+                        theme.fg(theme.marked),
+                    )),
+                    Col::Repo => Cell::from(r.repo.clone()),
+                    Col::Tag => Cell::from(r.tag.clone()),
+                    Col::Id => Cell::from(Span::styled(img.short_id().to_string(), theme.muted())),
+                    Col::Created => Cell::from(crate::format::units::ago(img.created, now)),
+                    Col::Size => Cell::from(bytes(img.size as f64)),
+                    Col::InUse => {
+                        let used = store.containers_using_image(&img.id);
+                        Cell::from(if used > 0 {
+                            used.to_string()
+                        } else {
+                            "-".into()
+                        })
+                    }
+                }))
             },
         );
         self.list.cursor = cursor;
@@ -271,6 +544,7 @@ impl View for ImagesView {
             Action::RemoveImage,
             Action::History,
             Action::Dangling,
+            Action::PruneImages,
             Action::Inspect,
             Action::Filter,
         ]
@@ -291,13 +565,7 @@ impl View for ImagesView {
         match self.list.on_mouse(&ev) {
             Click::None => false,
             Click::Header(c) => {
-                let field = match c {
-                    1 | 2 => Some(0),
-                    4 => Some(1),
-                    5 => Some(2),
-                    6 => Some(3),
-                    _ => None,
-                };
+                let field = self.kinds.get(c).and_then(|k| k.sort_field());
                 if let Some(f) = field {
                     self.list.sort_by(f);
                     self.rebuild(cx.store);
@@ -320,5 +588,64 @@ impl View for ImagesView {
 
     fn on_store(&mut self, store: &Store) {
         self.rebuild(store);
+    }
+
+    /// The run form's chain (create → start → select or attach) and prune's summary.
+    fn on_answer(
+        &mut self,
+        purpose: &Purpose,
+        result: &Result<Option<serde_json::Value>, String>,
+        cx: &mut Cx,
+    ) -> bool {
+        match (purpose, result) {
+            (Purpose::RunCreate { form }, Ok(v)) => {
+                let Some(id) = v.as_ref().and_then(|v| v["Id"].as_str()) else {
+                    cx.error("run: the engine's create answer has no Id");
+                    return true;
+                };
+                let name = match form.name.trim() {
+                    "" => id.chars().take(12).collect(),
+                    n => n.to_string(),
+                };
+                cx.effect(Effect::call(
+                    Method::POST,
+                    format!("/containers/{}/start", seg(id)),
+                    Purpose::RunStart {
+                        id: id.to_string(),
+                        name,
+                        detach: form.detach,
+                    },
+                ));
+            }
+            (Purpose::RunCreate { form }, Err(e)) => {
+                // The form comes back as it was, the engine's message at the field it is about.
+                cx.error(format!("run {}: {e}", form.image.trim()));
+                cx.dialog(RunForm::with(
+                    (**form).clone(),
+                    Some((field_of_engine_error(e), e.clone())),
+                ));
+            }
+            (Purpose::RunStart { id, name, detach }, Ok(_)) => {
+                if *detach {
+                    cx.push(Cmd::SelectContainer(id.clone()));
+                    cx.info(format!("started {name}"));
+                } else {
+                    cx.effect(Effect::Attach {
+                        container: id.clone(),
+                    });
+                }
+            }
+            (Purpose::RunStart { id, name, .. }, Err(e)) => {
+                // Created but not started: show it, so it can be fixed or removed.
+                cx.push(Cmd::SelectContainer(id.clone()));
+                cx.error(format!("start {name}: {e}"));
+            }
+            (Purpose::PruneImages, Ok(v)) => cx.info(prune_summary(
+                v.as_ref().unwrap_or(&serde_json::Value::Null),
+            )),
+            (Purpose::PruneImages, Err(e)) => cx.error(format!("prune images: {e}")),
+            _ => return false,
+        }
+        true
     }
 }

@@ -274,6 +274,7 @@ impl LogsView {
                     Framing::Multiplexed
                 },
                 reopen: false,
+                auth_for: None,
             }));
         }
     }

@@ -94,7 +94,12 @@ pub enum Cmd {
         body: Option<serde_json::Value>,
         /// Show the progress dialog now (the user can send it to the background with Esc).
         show: bool,
+        /// Send this image reference's registry credentials (see `StreamRequest::auth_for`).
+        auth_for: Option<String>,
     },
+    /// Switch to the containers view with this container (by id) selected, as soon as it is
+    /// in the list (a container just created may not be yet).
+    SelectContainer(String),
     /// Apply an action to the current view (the palette does this).
     Action(Action),
     /// Open or replace a stream, by request.

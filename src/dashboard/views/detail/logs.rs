@@ -73,6 +73,7 @@ impl LogsPane {
             // After a reconnect the tail would come again on top of what is shown; the pane
             // reopens on its own when the container restarts.
             reopen: false,
+            auth_for: None,
         }));
         self.state_at_open = cx
             .store
