@@ -188,3 +188,46 @@ fn a_bad_config_is_refused_before_the_screen_with_its_line() {
     );
     assert_eq!(err.trim().lines().count(), 1, "one readable line: {err}");
 }
+
+#[test]
+fn runs_a_container_from_the_images_form() {
+    let engine = TestEngine::start();
+    engine.import_busybox("busybox:latest");
+    let d = Dashboard::start(&engine, 120, 30);
+    d.wait_for("Containers 0/0", 10 * SECOND);
+    d.keys(&["2"]);
+    d.wait_for("busybox", 5 * SECOND);
+    // The form opens with the selected image filled in and the name field focused.
+    d.keys(&["r"]);
+    d.wait_for("detach", 5 * SECOND);
+    d.type_text("from-form");
+    // name → ports → env: one variable, then on to the command.
+    d.keys(&["Tab", "Tab"]);
+    d.type_text("GREETING=hi");
+    d.keys(&["Tab", "Tab", "Tab"]);
+    d.type_text("sh -c 'echo $GREETING from the form; sleep 300'");
+    d.keys(&["C-s"]);
+    // Detached (the default): back in the containers view with the new container.
+    d.wait("from-form running", 10 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("from-form") && l.contains("running"))
+    });
+    let v = engine.api_json("GET", "/containers/from-form/json", None);
+    assert_eq!(v["State"]["Status"], "running");
+    assert_eq!(v["Path"], "sh");
+    assert!(
+        v["Config"]["Env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "GREETING=hi"),
+        "{v}"
+    );
+    let logs = engine.berth(&["logs", "from-form"]);
+    assert!(
+        stdout(&logs).contains("hi from the form"),
+        "{}",
+        stdout(&logs)
+    );
+    rm_all(&engine);
+}
