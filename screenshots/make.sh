@@ -4,7 +4,7 @@
 # few containers, runs `berth` (the dashboard) in a detached tmux at a fixed size, captures the pane
 # with its colours and renders it to PNG with screenshots/render.py.
 #
-#   screenshots/make.sh            # writes screenshots/dashboard.png
+#   screenshots/make.sh            # writes screenshots/*.png (one per view and dialog)
 #
 # Installs what it lacks (tmux, busybox-static, DejaVu fonts, Pillow) from Debian, or Pillow from
 # PyPI as a fallback. Everything it starts (tmux server, containers, engine) and the work dir are
@@ -147,10 +147,24 @@ echo 'root:x:0:' >"$rootfs/etc/group"
 tar -C "$rootfs" -cf "$WORK/busybox.tar" .
 $B import "$WORK/busybox.tar" busybox:latest >/dev/null
 
-log "starting containers"
-$B run -d --name web busybox:latest sleep 3600 >/dev/null
-$B run -d --name worker busybox:latest sh -c 'while true; do echo tick; sleep 5; done' >/dev/null
-$B run --name hello busybox:latest echo hello >/dev/null # exits: a stopped container
+log "making images, volumes, networks and containers"
+$B tag busybox:latest shop/api:1.4 >/dev/null
+$B tag busybox:latest shop/web:2.0 >/dev/null
+$B tag busybox:latest registry.example.com:5000/tools/debug:edge >/dev/null
+$B volume create shop-data >/dev/null
+$B volume create cache >/dev/null
+$B network create --subnet 10.231.7.0/24 shop-net >/dev/null
+project() { echo "--label com.docker.compose.project=shop --label com.docker.compose.service=$1 --network shop-net"; }
+# A compose-like project: a web front that logs requests, an api that works a little, a db.
+$B run -d --name shop-web-1 $(project web) -p 8080:80 shop/web:2.0 sh -c \
+  'i=0; while true; do i=$((i+1)); echo "GET /products/$((i % 17)) 200 $((i % 9 + 2))ms"; sleep 0.7; done' >/dev/null
+$B run -d --name shop-api-1 $(project api) -v shop-data:/data shop/api:1.4 sh -c \
+  'while true; do i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo "api: served batch"; sleep 0.3; done' >/dev/null
+$B run -d --name shop-db-1 $(project db) -v shop-data:/var/lib/db busybox:latest sh -c \
+  'echo "db: ready to accept connections"; while true; do sleep 2; echo "db: checkpoint complete"; done' >/dev/null
+$B run -d --name metrics -v cache:/cache busybox:latest sh -c \
+  'while true; do dd if=/dev/zero of=/cache/blob bs=64k count=16 2>/dev/null; sleep 1; done' >/dev/null
+$B run --name migrate-once busybox:latest echo "migrations applied" >/dev/null # exits: a stopped container
 $B create --name idle busybox:latest sleep 3600 >/dev/null # never started
 
 # ---- the dashboard in tmux ----
@@ -160,6 +174,7 @@ $B create --name idle busybox:latest sleep 3600 >/dev/null # never started
 if infocmp tmux-256color >/dev/null 2>&1; then term=tmux-256color; else term=screen-256color; fi
 cat >"$WORK/tmux.conf" <<EOF
 set -g status off
+set -g escape-time 0
 set -g remain-on-exit on
 set -g default-terminal $term
 EOF
@@ -171,30 +186,70 @@ dead() { [ "$(tmux -L "$TMUX_L" display-message -p -t shots '#{pane_dead}')" = 1
 
 # shot NAME [KEYS...]: send KEYS (tmux send-keys syntax) to the dashboard, wait until the screen has
 # drawn (not blank, past "connecting…") and holds still, then capture and render it to NAME.png.
+# Live views (stats, following logs) may never hold still for long: after a few seconds the
+# latest capture is taken.
 shot() {
   local name=$1 prev="" cur i
   shift
   [ $# -eq 0 ] || tmux -L "$TMUX_L" send-keys -t shots "$@"
-  for i in $(seq 100); do
+  sleep 0.3
+  for i in $(seq 40); do
     dead && die "$(printf 'the dashboard exited; its screen:\n%s' "$(pane)")"
     cur=$(pane -e)
     if [ -n "$(pane | tr -d ' \n')" ] && ! pane | grep -q 'connecting'; then
-      # Two equal captures 0.5 s apart: the first fetch is drawn, no frame is half written.
+      # Two equal captures 0.3 s apart: no frame is half written.
       [ "$cur" = "$prev" ] && break
       prev=$cur
-      sleep 0.5
+      sleep 0.3
     else
       sleep 0.1
     fi
   done
-  [ "$cur" = "$prev" ] || die "$(printf 'the dashboard did not settle for %s; its screen:\n%s' "$name" "$(pane)")"
+  [ -n "$(pane | tr -d ' \n')" ] || die "the dashboard drew nothing for $name"
   printf '%s\n' "$cur" >"$WORK/$name.ans"
   "$PY" "$OUT_DIR/render.py" --cols "$COLS" --rows "$ROWS" --scale "$SCALE" \
     "$WORK/$name.ans" "$OUT_DIR/$name.png"
   log "wrote screenshots/$name.png"
 }
 
+# Let the stats history fill, so sparklines and charts have a shape.
+sleep "${WARM:-25}"
+keys() { local k; for k in "$@"; do tmux -L "$TMUX_L" send-keys -t shots "$k"; sleep 0.15; done; }
+type_text() { tmux -L "$TMUX_L" send-keys -t shots -l "$1"; sleep 0.15; }
+
+# Containers: the compose group first (rows sorted by name), then the loose ones. `g j` selects
+# shop-api-1, the first container of the group.
+keys g j
 shot dashboard
+# Its detail pane: the Stats tab (charts of the last minutes), then Env.
+keys Enter ]
+shot detail-stats
+keys ] ]
+shot detail-env
+keys Escape
+# Merged logs of the whole compose project (its group row), searched.
+keys g L
+sleep 3
+keys /
+type_text GET
+keys Enter
+shot logs
+keys Escape Escape
+# Images, the run form, volumes, networks, events, help.
+keys 2
+shot images
+keys r
+type_text web-2
+shot run-form
+keys Escape 3
+shot volumes
+keys 4
+shot networks
+keys 5
+shot events
+keys 1 '?'
+shot help
+keys Escape
 
 # Quit the way a person does; the pane dies, then the cleanup kills the tmux server.
 tmux -L "$TMUX_L" send-keys -t shots q
