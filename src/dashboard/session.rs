@@ -19,8 +19,13 @@ use super::terminal::Term;
 use crate::cli::{AttachArgs, ExecArgs};
 use crate::commands::Ctx;
 
-/// The shortest gap between two frames caused only by engine data.
-const DATA_FRAME: Duration = Duration::from_millis(200);
+/// The shortest gap between two frames caused only by engine data. Stats come once a second
+/// per container, spread over the second: two frames a second show every change soon enough
+/// and cost a fraction of one per message.
+const DATA_FRAME: Duration = Duration::from_millis(500);
+/// The shortest gap between two batches of engine messages (an action's answer waits at most
+/// this long; data waits for the next frame anyway).
+const MSG_BATCH_GAP: Duration = Duration::from_millis(100);
 /// Messages handled before drawing, so a burst cannot starve the screen.
 const BATCH: usize = 512;
 
@@ -34,6 +39,7 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw = Instant::now() - DATA_FRAME;
     let mut urgent = true;
+    let mut last_msgs = Instant::now() - MSG_BATCH_GAP;
 
     loop {
         if app.is_dirty() && (urgent || last_draw.elapsed() >= DATA_FRAME) {
@@ -138,6 +144,10 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
         } else {
             Duration::from_secs(3600)
         };
+        // Engine messages are taken in batches at most every MSG_BATCH_GAP: fifty stats streams
+        // then wake this loop a few times a second instead of fifty. Keys are never held back.
+        let msgs_open = last_msgs.elapsed() >= MSG_BATCH_GAP;
+        let msgs_wait = MSG_BATCH_GAP.saturating_sub(last_msgs.elapsed());
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(ev)) => {
@@ -147,8 +157,9 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
             },
-            msg = rx.recv() => {
+            msg = rx.recv(), if msgs_open => {
                 let Some(msg) = msg else { return Ok(()) };
+                last_msgs = Instant::now();
                 app.update(msg);
                 for _ in 0..BATCH {
                     match rx.try_recv() {
@@ -159,6 +170,7 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
             }
             _ = tick.tick() => app.update(Msg::Tick),
             _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(msgs_wait), if !msgs_open => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::commands::stats::{cpu_percent, mem_usage, StatsJson};
@@ -70,7 +71,8 @@ impl StatsHistory {
     /// Adds one `GET /containers/{id}/stats` message. Messages without a CPU reading (the
     /// zeroed first frame of a stopped container) are skipped.
     pub fn push(&mut self, v: &Value) {
-        let Ok(s) = serde_json::from_value::<StatsJson>(v.clone()) else {
+        // Decoded straight from the borrowed value: no copy of the document per message.
+        let Ok(s) = StatsJson::deserialize(v) else {
             return;
         };
         let at = v["read"]
