@@ -459,12 +459,18 @@ async fn pump(client: &Client, req: &StreamRequest, msgs: &UnboundedSender<Msg>)
 async fn engine_info(client: &Client) -> Result<EngineInfo> {
     let version: Value = client.get("/version").await?;
     let info: Value = client.get("/info").await?;
-    let name = version["Platform"]["Name"]
+    // berth says "berth"; Docker says "Docker Engine - Community" (or nothing, in distribution
+    // builds, whose components still name the "Engine"); Podman names itself in its components.
+    let component = version["Components"][0]["Name"].as_str().unwrap_or("");
+    let name = match version["Platform"]["Name"]
         .as_str()
         .filter(|s| !s.is_empty())
-        .or(info["Name"].as_str())
-        .unwrap_or("engine")
-        .to_string();
+    {
+        Some(n) => n.to_string(),
+        None if component == "Engine" => "Docker Engine".to_string(),
+        None if !component.is_empty() => component.to_string(),
+        None => "engine".to_string(),
+    };
     Ok(EngineInfo {
         host: format!("unix://{}", client.socket().display()),
         name,
