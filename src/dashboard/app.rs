@@ -213,16 +213,8 @@ impl App {
                 if self.current == ViewId::Containers || self.store.running_tasks() > 0 {
                     self.dirty = true;
                 }
-                let mut queue = Vec::new();
-                {
-                    let mut cx = Cx {
-                        store: &self.store,
-                        config: &self.config,
-                        queue: &mut queue,
-                        page: self.body_height as usize,
-                    };
-                    self.views.get(self.current).on_tick(&mut cx);
-                }
+                let current = self.current;
+                let ((), queue) = self.handle(|views, cx| views.get(current).on_tick(cx));
                 if !queue.is_empty() {
                     self.apply(queue);
                 }
@@ -280,24 +272,12 @@ impl App {
             self.store_changed();
             return;
         }
-        let mut queue = Vec::new();
-        let handled = {
-            let mut cx = Cx {
-                store: &self.store,
-                config: &self.config,
-                queue: &mut queue,
-                page: self.body_height as usize,
-            };
-            let mut handled = false;
-            for id in ViewId::TABS.into_iter().chain([ViewId::Logs]) {
-                if self.views.get(id).on_answer(&purpose, &result, &mut cx) {
-                    handled = true;
-                    break;
-                }
-            }
-            handled
-        };
-        self.apply(queue);
+        let handled = self.with_views(|views, cx| {
+            ViewId::TABS
+                .into_iter()
+                .chain([ViewId::Logs])
+                .any(|id| views.get(id).on_answer(&purpose, &result, cx))
+        });
         if handled {
             return;
         }
@@ -326,30 +306,10 @@ impl App {
                 self.dirty = true;
             }
             (StreamKey::DetailLogs(_), _) => {
-                let mut queue = Vec::new();
-                {
-                    let mut cx = Cx {
-                        store: &self.store,
-                        config: &self.config,
-                        queue: &mut queue,
-                        page: self.body_height as usize,
-                    };
-                    self.views
-                        .containers
-                        .on_stream(&key, item.as_ref(), &mut cx);
-                }
-                self.apply(queue);
+                self.with_views(|views, cx| views.containers.on_stream(&key, item.as_ref(), cx));
             }
             (StreamKey::Logs(..), _) => {
-                let mut queue = Vec::new();
-                let mut cx = Cx {
-                    store: &self.store,
-                    config: &self.config,
-                    queue: &mut queue,
-                    page: self.body_height as usize,
-                };
-                self.views.logs.on_stream(&key, item.as_ref(), &mut cx);
-                self.apply(queue);
+                self.with_views(|views, cx| views.logs.on_stream(&key, item.as_ref(), cx));
                 self.dirty = true;
             }
             _ => {}
@@ -381,25 +341,17 @@ impl App {
                 }
             }
             StreamKey::DetailLogs(_) => {
-                let mut queue = Vec::new();
-                {
-                    let mut cx = Cx {
-                        store: &self.store,
-                        config: &self.config,
-                        queue: &mut queue,
-                        page: self.body_height as usize,
-                    };
+                self.with_views(|views, cx| {
                     // The pane shows why its stream ended, then that it ended.
                     if let Some(e) = error {
                         let item = StreamItem::Text {
                             line: format!("logs: {e}"),
                             stderr: true,
                         };
-                        self.views.containers.on_stream(&key, Some(&item), &mut cx);
+                        views.containers.on_stream(&key, Some(&item), cx);
                     }
-                    self.views.containers.on_stream(&key, None, &mut cx);
-                }
-                self.apply(queue);
+                    views.containers.on_stream(&key, None, cx);
+                });
             }
             StreamKey::Logs(..) => {
                 // The view shows the end (a stopped container, the engine's message) itself;
@@ -457,11 +409,8 @@ impl App {
             return;
         }
         if let Some(mut d) = self.dialogs.pop() {
-            let mut queue = Vec::new();
-            let outcome = {
-                let mut cx = self.cx(&mut queue);
-                d.on_key(key, &mut cx)
-            };
+            let (outcome, queue) = self.handle(|_, cx| d.on_key(key, cx));
+            // Back on the stack before its commands run, so a dialog it opens lands on top.
             if outcome == Outcome::Keep {
                 self.dialogs.push(d);
             }
@@ -474,27 +423,33 @@ impl App {
         self.on_action(action);
     }
 
-    fn cx<'a>(&'a self, queue: &'a mut Vec<Cmd>) -> Cx<'a> {
-        Cx {
-            store: &self.store,
-            config: &self.config,
-            queue,
-            page: self.body_height.saturating_sub(2) as usize,
-        }
-    }
-
-    fn on_action(&mut self, action: Action) {
+    /// Runs a handler with the views and a context over the store and config (disjoint
+    /// borrows of the app), returning what it queued for the caller to apply.
+    fn handle<R>(&mut self, f: impl FnOnce(&mut Views, &mut Cx) -> R) -> (R, Vec<Cmd>) {
         let mut queue = Vec::new();
-        let handled = {
+        let result = {
             let mut cx = Cx {
                 store: &self.store,
                 config: &self.config,
                 queue: &mut queue,
+                // Table rows on screen: the body less a header and a margin.
                 page: self.body_height.saturating_sub(2) as usize,
             };
-            self.views.get(self.current).on_action(action, &mut cx)
+            f(&mut self.views, &mut cx)
         };
+        (result, queue)
+    }
+
+    /// `handle`, then apply what it queued.
+    fn with_views<R>(&mut self, f: impl FnOnce(&mut Views, &mut Cx) -> R) -> R {
+        let (result, queue) = self.handle(f);
         self.apply(queue);
+        result
+    }
+
+    fn on_action(&mut self, action: Action) {
+        let current = self.current;
+        let handled = self.with_views(|views, cx| views.get(current).on_action(action, cx));
         if handled {
             return;
         }
@@ -574,17 +529,7 @@ impl App {
     }
 
     fn close_logs_streams(&mut self) {
-        let mut queue = Vec::new();
-        {
-            let mut cx = Cx {
-                store: &self.store,
-                config: &self.config,
-                queue: &mut queue,
-                page: 0,
-            };
-            self.views.logs.close(&mut cx);
-        }
-        self.apply(queue);
+        self.with_views(|views, cx| views.logs.close(cx));
     }
 
     fn close_logs(&mut self) {
@@ -594,11 +539,7 @@ impl App {
 
     fn on_mouse(&mut self, m: MouseEvent) {
         if let Some(mut d) = self.dialogs.pop() {
-            let mut queue = Vec::new();
-            let outcome = {
-                let mut cx = self.cx(&mut queue);
-                d.on_mouse(m, &mut cx)
-            };
+            let (outcome, queue) = self.handle(|_, cx| d.on_mouse(m, cx));
             if outcome == Outcome::Keep {
                 self.dialogs.push(d);
             }
@@ -616,17 +557,8 @@ impl App {
                 return;
             }
         }
-        let mut queue = Vec::new();
-        {
-            let mut cx = Cx {
-                store: &self.store,
-                config: &self.config,
-                queue: &mut queue,
-                page: self.body_height as usize,
-            };
-            self.views.get(self.current).on_mouse(m, &mut cx);
-        }
-        self.apply(queue);
+        let current = self.current;
+        self.with_views(|views, cx| views.get(current).on_mouse(m, cx));
     }
 
     /// Runs what handlers queued.
@@ -638,16 +570,7 @@ impl App {
                 Cmd::Status(level, text) => self.set_status(level, text),
                 Cmd::SwitchView(v) => self.switch(v),
                 Cmd::OpenLogs(target) => {
-                    let mut q = Vec::new();
-                    {
-                        let mut cx = Cx {
-                            store: &self.store,
-                            config: &self.config,
-                            queue: &mut q,
-                            page: self.body_height as usize,
-                        };
-                        self.views.logs.open(target, &mut cx);
-                    }
+                    let ((), q) = self.handle(|views, cx| views.logs.open(target, cx));
                     if self.current != ViewId::Logs {
                         self.previous = self.current;
                     }
