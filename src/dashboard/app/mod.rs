@@ -6,19 +6,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
-use ratatui::Frame;
-use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
 use super::config::Config;
-use super::dialogs::{self, Dialog, Outcome};
-use super::keymap::Action;
+use super::dialogs::{self, Dialog};
 use super::msg::{Effect, Framing, Msg, Purpose, StreamItem, StreamKey, StreamRequest};
 use super::store::tasks::{Task, TaskState};
 use super::store::{Connection, Store};
@@ -28,8 +19,12 @@ use super::views::images::ImagesView;
 use super::views::logs::LogsView;
 use super::views::networks::NetworksView;
 use super::views::volumes::VolumesView;
-use super::views::{Cmd, Cx, DrawCx, Level, View, ViewId};
-use super::widgets::chrome;
+use super::views::{Cmd, Cx, Level, View, ViewId};
+
+mod draw;
+mod input;
+
+pub use draw::short;
 
 /// How long a status message replaces the key hints.
 const STATUS_FOR: Duration = Duration::from_secs(6);
@@ -366,63 +361,6 @@ impl App {
         self.dirty = true;
     }
 
-    // ----- input -----
-
-    fn on_input(&mut self, ev: Event) {
-        self.dirty = true;
-        match ev {
-            Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
-            Event::Mouse(m) => self.on_mouse(m),
-            Event::Paste(text) => {
-                if let Some(d) = self.dialogs.last_mut() {
-                    d.on_paste(&text);
-                } else if let Some(input) = &mut self.filter {
-                    for c in text.chars().filter(|c| !c.is_control()) {
-                        input.handle(tui_input::InputRequest::InsertChar(c));
-                    }
-                    let v = input.value().to_string();
-                    self.views.get(self.current).set_filter(&v, &self.store);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn on_key(&mut self, key: KeyEvent) {
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            self.quit();
-            return;
-        }
-        if let Some(input) = &mut self.filter {
-            match key.code {
-                KeyCode::Enter => self.filter = None,
-                KeyCode::Esc => {
-                    self.filter = None;
-                    self.views.get(self.current).set_filter("", &self.store);
-                }
-                _ => {
-                    input.handle_event(&Event::Key(key));
-                    let v = input.value().to_string();
-                    self.views.get(self.current).set_filter(&v, &self.store);
-                }
-            }
-            return;
-        }
-        if let Some(mut d) = self.dialogs.pop() {
-            let (outcome, queue) = self.handle(|_, cx| d.on_key(key, cx));
-            // Back on the stack before its commands run, so a dialog it opens lands on top.
-            if outcome == Outcome::Keep {
-                self.dialogs.push(d);
-            }
-            self.apply(queue);
-            return;
-        }
-        let Some(action) = self.config.keymap.resolve(self.current.context(), &key) else {
-            return;
-        };
-        self.on_action(action);
-    }
-
     /// Runs a handler with the views and a context over the store and config (disjoint
     /// borrows of the app), returning what it queued for the caller to apply.
     fn handle<R>(&mut self, f: impl FnOnce(&mut Views, &mut Cx) -> R) -> (R, Vec<Cmd>) {
@@ -445,120 +383,6 @@ impl App {
         let (result, queue) = self.handle(f);
         self.apply(queue);
         result
-    }
-
-    fn on_action(&mut self, action: Action) {
-        let current = self.current;
-        let handled = self.with_views(|views, cx| views.get(current).on_action(action, cx));
-        if handled {
-            return;
-        }
-        match action {
-            Action::Quit => self.quit(),
-            Action::Help => self
-                .dialogs
-                .push(Box::new(dialogs::help::Help::new(self.current.context()))),
-            Action::Palette => self.dialogs.push(Box::new(dialogs::palette::Palette::new(
-                self.current.context(),
-            ))),
-            Action::Filter => {
-                let current = self.views.get_ref(self.current).filter().to_string();
-                self.filter = Some(Input::new(current));
-            }
-            Action::Back => {
-                if self.current == ViewId::Logs {
-                    self.close_logs();
-                } else if !self.views.get_ref(self.current).filter().is_empty() {
-                    self.views.get(self.current).set_filter("", &self.store);
-                }
-            }
-            Action::NextView | Action::PrevView => {
-                let tabs = ViewId::TABS;
-                let at = tabs.iter().position(|&v| v == self.current).unwrap_or(0);
-                let n = tabs.len();
-                let next = if action == Action::NextView {
-                    (at + 1) % n
-                } else {
-                    (at + n - 1) % n
-                };
-                self.switch(tabs[next]);
-            }
-            Action::ViewContainers => self.switch(ViewId::Containers),
-            Action::ViewImages => self.switch(ViewId::Images),
-            Action::ViewVolumes => self.switch(ViewId::Volumes),
-            Action::ViewNetworks => self.switch(ViewId::Networks),
-            Action::ViewEvents => self.switch(ViewId::Events),
-            Action::ToggleMouse => {
-                self.mouse = !self.mouse;
-                self.effects.push(Effect::SetMouse(self.mouse));
-                let text = if self.mouse {
-                    "mouse on: click rows, tabs and headers; wheel scrolls"
-                } else {
-                    "mouse off: the terminal selects text (press m again to turn it on)"
-                };
-                self.set_status(Level::Info, text.into());
-            }
-            Action::Tasks => self
-                .dialogs
-                .push(Box::new(dialogs::tasks::TaskDialog::all())),
-            _ => {}
-        }
-    }
-
-    fn quit(&mut self) {
-        self.quit = true;
-        self.effects.push(Effect::Quit);
-    }
-
-    fn switch(&mut self, to: ViewId) {
-        if self.current == ViewId::Logs && to != ViewId::Logs {
-            self.close_logs_streams();
-        }
-        if to != ViewId::Logs {
-            self.previous = to;
-        }
-        self.current = to;
-        if to == ViewId::Volumes {
-            // Sizes are costly to compute (a walk of every volume); ask when the view opens.
-            self.effects.push(Effect::call(
-                hyper::Method::GET,
-                "/system/df",
-                Purpose::DiskUsage,
-            ));
-        }
-    }
-
-    fn close_logs_streams(&mut self) {
-        self.with_views(|views, cx| views.logs.close(cx));
-    }
-
-    fn close_logs(&mut self) {
-        self.close_logs_streams();
-        self.current = self.previous;
-    }
-
-    fn on_mouse(&mut self, m: MouseEvent) {
-        if let Some(mut d) = self.dialogs.pop() {
-            let (outcome, queue) = self.handle(|_, cx| d.on_mouse(m, cx));
-            if outcome == Outcome::Keep {
-                self.dialogs.push(d);
-            }
-            self.apply(queue);
-            return;
-        }
-        if m.kind == MouseEventKind::Down(MouseButton::Left) && m.row == self.tabs.0 {
-            if let Some(i) = self
-                .tabs
-                .1
-                .iter()
-                .position(|&(a, b)| m.column >= a && m.column < b)
-            {
-                self.switch(ViewId::TABS[i]);
-                return;
-            }
-        }
-        let current = self.current;
-        self.with_views(|views, cx| views.get(current).on_mouse(m, cx));
     }
 
     /// Runs what handlers queued.
@@ -611,217 +435,5 @@ impl App {
             }
         }
         self.dirty = true;
-    }
-
-    // ----- drawing -----
-
-    pub fn draw(&mut self, f: &mut Frame) {
-        self.dirty = false;
-        let area = f.area();
-        let lost = match &self.store.connection {
-            Connection::Lost(r) => Some(r.clone()),
-            _ => None,
-        };
-        let [header, tabs, banner, body, footer] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(u16::from(lost.is_some())),
-            Constraint::Min(1),
-            Constraint::Length(1),
-        ])
-        .areas(area);
-        self.body_height = body.height;
-        let theme = &self.config.theme;
-        let tasks = self.store.running_tasks();
-        let mut extra = String::new();
-        if tasks > 0 {
-            extra.push_str(&format!(
-                "⟳ {tasks} task{}",
-                if tasks == 1 { "" } else { "s" }
-            ));
-        }
-        if !self.mouse {
-            if !extra.is_empty() {
-                extra.push(' ');
-            }
-            extra.push_str("[mouse off]");
-        }
-        chrome::header(f, header, &self.store, theme, &extra);
-        let titles: Vec<(String, bool)> = ViewId::TABS
-            .iter()
-            .map(|&v| {
-                (
-                    self.views.get_ref(v).tab_title(&self.store),
-                    v == self.current,
-                )
-            })
-            .collect();
-        let mut titles = titles;
-        if self.current == ViewId::Logs {
-            titles.push((self.views.logs.tab_title(&self.store), true));
-        }
-        let ranges = chrome::tabs(f, tabs, &titles, theme);
-        self.tabs = (tabs.y, ranges);
-        if let Some(reason) = &lost {
-            chrome::banner(f, banner, reason, theme);
-        }
-        let now = self.clock.unwrap_or_else(chrono::Utc::now);
-        {
-            let cx = DrawCx {
-                store: &self.store,
-                config: &self.config,
-                now,
-            };
-            self.views.get(self.current).draw(f, body, &cx);
-            for d in &mut self.dialogs {
-                d.draw(f, body, &cx);
-            }
-        }
-        self.draw_footer(f, footer);
-        self.reconcile_stats();
-    }
-
-    fn draw_footer(&mut self, f: &mut Frame, area: Rect) {
-        let theme = &self.config.theme;
-        if let Some(input) = &self.filter {
-            let label = self.views.get_ref(self.current).filter_label();
-            let w = label.len() as u16;
-            f.render_widget(
-                Paragraph::new(Line::styled(label, theme.fg(theme.accent))),
-                Rect {
-                    width: w.min(area.width),
-                    ..area
-                },
-            );
-            let input_area = Rect {
-                x: area.x + w,
-                width: area.width.saturating_sub(w),
-                ..area
-            };
-            dialogs::prompt::draw_input(
-                f,
-                input_area,
-                input,
-                ratatui::style::Style::default(),
-                true,
-            );
-            return;
-        }
-        if let Some((level, text, _)) = &self.status {
-            chrome::status(f, area, text, *level == Level::Error, theme);
-            return;
-        }
-        let keymap = &self.config.keymap;
-        let hints: Vec<(String, String)> = match self.dialogs.last() {
-            Some(d) => d.hints(),
-            None => self
-                .views
-                .get_ref(self.current)
-                .commands(&self.store)
-                .into_iter()
-                .map(|a| (keymap.label(a), short(a).to_string()))
-                .collect(),
-        };
-        let help = (keymap.label(Action::Help), "help".to_string());
-        chrome::footer(f, area, &hints, &help, theme);
-    }
-
-    /// Opens stats streams for the running containers the containers view shows, and closes
-    /// the ones no longer shown.
-    fn reconcile_stats(&mut self) {
-        if !matches!(self.store.connection, Connection::Connected) {
-            return;
-        }
-        let wanted: BTreeSet<String> = self
-            .views
-            .containers
-            .wanted_stats(&self.store)
-            .into_iter()
-            .collect();
-        let to_open: Vec<String> = wanted
-            .iter()
-            .filter(|id| !self.stats_open.contains(*id))
-            .filter(|id| {
-                self.stats_ended
-                    .get(*id)
-                    .is_none_or(|at| at.elapsed() >= STATS_RETRY)
-            })
-            .cloned()
-            .collect();
-        for id in to_open {
-            self.effects.push(Effect::open(StreamRequest {
-                key: StreamKey::Stats(id.clone()),
-                method: hyper::Method::GET,
-                path: format!("/containers/{id}/stats?stream=1"),
-                body: None,
-                framing: Framing::JsonLines,
-                reopen: true,
-                auth_for: None,
-            }));
-            self.stats_open.insert(id);
-        }
-        let to_close: Vec<String> = self.stats_open.difference(&wanted).cloned().collect();
-        for id in to_close {
-            self.stats_open.remove(&id);
-            self.effects.push(Effect::close(StreamKey::Stats(id)));
-        }
-    }
-}
-
-/// The footer's word for an action (the help screen has the full description).
-pub fn short(a: Action) -> &'static str {
-    match a {
-        Action::StartStop => "start/stop",
-        Action::Restart => "restart",
-        Action::PauseToggle => "pause",
-        Action::Kill => "kill",
-        Action::Remove | Action::RemoveImage | Action::RemoveVolume | Action::RemoveNetwork => "rm",
-        Action::ForceRemove | Action::ForceRemoveImage => "force rm",
-        Action::Exec => "shell",
-        Action::Attach => "attach",
-        Action::Logs => "logs",
-        Action::Open => "details",
-        Action::Inspect => "inspect",
-        Action::ToggleAll => "all/running",
-        Action::Fold => "fold",
-        Action::Mark => "mark",
-        Action::Filter => "filter",
-        Action::Pull => "pull",
-        Action::RunImage => "run",
-        Action::Tag => "tag",
-        Action::Push => "push",
-        Action::History => "history",
-        Action::Dangling => "dangling",
-        Action::PruneContainers
-        | Action::PruneImages
-        | Action::PruneVolumes
-        | Action::PruneNetworks => "prune",
-        Action::CreateVolume | Action::CreateNetwork => "create",
-        Action::Connect => "connect",
-        Action::Disconnect => "disconnect",
-        Action::ClearEvents => "clear",
-        Action::Follow => "follow",
-        Action::NextMatch => "next",
-        Action::PrevMatch => "prev",
-        Action::OnlyMatching => "only matching",
-        Action::Regex => "regex",
-        Action::Timestamps => "timestamps",
-        Action::Wrap => "wrap",
-        Action::Since => "since",
-        Action::SaveLogs => "save",
-        Action::Back => "back",
-        Action::Rename => "rename",
-        Action::OpenPort => "open port",
-        Action::CopyId => "copy id",
-        Action::CopyName => "copy name",
-        Action::NextTab => "tab",
-        Action::PrevTab => "prev tab",
-        Action::DetailScrollDown => "scroll",
-        Action::DetailScrollUp => "scroll up",
-        Action::DetailNextMatch => "next",
-        Action::DetailPrevMatch => "prev",
-        Action::Sort => "sort",
-        Action::Palette => "commands",
-        a => a.name(),
     }
 }
