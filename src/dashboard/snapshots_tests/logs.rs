@@ -538,3 +538,70 @@ fn tiny_and_narrow_screens_do_not_panic() {
     let s = render(&mut a, 40, 8);
     assert_snapshot!(s);
 }
+
+#[test]
+fn streams_resume_after_the_last_line_when_the_engine_comes_back() {
+    let (mut a, key) = web(3);
+    // The engine goes away: the stream ends with an error, the last lines stay.
+    a.update(Msg::Disconnected("connection refused".into()));
+    a.update(Msg::StreamEnd {
+        key: key.clone(),
+        error: Some("the engine connection was lost".into()),
+    });
+    a.update(Msg::Tick);
+    assert!(streams(&a.take_effects()).is_empty(), "no retry while lost");
+    // Back: the next tick reopens it right after the last line it delivered, same buffer.
+    a.update(Msg::Connected(Default::default()));
+    a.update(Msg::Tick);
+    let reopened = streams(&a.take_effects());
+    assert_eq!(reopened.len(), 1, "{reopened:?}");
+    assert_eq!(
+        reopened[0].key, key,
+        "same generation: lines keep their place"
+    );
+    let last = chrono::DateTime::parse_from_rfc3339(line(2, "x").split(' ').next().unwrap())
+        .unwrap()
+        .timestamp_nanos_opt()
+        .unwrap()
+        + 1;
+    let since = format!("since={}.{:09}", last / 1_000_000_000, last % 1_000_000_000);
+    assert!(
+        reopened[0].path.ends_with(&since),
+        "{} vs {since}",
+        reopened[0].path
+    );
+    assert!(
+        render(&mut a, 80, 10).contains("/api/items/2 "),
+        "the old lines stay"
+    );
+    // Once is enough: the next tick leaves the reopened stream alone.
+    a.take_effects();
+    a.update(Msg::Tick);
+    assert!(opened(&a.take_effects()).is_empty());
+}
+
+#[test]
+fn a_stopped_container_is_not_followed_until_it_runs_again() {
+    let mut a = engine();
+    let key = open_logs(&mut a, "batch").remove(0);
+    feed_lines(
+        &mut a,
+        &key,
+        &lines(0..2, |i| format!("batch step {i}")),
+        false,
+    );
+    a.update(Msg::StreamEnd {
+        key: key.clone(),
+        error: None,
+    });
+    a.update(Msg::Tick);
+    assert!(streams(&a.take_effects()).is_empty());
+    // Started again (the list says running): its new lines follow the old ones.
+    let mut rows = vec![container("batch", "running", None)];
+    rows.push(container("web", "running", None));
+    set_containers(&mut a, rows);
+    a.update(Msg::Tick);
+    let reopened = streams(&a.take_effects());
+    assert_eq!(reopened.len(), 1, "{reopened:?}");
+    assert!(reopened[0].path.contains("since="), "{}", reopened[0].path);
+}

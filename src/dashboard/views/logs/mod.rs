@@ -116,6 +116,10 @@ impl View for LogsView {
         ViewId::Logs
     }
 
+    fn on_tick(&mut self, cx: &mut Cx) {
+        self.resume_ended(cx);
+    }
+
     fn tab_title(&self, _store: &Store) -> String {
         match &self.target {
             Some(t) => format!("Logs: {}", t.title),

@@ -10,6 +10,7 @@ use super::since::Since;
 use super::{Cx, LogTarget, LogsView, Source, TAIL};
 use crate::client::seg;
 use crate::dashboard::msg::{Effect, Framing, StreamKey, StreamRequest};
+use crate::dashboard::store::Connection;
 
 impl LogsView {
     /// Starts following `target`: one logs stream per container.
@@ -60,28 +61,76 @@ impl LogsView {
         self.follow = true;
         self.visible = None;
         let since = self.since.secs().map(|s| self.now().timestamp() - s);
-        for s in &mut self.sources {
-            s.ended = None;
-            let from = match since {
-                Some(t) => format!("since={t}"),
+        let from = match since {
+            Some(t) => format!("since={t}"),
+            None => format!("tail={TAIL}"),
+        };
+        for i in 0..self.sources.len() {
+            self.sources[i].ended = None;
+            cx.push(Cmd::Stream(self.request(i, &from)));
+        }
+    }
+
+    /// The logs request of source `i`, starting `from` (`tail=N` or `since=T`).
+    fn request(&self, i: usize, from: &str) -> StreamRequest {
+        let s = &self.sources[i];
+        StreamRequest {
+            key: StreamKey::Logs(s.id.clone(), self.generation),
+            method: Method::GET,
+            path: format!(
+                "/containers/{}/logs?follow=1&stdout=1&stderr=1&timestamps=1&{from}",
+                seg(&s.id)
+            ),
+            body: None,
+            framing: if s.tty {
+                Framing::Raw
+            } else {
+                Framing::Multiplexed
+            },
+            // Reopened here instead, from the last line received (see `resume_ended`).
+            reopen: false,
+            auth_for: None,
+        }
+    }
+
+    /// Streams that ended while their container runs (it was restarted, or the engine came
+    /// back after a loss) pick up right after the last line each delivered, in the same
+    /// buffer: nothing shown twice, nothing lost that the engine kept.
+    pub(super) fn resume_ended(&mut self, cx: &mut Cx) {
+        if self.target.is_none() || cx.store.connection != Connection::Connected {
+            return;
+        }
+        for i in 0..self.sources.len() {
+            let s = &self.sources[i];
+            let running = cx
+                .store
+                .container(&s.id)
+                .is_some_and(|c| c.is_running() || c.is_paused());
+            if s.ended.is_none() || !running {
+                continue;
+            }
+            let last = self
+                .buffer
+                .lines()
+                .iter()
+                .rev()
+                .find(|l| l.source == i)
+                .and_then(|l| l.timestamp.as_deref())
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .and_then(|t| t.timestamp_nanos_opt());
+            let from = match last {
+                Some(ns) => {
+                    let next = ns + 1;
+                    format!(
+                        "since={}.{:09}",
+                        next.div_euclid(1_000_000_000),
+                        next.rem_euclid(1_000_000_000)
+                    )
+                }
                 None => format!("tail={TAIL}"),
             };
-            cx.push(Cmd::Stream(StreamRequest {
-                key: StreamKey::Logs(s.id.clone(), self.generation),
-                method: Method::GET,
-                path: format!(
-                    "/containers/{}/logs?follow=1&stdout=1&stderr=1&timestamps=1&{from}",
-                    seg(&s.id)
-                ),
-                body: None,
-                framing: if s.tty {
-                    Framing::Raw
-                } else {
-                    Framing::Multiplexed
-                },
-                reopen: false,
-                auth_for: None,
-            }));
+            self.sources[i].ended = None;
+            cx.push(Cmd::Stream(self.request(i, &from)));
         }
     }
 
