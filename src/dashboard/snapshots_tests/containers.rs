@@ -165,3 +165,11 @@ fn exec_and_copy_are_effects() {
             "http://localhost:8080".into()
         )));
 }
+
+#[test]
+fn very_narrow_keeps_the_names() {
+    let mut a = many();
+    let s = render(&mut a, 40, 12);
+    assert!(s.contains("shop-api-1") && s.contains("batch"), "{s}");
+    assert_snapshot!(s);
+}

@@ -78,6 +78,12 @@ impl ContainersView {
                 ],
             )
         } else {
+            // Very narrow: the name is never squeezed out; the fixed columns give way instead.
+            let name = if width < 60 {
+                col("NAME", Constraint::Min(12))
+            } else {
+                name
+            };
             (
                 vec![
                     col("", Constraint::Length(1)),
