@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use crossterm::event::EventStream;
 use futures_util::StreamExt;
-use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::mpsc::{channel, unbounded_channel, Receiver, UnboundedReceiver};
 
 use super::app::App;
 use super::config::Config;
@@ -31,7 +31,8 @@ const BATCH: usize = 512;
 
 pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()> {
     let (tx, mut rx) = unbounded_channel();
-    let feed = feed::spawn(socket.clone(), autostart, tx);
+    let (items_tx, mut items) = channel(feed::ITEM_QUEUE);
+    let feed = feed::spawn(socket.clone(), autostart, tx, items_tx);
     let mut term = Term::enter(config.mouse)?;
     let mut app = App::new(config);
     let mut input = EventStream::new();
@@ -40,6 +41,7 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
     let mut last_draw = Instant::now() - DATA_FRAME;
     let mut urgent = true;
     let mut last_msgs = Instant::now() - MSG_BATCH_GAP;
+    let mut backlog = false;
 
     loop {
         if app.is_dirty() && (urgent || last_draw.elapsed() >= DATA_FRAME) {
@@ -145,8 +147,9 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
             Duration::from_secs(3600)
         };
         // Engine messages are taken in batches at most every MSG_BATCH_GAP: fifty stats streams
-        // then wake this loop a few times a second instead of fifty. Keys are never held back.
-        let msgs_open = last_msgs.elapsed() >= MSG_BATCH_GAP;
+        // then wake this loop a few times a second instead of fifty. A batch that stopped at
+        // its limit (a flood of log lines) opens the next one at once. Keys are never held back.
+        let msgs_open = backlog || last_msgs.elapsed() >= MSG_BATCH_GAP;
         let msgs_wait = MSG_BATCH_GAP.saturating_sub(last_msgs.elapsed());
         tokio::select! {
             ev = input.next() => match ev {
@@ -161,18 +164,34 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
                 let Some(msg) = msg else { return Ok(()) };
                 last_msgs = Instant::now();
                 app.update(msg);
-                for _ in 0..BATCH {
-                    match rx.try_recv() {
-                        Ok(m) => app.update(m),
-                        Err(_) => break,
-                    }
-                }
+                backlog = drain(&mut app, &mut rx, &mut items);
+            }
+            item = items.recv(), if msgs_open => {
+                let Some(item) = item else { return Ok(()) };
+                last_msgs = Instant::now();
+                app.update(item);
+                backlog = drain(&mut app, &mut rx, &mut items);
             }
             _ = tick.tick() => app.update(Msg::Tick),
             _ = tokio::time::sleep(wait) => {}
             _ = tokio::time::sleep(msgs_wait), if !msgs_open => {}
         }
     }
+}
+
+/// Hands the app what is waiting, up to `BATCH` messages (control first); `true` when more
+/// were left waiting.
+fn drain(app: &mut App, rx: &mut UnboundedReceiver<Msg>, items: &mut Receiver<Msg>) -> bool {
+    for _ in 0..BATCH {
+        match rx.try_recv() {
+            Ok(m) => app.update(m),
+            Err(_) => match items.try_recv() {
+                Ok(m) => app.update(m),
+                Err(_) => return false,
+            },
+        }
+    }
+    true
 }
 
 fn display_name(app: &App, id: &str) -> String {

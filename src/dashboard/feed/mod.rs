@@ -20,7 +20,7 @@ use anyhow::Result;
 use http_body_util::BodyExt;
 use hyper::Method;
 use serde_json::Value;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{unbounded_channel, Sender, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::msg::{ApiCall, FeedRequest, Msg, StreamItem, StreamKey, StreamRequest};
@@ -115,9 +115,21 @@ impl Stale {
     }
 }
 
-pub fn spawn(socket: PathBuf, autostart: bool, msgs: UnboundedSender<Msg>) -> FeedHandle {
+/// How many stream items (log lines, stats, progress) may wait for the app. A full queue makes
+/// the stream pumps wait, which makes the engine wait: a container that logs faster than the
+/// screen can take costs a bounded amount of memory, never an ever-growing queue.
+pub const ITEM_QUEUE: usize = 4096;
+
+/// Starts the feed. Control messages (connection, lists, answers) go to `msgs`; stream items
+/// and stream ends, in order, to `items`, which is bounded (`ITEM_QUEUE`).
+pub fn spawn(
+    socket: PathBuf,
+    autostart: bool,
+    msgs: UnboundedSender<Msg>,
+    items: Sender<Msg>,
+) -> FeedHandle {
     let (tx, rx) = unbounded_channel();
-    tokio::spawn(run(socket, autostart, rx, msgs.clone()));
+    tokio::spawn(run(socket, autostart, rx, msgs.clone(), items));
     tokio::spawn(sample_host(msgs));
     FeedHandle { tx }
 }
@@ -144,6 +156,7 @@ struct Feed {
     socket: PathBuf,
     autostart: bool,
     msgs: UnboundedSender<Msg>,
+    items: Sender<Msg>,
     /// GET streams to reopen after a reconnect.
     reopen: BTreeMap<StreamKey, StreamRequest>,
     running: BTreeMap<StreamKey, JoinHandle<()>>,
@@ -156,11 +169,13 @@ async fn run(
     autostart: bool,
     mut reqs: UnboundedReceiver<FeedRequest>,
     msgs: UnboundedSender<Msg>,
+    items: Sender<Msg>,
 ) {
     let mut feed = Feed {
         socket,
         autostart,
         msgs,
+        items,
         reopen: BTreeMap::new(),
         running: BTreeMap::new(),
         last_event: Arc::new(AtomicI64::new(0)),
@@ -369,17 +384,20 @@ impl Feed {
             old.abort();
         }
         let client = client.clone();
-        let msgs = self.msgs.clone();
+        let items = self.items.clone();
         let key = req.key.clone();
         let task = tokio::spawn(async move {
-            let error = pump(&client, &req, &msgs)
+            let error = pump(&client, &req, &items)
                 .await
                 .err()
                 .map(|e| error_text(&e));
-            let _ = msgs.send(Msg::StreamEnd {
-                key: req.key,
-                error,
-            });
+            // Behind the stream's last item in the same queue: the end never overtakes it.
+            let _ = items
+                .send(Msg::StreamEnd {
+                    key: req.key,
+                    error,
+                })
+                .await;
         });
         self.running.insert(key, task);
     }
@@ -402,7 +420,7 @@ pub fn error_text(e: &anyhow::Error) -> String {
     }
 }
 
-async fn pump(client: &Client, req: &StreamRequest, msgs: &UnboundedSender<Msg>) -> Result<()> {
+async fn pump(client: &Client, req: &StreamRequest, items: &Sender<Msg>) -> Result<()> {
     let mut headers: Vec<(&str, &str)> = Vec::new();
     let body = match &req.body {
         Some(v) => {
@@ -436,22 +454,21 @@ async fn pump(client: &Client, req: &StreamRequest, msgs: &UnboundedSender<Msg>)
             continue;
         };
         for item in split.push(&data).map_err(anyhow::Error::msg)? {
-            if msgs
-                .send(Msg::Stream {
-                    key: req.key.clone(),
-                    item,
-                })
-                .is_err()
-            {
+            let msg = Msg::Stream {
+                key: req.key.clone(),
+                item,
+            };
+            if items.send(msg).await.is_err() {
                 return Ok(());
             }
         }
     }
     for item in split.finish() {
-        let _ = msgs.send(Msg::Stream {
+        let msg = Msg::Stream {
             key: req.key.clone(),
             item,
-        });
+        };
+        let _ = items.send(msg).await;
     }
     Ok(())
 }
