@@ -8,7 +8,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
-use super::list::{Click, ListState};
+use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::{query, seg};
 use crate::dashboard::dialogs::confirm::Confirm;
@@ -446,6 +446,28 @@ impl ImagesView {
     }
 }
 
+impl ListView for ImagesView {
+    fn list(&mut self) -> &mut ListState {
+        &mut self.list
+    }
+
+    fn rebuild(&mut self, store: &Store) {
+        ImagesView::rebuild(self, store);
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
+        ImagesView::act(self, action, cx)
+    }
+
+    fn header_sort(&self, c: usize) -> Option<usize> {
+        self.kinds.get(c).and_then(|k| k.sort_field())
+    }
+
+    fn sort_label(&self) -> Option<String> {
+        Some(SORT_FIELDS[self.list.sort.0].to_string())
+    }
+}
+
 impl View for ImagesView {
     fn id(&self) -> ViewId {
         ViewId::Images
@@ -551,35 +573,15 @@ impl View for ImagesView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
-        if self.list.on_action(action, cx.page) {
-            if matches!(action, Action::Sort | Action::SortReverse) {
-                self.rebuild(cx.store);
-                cx.info(format!("sorted by {}", SORT_FIELDS[self.list.sort.0]));
-            }
-            return true;
-        }
-        self.act(action, cx)
+        list_action(self, action, cx)
     }
 
     fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
-        match self.list.on_mouse(&ev) {
-            Click::None => false,
-            Click::Header(c) => {
-                let field = self.kinds.get(c).and_then(|k| k.sort_field());
-                if let Some(f) = field {
-                    self.list.sort_by(f);
-                    self.rebuild(cx.store);
-                }
-                true
-            }
-            Click::Activate => self.act(Action::Open, cx),
-            _ => true,
-        }
+        list_mouse(self, ev, cx)
     }
 
     fn set_filter(&mut self, text: &str, store: &Store) {
-        self.list.filter = text.to_string();
-        self.rebuild(store);
+        list_filter(self, text, store);
     }
 
     fn filter(&self) -> &str {

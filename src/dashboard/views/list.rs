@@ -6,9 +6,63 @@ use std::collections::BTreeSet;
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
+use super::Cx;
 use crate::dashboard::keymap::Action;
+use crate::dashboard::store::Store;
 use crate::dashboard::widgets::cursor::Cursor;
 use crate::dashboard::widgets::table::Geometry;
+
+/// A view that is a `ListState` over rows rebuilt from the store (images, volumes, networks):
+/// list keys, mouse, filter and sort behave the same in each, through the functions below.
+pub trait ListView {
+    fn list(&mut self) -> &mut ListState;
+    /// Rows again from the store (filter, sort).
+    fn rebuild(&mut self, store: &Store);
+    /// The view's own actions, after the list's.
+    fn act(&mut self, action: Action, cx: &mut Cx) -> bool;
+    /// The sort field a click on column `c`'s header picks.
+    fn header_sort(&self, c: usize) -> Option<usize>;
+    /// What the status line says after a sort change (`None`: nothing).
+    fn sort_label(&self) -> Option<String> {
+        None
+    }
+}
+
+/// `View::on_action` of a list view: list keys first (a sort change rebuilds), then its own.
+pub fn list_action(v: &mut impl ListView, action: Action, cx: &mut Cx) -> bool {
+    if v.list().on_action(action, cx.page) {
+        if matches!(action, Action::Sort | Action::SortReverse) {
+            v.rebuild(cx.store);
+            if let Some(label) = v.sort_label() {
+                cx.info(format!("sorted by {label}"));
+            }
+        }
+        return true;
+    }
+    v.act(action, cx)
+}
+
+/// `View::on_mouse` of a list view: rows select, a second click opens, headers sort.
+pub fn list_mouse(v: &mut impl ListView, ev: MouseEvent, cx: &mut Cx) -> bool {
+    match v.list().on_mouse(&ev) {
+        Click::None => false,
+        Click::Header(c) => {
+            if let Some(field) = v.header_sort(c) {
+                v.list().sort_by(field);
+                v.rebuild(cx.store);
+            }
+            true
+        }
+        Click::Activate => v.act(Action::Open, cx),
+        Click::Row | Click::Scrolled => true,
+    }
+}
+
+/// `View::set_filter` of a list view.
+pub fn list_filter(v: &mut impl ListView, text: &str, store: &Store) {
+    v.list().filter = text.to_string();
+    v.rebuild(store);
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct ListState {

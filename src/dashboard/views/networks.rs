@@ -10,7 +10,7 @@ use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 use serde_json::{json, Value};
 
-use super::list::{Click, ListState};
+use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::seg;
 use crate::dashboard::dialogs::confirm::Confirm;
@@ -342,6 +342,28 @@ fn is_cidr(s: &str) -> bool {
     }
 }
 
+impl ListView for NetworksView {
+    fn list(&mut self) -> &mut ListState {
+        &mut self.list
+    }
+
+    fn rebuild(&mut self, store: &Store) {
+        NetworksView::rebuild(self, store);
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
+        NetworksView::act(self, action, cx)
+    }
+
+    fn header_sort(&self, c: usize) -> Option<usize> {
+        match self.shown.get(c) {
+            Some(Col::Name) => Some(0),
+            Some(Col::Driver) => Some(1),
+            _ => None,
+        }
+    }
+}
+
 impl View for NetworksView {
     fn id(&self) -> ViewId {
         ViewId::Networks
@@ -452,35 +474,15 @@ impl View for NetworksView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
-        if self.list.on_action(action, cx.page) {
-            if matches!(action, Action::Sort | Action::SortReverse) {
-                self.rebuild(cx.store);
-            }
-            return true;
-        }
-        self.act(action, cx)
+        list_action(self, action, cx)
     }
 
     fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
-        match self.list.on_mouse(&ev) {
-            Click::None => false,
-            Click::Header(c) => {
-                match self.shown.get(c) {
-                    Some(Col::Name) => self.list.sort_by(0),
-                    Some(Col::Driver) => self.list.sort_by(1),
-                    _ => {}
-                }
-                self.rebuild(cx.store);
-                true
-            }
-            Click::Activate => self.act(Action::Open, cx),
-            _ => true,
-        }
+        list_mouse(self, ev, cx)
     }
 
     fn set_filter(&mut self, text: &str, store: &Store) {
-        self.list.filter = text.to_string();
-        self.rebuild(store);
+        list_filter(self, text, store);
     }
 
     fn filter(&self) -> &str {
