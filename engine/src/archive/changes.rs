@@ -31,8 +31,10 @@ pub const MODIFIED: u8 = 0;
 pub const ADDED: u8 = 1;
 pub const DELETED: u8 = 2;
 
-/// Mount targets the engine creates itself; reported only when the container put content there.
+/// Mount targets the engine creates itself (docker's init layer has them): reported only when
+/// the container put content there, and then as modified, since they exist below it in docker.
 const ENGINE_DIRS: &[&str] = &[
+    "/etc",
     "/proc",
     "/sys",
     "/dev",
@@ -98,12 +100,13 @@ fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) ->
             }
             match lower {
                 None => {
-                    if ENGINE_DIRS.contains(&child.as_str()) && !below {
+                    let engine_dir = ENGINE_DIRS.contains(&child.as_str());
+                    if engine_dir && !below {
                         continue;
                     }
                     out.push(Change {
                         path: child,
-                        kind: ADDED,
+                        kind: if engine_dir { MODIFIED } else { ADDED },
                     });
                     reported = true;
                 }
@@ -277,6 +280,28 @@ mod tests {
                 "1 /var/old/b",
             ]
         );
+    }
+
+    /// An image without /etc (a bare busybox): the /etc the engine makes for /etc/hosts is
+    /// docker's init layer, so it is not an addition of the container's.
+    #[test]
+    fn etc_made_by_the_engine_is_not_the_containers() {
+        let lower = tempfile::tempdir().unwrap();
+        let upper = tempfile::tempdir().unwrap();
+        std::fs::create_dir(lower.path().join("bin")).unwrap();
+        let u = upper.path();
+        std::fs::create_dir(u.join("etc")).unwrap();
+        for f in ["hosts", "hostname", "resolv.conf"] {
+            std::fs::write(u.join("etc").join(f), "").unwrap();
+        }
+        assert_eq!(changes(u, &[lower.path().to_path_buf()]).unwrap(), vec![]);
+        std::fs::write(u.join("etc/app.conf"), "x").unwrap();
+        let shown: Vec<String> = changes(u, &[lower.path().to_path_buf()])
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c.kind, c.path))
+            .collect();
+        assert_eq!(shown, ["0 /etc", "1 /etc/app.conf"]);
     }
 
     fn xattr_opaque(p: &Path) {
