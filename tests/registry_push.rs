@@ -425,3 +425,26 @@ fn push_then_pull_roundtrip_and_repush_of_pulled_image() {
     assert!(out.contains("Mounted from round/busybox"), "{out}");
     assert!(out.contains(&format!("1: digest: {digest}")), "{out}");
 }
+
+/// Pushing an imported image, untagging it and pulling it back (the image is still here under
+/// another tag) stores the registry's manifest as one of the image's RepoDigests: the store
+/// check must count that manifest as the image's, not as an orphan, and repair must keep it.
+#[test]
+fn pull_back_of_a_pushed_image_leaves_the_store_healthy() {
+    let reg = Registry::start(None);
+    let e = TestEngine::start();
+    e.import_busybox("busybox:latest");
+    let name = format!("{}/tools/busybox:1", reg.addr);
+    ok(&e.berth(&["tag", "busybox", &name]));
+    ok(&berth_push(&e, &e.dir.path().join("no-config"), &[&name]));
+    ok(&e.berth(&["rmi", &name]));
+    ok(&e.berth(&["pull", "-q", &name]));
+    let out = ok(&e.berth(&["system", "check"]));
+    assert!(out.contains("The image store is healthy"), "{out}");
+    ok(&e.berth(&["system", "check", "--repair"]));
+    let img = inspect(&e, &name);
+    let digests = img["RepoDigests"].to_string();
+    assert!(digests.contains("/tools/busybox@sha256:"), "{img}");
+    let out = ok(&e.berth(&["system", "check"]));
+    assert!(out.contains("The image store is healthy"), "{out}");
+}

@@ -920,6 +920,15 @@ impl Inner {
             blobs.insert(e.record.id.clone());
             blobs.insert(e.record.manifest_digest.clone());
             blobs.extend(e.record.layer_blobs.iter().cloned());
+            // A pull that found the image already here (same config) adds its registry
+            // manifest only as a RepoDigest: that manifest blob belongs to the image too.
+            blobs.extend(
+                e.record
+                    .repo_digests
+                    .iter()
+                    .filter_map(|d| d.rsplit_once('@'))
+                    .map(|(_, digest)| digest.to_owned()),
+            );
         }
         drop(idx);
         for pinned in lock(&self.pins).values() {
