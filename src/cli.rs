@@ -9,10 +9,17 @@ use clap::{Args, Parser, Subcommand};
 use crate::client::{self, ConnectError, DaemonError};
 use crate::commands;
 
+/// `berth --version`: the berth release and the Docker Engine API its engine serves (kept equal
+/// to `berth_engine::config::API_VERSION` by a test).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (Docker Engine API 1.44, accepts 1.24 and later)"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "berth",
-    version,
+    version = VERSION,
     about = "Docker Desktop for the terminal: dashboard, bundled engine, headless CLI",
     disable_help_subcommand = true
 )]
@@ -125,6 +132,23 @@ pub enum Cmd {
     /// Manage the engine (disk usage).
     #[command(subcommand)]
     System(SystemCmd),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completion(CompletionArgs),
+    /// Print berth's manual page (roff), or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    /// The shell: bash, zsh or fish.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write berth.1 and berth-COMMAND.1 for every command into DIR instead of printing berth.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -933,7 +957,15 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 ErrorKind::DisplayHelp
                 | ErrorKind::DisplayVersion
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
-                // docker exits 125 for flag errors.
+                // docker exits 1 when the arguments are too few or too many ("'docker stop'
+                // requires at least 1 argument") and for an unknown command...
+                ErrorKind::MissingRequiredArgument
+                | ErrorKind::TooFewValues
+                | ErrorKind::TooManyValues
+                | ErrorKind::WrongNumberOfValues
+                | ErrorKind::MissingSubcommand
+                | ErrorKind::InvalidSubcommand => 1,
+                // ...and 125 for flag errors.
                 _ => 125,
             };
             let _ = e.print();
@@ -994,11 +1026,13 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 }
             }
         }
+        Some(Cmd::Completion(a)) => report(commands::docs::completion(a.shell), 1),
+        Some(Cmd::Man(a)) => report(commands::docs::man(a.dir.as_deref()), 1),
         Some(cmd) => {
-            // Errors of run/create are all 125 unless they carry their own status, like docker.
+            // Errors of run are all 125 unless they carry their own status, like docker
+            // (`docker create` exits 1 for an engine error, 125 only for a bad flag).
             let default_code = match &cmd {
-                Cmd::Run(_) | Cmd::Create(_) => 125,
-                Cmd::Container(ContainerCmd::Run(_) | ContainerCmd::Create(_)) => 125,
+                Cmd::Run(_) | Cmd::Container(ContainerCmd::Run(_)) => 125,
                 _ => 1,
             };
             let socket = match client::parse_host(&cli.host) {

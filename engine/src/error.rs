@@ -43,6 +43,24 @@ impl EngineError {
     pub fn internal(msg: impl Into<String>) -> Self {
         EngineError::Internal(msg.into())
     }
+
+    /// The same error (and so the same HTTP status) with `prefix: ` before its message, as
+    /// dockerd's routers wrap some backend errors ("Cannot kill container: NAME: ...").
+    pub fn prefixed(self, prefix: &str) -> Self {
+        match self {
+            EngineError::NotFound(m) => EngineError::NotFound(format!("{prefix}: {m}")),
+            EngineError::Conflict(m) => EngineError::Conflict(format!("{prefix}: {m}")),
+            EngineError::InvalidArgument(m) => {
+                EngineError::InvalidArgument(format!("{prefix}: {m}"))
+            }
+            EngineError::NotModified(m) => EngineError::NotModified(format!("{prefix}: {m}")),
+            EngineError::Internal(m) => EngineError::Internal(format!("{prefix}: {m}")),
+            EngineError::Io { context, source } => EngineError::Io {
+                context: format!("{prefix}: {context}"),
+                source,
+            },
+        }
+    }
 }
 
 /// Attach context to io errors: `fs::read(p).io_context(|| format!("reading {}", p.display()))?`.

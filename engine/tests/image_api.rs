@@ -218,7 +218,7 @@ async fn images_api_import_list_inspect_tag_delete() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&body).unwrap()["message"],
-        "No such image: nope"
+        "No such image: nope:latest"
     );
     let (status, body) = call(
         &sock,

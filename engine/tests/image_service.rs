@@ -129,9 +129,15 @@ async fn images_import_busybox_and_resolve_all_forms() {
         .unwrap()
         .starts_with("root:"));
 
-    for missing in ["busybox:1.36", "nope", "ffff"] {
+    // Named as dockerd names them: familiar, with the default tag.
+    for (missing, shown) in [
+        ("busybox:1.36", "busybox:1.36"),
+        ("nope", "nope:latest"),
+        ("ffff", "ffff:latest"),
+        ("docker.io/library/nope", "nope:latest"),
+    ] {
         let e = svc.resolve(missing).unwrap_err();
-        assert_eq!(e.to_string(), format!("No such image: {missing}"));
+        assert_eq!(e.to_string(), format!("No such image: {shown}"));
         assert!(matches!(e, EngineError::NotFound(_)));
     }
     assert!(matches!(

@@ -81,6 +81,13 @@ pub struct Client {
     server_version: Option<String>,
 }
 
+/// docker's client (`checkResponseErr`) treats every status below 400 as success: a 304 means
+/// the container is already in the state asked for (start of a running one, stop of a stopped
+/// one), and `docker stop` then prints the name and exits 0.
+fn is_success(status: StatusCode) -> bool {
+    status.as_u16() < 400
+}
+
 /// Compare dotted versions numerically ("1.9" < "1.44").
 fn version_lt(a: &str, b: &str) -> bool {
     let parse = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
@@ -175,7 +182,8 @@ impl Client {
         format!("/v{}{}", self.version, path)
     }
 
-    /// Send a request to a versioned path; non-2xx becomes a [`DaemonError`].
+    /// Send a request to a versioned path; an answer docker's client counts as an error
+    /// becomes a [`DaemonError`].
     pub async fn request(
         &self,
         method: Method,
@@ -187,7 +195,7 @@ impl Client {
             .raw_request(method, &self.versioned(path), body, headers)
             .await?;
         let status = resp.status();
-        if status.is_success() || status == StatusCode::SWITCHING_PROTOCOLS {
+        if is_success(status) {
             return Ok(resp);
         }
         let body = resp.into_body().collect().await?.to_bytes();

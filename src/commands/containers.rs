@@ -513,21 +513,19 @@ pub async fn logs(ctx: &Ctx, a: LogsArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Fetch the raw inspect JSON of a container or image; `Ok(None)` on 404.
-async fn inspect_raw(client: &Client, path: &str) -> Result<Option<String>> {
+/// Fetch the raw inspect JSON of a container, image or volume; the engine's 404 as `Err` inside.
+async fn inspect_raw(client: &Client, path: &str) -> Result<Result<String, DaemonError>> {
     let resp = client.request(Method::GET, path, empty(), &[]).await;
     match resp {
         Ok(r) => {
             let bytes = r.into_body().collect().await?.to_bytes();
-            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+            Ok(Ok(String::from_utf8_lossy(&bytes).into_owned()))
         }
-        Err(e)
-            if e.downcast_ref::<DaemonError>()
-                .is_some_and(|d| d.status == 404) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(e),
+        Err(e) => match e.downcast::<DaemonError>() {
+            Ok(d) if d.status == 404 => Ok(Err(d)),
+            Ok(d) => Err(d.into()),
+            Err(e) => Err(e),
+        },
     }
 }
 
@@ -556,27 +554,36 @@ pub async fn inspect(
     let mut found: Vec<String> = Vec::new();
     let mut failed = false;
     for name in &names {
-        let mut raw = None;
+        let mut paths = Vec::new();
         if kind.as_deref() != Some("image") {
-            raw = inspect_raw(&client, &format!("/containers/{}/json", seg(name))).await?;
+            paths.push(format!("/containers/{}/json", seg(name)));
         }
-        if raw.is_none() && !matches!(kind.as_deref(), Some("container" | "volume")) {
-            raw = inspect_raw(&client, &format!("/images/{}/json", seg(name))).await?;
+        if !matches!(kind.as_deref(), Some("container" | "volume")) {
+            paths.push(format!("/images/{}/json", seg(name)));
         }
-        if raw.is_none() && matches!(kind.as_deref(), None | Some("volume")) {
-            raw = inspect_raw(&client, &format!("/volumes/{}", seg(name))).await?;
+        if matches!(kind.as_deref(), None | Some("volume")) {
+            paths.push(format!("/volumes/{}", seg(name)));
         }
-        match raw {
-            Some(r) => found.push(r),
-            None => {
+        let (mut raw, mut missing) = (None, None);
+        for path in paths {
+            match inspect_raw(&client, &path).await? {
+                Ok(r) => {
+                    raw = Some(r);
+                    break;
+                }
+                Err(d) => missing = Some(d),
+            }
+        }
+        match (raw, missing) {
+            (Some(r), _) => found.push(r),
+            (None, missing) => {
                 failed = true;
-                let what = match kind.as_deref() {
-                    Some("container") => "container",
-                    Some("image") => "image",
-                    Some("volume") => "volume",
-                    _ => "object",
-                };
-                eprintln!("Error: No such {what}: {name}");
+                // `docker container|image|volume inspect` print the engine's answer; the
+                // untyped `docker inspect` has its own line.
+                match (kind.is_some(), missing) {
+                    (true, Some(d)) => eprintln!("{d}"),
+                    _ => eprintln!("Error: No such object: {name}"),
+                }
             }
         }
     }
@@ -627,7 +634,7 @@ pub async fn wait(ctx: &Ctx, containers: Vec<String>) -> Result<i32> {
 
 pub async fn rename(ctx: &Ctx, a: RenameArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    client
+    let renamed = client
         .post(
             &format!(
                 "/containers/{}/rename{}",
@@ -636,8 +643,21 @@ pub async fn rename(ctx: &Ctx, a: RenameArgs) -> Result<i32> {
             ),
             None,
         )
-        .await?;
-    Ok(0)
+        .await;
+    match renamed {
+        Ok(_) => Ok(0),
+        // docker prints the engine's reason, then its own summary line.
+        Err(e) => match e.downcast_ref::<DaemonError>() {
+            Some(d) => Err(ExitError::with(
+                1,
+                format!(
+                    "{d}\nError: failed to rename container named {}",
+                    a.container
+                ),
+            )),
+            None => Err(e),
+        },
+    }
 }
 
 pub async fn prune(ctx: &Ctx, a: PruneArgs) -> Result<i32> {

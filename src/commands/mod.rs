@@ -5,6 +5,7 @@ pub mod archive;
 pub mod attach;
 pub mod check;
 pub mod containers;
+pub mod docs;
 pub mod events;
 pub mod exec;
 pub mod history;
@@ -42,7 +43,9 @@ impl Ctx {
 
 pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
     match cmd {
-        Cmd::Engine(_) => unreachable!("`berth engine` is dispatched before the client runtime"),
+        Cmd::Engine(_) | Cmd::Completion(_) | Cmd::Man(_) => {
+            unreachable!("commands that need no engine are dispatched before the client runtime")
+        }
         Cmd::Version => system::version(&ctx).await,
         Cmd::Info => system::info(&ctx).await,
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => images::import(&ctx, a).await,
@@ -124,20 +127,30 @@ pub fn out(text: &str) {
 
 /// Run `f` for each name, printing errors as they happen (docker's multi-container commands);
 /// the status is 1 if any failed.
-pub async fn for_each<F, Fut>(names: &[String], mut f: F) -> Result<i32>
+pub async fn for_each<F, Fut>(names: &[String], f: F) -> Result<i32>
 where
     F: FnMut(String) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    let mut failed = false;
+    let failed = for_each_failed(names, f).await;
+    Ok(if failed.is_empty() { 0 } else { 1 })
+}
+
+/// [`for_each`] returning the names that failed (`docker start` sums them up in a last line).
+pub async fn for_each_failed<F, Fut>(names: &[String], mut f: F) -> Vec<String>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut failed = Vec::new();
     for name in names {
         if let Err(e) = f(name.clone()).await {
-            failed = true;
+            failed.push(name.clone());
             match e.downcast_ref::<crate::client::DaemonError>() {
                 Some(d) => eprintln!("{d}"),
                 None => eprintln!("Error: {e:#}"),
             }
         }
     }
-    Ok(if failed { 1 } else { 0 })
+    failed
 }

@@ -307,7 +307,8 @@ pub async fn inspect(ctx: &Ctx, a: FormatNames) -> Result<i32> {
                 .map_err(|e| bad(format!("template: {e}")))?;
             out(&format!("{text}\n"));
         }
-    } else if !docs.is_empty() || status == 0 {
+    } else {
+        // docker prints `[]` even when every name was unknown.
         out(&format!("{}\n", serde_json::to_string_pretty(&docs)?));
     }
     Ok(status)

@@ -516,7 +516,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
 pub async fn start(ctx: &Ctx, a: StartArgs) -> Result<i32> {
     let client = ctx.client().await?;
     if !a.attach && !a.interactive {
-        return super::for_each(&a.containers, |name| {
+        let failed = super::for_each_failed(&a.containers, |name| {
             let client = client.clone();
             async move {
                 client
@@ -527,6 +527,13 @@ pub async fn start(ctx: &Ctx, a: StartArgs) -> Result<i32> {
             }
         })
         .await;
+        if failed.is_empty() {
+            return Ok(0);
+        }
+        return Err(ExitError::with(
+            1,
+            format!("Error: failed to start containers: {}", failed.join(", ")),
+        ));
     }
     if a.containers.len() > 1 {
         return Err(ExitError::with(

@@ -64,7 +64,18 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "kill"]) => {
-            r.engine.containers.kill(id, r.query.get("signal")).await?;
+            // dockerd's router wraps what the backend says about the container (but not a
+            // bad signal, refused before): "Cannot kill container: web: ... is not running".
+            r.engine
+                .containers
+                .kill(id, r.query.get("signal"))
+                .await
+                .map_err(|e| match e {
+                    EngineError::NotFound(_) | EngineError::Conflict(_) => {
+                        e.prefixed(&format!("Cannot kill container: {id}"))
+                    }
+                    other => other,
+                })?;
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "pause"]) => {

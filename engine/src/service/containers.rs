@@ -1107,7 +1107,10 @@ impl ContainerService {
             "removed" => {
                 tokio::spawn(async move {
                     if let Ok(l) = life.wait_for(|l| l.removed).await {
-                        let _ = tx.send((l.exit_code, l.error.clone()));
+                        // dockerd answers a removal with `"Error": null` even after a failed
+                        // start: with an error here, `docker run --rm` of a missing command
+                        // logs a second "Error waiting for container" line.
+                        let _ = tx.send((l.exit_code, None));
                     }
                 });
             }

@@ -140,7 +140,15 @@ impl Index {
             return self.by_prefix(hex, name);
         }
         let looks_like_id = name.len() <= 64 && is_lower_hex(name);
-        match Reference::parse(name) {
+        let parsed = Reference::parse(name);
+        // dockerd names a missing image in its familiar form with the default tag
+        // ("No such image: nosuch:latest" for `nosuch` or `library/nosuch`).
+        let shown = match &parsed {
+            Ok(r) if r.digest.is_none() => r.clone().with_default_tag().familiar(),
+            _ => name.to_owned(),
+        };
+        let not_found = || EngineError::not_found(format!("No such image: {shown}"));
+        match parsed {
             Ok(r) if r.digest.is_none() => {
                 if let Some(id) = self.refs.get(&r.with_default_tag().full()) {
                     return Ok(id.clone());
@@ -164,7 +172,7 @@ impl Index {
             Err(_) => {}
         }
         if looks_like_id {
-            return self.by_prefix(name, name);
+            return self.by_prefix(name, &shown);
         }
         Err(not_found())
     }
