@@ -1,0 +1,343 @@
+//! The engine as a background service: socket activation (with `systemd-socket-activate`, no
+//! systemd as PID 1 needed), sd_notify readiness, the pid file and journald. Real processes,
+//! as root.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{eventually, http, stderr, stdout, TestEngine, TestNetwork, BERTH};
+
+const ACTIVATOR: &str = "/usr/bin/systemd-socket-activate";
+
+/// `berth --host SOCKET --no-autostart ARGS`.
+fn berth_on(socket: &Path, args: &[&str]) -> Output {
+    Command::new(BERTH)
+        .arg("--host")
+        .arg(format!("unix://{}", socket.display()))
+        .arg("--no-autostart")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run berth")
+}
+
+fn read_pid_file(data_root: &Path) -> Option<(u32, String)> {
+    let text = std::fs::read_to_string(data_root.join("engine.pid")).ok()?;
+    let mut lines = text.lines();
+    Some((lines.next()?.parse().ok()?, lines.next()?.to_owned()))
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+fn ppid(pid: u32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The targets of a process's fds (`socket:[123]`, paths…).
+fn fd_targets(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .map(|t| t.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn environ(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', "\n"))
+        .unwrap_or_default()
+}
+
+fn import_busybox(socket: &Path) {
+    let tar = common::image::busybox_rootfs_tar();
+    let r = http::request(
+        socket,
+        "POST",
+        "/images/create?fromSrc=-&repo=busybox&tag=latest",
+        Some(&tar),
+    )
+    .expect("import");
+    assert_eq!(r.status, 200, "import: {}", r.text());
+    assert!(!r.text().contains("errorDetail"), "{}", r.text());
+}
+
+/// `run -d busybox sleep 600`; returns the container id and its process's pid.
+fn run_sleeper(socket: &Path) -> (String, u32) {
+    let o = berth_on(socket, &["run", "-d", "busybox", "sleep", "600"]);
+    assert!(o.status.success(), "run: {}", stderr(&o));
+    let id = stdout(&o).trim().to_owned();
+    let r = http::request(socket, "GET", &format!("/containers/{id}/json"), None).unwrap();
+    let pid = r.json()["State"]["Pid"].as_u64().expect("State.Pid") as u32;
+    assert!(pid > 0);
+    (id, pid)
+}
+
+fn remove_container(socket: &Path, id: &str) {
+    let r = http::request(socket, "DELETE", &format!("/containers/{id}?force=1"), None).unwrap();
+    assert!(r.status < 300, "rm: {} {}", r.status, r.text());
+}
+
+fn sigterm_and_wait(child: &mut Child) -> std::process::ExitStatus {
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap()
+}
+
+/// A log file for a child's stdout and stderr.
+fn log_file(path: &Path) -> (Stdio, Stdio) {
+    let f = std::fs::File::create(path).unwrap();
+    (Stdio::from(f.try_clone().unwrap()), Stdio::from(f))
+}
+
+#[test]
+fn socket_activation_serves_the_inherited_socket() {
+    assert!(
+        Path::new(ACTIVATOR).exists(),
+        "{ACTIVATOR} is missing (Debian package systemd)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("activated.sock");
+    let root = dir.path().join("root");
+    let log = dir.path().join("engine.log");
+    let net = TestNetwork::pick();
+    let (out, err) = log_file(&log);
+    let mut activator = Command::new(ACTIVATOR)
+        .arg("-l")
+        .arg(&socket)
+        .arg(BERTH)
+        .args(["engine", "--log-level", "debug", "--data-root"])
+        .arg(&root)
+        .args(net.args())
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let pid = activator.id();
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        eventually(Duration::from_secs(5), || socket.exists().then_some(())).is_some(),
+        "the activator did not create the socket; log:\n{}",
+        read_log()
+    );
+    let mode_before = std::fs::metadata(&socket).unwrap().permissions().mode();
+
+    // Nothing runs the engine until the first connection.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        cmdline(pid).contains("systemd-socket-activate"),
+        "{}",
+        cmdline(pid)
+    );
+    assert!(!root.join("engine.pid").exists());
+
+    let r = http::request(&socket, "GET", "/_ping", None).expect("first connection");
+    assert_eq!(r.status, 200, "{}\nlog:\n{}", r.text(), read_log());
+    // The activator exec'd the engine in place: same pid.
+    assert!(cmdline(pid).contains(" engine "), "{}", cmdline(pid));
+    assert_eq!(
+        read_pid_file(&root),
+        Some((pid, socket.display().to_string()))
+    );
+    let launch = http::request(&socket, "GET", "/berth/v1/engine", None)
+        .unwrap()
+        .json();
+    assert_eq!(launch["SocketActivated"], true, "{launch}");
+    assert_eq!(launch["Pid"], pid);
+    assert_eq!(launch["Socket"], socket.display().to_string());
+    // The socket is the activator's: neither replaced nor chmod-ed.
+    let mode_after = std::fs::metadata(&socket).unwrap().permissions().mode();
+    assert_eq!(mode_after, mode_before);
+
+    // The listening socket and the activation variables stay with the engine: neither the
+    // shim nor the container inherits them.
+    let listener = std::fs::read_link(format!("/proc/{pid}/fd/3"))
+        .unwrap()
+        .display()
+        .to_string();
+    assert!(listener.starts_with("socket:"), "{listener}");
+    import_busybox(&socket);
+    let (id, container_pid) = run_sleeper(&socket);
+    let shim = ppid(container_pid);
+    assert_ne!(shim, pid, "the container's parent is its shim");
+    for p in [shim, container_pid] {
+        assert!(
+            !fd_targets(p).contains(&listener),
+            "pid {p} ({}) holds the engine's listening socket {listener}",
+            cmdline(p)
+        );
+    }
+    let shim_env = environ(shim);
+    assert!(!shim_env.contains("LISTEN_FDS="), "{shim_env}");
+    assert!(!shim_env.contains("LISTEN_PID="), "{shim_env}");
+    remove_container(&socket, &id);
+
+    let status = sigterm_and_wait(&mut activator);
+    assert!(status.success(), "{status:?}\nlog:\n{}", read_log());
+    // Not removed: the engine did not create it.
+    assert!(socket.exists(), "the inherited socket file was removed");
+    assert!(!root.join("engine.pid").exists());
+    net.cleanup(&root);
+}
+
+#[test]
+fn readiness_and_stopping_are_notified() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("berth.sock");
+    let root = dir.path().join("root");
+    let notify_path = dir.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let net = TestNetwork::pick();
+    let (out, err) = log_file(&dir.path().join("engine.log"));
+    let mut engine = Command::new(BERTH)
+        .args(["engine", "--socket"])
+        .arg(&socket)
+        .arg("--data-root")
+        .arg(&root)
+        .args(net.args())
+        .env("NOTIFY_SOCKET", &notify_path)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap();
+
+    let mut buf = [0u8; 4096];
+    let n = notify.recv(&mut buf).expect("READY=1 within 20s");
+    let ready = String::from_utf8_lossy(&buf[..n]).into_owned();
+    // At this point the API answers, without retrying.
+    let ping = http::request(&socket, "GET", "/_ping", None).expect("ping right after READY=1");
+    assert_eq!(ping.status, 200);
+    let lines: Vec<&str> = ready.lines().collect();
+    assert!(lines.contains(&"READY=1"), "{ready}");
+    assert!(
+        lines.contains(&format!("MAINPID={}", engine.id()).as_str()),
+        "{ready}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("STATUS=")), "{ready}");
+    let launch = http::request(&socket, "GET", "/berth/v1/engine", None)
+        .unwrap()
+        .json();
+    assert_eq!(launch["Notify"], true);
+    assert_eq!(launch["SocketActivated"], false);
+
+    unsafe { libc::kill(engine.id() as i32, libc::SIGTERM) };
+    let n = notify.recv(&mut buf).expect("STOPPING=1 within 20s");
+    let stopping = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(stopping.lines().any(|l| l == "STOPPING=1"), "{stopping}");
+    assert!(engine.wait().unwrap().success());
+    // The engine bound this socket itself, so it removes it.
+    assert!(!socket.exists());
+    net.cleanup(&root);
+}
+
+#[test]
+fn pid_file_names_the_engine_while_it_runs() {
+    let mut e = TestEngine::start();
+    let (pid, socket) = read_pid_file(&e.data_root).expect("engine.pid");
+    assert_eq!(socket, e.socket.display().to_string());
+    assert!(
+        cmdline(pid).contains(&e.data_root.display().to_string()),
+        "pid {pid} is not the engine: {}",
+        cmdline(pid)
+    );
+    e.terminate();
+    assert!(!e.data_root.join("engine.pid").exists());
+}
+
+/// Start an engine with stderr on `log` and `JOURNAL_STREAM` from `journal_stream(log)`, wait
+/// until it serves, stop it; returns its pid.
+fn run_engine_briefly(log: &Path, journal_stream: impl Fn(&Path) -> String) -> u32 {
+    let dir = log.parent().unwrap();
+    let socket = dir.join("j.sock");
+    let root = dir.join("root");
+    let net = TestNetwork::pick();
+    let (out, err) = log_file(log);
+    let mut engine = Command::new(BERTH)
+        .args(["engine", "--socket"])
+        .arg(&socket)
+        .arg("--data-root")
+        .arg(&root)
+        .args(net.args())
+        .env("JOURNAL_STREAM", journal_stream(log))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let served = eventually(Duration::from_secs(10), || {
+        http::request(&socket, "GET", "/_ping", None)
+            .ok()
+            .filter(|r| r.status == 200)
+    });
+    assert!(
+        served.is_some(),
+        "{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+    let pid = engine.id();
+    assert!(sigterm_and_wait(&mut engine).success());
+    net.cleanup(&root);
+    pid
+}
+
+#[test]
+fn journal_stream_on_stderr_selects_journald() {
+    use std::os::unix::fs::MetadataExt;
+    let journal_socket = Path::new("/run/systemd/journal/socket");
+
+    // JOURNAL_STREAM names stderr itself: the engine logs to journald, or says it cannot.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("engine.log");
+    let pid = run_engine_briefly(&log, |log| {
+        let m = std::fs::metadata(log).unwrap();
+        format!("{}:{}", m.dev(), m.ino())
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    if journal_socket.exists() {
+        assert!(!text.contains("berth engine serving"), "{text}");
+        let in_journal = eventually(Duration::from_secs(5), || {
+            let o = Command::new("journalctl")
+                .args(["-o", "cat", &format!("_PID={pid}")])
+                .output()
+                .ok()?;
+            stdout(&o).contains("berth engine serving").then_some(())
+        });
+        assert!(in_journal.is_some(), "not in the journal");
+    } else {
+        assert!(
+            text.contains("cannot open the journal socket")
+                && text.contains("berth engine serving"),
+            "{text}"
+        );
+    }
+
+    // Inherited from a parent whose stderr was the journal, but stderr is elsewhere: unchanged.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("engine.log");
+    run_engine_briefly(&log, |_| "1:1".into());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("journal"), "{text}");
+    assert!(text.contains("berth engine serving"), "{text}");
+}
