@@ -1,6 +1,6 @@
 //! The engine as a background service: socket activation (with `systemd-socket-activate`, no
-//! systemd as PID 1 needed), sd_notify readiness, the pid file and journald. Real processes,
-//! as root.
+//! systemd as PID 1 needed), sd_notify readiness, the pid file, and the `berth engine`
+//! management commands (`status`, `stop`, `env`). Real processes, as root.
 
 mod common;
 
@@ -30,6 +30,16 @@ fn read_pid_file(data_root: &Path) -> Option<(u32, String)> {
     let text = std::fs::read_to_string(data_root.join("engine.pid")).ok()?;
     let mut lines = text.lines();
     Some((lines.next()?.parse().ok()?, lines.next()?.to_owned()))
+}
+
+/// Gone, or a zombie waiting for this test to reap it.
+fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat[stat.rfind(')').unwrap() + 1..]
+            .trim_start()
+            .starts_with('Z'),
+    }
 }
 
 fn cmdline(pid: u32) -> String {
@@ -163,6 +173,12 @@ fn socket_activation_serves_the_inherited_socket() {
     assert_eq!(launch["SocketActivated"], true, "{launch}");
     assert_eq!(launch["Pid"], pid);
     assert_eq!(launch["Socket"], socket.display().to_string());
+    let status = berth_on(&socket, &["engine", "status"]);
+    assert!(
+        stdout(&status).contains("socket activation"),
+        "{}",
+        stdout(&status)
+    );
     // The socket is the activator's: neither replaced nor chmod-ed.
     let mode_after = std::fs::metadata(&socket).unwrap().permissions().mode();
     assert_eq!(mode_after, mode_before);
@@ -264,6 +280,161 @@ fn pid_file_names_the_engine_while_it_runs() {
     );
     e.terminate();
     assert!(!e.data_root.join("engine.pid").exists());
+}
+
+#[test]
+fn status_reports_a_running_engine_and_fails_when_nothing_answers() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox:latest");
+    let o = e.berth(&["run", "-d", "busybox", "sleep", "600"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (pid, _) = read_pid_file(&e.data_root).unwrap();
+
+    let o = berth_on(&e.socket, &["engine", "status"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("berth engine is running\n"), "{text}");
+    for expected in [
+        format!(" PID:         {pid}\n"),
+        format!(" Version:     {} (API 1.44", env!("CARGO_PKG_VERSION")),
+        format!(" Socket:      {}\n", e.socket.display()),
+        format!(" Data root:   {}\n", e.data_root.display()),
+        " Containers:  1 running, 1 total\n".to_owned(),
+        " Uptime:      ".to_owned(),
+        " Started by:  ".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+
+    let o = berth_on(&e.socket, &["engine", "status", "--format", "json"]);
+    assert!(o.status.success());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["Running"], true);
+    assert_eq!(json["Pid"], pid);
+    assert_eq!(json["ContainersRunning"], 1);
+    assert_eq!(json["DataRoot"], e.data_root.display().to_string());
+
+    // Nothing answers: one line, exit 3, and no engine is started (no --no-autostart here).
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("run/none.sock");
+    let root = dir.path().join("root");
+    let net = TestNetwork::pick();
+    let o = Command::new(BERTH)
+        .arg("--host")
+        .arg(format!("unix://{}", socket.display()))
+        .args(["engine", "status"])
+        .env("BERTH_DATA_ROOT", &root)
+        .envs(net.env())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "berth engine is not running (no answer on {})\n",
+            socket.display()
+        )
+    );
+    assert!(stdout(&o).is_empty());
+    assert!(!socket.exists() && !root.exists(), "an engine was started");
+}
+
+#[test]
+fn stop_leaves_containers_running_and_releases_the_lock() {
+    let mut e = TestEngine::start();
+    e.import_busybox("busybox:latest");
+    let (id, container_pid) = run_sleeper(&e.socket);
+    let (engine_pid, _) = read_pid_file(&e.data_root).unwrap();
+
+    let o = berth_on(&e.socket, &["engine", "stop"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("berth engine stopped (pid {engine_pid}); 1 container keeps running\n")
+    );
+    assert!(process_gone(engine_pid));
+    assert!(
+        !process_gone(container_pid),
+        "the container died with the engine"
+    );
+    assert!(!e.data_root.join("engine.pid").exists());
+
+    // Stopped already: a clear message and status 1.
+    let o = Command::new(BERTH)
+        .arg("--host")
+        .arg(e.host())
+        .args(["engine", "stop", "--data-root"])
+        .arg(&e.data_root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("berth engine is not running (no answer on "),
+        "{}",
+        stderr(&o)
+    );
+
+    // The lock is free: a new engine starts on the data root and finds the container running.
+    e.spawn();
+    let state = e.api_json("GET", &format!("/containers/{id}/json"), None)["State"].clone();
+    assert_eq!(state["Running"], true, "{state}");
+    assert_eq!(state["Pid"], container_pid);
+    remove_container(&e.socket, &id);
+
+    // Without an answering socket the pid file under --data-root (or BERTH_DATA_ROOT) names it.
+    let (engine_pid, _) = read_pid_file(&e.data_root).unwrap();
+    let elsewhere = e.dir.path().join("elsewhere.sock");
+    let o = Command::new(BERTH)
+        .arg("--host")
+        .arg(format!("unix://{}", elsewhere.display()))
+        .args(["engine", "stop", "--timeout", "20"])
+        .env("BERTH_DATA_ROOT", &e.data_root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("berth engine stopped (pid {engine_pid}); containers keep running\n")
+    );
+    assert!(process_gone(engine_pid));
+}
+
+#[test]
+fn env_points_docker_at_berth() {
+    let o = Command::new(BERTH)
+        .args(["--host", "unix:///tmp/some where/b.sock", "engine", "env"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        "export DOCKER_HOST='unix:///tmp/some where/b.sock'\n"
+    );
+    let o = Command::new(BERTH)
+        .args(["engine", "env"])
+        .env_remove("BERTH_HOST")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&o),
+        "export DOCKER_HOST=unix:///run/berth/berth.sock\n"
+    );
+
+    // The stock docker CLI follows it.
+    let e = TestEngine::start();
+    let script = format!(
+        "eval \"$('{BERTH}' --host '{}' engine env)\" && docker version --format '{{{{.Server.Version}}}}'",
+        e.host()
+    );
+    let o = Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), env!("CARGO_PKG_VERSION"));
 }
 
 /// Start an engine with stderr on `log` and `JOURNAL_STREAM` from `journal_stream(log)`, wait

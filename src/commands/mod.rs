@@ -5,6 +5,7 @@ pub mod archive;
 pub mod attach;
 pub mod check;
 pub mod containers;
+pub mod engine;
 pub mod events;
 pub mod exec;
 pub mod history;
@@ -42,7 +43,10 @@ impl Ctx {
 
 pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
     match cmd {
-        Cmd::Engine(_) => unreachable!("`berth engine` is dispatched before the client runtime"),
+        Cmd::Engine(a) => match a.action {
+            Some(action) => engine::dispatch(&ctx, action).await,
+            None => unreachable!("`berth engine` runs the engine before the client runtime"),
+        },
         Cmd::Version => system::version(&ctx).await,
         Cmd::Info => system::info(&ctx).await,
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => images::import(&ctx, a).await,
