@@ -1,12 +1,12 @@
 //! The engine as a background service: socket activation (with `systemd-socket-activate`, no
 //! systemd as PID 1 needed), sd_notify readiness, the pid file, and the `berth engine`
-//! management commands (`status`, `stop`, `env`). Real processes, as root.
+//! management commands (`status`, `stop`, `install`/`uninstall`, `env`). Real processes, as root.
 
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
@@ -398,6 +398,87 @@ fn stop_leaves_containers_running_and_releases_the_lock() {
         format!("berth engine stopped (pid {engine_pid}); containers keep running\n")
     );
     assert!(process_gone(engine_pid));
+}
+
+#[test]
+fn install_writes_units_and_uninstall_removes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = dir.path().join("units");
+    let berth = std::fs::canonicalize(BERTH).unwrap();
+    let o = Command::new(BERTH)
+        .args(["engine", "install", "--no-enable", "--unit-dir"])
+        .arg(&units)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let service = std::fs::read_to_string(units.join("berth.service")).unwrap();
+    let socket = std::fs::read_to_string(units.join("berth.socket")).unwrap();
+    let exec = format!("ExecStart={} engine", berth.display());
+    assert!(service.lines().any(|l| l == exec), "{service}");
+    for line in [
+        "Type=notify",
+        "KillMode=process",
+        "Delegate=yes",
+        "Requires=berth.socket",
+    ] {
+        assert!(service.lines().any(|l| l == line), "{line} in {service}");
+    }
+    assert!(socket
+        .lines()
+        .any(|l| l == "ListenStream=/run/berth/berth.sock"));
+    assert!(stdout(&o).contains("not enabled"), "{}", stdout(&o));
+
+    // systemd's own parser, where it works without systemd as PID 1.
+    if let Ok(v) = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(units.join("berth.socket"))
+        .arg(units.join("berth.service"))
+        .output()
+    {
+        let complaints: Vec<String> = stderr(&v)
+            .lines()
+            .filter(|l| l.contains("berth."))
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            v.status.success() && complaints.is_empty(),
+            "systemd-analyze verify: {:?}\n{}",
+            v.status,
+            stderr(&v)
+        );
+    }
+
+    // Without systemd as init the units are written, not enabled (never run this part on a
+    // systemd host: it would enable units on it).
+    if !Path::new("/run/systemd/system").exists() {
+        let o = Command::new(BERTH)
+            .args(["engine", "install", "--unit-dir"])
+            .arg(&units)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains("systemd is not running"),
+            "{}",
+            stdout(&o)
+        );
+    }
+
+    let o = Command::new(BERTH)
+        .args(["engine", "uninstall", "--unit-dir"])
+        .arg(&units)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!units.join("berth.service").exists());
+    assert!(!units.join("berth.socket").exists());
+    assert!(stdout(&o).contains("removed"), "{}", stdout(&o));
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(&units)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! `berth engine …`: without a subcommand, run the engine itself ([`serve`]); with one, manage
-//! it from the client side: `status`, `stop` and `env` (point the docker CLI at berth). None of
-//! these start the engine.
+//! it from the client side: `status`, `stop`, `install`/`uninstall` (systemd units) and `env`
+//! (point the docker CLI at berth). None of these start the engine.
 
 pub mod env;
+pub mod install;
 pub mod probe;
 pub mod serve;
 pub mod status;
@@ -23,6 +24,10 @@ pub enum EngineCmd {
     Status(StatusArgs),
     /// Stop the engine gracefully (SIGTERM); containers keep running.
     Stop(StopArgs),
+    /// Write berth.service and berth.socket for systemd and enable them (unless --no-enable).
+    Install(InstallArgs),
+    /// Stop and disable the systemd units, then remove them.
+    Uninstall(UninstallArgs),
     /// Print `export DOCKER_HOST=unix://…` for the socket berth uses: eval "$(berth engine env)".
     Env,
 }
@@ -44,10 +49,29 @@ pub struct StopArgs {
     pub data_root: PathBuf,
 }
 
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Directory the unit files are written to.
+    #[arg(long, default_value = install::DEFAULT_UNIT_DIR)]
+    pub unit_dir: PathBuf,
+    /// Only write the units: no daemon-reload, enable or start.
+    #[arg(long)]
+    pub no_enable: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UninstallArgs {
+    /// Directory the unit files were written to.
+    #[arg(long, default_value = install::DEFAULT_UNIT_DIR)]
+    pub unit_dir: PathBuf,
+}
+
 pub async fn dispatch(ctx: &Ctx, cmd: EngineCmd) -> Result<i32> {
     match cmd {
         EngineCmd::Status(a) => status::status(ctx, a).await,
         EngineCmd::Stop(a) => stop::stop(ctx, a).await,
+        EngineCmd::Install(a) => install::install(a).await,
+        EngineCmd::Uninstall(a) => install::uninstall(a),
         EngineCmd::Env => env::env(ctx),
     }
 }
