@@ -6,10 +6,12 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use common::procfs::{cmdline, environ, fd_targets, ppid, process_gone};
 use common::{eventually, http, stderr, stdout, TestEngine, TestNetwork, BERTH};
 
 const ACTIVATOR: &str = "/usr/bin/systemd-socket-activate";
@@ -30,51 +32,6 @@ fn read_pid_file(data_root: &Path) -> Option<(u32, String)> {
     let text = std::fs::read_to_string(data_root.join("engine.pid")).ok()?;
     let mut lines = text.lines();
     Some((lines.next()?.parse().ok()?, lines.next()?.to_owned()))
-}
-
-/// Gone, or a zombie waiting for this test to reap it.
-fn process_gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat[stat.rfind(')').unwrap() + 1..]
-            .trim_start()
-            .starts_with('Z'),
-    }
-}
-
-fn cmdline(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .unwrap_or_default()
-}
-
-fn ppid(pid: u32) -> u32 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("PPid:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
-/// The targets of a process's fds (`socket:[123]`, paths…).
-fn fd_targets(pid: u32) -> Vec<String> {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .map(|t| t.display().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn environ(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/environ"))
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', "\n"))
-        .unwrap_or_default()
 }
 
 fn import_busybox(socket: &Path) {
@@ -313,6 +270,18 @@ fn status_reports_a_running_engine_and_fails_when_nothing_answers() {
     assert_eq!(json["Pid"], pid);
     assert_eq!(json["ContainersRunning"], 1);
     assert_eq!(json["DataRoot"], e.data_root.display().to_string());
+
+    // A user who may not connect gets told so, not "not running".
+    let o = Command::new(BERTH)
+        .arg("--host")
+        .arg(e.host())
+        .args(["engine", "status"])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("permission denied"), "{}", stderr(&o));
 
     // Nothing answers: one line, exit 3, and no engine is started (no --no-autostart here).
     let dir = tempfile::tempdir().unwrap();

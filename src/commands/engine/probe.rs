@@ -10,6 +10,7 @@ use berth_engine::pidfile;
 use berth_engine::supervisor::Launch;
 use serde_json::Value;
 
+use crate::cli::ExitError;
 use crate::client::{Client, ConnectError, DaemonError};
 
 /// An engine that answered on its socket.
@@ -47,8 +48,20 @@ impl Answering {
 pub async fn ask(socket: &Path) -> Result<Option<Answering>> {
     let client = match Client::connect(socket).await {
         Ok(c) => c,
-        Err(e) if e.downcast_ref::<ConnectError>().is_some() => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => match e.downcast_ref::<ConnectError>() {
+            // Something may well be listening: "not running" would be a wrong answer.
+            Some(c) if c.source.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(ExitError::with(
+                    1,
+                    format!(
+                        "cannot reach the berth engine on {}: permission denied (root or the socket's group needed)",
+                        socket.display()
+                    ),
+                ))
+            }
+            Some(_) => return Ok(None),
+            None => return Err(e),
+        },
     };
     let version: Value = client.get("/version").await?;
     let info: Value = client.get("/info").await?;
