@@ -39,7 +39,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
-    /// Run the engine service (serves the Docker Engine API on a unix socket).
+    /// Run the engine service (serves the Docker Engine API on a unix socket), or manage it:
+    /// status, stop, install, uninstall, env.
+    #[command(args_conflicts_with_subcommands = true)]
     Engine(EngineArgs),
     /// Show the client and engine versions.
     Version,
@@ -370,6 +372,10 @@ pub struct ImagePruneArgs {
 
 #[derive(Args, Debug)]
 pub struct EngineArgs {
+    /// Manage the engine instead of running it (the flags below are for running it).
+    #[command(subcommand)]
+    pub action: Option<commands::engine::EngineCmd>,
+    /// Socket to serve (ignored when a service manager passes one: socket activation).
     #[arg(long, default_value = berth_engine::config::DEFAULT_SOCKET)]
     pub socket: PathBuf,
     #[arg(long, env = "BERTH_DATA_ROOT", default_value = berth_engine::config::DEFAULT_DATA_ROOT)]
@@ -981,51 +987,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             Ok(socket) => report(crate::dashboard::run(socket, !cli.no_autostart), 1),
             Err(e) => report(Err(e), 1),
         },
-        Some(Cmd::Engine(a)) => {
-            let network = match crate::commands::networks::engine_network_options(
-                &a.bridge_name,
-                &a.bridge_subnet,
-                &a.network_pool,
-                &a.nft_table,
-                a.mtu,
-            ) {
-                Ok(n) => n,
-                Err(e) => {
-                    eprintln!("berth engine: {e}");
-                    return 125;
-                }
-            };
-            if a.cleanup_networking {
-                return match berth_engine::service::networks::NetworkService::teardown_host_networking(
-                    &a.data_root,
-                    &network,
-                ) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        eprintln!("berth engine: {e}");
-                        1
-                    }
-                };
-            }
-            let options = berth_engine::config::EngineOptions {
-                socket: a.socket,
-                data_root: a.data_root,
-                log_level: a.log_level,
-                network,
-                registry: berth_engine::registry::RegistryOptions {
-                    insecure: a.insecure_registries,
-                    mirrors: a.registry_mirrors,
-                }
-                .with_env(),
-            };
-            match berth_engine::daemon::run(options) {
-                Ok(()) => 0,
-                Err(e) => {
-                    eprintln!("berth engine: {e}");
-                    1
-                }
-            }
-        }
+        Some(Cmd::Engine(a)) if a.action.is_none() => commands::engine::serve::run(a),
         Some(Cmd::Completion(a)) => report(commands::docs::completion(a.shell), 1),
         Some(Cmd::Man(a)) => report(commands::docs::man(a.dir.as_deref()), 1),
         Some(cmd) => {
@@ -1150,6 +1112,33 @@ mod tests {
             Some(Cmd::Container(ContainerCmd::Ls(PsArgs { quiet: true, .. })))
         ));
         assert!(Cli::try_parse_from(["berth", "ps", "--bogus"]).is_err());
+    }
+
+    #[test]
+    fn engine_runs_without_a_subcommand_and_manages_with_one() {
+        use commands::engine::EngineCmd;
+        let Some(Cmd::Engine(a)) = parse(&["berth", "engine", "--socket", "/tmp/s.sock"]).command
+        else {
+            panic!("not engine")
+        };
+        assert!(a.action.is_none());
+        assert_eq!(a.socket, PathBuf::from("/tmp/s.sock"));
+        let Some(Cmd::Engine(a)) = parse(&["berth", "engine", "stop", "-t", "5"]).command else {
+            panic!("not engine")
+        };
+        assert!(matches!(a.action, Some(EngineCmd::Stop(s)) if s.timeout == 5));
+        let Some(Cmd::Engine(a)) = parse(&[
+            "berth", "-H", "/x.sock", "engine", "status", "--format", "json",
+        ])
+        .command
+        else {
+            panic!("not engine")
+        };
+        assert!(
+            matches!(a.action, Some(EngineCmd::Status(s)) if s.format.as_deref() == Some("json"))
+        );
+        // Running flags and management subcommands do not mix.
+        assert!(Cli::try_parse_from(["berth", "engine", "--socket", "/s", "status"]).is_err());
     }
 
     #[test]

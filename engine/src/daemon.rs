@@ -1,5 +1,9 @@
 //! `berth engine`: take the data root lock, open the stores, serve the API, reconnect to running
 //! shims in the background, and shut down on SIGTERM/SIGINT leaving containers running.
+//!
+//! Under systemd it serves the socket it was handed (socket activation), reports `READY=1` and
+//! `STOPPING=1`, and logs to the journal; see [`crate::supervisor`]. `<data-root>/engine.pid`
+//! names the running engine; see [`crate::pidfile`].
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -10,17 +14,29 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::config::EngineOptions;
 use crate::error::{EngineError, IoContext, Result};
+use crate::pidfile::PidFile;
 use crate::runtime::selfexe::ShimExecutable;
 use crate::service::containers::ContainerService;
 use crate::service::events::EventBus;
 use crate::service::images::ImageService;
 use crate::service::Engine;
+use crate::supervisor::Launch;
 
-pub fn run(options: EngineOptions) -> Result<()> {
+pub fn run(mut options: EngineOptions) -> Result<()> {
     init_tracing(&options.log_level);
+    // First, while no other thread exists: it removes LISTEN_* from the environment.
+    let inherited = crate::supervisor::take_inherited_listener()?;
+    if let Some(path) = inherited.as_ref().and_then(|i| i.path.clone()) {
+        // What `/berth/v1/engine`, the pid file and the logs report.
+        options.socket = path;
+    }
     let root = options.data_root.clone();
     prepare_data_root(&root)?;
     let _lock = lock_data_root(&root)?;
+    // Removed again when this guard drops: on a clean shutdown or a failed start-up.
+    let pid_file = PidFile::write(&root, &options.socket)?;
+    let launch =
+        Launch::of_this_process(&options.socket, &root, pid_file.path(), inherited.is_some());
     let engine_id = engine_id(&root)?;
     // The sealed copy is made before any thread exists and kept open for the engine's lifetime.
     let shim_exe = ShimExecutable::create()?;
@@ -59,20 +75,31 @@ pub fn run(options: EngineOptions) -> Result<()> {
                 crate::registry::RegistryClient::new(options.registry.clone())?,
             )),
             known_blobs: Arc::new(crate::service::push::KnownBlobs::open(&root)),
+            launch,
         });
-        let listener = crate::api::server::bind(&options.socket)?;
-        tracing::info!(socket = %options.socket.display(), data_root = %root.display(), "berth engine serving");
+        // A socket the service manager created is its to keep: never unlinked or chmod-ed here.
+        let (listener, bound_here) = match inherited {
+            Some(socket) => (
+                tokio::net::UnixListener::from_std(socket.listener)
+                    .io_context(|| "serving the inherited socket".into())?,
+                false,
+            ),
+            None => (crate::api::server::bind(&options.socket)?, true),
+        };
+        tracing::info!(
+            socket = %options.socket.display(),
+            data_root = %root.display(),
+            socket_activated = !bound_here,
+            "berth engine serving"
+        );
         // Reading records and reconnecting shims happens in the background, after the first
         // client has been answered (or a few milliseconds have passed): on 2 cores, doing it
         // at once delayed the first `/_ping` in proportion to the number of containers.
         let first_client = Arc::new(tokio::sync::Notify::new());
         let started = first_client.clone();
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(
-                std::time::Duration::from_millis(20),
-                started.notified(),
-            )
-            .await;
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(20), started.notified())
+                .await;
             let loader = containers.clone();
             let host_networking = networks.clone();
             let loaded = tokio::task::spawn_blocking(move || {
@@ -86,18 +113,44 @@ pub fn run(options: EngineOptions) -> Result<()> {
                 containers.reconcile().await;
             }
         });
+        // The listener is in place: connections queue until `serve` accepts them.
+        crate::supervisor::notify_ready(&options.socket);
         crate::api::server::serve(listener, engine, first_client, shutdown_signal()).await;
-        let _ = fs::remove_file(&options.socket);
+        if bound_here {
+            let _ = fs::remove_file(&options.socket);
+        }
         tracing::info!("berth engine stopped; containers keep running");
         Ok(())
     })
 }
 
+/// Logs go to stderr, or straight to journald (with levels and fields) when systemd connected
+/// stderr to the journal.
 fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("berth_engine={level},{level}"))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_new(format!("berth_engine={level},{level}"))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    if crate::supervisor::stderr_is_journal() {
+        match tracing_journald::layer() {
+            Ok(journal) => {
+                let _ = tracing_subscriber::registry()
+                    .with(filter())
+                    .with(journal)
+                    .try_init();
+                return;
+            }
+            // stderr is the journal too, so this line still lands there.
+            Err(e) => {
+                eprintln!("berth engine: cannot open the journal socket ({e}); logging to stderr")
+            }
+        }
+    }
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -149,4 +202,5 @@ async fn shutdown_signal() {
         _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
         _ = int.recv() => tracing::info!("SIGINT received, shutting down"),
     }
+    crate::supervisor::notify_stopping();
 }

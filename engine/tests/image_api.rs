@@ -137,6 +137,12 @@ async fn images_api_import_list_inspect_tag_delete() {
     let engine = Arc::new(Engine {
         engine_id: "test".into(),
         options: EngineOptions::default(),
+        launch: berth_engine::supervisor::Launch::of_this_process(
+            &tmp.path().join("berth.sock"),
+            &data_root,
+            &data_root.join(berth_engine::pidfile::FILE_NAME),
+            false,
+        ),
         images: ImageService::open(&data_root).unwrap(),
         execs: berth_engine::service::exec::ExecService::new(containers.clone()),
         volumes: berth_engine::service::volumes::VolumeService::open(

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod check;
 pub mod containers;
 pub mod docs;
+pub mod engine;
 pub mod events;
 pub mod exec;
 pub mod history;
@@ -43,7 +44,11 @@ impl Ctx {
 
 pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
     match cmd {
-        Cmd::Engine(_) | Cmd::Completion(_) | Cmd::Man(_) => {
+        Cmd::Engine(a) => match a.action {
+            Some(action) => engine::dispatch(&ctx, action).await,
+            None => unreachable!("`berth engine` runs the engine before the client runtime"),
+        },
+        Cmd::Completion(_) | Cmd::Man(_) => {
             unreachable!("commands that need no engine are dispatched before the client runtime")
         }
         Cmd::Version => system::version(&ctx).await,

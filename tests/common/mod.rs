@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod image;
+pub mod procfs;
 pub mod registry;
 pub mod tmux;
 

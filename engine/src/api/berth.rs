@@ -1,5 +1,7 @@
 //! berth's own endpoints, under `/berth/v1/` so they never collide with Docker's API:
-//! `POST /berth/v1/system/check?repair=` (re-verify the image store, optionally repairing it).
+//! `POST /berth/v1/system/check?repair=` (re-verify the image store, optionally repairing it),
+//! `GET /berth/v1/engine` (this engine process: pid, start time, socket, socket activation,
+//! systemd unit; what `berth engine status` and `stop` need beyond `/info`).
 
 use hyper::Method;
 
@@ -12,12 +14,16 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
     matches!(
         (method, s.as_slice()),
         (&Method::POST, ["berth", "v1", "system", "check"])
+            | (&Method::GET, ["berth", "v1", "engine"])
     )
 }
 
 pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
     if !matches(&r.method, &r.segments) {
         return Err(EngineError::not_found("page not found"));
+    }
+    if r.segments[2] == "engine" {
+        return Ok(ok_json(&r.engine.launch));
     }
     let repair = r.query.bool("repair")?;
     let report = r.engine.images.check(repair).await?;
@@ -35,5 +41,7 @@ mod tests {
         assert!(!matches(&Method::GET, &segs("berth/v1/system/check")));
         assert!(!matches(&Method::POST, &segs("berth/v2/system/check")));
         assert!(!matches(&Method::POST, &segs("system/check")));
+        assert!(matches(&Method::GET, &segs("berth/v1/engine")));
+        assert!(!matches(&Method::POST, &segs("berth/v1/engine")));
     }
 }

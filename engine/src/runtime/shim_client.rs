@@ -89,6 +89,8 @@ impl ShimHandle {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
+            // Shims outlive the engine; systemd's notify socket is the engine's business only.
+            .env_remove("NOTIFY_SOCKET")
             .kill_on_drop(false);
         // SAFETY: only async-signal-safe calls (fcntl, dup2) between fork and exec.
         unsafe {

@@ -52,6 +52,8 @@ pub struct Engine {
     /// Which repositories of which registry hold which blobs (learnt from pushes; feeds
     /// cross-repository mounts).
     pub known_blobs: Arc<push::KnownBlobs>,
+    /// This process: pid, socket, socket activation, systemd unit (`GET /berth/v1/engine`).
+    pub launch: crate::supervisor::Launch,
 }
 
 impl Engine {

@@ -1,0 +1,77 @@
+//! `berth engine …`: without a subcommand, run the engine itself ([`serve`]); with one, manage
+//! it from the client side: `status`, `stop`, `install`/`uninstall` (systemd units) and `env`
+//! (point the docker CLI at berth). None of these start the engine.
+
+pub mod env;
+pub mod install;
+pub mod probe;
+pub mod serve;
+pub mod status;
+pub mod stop;
+pub mod systemd;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use super::Ctx;
+
+#[derive(Subcommand, Debug)]
+pub enum EngineCmd {
+    /// Show whether the engine runs: pid, uptime, version, socket, data root, containers.
+    /// Exits 3 when nothing answers on the socket.
+    Status(StatusArgs),
+    /// Stop the engine gracefully (SIGTERM); containers keep running.
+    Stop(StopArgs),
+    /// Write berth.service and berth.socket for systemd and enable them (unless --no-enable).
+    Install(InstallArgs),
+    /// Stop and disable the systemd units, then remove them.
+    Uninstall(UninstallArgs),
+    /// Print `export DOCKER_HOST=unix://…` for the socket berth uses: eval "$(berth engine env)".
+    Env,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// "json" prints one JSON object instead of the table.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    /// Seconds to wait for the engine to exit before killing it.
+    #[arg(short = 't', long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Data root whose engine.pid names the engine when the socket does not answer.
+    #[arg(long, env = "BERTH_DATA_ROOT", default_value = berth_engine::config::DEFAULT_DATA_ROOT)]
+    pub data_root: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Directory the unit files are written to.
+    #[arg(long, default_value = install::DEFAULT_UNIT_DIR)]
+    pub unit_dir: PathBuf,
+    /// Only write the units: no daemon-reload, enable or start.
+    #[arg(long)]
+    pub no_enable: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UninstallArgs {
+    /// Directory the unit files were written to.
+    #[arg(long, default_value = install::DEFAULT_UNIT_DIR)]
+    pub unit_dir: PathBuf,
+}
+
+pub async fn dispatch(ctx: &Ctx, cmd: EngineCmd) -> Result<i32> {
+    match cmd {
+        EngineCmd::Status(a) => status::status(ctx, a).await,
+        EngineCmd::Stop(a) => stop::stop(ctx, a).await,
+        EngineCmd::Install(a) => install::install(a).await,
+        EngineCmd::Uninstall(a) => install::uninstall(a),
+        EngineCmd::Env => env::env(ctx),
+    }
+}
