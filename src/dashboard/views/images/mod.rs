@@ -1,5 +1,13 @@
 //! The images view: one row per tag (dangling images as <none>), with the number of containers
-//! using each image.
+//! using each image. `names` checks and splits the names users type (pull, tag); `prune` is the
+//! prune dialog.
+
+mod names;
+mod prune;
+
+pub use names::{pull_task, split_new_name};
+use prune::prune_summary;
+pub use prune::{prune_call, PruneDialog};
 
 use crossterm::event::MouseEvent;
 use hyper::Method;
@@ -16,7 +24,6 @@ use crate::dashboard::dialogs::history::HistoryDialog;
 use crate::dashboard::dialogs::prompt::Prompt;
 use crate::dashboard::dialogs::run_form::{field_of_engine_error, RunForm};
 use crate::dashboard::dialogs::text::TextViewer;
-use crate::dashboard::dialogs::{frame, hint, Dialog, Outcome};
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::model::Image;
@@ -43,140 +50,6 @@ impl ImageRow {
             format!("{}:{}", self.repo, self.tag)
         }
     }
-}
-
-/// Checks a reference typed by the user (pull, tag): not empty, no spaces.
-fn check_reference(r: &str) -> Result<&str, String> {
-    let r = r.trim();
-    if r.is_empty() {
-        return Err("type an image reference, e.g. busybox or nginx:1.27".into());
-    }
-    if r.contains(char::is_whitespace) {
-        return Err("an image reference has no spaces".into());
-    }
-    Ok(r)
-}
-
-/// The pull task for `reference`, split as `docker pull` does (`repo:tag`, `repo@sha256:…`,
-/// latest when no tag is given), with the registry's credentials.
-pub fn pull_task(reference: &str) -> Result<Cmd, String> {
-    let r = check_reference(reference)?;
-    let q = crate::commands::pull::pull_query(r, false, None).map_err(|e| e.to_string())?;
-    let shown = match q.iter().find(|(k, _)| *k == "tag") {
-        Some((_, t)) if t.starts_with("sha256:") => format!("{}@{t}", q[0].1),
-        Some((_, t)) => format!("{}:{t}", q[0].1),
-        None => q[0].1.clone(),
-    };
-    Ok(Cmd::StartTask {
-        title: format!("pull {shown}"),
-        method: Method::POST,
-        path: format!("/images/create{}", query(&q)),
-        body: None,
-        show: true,
-        auth_for: Some(r.to_string()),
-    })
-}
-
-/// `repo[:tag]` → (repo, tag) for `POST /images/{id}/tag`; a ':' followed by a '/' is a
-/// registry port. Docker refuses digests and upper-case repositories; so does this, before
-/// the engine is asked.
-pub fn split_new_name(name: &str) -> Result<(String, String), String> {
-    let n = check_reference(name)?;
-    if n.contains('@') {
-        return Err("a tag cannot name a digest (@sha256:…)".into());
-    }
-    let (repo, tag) = match n.rfind(':') {
-        Some(i) if !n[i + 1..].contains('/') => (&n[..i], &n[i + 1..]),
-        _ => (n, "latest"),
-    };
-    if repo.is_empty() || tag.is_empty() {
-        return Err(format!("\"{n}\" is not repository[:tag]"));
-    }
-    if repo.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err("repository names must be lowercase".into());
-    }
-    Ok((repo.to_string(), tag.to_string()))
-}
-
-/// `POST /images/prune` with docker's dangling filter: true removes untagged images only, false
-/// every image no container uses (`image prune -a`).
-pub fn prune_call(all: bool) -> Effect {
-    let filters = format!(
-        "{{\"dangling\":[\"{}\"]}}",
-        if all { "false" } else { "true" }
-    );
-    Effect::call(
-        Method::POST,
-        format!("/images/prune{}", query(&[("filters", filters)])),
-        Purpose::PruneImages,
-    )
-}
-
-/// "Remove dangling images?" with a second choice: every unused image.
-pub struct PruneDialog;
-
-impl Dialog for PruneDialog {
-    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
-        let theme = &cx.config.theme;
-        let rect = crate::dashboard::widgets::centered(area, 62, 7);
-        let inner = frame(f, rect, "Prune images", theme);
-        let text = vec![
-            ratatui::text::Line::raw("Remove dangling images (untagged, used by no container)?"),
-            ratatui::text::Line::raw(""),
-            ratatui::text::Line::raw("y/enter: dangling only    a: all unused images (-a)"),
-            ratatui::text::Line::styled("n/esc: cancel", theme.muted()),
-        ];
-        f.render_widget(
-            ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }),
-            inner,
-        );
-    }
-
-    fn on_key(&mut self, key: crossterm::event::KeyEvent, cx: &mut Cx) -> Outcome {
-        use crossterm::event::KeyCode;
-        match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                cx.effect(prune_call(false));
-                Outcome::Close
-            }
-            KeyCode::Char('a') | KeyCode::Char('A') => {
-                cx.effect(prune_call(true));
-                Outcome::Close
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                Outcome::Close
-            }
-            _ => Outcome::Keep,
-        }
-    }
-
-    fn hints(&self) -> Vec<(String, String)> {
-        vec![
-            hint("y", "dangling"),
-            hint("a", "all unused"),
-            hint("n", "cancel"),
-        ]
-    }
-}
-
-/// The status line after a prune: how many images went and the space they freed.
-fn prune_summary(v: &serde_json::Value) -> String {
-    let deleted = v["ImagesDeleted"].as_array().map_or(0, |a| {
-        a.iter().filter(|d| d.get("Deleted").is_some()).count()
-    });
-    let untagged = v["ImagesDeleted"].as_array().map_or(0, |a| {
-        a.iter().filter(|d| d.get("Untagged").is_some()).count()
-    });
-    let space = v["SpaceReclaimed"].as_u64().unwrap_or(0);
-    let mut s = format!(
-        "pruned {deleted} image{}",
-        if deleted == 1 { "" } else { "s" }
-    );
-    if untagged > 0 {
-        s.push_str(&format!(" ({untagged} untagged)"));
-    }
-    s.push_str(&format!(", reclaimed {}", bytes(space as f64)));
-    s
 }
 
 /// The table's columns (which ones show depends on the width).
