@@ -32,6 +32,11 @@ pub trait Dialog {
         Outcome::Keep
     }
     fn on_paste(&mut self, _text: &str) {}
+    /// A file system answer this dialog asked for with `Effect::Files` (path completion, the
+    /// kind of a file to import).
+    fn on_files(&mut self, _answer: &super::files::FileAnswer, _cx: &mut Cx) -> Outcome {
+        Outcome::Keep
+    }
     /// (key, what) pairs for the footer while the dialog is open.
     fn hints(&self) -> Vec<(String, String)>;
     /// An API answer this dialog waits for (the JSON viewer loading its document).

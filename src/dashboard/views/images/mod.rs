@@ -271,6 +271,7 @@ impl ImagesView {
                     body: None,
                     show: true,
                     auth_for: Some(row.repo.clone()),
+                    upload: None,
                 });
             }
             Action::PruneImages => cx.dialog(PruneDialog),

@@ -35,6 +35,7 @@ pub fn pull_task(reference: &str) -> Result<Cmd, String> {
         body: None,
         show: true,
         auth_for: Some(r.to_string()),
+        upload: None,
     })
 }
 
