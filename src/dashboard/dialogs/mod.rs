@@ -1,11 +1,12 @@
 //! Dialogs: modal layers over the views (confirmations, text prompts, help, the command
-//! palette, the JSON viewer, task progress, and the forms views add). The top one gets every
-//! key; Esc closes it unless it says otherwise.
+//! palette, the JSON viewer, task progress, importing an image from a file, and the forms views
+//! add). The top one gets every key; Esc closes it unless it says otherwise.
 
 pub mod confirm;
 pub mod container_picker;
 pub mod help;
 pub mod history;
+pub mod import;
 pub mod network_form;
 pub mod palette;
 pub mod prompt;

@@ -1,7 +1,9 @@
 //! The images view: one row per tag (dangling images as <none>), with the number of containers
 //! using each image. `names` checks and splits the names users type (pull, tag); `prune` is the
-//! prune dialog.
+//! prune dialog; `empty` what the view offers when there are no images at all. Importing from a
+//! file is `dialogs::import`.
 
+mod empty;
 mod names;
 mod prune;
 
@@ -21,12 +23,14 @@ use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::{query, seg};
 use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::history::HistoryDialog;
+use crate::dashboard::dialogs::import::ImportDialog;
 use crate::dashboard::dialogs::prompt::Prompt;
 use crate::dashboard::dialogs::run_form::{field_of_engine_error, RunForm};
 use crate::dashboard::dialogs::text::TextViewer;
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::model::Image;
+use crate::dashboard::store::tasks::TaskState;
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::bytes;
 use crate::dashboard::widgets::table::{self, col};
@@ -212,6 +216,20 @@ impl ImagesView {
                     |text| pull_task(text).map(|c| vec![c]),
                 ));
             }
+            Action::Import => {
+                // The file of a failed import or load comes back: nothing typed is lost to an
+                // engine error.
+                let retry = store
+                    .tasks
+                    .iter()
+                    .rev()
+                    .find(|t| t.upload.is_some())
+                    .filter(|t| matches!(t.state, TaskState::Failed(_)))
+                    .and_then(|t| t.upload.as_ref())
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                cx.dialog(ImportDialog::new(&retry));
+            }
             Action::RunImage => {
                 let Some((row, img)) = self.selected(store) else {
                     cx.error("no image selected: pull one first");
@@ -375,15 +393,14 @@ impl View for ImagesView {
             .iter()
             .position(|&k| k == sorted_kind)
             .map(|i| (i, self.list.sort.1));
+        let first_run = store.loaded.images && store.images.is_empty();
         let empty = if !store.loaded.images {
             "loading…".to_string()
+        } else if first_run {
+            // The first-run offer is drawn below the header instead.
+            String::new()
         } else if self.dangling_only {
             "no dangling images".into()
-        } else if store.images.is_empty() {
-            format!(
-                "no images: pull one ({}) or build one with `berth build`",
-                cx.config.keymap.label(Action::Pull)
-            )
         } else {
             format!("no image matches \"{}\"", self.list.filter)
         };
@@ -429,11 +446,23 @@ impl View for ImagesView {
             },
         );
         self.list.cursor = cursor;
+        if first_run && area.height > 1 {
+            empty::draw(
+                f,
+                Rect {
+                    y: area.y + 1,
+                    height: area.height - 1,
+                    ..area
+                },
+                cx,
+            );
+        }
     }
 
     fn commands(&self, _store: &Store) -> Vec<Action> {
         vec![
             Action::Pull,
+            Action::Import,
             Action::RunImage,
             Action::Tag,
             Action::Push,
