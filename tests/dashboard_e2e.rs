@@ -1,6 +1,6 @@
 //! The real dashboard binary under tmux against a real engine: it follows what the CLI does,
-//! acts on keys, shows and filters logs, hands the terminal to an exec and takes it back, and
-//! survives the engine going away.
+//! acts on keys, shows and filters logs, hands the terminal to an exec and takes it back,
+//! survives the engine going away, and imports images from files into an empty images view.
 
 mod common;
 
@@ -230,4 +230,98 @@ fn runs_a_container_from_the_images_form() {
         stdout(&logs)
     );
     rm_all(&engine);
+}
+
+/// A first run with no registry: the empty images view offers importing from a file; a rootfs
+/// tarball's path typed with Tab completion is imported under the name made from the file's, with
+/// a command, and listed; a `save` archive of it is then loaded back the same way.
+#[test]
+fn imports_a_rootfs_tarball_typed_with_tab_completion_into_the_empty_images_view() {
+    let engine = TestEngine::start();
+    let files = tempfile::tempdir().unwrap();
+    let dir = files.path().display().to_string();
+    std::fs::write(
+        files.path().join("busybox-rootfs.tar"),
+        common::image::busybox_rootfs_tar(),
+    )
+    .unwrap();
+    std::fs::write(files.path().join("busybox-notes.txt"), "not a tar\n").unwrap();
+
+    let d = Dashboard::start(&engine, 120, 30);
+    d.wait_for("Containers 0/0", 10 * SECOND);
+    d.keys(&["2"]);
+    d.wait_for("No images yet.", 5 * SECOND);
+    let s = d.screen();
+    assert!(
+        s.contains("I  import a rootfs tarball or an image archive (docker save) from a file"),
+        "{s}"
+    );
+
+    // Tab completes the common prefix and lists both files; one more letter and Tab finish it.
+    d.keys(&["I"]);
+    d.wait_for("Import an image from a file", 5 * SECOND);
+    d.type_text(&format!("{dir}/bu"));
+    d.keys(&["Tab"]);
+    d.wait("the two matches listed", 5 * SECOND, |s| {
+        s.contains("busybox-notes.txt") && s.contains("busybox-rootfs.tar")
+    });
+    assert!(d.screen().contains(&format!("{dir}/busybox-")));
+    d.type_text("r");
+    d.keys(&["Tab"]);
+    d.wait_for(&format!("{dir}/busybox-rootfs.tar"), 5 * SECOND);
+    d.keys(&["Enter"]);
+    // A root file system: named after the file, with a command.
+    d.wait_for("busybox-rootfs:latest", 5 * SECOND);
+    d.keys(&["Tab"]);
+    d.type_text("sh");
+    d.keys(&["Enter"]);
+    d.wait_for(
+        "import busybox-rootfs.tar as busybox-rootfs:latest",
+        5 * SECOND,
+    );
+    d.wait_for("Uploaded", 20 * SECOND);
+    d.keys(&["Escape"]);
+    d.wait("busybox-rootfs listed", 10 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("busybox-rootfs") && l.contains("latest"))
+    });
+    let v = engine.api_json("GET", "/images/busybox-rootfs:latest/json", None);
+    assert_eq!(v["Config"]["Cmd"], serde_json::json!(["sh"]));
+    let out = engine.berth(&[
+        "run",
+        "--rm",
+        "busybox-rootfs",
+        "echo",
+        "imported-and-running",
+    ]);
+    assert!(
+        stdout(&out).contains("imported-and-running"),
+        "{}",
+        common::stderr(&out)
+    );
+
+    // An image archive is loaded at once, names and all.
+    let archive = files.path().join("saved.tar");
+    let out = engine.berth(&[
+        "save",
+        "-o",
+        archive.to_str().unwrap(),
+        "busybox-rootfs:latest",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = engine.berth(&["rmi", "busybox-rootfs:latest"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    d.wait_for("No images yet.", 10 * SECOND);
+    d.keys(&["I"]);
+    d.wait_for("Import an image from a file", 5 * SECOND);
+    d.type_text(&format!("{dir}/sa"));
+    d.keys(&["Tab"]);
+    d.wait_for(&format!("{dir}/saved.tar"), 5 * SECOND);
+    d.keys(&["Enter"]);
+    d.wait_for("Loaded image: busybox-rootfs:latest", 20 * SECOND);
+    d.keys(&["Escape"]);
+    d.wait("busybox-rootfs listed again", 10 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("busybox-rootfs") && l.contains("latest"))
+    });
 }

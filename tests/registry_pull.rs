@@ -546,6 +546,19 @@ fn registry_mirror_for_docker_io_and_insecure_registries() {
         None,
     );
     assert_ne!(r.status, 200, "{}", r.text());
+    // HTTPS to a plain-HTTP registry: the message says so and names the flag that fixes it.
+    let m = r.message();
+    assert!(
+        m.starts_with(&format!(
+            "cannot reach registry {}: TLS handshake failed",
+            insecure.addr
+        )),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("--insecure-registry {}", insecure.addr)),
+        "{m}"
+    );
     drop(e);
 
     let e = TestEngine::start_with_args(&[

@@ -132,6 +132,7 @@ actions! {
     DetailPrevMatch, Containers, "prev_match", "detail pane: previous search match", ["N"];
 
     Pull, Images, "pull", "pull an image", ["p"];
+    Import, Images, "import", "import from a file (image archive or rootfs tar)", ["I"];
     RunImage, Images, "run", "run a container from the image", ["r"];
     Tag, Images, "tag", "tag", ["t"];
     Push, Images, "push", "push", ["P"];

@@ -2,6 +2,7 @@
 //!
 //! - `session`: one thread joins terminal input, the feed and the app; draws on change.
 //! - `feed`: the only code that talks to the engine (events, lists, calls, streams) → `Msg`.
+//! - `files`: the dashboard's own file reads (path completion, what a file to import is).
 //! - `app`: all state changes happen in `App::update(Msg)`; views and dialogs queue `Cmd`s.
 //! - `store`: engine data (lists, stats history, tasks); views keep only UI state.
 //! - `views`, `dialogs`, `widgets`: drawing and key handling per screen.
@@ -11,6 +12,7 @@ pub mod app;
 pub mod config;
 pub mod dialogs;
 pub mod feed;
+pub mod files;
 pub mod keymap;
 pub mod msg;
 pub mod session;

@@ -1,10 +1,11 @@
-//! What flows through the dashboard. `Msg` comes in (terminal input, engine data, timers);
-//! `Effect` goes out (API calls and streams for the feed, and things only the session can do:
-//! hand the terminal to an exec, write the clipboard, quit).
+//! What flows through the dashboard. `Msg` comes in (terminal input, engine data, file answers,
+//! timers); `Effect` goes out (API calls and streams for the feed, and things only the session
+//! can do: read the file system, hand the terminal to an exec, write the clipboard, quit).
 
 use crossterm::event::Event;
 use serde_json::Value;
 
+use super::files::{FileAnswer, FileRequest};
 use super::store::model::{Container, EngineInfo, HostUsage, Image, Network, Volume};
 
 /// Names one long-lived stream so its lines find their way back and it can be closed.
@@ -18,7 +19,7 @@ pub enum StreamKey {
     Logs(String, u64),
     /// `GET /containers/{id}/logs?follow=1&tail=200` for the containers view's detail pane.
     DetailLogs(String),
-    /// A background task's progress stream (pull, push), by task id.
+    /// A background task's progress stream (pull, push, import, load), by task id.
     Task(u64),
 }
 
@@ -46,6 +47,9 @@ pub struct StreamRequest {
     /// the feed sends as `X-Registry-Auth` (pull, push). The feed looks them up, because that
     /// is I/O (files, helper processes) that views must not do.
     pub auth_for: Option<String>,
+    /// A local file the feed streams as the request body (import, load): read by the
+    /// dashboard's process, since the engine may be elsewhere, and never held in memory whole.
+    pub upload: Option<std::path::PathBuf>,
 }
 
 /// What an API call was for, so its answer goes to the right place.
@@ -130,6 +134,8 @@ pub enum Msg {
         key: StreamKey,
         error: Option<String>,
     },
+    /// The answer to an `Effect::Files` request, for the dialog that asked.
+    Files(FileAnswer),
     /// The one-second clock (uptimes, spinners).
     Tick,
 }
@@ -147,6 +153,8 @@ pub enum FeedRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Feed(FeedRequestEq),
+    /// Read the file system off the screen's thread (path completion, a file's kind).
+    Files(FileRequest),
     /// Suspend the dashboard and run an interactive shell in the container.
     Exec {
         container: String,

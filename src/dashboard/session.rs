@@ -1,5 +1,5 @@
 //! The session: wires terminal input, the feed and the app together on one thread, draws when
-//! something changed, and carries out effects. Key presses draw at once; data-only changes
+//! something changed, and carries out effects (file reads on the blocking pool). Key presses draw at once; data-only changes
 //! (stats arrive every second per container) are coalesced to a few frames per second, so an
 //! idle dashboard costs next to nothing.
 
@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{channel, unbounded_channel, Receiver, UnboundedReceiver}
 use super::app::App;
 use super::config::Config;
 use super::feed;
+use super::files;
 use super::msg::{Effect, Msg, Purpose};
 use super::terminal::Term;
 use crate::cli::{AttachArgs, ExecArgs};
@@ -32,6 +33,9 @@ const BATCH: usize = 512;
 pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()> {
     let (tx, mut rx) = unbounded_channel();
     let (items_tx, mut items) = channel(feed::ITEM_QUEUE);
+    // File answers (completion, a file's kind) answer a key press: they get their own channel
+    // and draw at once, not at the next data frame.
+    let (files_tx, mut files_rx) = unbounded_channel();
     let feed = feed::spawn(socket.clone(), autostart, tx, items_tx);
     let mut term = Term::enter(config.mouse)?;
     let mut app = App::new(config);
@@ -52,6 +56,12 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
         for effect in app.take_effects() {
             match effect {
                 Effect::Feed(r) => feed.send(r.0),
+                Effect::Files(req) => {
+                    let tx = files_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(files::run(req));
+                    });
+                }
                 Effect::Quit => {}
                 Effect::SetMouse(on) => term.set_mouse(on)?,
                 Effect::Clipboard(text) => term.copy(&text)?,
@@ -171,6 +181,10 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
                 last_msgs = Instant::now();
                 app.update(item);
                 backlog = drain(&mut app, &mut rx, &mut items);
+            }
+            Some(answer) = files_rx.recv() => {
+                app.update(Msg::Files(answer));
+                urgent = true;
             }
             _ = tick.tick() => app.update(Msg::Tick),
             _ = tokio::time::sleep(wait) => {}

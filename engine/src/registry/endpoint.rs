@@ -95,7 +95,7 @@ pub fn normalize_server_address(addr: &str) -> String {
 }
 
 impl RegistryClient {
-    fn is_insecure(&self, domain: &str) -> bool {
+    pub(super) fn is_insecure(&self, domain: &str) -> bool {
         self.inner
             .options
             .insecure

@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 
 use super::read_limited;
+use super::unreachable::{self, Unreachable};
 use crate::error::EngineError;
 
 /// A registry failure, with the registry's error code when it sent one.
@@ -14,6 +15,9 @@ pub struct RegistryError {
     /// Distribution error code ("MANIFEST_UNKNOWN", "DENIED", ...), or "" for transport errors.
     pub code: String,
     pub message: String,
+    /// Set when the registry gave no answer at all (see `unreachable`); the message then says
+    /// "cannot reach registry HOST: WHY" and pulls add what would fix it.
+    pub unreachable: Option<Unreachable>,
 }
 
 impl std::fmt::Display for RegistryError {
@@ -36,17 +40,21 @@ impl std::error::Error for RegistryError {}
 
 impl RegistryError {
     pub(super) fn transport(context: &str, e: reqwest::Error) -> Self {
-        // reqwest's Display hides the cause chain ("error sending request"); keep the root cause.
-        let mut msg = format!("{context}: {e}");
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            msg.push_str(&format!(": {s}"));
-            src = s.source();
-        }
+        let kind = unreachable::classify(&e);
+        let message = match kind {
+            Some(kind) => {
+                // The whole chain stays in the log; the message says it in a few words.
+                tracing::debug!(error = %unreachable::chain_text(&e), "{context}");
+                unreachable::message(kind, &e)
+            }
+            // reqwest's Display hides the cause chain ("error sending request"); keep it.
+            None => format!("{context}: {}", unreachable::chain_text(&e)),
+        };
         RegistryError {
             status: None,
             code: String::new(),
-            message: msg,
+            message,
+            unreachable: kind,
         }
     }
 
@@ -55,6 +63,7 @@ impl RegistryError {
             status: None,
             code: String::new(),
             message: message.into(),
+            unreachable: None,
         }
     }
 
@@ -98,6 +107,7 @@ impl RegistryError {
                     status: Some(status.as_u16()),
                     code: e.code,
                     message: e.message,
+                    unreachable: None,
                 };
             }
         }
@@ -132,6 +142,7 @@ impl RegistryError {
             status: Some(status.as_u16()),
             code: code.into(),
             message,
+            unreachable: None,
         }
     }
 }
@@ -153,6 +164,7 @@ pub(super) fn unauthorized(msg: &str) -> RegistryError {
         status: Some(401),
         code: "UNAUTHORIZED".into(),
         message: msg.into(),
+        unreachable: None,
     }
 }
 
@@ -166,6 +178,7 @@ mod tests {
             status: Some(404),
             code: "MANIFEST_UNKNOWN".into(),
             message: "manifest unknown".into(),
+            unreachable: None,
         };
         assert_eq!(e.to_string(), "manifest unknown: manifest unknown");
         assert!(e.is_not_found());

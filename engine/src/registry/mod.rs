@@ -18,8 +18,8 @@
 //!
 //! Layout: `endpoint` (options, endpoint choice), `error`, `auth` (challenges, credentials),
 //! `repository` (authenticated requests, manifests, blobs, tags), `upload` (uploads, mounts),
-//! `blob` (response bodies), `manifest` (media types, parsing); this file is the client and its
-//! token cache.
+//! `blob` (response bodies), `manifest` (media types, parsing), `unreachable` (a registry that
+//! does not answer: why, and what would fix it); this file is the client and its token cache.
 
 pub mod auth;
 mod blob;
@@ -27,6 +27,7 @@ mod endpoint;
 mod error;
 pub mod manifest;
 mod repository;
+mod unreachable;
 mod upload;
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ pub use endpoint::{is_loopback_host, normalize_server_address, Endpoint, Registr
 use error::unauthorized;
 pub use error::{RegResult, RegistryError};
 pub use repository::{FetchedManifest, Repository};
+pub use unreachable::Unreachable;
 pub use upload::MountOutcome;
 
 pub fn sha256_digest(data: &[u8]) -> String {

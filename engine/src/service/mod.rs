@@ -19,6 +19,7 @@ pub mod name_resolution;
 pub mod names;
 pub mod networks;
 pub mod pull;
+pub mod pull_progress;
 pub mod push;
 pub mod restart;
 pub mod signals;

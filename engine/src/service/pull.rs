@@ -3,6 +3,8 @@
 //! blocking thread reading the HTTP body), skip layers already stored, commit the image, and
 //! report progress as docker's JSON message stream.
 //!
+//! Progress messages are built by `pull_progress`.
+//!
 //! Two pulls needing the same layer share it: a per-blob async lock is held while a layer
 //! downloads; the second pull waits ("Waiting") and then finds the layer present. An
 //! interrupted pull leaves its verified layers in the store (see store::resumable), so the next
@@ -12,9 +14,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use serde_json::{json, Value};
-use tokio::sync::{mpsc, Semaphore};
+use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::error::{EngineError, Result};
 use crate::image::import::{host_platform, parse_config, Platform};
@@ -23,6 +24,7 @@ use crate::registry::manifest::{self, Descriptor, ManifestKind};
 use crate::registry::{Access, Credentials, RegistryClient, RegistryError, Repository};
 use crate::service::image_ingest::{IngestLease, IngestedLayer, LayerSource, NewImage};
 use crate::service::images::ImageService;
+pub use crate::service::pull_progress::{human_size, progress_bar, Progress};
 
 /// Layers downloaded at once per pull (docker's default `max-concurrent-downloads` is 3).
 const PARALLEL_LAYERS: usize = 3;
@@ -54,95 +56,6 @@ pub struct PullService {
     registry: RegistryClient,
     /// Blob digest → lock held while that blob downloads (work sharing between pulls).
     downloading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-/// Sends progress messages to the client; a gone client does not stop the pull (docker
-/// finishes it too, so the next pull is instant).
-#[derive(Clone)]
-pub struct Progress {
-    tx: mpsc::UnboundedSender<Bytes>,
-}
-
-impl Progress {
-    pub fn new(tx: mpsc::UnboundedSender<Bytes>) -> Self {
-        Progress { tx }
-    }
-
-    fn send(&self, v: Value) {
-        let mut line = serde_json::to_vec(&v).unwrap_or_default();
-        line.push(b'\n');
-        let _ = self.tx.send(Bytes::from(line));
-    }
-
-    fn status(&self, status: &str) {
-        self.send(json!({ "status": status }));
-    }
-
-    fn layer(&self, id: &str, status: &str) {
-        self.send(json!({ "status": status, "progressDetail": {}, "id": id }));
-    }
-
-    fn bytes(&self, id: &str, status: &str, current: u64, total: Option<u64>) {
-        let mut detail = json!({ "current": current });
-        if let Some(t) = total {
-            detail["total"] = json!(t);
-        }
-        self.send(json!({
-            "status": status,
-            "progressDetail": detail,
-            "progress": progress_bar(current, total),
-            "id": id,
-        }));
-    }
-
-    /// The in-stream failure message (docker's `errorDetail` inside a 200).
-    pub fn error(&self, message: &str) {
-        self.send(json!({ "errorDetail": { "message": message }, "error": message }));
-    }
-}
-
-/// docker's progress string: `[=====>     ]  1.2MB/3.4MB`.
-pub fn progress_bar(current: u64, total: Option<u64>) -> String {
-    match total.filter(|t| *t > 0) {
-        Some(total) => {
-            let pct = ((current.min(total) as f64 / total as f64) * 100.0) as usize / 2;
-            let pct = pct.min(50);
-            let bar = if pct > 0 {
-                format!("{}>{}", "=".repeat(pct - 1), " ".repeat(50 - pct))
-            } else {
-                format!(">{}", " ".repeat(49))
-            };
-            format!("[{bar}] {:>8}/{}", human_size(current), human_size(total))
-        }
-        None => format!("{:>8}", human_size(current)),
-    }
-}
-
-/// go-units HumanSize: decimal units, 4 significant digits ("1.23MB", "512B").
-pub fn human_size(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i < units.len() - 1 {
-        v /= 1000.0;
-        i += 1;
-    }
-    let s = format!("{v:.4}");
-    // %.4g: four significant digits, trailing zeros dropped.
-    let digits_before = (v.trunc() as u64).to_string().len();
-    let decimals = 4usize.saturating_sub(digits_before);
-    let s = if s.contains('.') {
-        let t = format!("{v:.decimals$}");
-        let t = if t.contains('.') {
-            t.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            t
-        };
-        t
-    } else {
-        s
-    };
-    format!("{s}{}", units[i])
 }
 
 /// Another handle on the same image store, for spawned tasks.
@@ -207,23 +120,40 @@ impl PullService {
         creds: Option<Credentials>,
     ) -> Result<Resolved> {
         let mut last = None;
+        let mut mirror_failures = Vec::new();
         for repo in self.registry.repositories(reference, creds, Access::Pull) {
             match repo.get_manifest(tag_or_digest).await {
                 Ok(m) => return self.resolve_from(repo, m, reference, platform).await,
                 Err(e) => {
                     tracing::debug!(endpoint = %repo.endpoint.base, error = %e, "manifest fetch failed");
+                    if repo.endpoint.mirror {
+                        mirror_failures.push(format!("{}: {e}", repo.endpoint.base));
+                    }
                     last = Some(e);
                 }
             }
         }
-        Err(pull_error(
-            reference,
-            last.unwrap_or_else(|| RegistryError {
-                status: None,
-                code: String::new(),
-                message: "no registry endpoint".into(),
-            }),
-        ))
+        let mut e = last.unwrap_or_else(|| RegistryError {
+            status: None,
+            code: String::new(),
+            message: "no registry endpoint".into(),
+            unreachable: None,
+        });
+        if e.unreachable.is_some() && !mirror_failures.is_empty() {
+            // docker.io itself is out of reach: what the mirrors said is the useful part.
+            e.message = format!(
+                "{} (mirror {})",
+                e.message,
+                mirror_failures.join("; mirror ")
+            );
+        }
+        Err(self.fail(reference, e))
+    }
+
+    /// A registry failure as the pull reports it: docker's wording, and for a registry that
+    /// could not be reached, what would fix it.
+    fn fail(&self, reference: &Reference, e: RegistryError) -> EngineError {
+        pull_error(reference, self.registry.with_advice(&reference.domain, e))
     }
 
     async fn resolve_from(
@@ -248,7 +178,7 @@ impl PullService {
                 let m = repo
                     .get_manifest(&chosen.digest)
                     .await
-                    .map_err(|e| pull_error(reference, e))?;
+                    .map_err(|e| self.fail(reference, e))?;
                 let (_, kind) = manifest::parse(Some(&m.media_type), &m.bytes)?;
                 if matches!(kind, ManifestKind::Index(_)) {
                     return Err(EngineError::invalid(
@@ -306,7 +236,7 @@ impl PullService {
         let config_bytes = repo
             .get_small_blob(&config.digest)
             .await
-            .map_err(|e| pull_error(reference, e))?;
+            .map_err(|e| self.fail(reference, e))?;
         let parsed = parse_config(&config_bytes)
             .map_err(|e| EngineError::invalid(format!("invalid image config: {e}")))?;
         if let Some(want) = platform {
@@ -506,8 +436,8 @@ impl PullService {
                 .registry
                 .repository(reference, opts.credentials.clone(), Access::Pull)
                 .await
-                .map_err(|e| pull_error(reference, e))?;
-            let mut tags = repo.tags().await.map_err(|e| pull_error(reference, e))?;
+                .map_err(|e| self.fail(reference, e))?;
+            let mut tags = repo.tags().await.map_err(|e| self.fail(reference, e))?;
             tags.sort();
             let mut newer = false;
             for tag in tags {
@@ -577,26 +507,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn human_sizes_like_go_units() {
-        assert_eq!(human_size(0), "0B");
-        assert_eq!(human_size(512), "512B");
-        assert_eq!(human_size(1234), "1.234kB");
-        assert_eq!(human_size(2_800_000), "2.8MB");
-        assert_eq!(human_size(209_715_200), "209.7MB");
-    }
-
-    #[test]
-    fn progress_bars() {
-        let bar = progress_bar(50, Some(100));
-        assert!(bar.starts_with("[========================>"), "{bar}");
-        assert!(bar.ends_with("50B/100B"), "{bar}");
-        assert_eq!(bar.find(']').unwrap(), 51);
-        assert!(progress_bar(0, Some(100)).starts_with("[>"));
-        assert!(progress_bar(100, Some(100)).contains("=>]"));
-        assert_eq!(progress_bar(1000, None).trim(), "1kB");
-    }
-
-    #[test]
     fn pull_errors_like_docker() {
         let r = Reference::parse("127.0.0.1:5000/nope:x").unwrap();
         let e = pull_error(
@@ -605,6 +515,7 @@ mod tests {
                 status: Some(404),
                 code: "MANIFEST_UNKNOWN".into(),
                 message: "manifest unknown".into(),
+                unreachable: None,
             },
         );
         assert_eq!(
@@ -617,6 +528,7 @@ mod tests {
                 status: Some(401),
                 code: "UNAUTHORIZED".into(),
                 message: "authentication required".into(),
+                unreachable: None,
             },
         );
         assert!(matches!(e, EngineError::NotFound(_)));

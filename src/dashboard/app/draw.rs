@@ -159,6 +159,7 @@ impl App {
                 framing: Framing::JsonLines,
                 reopen: true,
                 auth_for: None,
+                upload: None,
             }));
             self.stats_open.insert(id);
         }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use tui_input::Input;
 
 use super::config::Config;
-use super::dialogs::{self, Dialog};
+use super::dialogs::{self, Dialog, Outcome};
+use super::files::FileAnswer;
 use super::msg::{Effect, Framing, Msg, Purpose, StreamItem, StreamKey, StreamRequest};
 use super::store::tasks::{Task, TaskState};
 use super::store::{Connection, Store};
@@ -198,6 +199,7 @@ impl App {
             Msg::CallDone { purpose, result } => self.on_answer(purpose, result),
             Msg::Stream { key, item } => self.on_stream(key, Some(item)),
             Msg::StreamEnd { key, error } => self.on_stream_end(key, error),
+            Msg::Files(answer) => self.on_files(answer),
             Msg::Tick => {
                 if let Some((_, _, at)) = &self.status {
                     if at.elapsed() >= STATUS_FOR {
@@ -285,6 +287,19 @@ impl App {
             }
             (_, Err(e)) => self.set_status(Level::Error, e.clone()),
             _ => {}
+        }
+    }
+
+    /// A file system answer goes to the dialog on top, which asked for it (it drops answers to
+    /// text that changed since); with the dialog closed meanwhile, nobody waits for it.
+    fn on_files(&mut self, answer: FileAnswer) {
+        self.dirty = true;
+        if let Some(mut d) = self.dialogs.pop() {
+            let (outcome, queue) = self.handle(|_, cx| d.on_files(&answer, cx));
+            if outcome == Outcome::Keep {
+                self.dialogs.push(d);
+            }
+            self.apply(queue);
         }
     }
 
@@ -408,10 +423,13 @@ impl App {
                     body,
                     show,
                     auth_for,
+                    upload,
                 } => {
                     let id = self.next_task;
                     self.next_task += 1;
-                    self.store.tasks.push(Task::new(id, title));
+                    let mut task = Task::new(id, title);
+                    task.upload = upload.clone();
+                    self.store.tasks.push(task);
                     self.effects.push(Effect::open(StreamRequest {
                         key: StreamKey::Task(id),
                         method,
@@ -420,6 +438,7 @@ impl App {
                         framing: Framing::JsonLines,
                         reopen: false,
                         auth_for,
+                        upload,
                     }));
                     if show {
                         self.dialogs

@@ -1,11 +1,12 @@
 //! Dialogs: modal layers over the views (confirmations, text prompts, help, the command
-//! palette, the JSON viewer, task progress, and the forms views add). The top one gets every
-//! key; Esc closes it unless it says otherwise.
+//! palette, the JSON viewer, task progress, importing an image from a file, and the forms views
+//! add). The top one gets every key; Esc closes it unless it says otherwise.
 
 pub mod confirm;
 pub mod container_picker;
 pub mod help;
 pub mod history;
+pub mod import;
 pub mod network_form;
 pub mod palette;
 pub mod prompt;
@@ -32,6 +33,11 @@ pub trait Dialog {
         Outcome::Keep
     }
     fn on_paste(&mut self, _text: &str) {}
+    /// A file system answer this dialog asked for with `Effect::Files` (path completion, the
+    /// kind of a file to import).
+    fn on_files(&mut self, _answer: &super::files::FileAnswer, _cx: &mut Cx) -> Outcome {
+        Outcome::Keep
+    }
     /// (key, what) pairs for the footer while the dialog is open.
     fn hints(&self) -> Vec<(String, String)>;
     /// An API answer this dialog waits for (the JSON viewer loading its document).

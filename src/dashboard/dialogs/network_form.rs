@@ -81,6 +81,8 @@ pub struct Form {
     focus: usize,
     submit: Submit,
     error: Option<String>,
+    /// What Esc does, as the hints say it ("cancel"; "back" when the form is a later step).
+    esc: &'static str,
 }
 
 /// Width of the label column.
@@ -99,7 +101,14 @@ impl Form {
             focus: 0,
             submit: Box::new(submit),
             error: None,
+            esc: "cancel",
         }
+    }
+
+    /// How the hints name Esc (the caller decides what it does when it intercepts it).
+    pub fn with_esc(mut self, label: &'static str) -> Self {
+        self.esc = label;
+        self
     }
 
     /// A line of explanation above the fields.
@@ -319,7 +328,7 @@ impl Dialog for Form {
             out.push(hint("space", "toggle"));
         }
         out.push(hint("enter", "ok"));
-        out.push(hint("esc", "cancel"));
+        out.push(hint("esc", self.esc));
         out
     }
 }

@@ -1,4 +1,5 @@
-//! Background work: one task's progress (a pull's layers with bars) or the list of all tasks.
+//! Background work: one task's progress (a pull's layers with bars, an import's upload) or the
+//! list of all tasks.
 //! Esc sends it to the background; the header keeps counting running tasks.
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -8,9 +9,10 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{frame, hint, Dialog, Outcome};
+use crate::dashboard::keymap::Action;
 use crate::dashboard::store::tasks::{Task, TaskState};
 use crate::dashboard::views::{Cx, DrawCx};
-use crate::dashboard::widgets::{bars, bytes, centered, ellipsize};
+use crate::dashboard::widgets::{bars, bytes, centered, ellipsize, wrap_words};
 
 pub struct TaskDialog {
     /// One task, or every task when `None`.
@@ -41,11 +43,13 @@ fn state_line<'a>(t: &'a Task, theme: &crate::dashboard::theme::Theme) -> Span<'
     }
 }
 
-/// The lines for one task: title and state, one bar per layer, the latest notes.
+/// The lines for one task: title and state, one bar per layer, the latest notes. `import_key`
+/// is the key that imports from a file, offered when a registry could not be reached.
 pub fn task_lines<'a>(
     t: &'a Task,
     width: usize,
     theme: &crate::dashboard::theme::Theme,
+    import_key: Option<&str>,
 ) -> Vec<Line<'a>> {
     let title = ellipsize(&t.title, width.saturating_sub(12));
     let state = state_line(t, theme);
@@ -58,15 +62,23 @@ pub fn task_lines<'a>(
             state,
         ]));
     } else {
-        // A long engine message ("Get https://…: connection refused") gets lines of its own.
+        // A long engine message (an unreachable registry and what to do about it) gets lines
+        // of its own, wrapped at words.
         lines.push(Line::styled(title, theme.title()));
         let text = state.content.to_string();
-        let inner = width.saturating_sub(2).max(1);
-        let chars: Vec<char> = text.chars().collect();
-        for chunk in chars.chunks(inner).take(4) {
+        for line in wrap_words(&text, width.saturating_sub(2))
+            .into_iter()
+            .take(8)
+        {
+            lines.push(Line::styled(format!("  {line}"), state.style));
+        }
+    }
+    if let (TaskState::Failed(e), Some(import)) = (&t.state, import_key) {
+        if e.starts_with("cannot reach registry") {
+            // The engine names its CLI; here the way to a file is a key.
             lines.push(Line::styled(
-                format!("  {}", chunk.iter().collect::<String>()),
-                state.style,
+                format!("  {import}: import an image from a file (images view)"),
+                theme.fg(theme.accent),
             ));
         }
     }
@@ -102,10 +114,12 @@ impl Dialog for TaskDialog {
             None => cx.store.tasks.iter().rev().collect(),
         };
         // As tall as the content (each task's lines and a blank line).
+        let import = cx.config.keymap.label(Action::Import);
+        let import_key = (import != "-").then_some(import.as_str());
         let inner_w = 96.min(area.width).saturating_sub(2) as usize;
         let content: usize = tasks
             .iter()
-            .map(|t| task_lines(t, inner_w, theme).len() + 1)
+            .map(|t| task_lines(t, inner_w, theme, import_key).len() + 1)
             .sum::<usize>()
             .max(1);
         let rect = centered(
@@ -122,12 +136,12 @@ impl Dialog for TaskDialog {
         let mut lines = Vec::new();
         if tasks.is_empty() {
             lines.push(Line::styled(
-                "no tasks yet: pulls, pushes and prunes show up here",
+                "no tasks yet: pulls, pushes, imports and loads show up here",
                 theme.muted(),
             ));
         }
         for t in tasks {
-            lines.extend(task_lines(t, inner.width as usize, theme));
+            lines.extend(task_lines(t, inner.width as usize, theme, import_key));
             lines.push(Line::raw(""));
         }
         f.render_widget(Paragraph::new(lines), inner);

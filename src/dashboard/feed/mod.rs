@@ -9,6 +9,7 @@
 
 pub mod host;
 pub mod lines;
+pub mod upload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -444,9 +445,18 @@ async fn pump(client: &Client, req: &StreamRequest, items: &Sender<Msg>) -> Resu
     if let Some(a) = &auth {
         headers.push(("X-Registry-Auth", a));
     }
-    let resp = client
-        .request(req.method.clone(), &req.path, body, &headers)
-        .await?;
+    let (resp, upload) = match &req.upload {
+        Some(file) => {
+            let (resp, up) = upload::start(client, &req.key, &req.path, file, items).await?;
+            (resp, Some(up))
+        }
+        None => (
+            client
+                .request(req.method.clone(), &req.path, body, &headers)
+                .await?,
+            None,
+        ),
+    };
     let mut body = resp.into_body();
     let mut split = LineSplitter::new(req.framing);
     while let Some(frame) = body.frame().await {
@@ -469,6 +479,9 @@ async fn pump(client: &Client, req: &StreamRequest, items: &Sender<Msg>) -> Resu
             item,
         };
         let _ = items.send(msg).await;
+    }
+    if let Some(up) = upload {
+        up.finish(items).await?;
     }
     Ok(())
 }

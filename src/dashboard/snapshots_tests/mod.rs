@@ -7,6 +7,7 @@ mod containers;
 mod detail;
 mod events;
 mod images;
+mod import;
 mod logs;
 mod networks;
 mod volumes;

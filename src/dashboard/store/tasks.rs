@@ -1,5 +1,5 @@
-//! Long-running work (pull, push, prune) the user can send to the background: its progress, as
-//! read from the engine's JSON progress stream, and how it ended.
+//! Long-running work (pull, push, import, load) the user can send to the background: its
+//! progress, as read from the engine's JSON progress stream, and how it ended.
 
 use serde_json::Value;
 
@@ -43,6 +43,9 @@ pub struct Task {
     pub layers: Vec<LayerProgress>,
     /// Messages without a layer id ("Digest: …", "Status: …").
     pub notes: Vec<String>,
+    /// The local file the task sends (import, load): the import prompt offers a failed one's
+    /// path again, so nothing typed is lost to an engine error.
+    pub upload: Option<std::path::PathBuf>,
 }
 
 impl Task {
@@ -53,6 +56,7 @@ impl Task {
             state: TaskState::Running,
             layers: Vec::new(),
             notes: Vec::new(),
+            upload: None,
         }
     }
 
@@ -68,6 +72,15 @@ impl Task {
         {
             self.state = TaskState::Failed(err.to_string());
             return;
+        }
+        // Load reports its result as text ("Loaded image: busybox:latest\n").
+        if let Some(text) = msg["stream"].as_str() {
+            self.notes.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
+            );
         }
         let status = msg["status"].as_str().unwrap_or_default();
         match msg["id"].as_str() {
@@ -97,7 +110,11 @@ impl Task {
                 }
                 if matches!(
                     status,
-                    "Pull complete" | "Already exists" | "Layer already exists" | "Pushed"
+                    "Pull complete"
+                        | "Already exists"
+                        | "Layer already exists"
+                        | "Pushed"
+                        | "Uploaded"
                 ) || status.starts_with("Mounted from")
                 {
                     layer.current = layer.total;
@@ -115,23 +132,37 @@ impl Task {
     }
 
     /// Ends the task when its stream ends: a failure (HTTP error or a dropped connection) unless
-    /// an in-stream error already failed it; otherwise done, described by the engine's last
-    /// summary line ("Status: Downloaded newer image for …", "latest: digest: … size: …").
+    /// an in-stream error already failed it; otherwise done, described by the engine's summary:
+    /// a pull's "Status: Downloaded newer image for …", a push's "latest: digest: … size: …",
+    /// a load's "Loaded image: …" lines, an import's new image id.
     pub fn finish(&mut self, error: Option<String>) {
         if !self.is_running() {
             return;
         }
         self.state = match error {
             Some(e) => TaskState::Failed(e),
-            None => TaskState::Done(
-                self.notes
-                    .iter()
-                    .rev()
-                    .find(|n| n.starts_with("Status: ") || n.contains(": digest: "))
-                    .map(|n| n.strip_prefix("Status: ").unwrap_or(n).to_string())
-                    .unwrap_or_else(|| "done".into()),
-            ),
+            None => TaskState::Done(self.summary()),
         };
+    }
+
+    fn summary(&self) -> String {
+        let loaded: Vec<&str> = self
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("Loaded image"))
+            .map(String::as_str)
+            .collect();
+        if !loaded.is_empty() {
+            return loaded.join(", ");
+        }
+        self.notes
+            .iter()
+            .rev()
+            .find(|n| {
+                n.starts_with("Status: ") || n.contains(": digest: ") || n.starts_with("sha256:")
+            })
+            .map(|n| n.strip_prefix("Status: ").unwrap_or(n).to_string())
+            .unwrap_or_else(|| "done".into())
     }
 
     /// Overall fraction done, over the layers whose size is known.
@@ -163,6 +194,9 @@ fn is_layer_status(status: &str) -> bool {
             | "Pushed"
             | "Layer already exists"
             | "Compressing"
+            | "Loading layer"
+            | "Uploading"
+            | "Uploaded"
     ) || status.starts_with("Mounted from")
 }
 
@@ -232,6 +266,29 @@ mod tests {
             t.state,
             TaskState::Failed("pull access denied for nope".into())
         );
+    }
+
+    /// A load as the engine streams it (the file's upload reported by the feed alongside).
+    #[test]
+    fn follows_a_load_and_an_import() {
+        let mut t = Task::new(4, "load busybox.tar");
+        t.apply(&json!({"status": "Uploading", "id": "file", "progressDetail": {"current": 50, "total": 200}}));
+        t.apply(&json!({"status": "Loading layer", "id": "3f4d90098f5b", "progressDetail": {"current": 100, "total": 100}}));
+        assert_eq!(t.layers.len(), 2);
+        assert_eq!(t.layers[0].fraction(), 0.25);
+        t.apply(&json!({"stream": "Loaded image: busybox:latest\n"}));
+        t.apply(&json!({"stream": "Loaded image: busybox:1.36\n"}));
+        t.apply(&json!({"status": "Uploaded", "id": "file", "progressDetail": {"current": 200, "total": 200}}));
+        assert!(t.layers.iter().all(|l| l.fraction() == 1.0));
+        t.finish(None);
+        assert_eq!(
+            t.state,
+            TaskState::Done("Loaded image: busybox:latest, Loaded image: busybox:1.36".into())
+        );
+        let mut t = Task::new(5, "import rootfs.tar as mine:latest");
+        t.apply(&json!({"status": "sha256:5d6f3e1156593adf"}));
+        t.finish(None);
+        assert_eq!(t.state, TaskState::Done("sha256:5d6f3e1156593adf".into()));
     }
 
     #[test]

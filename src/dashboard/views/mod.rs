@@ -96,6 +96,8 @@ pub enum Cmd {
         show: bool,
         /// Send this image reference's registry credentials (see `StreamRequest::auth_for`).
         auth_for: Option<String>,
+        /// Stream this local file as the request body (see `StreamRequest::upload`).
+        upload: Option<std::path::PathBuf>,
     },
     /// Switch to the containers view with this container (by id) selected, as soon as it is
     /// in the list (a container just created may not be yet).

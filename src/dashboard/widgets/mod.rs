@@ -43,6 +43,34 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     out
 }
 
+/// Breaks `text` into lines of at most `width` columns at spaces; a word wider than a line is
+/// cut where it must be.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = if line.is_empty() { 0 } else { 1 } + word.width();
+        if !line.is_empty() && line.width() + needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        for c in word.chars() {
+            if line.width() + c.width().unwrap_or(0) > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Bytes as docker prints them (1.5MB, 12kB).
 pub fn bytes(n: f64) -> String {
     crate::format::units::human_size_precision(n, 3)
@@ -56,6 +84,20 @@ pub fn rate(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wraps_at_words_and_cuts_only_what_must_be() {
+        assert_eq!(
+            wrap_words("cannot reach registry 127.0.0.1:1: connection refused", 24),
+            vec![
+                "cannot reach registry",
+                "127.0.0.1:1: connection",
+                "refused"
+            ]
+        );
+        assert_eq!(wrap_words("abcdefgh ij", 3), vec!["abc", "def", "gh", "ij"]);
+        assert_eq!(wrap_words("", 10), vec![""]);
+    }
 
     #[test]
     fn ellipsize_counts_columns() {

@@ -74,6 +74,7 @@ impl LogsPane {
             // reopens on its own when the container restarts.
             reopen: false,
             auth_for: None,
+            upload: None,
         }));
         self.state_at_open = cx
             .store

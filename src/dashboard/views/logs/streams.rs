@@ -90,6 +90,7 @@ impl LogsView {
             // Reopened here instead, from the last line received (see `resume_ended`).
             reopen: false,
             auth_for: None,
+            upload: None,
         }
     }
 

@@ -1,5 +1,15 @@
 //! The images view: one row per tag (dangling images as <none>), with the number of containers
-//! using each image.
+//! using each image. `names` checks and splits the names users type (pull, tag); `prune` is the
+//! prune dialog; `empty` what the view offers when there are no images at all. Importing from a
+//! file is `dialogs::import`.
+
+mod empty;
+mod names;
+mod prune;
+
+pub use names::{pull_task, split_new_name};
+use prune::prune_summary;
+pub use prune::{prune_call, PruneDialog};
 
 use crossterm::event::MouseEvent;
 use hyper::Method;
@@ -13,13 +23,14 @@ use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::{query, seg};
 use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::history::HistoryDialog;
+use crate::dashboard::dialogs::import::ImportDialog;
 use crate::dashboard::dialogs::prompt::Prompt;
 use crate::dashboard::dialogs::run_form::{field_of_engine_error, RunForm};
 use crate::dashboard::dialogs::text::TextViewer;
-use crate::dashboard::dialogs::{frame, hint, Dialog, Outcome};
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::model::Image;
+use crate::dashboard::store::tasks::TaskState;
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::bytes;
 use crate::dashboard::widgets::table::{self, col};
@@ -43,140 +54,6 @@ impl ImageRow {
             format!("{}:{}", self.repo, self.tag)
         }
     }
-}
-
-/// Checks a reference typed by the user (pull, tag): not empty, no spaces.
-fn check_reference(r: &str) -> Result<&str, String> {
-    let r = r.trim();
-    if r.is_empty() {
-        return Err("type an image reference, e.g. busybox or nginx:1.27".into());
-    }
-    if r.contains(char::is_whitespace) {
-        return Err("an image reference has no spaces".into());
-    }
-    Ok(r)
-}
-
-/// The pull task for `reference`, split as `docker pull` does (`repo:tag`, `repo@sha256:…`,
-/// latest when no tag is given), with the registry's credentials.
-pub fn pull_task(reference: &str) -> Result<Cmd, String> {
-    let r = check_reference(reference)?;
-    let q = crate::commands::pull::pull_query(r, false, None).map_err(|e| e.to_string())?;
-    let shown = match q.iter().find(|(k, _)| *k == "tag") {
-        Some((_, t)) if t.starts_with("sha256:") => format!("{}@{t}", q[0].1),
-        Some((_, t)) => format!("{}:{t}", q[0].1),
-        None => q[0].1.clone(),
-    };
-    Ok(Cmd::StartTask {
-        title: format!("pull {shown}"),
-        method: Method::POST,
-        path: format!("/images/create{}", query(&q)),
-        body: None,
-        show: true,
-        auth_for: Some(r.to_string()),
-    })
-}
-
-/// `repo[:tag]` → (repo, tag) for `POST /images/{id}/tag`; a ':' followed by a '/' is a
-/// registry port. Docker refuses digests and upper-case repositories; so does this, before
-/// the engine is asked.
-pub fn split_new_name(name: &str) -> Result<(String, String), String> {
-    let n = check_reference(name)?;
-    if n.contains('@') {
-        return Err("a tag cannot name a digest (@sha256:…)".into());
-    }
-    let (repo, tag) = match n.rfind(':') {
-        Some(i) if !n[i + 1..].contains('/') => (&n[..i], &n[i + 1..]),
-        _ => (n, "latest"),
-    };
-    if repo.is_empty() || tag.is_empty() {
-        return Err(format!("\"{n}\" is not repository[:tag]"));
-    }
-    if repo.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err("repository names must be lowercase".into());
-    }
-    Ok((repo.to_string(), tag.to_string()))
-}
-
-/// `POST /images/prune` with docker's dangling filter: true removes untagged images only, false
-/// every image no container uses (`image prune -a`).
-pub fn prune_call(all: bool) -> Effect {
-    let filters = format!(
-        "{{\"dangling\":[\"{}\"]}}",
-        if all { "false" } else { "true" }
-    );
-    Effect::call(
-        Method::POST,
-        format!("/images/prune{}", query(&[("filters", filters)])),
-        Purpose::PruneImages,
-    )
-}
-
-/// "Remove dangling images?" with a second choice: every unused image.
-pub struct PruneDialog;
-
-impl Dialog for PruneDialog {
-    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
-        let theme = &cx.config.theme;
-        let rect = crate::dashboard::widgets::centered(area, 62, 7);
-        let inner = frame(f, rect, "Prune images", theme);
-        let text = vec![
-            ratatui::text::Line::raw("Remove dangling images (untagged, used by no container)?"),
-            ratatui::text::Line::raw(""),
-            ratatui::text::Line::raw("y/enter: dangling only    a: all unused images (-a)"),
-            ratatui::text::Line::styled("n/esc: cancel", theme.muted()),
-        ];
-        f.render_widget(
-            ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }),
-            inner,
-        );
-    }
-
-    fn on_key(&mut self, key: crossterm::event::KeyEvent, cx: &mut Cx) -> Outcome {
-        use crossterm::event::KeyCode;
-        match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                cx.effect(prune_call(false));
-                Outcome::Close
-            }
-            KeyCode::Char('a') | KeyCode::Char('A') => {
-                cx.effect(prune_call(true));
-                Outcome::Close
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                Outcome::Close
-            }
-            _ => Outcome::Keep,
-        }
-    }
-
-    fn hints(&self) -> Vec<(String, String)> {
-        vec![
-            hint("y", "dangling"),
-            hint("a", "all unused"),
-            hint("n", "cancel"),
-        ]
-    }
-}
-
-/// The status line after a prune: how many images went and the space they freed.
-fn prune_summary(v: &serde_json::Value) -> String {
-    let deleted = v["ImagesDeleted"].as_array().map_or(0, |a| {
-        a.iter().filter(|d| d.get("Deleted").is_some()).count()
-    });
-    let untagged = v["ImagesDeleted"].as_array().map_or(0, |a| {
-        a.iter().filter(|d| d.get("Untagged").is_some()).count()
-    });
-    let space = v["SpaceReclaimed"].as_u64().unwrap_or(0);
-    let mut s = format!(
-        "pruned {deleted} image{}",
-        if deleted == 1 { "" } else { "s" }
-    );
-    if untagged > 0 {
-        s.push_str(&format!(" ({untagged} untagged)"));
-    }
-    s.push_str(&format!(", reclaimed {}", bytes(space as f64)));
-    s
 }
 
 /// The table's columns (which ones show depends on the width).
@@ -339,6 +216,20 @@ impl ImagesView {
                     |text| pull_task(text).map(|c| vec![c]),
                 ));
             }
+            Action::Import => {
+                // The file of a failed import or load comes back: nothing typed is lost to an
+                // engine error.
+                let retry = store
+                    .tasks
+                    .iter()
+                    .rev()
+                    .find(|t| t.upload.is_some())
+                    .filter(|t| matches!(t.state, TaskState::Failed(_)))
+                    .and_then(|t| t.upload.as_ref())
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                cx.dialog(ImportDialog::new(&retry));
+            }
             Action::RunImage => {
                 let Some((row, img)) = self.selected(store) else {
                     cx.error("no image selected: pull one first");
@@ -398,6 +289,7 @@ impl ImagesView {
                     body: None,
                     show: true,
                     auth_for: Some(row.repo.clone()),
+                    upload: None,
                 });
             }
             Action::PruneImages => cx.dialog(PruneDialog),
@@ -501,15 +393,14 @@ impl View for ImagesView {
             .iter()
             .position(|&k| k == sorted_kind)
             .map(|i| (i, self.list.sort.1));
+        let first_run = store.loaded.images && store.images.is_empty();
         let empty = if !store.loaded.images {
             "loading…".to_string()
+        } else if first_run {
+            // The first-run offer is drawn below the header instead.
+            String::new()
         } else if self.dangling_only {
             "no dangling images".into()
-        } else if store.images.is_empty() {
-            format!(
-                "no images: pull one ({}) or build one with `berth build`",
-                cx.config.keymap.label(Action::Pull)
-            )
         } else {
             format!("no image matches \"{}\"", self.list.filter)
         };
@@ -555,11 +446,23 @@ impl View for ImagesView {
             },
         );
         self.list.cursor = cursor;
+        if first_run && area.height > 1 {
+            empty::draw(
+                f,
+                Rect {
+                    y: area.y + 1,
+                    height: area.height - 1,
+                    ..area
+                },
+                cx,
+            );
+        }
     }
 
     fn commands(&self, _store: &Store) -> Vec<Action> {
         vec![
             Action::Pull,
+            Action::Import,
             Action::RunImage,
             Action::Tag,
             Action::Push,
