@@ -145,27 +145,6 @@ for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$rootf
 echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
 echo 'root:x:0:' >"$rootfs/etc/group"
 tar -C "$rootfs" -cf "$WORK/busybox.tar" .
-$B import "$WORK/busybox.tar" busybox:latest >/dev/null
-
-log "making images, volumes, networks and containers"
-$B tag busybox:latest shop/api:1.4 >/dev/null
-$B tag busybox:latest shop/web:2.0 >/dev/null
-$B tag busybox:latest registry.example.com:5000/tools/debug:edge >/dev/null
-$B volume create shop-data >/dev/null
-$B volume create cache >/dev/null
-$B network create --subnet 10.231.7.0/24 shop-net >/dev/null
-project() { echo "--label com.docker.compose.project=shop --label com.docker.compose.service=$1 --network shop-net"; }
-# A compose-like project: a web front that logs requests, an api that works a little, a db.
-$B run -d --name shop-web-1 $(project web) -p 8080:80 shop/web:2.0 sh -c \
-  'i=0; while true; do i=$((i+1)); echo "GET /products/$((i % 17)) 200 $((i % 9 + 2))ms"; sleep 0.7; done' >/dev/null
-$B run -d --name shop-api-1 $(project api) -v shop-data:/data shop/api:1.4 sh -c \
-  'while true; do i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo "api: served batch"; sleep 0.3; done' >/dev/null
-$B run -d --name shop-db-1 $(project db) -v shop-data:/var/lib/db busybox:latest sh -c \
-  'echo "db: ready to accept connections"; while true; do sleep 2; echo "db: checkpoint complete"; done' >/dev/null
-$B run -d --name metrics -v cache:/cache busybox:latest sh -c \
-  'while true; do dd if=/dev/zero of=/cache/blob bs=64k count=16 2>/dev/null; sleep 1; done' >/dev/null
-$B run --name migrate-once busybox:latest echo "migrations applied" >/dev/null # exits: a stopped container
-$B create --name idle busybox:latest sleep 3600 >/dev/null # never started
 
 # ---- the dashboard in tmux ----
 # A config file, so the options hold from the first frame: no status line (the pane is the whole
@@ -179,7 +158,9 @@ set -g remain-on-exit on
 set -g default-terminal $term
 EOF
 cmd=$(printf '%q ' env -u NO_COLOR COLORTERM=truecolor "$BERTH" --host "unix://$SOCK" --no-autostart)
-tmux -L "$TMUX_L" -f "$WORK/tmux.conf" new-session -d -s shots -x "$COLS" -y "$ROWS" "$cmd"
+start_dashboard() {
+  tmux -L "$TMUX_L" -f "$WORK/tmux.conf" new-session -d -s shots -x "$COLS" -y "$ROWS" "$cmd"
+}
 
 pane() { tmux -L "$TMUX_L" capture-pane -p "$@" -t shots; }
 dead() { [ "$(tmux -L "$TMUX_L" display-message -p -t shots '#{pane_dead}')" = 1 ]; }
@@ -212,10 +193,46 @@ shot() {
   log "wrote screenshots/$name.png"
 }
 
-# Let the stats history fill, so sparklines and charts have a shape.
-sleep "${WARM:-25}"
 keys() { local k; for k in "$@"; do tmux -L "$TMUX_L" send-keys -t shots "$k"; sleep 0.15; done; }
 type_text() { tmux -L "$TMUX_L" send-keys -t shots -l "$1"; sleep 0.15; }
+
+# A first run with no image and no registry: the empty Images view (what works offline) with its
+# import prompt, the path completed by Tab.
+start_dashboard
+keys 2
+sleep 1
+keys I
+type_text "$WORK/busy"
+keys Tab
+shot import
+keys Escape q
+for _ in $(seq 50); do dead && break; sleep 0.1; done
+tmux -L "$TMUX_L" kill-server 2>/dev/null || true
+
+$B import "$WORK/busybox.tar" busybox:latest >/dev/null
+log "making images, volumes, networks and containers"
+$B tag busybox:latest shop/api:1.4 >/dev/null
+$B tag busybox:latest shop/web:2.0 >/dev/null
+$B tag busybox:latest registry.example.com:5000/tools/debug:edge >/dev/null
+$B volume create shop-data >/dev/null
+$B volume create cache >/dev/null
+$B network create --subnet 10.231.7.0/24 shop-net >/dev/null
+project() { echo "--label com.docker.compose.project=shop --label com.docker.compose.service=$1 --network shop-net"; }
+# A compose-like project: a web front that logs requests, an api that works a little, a db.
+$B run -d --name shop-web-1 $(project web) -p 8080:80 shop/web:2.0 sh -c \
+  'i=0; while true; do i=$((i+1)); echo "GET /products/$((i % 17)) 200 $((i % 9 + 2))ms"; sleep 0.7; done' >/dev/null
+$B run -d --name shop-api-1 $(project api) -v shop-data:/data shop/api:1.4 sh -c \
+  'while true; do i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo "api: served batch"; sleep 0.3; done' >/dev/null
+$B run -d --name shop-db-1 $(project db) -v shop-data:/var/lib/db busybox:latest sh -c \
+  'echo "db: ready to accept connections"; while true; do sleep 2; echo "db: checkpoint complete"; done' >/dev/null
+$B run -d --name metrics -v cache:/cache busybox:latest sh -c \
+  'while true; do dd if=/dev/zero of=/cache/blob bs=64k count=16 2>/dev/null; sleep 1; done' >/dev/null
+$B run --name migrate-once busybox:latest echo "migrations applied" >/dev/null # exits: a stopped container
+$B create --name idle busybox:latest sleep 3600 >/dev/null # never started
+
+start_dashboard
+# Let the stats history fill, so sparklines and charts have a shape.
+sleep "${WARM:-25}"
 
 # Containers: the compose group first (rows sorted by name), then the loose ones. `g j` selects
 # shop-api-1, the first container of the group.
