@@ -5,7 +5,7 @@ cd "$(dirname "$0")"
 export BENCH_OUT=${BENCH_OUT:-/tmp/berth-bench-results.tsv}
 : >"$BENCH_OUT"
 rc=0
-for s in run_rm ps memory start stats exec port_throughput pull load push dashboard; do
+for s in first_run run_rm ps memory start stats exec port_throughput pull load push dashboard; do
   echo "== $s"
   ./$s.sh || { echo "$s.sh failed" >&2; rc=1; }
 done

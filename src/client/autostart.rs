@@ -15,6 +15,8 @@ use super::{Client, ConnectError};
 
 /// How long to wait for a freshly spawned engine to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often to try the socket meanwhile.
+const POLL_INTERVAL: Duration = Duration::from_millis(3);
 
 /// Connect, starting the engine first if allowed and needed. Only connection failures
 /// (nothing listening) trigger a start; an engine that answers with an error is left alone.
@@ -87,7 +89,10 @@ async fn start_engine(socket: &Path, data_root: Option<&Path>) -> Result<Client>
 
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The engine answers within milliseconds of its start; a connect to a socket nobody
+        // listens on fails at once, so a short poll costs nothing (at 100 ms it was most of a
+        // first command's time: bench/first_run.sh).
+        tokio::time::sleep(POLL_INTERVAL).await;
         match Client::connect(socket).await {
             Ok(c) => return Ok(c),
             Err(e) if e.downcast_ref::<ConnectError>().is_none() => return Err(e),
