@@ -5,4 +5,5 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod dashboard;
+pub mod exit;
 pub mod format;

@@ -38,7 +38,7 @@ async fn start_engine(socket: &Path, data_root: Option<&Path>) -> Result<Client>
     let log = root.join("engine.log");
     // An ExitError prints exactly this one line (no "Error:" prefix).
     let fail = |why: String| {
-        crate::cli::ExitError::with(
+        crate::exit::ExitError::with(
             1,
             format!(
                 "cannot start the berth engine: {why} (see {})",

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 /// The parsed detach sequence, or a one-line error (exit `code`) in docker's wording.
 pub fn parse_keys(keys: Option<&str>, code: i32) -> anyhow::Result<Vec<u8>> {
     berth_engine::api::detach::parse(keys.unwrap_or(""))
-        .map_err(|e| crate::cli::ExitError::with(code, e.to_string()))
+        .map_err(|e| crate::exit::ExitError::with(code, e.to_string()))
 }
 
 /// A running stdin pump; dropping it stops the pump at once, so a caller that lives on (the

@@ -15,8 +15,9 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{flag_error, CpArgs, ExitError, ExportArgs, UpdateArgs};
+use crate::cli::{CpArgs, ExportArgs, UpdateArgs};
 use crate::client::{empty, query, seg, Client, DaemonError, ReqBody};
+use crate::exit::{flag_error, ExitError};
 use crate::format::units;
 
 /// `berth diff NAME`: docker's "C /path" lines.

@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use super::run::{resize, spawn_signal_proxy, RawMode};
 use super::Ctx;
-use crate::cli::{AttachArgs, ExitError};
+use crate::cli::AttachArgs;
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
 use crate::client::{empty, query, seg};
+use crate::exit::ExitError;
 
 pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
     let keys = parse_keys(a.detach_keys.as_deref(), 1)?;

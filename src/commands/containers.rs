@@ -9,12 +9,10 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
 use super::{for_each, out, Ctx};
-use crate::cli::{
-    flag_error, ExitError, KillArgs, LogsArgs, PruneArgs, PsArgs, RenameArgs, RmArgs, StopArgs,
-    TopArgs,
-};
+use crate::cli::{KillArgs, LogsArgs, PruneArgs, PsArgs, RenameArgs, RmArgs, StopArgs, TopArgs};
 use crate::client::demux::{Demuxer, StreamKind};
 use crate::client::{empty, filters_json, query, seg, Client, DaemonError};
+use crate::exit::{flag_error, ExitError};
 use crate::format::template::{Missing, Template};
 use crate::format::{json::reindent, render_rows, units};
 

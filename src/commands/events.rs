@@ -7,8 +7,9 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use super::{out, Ctx};
-use crate::cli::{flag_error, EventsArgs};
+use crate::cli::EventsArgs;
 use crate::client::{empty, filters_json, query};
+use crate::exit::flag_error;
 use crate::format::template::{Missing, Template};
 use crate::format::units;
 

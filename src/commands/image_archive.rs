@@ -8,9 +8,10 @@ use hyper::Method;
 
 use super::archive::{refuse_terminal_stdout, write_download};
 use super::{out, Ctx};
-use crate::cli::{ExitError, LoadArgs, SaveArgs};
+use crate::cli::{LoadArgs, SaveArgs};
 use crate::client::progress::read_stream;
 use crate::client::{empty, query};
+use crate::exit::ExitError;
 
 /// `save [-o FILE] IMAGE...`: the archive goes to FILE (written under a temporary name and
 /// renamed when complete, so a failed save leaves no truncated archive) or to stdout.

@@ -6,10 +6,11 @@ use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
 use crate::cli::{
-    ExitError, FormatNames, NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs,
-    NetworkLsArgs, NetworkPruneArgs, NetworkRmArgs, PortArgs,
+    FormatNames, NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkLsArgs,
+    NetworkPruneArgs, NetworkRmArgs, PortArgs,
 };
 use crate::client::{filters_json, query, seg};
+use crate::exit::ExitError;
 
 /// Build the engine's network options from `berth engine` flags.
 pub fn engine_network_options(

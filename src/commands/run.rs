@@ -12,10 +12,11 @@ use hyper::Method;
 use serde_json::{json, Map, Value};
 
 use super::{out, Ctx};
-use crate::cli::{flag_error, ContainerOpts, CreateArgs, ExitError, RunArgs, StartArgs};
+use crate::cli::{ContainerOpts, CreateArgs, RunArgs, StartArgs};
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump};
 use crate::client::{empty, query, seg, Client, DaemonError};
+use crate::exit::{flag_error, ExitError};
 use crate::format::units;
 
 /// Parse an integer flag with docker's error wording.

@@ -7,10 +7,10 @@ use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
 use crate::cli::{
-    flag_error, ExitError, SystemDfArgs, VolumeCmd, VolumeCreateArgs, VolumeLsArgs,
-    VolumePruneArgs, VolumeRmArgs,
+    SystemDfArgs, VolumeCmd, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
 };
 use crate::client::{filters_json, query, seg};
+use crate::exit::{flag_error, ExitError};
 use crate::format::{render_rows, units};
 
 /// The mount-related parts of a create body.

@@ -36,7 +36,7 @@ use anyhow::Result;
 pub fn run(socket: PathBuf, autostart: bool) -> Result<i32> {
     let config = match config::default_path() {
         Some(path) => config::load_or_init(&path)
-            .map_err(|e| crate::cli::ExitError::with(2, e.to_string()))?,
+            .map_err(|e| crate::exit::ExitError::with(2, e.to_string()))?,
         None => config::Config::default(),
     };
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -13,8 +13,8 @@ use anyhow::Result;
 
 use super::systemd::{systemctl, systemd_running};
 use super::{probe, stop, InstallArgs, UninstallArgs};
-use crate::cli::ExitError;
 use crate::commands::out;
+use crate::exit::ExitError;
 
 pub const DEFAULT_UNIT_DIR: &str = "/etc/systemd/system";
 const SERVICE: &str = "berth.service";

@@ -10,8 +10,8 @@ use berth_engine::pidfile;
 use berth_engine::supervisor::Launch;
 use serde_json::Value;
 
-use crate::cli::ExitError;
 use crate::client::{Client, ConnectError, DaemonError};
+use crate::exit::ExitError;
 
 /// An engine that answered on its socket.
 #[derive(Debug)]

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::probe::{self, Answering};
 use super::StatusArgs;
-use crate::cli::ExitError;
 use crate::commands::{out, Ctx};
+use crate::exit::ExitError;
 
 /// `systemctl status` exits 3 for an inactive unit.
 const NOT_RUNNING: i32 = 3;
@@ -22,7 +22,7 @@ pub async fn status(ctx: &Ctx, args: StatusArgs) -> Result<i32> {
         None | Some("") => false,
         Some("json") => true,
         Some(other) => {
-            return Err(crate::cli::flag_error(
+            return Err(crate::exit::flag_error(
                 "engine status",
                 "--format",
                 other,

@@ -18,8 +18,8 @@ use nix::unistd::Pid;
 use super::probe;
 use super::systemd::{systemctl, systemd_running};
 use super::StopArgs;
-use crate::cli::ExitError;
 use crate::commands::{out, Ctx};
+use crate::exit::ExitError;
 
 /// After the timeout the engine is killed: safe, as it is built to survive `kill -9`
 /// (containers and records are unaffected), and this gives the wait a bound.

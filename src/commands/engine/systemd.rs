@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::Result;
 
-use crate::cli::ExitError;
+use crate::exit::ExitError;
 
 /// systemd is the init system (what `sd_booted(3)` checks).
 pub fn systemd_running() -> bool {
