@@ -1,4 +1,4 @@
-//! `/containers/{id}/changes`, `/export`, `/archive` (HEAD/GET/PUT) and `/update`.
+//! `/containers/{id}/changes`, `/export` and `/archive` (HEAD/GET/PUT).
 
 use http_body_util::BodyExt;
 use hyper::{Response, StatusCode};
@@ -8,12 +8,9 @@ use super::response::{empty_body, ok_json, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::service::archive::{self, PutOptions};
-use crate::service::update::{self, UpdateRequest};
 
 /// docker's header carrying the base64 JSON stat of an archive path.
 const STAT_HEADER: &str = "X-Docker-Container-Path-Stat";
-/// Largest update body accepted.
-const MAX_UPDATE_BODY: usize = 64 * 1024;
 
 pub async fn changes(r: &ApiRequest, id: &str) -> Result<ApiResponse> {
     Ok(ok_json(
@@ -86,21 +83,4 @@ pub async fn put(r: ApiRequest, id: &str) -> Result<ApiResponse> {
         .status(StatusCode::OK)
         .body(empty_body())
         .expect("static response"))
-}
-
-pub async fn post_update(r: ApiRequest, id: &str) -> Result<ApiResponse> {
-    let engine = r.engine.clone();
-    let body = http_body_util::Limited::new(r.req.into_body(), MAX_UPDATE_BODY)
-        .collect()
-        .await
-        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?
-        .to_bytes();
-    let req: UpdateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        UpdateRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))?
-    };
-    let warnings = update::update(&engine.containers, id, req).await?;
-    Ok(ok_json(&serde_json::json!({ "Warnings": warnings })))
 }

@@ -134,7 +134,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         }
         (Method::POST, ["containers", id, "update"]) => {
             let id = id.to_string();
-            super::archive::post_update(r, &id).await
+            super::container_update::post(r, &id).await
         }
         (Method::DELETE, ["containers", id]) => {
             r.engine

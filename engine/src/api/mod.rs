@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod berth;
+pub mod container_update;
 pub mod container_views;
 pub mod containers;
 pub mod detach;
