@@ -9,7 +9,7 @@ use crate::model::container::{
     SummaryNetworkSettings,
 };
 use crate::runtime::spec::files;
-use crate::service::humanize;
+use crate::util::humanize;
 
 fn unix_seconds(ts: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(ts)

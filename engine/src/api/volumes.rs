@@ -10,7 +10,7 @@ use super::response::{json, no_content, ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::volume::{VolumeCreateRequest, VolumeRecord};
-use crate::service::du::tree_size;
+use crate::util::du::tree_size;
 
 /// Volume create bodies are tiny; anything bigger is a mistake.
 const MAX_BODY: usize = 1 << 20;

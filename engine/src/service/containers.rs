@@ -22,10 +22,11 @@ use crate::runtime::spec::{files, ExitRecord};
 use crate::service::create;
 use crate::service::events::{container_attributes, kind, EventBus};
 use crate::service::images::ImageService;
-use crate::service::{health, restart, signals};
+use crate::service::{health, restart};
 use crate::store::atomic::write_json_atomic;
 use crate::store::containers::ContainerStore;
 use crate::util::now_rfc3339;
+use crate::util::signals;
 
 /// Lifecycle as `wait` sees it.
 #[derive(Debug, Clone, Default)]

@@ -117,7 +117,7 @@ pub fn build_record(
         config.stop_signal = img.stop_signal.clone().filter(|s| !s.is_empty());
     }
     if let Some(sig) = &config.stop_signal {
-        crate::service::signals::parse(sig)?;
+        crate::util::signals::parse(sig)?;
     }
     if config.exposed_ports.is_none() {
         config.exposed_ports = img.exposed_ports.clone();

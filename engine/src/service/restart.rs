@@ -215,7 +215,7 @@ pub fn signal_cancels(rec: &ContainerRecord, sig: i32) -> bool {
         .stop_signal
         .as_deref()
         .filter(|s| !s.is_empty())
-        .and_then(|s| crate::service::signals::parse(s).ok())
+        .and_then(|s| crate::util::signals::parse(s).ok())
         .unwrap_or(libc::SIGTERM);
     sig == stop
 }

@@ -284,7 +284,7 @@ impl VolumeService {
         self.list()
             .into_iter()
             .map(|record| VolumeUsage {
-                size: crate::service::du::tree_size(&self.store.data_dir(&record.name)),
+                size: crate::util::du::tree_size(&self.store.data_dir(&record.name)),
                 ref_count: refs.get(&record.name).copied().unwrap_or(0),
                 record,
             })

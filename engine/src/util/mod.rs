@@ -1,4 +1,9 @@
-//! Small shared helpers: ids and timestamps.
+//! Small shared helpers: ids and timestamps here; docker's human durations (`humanize`), signal
+//! names (`signals`) and disk usage of a tree (`du`) in their own modules.
+
+pub mod du;
+pub mod humanize;
+pub mod signals;
 
 use rand::RngCore;
 
