@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod exec_helper;
 pub mod init;
 pub mod protocol;
+pub mod pty;
 pub mod seccomp;
 pub mod selfexe;
 pub mod shim;
