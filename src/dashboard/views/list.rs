@@ -149,6 +149,13 @@ impl ListState {
             .all(|w| hay.contains(w))
     }
 
+    /// Whether the header arrow of the sorted column points down (▼: largest, newest or last
+    /// first). `largest_first` says the field's natural order is already that way (created,
+    /// size, CPU), so it shows ▼ until reversed — `sort.1` means "reversed", not "descending".
+    pub fn arrow_descending(&self, largest_first: bool) -> bool {
+        self.sort.1 != largest_first
+    }
+
     /// Sorts by `field`; the same field again reverses the order.
     pub fn sort_by(&mut self, field: usize) {
         if self.sort.0 == field {
@@ -235,6 +242,19 @@ mod tests {
 
     fn keys(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The arrow says which way the rows run, whatever the field's natural order: created
+    /// (newest first) shows ▼ until reversed; a name (A to Z) shows ▲.
+    #[test]
+    fn arrow_follows_the_rows_not_the_reverse_flag() {
+        let mut l = ListState::with_sort(1, false, 3);
+        assert!(l.arrow_descending(true));
+        assert!(!l.arrow_descending(false));
+        l.sort_by(1);
+        assert!(!l.arrow_descending(true));
+        l.sort_by(0);
+        assert!(!l.arrow_descending(false));
     }
 
     #[test]

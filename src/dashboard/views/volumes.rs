@@ -297,7 +297,8 @@ impl View for VolumesView {
             .shown
             .iter()
             .position(|&c| c == sort_on)
-            .map(|i| (i, self.list.sort.1));
+            // Size sorts largest first.
+            .map(|i| (i, self.list.arrow_descending(sort_on == Col::Size)));
         let empty = if !store.loaded.volumes {
             "loading…".to_string()
         } else if store.volumes.is_empty() {

@@ -41,7 +41,8 @@ impl Geometry {
     }
 }
 
-/// Draws `len` rows (built by `row` for the visible ones only). `sort` is (column, descending).
+/// Draws `len` rows (built by `row` for the visible ones only). `sort` is (column, descending:
+/// the arrow points down, ▼, when the rows run largest, newest or last first).
 /// An empty list shows `empty` instead.
 #[allow(clippy::too_many_arguments)]
 pub fn draw<'a>(

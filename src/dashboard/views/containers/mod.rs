@@ -126,7 +126,10 @@ impl View for ContainersView {
         let sort_col = sort_map
             .iter()
             .position(|f| *f == Some(self.list.sort.0))
-            .map(|c| (c, self.list.sort.1));
+            .map(|c| {
+                let largest_first = matches!(self.list.sort.0, SORT_CREATED | SORT_CPU | SORT_MEM);
+                (c, self.list.arrow_descending(largest_first))
+            });
         let empty = if !store.loaded.containers {
             "loading…".to_string()
         } else if store.containers.is_empty() {

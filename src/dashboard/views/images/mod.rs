@@ -392,7 +392,8 @@ impl View for ImagesView {
         let sort_col = kinds
             .iter()
             .position(|&k| k == sorted_kind)
-            .map(|i| (i, self.list.sort.1));
+            // Every field but the name sorts newest, largest or most used first.
+            .map(|i| (i, self.list.arrow_descending(sorted_kind != Col::Repo)));
         let first_run = store.loaded.images && store.images.is_empty();
         let empty = if !store.loaded.images {
             "loading…".to_string()
