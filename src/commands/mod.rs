@@ -12,9 +12,11 @@ pub mod exec;
 pub mod history;
 pub mod image_archive;
 pub mod images;
+pub mod inspect;
 pub mod login;
 pub mod networks;
 pub mod prune;
+pub mod ps;
 pub mod pull;
 pub mod push;
 pub mod run;
@@ -66,7 +68,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::history(&ctx, a).await,
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&ctx, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
-            containers::inspect(&ctx, a.format, Some("image".into()), a.names).await
+            inspect::inspect(&ctx, a.format, Some("image".into()), a.names).await
         }
         Cmd::Run(a) | Cmd::Container(ContainerCmd::Run(a)) => run::run(&ctx, a).await,
         Cmd::Create(a) | Cmd::Container(ContainerCmd::Create(a)) => run::create(&ctx, a).await,
@@ -86,11 +88,11 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         }
         Cmd::Top(a) | Cmd::Container(ContainerCmd::Top(a)) => containers::top(&ctx, a).await,
         Cmd::Rm(a) | Cmd::Container(ContainerCmd::Rm(a)) => containers::remove(&ctx, a).await,
-        Cmd::Ps(a) | Cmd::Container(ContainerCmd::Ls(a)) => containers::list(&ctx, a).await,
+        Cmd::Ps(a) | Cmd::Container(ContainerCmd::Ls(a)) => ps::list(&ctx, a).await,
         Cmd::Logs(a) | Cmd::Container(ContainerCmd::Logs(a)) => containers::logs(&ctx, a).await,
-        Cmd::Inspect(a) => containers::inspect(&ctx, a.format, a.kind, a.names).await,
+        Cmd::Inspect(a) => inspect::inspect(&ctx, a.format, a.kind, a.names).await,
         Cmd::Container(ContainerCmd::Inspect(a)) => {
-            containers::inspect(&ctx, a.format, Some("container".into()), a.names).await
+            inspect::inspect(&ctx, a.format, Some("container".into()), a.names).await
         }
         Cmd::Wait(a) | Cmd::Container(ContainerCmd::Wait(a)) => {
             containers::wait(&ctx, a.containers).await

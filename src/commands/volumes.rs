@@ -210,7 +210,7 @@ pub async fn dispatch(ctx: &Ctx, cmd: VolumeCmd) -> Result<i32> {
         VolumeCmd::Create(a) => create(ctx, a).await,
         VolumeCmd::Ls(a) => list(ctx, a).await,
         VolumeCmd::Inspect(a) => {
-            super::containers::inspect(ctx, a.format, Some("volume".into()), a.names).await
+            super::inspect::inspect(ctx, a.format, Some("volume".into()), a.names).await
         }
         VolumeCmd::Rm(a) => remove(ctx, a).await,
         VolumeCmd::Prune(a) => prune(ctx, a).await,
