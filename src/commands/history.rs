@@ -4,6 +4,7 @@ use anyhow::Result;
 use chrono::{DateTime, Local, TimeZone, Utc};
 use serde_json::{json, Value};
 
+use super::ps::ellipsis;
 use super::{out, Ctx};
 use crate::cli::HistoryArgs;
 use crate::client::seg;
@@ -17,16 +18,6 @@ fn headers() -> Value {
         "ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
         "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT",
     })
-}
-
-/// docker's `formatter.Ellipsis`: at most `max` characters, the last one "…" when cut.
-fn ellipsis(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 /// One row as docker's historyContext renders it.
