@@ -18,7 +18,7 @@ use crate::pidfile::PidFile;
 use crate::runtime::selfexe::ShimExecutable;
 use crate::service::containers::ContainerService;
 use crate::service::events::EventBus;
-use crate::service::images::ImageService;
+use crate::service::image::ImageService;
 use crate::service::Engine;
 use crate::supervisor::Launch;
 
@@ -71,10 +71,10 @@ pub fn run(mut options: EngineOptions) -> Result<()> {
             execs: crate::service::exec::ExecService::new(containers.clone()),
             volumes,
             networks: networks.clone(),
-            pulls: Arc::new(crate::service::pull::PullService::new(
+            pulls: Arc::new(crate::service::image::pull::PullService::new(
                 crate::registry::RegistryClient::new(options.registry.clone())?,
             )),
-            known_blobs: Arc::new(crate::service::push::KnownBlobs::open(&root)),
+            known_blobs: Arc::new(crate::service::image::push::KnownBlobs::open(&root)),
             launch,
         });
         // A socket the service manager created is its to keep: never unlinked or chmod-ed here.

@@ -10,7 +10,7 @@ use berth_engine::api::{images, ApiRequest};
 use berth_engine::config::EngineOptions;
 use berth_engine::runtime::selfexe::ShimExecutable;
 use berth_engine::service::containers::ContainerService;
-use berth_engine::service::images::ImageService;
+use berth_engine::service::image::ImageService;
 use berth_engine::service::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, StreamBody};
@@ -160,10 +160,10 @@ async fn images_api_import_list_inspect_tag_delete() {
             Default::default(),
         )
         .unwrap(),
-        pulls: Arc::new(berth_engine::service::pull::PullService::new(
+        pulls: Arc::new(berth_engine::service::image::pull::PullService::new(
             berth_engine::registry::RegistryClient::new(Default::default()).unwrap(),
         )),
-        known_blobs: Arc::new(berth_engine::service::push::KnownBlobs::open(
+        known_blobs: Arc::new(berth_engine::service::image::push::KnownBlobs::open(
             &tmp.path().join("data"),
         )),
     });

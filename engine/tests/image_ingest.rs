@@ -6,8 +6,8 @@ use std::fs;
 use std::io::{Cursor, Write};
 
 use berth_engine::image::reference::Reference;
-use berth_engine::service::image_ingest::{LayerSource, NewImage};
-use berth_engine::service::images::{ImageListFilter, ImageService};
+use berth_engine::service::image::ingest::{LayerSource, NewImage};
+use berth_engine::service::image::{ImageListFilter, ImageService};
 use berth_engine::store::blobs::sha256_digest;
 use tar::Header;
 

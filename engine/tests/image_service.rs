@@ -10,7 +10,7 @@ use berth_engine::error::EngineError;
 use berth_engine::image::import::host_platform;
 use berth_engine::image::reference::Reference;
 use berth_engine::model::image::{ImageContainerConfig, ImageDeleteItem};
-use berth_engine::service::images::{ImageListFilter, ImageService, ImportOptions};
+use berth_engine::service::image::{ImageListFilter, ImageService, ImportOptions};
 use tar::{EntryType, Header};
 
 /// A busybox rootfs tar from the host's static busybox.

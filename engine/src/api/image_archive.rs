@@ -1,5 +1,5 @@
 //! `GET /images/get`, `GET /images/{name}/get` (save) and `POST /images/load`. Parsing and
-//! streaming only; the logic is in `service::image_archive`.
+//! streaming only; the logic is in `service::image::archive`.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use super::images::{pump_body, ChannelReader};
 use super::response::{progress_line, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
-use crate::service::image_archive::{self, LoadEvent};
+use crate::service::image::archive::{self as image_archive, LoadEvent};
 use crate::service::Engine;
 
 /// After a failed load, read at most this much more of the request body so the client gets our

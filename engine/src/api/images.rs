@@ -1,5 +1,5 @@
 //! `/images/...` handlers: list, inspect, create (import), tag, remove. Parsing only; the logic is
-//! in `service::images`.
+//! in `service::image`.
 //!
 //! Image names contain '/', so `/images/{name}/json` spans several path segments: the name is
 //! everything between "images" and the final action segment.
@@ -17,7 +17,7 @@ use crate::error::{EngineError, Result};
 use crate::image::changes::apply_changes;
 use crate::image::import::parse_platform;
 use crate::model::image::ImageContainerConfig;
-use crate::service::images::{target_reference, ImageListFilter, ImportOptions};
+use crate::service::image::{target_reference, ImageListFilter, ImportOptions};
 
 /// Whether this module serves the request.
 pub fn matches(method: &Method, segments: &[String]) -> bool {
@@ -74,7 +74,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
 /// first (bad name → 400, nothing local → 404); the upload then streams docker's progress, and a
 /// failure ends the 200 stream with an errorDetail.
 fn push(r: ApiRequest, name: &str) -> Result<ApiResponse> {
-    use crate::service::push;
+    use crate::service::image::push;
     let compression = push::compression_param(r.query.get("compression"))?;
     let plan = push::plan(&r.engine, name, r.query.get("tag"))?;
     let creds = match r.req.headers().get("X-Registry-Auth") {

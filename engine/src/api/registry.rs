@@ -13,7 +13,7 @@ use crate::image::import::parse_platform;
 use crate::image::reference::Reference;
 use crate::registry::manifest::validate_digest;
 use crate::registry::Credentials;
-use crate::service::pull::{Progress, PullOptions};
+use crate::service::image::pull::{Progress, PullOptions};
 
 pub fn matches(method: &Method, segments: &[String]) -> bool {
     method == Method::POST && segments.len() == 1 && segments[0] == "auth"

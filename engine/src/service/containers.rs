@@ -21,7 +21,7 @@ use crate::runtime::shim_client::{read_exit_record, ShimEvent, ShimHandle};
 use crate::runtime::spec::{files, ExitRecord};
 use crate::service::create;
 use crate::service::events::{container_attributes, kind, EventBus};
-use crate::service::images::ImageService;
+use crate::service::image::ImageService;
 use crate::service::{health, restart};
 use crate::store::atomic::write_json_atomic;
 use crate::store::containers::ContainerStore;

@@ -7,18 +7,12 @@ pub mod create;
 pub mod events;
 pub mod exec;
 pub mod health;
-pub mod image_archive;
-pub mod image_check;
-pub mod image_ingest;
-pub mod images;
+pub mod image;
 pub mod logs;
 pub mod mounts;
 pub mod name_resolution;
 pub mod names;
 pub mod networks;
-pub mod pull;
-pub mod pull_progress;
-pub mod push;
 pub mod restart;
 pub mod stats;
 pub mod update;
@@ -35,7 +29,7 @@ pub struct Engine {
     pub engine_id: String,
     pub options: EngineOptions,
     pub data_root: PathBuf,
-    pub images: images::ImageService,
+    pub images: image::ImageService,
     pub containers: Arc<containers::ContainerService>,
     /// Previous stats samples per container (CPU % needs two).
     pub stats: Arc<stats::StatsService>,
@@ -46,10 +40,10 @@ pub struct Engine {
     /// Bridge networks, IPAM, published ports.
     pub networks: Arc<networks::NetworkService>,
     /// Registry client and in-flight layer downloads (pull; push uses `pulls.registry()`).
-    pub pulls: Arc<pull::PullService>,
+    pub pulls: Arc<image::pull::PullService>,
     /// Which repositories of which registry hold which blobs (learnt from pushes; feeds
     /// cross-repository mounts).
-    pub known_blobs: Arc<push::KnownBlobs>,
+    pub known_blobs: Arc<image::push::KnownBlobs>,
     /// This process: pid, socket, socket activation, systemd unit (`GET /berth/v1/engine`).
     pub launch: crate::supervisor::Launch,
 }

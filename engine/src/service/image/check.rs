@@ -15,10 +15,10 @@ use std::io::Read;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::{lock, ImageService, Inner};
 use crate::error::{EngineError, Result};
 use crate::image::import::{parse_config, MAX_JSON_BLOB};
 use crate::image::reference::familiar_string;
-use crate::service::images::{lock, ImageService, Inner};
 
 /// One image the check found broken, and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -80,6 +80,23 @@ fn hash_file(path: &std::path::Path) -> std::io::Result<String> {
 }
 
 impl ImageService {
+    /// Digests of every blob and layer the store holds that no image references and no lease
+    /// pins (for `system check`).
+    pub fn unreferenced(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let inner = &self.inner;
+        let (used_layers, used_blobs) = inner.in_use();
+        let blobs = inner.blobs.list()?;
+        let layers = inner.layers.list()?;
+        let used: HashSet<&String> = used_blobs.iter().collect();
+        Ok((
+            blobs.into_iter().filter(|b| !used.contains(b)).collect(),
+            layers
+                .into_iter()
+                .filter(|l| !used_layers.contains(l))
+                .collect(),
+        ))
+    }
+
     /// Check the store; with `repair`, also remove what is broken or orphaned. Runs on the
     /// blocking pool (it hashes every blob).
     pub async fn check(&self, repair: bool) -> Result<CheckReport> {

@@ -1,32 +1,21 @@
-//! `docker save` / `docker load`: image archives out of and into the image store.
-//!
-//! Load reads the request body once: layer members stream straight into
-//! `ImageService::ingest_layer` (blob store + safe extraction), each on its own worker thread so
-//! the layers of a multi-layer archive unpack in parallel while the tar is still being read; the
-//! metadata is kept in memory (bounded) and the images are planned and committed once the tar
-//! ends, under one ingest lease so nothing ingested is collected before its image is committed.
-//! Nothing is committed when any check fails; the lease's end leaves what was ingested to the
-//! store's garbage collection.
-//!
-//! Save resolves every name first (so a bad name is a plain 404), pins the blobs under a lease
-//! and streams docker ≥ 25's format from the stored blobs.
+//! `docker load`: stream an archive's layers into the store in parallel, then plan and commit its
+//! images.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use crate::error::{EngineError, Result};
 use crate::image::archive::plan::{plan, LoadedLayer};
 use crate::image::archive::read::{scan, LayerHint, LayerSink};
-use crate::image::archive::write::{write_archive, SaveImage, SaveLayer};
 use crate::image::import::decompressed;
 use crate::image::reference::Reference;
-use crate::service::image_ingest::{IngestLease, IngestedLayer, LayerSource, NewImage};
-use crate::service::images::{short_id, ImageListFilter, ImageService};
+use crate::service::image::ingest::{IngestLease, IngestedLayer, LayerSource, NewImage};
+use crate::service::image::{short_id, ImageService};
 
 /// Layers unpacked at once (each holds a few MiB of buffered tar in flight).
-const MAX_PARALLEL_LAYERS: usize = 4;
+pub(super) const MAX_PARALLEL_LAYERS: usize = 4;
 const CHUNK: usize = 256 * 1024;
 /// Chunks buffered per layer worker.
 const CHUNKS_IN_FLIGHT: usize = 16;
@@ -343,228 +332,4 @@ pub fn load(
         }
     }
     Ok(lines)
-}
-
-/// Resolve the names of a save (docker's rules: "repo" alone means every tag of that
-/// repository, "repo:tag" that tag, an id the image untagged) and pin the blobs. NotFound for an
-/// unknown name.
-pub fn prepare_save(
-    images: &ImageService,
-    names: &[String],
-) -> Result<(IngestLease, Vec<SaveImage>)> {
-    if names.is_empty() {
-        return Err(EngineError::invalid("no image names given"));
-    }
-    let lease = images.lease();
-    let mut order: Vec<String> = Vec::new();
-    let mut tags: HashMap<String, Vec<Reference>> = HashMap::new();
-    let mut add = |id: String, t: Option<Reference>| {
-        if !tags.contains_key(&id) {
-            order.push(id.clone());
-        }
-        let v = tags.entry(id).or_default();
-        if let Some(t) = t {
-            if !v.contains(&t) {
-                v.push(t);
-            }
-        }
-    };
-    for name in names {
-        let parsed = Reference::parse(name).ok();
-        let repo_only = parsed
-            .as_ref()
-            .is_some_and(|r| r.tag.is_none() && r.digest.is_none());
-        if repo_only {
-            let r = parsed.as_ref().expect("checked");
-            let filter = ImageListFilter {
-                references: vec![r.familiar_name()],
-                ..Default::default()
-            };
-            let found = images.list(&filter)?;
-            if !found.is_empty() {
-                for img in found {
-                    for t in &img.repo_tags {
-                        let tr = Reference::parse(t)?.with_default_tag();
-                        if tr.name() == r.name() {
-                            add(img.id.clone(), Some(tr));
-                        }
-                    }
-                }
-                continue;
-            }
-        }
-        let parts = images.image_parts(name)?;
-        // "sha256:<hex>" also parses as a reference (repository "sha256"): an id (prefix) names
-        // the image itself, saved without tags.
-        let by_id = {
-            let hex = parts.id.strip_prefix("sha256:").unwrap_or(&parts.id);
-            let n = name.strip_prefix("sha256:").unwrap_or(name);
-            !n.is_empty() && hex.starts_with(n)
-        };
-        let tag = match parsed {
-            Some(r) if !by_id && r.tag.is_some() && r.digest.is_none() => Some(r),
-            _ => None,
-        };
-        add(parts.id.clone(), tag);
-    }
-    let mut out = Vec::new();
-    for id in order {
-        let parts = images.image_parts(&id)?;
-        for l in &parts.layers {
-            // Pins the blob and layer so a concurrent rmi cannot pull them from under the save.
-            if images
-                .layer_present(&lease, &l.blob_digest, &l.diff_id)?
-                .is_none()
-            {
-                return Err(EngineError::not_found(format!(
-                    "layer {} of image {id} is missing from the store",
-                    l.blob_digest
-                )));
-            }
-        }
-        out.push(SaveImage {
-            config: parts.config,
-            manifest: parts.manifest,
-            manifest_digest: parts.manifest_digest,
-            layers: parts
-                .layers
-                .into_iter()
-                .map(|l| SaveLayer {
-                    blob_digest: l.blob_digest,
-                    blob_path: l.blob_path,
-                    blob_size: l.blob_size,
-                })
-                .collect(),
-            tags: tags.remove(&id).unwrap_or_default(),
-        });
-    }
-    Ok((lease, out))
-}
-
-/// Stream the archive of prepared images into `out`. Blocking.
-pub fn write_save(out: impl Write, images: &[SaveImage]) -> Result<()> {
-    write_archive(io::BufWriter::with_capacity(1 << 20, out), images)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::image::archive::read::tests::{archive, layer_tar};
-    use crate::store::blobs::sha256_digest;
-    use serde_json::json;
-    use std::io::Cursor;
-    use std::sync::Mutex;
-
-    /// A docker ≥ 1.10 archive of `layers` tagged `tag`.
-    fn legacy_archive(layers: &[Vec<u8>], tag: &str) -> Vec<u8> {
-        let diff_ids: Vec<String> = layers.iter().map(|l| sha256_digest(l)).collect();
-        let cfg = serde_json::to_vec(&json!({"architecture": "amd64", "os": "linux",
-            "config": {"Cmd": ["sh"]}, "rootfs": {"type": "layers", "diff_ids": diff_ids}}))
-        .unwrap();
-        let names: Vec<String> = (0..layers.len())
-            .map(|i| format!("l{i}/layer.tar"))
-            .collect();
-        let manifest =
-            json!([{"Config": "c.json", "RepoTags": [tag], "Layers": names}]).to_string();
-        let mut members: Vec<(&str, &[u8])> = names
-            .iter()
-            .zip(layers)
-            .map(|(n, l)| (n.as_str(), l.as_slice()))
-            .collect();
-        members.push(("c.json", &cfg));
-        members.push(("manifest.json", manifest.as_bytes()));
-        archive(&members, &[])
-    }
-
-    #[test]
-    fn image_archive_load_save_reload_in_parallel() {
-        let dir = tempfile::tempdir().unwrap();
-        let images = ImageService::open(&dir.path().join("a")).unwrap();
-        // More layers than workers, so the oldest are joined while later ones stream.
-        let layers: Vec<Vec<u8>> = (0..MAX_PARALLEL_LAYERS + 2)
-            .map(|i| {
-                let big = vec![i as u8; 300_000];
-                layer_tar(&[(&format!("f{i}"), big.as_slice())])
-            })
-            .collect();
-        let events = Mutex::new(Vec::new());
-        let emit = |e: LoadEvent| events.lock().unwrap().push(e);
-        let lines = load(
-            &images,
-            Box::new(Cursor::new(legacy_archive(&layers, "par:1"))),
-            &emit,
-        )
-        .unwrap();
-        assert_eq!(lines, vec!["Loaded image: par:1\n".to_string()]);
-        let ev = events.into_inner().unwrap();
-        for (i, l) in layers.iter().enumerate() {
-            let id: String = format!("l{i}");
-            let total = l.len() as u64;
-            assert!(
-                ev.contains(&LoadEvent::Layer {
-                    id,
-                    current: total,
-                    total
-                }),
-                "final progress of layer {i}: {ev:?}"
-            );
-        }
-        let parts = images.image_parts("par:1").unwrap();
-        assert_eq!(parts.layers.len(), layers.len());
-
-        let (lease, save) = prepare_save(&images, &["par".to_string()]).unwrap();
-        let mut out = Vec::new();
-        write_save(&mut out, &save).unwrap();
-        drop(lease);
-        let other = ImageService::open(&dir.path().join("b")).unwrap();
-        let lines = load(&other, Box::new(Cursor::new(out)), &|_| {}).unwrap();
-        assert_eq!(lines, vec!["Loaded image: par:1\n".to_string()]);
-        assert_eq!(other.image_parts("par:1").unwrap().id, parts.id);
-
-        assert!(matches!(
-            prepare_save(&images, &["nope:1".to_string()]),
-            Err(EngineError::NotFound(_))
-        ));
-    }
-
-    #[test]
-    fn image_archive_compressed_archives_load() {
-        let dir = tempfile::tempdir().unwrap();
-        let images = ImageService::open(dir.path()).unwrap();
-        let ar = legacy_archive(&[layer_tar(&[("z", b"zz")])], "zst:1");
-        let zst = zstd::encode_all(Cursor::new(ar.clone()), 3).unwrap();
-        let lines = load(&images, Box::new(Cursor::new(zst)), &|_| {}).unwrap();
-        assert_eq!(lines, vec!["Loaded image: zst:1\n".to_string()]);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        io::Write::write_all(
-            &mut gz,
-            &legacy_archive(&[layer_tar(&[("g", b"gg")])], "gz:1"),
-        )
-        .unwrap();
-        let lines = load(
-            &images,
-            Box::new(Cursor::new(gz.finish().unwrap())),
-            &|_| {},
-        )
-        .unwrap();
-        assert_eq!(lines, vec!["Loaded image: gz:1\n".to_string()]);
-    }
-
-    #[test]
-    fn image_archive_failed_load_commits_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let images = ImageService::open(dir.path()).unwrap();
-        let good = vec![layer_tar(&[("a", b"1")]), layer_tar(&[("b", b"2")])];
-        let mut ar = legacy_archive(&good, "bad:1");
-        // Same archive, second layer swapped after the config was made.
-        let tampered = layer_tar(&[("b", b"3")]);
-        let pos = ar
-            .windows(good[1].len())
-            .position(|w| w == good[1].as_slice())
-            .unwrap();
-        ar[pos..pos + tampered.len()].copy_from_slice(&tampered);
-        let e = load(&images, Box::new(Cursor::new(ar)), &|_| {}).unwrap_err();
-        assert!(e.to_string().contains("digest mismatch"), "{e}");
-        assert_eq!(images.count(), 0);
-    }
 }

@@ -17,14 +17,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
+use super::ingest::{IngestLease, IngestedLayer, LayerSource, NewImage};
+pub use super::pull_progress::{human_size, progress_bar, Progress};
+use super::ImageService;
 use crate::error::{EngineError, Result};
 use crate::image::import::{host_platform, parse_config, Platform};
 use crate::image::reference::Reference;
 use crate::registry::manifest::{self, Descriptor, ManifestKind};
 use crate::registry::{Access, Credentials, RegistryClient, RegistryError, Repository};
-use crate::service::image_ingest::{IngestLease, IngestedLayer, LayerSource, NewImage};
-use crate::service::images::ImageService;
-pub use crate::service::pull_progress::{human_size, progress_bar, Progress};
 
 /// Layers downloaded at once per pull (docker's default `max-concurrent-downloads` is 3).
 const PARALLEL_LAYERS: usize = 3;
