@@ -16,7 +16,7 @@ use crate::config::EngineOptions;
 use crate::error::{EngineError, IoContext, Result};
 use crate::pidfile::PidFile;
 use crate::runtime::selfexe::ShimExecutable;
-use crate::service::containers::ContainerService;
+use crate::service::container::ContainerService;
 use crate::service::events::EventBus;
 use crate::service::image::ImageService;
 use crate::service::Engine;
@@ -68,7 +68,7 @@ pub fn run(mut options: EngineOptions) -> Result<()> {
             images,
             containers: containers.clone(),
             stats: Default::default(),
-            execs: crate::service::exec::ExecService::new(containers.clone()),
+            execs: crate::service::container::exec::ExecService::new(containers.clone()),
             volumes,
             networks: networks.clone(),
             pulls: Arc::new(crate::service::image::pull::PullService::new(

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use super::response::{empty_body, ok_json, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
-use crate::service::archive::{self, PutOptions};
+use crate::service::container::archive::{self, PutOptions};
 
 /// docker's header carrying the base64 JSON stat of an archive path.
 const STAT_HEADER: &str = "X-Docker-Container-Path-Stat";

@@ -6,7 +6,7 @@ use http_body_util::BodyExt;
 use super::response::{ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
-use crate::service::update::{self, UpdateRequest};
+use crate::service::container::update::{self, UpdateRequest};
 
 /// Largest update body accepted.
 const MAX_UPDATE_BODY: usize = 64 * 1024;

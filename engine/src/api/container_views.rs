@@ -27,7 +27,7 @@ pub fn status_text(rec: &ContainerRecord) -> String {
                 "Up {}",
                 humanize::duration(humanize::since(&s.started_at).unwrap_or(0))
             );
-            match crate::service::health::status_suffix(rec) {
+            match crate::service::container::health::status_suffix(rec) {
                 Some(h) => format!("{up} {h}"),
                 None => up,
             }
@@ -88,7 +88,7 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
             networks: HashMap::from([(mode, EndpointSettings::default())]),
         },
         health: SummaryHealth {
-            status: crate::service::health::status_of(rec).to_owned(),
+            status: crate::service::container::health::status_of(rec).to_owned(),
             failing_streak: rec.state.health.as_ref().map_or(0, |h| h.failing_streak),
         },
         mounts: rec.mounts.iter().map(|m| m.to_api()).collect(),

@@ -15,8 +15,8 @@ use super::stream::{content_type, encode, StreamKind};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, CreateRequest, Status};
-use crate::service::containers::{ContainerService, Output};
-use crate::service::logs::{self, LogOptions};
+use crate::service::container::logs::{self, LogOptions};
+use crate::service::container::{ContainerService, Output};
 
 /// Largest create body accepted; docker's configs are a few KiB.
 const MAX_CREATE_BODY: usize = 4 << 20;
@@ -219,7 +219,7 @@ fn matches_filters(
     let health_ok = f.get("health").is_empty()
         || f.get("health")
             .iter()
-            .any(|v| v == crate::service::health::status_of(rec));
+            .any(|v| v == crate::service::container::health::status_of(rec));
     id_ok
         && name_ok
         && status_ok
@@ -249,10 +249,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         }
     }
     // Newest first, as docker lists them. Records are looked at in place, never copied.
-    let mut containers: Vec<(
-        String,
-        std::sync::Arc<crate::service::containers::Container>,
-    )> = r
+    let mut containers: Vec<(String, std::sync::Arc<crate::service::container::Container>)> = r
         .engine
         .containers
         .list()

@@ -12,8 +12,8 @@ use super::response::{empty_body, json, ok_json, ApiResponse};
 use super::stream::{content_type, encode, StreamKind};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
-use crate::service::containers::Output;
-use crate::service::exec::{ExecConfig, ExecStdin, ExecView, StartOptions};
+use crate::service::container::exec::{ExecConfig, ExecStdin, ExecView, StartOptions};
+use crate::service::container::Output;
 
 /// Exec bodies are small JSON documents.
 const MAX_BODY: usize = 1 << 20;

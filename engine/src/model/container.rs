@@ -223,7 +223,7 @@ pub struct ContainerRecord {
     /// user's start or restart. `unless-stopped` containers with it set are not restarted.
     #[serde(default)]
     pub has_been_manually_stopped: bool,
-    /// Volumes, binds and tmpfs mounts resolved at create time (see `service::mounts`).
+    /// Volumes, binds and tmpfs mounts resolved at create time (see `service::container::mounts`).
     #[serde(default)]
     pub mounts: Vec<crate::model::volume::MountPoint>,
 }

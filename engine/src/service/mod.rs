@@ -1,22 +1,16 @@
 //! Engine operations. The API layer calls these; they use `store` for durable state and `runtime`
 //! for processes.
 
-pub mod archive;
-pub mod containers;
-pub mod create;
+pub mod container;
 pub mod events;
-pub mod exec;
-pub mod health;
 pub mod image;
-pub mod logs;
-pub mod mounts;
 pub mod name_resolution;
-pub mod names;
 pub mod networks;
-pub mod restart;
-pub mod stats;
-pub mod update;
 pub mod volumes;
+
+/// The old flat paths, for the integration tests that still name them (engine/tests/image_api.rs).
+pub use container as containers;
+pub use container::exec;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,11 +24,11 @@ pub struct Engine {
     pub options: EngineOptions,
     pub data_root: PathBuf,
     pub images: image::ImageService,
-    pub containers: Arc<containers::ContainerService>,
+    pub containers: Arc<container::ContainerService>,
     /// Previous stats samples per container (CPU % needs two).
-    pub stats: Arc<stats::StatsService>,
+    pub stats: Arc<container::stats::StatsService>,
     /// `docker exec` instances (in memory).
-    pub execs: Arc<exec::ExecService>,
+    pub execs: Arc<container::exec::ExecService>,
     /// Named and anonymous volumes (local driver).
     pub volumes: Arc<volumes::VolumeService>,
     /// Bridge networks, IPAM, published ports.

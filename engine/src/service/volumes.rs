@@ -15,9 +15,9 @@ use crate::error::{EngineError, IoContext, Result};
 use crate::model::container::ContainerRecord;
 use crate::model::image::ResolvedImage;
 use crate::model::volume::{MountPoint, MountType, VolumeCreateRequest, VolumeRecord};
-use crate::service::containers::ContainerService;
+use crate::service::container::mounts::{self, MountHooks, Requested};
+use crate::service::container::ContainerService;
 use crate::service::events::{kind, EventBus};
-use crate::service::mounts::{self, MountHooks, Requested};
 use crate::store::volumes::VolumeStore;
 
 /// Docker's label on volumes created for a single container.

@@ -24,7 +24,7 @@ use crate::runtime::exec_helper::{parse_status, ExecSpec, STATUS_FD};
 use crate::runtime::pty::{recv_master, Pty};
 use crate::runtime::selfexe::EXEC_ARG;
 use crate::runtime::spec::{files, RuntimeSpec};
-use crate::service::containers::{ContainerService, Output};
+use crate::service::container::{ContainerService, Output};
 
 /// How long output is still drained after the process exited (a background child holding the
 /// pipes open must not keep the stream open forever).

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, HostConfig, RestartPolicy, Status};
-use crate::service::containers::{Container, ContainerService};
+use crate::service::container::{Container, ContainerService};
 use crate::util::ZERO_TIME;
 
 /// First wait before a restart.
@@ -265,6 +265,26 @@ pub async fn restart_at_engine_start(svc: &Arc<ContainerService>) {
         }
     }))
     .await;
+}
+
+impl ContainerService {
+    pub async fn restart(
+        self: &Arc<Self>,
+        key: &str,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        match self.stop_locked(&c, timeout, signal).await {
+            Ok(()) | Err(EngineError::NotModified(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.reset_restart_policy(&c);
+        self.start_locked(&c).await?;
+        self.emit(&c, "restart", &[]);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::api::stream::{encode, StreamKind};
-use crate::service::containers::Container;
+use crate::service::container::Container;
 
 #[derive(Debug, Clone, Default)]
 pub struct LogOptions {

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::error::{EngineError, Result};
-use crate::model::container::{HostConfig, RestartPolicy, Status};
+use crate::model::container::{ContainerRecord, HostConfig, RestartPolicy, Status};
 use crate::runtime::cgroups::ContainerCgroup;
 use crate::runtime::spec::CgroupSpec;
-use crate::service::containers::ContainerService;
+use crate::service::container::{Container, ContainerService};
 
 /// Docker's UpdateConfig: Resources plus RestartPolicy. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -114,8 +114,8 @@ pub fn merge(h: &HostConfig, u: &UpdateRequest) -> Result<HostConfig> {
         m.pids_limit = Some(if p <= 0 { -1 } else { p });
     }
     if let Some(rp) = u.restart_policy.as_ref().filter(|rp| !rp.name.is_empty()) {
-        // The same rules as at create (one place: service::restart).
-        crate::service::restart::Policy::parse(rp)?;
+        // The same rules as at create (one place: container::restart).
+        super::restart::Policy::parse(rp)?;
         if h.auto_remove && rp.name != "no" {
             return Err(EngineError::invalid(
                 "Restart policy cannot be updated because AutoRemove is enabled for the container",
@@ -123,7 +123,7 @@ pub fn merge(h: &HostConfig, u: &UpdateRequest) -> Result<HostConfig> {
         }
         m.restart_policy = rp.clone();
     }
-    crate::service::create::validate_limits(&m)?;
+    super::create::validate_limits(&m)?;
     Ok(m)
 }
 
@@ -189,6 +189,19 @@ pub async fn update(
     svc.update_record(&c, |r| r.host_config = merged)?;
     svc.emit(&c, "update", &[]);
     Ok(Vec::new())
+}
+
+impl ContainerService {
+    /// Change a container's record and persist it (`docker update`).
+    pub fn update_record<F: FnOnce(&mut ContainerRecord)>(
+        &self,
+        c: &Arc<Container>,
+        f: F,
+    ) -> Result<ContainerRecord> {
+        let rec = c.update(f);
+        self.store.save(&rec)?;
+        Ok(rec)
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::archive::{stat_path, ContainerRoot, PathStat};
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, Status};
 use crate::runtime::spec::files;
-use crate::service::containers::{Container, ContainerService};
+use crate::service::container::{Container, ContainerService};
 
 /// Chunk size of streamed archives.
 const CHUNK: usize = 64 * 1024;

@@ -1,21 +1,92 @@
-//! Turning a create request into a container record (image defaults merged, limits validated),
-//! and a record into the shim's `RuntimeSpec` at start.
-
-use std::path::Path;
+//! `docker create`: a create request becomes a container record (image defaults merged, limits
+//! validated), its directory and its name in the index.
 
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, ContainerState, CreateRequest, Status};
 use crate::model::image::ResolvedImage;
-use crate::runtime::defaults::{DEFAULT_CAPABILITIES, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS};
-use crate::runtime::spec::{
-    files, CgroupSpec, LogSpec, NetworkNamespace, ProcessSpec, RootfsSpec, RuntimeSpec,
-};
+use crate::runtime::defaults::DEFAULT_PATH;
+use crate::runtime::spec::NetworkNamespace;
+use crate::service::image::ImageService;
 use crate::store::containers::EtcFiles;
 use crate::util::{now_rfc3339, ZERO_TIME};
 
+use super::{Container, ContainerService};
+
 const MIN_MEMORY: i64 = 6 * 1024 * 1024;
-const DEFAULT_LOG_MAX_SIZE: u64 = 10 * 1024 * 1024;
-const DEFAULT_LOG_MAX_FILES: u32 = 3;
+
+impl ContainerService {
+    pub async fn create(
+        &self,
+        images: &ImageService,
+        name: Option<&str>,
+        req: CreateRequest,
+    ) -> Result<(String, Vec<String>)> {
+        let image = images.resolve(&req.config.image)?;
+        let id = crate::util::new_id();
+        let name = match name.filter(|n| !n.is_empty()) {
+            Some(n) => super::names::validate(n)?,
+            None => loop {
+                let candidate = super::names::generate();
+                if !self
+                    .index
+                    .read()
+                    .expect("index")
+                    .names
+                    .contains_key(&candidate)
+                {
+                    break candidate;
+                }
+            },
+        };
+        let net_plan = match self.networks() {
+            Some(n) => n.plan_create(&req)?,
+            None => None,
+        };
+        let (mut record, etc, warnings) = build_record(id.clone(), name.clone(), &image, req)?;
+        // Reserve the name first so two creates cannot share it; the directory is written
+        // without holding the index lock, and the container is listed once it is on disk.
+        {
+            let mut index = self.index.write().expect("index");
+            if let Some(other) = index.names.get(&name) {
+                return Err(EngineError::conflict(format!(
+                    "Conflict. The container name \"/{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+                )));
+            }
+            index.names.insert(name.clone(), id.clone());
+        }
+        if let Some(hooks) = self.mount_hooks() {
+            match hooks.resolve(&record, &image) {
+                Ok(mounts) => record.mounts = mounts,
+                Err(e) => {
+                    self.index.write().expect("index").names.remove(&name);
+                    return Err(e);
+                }
+            }
+        }
+        let written = self.store.create(&record, &etc);
+        let mut index = self.index.write().expect("index");
+        if let Err(e) = written {
+            index.names.remove(&name);
+            drop(index);
+            if let Some(hooks) = self.mount_hooks() {
+                hooks.after_remove(&record, true);
+            }
+            return Err(e);
+        }
+        if let (Some(plan), Some(nets)) = (net_plan, self.networks()) {
+            if let Err(e) = nets.commit_create(plan, &record) {
+                index.names.remove(&name);
+                let _ = self.store.remove(&id);
+                return Err(e);
+            }
+        }
+        let c = Container::new(record);
+        index.by_id.insert(id.clone(), c.clone());
+        drop(index);
+        self.emit(&c, "create", &[]);
+        Ok((id, warnings))
+    }
+}
 
 pub fn build_record(
     id: String,
@@ -27,8 +98,8 @@ pub fn build_record(
     let mut host = req.host_config.unwrap_or_default();
     let warnings = Vec::new();
     validate_limits(&host)?;
-    crate::service::restart::validate(&host)?;
-    crate::service::health::validate(config.healthcheck.as_ref())?;
+    super::restart::validate(&host)?;
+    super::health::validate(config.healthcheck.as_ref())?;
 
     let network = match host.network_mode.as_str() {
         "" | "default" | "bridge" => {
@@ -125,8 +196,7 @@ pub fn build_record(
     if config.volumes.is_none() {
         config.volumes = img.volumes.clone();
     }
-    config.healthcheck =
-        crate::service::health::merge(config.healthcheck.take(), img.healthcheck.as_ref())?;
+    config.healthcheck = super::health::merge(config.healthcheck.take(), img.healthcheck.as_ref())?;
     config.image = config.image.trim().to_owned();
 
     let etc = etc_files(&config.hostname, network.clone(), &host.extra);
@@ -230,145 +300,4 @@ fn etc_files(
             resolv_conf: crate::network::etc::resolv_conf(&host_resolv, &dns, false),
         },
     }
-}
-
-/// Capabilities after `CapAdd`/`CapDrop` (names with or without CAP_, "ALL").
-fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
-    let norm = |c: &str| {
-        let up = c.to_ascii_uppercase();
-        if up == "ALL" || up.starts_with("CAP_") {
-            up
-        } else {
-            format!("CAP_{up}")
-        }
-    };
-    let all: Vec<String> = caps::all().iter().map(|c| c.to_string()).collect();
-    let mut set: Vec<String> = if privileged {
-        all.clone()
-    } else {
-        DEFAULT_CAPABILITIES.iter().map(|s| s.to_string()).collect()
-    };
-    for d in drop.iter().map(|c| norm(c)) {
-        if d == "ALL" {
-            set.clear();
-        } else {
-            set.retain(|c| *c != d);
-        }
-    }
-    for a in add.iter().map(|c| norm(c)) {
-        if a == "ALL" {
-            set = all.clone();
-        } else if !all.contains(&a) {
-            return Err(EngineError::invalid(format!("unknown capability: {a:?}")));
-        } else if !set.contains(&a) {
-            set.push(a);
-        }
-    }
-    Ok(set)
-}
-
-pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Result<RuntimeSpec> {
-    let h = &rec.host_config;
-    let caps = capabilities(&h.cap_add, &h.cap_drop, h.privileged)?;
-    let opts: Vec<String> = h.security_opt.iter().map(|s| s.replace(':', "=")).collect();
-    let unconfined = h.privileged || opts.iter().any(|o| o == "seccomp=unconfined");
-    let no_new_privileges = opts
-        .iter()
-        .any(|o| o == "no-new-privileges" || o == "no-new-privileges=true");
-    let seccomp_bpf = if unconfined {
-        None
-    } else {
-        crate::runtime::seccomp::bpf_for(data_root, &caps)?
-    };
-    let (cpu_quota, cpu_period) = if h.nano_cpus > 0 {
-        (Some(h.nano_cpus * 100_000 / 1_000_000_000), Some(100_000))
-    } else {
-        (
-            (h.cpu_quota > 0).then_some(h.cpu_quota),
-            (h.cpu_period > 0).then_some(h.cpu_period as u64),
-        )
-    };
-    let parse_size = |key: &str| -> Result<Option<u64>> {
-        match h.log_config.config.get(key) {
-            None => Ok(None),
-            Some(v) => crate::util::parse_size(v)
-                .map(Some)
-                .ok_or_else(|| EngineError::invalid(format!("invalid log option {key}={v}"))),
-        }
-    };
-    let max_size = parse_size("max-size")?.unwrap_or(DEFAULT_LOG_MAX_SIZE);
-    let max_files = match h.log_config.config.get("max-file") {
-        None => DEFAULT_LOG_MAX_FILES,
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| EngineError::invalid(format!("invalid log option max-file={v}")))?,
-    };
-    let mut args = vec![rec.path.clone()];
-    args.extend(rec.args.iter().cloned());
-    let console_size = h
-        .console_size
-        .as_ref()
-        .filter(|s| s.len() == 2 && s[0] > 0 && s[1] > 0)
-        .map(|s| (s[0], s[1]));
-    Ok(RuntimeSpec {
-        id: rec.id.clone(),
-        dir: dir.to_owned(),
-        rootfs: RootfsSpec {
-            lower_dirs: rec.layer_dirs.clone(),
-            upper_dir: dir.join(files::UPPER),
-            work_dir: dir.join(files::WORK),
-            mount_point: dir.join(files::ROOTFS),
-            readonly: h.readonly_rootfs,
-        },
-        process: ProcessSpec {
-            args,
-            env: rec.config.env.clone(),
-            cwd: if rec.config.working_dir.is_empty() {
-                "/".into()
-            } else {
-                rec.config.working_dir.clone()
-            },
-            user: rec.config.user.clone(),
-            tty: rec.config.tty,
-            open_stdin: rec.config.open_stdin,
-            capabilities: caps,
-            no_new_privileges,
-            console_size,
-        },
-        hostname: rec.config.hostname.clone(),
-        network: if h.network_mode == "host" {
-            NetworkNamespace::Host
-        } else {
-            NetworkNamespace::Isolated
-        },
-        masked_paths: if h.privileged {
-            vec![]
-        } else {
-            MASKED_PATHS.iter().map(|s| s.to_string()).collect()
-        },
-        readonly_paths: if h.privileged {
-            vec![]
-        } else {
-            READONLY_PATHS.iter().map(|s| s.to_string()).collect()
-        },
-        seccomp_bpf,
-        cgroup: CgroupSpec {
-            path: format!("berth/{}", rec.id),
-            memory: (h.memory > 0).then_some(h.memory),
-            memory_swap: (h.memory_swap != 0).then_some(h.memory_swap),
-            cpu_shares: (h.cpu_shares > 0).then_some(h.cpu_shares as u64),
-            cpu_quota,
-            cpu_period,
-            pids_limit: h.pids_limit.filter(|p| *p > 0),
-        },
-        log: LogSpec {
-            path: dir.join(files::CONTAINER_LOG),
-            max_size,
-            max_files,
-        },
-        init: h.init.unwrap_or(false),
-        mounts: crate::service::mounts::runtime_mounts(&rec.mounts),
-    })
 }

@@ -1,0 +1,92 @@
+//! `docker pause` / `unpause`: freezing and thawing the container's cgroup.
+
+use std::sync::Arc;
+
+use crate::error::{EngineError, Result};
+use crate::model::container::Status;
+use crate::runtime::cgroups::ContainerCgroup;
+
+use super::{Container, ContainerService};
+
+impl ContainerService {
+    /// Freeze a running container's processes (`docker pause`).
+    pub async fn pause(&self, key: &str) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        match c.status() {
+            Status::Running if c.shim().is_some() => {}
+            Status::Paused => {
+                return Err(EngineError::conflict(format!(
+                    "Container {} is already paused",
+                    c.id
+                )))
+            }
+            _ => {
+                return Err(EngineError::conflict(format!(
+                    "Container {} is not running",
+                    c.id
+                )))
+            }
+        }
+        Self::set_frozen(&c.id, true).await?;
+        let rec = c.update(|r| r.state.status = Status::Paused);
+        self.store.save(&rec)?;
+        self.emit(&c, "pause", &[]);
+        Ok(())
+    }
+
+    /// Thaw a paused container (`docker unpause`).
+    pub async fn unpause(&self, key: &str) -> Result<()> {
+        let c = self.get(key)?;
+        let _op = c.op.lock().await;
+        if c.status() != Status::Paused {
+            return Err(EngineError::conflict(format!(
+                "Container {} is not paused",
+                c.id
+            )));
+        }
+        Self::set_frozen(&c.id, false).await?;
+        let rec = c.update(|r| r.state.status = Status::Running);
+        self.store.save(&rec)?;
+        self.emit(&c, "unpause", &[]);
+        Ok(())
+    }
+
+    /// Freeze or thaw the container's cgroup off the async runtime (the kernel is polled until
+    /// it has settled).
+    pub(super) async fn set_frozen(id: &str, frozen: bool) -> Result<()> {
+        let path = format!("berth/{id}");
+        tokio::task::spawn_blocking(move || {
+            let cg = ContainerCgroup::open(&path)?;
+            if frozen {
+                cg.freeze()
+            } else {
+                cg.thaw()
+            }
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("freezer task failed: {e}")))?
+    }
+
+    /// Before a stop, a SIGKILL or a forced removal: resume a paused container so its processes
+    /// can handle the signal. A failure is logged; the signal is sent anyway.
+    pub(super) async fn thaw_if_paused(&self, c: &Arc<Container>) {
+        if c.status() != Status::Paused {
+            return;
+        }
+        match Self::set_frozen(&c.id, false).await {
+            Ok(()) => {
+                let rec = c.update(|r| {
+                    if r.state.status == Status::Paused {
+                        r.state.status = Status::Running;
+                    }
+                });
+                if let Err(e) = self.store.save(&rec) {
+                    tracing::warn!(id = %c.id, error = %e, "could not persist unpaused state");
+                }
+                self.emit(c, "unpause", &[]);
+            }
+            Err(e) => tracing::warn!(id = %c.id, error = %e, "could not thaw paused container"),
+        }
+    }
+}

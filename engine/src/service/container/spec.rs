@@ -1,0 +1,155 @@
+//! A container record becomes the shim's `RuntimeSpec` at start: capabilities, seccomp, cgroup
+//! limits, log rotation, rootfs and mounts.
+
+use std::path::Path;
+
+use crate::error::{EngineError, Result};
+use crate::model::container::ContainerRecord;
+use crate::runtime::defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
+use crate::runtime::spec::{
+    files, CgroupSpec, LogSpec, NetworkNamespace, ProcessSpec, RootfsSpec, RuntimeSpec,
+};
+
+const DEFAULT_LOG_MAX_SIZE: u64 = 10 * 1024 * 1024;
+const DEFAULT_LOG_MAX_FILES: u32 = 3;
+
+/// Capabilities after `CapAdd`/`CapDrop` (names with or without CAP_, "ALL").
+fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
+    let norm = |c: &str| {
+        let up = c.to_ascii_uppercase();
+        if up == "ALL" || up.starts_with("CAP_") {
+            up
+        } else {
+            format!("CAP_{up}")
+        }
+    };
+    let all: Vec<String> = caps::all().iter().map(|c| c.to_string()).collect();
+    let mut set: Vec<String> = if privileged {
+        all.clone()
+    } else {
+        DEFAULT_CAPABILITIES.iter().map(|s| s.to_string()).collect()
+    };
+    for d in drop.iter().map(|c| norm(c)) {
+        if d == "ALL" {
+            set.clear();
+        } else {
+            set.retain(|c| *c != d);
+        }
+    }
+    for a in add.iter().map(|c| norm(c)) {
+        if a == "ALL" {
+            set = all.clone();
+        } else if !all.contains(&a) {
+            return Err(EngineError::invalid(format!("unknown capability: {a:?}")));
+        } else if !set.contains(&a) {
+            set.push(a);
+        }
+    }
+    Ok(set)
+}
+
+pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Result<RuntimeSpec> {
+    let h = &rec.host_config;
+    let caps = capabilities(&h.cap_add, &h.cap_drop, h.privileged)?;
+    let opts: Vec<String> = h.security_opt.iter().map(|s| s.replace(':', "=")).collect();
+    let unconfined = h.privileged || opts.iter().any(|o| o == "seccomp=unconfined");
+    let no_new_privileges = opts
+        .iter()
+        .any(|o| o == "no-new-privileges" || o == "no-new-privileges=true");
+    let seccomp_bpf = if unconfined {
+        None
+    } else {
+        crate::runtime::seccomp::bpf_for(data_root, &caps)?
+    };
+    let (cpu_quota, cpu_period) = if h.nano_cpus > 0 {
+        (Some(h.nano_cpus * 100_000 / 1_000_000_000), Some(100_000))
+    } else {
+        (
+            (h.cpu_quota > 0).then_some(h.cpu_quota),
+            (h.cpu_period > 0).then_some(h.cpu_period as u64),
+        )
+    };
+    let parse_size = |key: &str| -> Result<Option<u64>> {
+        match h.log_config.config.get(key) {
+            None => Ok(None),
+            Some(v) => crate::util::parse_size(v)
+                .map(Some)
+                .ok_or_else(|| EngineError::invalid(format!("invalid log option {key}={v}"))),
+        }
+    };
+    let max_size = parse_size("max-size")?.unwrap_or(DEFAULT_LOG_MAX_SIZE);
+    let max_files = match h.log_config.config.get("max-file") {
+        None => DEFAULT_LOG_MAX_FILES,
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| EngineError::invalid(format!("invalid log option max-file={v}")))?,
+    };
+    let mut args = vec![rec.path.clone()];
+    args.extend(rec.args.iter().cloned());
+    let console_size = h
+        .console_size
+        .as_ref()
+        .filter(|s| s.len() == 2 && s[0] > 0 && s[1] > 0)
+        .map(|s| (s[0], s[1]));
+    Ok(RuntimeSpec {
+        id: rec.id.clone(),
+        dir: dir.to_owned(),
+        rootfs: RootfsSpec {
+            lower_dirs: rec.layer_dirs.clone(),
+            upper_dir: dir.join(files::UPPER),
+            work_dir: dir.join(files::WORK),
+            mount_point: dir.join(files::ROOTFS),
+            readonly: h.readonly_rootfs,
+        },
+        process: ProcessSpec {
+            args,
+            env: rec.config.env.clone(),
+            cwd: if rec.config.working_dir.is_empty() {
+                "/".into()
+            } else {
+                rec.config.working_dir.clone()
+            },
+            user: rec.config.user.clone(),
+            tty: rec.config.tty,
+            open_stdin: rec.config.open_stdin,
+            capabilities: caps,
+            no_new_privileges,
+            console_size,
+        },
+        hostname: rec.config.hostname.clone(),
+        network: if h.network_mode == "host" {
+            NetworkNamespace::Host
+        } else {
+            NetworkNamespace::Isolated
+        },
+        masked_paths: if h.privileged {
+            vec![]
+        } else {
+            MASKED_PATHS.iter().map(|s| s.to_string()).collect()
+        },
+        readonly_paths: if h.privileged {
+            vec![]
+        } else {
+            READONLY_PATHS.iter().map(|s| s.to_string()).collect()
+        },
+        seccomp_bpf,
+        cgroup: CgroupSpec {
+            path: format!("berth/{}", rec.id),
+            memory: (h.memory > 0).then_some(h.memory),
+            memory_swap: (h.memory_swap != 0).then_some(h.memory_swap),
+            cpu_shares: (h.cpu_shares > 0).then_some(h.cpu_shares as u64),
+            cpu_quota,
+            cpu_period,
+            pids_limit: h.pids_limit.filter(|p| *p > 0),
+        },
+        log: LogSpec {
+            path: dir.join(files::CONTAINER_LOG),
+            max_size,
+            max_files,
+        },
+        init: h.init.unwrap_or(false),
+        mounts: super::mounts::runtime_mounts(&rec.mounts),
+    })
+}

@@ -1,0 +1,27 @@
+//! `docker top`: the processes of the container's cgroup.
+
+use crate::error::{EngineError, Result};
+use crate::model::container::Status;
+use crate::runtime::cgroups::ContainerCgroup;
+
+use super::ContainerService;
+
+impl ContainerService {
+    /// Processes of a running container as `ps -ef` rows (`docker top`).
+    pub async fn top(&self, key: &str) -> Result<crate::runtime::top::Top> {
+        let c = self.get(key)?;
+        if !matches!(c.status(), Status::Running | Status::Paused) || c.shim().is_none() {
+            return Err(EngineError::conflict(format!(
+                "Container {} is not running",
+                c.id
+            )));
+        }
+        let path = format!("berth/{}", c.id);
+        tokio::task::spawn_blocking(move || {
+            let pids = ContainerCgroup::open(&path)?.pids()?;
+            Ok(crate::runtime::top::ps_ef(&pids))
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("top task failed: {e}")))?
+    }
+}
