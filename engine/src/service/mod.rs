@@ -13,16 +13,24 @@ pub mod image_ingest;
 pub mod images;
 pub mod logs;
 pub mod mounts;
-pub mod name_resolution;
 pub mod names;
-pub mod networks;
+pub mod network;
 pub mod pull;
 pub mod pull_progress;
 pub mod push;
 pub mod restart;
 pub mod stats;
 pub mod update;
-pub mod volumes;
+pub mod volume;
+
+/// The old module paths of the network and volume services, for engine/tests/image_api.rs (tests
+/// are not edited in this change); drop once it names `service::network` / `service::volume`.
+pub mod networks {
+    pub use super::network::NetworkService;
+}
+pub mod volumes {
+    pub use super::volume::VolumeService;
+}
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,9 +50,9 @@ pub struct Engine {
     /// `docker exec` instances (in memory).
     pub execs: Arc<exec::ExecService>,
     /// Named and anonymous volumes (local driver).
-    pub volumes: Arc<volumes::VolumeService>,
+    pub volumes: Arc<volume::VolumeService>,
     /// Bridge networks, IPAM, published ports.
-    pub networks: Arc<networks::NetworkService>,
+    pub networks: Arc<network::NetworkService>,
     /// Registry client and in-flight layer downloads (pull; push uses `pulls.registry()`).
     pub pulls: Arc<pull::PullService>,
     /// Which repositories of which registry hold which blobs (learnt from pushes; feeds
