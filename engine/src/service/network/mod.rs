@@ -10,7 +10,8 @@
 //! predefined networks, bridges), `create`, `remove`, `prune`, `connect`, `disconnect` (the API
 //! verbs), `plan` (create-time validation, rename, forget), `attach` and `release` (container
 //! start and stop), `endpoint` (IPAM and one veth), `hosts_file`, `nat`, `reconcile`, `dns_scope`
-//! and `name_resolution` (the embedded resolver's view).
+//! and `name_resolution` (the embedded resolver's view), `read` (snapshots for the API's JSON,
+//! which lives in `api::network_views`).
 
 mod attach;
 mod bring_up;
@@ -25,12 +26,13 @@ mod nat;
 mod open;
 mod plan;
 mod prune;
+mod read;
 mod reconcile;
 mod release;
 mod remove;
-mod views;
 
 pub use dns_scope::{NetworkScope, ScopeMember};
+pub use read::{ContainerNetworking, NetworkMember};
 
 use std::collections::{BTreeMap, HashMap};
 use std::os::fd::OwnedFd;

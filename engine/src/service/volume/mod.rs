@@ -7,7 +7,6 @@
 
 mod backing;
 mod create;
-mod inspect;
 mod mount_hooks;
 mod prune;
 mod remove;
