@@ -50,7 +50,7 @@ pub fn run(mut options: EngineOptions) -> Result<()> {
         // One bus for every service, so `GET /events` sees containers and images alike.
         let events = EventBus::new();
         let images = ImageService::open_with_events(&root, events.clone())?;
-        let networks = crate::service::networks::NetworkService::open_offline(
+        let networks = crate::service::network::NetworkService::open_offline(
             &root,
             options.network.clone(),
             events.clone(),
@@ -58,8 +58,8 @@ pub fn run(mut options: EngineOptions) -> Result<()> {
         let containers = ContainerService::open_with_events(&root, shim_exe, events.clone())?;
         containers.set_networks(networks.clone());
         // The embedded resolver of user networks follows container namespaces from here on.
-        let _dns = crate::service::name_resolution::install(&networks);
-        let volumes = crate::service::volumes::VolumeService::open(&root, events, &containers)?;
+        let _dns = crate::service::network::name_resolution::install(&networks);
+        let volumes = crate::service::volume::VolumeService::open(&root, events, &containers)?;
         containers.set_mount_hooks(volumes.clone());
         let engine = Arc::new(Engine {
             engine_id,

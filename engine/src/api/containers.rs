@@ -40,7 +40,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
             if !execs.is_empty() {
                 v["ExecIDs"] = serde_json::json!(execs);
             }
-            r.engine.networks.decorate_inspect(&rec, &mut v);
+            super::network_views::decorate_inspect(&r.engine.networks, &rec, &mut v);
             Ok(ok_json(&v))
         }
         (Method::POST, ["containers", id, "start"]) => {
@@ -299,7 +299,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
                 return None;
             }
             let mut entry = summary(rec);
-            r.engine.networks.decorate_summary(rec, &mut entry);
+            super::network_views::decorate_summary(&r.engine.networks, rec, &mut entry);
             Some(entry)
         });
         out.extend(entry);

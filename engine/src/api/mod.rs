@@ -11,6 +11,7 @@ pub mod events;
 pub mod exec;
 pub mod image_archive;
 pub mod images;
+pub mod network_views;
 pub mod networks;
 pub mod query;
 pub mod registry;

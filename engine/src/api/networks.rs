@@ -35,7 +35,11 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         (Method::POST, ["networks", "prune"]) => prune(&r).await,
         (Method::GET, ["networks", id]) => {
             let n = r.engine.networks.get(id)?;
-            Ok(ok_json(&r.engine.networks.inspect_json(&n, true)))
+            Ok(ok_json(&super::network_views::network_json(
+                &r.engine.networks,
+                &n,
+                true,
+            )))
         }
         (Method::DELETE, ["networks", id]) => {
             let nets = r.engine.networks.clone();
@@ -107,7 +111,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         if !scopes.is_empty() && !scopes.iter().any(|s| s == "local") {
             continue;
         }
-        let doc = nets.inspect_json(&n, true);
+        let doc = super::network_views::network_json(nets, &n, true);
         if let Some(d) = filters.get("dangling").first() {
             let dangling = doc["Containers"].as_object().is_some_and(|m| m.is_empty());
             if (d == "true" || d == "1") != (dangling && !n.predefined) {

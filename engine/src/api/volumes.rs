@@ -10,6 +10,7 @@ use super::response::{json, no_content, ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::volume::{VolumeCreateRequest, VolumeRecord};
+use crate::service::volume::VolumeService;
 use crate::util::du::tree_size;
 
 /// Volume create bodies are tiny; anything bigger is a mistake.
@@ -30,7 +31,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         (Method::POST, ["volumes", "prune"]) => prune(&r).await,
         (Method::GET, ["volumes", name]) => {
             let rec = r.engine.volumes.get(name)?;
-            Ok(ok_json(&r.engine.volumes.to_api(&rec)))
+            Ok(ok_json(&volume_json(&r.engine.volumes, &rec)))
         }
         (Method::DELETE, ["volumes", name]) => {
             let force = r.query.bool("force")?;
@@ -48,6 +49,19 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
 }
 
 /// docker's `dangling`, `name`, `label`, `label!` and `driver` volume filters.
+/// Docker's `Volume` object.
+pub fn volume_json(volumes: &VolumeService, rec: &VolumeRecord) -> serde_json::Value {
+    serde_json::json!({
+        "CreatedAt": rec.created_at,
+        "Driver": rec.driver,
+        "Labels": if rec.labels.is_empty() { serde_json::Value::Null } else { serde_json::json!(rec.labels) },
+        "Mountpoint": volumes.mountpoint(&rec.name),
+        "Name": rec.name,
+        "Options": if rec.options.is_empty() { serde_json::Value::Null } else { serde_json::json!(rec.options) },
+        "Scope": "local",
+    })
+}
+
 fn volume_matches(f: &Filters, rec: &VolumeRecord, in_use: bool) -> Result<bool> {
     for d in f.get("dangling") {
         let want = match d.as_str() {
@@ -97,7 +111,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
     let mut out = Vec::new();
     for rec in r.engine.volumes.list() {
         if volume_matches(&f, &rec, used.contains(&rec.name))? {
-            out.push(r.engine.volumes.to_api(&rec));
+            out.push(volume_json(&r.engine.volumes, &rec));
         }
     }
     Ok(ok_json(
@@ -122,7 +136,10 @@ async fn create(r: ApiRequest) -> Result<ApiResponse> {
     let rec = tokio::task::spawn_blocking(move || volumes.create(req))
         .await
         .map_err(|e| EngineError::internal(format!("volume create failed: {e}")))??;
-    Ok(json(StatusCode::CREATED, &engine.volumes.to_api(&rec)))
+    Ok(json(
+        StatusCode::CREATED,
+        &volume_json(&engine.volumes, &rec),
+    ))
 }
 
 async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
@@ -267,7 +284,7 @@ async fn df(r: &ApiRequest) -> Result<ApiResponse> {
                 .usage()
                 .into_iter()
                 .map(|u| {
-                    let mut v = engine.volumes.to_api(&u.record);
+                    let mut v = volume_json(&engine.volumes, &u.record);
                     v["UsageData"] = serde_json::json!({ "Size": u.size, "RefCount": u.ref_count });
                     v
                 })

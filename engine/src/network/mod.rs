@@ -1,7 +1,7 @@
 //! Bridge networking: IPAM (`ipam`), links over rtnetlink (`link`), per-container network
 //! namespaces (`netns`), NAT and published ports in nftables (`nat`, `ports`), network records on
 //! disk (`store`), the /etc files containers see (`etc`) and the embedded resolver of user networks
-//! (`dns`). The operations live in `service::networks`.
+//! (`dns`). The operations live in `service::network`.
 
 pub mod dns;
 pub mod etc;

@@ -171,7 +171,7 @@ pub struct ContainerService {
     /// Volumes and mounts (set once at engine start; see `service::mounts::MountHooks`).
     mount_hooks: std::sync::OnceLock<Arc<dyn crate::service::mounts::MountHooks>>,
     /// Bridge networking; set once at engine start (absent in unit tests of this service).
-    networks: std::sync::OnceLock<Arc<crate::service::networks::NetworkService>>,
+    networks: std::sync::OnceLock<Arc<crate::service::network::NetworkService>>,
 }
 
 impl ContainerService {
@@ -210,11 +210,11 @@ impl ContainerService {
     }
 
     /// Hand the network service to the container lifecycle (engine start).
-    pub fn set_networks(&self, networks: Arc<crate::service::networks::NetworkService>) {
+    pub fn set_networks(&self, networks: Arc<crate::service::network::NetworkService>) {
         let _ = self.networks.set(networks);
     }
 
-    fn networks(&self) -> Option<&Arc<crate::service::networks::NetworkService>> {
+    fn networks(&self) -> Option<&Arc<crate::service::network::NetworkService>> {
         self.networks.get()
     }
 

@@ -4,9 +4,16 @@
 pub mod container;
 pub mod events;
 pub mod image;
-pub mod name_resolution;
-pub mod networks;
-pub mod volumes;
+pub mod network;
+pub mod volume;
+
+/// The old module paths, for engine/tests/image_api.rs until it names the new ones.
+pub mod networks {
+    pub use super::network::NetworkService;
+}
+pub mod volumes {
+    pub use super::volume::VolumeService;
+}
 
 /// The old flat paths, for the integration tests that still name them (engine/tests/image_api.rs).
 pub use container as containers;
@@ -30,9 +37,9 @@ pub struct Engine {
     /// `docker exec` instances (in memory).
     pub execs: Arc<container::exec::ExecService>,
     /// Named and anonymous volumes (local driver).
-    pub volumes: Arc<volumes::VolumeService>,
+    pub volumes: Arc<volume::VolumeService>,
     /// Bridge networks, IPAM, published ports.
-    pub networks: Arc<networks::NetworkService>,
+    pub networks: Arc<network::NetworkService>,
     /// Registry client and in-flight layer downloads (pull; push uses `pulls.registry()`).
     pub pulls: Arc<image::pull::PullService>,
     /// Which repositories of which registry hold which blobs (learnt from pushes; feeds

@@ -20,7 +20,7 @@ pub fn run(a: EngineArgs) -> i32 {
         }
     };
     if a.cleanup_networking {
-        return match berth_engine::service::networks::NetworkService::teardown_host_networking(
+        return match berth_engine::service::network::NetworkService::teardown_host_networking(
             &a.data_root,
             &network,
         ) {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Weak};
 
 use crate::network::dns::{ContainerDnsView, DnsService, DnsViewSource, HostRecord};
-use crate::service::networks::{NetnsObserver, NetworkScope, NetworkService};
+use crate::service::network::{NetnsObserver, NetworkScope, NetworkService};
 
 /// Docker's short container id, also resolvable on user networks.
 const SHORT_ID: usize = 12;
@@ -91,7 +91,7 @@ impl NetnsObserver for ResolverFollower {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::networks::ScopeMember;
+    use crate::service::network::ScopeMember;
     use std::net::Ipv4Addr;
 
     fn member(id: &str, name: &str, aliases: &[&str], ip: [u8; 4]) -> ScopeMember {

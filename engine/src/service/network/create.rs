@@ -1,0 +1,198 @@
+//! `POST /networks/create`: validate the request, pick or check the subnet and gateway, bring the
+//! bridge up and record the network.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use serde_json::Value;
+
+use super::NetworkService;
+use crate::error::{EngineError, Result};
+use crate::network::ipam::{self, Ipv4Net};
+use crate::network::link;
+use crate::network::nat;
+use crate::network::store::NetworkRecord;
+use crate::util::now_rfc3339;
+
+impl NetworkService {
+    /// `POST /networks/create`.
+    pub fn create(&self, body: &Value) -> Result<NetworkRecord> {
+        let name = body
+            .get("Name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        if name.is_empty() {
+            return Err(EngineError::invalid("network name must not be empty"));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            || !name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(EngineError::invalid(format!(
+                "invalid network name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
+        }
+        let driver = body.get("Driver").and_then(Value::as_str).unwrap_or("");
+        if !driver.is_empty() && driver != "bridge" {
+            return Err(EngineError::not_found(format!(
+                "plugin \"{driver}\" not found: berth supports the bridge driver"
+            )));
+        }
+        if body.get("EnableIPv6").and_then(Value::as_bool) == Some(true) {
+            return Err(EngineError::invalid(
+                "IPv6 networks are not supported by berth",
+            ));
+        }
+        let strmap = |key: &str| -> HashMap<String, String> {
+            body.get(key)
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let labels = strmap("Labels");
+        let options = strmap("Options");
+        if let Some(mtu) = options.get(crate::network::MTU_OPTION) {
+            if crate::network::parse_mtu(mtu).is_none() {
+                return Err(EngineError::invalid(format!(
+                    "invalid MTU {mtu:?} in {}: a number from 68 to 65535",
+                    crate::network::MTU_OPTION
+                )));
+            }
+        }
+        let ipam_configs: Vec<Value> = body
+            .pointer("/IPAM/Config")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if ipam_configs.len() > 1 {
+            return Err(EngineError::invalid(
+                "berth bridge networks take one IPAM config (one IPv4 subnet)",
+            ));
+        }
+        let requested_subnet = ipam_configs
+            .first()
+            .and_then(|c| c.get("Subnet"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::parse::<Ipv4Net>)
+            .transpose()?;
+        let requested_gw = ipam_configs
+            .first()
+            .and_then(|c| c.get("Gateway"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|g| {
+                g.parse::<Ipv4Addr>()
+                    .map_err(|_| EngineError::invalid(format!("invalid gateway address {g:?}")))
+            })
+            .transpose()?;
+        if requested_gw.is_some() && requested_subnet.is_none() {
+            return Err(EngineError::invalid("a gateway needs a subnet"));
+        }
+
+        let mut state = self.lock();
+        if state.networks.values().any(|n| n.name == name) {
+            return Err(EngineError::conflict(format!(
+                "network with name {name} already exists"
+            )));
+        }
+        let taken: Vec<Ipv4Net> = state.networks.values().filter_map(|n| n.subnet()).collect();
+        let subnet = match requested_subnet {
+            Some(s) => {
+                if let Some(other) = state
+                    .networks
+                    .values()
+                    .find(|n| n.subnet().is_some_and(|t| t.overlaps(&s)))
+                {
+                    return Err(EngineError::invalid(format!(
+                        "invalid pool request: Pool overlaps with other one on this address space (subnet {s} overlaps network {} {})",
+                        other.name,
+                        other.subnet.clone().unwrap_or_default()
+                    )));
+                }
+                s
+            }
+            None => {
+                let mut all = taken.clone();
+                all.extend(ipam::host_networks());
+                ipam::pick_subnet(&self.opts.pool, self.opts.pool_size, &all).ok_or_else(|| {
+                    EngineError::invalid(
+                        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
+                    )
+                })?
+            }
+        };
+        let gateway = match requested_gw {
+            Some(g) if !subnet.contains(g) || g == subnet.addr() || g == subnet.broadcast() => {
+                return Err(EngineError::invalid(format!(
+                    "invalid gateway {g}: not a host address of subnet {subnet}"
+                )))
+            }
+            Some(g) => g,
+            None => subnet
+                .first_host()
+                .ok_or_else(|| EngineError::invalid(format!("subnet {subnet} is too small")))?,
+        };
+        let id = crate::util::new_id();
+        let rec = NetworkRecord {
+            bridge: options
+                .get("com.docker.network.bridge.name")
+                .filter(|b| !b.is_empty() && b.len() <= 15)
+                .cloned()
+                .unwrap_or_else(|| format!("br-{}", &id[..12])),
+            id,
+            name,
+            created: now_rfc3339(),
+            driver: "bridge".into(),
+            subnet: Some(subnet.to_string()),
+            gateway: Some(gateway),
+            internal: body
+                .get("Internal")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            attachable: body
+                .get("Attachable")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            labels,
+            options,
+            predefined: false,
+        };
+        if state.networks.values().any(|n| n.bridge == rec.bridge) {
+            return Err(EngineError::conflict(format!(
+                "bridge name {} is used by another network",
+                rec.bridge
+            )));
+        }
+        Self::bring_up(&rec, self.mtu_of(&rec))?;
+        state.networks.insert(rec.id.clone(), rec.clone());
+        let done = self
+            .store
+            .save_network(&rec)
+            .and_then(|_| self.apply_nat(&state));
+        if let Err(e) = done {
+            state.networks.remove(&rec.id);
+            let _ = self.store.remove_network(&rec.id);
+            let _ = link::delete_link(&rec.bridge);
+            let _ = self.apply_nat(&state);
+            return Err(e);
+        }
+        let bridges = Self::bridge_names(&state);
+        drop(state);
+        if let Err(e) = nat::open_foreign_forward(&self.opts.nft_table, &bridges) {
+            tracing::warn!(error = %e, "opening foreign FORWARD policy");
+        }
+        self.emit("create", &rec, None);
+        Ok(rec)
+    }
+}

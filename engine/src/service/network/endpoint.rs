@@ -1,0 +1,136 @@
+//! One endpoint: an address from the network's IPAM and a veth into the container's namespace;
+//! and the `EndpointsConfig` (aliases, fixed address) that shapes it.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{NetworkService, State};
+use crate::error::{EngineError, Result};
+use crate::network::ipam;
+use crate::network::link::{self, EndpointLink};
+use crate::network::mac_for;
+use crate::network::store::{ActiveEndpoint, Attachment, NetworkRecord};
+
+/// Apply one `EndpointsConfig` entry (Aliases, IPAMConfig.IPv4Address) to an attachment.
+pub(super) fn fill_endpoint_config(
+    att: &mut Attachment,
+    n: &NetworkRecord,
+    cfg: &Value,
+) -> Result<()> {
+    let aliases: Vec<String> = cfg
+        .get("Aliases")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !aliases.is_empty() && n.name == "bridge" {
+        return Err(EngineError::invalid(
+            "network-scoped alias is supported only for containers in user defined networks",
+        ));
+    }
+    for a in aliases {
+        if !att.aliases.contains(&a) {
+            att.aliases.push(a);
+        }
+    }
+    if let Some(ip) = cfg
+        .pointer("/IPAMConfig/IPv4Address")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        let ip: Ipv4Addr = ip
+            .parse()
+            .map_err(|_| EngineError::invalid(format!("invalid IPv4 address {ip:?}")))?;
+        if n.name == "bridge" {
+            return Err(EngineError::invalid(
+                "user specified IP address is supported on user defined networks only",
+            ));
+        }
+        let subnet = n
+            .subnet()
+            .ok_or_else(|| EngineError::invalid("network has no subnet"))?;
+        if !subnet.contains(ip)
+            || Some(ip) == n.gateway
+            || ip == subnet.addr()
+            || ip == subnet.broadcast()
+        {
+            return Err(EngineError::invalid(format!(
+                "invalid address {ip}: it is not a free host address of subnet {subnet}"
+            )));
+        }
+        att.requested_ip = Some(ip);
+    }
+    Ok(())
+}
+
+impl NetworkService {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn wire_one(
+        &self,
+        state: &State,
+        container_id: &str,
+        n: &NetworkRecord,
+        a: &Attachment,
+        ns_path: &Path,
+        ifname: &str,
+        default_route: bool,
+        loopback: bool,
+    ) -> Result<ActiveEndpoint> {
+        let subnet = n
+            .subnet()
+            .ok_or_else(|| EngineError::internal(format!("network {} has no subnet", n.name)))?;
+        let gateway = n.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let mut used: BTreeSet<Ipv4Addr> = state
+            .containers
+            .values()
+            .filter(|c| c.container_id != container_id)
+            .flat_map(|c| c.attachments.iter())
+            .filter(|x| x.network_id == n.id)
+            .filter_map(|x| x.active.as_ref().map(|e| e.ip))
+            .collect();
+        used.insert(gateway);
+        let ip = match a.requested_ip {
+            Some(ip) if used.contains(&ip) => {
+                return Err(EngineError::conflict(format!(
+                    "Address already in use: {ip} on network {}",
+                    n.name
+                )))
+            }
+            Some(ip) => ip,
+            None => ipam::pick_address(&subnet, &used).ok_or_else(|| {
+                EngineError::conflict(format!("no available IPv4 addresses on network {}", n.name))
+            })?,
+        };
+        let host_ifname = format!("veth{}", &crate::util::new_id()[..7]);
+        let mac = mac_for(ip);
+        link::setup_endpoint(
+            ns_path,
+            &EndpointLink {
+                host_ifname: host_ifname.clone(),
+                ifname: ifname.to_owned(),
+                mac,
+                ip,
+                prefix: subnet.prefix(),
+                default_gateway: default_route.then_some(gateway),
+                bridge: n.bridge.clone(),
+                mtu: self.mtu_of(n),
+            },
+            loopback,
+        )?;
+        Ok(ActiveEndpoint {
+            endpoint_id: crate::util::new_id(),
+            ip,
+            prefix: subnet.prefix(),
+            gateway,
+            mac,
+            ifname: ifname.to_owned(),
+            host_ifname,
+        })
+    }
+}
