@@ -20,7 +20,7 @@ use nix::errno::Errno;
 use serde::Serialize;
 
 use crate::error::{EngineError, Result};
-use crate::runtime::init::safe_path::open_in_root;
+use crate::fs_at::in_root::open_in_root;
 
 /// How many symlinks one resolution may follow (the kernel's limit is 40; docker's 255).
 const MAX_LINKS: usize = 255;
