@@ -20,8 +20,12 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::rc::Rc;
 
-use sha2::{Digest, Sha256};
 use tar::EntryType;
+
+mod reader;
+
+use reader::{BudgetReader, HeaderBudget};
+pub use reader::{HashingReader, MAX_ENTRY_HEADER_BYTES};
 
 use crate::error::{EngineError, IoContext, Result};
 use crate::fs_at::beneath::{clean_components, walk_dirs};
@@ -45,45 +49,6 @@ pub struct LayerStats {
     pub tar_size: u64,
     /// Sum of regular file sizes (what `docker images` reports as size).
     pub content_size: u64,
-}
-
-/// Reads through `inner`, hashing every byte and copying it to `tee` when given.
-pub struct HashingReader<'a, R> {
-    inner: R,
-    hasher: Sha256,
-    count: u64,
-    tee: Option<&'a mut dyn Write>,
-}
-
-impl<'a, R: Read> HashingReader<'a, R> {
-    pub fn new(inner: R, tee: Option<&'a mut dyn Write>) -> Self {
-        HashingReader {
-            inner,
-            hasher: Sha256::new(),
-            count: 0,
-            tee,
-        }
-    }
-
-    /// ("sha256:<hex>", byte count) of everything read so far.
-    pub fn finish(self) -> (String, u64) {
-        (
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
-            self.count,
-        )
-    }
-}
-
-impl<R: Read> Read for HashingReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        if let Some(t) = self.tee.as_mut() {
-            t.write_all(&buf[..n])?;
-        }
-        Ok(n)
-    }
 }
 
 /// Extract the tar in `reader` into the existing, empty directory `dest`, teeing the raw tar bytes
@@ -136,47 +101,6 @@ pub fn extract_layer<R: Read>(
         tar_size,
         content_size,
     })
-}
-
-/// Most bytes of tar metadata (header blocks, GNU long names and links, PAX records, sparse maps)
-/// one entry may carry. The tar crate buffers long names and PAX records whole; without a bound a
-/// layer could claim a multi-gigabyte "long name" and exhaust memory. Real ones are a few KiB
-/// (PATH_MAX is 4 KiB; xattr values at most 64 KiB each).
-pub const MAX_ENTRY_HEADER_BYTES: u64 = 1 << 20;
-
-/// Whether the tar reader is reading entry data (unbounded) or headers (counted).
-#[derive(Debug, Clone, Copy)]
-enum HeaderBudget {
-    Data,
-    Headers(u64),
-}
-
-/// Counts the bytes the tar crate reads between entries and fails past
-/// `MAX_ENTRY_HEADER_BYTES`.
-struct BudgetReader<R> {
-    inner: R,
-    budget: Rc<Cell<HeaderBudget>>,
-}
-
-impl<R: Read> Read for BudgetReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let limit = match self.budget.get() {
-            HeaderBudget::Data => return self.inner.read(buf),
-            HeaderBudget::Headers(used) => MAX_ENTRY_HEADER_BYTES.saturating_sub(used),
-        };
-        if limit == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("an entry's headers exceed {MAX_ENTRY_HEADER_BYTES} bytes"),
-            ));
-        }
-        let max = buf.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        if let HeaderBudget::Headers(used) = self.budget.get() {
-            self.budget.set(HeaderBudget::Headers(used + n as u64));
-        }
-        Ok(n)
-    }
 }
 
 fn tar_err(e: io::Error) -> EngineError {
@@ -498,72 +422,4 @@ pub(crate) fn special_file(h: &tar::Header, kind: EntryType) -> (libc::mode_t, l
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn raw_tar(entries: &[(EntryType, &[u8], &[u8])]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (kind, name, data) in entries {
-            let mut h = tar::Header::new_gnu();
-            h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
-            h.set_entry_type(*kind);
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            out.extend_from_slice(h.as_bytes());
-            out.extend_from_slice(data);
-            out.resize(out.len().div_ceil(512) * 512, 0);
-        }
-        out.resize(out.len() + 1024, 0);
-        out
-    }
-
-    fn extract(tar: &[u8]) -> (tempfile::TempDir, Result<LayerStats>) {
-        let d = tempfile::tempdir().unwrap();
-        let dest = d.path().join("layer/diff");
-        std::fs::create_dir_all(&dest).unwrap();
-        let r = extract_layer(tar, None, &dest);
-        (d, r)
-    }
-
-    #[test]
-    fn extract_rejects_whiteouts_of_dot_and_dotdot() {
-        for name in [&b".wh..."[..], b"sub/.wh...", b"sub/.wh..", b".wh."] {
-            let tar = raw_tar(&[
-                (EntryType::Directory, b"sub", b""),
-                (EntryType::Regular, name, b""),
-            ]);
-            let (d, r) = extract(&tar);
-            let err = r.expect_err("whiteout accepted").to_string();
-            assert!(err.contains("whiteout of '.' or '..'"), "{err}");
-            // The layer dir and its parent are still there.
-            assert!(d.path().join("layer/diff/sub").is_dir());
-        }
-    }
-
-    #[test]
-    fn extract_bounds_header_bytes() {
-        let mut name = vec![b'a'; (MAX_ENTRY_HEADER_BYTES + 10) as usize];
-        name.push(0);
-        let tar = raw_tar(&[
-            (EntryType::GNULongName, b"././@LongLink", &name),
-            (EntryType::Regular, b"f", b"x"),
-        ]);
-        let (_d, r) = extract(&tar);
-        let err = r.expect_err("huge long name accepted").to_string();
-        assert!(err.contains("headers exceed"), "{err}");
-        // Big file data is not header data.
-        let big = vec![1u8; (MAX_ENTRY_HEADER_BYTES * 3) as usize];
-        let tar = raw_tar(&[
-            (EntryType::Regular, b"big", &big),
-            (EntryType::Regular, b"small", b"s"),
-        ]);
-        let (d, r) = extract(&tar);
-        let stats = r.unwrap();
-        assert_eq!(stats.content_size, big.len() as u64 + 1);
-        assert_eq!(
-            std::fs::read(d.path().join("layer/diff/small")).unwrap(),
-            b"s"
-        );
-    }
-}
+mod tests;
