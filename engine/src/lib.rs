@@ -10,6 +10,7 @@ pub mod archive;
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod fs_at;
 pub mod image;
 pub mod model;
 pub mod network;

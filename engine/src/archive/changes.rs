@@ -10,14 +10,13 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::fstatat_nofollow;
-use super::tar_out::list_dir;
-use crate::image::extract::open_dir_path;
+use crate::fs_at::beneath::walk_dirs;
+use crate::fs_at::{fstatat_nofollow, is_whiteout_stat, list_dir, open_dir_at, open_dir_path};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
@@ -62,13 +61,13 @@ pub fn changes(upper: &Path, lowers: &[PathBuf]) -> io::Result<Vec<Change>> {
 fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) -> io::Result<bool> {
     let mut reported = false;
     for name in list_dir(dir)? {
-        let st = match fstatat_nofollow(dir.as_raw_fd(), &name) {
+        let st = match fstatat_nofollow(dir, &name) {
             Ok(st) => st,
             Err(_) => continue,
         };
         let child = format!("{path}/{}", String::from_utf8_lossy(name.to_bytes()));
         let fmt = st.st_mode & libc::S_IFMT;
-        if fmt == libc::S_IFCHR && st.st_rdev == 0 {
+        if is_whiteout_stat(&st) {
             out.push(Change {
                 path: child,
                 kind: DELETED,
@@ -78,7 +77,7 @@ fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) ->
         }
         let lower = lower_stat(lowers, &child);
         if fmt == libc::S_IFDIR {
-            let sub = openat_dir(dir.as_raw_fd(), &name)?;
+            let sub = open_dir_at(dir, &name)?;
             let opaque = is_opaque(&sub);
             let mut below = walk(&sub, &child, lowers, out)?;
             if opaque {
@@ -88,7 +87,7 @@ fn walk(dir: &OwnedFd, path: &str, lowers: &[OwnedFd], out: &mut Vec<Change>) ->
                     let _ = lower_dir;
                     for gone in lower_children(lowers, &child) {
                         let p = format!("{child}/{gone}");
-                        if fstatat_nofollow(sub.as_raw_fd(), &cstr(&gone)).is_err() {
+                        if fstatat_nofollow(&sub, &cstr(&gone)).is_err() {
                             out.push(Change {
                                 path: p,
                                 kind: DELETED,
@@ -152,12 +151,12 @@ fn lower_stat(lowers: &[OwnedFd], path: &str) -> Option<libc::stat> {
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
     let (name, parents) = comps.split_last()?;
     for l in lowers {
-        let Ok(parent) = walk_nofollow(l, parents) else {
+        let Ok(parent) = walk_dirs(l, parents, false) else {
             continue;
         };
-        if let Ok(st) = fstatat_nofollow(parent.as_raw_fd(), &cstr(name)) {
+        if let Ok(st) = fstatat_nofollow(&parent, &cstr(name)) {
             // A whiteout in a lower layer means absent below it.
-            if st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_rdev == 0 {
+            if is_whiteout_stat(&st) {
                 return None;
             }
             return Some(st);
@@ -171,10 +170,10 @@ fn lower_children(lowers: &[OwnedFd], path: &str) -> Vec<String> {
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
     let mut names = std::collections::BTreeSet::new();
     for l in lowers {
-        if let Ok(d) = walk_nofollow(l, &comps) {
+        if let Ok(d) = walk_dirs(l, &comps, false) {
             for n in list_dir(&d).unwrap_or_default() {
-                if let Ok(st) = fstatat_nofollow(d.as_raw_fd(), &n) {
-                    if !(st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_rdev == 0) {
+                if let Ok(st) = fstatat_nofollow(&d, &n) {
+                    if !is_whiteout_stat(&st) {
                         names.insert(String::from_utf8_lossy(n.to_bytes()).into_owned());
                     }
                 }
@@ -185,14 +184,6 @@ fn lower_children(lowers: &[OwnedFd], path: &str) -> Vec<String> {
         }
     }
     names.into_iter().collect()
-}
-
-fn walk_nofollow(root: &OwnedFd, comps: &[&str]) -> io::Result<OwnedFd> {
-    let mut cur = root.try_clone()?;
-    for c in comps {
-        cur = openat_dir(cur.as_raw_fd(), &cstr(c))?;
-    }
-    Ok(cur)
 }
 
 fn is_opaque(fd: &OwnedFd) -> bool {
@@ -208,22 +199,6 @@ fn is_opaque(fd: &OwnedFd) -> bool {
         )
     };
     n == 1 && buf[0] == b'y'
-}
-
-fn openat_dir(dir: RawFd, name: &CStr) -> io::Result<OwnedFd> {
-    // SAFETY: valid fd and NUL-terminated name.
-    let fd = unsafe {
-        libc::openat(
-            dir,
-            name.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel returned a new fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use nix::errno::Errno;
 use serde::Serialize;
 
 use crate::error::{EngineError, Result};
-use crate::runtime::init::safe_path::open_in_root;
+use crate::fs_at::in_root::open_in_root;
+use crate::fs_at::{fstatat_nofollow, open_path, readlinkat};
 
 /// How many symlinks one resolution may follow (the kernel's limit is 40; docker's 255).
 const MAX_LINKS: usize = 255;
@@ -38,7 +39,7 @@ impl ContainerRoot {
     /// The root of a running container: its init process's root, which includes its mounts.
     pub fn of_process(pid: i32) -> Result<Self> {
         let p = format!("/proc/{pid}/root");
-        let fd = open_path(&p, libc::O_PATH | libc::O_DIRECTORY)
+        let fd = open_path(Path::new(&p), libc::O_PATH | libc::O_DIRECTORY)
             .map_err(|e| EngineError::internal(format!("opening {p}: {e}")))?;
         Ok(ContainerRoot { fd })
     }
@@ -159,17 +160,6 @@ fn fsmount(fs: &OwnedFd, attrs: u64) -> std::result::Result<OwnedFd, Errno> {
     }
     // SAFETY: the kernel returned a new fd.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
-}
-
-fn open_path(p: &str, flags: i32) -> std::result::Result<OwnedFd, Errno> {
-    let c = CString::new(p).map_err(|_| Errno::EINVAL)?;
-    // SAFETY: valid NUL-terminated path.
-    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel returned a new fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Docker's `ContainerPathStat` (the X-Docker-Container-Path-Stat header, base64 JSON).
@@ -348,44 +338,12 @@ pub fn resolve(
         .open(parent, libc::O_PATH | libc::O_DIRECTORY)
         .map_err(map)?;
     let name_c = CString::new(name).map_err(|_| EngineError::invalid("NUL byte in path"))?;
-    let st = fstatat_nofollow(pfd.as_raw_fd(), &name_c).map_err(map)?;
+    let st = fstatat_nofollow(&pfd, &name_c).map_err(map)?;
     Ok(Resolved {
         parent: Some(pfd),
         name: name_c,
         stat: st,
     })
-}
-
-pub(crate) fn fstatat_nofollow(
-    dir: RawFd,
-    name: &std::ffi::CStr,
-) -> std::result::Result<libc::stat, Errno> {
-    // SAFETY: zeroed stat is a valid out-buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // AT_EMPTY_PATH lets "" name the O_PATH fd itself.
-    let flags = libc::AT_SYMLINK_NOFOLLOW
-        | if name.is_empty() {
-            libc::AT_EMPTY_PATH
-        } else {
-            0
-        };
-    // SAFETY: valid fd, NUL-terminated name and out-pointer.
-    let r = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, flags) };
-    if r != 0 {
-        return Err(Errno::last());
-    }
-    Ok(st)
-}
-
-pub(crate) fn readlinkat(dir: RawFd, name: &std::ffi::CStr) -> std::result::Result<Vec<u8>, Errno> {
-    let mut buf = vec![0u8; libc::PATH_MAX as usize];
-    // SAFETY: valid fd, NUL-terminated name, buffer of the given length.
-    let n = unsafe { libc::readlinkat(dir, name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n < 0 {
-        return Err(Errno::last());
-    }
-    buf.truncate(n as usize);
-    Ok(buf)
 }
 
 /// The container-absolute path `path` leads to with every symlink followed inside the root (Go's
@@ -414,7 +372,7 @@ pub fn follow_in_scope(root: &ContainerRoot, path: &str) -> String {
             .ok()
             .and_then(|pfd| {
                 let c = CString::new(comp.as_str()).ok()?;
-                readlinkat(pfd.as_raw_fd(), &c).ok()
+                readlinkat(&pfd, &c).ok()
             });
         match target {
             Some(t) if links < MAX_LINKS => {
@@ -518,11 +476,7 @@ mod tests {
         .unwrap();
         std::os::unix::fs::symlink("etc/f", root.path().join("rel")).unwrap();
         let r = ContainerRoot {
-            fd: open_path(
-                root.path().to_str().unwrap(),
-                libc::O_PATH | libc::O_DIRECTORY,
-            )
-            .unwrap(),
+            fd: open_path(root.path(), libc::O_PATH | libc::O_DIRECTORY).unwrap(),
         };
         let (_, _, st) = stat_path(&r, "/rel", "c").unwrap();
         assert_eq!(st.link_target, "/etc/f");

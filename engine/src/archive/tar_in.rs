@@ -10,13 +10,18 @@
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use tar::EntryType;
 
-use super::fstatat_nofollow;
 use crate::error::{EngineError, Result};
-use crate::image::extract::{clean_components, special_file};
+use crate::fs_at::beneath::{clean_components, walk_dirs};
+use crate::fs_at::remove::remove_at;
+use crate::fs_at::{
+    fchmodat, fchown_mode, fstatat_nofollow, is_dir_stat, lchownat, linkat, mkdirat, mknodat,
+    open_dir_at, openat, set_times_at, symlinkat,
+};
+use crate::image::extract::special_file;
 
 #[derive(Debug, Clone, Default)]
 pub struct ExtractOptions {
@@ -41,7 +46,7 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
             continue;
         }
         let comps =
-            clean_components(&raw).map_err(|_| hostile(&raw, "path escapes the destination"))?;
+            clean_components(&raw).ok_or_else(|| hostile(&raw, "path escapes the destination"))?;
         let h = entry.header();
         let mode = h.mode().unwrap_or(0o644) & 0o7777;
         let (uid, gid) = opts
@@ -51,14 +56,14 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
         let Some((name, parents)) = comps.split_last() else {
             // "." itself: the destination directory's own metadata.
             if kind == EntryType::Directory {
-                let _ = fchown_mode(dest.as_raw_fd(), uid, gid, mode);
+                let _ = fchown_mode(dest, uid, gid, mode);
             }
             continue;
         };
         let parent = open_parent(dest, parents, &raw)?;
         let name_c = CString::new(name.clone()).map_err(|_| hostile(&raw, "NUL byte in name"))?;
-        let existing = fstatat_nofollow(parent.as_raw_fd(), &name_c).ok();
-        let existing_dir = existing.is_some_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
+        let existing = fstatat_nofollow(&parent, &name_c).ok();
+        let existing_dir = existing.is_some_and(|st| is_dir_stat(&st));
         if let Some(_st) = existing {
             let new_dir = kind == EntryType::Directory;
             if opts.no_overwrite_dir_non_dir && existing_dir != new_dir {
@@ -73,24 +78,14 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
                 remove(&parent, &name_c, existing_dir, &raw)?;
             }
         }
-        let p = parent.as_raw_fd();
+        let p = parent.as_fd();
         match kind {
             EntryType::Directory => {
                 if !existing_dir {
-                    check(
-                        unsafe { libc::mkdirat(p, name_c.as_ptr(), 0o700) },
-                        &raw,
-                        "mkdir",
-                    )?;
+                    mkdirat(p, &name_c, 0o700).map_err(|e| io_err(e, &raw, "mkdir"))?;
                 }
-                let fd = openat(
-                    p,
-                    &name_c,
-                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
-                )
-                .map_err(|e| io_err(e, &raw, "opening"))?;
-                fchown_mode(fd.as_raw_fd(), uid, gid, mode)
-                    .map_err(|e| io_err(e, &raw, "chown"))?;
+                let fd = open_dir_at(p, &name_c).map_err(|e| io_err(e, &raw, "opening"))?;
+                fchown_mode(&fd, uid, gid, mode).map_err(|e| io_err(e, &raw, "chown"))?;
                 dirs.push((comps.clone(), mtime));
             }
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
@@ -105,7 +100,7 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
                     Some(_) => io_err(e, &raw, "writing"),
                     None => bad_tar(e),
                 })?;
-                fchown_mode(f.as_raw_fd(), uid, gid, mode).map_err(|e| io_err(e, &raw, "chown"))?;
+                fchown_mode(&f, uid, gid, mode).map_err(|e| io_err(e, &raw, "chown"))?;
                 set_times(p, &name_c, mtime);
             }
             EntryType::Symlink => {
@@ -118,12 +113,8 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
                 }
                 let t = CString::new(target).map_err(|_| hostile(&raw, "NUL byte in link"))?;
                 // Stored as data; nothing here ever resolves it.
-                check(
-                    unsafe { libc::symlinkat(t.as_ptr(), p, name_c.as_ptr()) },
-                    &raw,
-                    "symlink",
-                )?;
-                lchown(p, &name_c, uid, gid, &raw)?;
+                symlinkat(&t, p, &name_c).map_err(|e| io_err(e, &raw, "symlink"))?;
+                lchownat(p, &name_c, uid, gid).map_err(|e| io_err(e, &raw, "lchown"))?;
                 set_times(p, &name_c, mtime);
             }
             EntryType::Link => {
@@ -132,40 +123,26 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
                     .map(|t| t.into_owned())
                     .unwrap_or_default();
                 let tcomps = clean_components(&target)
-                    .map_err(|_| hostile(&raw, "hard link target escapes the destination"))?;
+                    .ok_or_else(|| hostile(&raw, "hard link target escapes the destination"))?;
                 let Some((tname, tparents)) = tcomps.split_last() else {
                     return Err(hostile(&raw, "hard link to the destination itself"));
                 };
-                let tparent = walk(dest, tparents, false)
+                let tparent = walk_dirs(dest, tparents, false)
                     .map_err(|_| hostile(&raw, "hard link target is not inside the destination"))?;
                 let tname_c = CString::new(tname.clone()).map_err(|_| hostile(&raw, "NUL byte"))?;
-                let tst = fstatat_nofollow(tparent.as_raw_fd(), &tname_c)
+                let tst = fstatat_nofollow(&tparent, &tname_c)
                     .map_err(|_| hostile(&raw, "hard link target does not exist"))?;
                 if tst.st_mode & libc::S_IFMT != libc::S_IFREG {
                     return Err(hostile(&raw, "hard link target is not a regular file"));
                 }
-                // flags 0: never follows a symlink at the target.
-                check(
-                    unsafe {
-                        libc::linkat(tparent.as_raw_fd(), tname_c.as_ptr(), p, name_c.as_ptr(), 0)
-                    },
-                    &raw,
-                    "hard link",
-                )?;
+                // Never follows a symlink at the target.
+                linkat(&tparent, &tname_c, p, &name_c).map_err(|e| io_err(e, &raw, "hard link"))?;
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
                 let (fmt, dev) = special_file(entry.header(), kind);
-                check(
-                    unsafe { libc::mknodat(p, name_c.as_ptr(), fmt | mode, dev) },
-                    &raw,
-                    "mknod",
-                )?;
-                lchown(p, &name_c, uid, gid, &raw)?;
-                check(
-                    unsafe { libc::fchmodat(p, name_c.as_ptr(), mode, 0) },
-                    &raw,
-                    "chmod",
-                )?;
+                mknodat(p, &name_c, fmt | mode, dev).map_err(|e| io_err(e, &raw, "mknod"))?;
+                lchownat(p, &name_c, uid, gid).map_err(|e| io_err(e, &raw, "lchown"))?;
+                fchmodat(p, &name_c, mode).map_err(|e| io_err(e, &raw, "chmod"))?;
                 set_times(p, &name_c, mtime);
             }
             other => {
@@ -178,8 +155,10 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
     // Directory mtimes last (creating children changes them), deepest first.
     for (comps, mtime) in dirs.iter().rev() {
         if let Some((name, parents)) = comps.split_last() {
-            if let (Ok(parent), Ok(c)) = (walk(dest, parents, false), CString::new(name.clone())) {
-                set_times(parent.as_raw_fd(), &c, *mtime);
+            if let (Ok(parent), Ok(c)) =
+                (walk_dirs(dest, parents, false), CString::new(name.clone()))
+            {
+                set_times(&parent, &c, *mtime);
             }
         }
     }
@@ -218,132 +197,27 @@ fn io_err(e: io::Error, raw: &[u8], what: &str) -> EngineError {
     }
 }
 
-fn check(rc: libc::c_int, raw: &[u8], what: &str) -> Result<()> {
-    if rc != 0 {
-        return Err(io_err(io::Error::last_os_error(), raw, what));
-    }
-    Ok(())
-}
-
-fn openat(dir: RawFd, name: &CStr, flags: i32) -> io::Result<OwnedFd> {
-    // SAFETY: valid fd and NUL-terminated name.
-    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_CLOEXEC, 0o600) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel returned a new fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Walk `comps` below `root` without following symlinks, creating missing directories (0755).
-fn walk(root: &OwnedFd, comps: &[Vec<u8>], create: bool) -> io::Result<OwnedFd> {
-    let mut cur = root.try_clone()?;
-    for comp in comps {
-        let c = CString::new(comp.clone()).map_err(|_| io::ErrorKind::InvalidInput)?;
-        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
-        cur = match openat(cur.as_raw_fd(), &c, flags) {
-            Ok(fd) => fd,
-            Err(e) if create && e.raw_os_error() == Some(libc::ENOENT) => {
-                // SAFETY: valid fd and name.
-                if unsafe { libc::mkdirat(cur.as_raw_fd(), c.as_ptr(), 0o755) } != 0 {
-                    let e = io::Error::last_os_error();
-                    if e.raw_os_error() != Some(libc::EEXIST) {
-                        return Err(e);
-                    }
-                }
-                openat(cur.as_raw_fd(), &c, flags)?
-            }
-            Err(e) => return Err(e),
-        };
-    }
-    Ok(cur)
-}
-
+/// The parent directory of an entry below `dest`, created as needed, walked without following
+/// symlinks.
 fn open_parent(dest: &OwnedFd, parents: &[Vec<u8>], raw: &[u8]) -> Result<OwnedFd> {
-    walk(dest, parents, true).map_err(|e| io_err(e, raw, "opening parent of"))
+    walk_dirs(dest, parents, true).map_err(|e| io_err(e.into(), raw, "opening parent of"))
 }
 
 /// Remove `name`: a directory recursively (by fd, never following symlinks), else unlink.
 fn remove(dir: &OwnedFd, name: &CStr, is_dir: bool, raw: &[u8]) -> Result<()> {
-    if is_dir {
-        let fd = openat(
-            dir.as_raw_fd(),
-            name,
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
-        )
-        .map_err(|e| io_err(e, raw, "opening"))?;
-        remove_contents(&fd).map_err(|e| io_err(e, raw, "replacing directory"))?;
-        check(
-            unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), libc::AT_REMOVEDIR) },
-            raw,
-            "replacing directory",
-        )
-    } else {
-        check(
-            unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) },
-            raw,
-            "replacing",
-        )
-    }
+    remove_at(dir, name, is_dir).map_err(|e| {
+        let what = if is_dir {
+            "replacing directory"
+        } else {
+            "replacing"
+        };
+        io_err(e, raw, what)
+    })
 }
 
-fn remove_contents(fd: &OwnedFd) -> io::Result<()> {
-    for child in super::tar_out::list_dir(fd)? {
-        let st = fstatat_nofollow(fd.as_raw_fd(), &child).map_err(io::Error::from)?;
-        if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
-            let sub = openat(
-                fd.as_raw_fd(),
-                &child,
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
-            )?;
-            remove_contents(&sub)?;
-            // SAFETY: valid fd and name.
-            if unsafe { libc::unlinkat(fd.as_raw_fd(), child.as_ptr(), libc::AT_REMOVEDIR) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
-        } else if unsafe { libc::unlinkat(fd.as_raw_fd(), child.as_ptr(), 0) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
-/// Ownership first, then mode (chown clears setuid bits).
-fn fchown_mode(fd: RawFd, uid: u32, gid: u32, mode: u32) -> io::Result<()> {
-    // SAFETY: valid fd.
-    if unsafe { libc::fchown(fd, uid, gid) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: valid fd.
-    if unsafe { libc::fchmod(fd, mode) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-fn lchown(dir: RawFd, name: &CStr, uid: u32, gid: u32, raw: &[u8]) -> Result<()> {
-    check(
-        unsafe { libc::fchownat(dir, name.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) },
-        raw,
-        "lchown",
-    )
-}
-
-fn set_times(dir: RawFd, name: &CStr, mtime: i64) {
-    let ts = libc::timespec {
-        tv_sec: mtime as libc::time_t,
-        tv_nsec: 0,
-    };
-    let times = [ts, ts];
-    // SAFETY: valid fd, name and two timespecs. Best effort, as docker's untar.
-    unsafe {
-        libc::utimensat(
-            dir,
-            name.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
+/// Best effort, as docker's untar.
+fn set_times(dir: impl AsFd, name: &CStr, mtime: i64) {
+    let _ = set_times_at(dir, name, mtime);
 }
 
 #[cfg(test)]

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 use tar::{EntryType, Header};
 
-use super::{fstatat_nofollow, readlinkat, Resolved};
+use super::Resolved;
+use crate::fs_at::{fstatat_nofollow, list_dir, openat, readlinkat};
 
 /// Which mounts below the archived object are descended into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,9 +56,9 @@ pub fn write_tar<W: Write>(out: W, res: &Resolved, base: &str, mounts: Mounts) -
     };
     w.b.follow_symlinks(false);
     let root_name: CString = res.name.clone();
-    let mnt = mount_id(parent.as_raw_fd(), &root_name);
+    let mnt = mount_id(parent.as_fd(), &root_name);
     w.root_mnt = mnt;
-    w.entry(parent.as_raw_fd(), &root_name, &res.stat, base)?;
+    w.entry(parent.as_fd(), &root_name, &res.stat, base)?;
     w.b.into_inner()
 }
 
@@ -80,8 +81,11 @@ fn header_for(st: &libc::stat, kind: EntryType) -> Header {
     h
 }
 
+/// The directory an entry's name is relative to.
+type At<'a> = BorrowedFd<'a>;
+
 impl<W: Write> Walker<W> {
-    fn entry(&mut self, dir: RawFd, name: &CStr, st: &libc::stat, arch: &str) -> io::Result<()> {
+    fn entry(&mut self, dir: At<'_>, name: &CStr, st: &libc::stat, arch: &str) -> io::Result<()> {
         match st.st_mode & libc::S_IFMT {
             libc::S_IFDIR => self.dir(dir, name, st, arch),
             libc::S_IFREG => self.file(dir, name, st, arch),
@@ -108,7 +112,7 @@ impl<W: Write> Walker<W> {
         }
     }
 
-    fn file(&mut self, dir: RawFd, name: &CStr, st: &libc::stat, arch: &str) -> io::Result<()> {
+    fn file(&mut self, dir: At<'_>, name: &CStr, st: &libc::stat, arch: &str) -> io::Result<()> {
         if st.st_nlink > 1 {
             let key = (st.st_dev, st.st_ino);
             if let Some(first) = self.links.get(&key).cloned() {
@@ -140,7 +144,7 @@ impl<W: Write> Walker<W> {
         append_raw(&mut self.b, h, arch, None, reader)
     }
 
-    fn dir(&mut self, dir: RawFd, name: &CStr, st: &libc::stat, arch: &str) -> io::Result<()> {
+    fn dir(&mut self, dir: At<'_>, name: &CStr, st: &libc::stat, arch: &str) -> io::Result<()> {
         let h = header_for(st, EntryType::Directory);
         let dname = if arch.ends_with('/') {
             arch.to_string()
@@ -169,19 +173,19 @@ impl<W: Write> Walker<W> {
             return Ok(());
         }
         for child in list_dir(&fd)? {
-            let st = match fstatat_nofollow(fd.as_raw_fd(), &child) {
+            let st = match fstatat_nofollow(&fd, &child) {
                 Ok(st) => st,
                 Err(Errno::ENOENT) => continue,
                 Err(e) => return Err(e.into()),
             };
             let cname = String::from_utf8_lossy(child.to_bytes());
             let carch = format!("{}{}", dname, cname);
-            self.entry(fd.as_raw_fd(), &child, &st, &carch)?;
+            self.entry(fd.as_fd(), &child, &st, &carch)?;
         }
         Ok(())
     }
 
-    fn other_mount(&self, dir: RawFd, name: &CStr) -> bool {
+    fn other_mount(&self, dir: BorrowedFd<'_>, name: &CStr) -> bool {
         match (self.root_mnt, mount_id(dir, name)) {
             (Some(a), Some(b)) => a != b,
             _ => false,
@@ -190,7 +194,7 @@ impl<W: Write> Walker<W> {
 
     fn descend(&self, fd: &OwnedFd) -> bool {
         match self.mounts {
-            Mounts::SameMount => !self.other_mount(fd.as_raw_fd(), c""),
+            Mounts::SameMount => !self.other_mount(fd.as_fd(), c""),
             Mounts::SkipPseudo => {
                 // SAFETY: zeroed statfs is a valid out-buffer.
                 let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
@@ -269,32 +273,8 @@ impl Read for Exact {
     }
 }
 
-fn openat(dir: RawFd, name: &CStr, flags: i32) -> io::Result<OwnedFd> {
-    // SAFETY: valid fd and NUL-terminated name.
-    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel returned a new fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Names in a directory (without "." and ".."), sorted for a stable archive.
-pub(crate) fn list_dir(fd: &OwnedFd) -> io::Result<Vec<CString>> {
-    let dup = fd.try_clone()?;
-    let mut d = nix::dir::Dir::from_fd(dup).map_err(io::Error::from)?;
-    let mut names: Vec<CString> = d
-        .iter()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_owned())
-        .filter(|n| n.to_bytes() != b"." && n.to_bytes() != b"..")
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// The mount id of `name` in `dir` (statx STATX_MNT_ID); "" names `dir` itself.
-fn mount_id(dir: RawFd, name: &CStr) -> Option<u64> {
+fn mount_id(dir: BorrowedFd<'_>, name: &CStr) -> Option<u64> {
     // SAFETY: zeroed statx is a valid out-buffer.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
     let flags = libc::AT_SYMLINK_NOFOLLOW
@@ -304,6 +284,14 @@ fn mount_id(dir: RawFd, name: &CStr) -> Option<u64> {
             0
         };
     // SAFETY: valid fd, NUL-terminated name and out-pointer.
-    let r = unsafe { libc::statx(dir, name.as_ptr(), flags, libc::STATX_MNT_ID, &mut stx) };
+    let r = unsafe {
+        libc::statx(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        )
+    };
     (r == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0).then_some(stx.stx_mnt_id)
 }

@@ -13,8 +13,8 @@ use nix::errno::Errno;
 use nix::mount::MsFlags;
 
 use super::mounts::mount_on_fd;
-use super::safe_path::create_file_in_root;
 use super::{ErrnoCtx, InitError, InitResult};
+use crate::fs_at::in_root::create_file_in_root;
 
 /// The container's devpts multiplexer (`/dev/ptmx` is a symlink to it).
 const PTMX: &std::ffi::CStr = c"/dev/pts/ptmx";

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use nix::errno::Errno;
 
-use super::safe_path::open_in_root;
 use super::{ErrnoCtx, InitResult};
+use crate::fs_at::in_root::open_in_root;
 
 /// (name, major, minor) of docker's default character devices, all mode 0666.
 const DEVICES: &[(&str, u32, u32)] = &[

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
-use super::safe_path::mkdir_all_in_root;
 use super::user::Identity;
 use super::{ErrnoCtx, InitError, InitResult, InitStdio};
+use crate::fs_at::in_root::mkdir_all_in_root;
 use crate::runtime::defaults::DEFAULT_PATH;
 
 /// New session; with a TTY make it our controlling terminal; stdio onto 0, 1, 2.

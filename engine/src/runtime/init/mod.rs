@@ -20,7 +20,6 @@ mod mini_init;
 mod mounts;
 mod namespaces;
 mod rootfs;
-pub(crate) mod safe_path;
 pub(crate) mod seccomp_load;
 pub(crate) mod user;
 mod user_mounts;

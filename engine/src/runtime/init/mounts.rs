@@ -7,8 +7,8 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::mount::{mount, MsFlags};
 
-use super::safe_path::{fd_path, is_dir, open_in_root};
 use super::{ErrnoCtx, InitResult};
+use crate::fs_at::in_root::{fd_path, is_dir, open_in_root};
 
 /// mount(2) onto the object behind `target` (via /proc/self/fd/N, never by path).
 pub fn mount_on_fd(

@@ -8,8 +8,8 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 use super::devices;
 use super::mounts::{mount_on_fd, remount_readonly};
-use super::safe_path::{create_file_in_root, mkdir_all_in_root};
 use super::{ErrnoCtx, InitError, InitResult};
+use crate::fs_at::in_root::{create_file_in_root, mkdir_all_in_root};
 use crate::runtime::spec::{files, NetworkNamespace, RootfsSpec, RuntimeSpec};
 
 /// Overlay options longer than this do not fit in the page mount(2) copies.

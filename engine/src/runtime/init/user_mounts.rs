@@ -15,15 +15,16 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::mount::MsFlags;
 
 use super::mounts::{mount_on_fd, remount_readonly};
-use super::safe_path::{create_file_in_root, fd_path, mkdir_all_in_root, open_in_root};
 use super::{ErrnoCtx, InitError, InitResult};
+use crate::fs_at::in_root::{create_file_in_root, fd_path, mkdir_all_in_root, open_in_root};
+use crate::fs_at::{fstatat_nofollow, readlinkat};
 use crate::runtime::spec::{MountKind, MountSpec};
 
 /// Links expanded while resolving one destination before giving up (the kernel's MAXSYMLINKS).
@@ -164,26 +165,15 @@ pub fn resolve_in_root(root: RawFd, path: &Path) -> Result<PathBuf, Errno> {
         }
         let parent = open_in_root(root, &resolved, libc::O_PATH | libc::O_DIRECTORY, 0)?;
         let name = cstr(&comp)?;
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: valid fd, NUL-terminated name, and a stat buffer of the right size.
-        let r = unsafe {
-            libc::fstatat(
-                parent.as_raw_fd(),
-                name.as_ptr(),
-                &mut st,
-                libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH,
-            )
-        };
-        if r < 0 {
-            match Errno::last() {
-                Errno::ENOENT => {
-                    missing = true;
-                    resolved = candidate;
-                    continue;
-                }
-                e => return Err(e),
+        let st = match fstatat_nofollow(&parent, &name) {
+            Ok(st) => st,
+            Err(Errno::ENOENT) => {
+                missing = true;
+                resolved = candidate;
+                continue;
             }
-        }
+            Err(e) => return Err(e),
+        };
         if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
             resolved = candidate;
             continue;
@@ -192,7 +182,7 @@ pub fn resolve_in_root(root: RawFd, path: &Path) -> Result<PathBuf, Errno> {
         if links > MAX_SYMLINKS {
             return Err(Errno::ELOOP);
         }
-        let target = readlinkat(&parent, &name)?;
+        let target = OsString::from_vec(readlinkat(&parent, &name)?);
         let target = Path::new(&target);
         if target.is_absolute() {
             resolved = PathBuf::from("/");
@@ -212,24 +202,6 @@ fn components(p: &Path) -> Vec<OsString> {
             _ => None,
         })
         .collect()
-}
-
-fn readlinkat(dir: &OwnedFd, name: &CString) -> Result<OsString, Errno> {
-    let mut buf = vec![0u8; libc::PATH_MAX as usize];
-    // SAFETY: valid fd, NUL-terminated name, buffer of the given length.
-    let n = unsafe {
-        libc::readlinkat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    if n < 0 {
-        return Err(Errno::last());
-    }
-    buf.truncate(n as usize);
-    Ok(std::ffi::OsStr::from_bytes(&buf).to_owned())
 }
 
 /// Docker's copy-up: when the volume directory `volume` is empty and the image has a directory
@@ -370,8 +342,7 @@ fn copy_entry(s: &OwnedFd, d: &OwnedFd, name: &CString) -> Result<bool, Errno> {
                 Ok(false)
             }
             libc::S_IFLNK => {
-                let target =
-                    CString::new(readlinkat(s, name)?.as_bytes()).map_err(|_| Errno::EINVAL)?;
+                let target = CString::new(readlinkat(s, name)?).map_err(|_| Errno::EINVAL)?;
                 if libc::symlinkat(target.as_ptr(), dfd, n) < 0 {
                     return Err(Errno::last());
                 }

@@ -4,6 +4,11 @@
 //! clamped to the root) and RESOLVE_NO_MAGICLINKS (no /proc/self/fd tricks). Mounts then target
 //! the resulting fd through /proc/self/fd/N, so a symlink swapped in after the check cannot
 //! redirect the mount onto the host.
+//!
+//! The container init calls this between the shim's fork and execve (before pivot_root, with the
+//! rootfs fd as root, and after it). The shim is single-threaded, so the forked child may allocate
+//! and nothing here needs to be async-signal-safe; the engine uses the same functions to resolve
+//! `docker cp` paths inside a container root.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

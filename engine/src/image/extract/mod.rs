@@ -16,14 +16,24 @@ use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::rc::Rc;
 
-use sha2::{Digest, Sha256};
 use tar::EntryType;
 
+mod reader;
+
+use reader::{BudgetReader, HeaderBudget};
+pub use reader::{HashingReader, MAX_ENTRY_HEADER_BYTES};
+
 use crate::error::{EngineError, IoContext, Result};
+use crate::fs_at::beneath::{clean_components, walk_dirs};
+use crate::fs_at::remove::remove_at;
+use crate::fs_at::{
+    fchmodat, fchown_mode, fstatat_nofollow, is_dir_stat, lchownat, linkat, mkdirat, mknodat,
+    open_dir_at, open_dir_path, openat, set_times_at, set_times_fd, set_xattr, symlinkat,
+};
 
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 const WHITEOUT_META_PREFIX: &[u8] = b".wh..wh.";
@@ -39,45 +49,6 @@ pub struct LayerStats {
     pub tar_size: u64,
     /// Sum of regular file sizes (what `docker images` reports as size).
     pub content_size: u64,
-}
-
-/// Reads through `inner`, hashing every byte and copying it to `tee` when given.
-pub struct HashingReader<'a, R> {
-    inner: R,
-    hasher: Sha256,
-    count: u64,
-    tee: Option<&'a mut dyn Write>,
-}
-
-impl<'a, R: Read> HashingReader<'a, R> {
-    pub fn new(inner: R, tee: Option<&'a mut dyn Write>) -> Self {
-        HashingReader {
-            inner,
-            hasher: Sha256::new(),
-            count: 0,
-            tee,
-        }
-    }
-
-    /// ("sha256:<hex>", byte count) of everything read so far.
-    pub fn finish(self) -> (String, u64) {
-        (
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
-            self.count,
-        )
-    }
-}
-
-impl<R: Read> Read for HashingReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        if let Some(t) = self.tee.as_mut() {
-            t.write_all(&buf[..n])?;
-        }
-        Ok(n)
-    }
 }
 
 /// Extract the tar in `reader` into the existing, empty directory `dest`, teeing the raw tar bytes
@@ -132,47 +103,6 @@ pub fn extract_layer<R: Read>(
     })
 }
 
-/// Most bytes of tar metadata (header blocks, GNU long names and links, PAX records, sparse maps)
-/// one entry may carry. The tar crate buffers long names and PAX records whole; without a bound a
-/// layer could claim a multi-gigabyte "long name" and exhaust memory. Real ones are a few KiB
-/// (PATH_MAX is 4 KiB; xattr values at most 64 KiB each).
-pub const MAX_ENTRY_HEADER_BYTES: u64 = 1 << 20;
-
-/// Whether the tar reader is reading entry data (unbounded) or headers (counted).
-#[derive(Debug, Clone, Copy)]
-enum HeaderBudget {
-    Data,
-    Headers(u64),
-}
-
-/// Counts the bytes the tar crate reads between entries and fails past
-/// `MAX_ENTRY_HEADER_BYTES`.
-struct BudgetReader<R> {
-    inner: R,
-    budget: Rc<Cell<HeaderBudget>>,
-}
-
-impl<R: Read> Read for BudgetReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let limit = match self.budget.get() {
-            HeaderBudget::Data => return self.inner.read(buf),
-            HeaderBudget::Headers(used) => MAX_ENTRY_HEADER_BYTES.saturating_sub(used),
-        };
-        if limit == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("an entry's headers exceed {MAX_ENTRY_HEADER_BYTES} bytes"),
-            ));
-        }
-        let max = buf.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        if let HeaderBudget::Headers(used) = self.budget.get() {
-            self.budget.set(HeaderBudget::Headers(used + n as u64));
-        }
-        Ok(n)
-    }
-}
-
 fn tar_err(e: io::Error) -> EngineError {
     EngineError::invalid(format!("invalid tar archive: {e}"))
 }
@@ -182,24 +112,6 @@ fn hostile(path: &[u8], why: &str) -> EngineError {
         "invalid layer entry {:?}: {why}",
         String::from_utf8_lossy(path)
     ))
-}
-
-/// Clean an entry name into components below the root: leading '/' stripped, "." dropped, ".."
-/// pops, and a ".." that climbs above the root is an error.
-pub fn clean_components(raw: &[u8]) -> Result<Vec<Vec<u8>>> {
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    for c in raw.split(|b| *b == b'/') {
-        match c {
-            b"" | b"." => {}
-            b".." => {
-                if out.pop().is_none() {
-                    return Err(hostile(raw, "path escapes the layer root"));
-                }
-            }
-            c => out.push(c.to_vec()),
-        }
-    }
-    Ok(out)
 }
 
 struct Extractor<'r> {
@@ -226,7 +138,8 @@ impl Extractor<'_> {
         if matches!(kind, EntryType::XGlobalHeader) {
             return Ok(());
         }
-        let comps = clean_components(&raw_path)?;
+        let comps = clean_components(&raw_path)
+            .ok_or_else(|| hostile(&raw_path, "path escapes the layer root"))?;
         let meta = self.meta(entry, &raw_path)?;
 
         let Some((name, parents)) = comps.split_last() else {
@@ -269,18 +182,17 @@ impl Extractor<'_> {
                 if !existing_dir {
                     mkdirat(&parent, &name_c, 0o700).io_context(|| ctx("mkdir", &raw_path))?;
                 }
-                let fd = openat_dir(&parent, &name_c).map_err(|e| io_or_hostile(e, &raw_path))?;
+                let fd = open_dir_at(&parent, &name_c).map_err(|e| io_or_hostile(e, &raw_path))?;
                 apply_fd_meta(&fd, &meta, &raw_path)?;
                 self.dirs.push((comps.clone(), meta.mtime));
                 return Ok(());
             }
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 remove_existing(&parent, &name_c, false, &raw_path)?;
-                let fd = openat_raw(
+                let fd = openat(
                     &parent,
                     &name_c,
                     libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
-                    0o600,
                 )
                 .io_context(|| ctx("creating", &raw_path))?;
                 let mut file = File::from(fd);
@@ -299,13 +211,7 @@ impl Extractor<'_> {
                 let target_c = cstring(&target, &raw_path)?;
                 remove_existing(&parent, &name_c, false, &raw_path)?;
                 // The target is stored as data; nothing here ever resolves it.
-                if unsafe {
-                    libc::symlinkat(target_c.as_ptr(), parent.as_raw_fd(), name_c.as_ptr())
-                } != 0
-                {
-                    return Err(io::Error::last_os_error())
-                        .io_context(|| ctx("symlink", &raw_path));
-                }
+                symlinkat(&target_c, &parent, &name_c).io_context(|| ctx("symlink", &raw_path))?;
                 apply_path_meta(&parent, &name_c, &meta, false, &raw_path)?;
             }
             EntryType::Link => {
@@ -313,7 +219,8 @@ impl Extractor<'_> {
                     .link_name_bytes()
                     .map(|t| t.into_owned())
                     .unwrap_or_default();
-                let tcomps = clean_components(&target)?;
+                let tcomps = clean_components(&target)
+                    .ok_or_else(|| hostile(&target, "path escapes the layer root"))?;
                 if !self.seen.contains(&tcomps) {
                     return Err(hostile(
                         &raw_path,
@@ -325,20 +232,9 @@ impl Extractor<'_> {
                 let tname_c = cstring(tname, &target)?;
                 if tcomps != comps {
                     remove_existing(&parent, &name_c, false, &raw_path)?;
-                    // flags 0: a symlink target is linked itself, never followed.
-                    if unsafe {
-                        libc::linkat(
-                            tparent.as_raw_fd(),
-                            tname_c.as_ptr(),
-                            parent.as_raw_fd(),
-                            name_c.as_ptr(),
-                            0,
-                        )
-                    } != 0
-                    {
-                        return Err(io::Error::last_os_error())
-                            .io_context(|| ctx("hard link", &raw_path));
-                    }
+                    // A symlink target is linked itself, never followed.
+                    linkat(&tparent, &tname_c, &parent, &name_c)
+                        .io_context(|| ctx("hard link", &raw_path))?;
                 }
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
@@ -401,27 +297,19 @@ impl Extractor<'_> {
 
     /// Walk (creating as needed) the parent directories without following any symlink.
     fn open_parent(&self, parents: &[Vec<u8>], raw: &[u8]) -> Result<OwnedFd> {
-        let mut cur = self
-            .root
-            .try_clone()
-            .io_context(|| "dup root".to_string())?;
         for comp in parents {
-            let c = cstring(comp, raw)?;
-            let next = match openat_dir(&cur, &c) {
-                Ok(fd) => fd,
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                    match mkdirat(&cur, &c, 0o755) {
-                        Ok(()) => {}
-                        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-                        Err(e) => return Err(e).io_context(|| ctx("mkdir parent of", raw)),
-                    }
-                    openat_dir(&cur, &c).map_err(|e| io_or_hostile(e, raw))?
-                }
-                Err(e) => return Err(io_or_hostile(e, raw)),
-            };
-            cur = next;
+            cstring(comp, raw)?;
         }
-        Ok(cur)
+        walk_dirs(self.root, parents, true).map_err(|e| {
+            if e.creating {
+                EngineError::Io {
+                    context: ctx("mkdir parent of", raw),
+                    source: e.source,
+                }
+            } else {
+                io_or_hostile(e.source, raw)
+            }
+        })
     }
 
     /// Directory mtimes last, deepest first, re-walking without following symlinks.
@@ -430,25 +318,16 @@ impl Extractor<'_> {
             let Some((name, parents)) = comps.split_last() else {
                 continue;
             };
-            let Ok(parent) = self.open_parent_noncreate(parents) else {
+            let Ok(parent) = walk_dirs(self.root, parents, false) else {
                 continue;
             };
             let Ok(c) = CString::new(name.clone()) else {
                 continue;
             };
-            if let Ok(fd) = openat_dir(&parent, &c) {
+            if let Ok(fd) = open_dir_at(&parent, &c) {
                 let _ = set_times_fd(&fd, *mtime);
             }
         }
-    }
-
-    fn open_parent_noncreate(&self, parents: &[Vec<u8>]) -> io::Result<OwnedFd> {
-        let mut cur = self.root.try_clone()?;
-        for comp in parents {
-            let c = CString::new(comp.clone()).map_err(|_| io::ErrorKind::InvalidInput)?;
-            cur = openat_dir(&cur, &c)?;
-        }
-        Ok(cur)
     }
 }
 
@@ -481,138 +360,31 @@ fn io_or_hostile(e: io::Error, raw: &[u8]) -> EngineError {
 /// Remove what is at `name` in `dir` unless it is a directory and `keep_dir`. Returns whether a
 /// directory was kept.
 fn remove_existing(dir: &OwnedFd, name: &CStr, keep_dir: bool, raw: &[u8]) -> Result<bool> {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            &mut st,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
+    let st = match fstatat_nofollow(dir, name) {
+        Ok(st) => st,
+        Err(nix::errno::Errno::ENOENT) => return Ok(false),
+        Err(e) => return Err(io::Error::from(e)).io_context(|| ctx("stat", raw)),
     };
-    if rc != 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::ENOENT) {
-            return Ok(false);
-        }
-        return Err(e).io_context(|| ctx("stat", raw));
-    }
-    let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    let is_dir = is_dir_stat(&st);
     if is_dir && keep_dir {
         return Ok(true);
     }
-    if is_dir {
-        // The parent fd was opened without following symlinks, so this path names exactly that
-        // directory; remove_dir_all itself never follows symlinks inside.
-        let p = format!(
-            "/proc/self/fd/{}/{}",
-            dir.as_raw_fd(),
-            name.to_string_lossy()
-        );
-        std::fs::remove_dir_all(&p).io_context(|| ctx("replacing directory", raw))?;
-    } else if unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) } != 0 {
-        return Err(io::Error::last_os_error()).io_context(|| ctx("replacing", raw));
-    }
+    // The parent fd was opened without following symlinks, and removal goes by fd and name, never
+    // following a symlink inside.
+    let what = if is_dir {
+        "replacing directory"
+    } else {
+        "replacing"
+    };
+    remove_at(dir, name, is_dir).io_context(|| ctx(what, raw))?;
     Ok(false)
 }
 
 /// Open a directory by path without following a final symlink (O_NOFOLLOW, O_CLOEXEC).
-pub(crate) fn open_dir_path(p: &Path) -> io::Result<OwnedFd> {
-    let c = CString::new(p.as_os_str().as_encoded_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: valid NUL-terminated path.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel returned a new fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn openat_raw(dir: &OwnedFd, name: &CStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            flags | libc::O_CLOEXEC,
-            mode as libc::c_uint,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn openat_dir(dir: &OwnedFd, name: &CStr) -> io::Result<OwnedFd> {
-    openat_raw(
-        dir,
-        name,
-        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
-        0,
-    )
-}
-
-fn mkdirat(dir: &OwnedFd, name: &CStr, mode: u32) -> io::Result<()> {
-    if unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-fn mknodat(dir: &OwnedFd, name: &CStr, fmt: u32, dev: libc::dev_t) -> io::Result<()> {
-    if unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), fmt, dev) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-fn set_xattr(fd: &OwnedFd, name: &CStr, value: &[u8]) -> io::Result<()> {
-    let rc = unsafe {
-        libc::fsetxattr(
-            fd.as_raw_fd(),
-            name.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-fn set_times_fd(fd: &OwnedFd, mtime: i64) -> io::Result<()> {
-    let ts = [timespec(mtime), timespec(mtime)];
-    if unsafe { libc::futimens(fd.as_raw_fd(), ts.as_ptr()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-fn timespec(secs: i64) -> libc::timespec {
-    libc::timespec {
-        tv_sec: secs as libc::time_t,
-        tv_nsec: 0,
-    }
-}
-
 /// Ownership, then mode (chown clears setuid/setgid), then xattrs (chown clears file
 /// capabilities), then times.
 fn apply_fd_meta(fd: &OwnedFd, m: &Meta, raw: &[u8]) -> Result<()> {
-    let bfd: BorrowedFd<'_> = fd.as_fd();
-    if unsafe { libc::fchown(bfd.as_raw_fd(), m.uid, m.gid) } != 0 {
-        return Err(io::Error::last_os_error()).io_context(|| ctx("chown", raw));
-    }
-    if unsafe { libc::fchmod(bfd.as_raw_fd(), m.mode) } != 0 {
-        return Err(io::Error::last_os_error()).io_context(|| ctx("chmod", raw));
-    }
+    fchown_mode(fd, m.uid, m.gid, m.mode).io_context(|| ctx("chown", raw))?;
     for (name, value) in &m.xattrs {
         if let Err(e) = set_xattr(fd, name, value) {
             // Like docker: filesystems without xattr support (or without the right to set a
@@ -629,20 +401,13 @@ fn apply_fd_meta(fd: &OwnedFd, m: &Meta, raw: &[u8]) -> Result<()> {
 
 /// Metadata for entries that cannot be opened (symlinks, device nodes, fifos).
 fn apply_path_meta(dir: &OwnedFd, name: &CStr, m: &Meta, chmod: bool, raw: &[u8]) -> Result<()> {
-    let d = dir.as_raw_fd();
-    if unsafe { libc::fchownat(d, name.as_ptr(), m.uid, m.gid, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
-        return Err(io::Error::last_os_error()).io_context(|| ctx("lchown", raw));
-    }
+    lchownat(dir, name, m.uid, m.gid).io_context(|| ctx("lchown", raw))?;
     // fchmodat cannot act on a symlink itself (and need not: its mode is meaningless); for device
     // nodes and fifos the name was created a moment ago by us.
-    if chmod && unsafe { libc::fchmodat(d, name.as_ptr(), m.mode, 0) } != 0 {
-        return Err(io::Error::last_os_error()).io_context(|| ctx("chmod", raw));
+    if chmod {
+        fchmodat(dir, name, m.mode).io_context(|| ctx("chmod", raw))?;
     }
-    let ts = [timespec(m.mtime), timespec(m.mtime)];
-    if unsafe { libc::utimensat(d, name.as_ptr(), ts.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) } != 0 {
-        return Err(io::Error::last_os_error()).io_context(|| ctx("setting times on", raw));
-    }
-    Ok(())
+    set_times_at(dir, name, m.mtime).io_context(|| ctx("setting times on", raw))
 }
 /// The file type bits and device number of a char/block device or fifo entry (for mknodat).
 pub(crate) fn special_file(h: &tar::Header, kind: EntryType) -> (libc::mode_t, libc::dev_t) {
@@ -657,72 +422,4 @@ pub(crate) fn special_file(h: &tar::Header, kind: EntryType) -> (libc::mode_t, l
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn raw_tar(entries: &[(EntryType, &[u8], &[u8])]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (kind, name, data) in entries {
-            let mut h = tar::Header::new_gnu();
-            h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
-            h.set_entry_type(*kind);
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            out.extend_from_slice(h.as_bytes());
-            out.extend_from_slice(data);
-            out.resize(out.len().div_ceil(512) * 512, 0);
-        }
-        out.resize(out.len() + 1024, 0);
-        out
-    }
-
-    fn extract(tar: &[u8]) -> (tempfile::TempDir, Result<LayerStats>) {
-        let d = tempfile::tempdir().unwrap();
-        let dest = d.path().join("layer/diff");
-        std::fs::create_dir_all(&dest).unwrap();
-        let r = extract_layer(tar, None, &dest);
-        (d, r)
-    }
-
-    #[test]
-    fn extract_rejects_whiteouts_of_dot_and_dotdot() {
-        for name in [&b".wh..."[..], b"sub/.wh...", b"sub/.wh..", b".wh."] {
-            let tar = raw_tar(&[
-                (EntryType::Directory, b"sub", b""),
-                (EntryType::Regular, name, b""),
-            ]);
-            let (d, r) = extract(&tar);
-            let err = r.expect_err("whiteout accepted").to_string();
-            assert!(err.contains("whiteout of '.' or '..'"), "{err}");
-            // The layer dir and its parent are still there.
-            assert!(d.path().join("layer/diff/sub").is_dir());
-        }
-    }
-
-    #[test]
-    fn extract_bounds_header_bytes() {
-        let mut name = vec![b'a'; (MAX_ENTRY_HEADER_BYTES + 10) as usize];
-        name.push(0);
-        let tar = raw_tar(&[
-            (EntryType::GNULongName, b"././@LongLink", &name),
-            (EntryType::Regular, b"f", b"x"),
-        ]);
-        let (_d, r) = extract(&tar);
-        let err = r.expect_err("huge long name accepted").to_string();
-        assert!(err.contains("headers exceed"), "{err}");
-        // Big file data is not header data.
-        let big = vec![1u8; (MAX_ENTRY_HEADER_BYTES * 3) as usize];
-        let tar = raw_tar(&[
-            (EntryType::Regular, b"big", &big),
-            (EntryType::Regular, b"small", b"s"),
-        ]);
-        let (d, r) = extract(&tar);
-        let stats = r.unwrap();
-        assert_eq!(stats.content_size, big.len() as u64 + 1);
-        assert_eq!(
-            std::fs::read(d.path().join("layer/diff/small")).unwrap(),
-            b"s"
-        );
-    }
-}
+mod tests;
