@@ -88,12 +88,7 @@ pub fn render_report(r: &Value) -> (String, bool) {
 
 pub async fn check(ctx: &Ctx, a: SystemCheckArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let path = if a.repair {
-        "/berth/v1/system/check?repair=1"
-    } else {
-        "/berth/v1/system/check"
-    };
-    let report = client.post(path, None).await?.unwrap_or(Value::Null);
+    let report = client.berth_check(a.repair).await?;
     let (text, problems) = render_report(&report);
     if a.format.as_deref() == Some("json") {
         out(&format!("{}\n", serde_json::to_string(&report)?));

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use super::ps::ellipsis;
 use super::{out, Ctx};
 use crate::cli::HistoryArgs;
-use crate::client::seg;
 use crate::format::{render_rows, units};
 
 pub const HISTORY_TABLE: &str =
@@ -69,9 +68,7 @@ pub fn history_row(h: &Value, trunc: bool, human: bool, now: DateTime<Utc>) -> V
 
 pub async fn history(ctx: &Ctx, a: HistoryArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let list: Vec<Value> = client
-        .get(&format!("/images/{}/history", seg(&a.image)))
-        .await?;
+    let list = client.image_history(&a.image).await?;
     let now = Utc::now();
     let rows: Vec<Value> = list
         .iter()

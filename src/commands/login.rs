@@ -5,7 +5,6 @@
 use std::io::{BufRead, IsTerminal, Read, Write};
 
 use anyhow::{bail, Result};
-use serde_json::Value;
 
 use super::{out, Ctx};
 use crate::cli::{LoginArgs, LogoutArgs};
@@ -96,11 +95,7 @@ pub async fn login(ctx: &Ctx, a: LoginArgs) -> Result<i32> {
         ..Default::default()
     };
     let client = ctx.client().await?;
-    let body = serde_json::to_value(&auth)?;
-    let resp = client
-        .post("/auth", Some(&body))
-        .await?
-        .unwrap_or(Value::Null);
+    let resp = client.auth(&auth).await?;
     // A registry that hands out an identity token wants it instead of the password.
     if let Some(tok) = resp["IdentityToken"].as_str().filter(|t| !t.is_empty()) {
         auth.password.clear();

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
-use hyper::Method;
 use serde_json::Value;
 
 use super::{out, Ctx};
 use crate::cli::PushArgs;
+use crate::client::api::images;
 use crate::client::progress::{read_stream, render_message};
-use crate::client::{empty, query, seg};
 
 pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
     let (name, tag) = split_tag(&a.image);
@@ -25,10 +24,6 @@ pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
         (false, Some(t)) => t.to_string(),
         (false, None) => "latest".to_string(),
     };
-    let mut q = vec![("tag", tag.clone())];
-    if let Some(c) = &a.compression {
-        q.push(("compression", c.clone()));
-    }
     // Credentials from `docker login` / `berth login` (config.json or a credential helper).
     let auth = crate::client::credentials::registry_auth_header(name)?;
     let headers: Vec<(&str, &str)> = auth
@@ -36,10 +31,8 @@ pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
         .map(|a| vec![("X-Registry-Auth", a)])
         .unwrap_or_default();
     let client = ctx.client().await?;
-    let path = format!("/images/{}/push{}", seg(name), query(&q));
-    let resp = client
-        .request(Method::POST, &path, empty(), &headers)
-        .await?;
+    let endpoint = images::push(name, &tag, a.compression.as_deref());
+    let resp = client.open(endpoint, &headers).await?;
     let mut display = Display::new(!a.quiet && std::io::stdout().is_terminal(), a.quiet);
     read_stream(resp.into_body(), |msg| display.message(msg)).await?;
     display.finish();
