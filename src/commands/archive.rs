@@ -9,17 +9,71 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
+use clap::Args;
 use http_body_util::BodyExt;
 use hyper::body::Frame;
 use hyper::Method;
 use serde_json::Value;
 
 use super::{for_each, out, Ctx};
-use crate::cli::{CpArgs, ExportArgs, UpdateArgs};
 use crate::client::api::containers::{self, UpdateConfig};
 use crate::client::{Client, DaemonError, ReqBody};
 use crate::exit::{flag_error, ExitError};
 use crate::format::units;
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Write to a file instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information).
+    #[arg(short = 'a', long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH.
+    #[arg(short = 'L', long = "follow-link")]
+    pub follow_link: bool,
+    /// CONTAINER:SRC_PATH, a local path, or - (a tar on stdin).
+    #[arg(allow_hyphen_values = true)]
+    pub src: String,
+    /// CONTAINER:DEST_PATH, a local path, or - (a tar on stdout).
+    #[arg(allow_hyphen_values = true)]
+    pub dest: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// Number of CPUs.
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight).
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<i64>,
+    /// Limit CPU CFS period.
+    #[arg(long)]
+    pub cpu_period: Option<i64>,
+    /// Limit CPU CFS quota.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// Memory limit.
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap.
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited).
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Restart policy to apply when a container exits.
+    #[arg(long)]
+    pub restart: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
 
 /// `berth diff NAME`: docker's "C /path" lines.
 pub async fn diff(ctx: &Ctx, container: String) -> Result<i32> {

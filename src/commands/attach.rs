@@ -5,16 +5,30 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
+use clap::Args;
 use http_body_util::BodyExt;
 use serde_json::Value;
 
 use super::run::{resize, spawn_signal_proxy, RawMode};
 use super::Ctx;
-use crate::cli::AttachArgs;
 use crate::client::api::containers::AttachOptions;
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
 use crate::exit::ExitError;
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// Do not attach STDIN.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process (non-TTY mode only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q).
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
+}
 
 pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
     let keys = parse_keys(a.detach_keys.as_deref(), 1)?;

@@ -2,10 +2,20 @@
 //! (`POST /berth/v1/system/check`) and this prints what it found or removed.
 
 use anyhow::Result;
+use clap::Args;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::cli::SystemCheckArgs;
+
+#[derive(Args, Debug)]
+pub struct SystemCheckArgs {
+    /// Remove broken images (with their tags), corrupt blobs and orphaned blobs and layers.
+    #[arg(long)]
+    pub repair: bool,
+    /// "json" prints the engine's report as JSON.
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()

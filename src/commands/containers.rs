@@ -3,17 +3,94 @@
 
 use anyhow::Result;
 use chrono::Utc;
+use clap::Args;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use super::{for_each, out, Ctx};
-use crate::cli::{KillArgs, LogsArgs, PruneArgs, RenameArgs, RmArgs, StopArgs, TopArgs};
 use crate::client::api::containers::{self, LogsOptions};
 use crate::client::demux::{Demuxer, StreamKind};
 use crate::client::DaemonError;
 use crate::exit::{flag_error, ExitError};
 use crate::format::units;
+
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container.
+    #[arg(short = 't', long, visible_alias = "timeout")]
+    pub time: Option<String>,
+    #[arg(short = 's', long)]
+    pub signal: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    pub container: String,
+    /// ps options (only the default `-ef` listing is supported by the engine).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    #[arg(short = 's', long, default_value = "KILL")]
+    pub signal: String,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub until: Option<String>,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainersArg {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainerArg {
+    pub container: String,
+}
 
 /// `-t/--time` of stop and restart, or docker's error for a non-number.
 fn stop_timeout(cmd: &str, t: &Option<String>) -> Result<Option<i64>> {

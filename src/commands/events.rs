@@ -2,15 +2,31 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Local, TimeZone, Utc};
+use clap::Args;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 
 use super::{out, Ctx};
-use crate::cli::EventsArgs;
 use crate::client::api::{system, Filters};
 use crate::exit::flag_error;
 use crate::format::template::{Missing, Template};
 use crate::format::units;
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Show all events created since timestamp.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filter output based on conditions provided (key=value).
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    /// Format output: "json" or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 /// How one event is printed.
 enum Printer {

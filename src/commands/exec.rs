@@ -4,14 +4,45 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
+use clap::Args;
 
 use super::run::RawMode;
 use super::Ctx;
-use crate::cli::ExecArgs;
 use crate::client::api::exec::{ExecCreate, ExecStart};
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
 use crate::client::Client;
+
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// Detached mode: run command in the background.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Keep STDIN open even if not attached.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Username or UID (format: "<name|uid>[:<group|gid>]").
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Give extended privileges to the command.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Override the key sequence for detaching a container.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
 
 /// `-e VAR` without `=` takes the local value (dropped when unset), as docker does.
 fn resolve_env(env: &[String], lookup: &dyn Fn(&str) -> Option<String>) -> Vec<String> {

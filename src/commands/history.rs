@@ -2,12 +2,30 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Local, TimeZone, Utc};
+use clap::Args;
 use serde_json::{json, Value};
 
 use super::ps::ellipsis;
 use super::{out, Ctx};
-use crate::cli::HistoryArgs;
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub image: String,
+    /// Print sizes and dates in human readable format (--human=false for raw values).
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub human: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output using a custom template ('table', 'json' or a Go template).
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 pub const HISTORY_TABLE: &str =
     "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";

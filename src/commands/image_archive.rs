@@ -2,15 +2,35 @@
 //! `POST /images/load`), streamed in both directions.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use clap::Args;
 
 use super::archive::{refuse_terminal_stdout, write_download};
 use super::{out, Ctx};
-use crate::cli::{LoadArgs, SaveArgs};
 use crate::client::api::images;
 use crate::client::progress::read_stream;
 use crate::exit::ExitError;
+
+#[derive(Args, Debug)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN.
+    #[arg(short = 'i', long)]
+    pub input: Option<PathBuf>,
+    /// Suppress the load output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
 
 /// `save [-o FILE] IMAGE...`: the archive goes to FILE (written under a temporary name and
 /// renamed when complete, so a failed save leaves no truncated archive) or to stdout.

@@ -2,13 +2,77 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use clap::Args;
 use serde_json::{json, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{ImagesArgs, ImportArgs, RmiArgs, TagArgs};
 use crate::client::api::{images, Filters};
 use crate::client::progress::{read_stream, render_message};
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug)]
+pub struct ImagePruneArgs {
+    /// Remove all images not used by a container, not just untagged ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Filter values (until=<timestamp>, label=<key>[=<value>]).
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Tarball path, or - for stdin.
+    pub file: String,
+    /// Repository and optional tag for the new image.
+    pub reference: Option<String>,
+    /// Apply a Dockerfile instruction to the created image.
+    #[arg(short = 'c', long = "change")]
+    pub changes: Vec<String>,
+    /// Commit message for the imported image.
+    #[arg(short = 'm', long)]
+    pub message: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ImagesArgs {
+    /// Repository to list (optionally REPO:TAG).
+    pub reference: Option<String>,
+    /// Show all images (default hides intermediate images).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Show digests.
+    #[arg(long)]
+    pub digests: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmiArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long)]
+    pub no_prune: bool,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    pub source: String,
+    pub target: String,
+}
 
 fn image_id(id: &str, trunc: bool) -> String {
     if trunc {

@@ -2,6 +2,7 @@
 //! object") or typed (`container|image|volume inspect`, the engine's own message).
 
 use anyhow::Result;
+use clap::Args;
 use http_body_util::BodyExt;
 use serde_json::Value;
 
@@ -11,6 +12,25 @@ use crate::client::{Client, DaemonError};
 use crate::exit::ExitError;
 use crate::format::json::reindent;
 use crate::format::template::{Missing, Template};
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Only inspect objects of this type (container, image).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FormatNames {
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
 
 /// Fetch the raw inspect JSON of a container, image or volume; the engine's 404 as `Err` inside.
 async fn inspect_raw(client: &Client, endpoint: Endpoint) -> Result<Result<String, DaemonError>> {

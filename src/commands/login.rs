@@ -5,10 +5,31 @@
 use std::io::{BufRead, IsTerminal, Read, Write};
 
 use anyhow::{bail, Result};
+use clap::Args;
 
 use super::{out, Ctx};
-use crate::cli::{LoginArgs, LogoutArgs};
 use crate::client::credentials::{server_key, AuthConfig, CredStore, INDEX_SERVER};
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
+    /// Username.
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password (insecure: prefer --password-stdin).
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Take the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
+}
 
 /// Read one line from the terminal, without echo when `secret`.
 fn prompt(label: &str, secret: bool) -> Result<String> {

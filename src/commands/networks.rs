@@ -2,19 +2,88 @@
 //! `-p/--publish`, `--expose` parsing of `run`/`create` (docker's nat.ParsePortSpec rules).
 
 use anyhow::Result;
+use clap::Args;
 use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{
-    FormatNames, NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkLsArgs,
-    NetworkPruneArgs, NetworkRmArgs, PortArgs,
-};
+use crate::cli::FormatNames;
 use crate::client::api::networks::{
     EndpointConfig, EndpointIpam, Ipam, IpamConfig, NetworkConnect, NetworkCreate,
     NetworkDisconnect,
 };
 use crate::client::api::Filters;
 use crate::exit::ExitError;
+
+#[derive(Args, Debug)]
+pub struct PortArgs {
+    pub container: String,
+    /// PRIVATE_PORT[/PROTO]
+    pub port: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkLsArgs {
+    #[arg(short = 'f', long)]
+    pub filter: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkCreateArgs {
+    #[arg(short = 'd', long)]
+    pub driver: Option<String>,
+    #[arg(long)]
+    pub subnet: Vec<String>,
+    #[arg(long)]
+    pub gateway: Vec<String>,
+    /// Restrict external access to the network.
+    #[arg(long)]
+    pub internal: bool,
+    #[arg(long)]
+    pub attachable: bool,
+    #[arg(long)]
+    pub label: Vec<String>,
+    #[arg(short = 'o', long)]
+    pub opt: Vec<String>,
+    pub name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkRmArgs {
+    #[arg(required = true)]
+    pub networks: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkConnectArgs {
+    #[arg(long)]
+    pub alias: Vec<String>,
+    #[arg(long)]
+    pub ip: Option<String>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkDisconnectArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkPruneArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
 
 /// Build the engine's network options from `berth engine` flags.
 pub fn engine_network_options(

@@ -2,14 +2,37 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use clap::Args;
 use serde_json::{json, Value};
 
 use super::{out, Ctx};
-use crate::cli::PsArgs;
 use crate::client::api::{containers, Filters};
 use crate::exit::flag_error;
 use crate::format::template::Template;
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug, Default)]
+pub struct PsArgs {
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Show n last created containers (includes all states).
+    #[arg(short = 'n', long)]
+    pub last: Option<String>,
+    /// Show the latest created container (includes all states).
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Display total file sizes.
+    #[arg(short = 's', long)]
+    pub size: bool,
+}
 
 /// docker's `Ellipsis`: cut to `max` characters, the last one being "…".
 pub fn ellipsis(s: &str, max: usize) -> String {

@@ -6,13 +6,28 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::{bail, Result};
+use clap::Args;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::cli::PullArgs;
 use crate::client::api::images;
 use crate::client::progress::read_stream;
 use crate::client::Client;
+
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    /// NAME[:TAG|@DIGEST]
+    pub image: String,
+    /// Download all tagged images in the repository.
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
+    /// Set platform if server is multi-platform capable (os[/arch[/variant]]).
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
+    pub platform: Option<String>,
+    /// Suppress verbose output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
 
 /// How the progress stream is shown.
 #[derive(Clone, Copy, PartialEq, Eq)]

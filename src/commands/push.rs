@@ -6,12 +6,27 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
+use clap::Args;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::cli::PushArgs;
 use crate::client::api::images;
 use crate::client::progress::{read_stream, render_message};
+
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// NAME[:TAG]
+    pub image: String,
+    /// Push all tags of the repository.
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Print only the pushed reference.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Layer compression for layers stored uncompressed: gzip (default) or zstd.
+    #[arg(long)]
+    pub compression: Option<String>,
+}
 
 pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
     let (name, tag) = split_tag(&a.image);

@@ -11,16 +11,33 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
+use clap::Args;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{out, Ctx};
-use crate::cli::StatsArgs;
 use crate::client::api::{containers, Filters};
 use crate::client::{Client, DaemonError};
 use crate::format::template::Template;
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug, Default)]
+pub struct StatsArgs {
+    /// Show all containers (default shows just running).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Disable streaming stats and only pull the first result.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output: table, json, or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    pub containers: Vec<String>,
+}
 
 const STATS_TABLE: &str =
     "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";

@@ -3,16 +3,72 @@
 //! docker CLI sends them).
 
 use anyhow::Result;
+use clap::Args;
 use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{
-    SystemDfArgs, VolumeCmd, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
-};
+use crate::cli::VolumeCmd;
 use crate::client::api::volumes::{self, VolumeCreate};
 use crate::client::api::Filters;
 use crate::exit::{flag_error, ExitError};
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug)]
+pub struct VolumeCreateArgs {
+    pub name: Option<String>,
+    /// Specify volume name.
+    #[arg(long = "name")]
+    pub name_flag: Option<String>,
+    /// Specify volume driver name.
+    #[arg(short = 'd', long, default_value = "local")]
+    pub driver: String,
+    /// Set driver specific options.
+    #[arg(short = 'o', long = "opt")]
+    pub opts: Vec<String>,
+    /// Set metadata for a volume.
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumeLsArgs {
+    /// Only display volume names.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumeRmArgs {
+    /// Force the removal of one or more volumes.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub volumes: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumePruneArgs {
+    /// Remove all unused volumes, not just anonymous ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SystemDfArgs {
+    /// Show detailed information on space usage.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 /// The mount-related parts of a create body.
 #[derive(Debug, Default, PartialEq)]
