@@ -2,9 +2,8 @@
 //! headless commands, plus exit-code policy.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use crate::client::{self, ConnectError, DaemonError};
 use crate::commands;
@@ -17,6 +16,35 @@ mod resources;
 pub use containers::*;
 pub use images::*;
 pub use resources::*;
+// Each command's flags live beside it in commands/; re-exported here for the dispatch.
+pub use crate::commands::archive::{CpArgs, ExportArgs, UpdateArgs};
+pub use crate::commands::attach::AttachArgs;
+pub use crate::commands::check::SystemCheckArgs;
+pub use crate::commands::containers::{
+    ContainerArg, ContainersArg, KillArgs, LogsArgs, PruneArgs, RenameArgs, RmArgs, StopArgs,
+    TopArgs,
+};
+pub use crate::commands::docs::{CompletionArgs, ManArgs};
+pub use crate::commands::engine::EngineArgs;
+pub use crate::commands::events::EventsArgs;
+pub use crate::commands::exec::ExecArgs;
+pub use crate::commands::history::HistoryArgs;
+pub use crate::commands::image_archive::{LoadArgs, SaveArgs};
+pub use crate::commands::images::{ImagePruneArgs, ImagesArgs, ImportArgs, RmiArgs, TagArgs};
+pub use crate::commands::inspect::{FormatNames, InspectArgs};
+pub use crate::commands::login::{LoginArgs, LogoutArgs};
+pub use crate::commands::networks::{
+    NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkLsArgs, NetworkPruneArgs,
+    NetworkRmArgs, PortArgs,
+};
+pub use crate::commands::ps::PsArgs;
+pub use crate::commands::pull::PullArgs;
+pub use crate::commands::push::PushArgs;
+pub use crate::commands::run::{ContainerOpts, CreateArgs, RunArgs, StartArgs};
+pub use crate::commands::stats::StatsArgs;
+pub use crate::commands::volumes::{
+    SystemDfArgs, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
+};
 
 /// `berth --version`: the berth release and the Docker Engine API its engine serves (kept equal
 /// to `berth_engine::config::API_VERSION` by a test).
@@ -149,19 +177,6 @@ pub enum Cmd {
     Man(ManArgs),
 }
 
-#[derive(Args, Debug)]
-pub struct CompletionArgs {
-    /// The shell: bash, zsh or fish.
-    pub shell: clap_complete::Shell,
-}
-
-#[derive(Args, Debug)]
-pub struct ManArgs {
-    /// Write berth.1 and berth-COMMAND.1 for every command into DIR instead of printing berth.1.
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
-
 /// Parse argv and run; returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
@@ -256,6 +271,7 @@ fn report(result: anyhow::Result<i32>, default_code: i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(args).unwrap()

@@ -9,23 +9,76 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
+use clap::Args;
 use http_body_util::BodyExt;
 use hyper::body::Frame;
 use hyper::Method;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{for_each, out, Ctx};
-use crate::cli::{CpArgs, ExportArgs, UpdateArgs};
-use crate::client::{empty, query, seg, Client, DaemonError, ReqBody};
+use crate::client::api::containers::{self, UpdateConfig};
+use crate::client::{Client, DaemonError, ReqBody};
 use crate::exit::{flag_error, ExitError};
 use crate::format::units;
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Write to a file instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information).
+    #[arg(short = 'a', long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH.
+    #[arg(short = 'L', long = "follow-link")]
+    pub follow_link: bool,
+    /// CONTAINER:SRC_PATH, a local path, or - (a tar on stdin).
+    #[arg(allow_hyphen_values = true)]
+    pub src: String,
+    /// CONTAINER:DEST_PATH, a local path, or - (a tar on stdout).
+    #[arg(allow_hyphen_values = true)]
+    pub dest: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// Number of CPUs.
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight).
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<i64>,
+    /// Limit CPU CFS period.
+    #[arg(long)]
+    pub cpu_period: Option<i64>,
+    /// Limit CPU CFS quota.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// Memory limit.
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap.
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited).
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Restart policy to apply when a container exits.
+    #[arg(long)]
+    pub restart: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
 
 /// `berth diff NAME`: docker's "C /path" lines.
 pub async fn diff(ctx: &Ctx, container: String) -> Result<i32> {
     let client = ctx.client().await?;
-    let v: Value = client
-        .get(&format!("/containers/{}/changes", seg(&container)))
-        .await?;
+    let v = client.container_changes(&container).await?;
     let mut text = String::new();
     for c in v.as_array().into_iter().flatten() {
         let k = match c["Kind"].as_i64() {
@@ -89,70 +142,51 @@ pub(super) async fn write_download(
 pub async fn export(ctx: &Ctx, a: ExportArgs) -> Result<i32> {
     refuse_terminal_stdout(a.output.as_deref())?;
     let client = ctx.client().await?;
-    let resp = client
-        .request(
-            Method::GET,
-            &format!("/containers/{}/export", seg(&a.container)),
-            empty(),
-            &[],
-        )
-        .await?;
+    let resp = client.open(containers::export(&a.container), &[]).await?;
     write_download(resp, a.output.as_deref(), "failed to export container").await?;
     Ok(0)
 }
 
 /// `berth update [flags] NAME...`.
 pub async fn update(ctx: &Ctx, a: UpdateArgs) -> Result<i32> {
-    let mut body = serde_json::Map::new();
     let cmd = "update";
-    if let Some(v) = &a.cpus {
-        body.insert(
-            "NanoCpus".into(),
-            json!(units::parse_cpus(v).map_err(|e| flag_error(cmd, "--cpus", v, &e))?),
-        );
-    }
-    if let Some(v) = a.cpu_shares {
-        body.insert("CpuShares".into(), json!(v));
-    }
-    if let Some(v) = a.cpu_period {
-        body.insert("CpuPeriod".into(), json!(v));
-    }
-    if let Some(v) = a.cpu_quota {
-        body.insert("CpuQuota".into(), json!(v));
-    }
-    if let Some(v) = &a.memory {
-        body.insert(
-            "Memory".into(),
-            json!(units::parse_ram_size(v).map_err(|e| flag_error(cmd, "--memory", v, &e))?),
-        );
-    }
-    if let Some(v) = &a.memory_swap {
-        body.insert(
-            "MemorySwap".into(),
-            json!(units::parse_mem_swap(v).map_err(|e| flag_error(cmd, "--memory-swap", v, &e))?),
-        );
-    }
-    if let Some(v) = a.pids_limit {
-        body.insert("PidsLimit".into(), json!(v));
-    }
-    if let Some(v) = &a.restart {
-        body.insert("RestartPolicy".into(), super::run::restart_policy(cmd, v)?);
-    }
-    if body.is_empty() {
+    let config = UpdateConfig {
+        nano_cpus: a
+            .cpus
+            .as_ref()
+            .map(|v| units::parse_cpus(v).map_err(|e| flag_error(cmd, "--cpus", v, &e)))
+            .transpose()?,
+        cpu_shares: a.cpu_shares,
+        cpu_period: a.cpu_period,
+        cpu_quota: a.cpu_quota,
+        memory: a
+            .memory
+            .as_ref()
+            .map(|v| units::parse_ram_size(v).map_err(|e| flag_error(cmd, "--memory", v, &e)))
+            .transpose()?,
+        memory_swap: a
+            .memory_swap
+            .as_ref()
+            .map(|v| units::parse_mem_swap(v).map_err(|e| flag_error(cmd, "--memory-swap", v, &e)))
+            .transpose()?,
+        pids_limit: a.pids_limit,
+        restart_policy: a
+            .restart
+            .as_ref()
+            .map(|v| super::run::restart_policy(cmd, v))
+            .transpose()?,
+    };
+    if config == UpdateConfig::default() {
         return Err(ExitError::with(
             1,
             "berth update: you must provide one or more flags when using this command",
         ));
     }
     let client = ctx.client().await?;
-    let body = Value::Object(body);
     for_each(&a.containers, |name| {
-        let client = client.clone();
-        let body = body.clone();
+        let (client, config) = (client.clone(), &config);
         async move {
-            client
-                .post(&format!("/containers/{}/update", seg(&name)), Some(&body))
-                .await?;
+            client.container_update(&name, config).await?;
             out(&format!("{name}\n"));
             Ok(())
         }
@@ -236,16 +270,7 @@ const GO_SYMLINK: u32 = 1 << 27;
 
 async fn stat(client: &Client, container: &str, path: &str) -> Result<PathStat> {
     let resp = client
-        .request(
-            Method::HEAD,
-            &format!(
-                "/containers/{}/archive{}",
-                seg(container),
-                query(&[("path", path.to_string())])
-            ),
-            empty(),
-            &[],
-        )
+        .open(containers::archive(Method::HEAD, container, path), &[])
         .await
         .map_err(|e| match e.downcast::<DaemonError>() {
             // HEAD answers carry no body: give docker's wording.
@@ -292,16 +317,7 @@ async fn copy_from(
         st = stat(client, container, &src_path).await?;
     }
     let resp = client
-        .request(
-            Method::GET,
-            &format!(
-                "/containers/{}/archive{}",
-                seg(container),
-                query(&[("path", src_path.clone())])
-            ),
-            empty(),
-            &[],
-        )
+        .open(containers::archive(Method::GET, container, &src_path), &[])
         .await?;
     if dest == "-" {
         body_to(resp, &mut std::io::stdout().lock()).await?;
@@ -588,22 +604,9 @@ async fn put(
     archive: bool,
     body: ReqBody,
 ) -> Result<()> {
-    let mut q = vec![
-        ("path", dir.to_string()),
-        ("noOverwriteDirNonDir", "true".to_string()),
-    ];
-    if archive {
-        q.push(("copyUIDGID", "true".into()));
-    }
     client
-        .request(
-            Method::PUT,
-            &format!("/containers/{}/archive{}", seg(container), query(&q)),
-            body,
-            &[("content-type", "application/x-tar")],
-        )
-        .await?;
-    Ok(())
+        .container_archive_put(container, dir, archive, body)
+        .await
 }
 
 /// A request body fed from a blocking thread.

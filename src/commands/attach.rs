@@ -5,24 +5,35 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
+use clap::Args;
 use http_body_util::BodyExt;
-use hyper::Method;
 use serde_json::Value;
 
 use super::run::{resize, spawn_signal_proxy, RawMode};
 use super::Ctx;
-use crate::cli::AttachArgs;
+use crate::client::api::containers::AttachOptions;
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
-use crate::client::{empty, query, seg};
 use crate::exit::ExitError;
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// Do not attach STDIN.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process (non-TTY mode only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q).
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
+}
 
 pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
     let keys = parse_keys(a.detach_keys.as_deref(), 1)?;
     let client = ctx.client().await?;
-    let info: Value = client
-        .get(&format!("/containers/{}/json", seg(&a.container)))
-        .await?;
+    let info = client.container_inspect(&a.container).await?;
     let state = &info["State"];
     if state["Paused"].as_bool() == Some(true) {
         return Err(ExitError::with(
@@ -44,30 +55,22 @@ pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
         return Err(ExitError::with(1, "the input device is not a TTY"));
     }
 
-    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
-    let mut q = vec![
-        ("stream", "1".to_string()),
-        ("stdin", flag(stdin)),
-        ("stdout", "1".into()),
-        ("stderr", "1".into()),
-    ];
-    if let Some(k) = &a.detach_keys {
-        q.push(("detachKeys", k.clone()));
-    }
+    let streams = AttachOptions {
+        stdin,
+        stdout: true,
+        stderr: true,
+        detach_keys: a.detach_keys.clone(),
+    };
     // Registered before the stream so an exit right after attaching is not missed.
     let wait_client = client.clone();
-    let wait_path = format!("/containers/{}/wait", seg(&id));
+    let wait_id = id.clone();
     let wait_task = tokio::spawn(async move {
-        let resp = wait_client
-            .request(Method::POST, &wait_path, empty(), &[])
-            .await?;
+        let resp = wait_client.container_wait_response(&wait_id, None).await?;
         let body = resp.into_body().collect().await?.to_bytes();
         let v: Value = serde_json::from_slice(&body).context("decoding the wait answer")?;
         anyhow::Ok(v)
     });
-    let io = client
-        .hijack(&format!("/containers/{}/attach{}", seg(&id), query(&q)))
-        .await?;
+    let io = client.container_attach(&id, &streams).await?;
     let (reader, writer) = tokio::io::split(io);
 
     let raw = RawMode::enable(tty && stdin);

@@ -2,10 +2,20 @@
 //! (`POST /berth/v1/system/check`) and this prints what it found or removed.
 
 use anyhow::Result;
+use clap::Args;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::cli::SystemCheckArgs;
+
+#[derive(Args, Debug)]
+pub struct SystemCheckArgs {
+    /// Remove broken images (with their tags), corrupt blobs and orphaned blobs and layers.
+    #[arg(long)]
+    pub repair: bool,
+    /// "json" prints the engine's report as JSON.
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -88,12 +98,7 @@ pub fn render_report(r: &Value) -> (String, bool) {
 
 pub async fn check(ctx: &Ctx, a: SystemCheckArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let path = if a.repair {
-        "/berth/v1/system/check?repair=1"
-    } else {
-        "/berth/v1/system/check"
-    };
-    let report = client.post(path, None).await?.unwrap_or(Value::Null);
+    let report = client.berth_check(a.repair).await?;
     let (text, problems) = render_report(&report);
     if a.format.as_deref() == Some("json") {
         out(&format!("{}\n", serde_json::to_string(&report)?));

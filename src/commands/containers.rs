@@ -3,23 +3,100 @@
 
 use anyhow::Result;
 use chrono::Utc;
+use clap::Args;
 use http_body_util::BodyExt;
-use hyper::Method;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use super::{for_each, out, Ctx};
-use crate::cli::{KillArgs, LogsArgs, PruneArgs, RenameArgs, RmArgs, StopArgs, TopArgs};
+use crate::client::api::containers::{self, LogsOptions};
 use crate::client::demux::{Demuxer, StreamKind};
-use crate::client::{empty, query, seg, DaemonError};
+use crate::client::DaemonError;
 use crate::exit::{flag_error, ExitError};
 use crate::format::units;
 
-/// `-t/--time` of stop and restart as the query value, or docker's error for a non-number.
-fn stop_timeout(cmd: &str, t: &Option<String>) -> Result<Option<String>> {
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container.
+    #[arg(short = 't', long, visible_alias = "timeout")]
+    pub time: Option<String>,
+    #[arg(short = 's', long)]
+    pub signal: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    pub container: String,
+    /// ps options (only the default `-ef` listing is supported by the engine).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    #[arg(short = 's', long, default_value = "KILL")]
+    pub signal: String,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub until: Option<String>,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainersArg {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainerArg {
+    pub container: String,
+}
+
+/// `-t/--time` of stop and restart, or docker's error for a non-number.
+fn stop_timeout(cmd: &str, t: &Option<String>) -> Result<Option<i64>> {
     match t {
         None => Ok(None),
-        Some(s) => s.parse::<i64>().map(|v| Some(v.to_string())).map_err(|_| {
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
             flag_error(
                 cmd,
                 "-t, --time",
@@ -32,40 +109,31 @@ fn stop_timeout(cmd: &str, t: &Option<String>) -> Result<Option<String>> {
 
 pub async fn stop(ctx: &Ctx, a: StopArgs, restart: bool) -> Result<i32> {
     let verb = if restart { "restart" } else { "stop" };
-    let mut q = Vec::new();
-    if let Some(t) = stop_timeout(verb, &a.time)? {
-        q.push(("t", t));
-    }
-    if let Some(s) = &a.signal {
-        q.push(("signal", s.clone()));
-    }
-    post_each(ctx, &a.containers, verb, query(&q)).await
+    let t = stop_timeout(verb, &a.time)?;
+    let signal = a.signal.as_deref();
+    post_each(ctx, &a.containers, |name| {
+        containers::stop(name, restart, t, signal)
+    })
+    .await
 }
 
 pub async fn kill(ctx: &Ctx, a: KillArgs) -> Result<i32> {
-    let q = query(&[("signal", a.signal.clone())]);
-    post_each(ctx, &a.containers, "kill", q).await
+    post_each(ctx, &a.containers, |name| {
+        containers::kill(name, Some(&a.signal))
+    })
+    .await
 }
 
 /// `pause` / `unpause` (`verb`) of each named container.
-pub async fn pause(ctx: &Ctx, containers: Vec<String>, verb: &str) -> Result<i32> {
-    post_each(ctx, &containers, verb, String::new()).await
+pub async fn pause(ctx: &Ctx, names: Vec<String>, verb: &str) -> Result<i32> {
+    post_each(ctx, &names, |name| containers::pause(name, verb == "pause")).await
 }
 
 /// `top CONTAINER [ps OPTIONS]`: the container's processes as a table.
 pub async fn top(ctx: &Ctx, a: TopArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let mut q = Vec::new();
-    if !a.ps_args.is_empty() {
-        q.push(("ps_args", a.ps_args.join(" ")));
-    }
-    let v: Value = client
-        .get(&format!(
-            "/containers/{}/top{}",
-            seg(&a.container),
-            query(&q)
-        ))
-        .await?;
+    let ps_args = (!a.ps_args.is_empty()).then(|| a.ps_args.join(" "));
+    let v = client.container_top(&a.container, ps_args).await?;
     let cells = |v: &Value| -> Vec<String> {
         v.as_array()
             .map(|a| {
@@ -111,16 +179,18 @@ fn top_table(rows: &[Vec<String>]) -> String {
     s
 }
 
-/// `POST /containers/NAME/VERB?QUERY` for each named container, printing each name that
-/// succeeded, as docker's stop/restart/kill do.
-async fn post_each(ctx: &Ctx, containers: &[String], verb: &str, q: String) -> Result<i32> {
+/// The call `endpoint(NAME)` for each named container, printing each name that succeeded, as
+/// docker's stop/restart/kill do.
+async fn post_each(
+    ctx: &Ctx,
+    names: &[String],
+    endpoint: impl Fn(&str) -> crate::client::api::Endpoint,
+) -> Result<i32> {
     let client = ctx.client().await?;
-    for_each(containers, |name| {
-        let (client, q) = (client.clone(), q.clone());
+    for_each(names, |name| {
+        let (client, call) = (client.clone(), endpoint(&name));
         async move {
-            client
-                .post(&format!("/containers/{}/{verb}{q}", seg(&name)), None)
-                .await?;
+            client.send(call).await?;
             out(&format!("{name}\n"));
             Ok(())
         }
@@ -129,21 +199,11 @@ async fn post_each(ctx: &Ctx, containers: &[String], verb: &str, q: String) -> R
 }
 
 pub async fn remove(ctx: &Ctx, a: RmArgs) -> Result<i32> {
-    let mut q = Vec::new();
-    if a.force {
-        q.push(("force", "1".to_string()));
-    }
-    if a.volumes {
-        q.push(("v", "1".to_string()));
-    }
-    let q = query(&q);
     let client = ctx.client().await?;
     for_each(&a.containers, |name| {
-        let (client, q) = (client.clone(), q.clone());
+        let client = client.clone();
         async move {
-            client
-                .delete(&format!("/containers/{}{q}", seg(&name)))
-                .await?;
+            client.container_remove(&name, a.force, a.volumes).await?;
             out(&format!("{name}\n"));
             Ok(())
         }
@@ -153,35 +213,23 @@ pub async fn remove(ctx: &Ctx, a: RmArgs) -> Result<i32> {
 
 pub async fn logs(ctx: &Ctx, a: LogsArgs) -> Result<i32> {
     let now = Utc::now();
-    let mut q: Vec<(&str, String)> = vec![("stdout", "1".into()), ("stderr", "1".into())];
-    if a.follow {
-        q.push(("follow", "1".into()));
-    }
-    if a.timestamps {
-        q.push(("timestamps", "1".into()));
-    }
-    q.push(("tail", a.tail.clone()));
-    for (flag, key, v) in [
-        ("--since", "since", &a.since),
-        ("--until", "until", &a.until),
-    ] {
-        if let Some(v) = v {
-            let ts = units::parse_timestamp(v, now).map_err(|e| flag_error("logs", flag, v, &e))?;
-            q.push((key, ts));
-        }
-    }
+    let time = |flag: &str, v: &Option<String>| -> Result<Option<String>> {
+        v.as_ref()
+            .map(|v| units::parse_timestamp(v, now).map_err(|e| flag_error("logs", flag, v, &e)))
+            .transpose()
+    };
+    let options = LogsOptions {
+        follow: a.follow,
+        timestamps: a.timestamps,
+        tail: Some(a.tail.clone()),
+        since: time("--since", &a.since)?,
+        until: time("--until", &a.until)?,
+    };
     let client = ctx.client().await?;
-    let info: Value = client
-        .get(&format!("/containers/{}/json", seg(&a.container)))
-        .await?;
+    let info = client.container_inspect(&a.container).await?;
     let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
     let resp = client
-        .request(
-            Method::GET,
-            &format!("/containers/{}/logs{}", seg(&a.container), query(&q)),
-            empty(),
-            &[],
-        )
+        .open(containers::logs(&a.container, &options), &[])
         .await?;
     let mut body = resp.into_body();
     let mut stdout = tokio::io::stdout();
@@ -219,10 +267,7 @@ pub async fn wait(ctx: &Ctx, containers: Vec<String>) -> Result<i32> {
     for_each(&containers, |name| {
         let client = client.clone();
         async move {
-            let v = client
-                .post(&format!("/containers/{}/wait", seg(&name)), None)
-                .await?
-                .unwrap_or(Value::Null);
+            let v = client.container_wait(&name, None).await?;
             if let Some(m) = v["Error"]["Message"].as_str().filter(|m| !m.is_empty()) {
                 anyhow::bail!("{m}");
             }
@@ -235,16 +280,7 @@ pub async fn wait(ctx: &Ctx, containers: Vec<String>) -> Result<i32> {
 
 pub async fn rename(ctx: &Ctx, a: RenameArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let renamed = client
-        .post(
-            &format!(
-                "/containers/{}/rename{}",
-                seg(&a.container),
-                query(&[("name", a.new_name.clone())])
-            ),
-            None,
-        )
-        .await;
+    let renamed = client.container_rename(&a.container, &a.new_name).await;
     match renamed {
         Ok(_) => Ok(0),
         // docker prints the engine's reason, then its own summary line.
@@ -264,7 +300,7 @@ pub async fn rename(ctx: &Ctx, a: RenameArgs) -> Result<i32> {
 pub async fn prune(ctx: &Ctx, a: PruneArgs) -> Result<i32> {
     super::prune::Prune {
         warning: "all stopped containers",
-        path: "/containers/prune",
+        endpoint: containers::prune,
         deleted_key: "ContainersDeleted",
         heading: "Deleted Containers",
         reports_space: true,

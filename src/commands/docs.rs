@@ -3,11 +3,26 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use clap::Args;
 use clap::CommandFactory;
 
 use crate::cli::Cli;
+
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    /// The shell: bash, zsh or fish.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write berth.1 and berth-COMMAND.1 for every command into DIR instead of printing berth.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
 
 /// Print the completion script for `shell` (bash, zsh, fish) on stdout.
 pub fn completion(shell: clap_complete::Shell) -> Result<i32> {

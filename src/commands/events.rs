@@ -2,16 +2,31 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Local, TimeZone, Utc};
+use clap::Args;
 use http_body_util::BodyExt;
-use hyper::Method;
 use serde_json::{json, Value};
 
 use super::{out, Ctx};
-use crate::cli::EventsArgs;
-use crate::client::{empty, filters_json, query};
+use crate::client::api::{system, Filters};
 use crate::exit::flag_error;
 use crate::format::template::{Missing, Template};
 use crate::format::units;
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Show all events created since timestamp.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filter output based on conditions provided (key=value).
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    /// Format output: "json" or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 /// How one event is printed.
 enum Printer {
@@ -24,22 +39,18 @@ enum Printer {
 
 pub async fn events(ctx: &Ctx, a: EventsArgs) -> Result<i32> {
     let now = Utc::now();
-    let mut q: Vec<(&str, String)> = Vec::new();
     // Like the docker CLI, relative times and dates are resolved here, so `--since 10m` means
     // ten minutes before the command ran.
-    for (flag, key, v) in [
-        ("--since", "since", &a.since),
-        ("--until", "until", &a.until),
-    ] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            let ts =
-                units::parse_timestamp(v, now).map_err(|e| flag_error("events", flag, v, &e))?;
-            q.push((key, ts));
-        }
-    }
-    if let Some(f) = filters_json(&a.filters)? {
-        q.push(("filters", f));
-    }
+    let time = |flag: &str, v: &Option<String>| -> Result<Option<String>> {
+        v.as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|v| units::parse_timestamp(v, now).map_err(|e| flag_error("events", flag, v, &e)))
+            .transpose()
+    };
+    let since = time("--since", &a.since)?;
+    let until = time("--until", &a.until)?;
+    let filters = Filters::parse(&a.filters)?;
+    let endpoint = system::events(since.as_deref(), until.as_deref(), &filters);
     let printer = match a.format.as_deref().map(str::trim) {
         None | Some("") => Printer::Default,
         Some("json") | Some("{{json .}}") => Printer::Json,
@@ -47,9 +58,7 @@ pub async fn events(ctx: &Ctx, a: EventsArgs) -> Result<i32> {
     };
 
     let client = ctx.client().await?;
-    let resp = client
-        .request(Method::GET, &format!("/events{}", query(&q)), empty(), &[])
-        .await?;
+    let resp = client.open(endpoint, &[]).await?;
     let mut body = resp.into_body();
     let mut pending: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {

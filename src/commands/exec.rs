@@ -4,14 +4,45 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use serde_json::{json, Value};
+use clap::Args;
 
 use super::run::RawMode;
 use super::Ctx;
-use crate::cli::ExecArgs;
+use crate::client::api::exec::{ExecCreate, ExecStart};
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
-use crate::client::{query, seg, Client};
+use crate::client::Client;
+
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// Detached mode: run command in the background.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Keep STDIN open even if not attached.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Username or UID (format: "<name|uid>[:<group|gid>]").
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Give extended privileges to the command.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Override the key sequence for detaching a container.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
 
 /// `-e VAR` without `=` takes the local value (dropped when unset), as docker does.
 fn resolve_env(env: &[String], lookup: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
@@ -27,35 +58,27 @@ fn resolve_env(env: &[String], lookup: &dyn Fn(&str) -> Option<String>) -> Vec<S
 }
 
 /// The body of `POST /containers/{id}/exec`.
-pub fn create_body(a: &ExecArgs, env: Vec<String>, size: Option<(u16, u16)>) -> Value {
+pub fn create_body(a: &ExecArgs, env: Vec<String>, size: Option<(u16, u16)>) -> ExecCreate {
     let attach = !a.detach;
-    let mut body = json!({
-        "User": a.user.clone().unwrap_or_default(),
-        "Privileged": a.privileged,
-        "Tty": a.tty,
-        "AttachStdin": attach && a.interactive,
-        "AttachStdout": attach,
-        "AttachStderr": attach,
-        "DetachKeys": a.detach_keys.clone().unwrap_or_default(),
-        "Env": env,
-        "WorkingDir": a.workdir.clone().unwrap_or_default(),
-        "Cmd": a.command,
-    });
-    if let Some((h, w)) = size {
-        body["ConsoleSize"] = json!([h, w]);
+    ExecCreate {
+        user: a.user.clone().unwrap_or_default(),
+        privileged: a.privileged,
+        tty: a.tty,
+        attach_stdin: attach && a.interactive,
+        attach_stdout: attach,
+        attach_stderr: attach,
+        detach_keys: a.detach_keys.clone().unwrap_or_default(),
+        env,
+        working_dir: a.workdir.clone().unwrap_or_default(),
+        cmd: a.command.clone(),
+        console_size: size.map(|(h, w)| [h, w]),
     }
-    body
 }
 
 async fn resize(client: &Client, id: &str) {
     if let Ok((w, h)) = crossterm::terminal::size() {
-        let path = format!(
-            "/exec/{}/resize{}",
-            seg(id),
-            query(&[("h", h.to_string()), ("w", w.to_string())])
-        );
         // A resize racing with the process's exit fails harmlessly.
-        let _ = client.post(&path, None).await;
+        let _ = client.exec_resize(id, h, w).await;
     }
 }
 
@@ -69,31 +92,23 @@ pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
         None
     };
     let body = create_body(&a, env, size);
-    let created = client
-        .post(
-            &format!("/containers/{}/exec", seg(&a.container)),
-            Some(&body),
-        )
-        .await?
-        .unwrap_or_default();
+    let created = client.exec_create(&a.container, &body).await?;
     let id = created["Id"]
         .as_str()
         .context("the engine did not return an exec id")?
         .to_string();
-    let start_path = format!("/exec/{}/start", seg(&id));
 
     if a.detach {
-        client
-            .post(&start_path, Some(&json!({"Detach": true, "Tty": a.tty})))
-            .await?;
+        client.exec_start_detached(&id, a.tty).await?;
         return Ok(0);
     }
 
-    let mut start = json!({"Detach": false, "Tty": a.tty});
-    if let Some((h, w)) = size {
-        start["ConsoleSize"] = json!([h, w]);
-    }
-    let io = client.hijack_with_body(&start_path, Some(&start)).await?;
+    let start = ExecStart {
+        detach: false,
+        tty: a.tty,
+        console_size: size.map(|(h, w)| [h, w]),
+    };
+    let io = client.exec_start_attached(&id, &start).await?;
     let (reader, writer) = tokio::io::split(io);
 
     let _raw = RawMode::enable(a.tty && a.interactive);
@@ -125,7 +140,7 @@ pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
     }
     drop(_raw);
 
-    let info: Value = client.get(&format!("/exec/{}/json", seg(&id))).await?;
+    let info = client.exec_inspect(&id).await?;
     Ok(info["ExitCode"].as_i64().unwrap_or(0) as i32)
 }
 
@@ -134,6 +149,7 @@ mod tests {
     use super::*;
     use crate::cli::{Cli, Cmd};
     use clap::Parser;
+    use serde_json::json;
 
     fn args(argv: &[&str]) -> ExecArgs {
         let mut full = vec!["berth", "--headless", "exec"];
@@ -159,7 +175,8 @@ mod tests {
             "-c",
             "echo -n x",
         ]);
-        let b = create_body(&a, resolve_env(&a.env, &|_| None), None);
+        let b =
+            serde_json::to_value(create_body(&a, resolve_env(&a.env, &|_| None), None)).unwrap();
         assert_eq!(b["Cmd"], json!(["sh", "-c", "echo -n x"]));
         assert_eq!(b["AttachStdin"], true);
         assert_eq!(b["AttachStdout"], true);
@@ -170,7 +187,7 @@ mod tests {
         assert!(b.get("ConsoleSize").is_none());
 
         let a = args(&["-d", "-t", "c1", "top"]);
-        let b = create_body(&a, vec![], Some((24, 80)));
+        let b = serde_json::to_value(create_body(&a, vec![], Some((24, 80)))).unwrap();
         assert_eq!(b["AttachStdout"], false);
         assert_eq!(b["AttachStdin"], false);
         assert_eq!(b["ConsoleSize"], json!([24, 80]));

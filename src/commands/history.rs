@@ -2,13 +2,30 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Local, TimeZone, Utc};
+use clap::Args;
 use serde_json::{json, Value};
 
 use super::ps::ellipsis;
 use super::{out, Ctx};
-use crate::cli::HistoryArgs;
-use crate::client::seg;
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub image: String,
+    /// Print sizes and dates in human readable format (--human=false for raw values).
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub human: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output using a custom template ('table', 'json' or a Go template).
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 pub const HISTORY_TABLE: &str =
     "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
@@ -69,9 +86,7 @@ pub fn history_row(h: &Value, trunc: bool, human: bool, now: DateTime<Utc>) -> V
 
 pub async fn history(ctx: &Ctx, a: HistoryArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let list: Vec<Value> = client
-        .get(&format!("/images/{}/history", seg(&a.image)))
-        .await?;
+    let list = client.image_history(&a.image).await?;
     let now = Utc::now();
     let rows: Vec<Value> = list
         .iter()

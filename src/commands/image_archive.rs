@@ -2,31 +2,42 @@
 //! `POST /images/load`), streamed in both directions.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use hyper::Method;
+use clap::Args;
 
 use super::archive::{refuse_terminal_stdout, write_download};
 use super::{out, Ctx};
-use crate::cli::{LoadArgs, SaveArgs};
+use crate::client::api::images;
 use crate::client::progress::read_stream;
-use crate::client::{empty, query};
 use crate::exit::ExitError;
+
+#[derive(Args, Debug)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN.
+    #[arg(short = 'i', long)]
+    pub input: Option<PathBuf>,
+    /// Suppress the load output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
 
 /// `save [-o FILE] IMAGE...`: the archive goes to FILE (written under a temporary name and
 /// renamed when complete, so a failed save leaves no truncated archive) or to stdout.
 pub async fn save(ctx: &Ctx, a: SaveArgs) -> Result<i32> {
     refuse_terminal_stdout(a.output.as_deref())?;
-    let q: Vec<(&str, String)> = a.images.iter().map(|n| ("names", n.clone())).collect();
     let client = ctx.client().await?;
-    let resp = client
-        .request(
-            Method::GET,
-            &format!("/images/get{}", query(&q)),
-            empty(),
-            &[],
-        )
-        .await?;
+    let resp = client.open(images::save(&a.images), &[]).await?;
     write_download(resp, a.output.as_deref(), "failed to save image").await?;
     Ok(0)
 }
@@ -51,13 +62,8 @@ pub async fn load(ctx: &Ctx, a: LoadArgs) -> Result<i32> {
         }
     };
     let client = ctx.client().await?;
-    let q = if a.quiet {
-        query(&[("quiet", "1".into())])
-    } else {
-        String::new()
-    };
     let (resp, pump) = client
-        .post_tar_stream(&format!("/images/load{q}"), source, "the archive")
+        .post_tar_stream(&images::load(a.quiet).path, source, "the archive")
         .await?;
     read_stream(resp.into_body(), |msg| {
         if let Some(err) = msg

@@ -2,13 +2,77 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use clap::Args;
 use serde_json::{json, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{ImagesArgs, ImportArgs, RmiArgs, TagArgs};
+use crate::client::api::{images, Filters};
 use crate::client::progress::{read_stream, render_message};
-use crate::client::{filters_json, query, seg};
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug)]
+pub struct ImagePruneArgs {
+    /// Remove all images not used by a container, not just untagged ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Filter values (until=<timestamp>, label=<key>[=<value>]).
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Tarball path, or - for stdin.
+    pub file: String,
+    /// Repository and optional tag for the new image.
+    pub reference: Option<String>,
+    /// Apply a Dockerfile instruction to the created image.
+    #[arg(short = 'c', long = "change")]
+    pub changes: Vec<String>,
+    /// Commit message for the imported image.
+    #[arg(short = 'm', long)]
+    pub message: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ImagesArgs {
+    /// Repository to list (optionally REPO:TAG).
+    pub reference: Option<String>,
+    /// Show all images (default hides intermediate images).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Show digests.
+    #[arg(long)]
+    pub digests: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmiArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long)]
+    pub no_prune: bool,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    pub source: String,
+    pub target: String,
+}
 
 fn image_id(id: &str, trunc: bool) -> String {
     if trunc {
@@ -112,15 +176,9 @@ pub async fn list(ctx: &Ctx, a: ImagesArgs) -> Result<i32> {
     if let Some(r) = &a.reference {
         filters.push(format!("reference={r}"));
     }
-    let mut q: Vec<(&str, String)> = Vec::new();
-    if a.all {
-        q.push(("all", "1".into()));
-    }
-    if let Some(f) = filters_json(&filters)? {
-        q.push(("filters", f));
-    }
+    let endpoint = images::list(a.all, &Filters::parse(&filters)?);
     let client = ctx.client().await?;
-    let list: Vec<Value> = client.get(&format!("/images/json{}", query(&q))).await?;
+    let list: Vec<Value> = client.send_as(endpoint).await?;
     let now = Utc::now();
     if a.quiet {
         let mut seen = std::collections::HashSet::new();
@@ -154,22 +212,11 @@ pub async fn list(ctx: &Ctx, a: ImagesArgs) -> Result<i32> {
 }
 
 pub async fn remove(ctx: &Ctx, a: RmiArgs) -> Result<i32> {
-    let mut q = Vec::new();
-    if a.force {
-        q.push(("force", "1".to_string()));
-    }
-    if a.no_prune {
-        q.push(("noprune", "1".to_string()));
-    }
-    let q = query(&q);
     let client = ctx.client().await?;
     for_each(&a.images, |name| {
-        let (client, q) = (client.clone(), q.clone());
+        let client = client.clone();
         async move {
-            let v = client
-                .delete(&format!("/images/{}{q}", seg(&name)))
-                .await?
-                .unwrap_or(Value::Null);
+            let v = client.image_remove(&name, a.force, a.no_prune).await?;
             let mut text = String::new();
             for item in v.as_array().into_iter().flatten() {
                 if let Some(t) = item["Untagged"].as_str() {
@@ -188,17 +235,8 @@ pub async fn remove(ctx: &Ctx, a: RmiArgs) -> Result<i32> {
 
 pub async fn tag(ctx: &Ctx, a: TagArgs) -> Result<i32> {
     let (repo, tag) = split_tag(&a.target);
-    let mut q = vec![("repo", repo.to_string())];
-    if let Some(t) = tag {
-        q.push(("tag", t.to_string()));
-    }
     let client = ctx.client().await?;
-    client
-        .post(
-            &format!("/images/{}/tag{}", seg(&a.source), query(&q)),
-            None,
-        )
-        .await?;
+    client.image_tag(&a.source, repo, tag).await?;
     Ok(0)
 }
 
@@ -215,24 +253,16 @@ pub async fn import(ctx: &Ctx, a: ImportArgs) -> Result<i32> {
                 .map_err(|e| anyhow::anyhow!("open {}: {e}", a.file))?,
         )
     };
-    let mut q: Vec<(&str, String)> = vec![("fromSrc", "-".into())];
-    if let Some(r) = &a.reference {
-        // Like docker, the whole reference goes in `repo`; the engine splits off the tag.
-        q.push(("repo", r.clone()));
-    }
-    if let Some(m) = &a.message {
-        q.push(("message", m.clone()));
-    }
-    for c in &a.changes {
-        q.push(("changes", c.clone()));
-    }
+    // Like docker, the whole reference goes in `repo`; the engine splits off the tag.
+    let endpoint = images::import(
+        a.reference.as_deref(),
+        None,
+        a.message.as_deref(),
+        &a.changes,
+    );
     let client = ctx.client().await?;
     let (resp, pump) = client
-        .post_tar_stream(
-            &format!("/images/create{}", query(&q)),
-            source,
-            "the tarball",
-        )
+        .post_tar_stream(&endpoint.path, source, "the tarball")
         .await?;
     let mut text = String::new();
     read_stream(resp.into_body(), |msg| {
@@ -264,7 +294,7 @@ pub async fn prune(ctx: &Ctx, a: crate::cli::ImagePruneArgs) -> Result<i32> {
         } else {
             "all dangling images"
         },
-        path: "/images/prune",
+        endpoint: crate::client::api::images::prune,
         deleted_key: "ImagesDeleted",
         heading: "Deleted Images",
         reports_space: true,

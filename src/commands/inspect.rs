@@ -2,19 +2,39 @@
 //! object") or typed (`container|image|volume inspect`, the engine's own message).
 
 use anyhow::Result;
+use clap::Args;
 use http_body_util::BodyExt;
-use hyper::Method;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::client::{empty, seg, Client, DaemonError};
+use crate::client::api::{containers, images, volumes, Endpoint};
+use crate::client::{Client, DaemonError};
 use crate::exit::ExitError;
 use crate::format::json::reindent;
 use crate::format::template::{Missing, Template};
 
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Only inspect objects of this type (container, image).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FormatNames {
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
 /// Fetch the raw inspect JSON of a container, image or volume; the engine's 404 as `Err` inside.
-async fn inspect_raw(client: &Client, path: &str) -> Result<Result<String, DaemonError>> {
-    let resp = client.request(Method::GET, path, empty(), &[]).await;
+async fn inspect_raw(client: &Client, endpoint: Endpoint) -> Result<Result<String, DaemonError>> {
+    let resp = client.open(endpoint, &[]).await;
     match resp {
         Ok(r) => {
             let bytes = r.into_body().collect().await?.to_bytes();
@@ -53,19 +73,19 @@ pub async fn inspect(
     let mut found: Vec<String> = Vec::new();
     let mut failed = false;
     for name in &names {
-        let mut paths = Vec::new();
+        let mut calls = Vec::new();
         if kind.as_deref() != Some("image") {
-            paths.push(format!("/containers/{}/json", seg(name)));
+            calls.push(containers::inspect(name));
         }
         if !matches!(kind.as_deref(), Some("container" | "volume")) {
-            paths.push(format!("/images/{}/json", seg(name)));
+            calls.push(images::inspect(name));
         }
         if matches!(kind.as_deref(), None | Some("volume")) {
-            paths.push(format!("/volumes/{}", seg(name)));
+            calls.push(volumes::inspect(name));
         }
         let (mut raw, mut missing) = (None, None);
-        for path in paths {
-            match inspect_raw(&client, &path).await? {
+        for call in calls {
+            match inspect_raw(&client, call).await? {
                 Ok(r) => {
                     raw = Some(r);
                     break;

@@ -5,11 +5,31 @@
 use std::io::{BufRead, IsTerminal, Read, Write};
 
 use anyhow::{bail, Result};
-use serde_json::Value;
+use clap::Args;
 
 use super::{out, Ctx};
-use crate::cli::{LoginArgs, LogoutArgs};
 use crate::client::credentials::{server_key, AuthConfig, CredStore, INDEX_SERVER};
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
+    /// Username.
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password (insecure: prefer --password-stdin).
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Take the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// Server (default: Docker Hub).
+    pub server: Option<String>,
+}
 
 /// Read one line from the terminal, without echo when `secret`.
 fn prompt(label: &str, secret: bool) -> Result<String> {
@@ -96,11 +116,7 @@ pub async fn login(ctx: &Ctx, a: LoginArgs) -> Result<i32> {
         ..Default::default()
     };
     let client = ctx.client().await?;
-    let body = serde_json::to_value(&auth)?;
-    let resp = client
-        .post("/auth", Some(&body))
-        .await?
-        .unwrap_or(Value::Null);
+    let resp = client.auth(&auth).await?;
     // A registry that hands out an identity token wants it instead of the password.
     if let Some(tok) = resp["IdentityToken"].as_str().filter(|t| !t.is_empty()) {
         auth.password.clear();

@@ -2,15 +2,88 @@
 //! `-p/--publish`, `--expose` parsing of `run`/`create` (docker's nat.ParsePortSpec rules).
 
 use anyhow::Result;
+use clap::Args;
 use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{
-    FormatNames, NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkLsArgs,
-    NetworkPruneArgs, NetworkRmArgs, PortArgs,
+use crate::cli::FormatNames;
+use crate::client::api::networks::{
+    EndpointConfig, EndpointIpam, Ipam, IpamConfig, NetworkConnect, NetworkCreate,
+    NetworkDisconnect,
 };
-use crate::client::{filters_json, query, seg};
+use crate::client::api::Filters;
 use crate::exit::ExitError;
+
+#[derive(Args, Debug)]
+pub struct PortArgs {
+    pub container: String,
+    /// PRIVATE_PORT[/PROTO]
+    pub port: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkLsArgs {
+    #[arg(short = 'f', long)]
+    pub filter: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkCreateArgs {
+    #[arg(short = 'd', long)]
+    pub driver: Option<String>,
+    #[arg(long)]
+    pub subnet: Vec<String>,
+    #[arg(long)]
+    pub gateway: Vec<String>,
+    /// Restrict external access to the network.
+    #[arg(long)]
+    pub internal: bool,
+    #[arg(long)]
+    pub attachable: bool,
+    #[arg(long)]
+    pub label: Vec<String>,
+    #[arg(short = 'o', long)]
+    pub opt: Vec<String>,
+    pub name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkRmArgs {
+    #[arg(required = true)]
+    pub networks: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkConnectArgs {
+    #[arg(long)]
+    pub alias: Vec<String>,
+    #[arg(long)]
+    pub ip: Option<String>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkDisconnectArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkPruneArgs {
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
 
 /// Build the engine's network options from `berth engine` flags.
 pub fn engine_network_options(
@@ -161,11 +234,7 @@ pub fn publish_options(
 
 pub async fn ls(ctx: &Ctx, a: NetworkLsArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let mut q = Vec::new();
-    if let Some(f) = filters_json(&a.filter)? {
-        q.push(("filters", f));
-    }
-    let v: Vec<Value> = client.get(&format!("/networks{}", query(&q))).await?;
+    let v = client.network_list(&Filters::parse(&a.filter)?).await?;
     if a.quiet {
         for n in &v {
             let id = n["Id"].as_str().unwrap_or_default();
@@ -249,40 +318,38 @@ pub async fn create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<i32> {
         ));
     }
     if let Some(s) = a.subnet.first() {
-        let mut c = json!({"Subnet": s});
-        if let Some(g) = a.gateway.first() {
-            c["Gateway"] = json!(g);
-        }
-        ipam.push(c);
+        ipam.push(IpamConfig {
+            subnet: s.clone(),
+            gateway: a.gateway.first().cloned(),
+        });
     } else if !a.gateway.is_empty() {
         return Err(bad("every --gateway needs a matching --subnet".into()));
     }
-    let kv = |items: &[String]| -> Map<String, Value> {
+    let kv = |items: &[String]| {
         items
             .iter()
             .map(|l| {
                 let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
-                (k.to_owned(), json!(v))
+                (k.to_owned(), v.to_owned())
             })
             .collect()
     };
-    let body = json!({
-        "Name": a.name,
-        "Driver": "bridge",
-        "Internal": a.internal,
-        "Attachable": a.attachable,
-        "IPAM": {"Driver": "default", "Config": ipam},
-        "Labels": kv(&a.label),
-        "Options": kv(&a.opt),
-    });
+    let spec = NetworkCreate {
+        name: a.name,
+        driver: "bridge".into(),
+        internal: a.internal,
+        attachable: Some(a.attachable),
+        check_duplicate: None,
+        ipam: Some(Ipam {
+            driver: "default".into(),
+            config: ipam,
+        }),
+        labels: Some(kv(&a.label)),
+        options: Some(kv(&a.opt)),
+    };
     let client = ctx.client().await?;
-    let v = client.post("/networks/create", Some(&body)).await?;
-    out(&format!(
-        "{}\n",
-        v.as_ref()
-            .and_then(|v| v["Id"].as_str())
-            .unwrap_or_default()
-    ));
+    let v = client.network_create(&spec).await?;
+    out(&format!("{}\n", v["Id"].as_str().unwrap_or_default()));
     Ok(0)
 }
 
@@ -291,7 +358,7 @@ pub async fn inspect(ctx: &Ctx, a: FormatNames) -> Result<i32> {
     let mut docs = Vec::new();
     let mut status = 0;
     for n in &a.names {
-        match client.get::<Value>(&format!("/networks/{}", seg(n))).await {
+        match client.network_inspect(n).await {
             Ok(v) => docs.push(v),
             Err(e) => {
                 eprintln!("Error response from daemon: {}", root_message(&e));
@@ -327,7 +394,7 @@ pub async fn rm(ctx: &Ctx, a: NetworkRmArgs) -> Result<i32> {
     for_each(&a.networks, |n| {
         let client = &client;
         async move {
-            client.delete(&format!("/networks/{}", seg(&n))).await?;
+            client.network_remove(&n).await?;
             out(&format!("{n}\n"));
             Ok(())
         }
@@ -336,38 +403,32 @@ pub async fn rm(ctx: &Ctx, a: NetworkRmArgs) -> Result<i32> {
 }
 
 pub async fn connect(ctx: &Ctx, a: NetworkConnectArgs) -> Result<i32> {
-    let mut cfg = json!({});
-    if !a.alias.is_empty() {
-        cfg["Aliases"] = json!(a.alias);
-    }
-    if let Some(ip) = &a.ip {
-        cfg["IPAMConfig"] = json!({"IPv4Address": ip});
-    }
+    let body = NetworkConnect {
+        container: a.container,
+        endpoint_config: Some(EndpointConfig {
+            aliases: a.alias,
+            ipam_config: a.ip.map(|ip| EndpointIpam { ipv4_address: ip }),
+        }),
+    };
     let client = ctx.client().await?;
-    client
-        .post(
-            &format!("/networks/{}/connect", seg(&a.network)),
-            Some(&json!({"Container": a.container, "EndpointConfig": cfg})),
-        )
-        .await?;
+    client.network_connect(&a.network, &body).await?;
     Ok(0)
 }
 
 pub async fn disconnect(ctx: &Ctx, a: NetworkDisconnectArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    client
-        .post(
-            &format!("/networks/{}/disconnect", seg(&a.network)),
-            Some(&json!({"Container": a.container, "Force": a.force})),
-        )
-        .await?;
+    let body = NetworkDisconnect {
+        container: a.container,
+        force: Some(a.force),
+    };
+    client.network_disconnect(&a.network, &body).await?;
     Ok(0)
 }
 
 pub async fn prune(ctx: &Ctx, a: NetworkPruneArgs) -> Result<i32> {
     super::prune::Prune {
         warning: "all custom networks not used by at least one container",
-        path: "/networks/prune",
+        endpoint: crate::client::api::networks::prune,
         deleted_key: "NetworksDeleted",
         heading: "Deleted Networks",
         reports_space: false,
@@ -379,9 +440,7 @@ pub async fn prune(ctx: &Ctx, a: NetworkPruneArgs) -> Result<i32> {
 /// `berth port CONTAINER [PRIVATE_PORT[/PROTO]]`, docker's output.
 pub async fn port(ctx: &Ctx, a: PortArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let v: Value = client
-        .get(&format!("/containers/{}/json", seg(&a.container)))
-        .await?;
+    let v = client.container_inspect(&a.container).await?;
     let ports = v["NetworkSettings"]["Ports"]
         .as_object()
         .cloned()

@@ -7,14 +7,14 @@ use anyhow::Result;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::client::{filters_json, query};
+use crate::client::api::{Endpoint, Filters};
 use crate::format::units;
 
 pub struct Prune<'a> {
     /// What the warning says will go: "all stopped containers".
     pub warning: &'a str,
-    /// e.g. "/containers/prune".
-    pub path: &'a str,
+    /// The prune call for the filters, e.g. `api::containers::prune`.
+    pub endpoint: fn(&Filters) -> Endpoint,
     /// The response's list of removed objects: "ContainersDeleted".
     pub deleted_key: &'a str,
     /// The heading above that list: "Deleted Containers".
@@ -28,15 +28,9 @@ impl Prune<'_> {
         if !force && !confirm(self.warning)? {
             return Ok(0);
         }
-        let mut q = Vec::new();
-        if let Some(f) = filters_json(filters)? {
-            q.push(("filters", f));
-        }
+        let endpoint = (self.endpoint)(&Filters::parse(filters)?);
         let client = ctx.client().await?;
-        let v = client
-            .post(&format!("{}{}", self.path, query(&q)), None)
-            .await?
-            .unwrap_or(Value::Null);
+        let v = client.send(endpoint).await?.unwrap_or(Value::Null);
         out(&self.report(&v));
         Ok(0)
     }
@@ -94,7 +88,7 @@ mod tests {
     fn reports_like_docker() {
         let p = Prune {
             warning: "all stopped containers",
-            path: "/containers/prune",
+            endpoint: crate::client::api::containers::prune,
             deleted_key: "ContainersDeleted",
             heading: "Deleted Containers",
             reports_space: true,
@@ -108,7 +102,7 @@ mod tests {
         assert_eq!(p.report(&none), "Total reclaimed space: 0B\n");
         let nets = Prune {
             warning: "all custom networks not used by at least one container",
-            path: "/networks/prune",
+            endpoint: crate::client::api::networks::prune,
             deleted_key: "NetworksDeleted",
             heading: "Deleted Networks",
             reports_space: false,
@@ -117,7 +111,7 @@ mod tests {
         assert_eq!(nets.report(&v), "Deleted Networks:\nappnet\n");
         let images = Prune {
             warning: "all dangling images",
-            path: "/images/prune",
+            endpoint: crate::client::api::images::prune,
             deleted_key: "ImagesDeleted",
             heading: "Deleted Images",
             reports_space: true,

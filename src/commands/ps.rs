@@ -2,14 +2,37 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use clap::Args;
 use serde_json::{json, Value};
 
 use super::{out, Ctx};
-use crate::cli::PsArgs;
-use crate::client::{filters_json, query};
+use crate::client::api::{containers, Filters};
 use crate::exit::flag_error;
 use crate::format::template::Template;
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug, Default)]
+pub struct PsArgs {
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Show n last created containers (includes all states).
+    #[arg(short = 'n', long)]
+    pub last: Option<String>,
+    /// Show the latest created container (includes all states).
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Display total file sizes.
+    #[arg(short = 's', long)]
+    pub size: bool,
+}
 
 /// docker's `Ellipsis`: cut to `max` characters, the last one being "…".
 pub fn ellipsis(s: &str, max: usize) -> String {
@@ -240,7 +263,6 @@ pub const PS_TABLE: &str =
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
 pub async fn list(ctx: &Ctx, a: PsArgs) -> Result<i32> {
-    let mut q: Vec<(&str, String)> = Vec::new();
     let mut limit = match &a.last {
         Some(n) => n
             .parse::<i64>()
@@ -250,20 +272,14 @@ pub async fn list(ctx: &Ctx, a: PsArgs) -> Result<i32> {
     if a.latest {
         limit = 1;
     }
-    if a.all || limit > 0 {
-        q.push(("all", "1".into()));
-    }
-    if limit > 0 {
-        q.push(("limit", limit.to_string()));
-    }
     // -s is needed by the default table with sizes and by any template naming .Size.
     let want_size = a.size || a.format.as_deref().is_some_and(|f| f.contains(".Size"));
-    if want_size {
-        q.push(("size", "1".into()));
-    }
-    if let Some(f) = filters_json(&a.filters)? {
-        q.push(("filters", f));
-    }
+    let endpoint = containers::list(
+        a.all || limit > 0,
+        (limit > 0).then_some(limit),
+        want_size,
+        &Filters::parse(&a.filters)?,
+    );
     // Validate the template before asking the engine.
     if let Some(f) = &a.format {
         if !matches!(f.trim(), "" | "table" | "json") {
@@ -274,9 +290,7 @@ pub async fn list(ctx: &Ctx, a: PsArgs) -> Result<i32> {
     let client = ctx.client().await?;
     // Decode only the fields `ps` shows: with hundreds of containers, building full JSON trees
     // of every summary dominated the command's time.
-    let list: Vec<PsEntry> = client
-        .get(&format!("/containers/json{}", query(&q)))
-        .await?;
+    let list: Vec<PsEntry> = client.send_as(endpoint).await?;
     let now = Utc::now();
     let created_at = a
         .format

@@ -6,13 +6,28 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::{bail, Result};
-use hyper::Method;
+use clap::Args;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::cli::PullArgs;
+use crate::client::api::images;
 use crate::client::progress::read_stream;
-use crate::client::{empty, query, Client};
+use crate::client::Client;
+
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    /// NAME[:TAG|@DIGEST]
+    pub image: String,
+    /// Download all tagged images in the repository.
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
+    /// Set platform if server is multi-platform capable (os[/arch[/variant]]).
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
+    pub platform: Option<String>,
+    /// Suppress verbose output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
 
 /// How the progress stream is shown.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -90,27 +105,18 @@ impl<W: Write> Renderer<W> {
     }
 }
 
-/// `fromImage`/`tag` query of a pull, as the docker CLI sends them: the tag (or digest) goes in
+/// `fromImage` and `tag` of a pull, as the docker CLI sends them: the tag (or digest) goes in
 /// `tag`; no tag at all means every tag, so single pulls add "latest".
-pub fn pull_query(
-    image: &str,
-    all_tags: bool,
-    platform: Option<&str>,
-) -> Result<Vec<(&'static str, String)>> {
+pub fn pull_source(image: &str, all_tags: bool) -> Result<(&str, Option<&str>)> {
     let (name, tag) = split_tag(image);
     if all_tags && tag.is_some() {
         bail!("tag can't be used with --all-tags/-a");
     }
-    let mut q = vec![("fromImage", name.to_string())];
-    match tag {
-        Some(t) => q.push(("tag", t.to_string())),
-        None if !all_tags => q.push(("tag", "latest".into())),
-        None => {}
-    }
-    if let Some(p) = platform.filter(|p| !p.is_empty()) {
-        q.push(("platform", p.to_string()));
-    }
-    Ok(q)
+    Ok(match tag {
+        Some(t) => (name, Some(t)),
+        None if !all_tags => (name, Some("latest")),
+        None => (name, None),
+    })
 }
 
 /// "name:tag" → ("name", Some("tag")); "name@sha256:x" → ("name", Some("sha256:x")); a ':'
@@ -134,7 +140,8 @@ pub async fn pull_image<W: Write>(
     mode: Display,
     w: W,
 ) -> Result<()> {
-    let q = pull_query(image, all_tags, platform)?;
+    let (from_image, tag) = pull_source(image, all_tags)?;
+    let endpoint = images::pull(from_image, tag, platform.filter(|p| !p.is_empty()));
     // Credentials as the docker CLI stores them (config file, credential helpers).
     let auth = crate::client::credentials::registry_auth_header(image)?;
     let headers: Vec<(&str, &str)> = auth
@@ -142,14 +149,7 @@ pub async fn pull_image<W: Write>(
         .map(|a| ("X-Registry-Auth", a))
         .into_iter()
         .collect();
-    let resp = client
-        .request(
-            Method::POST,
-            &format!("/images/create{}", query(&q)),
-            empty(),
-            &headers,
-        )
-        .await?;
+    let resp = client.open(endpoint, &headers).await?;
     let mut r = Renderer {
         w,
         mode,
@@ -213,23 +213,20 @@ mod tests {
 
     #[test]
     fn queries_like_the_docker_cli() {
-        let q = pull_query("busybox", false, None).unwrap();
+        let (name, tag) = pull_source("busybox", false).unwrap();
         assert_eq!(
-            q,
-            vec![("fromImage", "busybox".into()), ("tag", "latest".into())]
+            images::pull(name, tag, None).path,
+            "/images/create?fromImage=busybox&tag=latest"
         );
-        let q = pull_query("127.0.0.1:5000/x", true, Some("linux/arm64")).unwrap();
+        let (name, tag) = pull_source("127.0.0.1:5000/x", true).unwrap();
         assert_eq!(
-            q,
-            vec![
-                ("fromImage", "127.0.0.1:5000/x".into()),
-                ("platform", "linux/arm64".into())
-            ]
+            images::pull(name, tag, Some("linux/arm64")).path,
+            "/images/create?fromImage=127.0.0.1%3A5000%2Fx&platform=linux%2Farm64"
         );
         let d = format!("sha256:{}", "a".repeat(64));
-        let q = pull_query(&format!("x@{d}"), false, None).unwrap();
-        assert_eq!(q[1], ("tag", d));
-        assert!(pull_query("x:1", true, None).is_err());
+        let image = format!("x@{d}");
+        assert_eq!(pull_source(&image, false).unwrap(), ("x", Some(d.as_str())));
+        assert!(pull_source("x:1", true).is_err());
         assert_eq!(
             full_reference("busybox", false),
             "docker.io/library/busybox:latest"

@@ -6,13 +6,27 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
-use hyper::Method;
+use clap::Args;
 use serde_json::Value;
 
 use super::{out, Ctx};
-use crate::cli::PushArgs;
+use crate::client::api::images;
 use crate::client::progress::{read_stream, render_message};
-use crate::client::{empty, query, seg};
+
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// NAME[:TAG]
+    pub image: String,
+    /// Push all tags of the repository.
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Print only the pushed reference.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Layer compression for layers stored uncompressed: gzip (default) or zstd.
+    #[arg(long)]
+    pub compression: Option<String>,
+}
 
 pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
     let (name, tag) = split_tag(&a.image);
@@ -25,10 +39,6 @@ pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
         (false, Some(t)) => t.to_string(),
         (false, None) => "latest".to_string(),
     };
-    let mut q = vec![("tag", tag.clone())];
-    if let Some(c) = &a.compression {
-        q.push(("compression", c.clone()));
-    }
     // Credentials from `docker login` / `berth login` (config.json or a credential helper).
     let auth = crate::client::credentials::registry_auth_header(name)?;
     let headers: Vec<(&str, &str)> = auth
@@ -36,10 +46,8 @@ pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
         .map(|a| vec![("X-Registry-Auth", a)])
         .unwrap_or_default();
     let client = ctx.client().await?;
-    let path = format!("/images/{}/push{}", seg(name), query(&q));
-    let resp = client
-        .request(Method::POST, &path, empty(), &headers)
-        .await?;
+    let endpoint = images::push(name, &tag, a.compression.as_deref());
+    let resp = client.open(endpoint, &headers).await?;
     let mut display = Display::new(!a.quiet && std::io::stdout().is_terminal(), a.quiet);
     read_stream(resp.into_body(), |msg| display.message(msg)).await?;
     display.finish();

@@ -4,20 +4,182 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use clap::Args;
 use http_body_util::BodyExt;
-use hyper::Method;
 use serde_json::{json, Map, Value};
 
 use super::{out, Ctx};
-use crate::cli::{ContainerOpts, CreateArgs, RunArgs, StartArgs};
+use crate::client::api::containers::AttachOptions;
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump};
-use crate::client::{empty, query, seg, Client, DaemonError};
+use crate::client::{Client, DaemonError};
 use crate::exit::{flag_error, ExitError};
 use crate::format::units;
+
+/// Flags shared by `run` and `create` (docker's container options). Numeric and size flags are
+/// kept as text and parsed later so errors read exactly like docker's.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ContainerOpts {
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    #[arg(long)]
+    pub memory_swap: Option<String>,
+    #[arg(long)]
+    pub cpus: Option<String>,
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<String>,
+    #[arg(long)]
+    pub cpu_quota: Option<String>,
+    #[arg(long)]
+    pub cpu_period: Option<String>,
+    #[arg(long)]
+    pub pids_limit: Option<String>,
+    #[arg(long)]
+    pub read_only: bool,
+    #[arg(long, visible_alias = "net")]
+    pub network: Option<String>,
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/proto]).
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports.
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Expose a port or a range of ports.
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Add a custom host-to-IP mapping (host:ip).
+    #[arg(long = "add-host")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers.
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains.
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options.
+    #[arg(long = "dns-option")]
+    pub dns_option: Vec<String>,
+    /// Add a network-scoped alias for the container.
+    #[arg(long = "network-alias")]
+    pub network_alias: Vec<String>,
+    /// IPv4 address on the container's user-defined network.
+    #[arg(long)]
+    pub ip: Option<String>,
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    #[arg(long)]
+    pub stop_timeout: Option<String>,
+    #[arg(short = 'l', long = "label")]
+    pub labels: Vec<String>,
+    #[arg(long)]
+    pub init: bool,
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Command to run to check health.
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s).
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s).
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy.
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_retries: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown.
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period.
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK.
+    #[arg(long)]
+    pub no_healthcheck: bool,
+    /// Attach to STDIN, STDOUT or STDERR.
+    #[arg(short = 'a', long)]
+    pub attach: Vec<String>,
+    /// Automatically remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Bind mount a volume (NAME:/path, /host:/path[:ro], or /path for an anonymous volume).
+    #[arg(short = 'v', long = "volume")]
+    pub volumes: Vec<String>,
+    /// Attach a filesystem mount to the container (type=volume|bind|tmpfs,...).
+    #[arg(long = "mount")]
+    pub mounts: Vec<String>,
+    /// Mount a tmpfs directory (/path[:options]).
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Pull image before running ("always", "missing", "never").
+    #[arg(long, default_value = "missing")]
+    pub pull: String,
+    /// Set platform if server is multi-platform capable.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    pub image: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Run the container in the background and print its ID.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Proxy received signals to the process (non-TTY mode only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q).
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    #[command(flatten)]
+    pub opts: ContainerOpts,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub opts: ContainerOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q).
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
 
 /// Parse an integer flag with docker's error wording.
 fn int_flag(cmd: &str, flag: &str, v: &Option<String>) -> Result<Option<i64>> {
@@ -370,10 +532,6 @@ fn display_ref(image: &str) -> String {
 }
 
 async fn create_container(client: &Client, opts: &ContainerOpts, body: &Value) -> Result<String> {
-    let mut q = Vec::new();
-    if let Some(n) = &opts.name {
-        q.push(("name", n.clone()));
-    }
     let policy = opts.pull.as_str();
     if !matches!(policy, "missing" | "always" | "never") {
         return Err(ExitError::with(
@@ -384,8 +542,8 @@ async fn create_container(client: &Client, opts: &ContainerOpts, body: &Value) -
     if policy == "always" {
         pull_for_run(client, opts).await?;
     }
-    let path = format!("/containers/create{}", query(&q));
-    let mut resp = client.post(&path, Some(body)).await;
+    let name = opts.name.as_deref();
+    let mut resp = client.container_create(name, body).await;
     // Like docker: a missing image is pulled (unless --pull=never) and create retried once.
     if let Err(e) = &resp {
         if let Some(d) = e.downcast_ref::<DaemonError>() {
@@ -396,12 +554,12 @@ async fn create_container(client: &Client, opts: &ContainerOpts, body: &Value) -
                 );
                 if policy != "never" {
                     pull_for_run(client, opts).await?;
-                    resp = client.post(&path, Some(body)).await;
+                    resp = client.container_create(name, body).await;
                 }
             }
         }
     }
-    let resp = resp?.unwrap_or(Value::Null);
+    let resp = resp?;
     for w in resp["Warnings"].as_array().into_iter().flatten() {
         if let Some(w) = w.as_str() {
             eprintln!("WARNING: {w}");
@@ -481,10 +639,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
     let client = ctx.client().await?;
     let id = create_container(&client, opts, &body).await?;
     if a.detach {
-        client
-            .post(&format!("/containers/{}/start", seg(&id)), None)
-            .await
-            .map_err(start_error)?;
+        client.container_start(&id).await.map_err(start_error)?;
         out(&format!("{id}\n"));
         return Ok(0);
     }
@@ -520,9 +675,7 @@ pub async fn start(ctx: &Ctx, a: StartArgs) -> Result<i32> {
         let failed = super::for_each_failed(&a.containers, |name| {
             let client = client.clone();
             async move {
-                client
-                    .post(&format!("/containers/{}/start", seg(&name)), None)
-                    .await?;
+                client.container_start(&name).await?;
                 out(&format!("{name}\n"));
                 Ok(())
             }
@@ -543,9 +696,7 @@ pub async fn start(ctx: &Ctx, a: StartArgs) -> Result<i32> {
         ));
     }
     let name = &a.containers[0];
-    let info: Value = client
-        .get(&format!("/containers/{}/json", seg(name)))
-        .await?;
+    let info = client.container_inspect(name).await?;
     let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
     let open_stdin = info["Config"]["OpenStdin"].as_bool().unwrap_or(false);
     let id = info["Id"].as_str().unwrap_or(name).to_string();
@@ -599,45 +750,31 @@ impl Drop for RawMode {
 
 pub(crate) async fn resize(client: &Client, id: &str) {
     if let Ok((w, h)) = crossterm::terminal::size() {
-        let path = format!(
-            "/containers/{}/resize{}",
-            seg(id),
-            query(&[("h", h.to_string()), ("w", w.to_string())])
-        );
         // A resize racing with the container's exit fails harmlessly.
-        let _ = client.post(&path, None).await;
+        let _ = client.container_resize(id, h, w).await;
     }
 }
 
 /// The attached part of `run`/`start -a`: attach, wait, start, stream; returns the exit status.
 async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
-    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
     let keys = parse_keys(a.detach_keys.as_deref(), 125)?;
-    let mut q = vec![
-        ("stream", "1".into()),
-        ("stdin", flag(a.stdin)),
-        ("stdout", flag(a.stdout)),
-        ("stderr", flag(a.stderr)),
-    ];
-    if let Some(k) = &a.detach_keys {
-        q.push(("detachKeys", k.clone()));
-    }
-    let attach_path = format!("/containers/{}/attach{}", seg(id), query(&q));
-    let io = client.hijack(&attach_path).await?;
+    let streams = AttachOptions {
+        stdin: a.stdin,
+        stdout: a.stdout,
+        stderr: a.stderr,
+        detach_keys: a.detach_keys.clone(),
+    };
+    let io = client.container_attach(id, &streams).await?;
     let (reader, writer) = tokio::io::split(io);
 
     // Wait is registered before start so a fast exit is not missed. Like docker, we go on once
     // the engine has answered with headers (bounded, in case it only answers at exit).
     let (headers_tx, headers_rx) = tokio::sync::oneshot::channel::<()>();
     let wait_client = client.clone();
-    let wait_path = format!(
-        "/containers/{}/wait{}",
-        seg(id),
-        query(&[("condition", a.condition.to_string())])
-    );
+    let (wait_id, condition) = (id.to_string(), a.condition);
     let wait_task = tokio::spawn(async move {
         let resp = wait_client
-            .request(Method::POST, &wait_path, empty(), &[])
+            .container_wait_response(&wait_id, Some(condition))
             .await;
         let _ = headers_tx.send(());
         let body = resp?.into_body().collect().await?.to_bytes();
@@ -646,10 +783,12 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
     });
     let _ = tokio::time::timeout(Duration::from_secs(2), headers_rx).await;
 
-    if let Err(e) = client
-        .post(&format!("/containers/{}/start", seg(id)), None)
-        .await
-    {
+    // Like docker's CLI, signals are forwarded from before the start: a signal that arrives
+    // while the start is answered must reach the container, not end this process.
+    if a.sig_proxy {
+        spawn_signal_proxy(client.clone(), id.to_string());
+    }
+    if let Err(e) = client.container_start(id).await {
         return Err(start_error(e));
     }
 
@@ -666,9 +805,6 @@ async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
                 }
             }
         });
-    }
-    if a.sig_proxy {
-        spawn_signal_proxy(client.clone(), id.to_string());
     }
     // Only TTY input is scanned for the detach keys, as with docker (piped data passes as is).
     let mut pump = a.stdin.then(|| spawn_pump(writer, a.tty.then_some(keys)));
@@ -709,12 +845,7 @@ pub(crate) fn spawn_signal_proxy(client: Client, id: String) {
         let id = id.clone();
         tokio::spawn(async move {
             while s.recv().await.is_some() {
-                let path = format!(
-                    "/containers/{}/kill{}",
-                    seg(&id),
-                    query(&[("signal", name.to_string())])
-                );
-                if let Err(e) = client.post(&path, None).await {
+                if let Err(e) = client.container_kill(&id, Some(name)).await {
                     tracing::debug!("forwarding {name}: {e:#}");
                 }
             }

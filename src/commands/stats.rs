@@ -11,16 +11,33 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
+use clap::Args;
 use http_body_util::BodyExt;
-use hyper::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{out, Ctx};
-use crate::cli::StatsArgs;
-use crate::client::{empty, seg, Client, DaemonError};
+use crate::client::api::{containers, Filters};
+use crate::client::{Client, DaemonError};
 use crate::format::template::Template;
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug, Default)]
+pub struct StatsArgs {
+    /// Show all containers (default shows just running).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Disable streaming stats and only pull the first result.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output: table, json, or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    pub containers: Vec<String>,
+}
 
 const STATS_TABLE: &str =
     "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
@@ -214,12 +231,9 @@ struct ListEntry {
 
 /// Containers to show when none are named: running ones, or all with `-a`.
 async fn list_ids(client: &Client, all: bool) -> Result<Vec<String>> {
-    let path = if all {
-        "/containers/json?all=1"
-    } else {
-        "/containers/json"
-    };
-    let list: Vec<ListEntry> = client.get(path).await?;
+    let list: Vec<ListEntry> = client
+        .send_as(containers::list(all, None, false, &Filters::none()))
+        .await?;
     Ok(list.into_iter().map(|c| c.id).collect())
 }
 
@@ -238,10 +252,7 @@ pub async fn stats(ctx: &Ctx, a: StatsArgs) -> Result<i32> {
     // Named containers must exist (docker fails before showing anything).
     let mut errors = Vec::new();
     for name in &a.containers {
-        if let Err(e) = client
-            .get::<Value>(&format!("/containers/{}/json", seg(name)))
-            .await
-        {
+        if let Err(e) = client.container_inspect(name).await {
             errors.push(match e.downcast_ref::<DaemonError>() {
                 Some(d) => d.to_string(),
                 None => format!("Error: {e:#}"),
@@ -262,9 +273,7 @@ pub async fn stats(ctx: &Ctx, a: StatsArgs) -> Result<i32> {
 }
 
 async fn one_sample(client: &Client, key: &str) -> Result<StatsJson> {
-    client
-        .get(&format!("/containers/{}/stats?stream=false", seg(key)))
-        .await
+    client.send_as(containers::stats(key, false)).await
 }
 
 async fn no_stream(client: &Arc<Client>, a: &StatsArgs) -> Result<i32> {
@@ -312,8 +321,7 @@ async fn follow(client: Arc<Client>, key: String, shared: Shared, trunc: bool) {
             f(t);
         }
     };
-    let path = format!("/containers/{}/stats?stream=true", seg(&key));
-    let resp = match client.request(Method::GET, &path, empty(), &[]).await {
+    let resp = match client.open(containers::stats(&key, true), &[]).await {
         Ok(r) => r,
         Err(_) => {
             update(&mut |t| t.done = true);

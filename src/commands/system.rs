@@ -43,7 +43,7 @@ pub fn server_version_text(v: &Value) -> String {
 pub async fn version(ctx: &Ctx) -> Result<i32> {
     out(&client_version_text());
     let client = ctx.client().await?;
-    let v: Value = client.get("/version").await?;
+    let v = client.version().await?;
     out(&server_version_text(&v));
     Ok(0)
 }
@@ -111,7 +111,7 @@ fn human_binary(bytes: f64) -> String {
 
 pub async fn info(ctx: &Ctx) -> Result<i32> {
     let client = ctx.client().await?;
-    let v: Value = client.get("/info").await?;
+    let v = client.info().await?;
     out(&info_text(&v));
     Ok(0)
 }

@@ -3,15 +3,72 @@
 //! docker CLI sends them).
 
 use anyhow::Result;
+use clap::Args;
 use serde_json::{json, Map, Value};
 
 use super::{for_each, out, Ctx};
-use crate::cli::{
-    SystemDfArgs, VolumeCmd, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
-};
-use crate::client::{filters_json, query, seg};
+use crate::cli::VolumeCmd;
+use crate::client::api::volumes::{self, VolumeCreate};
+use crate::client::api::Filters;
 use crate::exit::{flag_error, ExitError};
 use crate::format::{render_rows, units};
+
+#[derive(Args, Debug)]
+pub struct VolumeCreateArgs {
+    pub name: Option<String>,
+    /// Specify volume name.
+    #[arg(long = "name")]
+    pub name_flag: Option<String>,
+    /// Specify volume driver name.
+    #[arg(short = 'd', long, default_value = "local")]
+    pub driver: String,
+    /// Set driver specific options.
+    #[arg(short = 'o', long = "opt")]
+    pub opts: Vec<String>,
+    /// Set metadata for a volume.
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumeLsArgs {
+    /// Only display volume names.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    #[arg(short = 'f', long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumeRmArgs {
+    /// Force the removal of one or more volumes.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub volumes: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VolumePruneArgs {
+    /// Remove all unused volumes, not just anonymous ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SystemDfArgs {
+    /// Show detailed information on space usage.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    #[arg(long)]
+    pub format: Option<String>,
+}
 
 /// The mount-related parts of a create body.
 #[derive(Debug, Default, PartialEq)]
@@ -217,16 +274,20 @@ pub async fn dispatch(ctx: &Ctx, cmd: VolumeCmd) -> Result<i32> {
     }
 }
 
-fn key_values(cmd: &str, flag: &str, items: &[String]) -> Result<Map<String, Value>> {
-    let mut m = Map::new();
+fn key_values(
+    cmd: &str,
+    flag: &str,
+    items: &[String],
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut m = std::collections::BTreeMap::new();
     for i in items {
         match i.split_once('=') {
             Some((k, v)) if !k.is_empty() => {
-                m.insert(k.into(), json!(v));
+                m.insert(k.into(), v.into());
             }
             // A bare label is allowed (empty value); a bare driver option is not.
             None if flag == "--label" && !i.is_empty() => {
-                m.insert(i.clone(), json!(""));
+                m.insert(i.clone(), String::new());
             }
             _ => return Err(flag_error(cmd, flag, i, "expected key=value")),
         }
@@ -242,17 +303,14 @@ async fn create(ctx: &Ctx, a: VolumeCreateArgs) -> Result<i32> {
         ));
     }
     let name = a.name.or(a.name_flag).unwrap_or_default();
-    let body = json!({
-        "Name": name,
-        "Driver": a.driver,
-        "DriverOpts": key_values("volume create", "--opt", &a.opts)?,
-        "Labels": key_values("volume create", "--label", &a.labels)?,
-    });
+    let spec = VolumeCreate {
+        name,
+        driver: a.driver,
+        driver_opts: Some(key_values("volume create", "--opt", &a.opts)?),
+        labels: key_values("volume create", "--label", &a.labels)?,
+    };
     let client = ctx.client().await?;
-    let v = client
-        .post("/volumes/create", Some(&body))
-        .await?
-        .unwrap_or(Value::Null);
+    let v = client.volume_create(&spec).await?;
     out(&format!("{}\n", v["Name"].as_str().unwrap_or_default()));
     Ok(0)
 }
@@ -279,12 +337,9 @@ fn volume_row(v: &Value) -> Value {
 }
 
 async fn list(ctx: &Ctx, a: VolumeLsArgs) -> Result<i32> {
-    let mut q = Vec::new();
-    if let Some(f) = filters_json(&a.filters)? {
-        q.push(("filters", f));
-    }
+    let endpoint = volumes::list(&Filters::parse(&a.filters)?);
     let client = ctx.client().await?;
-    let v: Value = client.get(&format!("/volumes{}", query(&q))).await?;
+    let v: Value = client.send_as(endpoint).await?;
     let mut vols: Vec<Value> = v["Volumes"].as_array().cloned().unwrap_or_default();
     vols.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
     if a.quiet {
@@ -308,18 +363,11 @@ async fn list(ctx: &Ctx, a: VolumeLsArgs) -> Result<i32> {
 }
 
 async fn remove(ctx: &Ctx, a: VolumeRmArgs) -> Result<i32> {
-    let q = if a.force {
-        query(&[("force", "1".into())])
-    } else {
-        String::new()
-    };
     let client = ctx.client().await?;
     for_each(&a.volumes, |name| {
-        let (client, q) = (client.clone(), q.clone());
+        let client = client.clone();
         async move {
-            client
-                .delete(&format!("/volumes/{}{q}", seg(&name)))
-                .await?;
+            client.volume_remove(&name, a.force).await?;
             out(&format!("{name}\n"));
             Ok(())
         }
@@ -339,7 +387,7 @@ async fn prune(ctx: &Ctx, a: VolumePruneArgs) -> Result<i32> {
     }
     super::prune::Prune {
         warning,
-        path: "/volumes/prune",
+        endpoint: crate::client::api::volumes::prune,
         deleted_key: "VolumesDeleted",
         heading: "Deleted Volumes",
         reports_space: true,
@@ -367,7 +415,7 @@ fn reclaimable(part: f64, total: f64) -> String {
 /// `system df [-v]`: docker's summary table (or the verbose per-object tables).
 pub async fn system_df(ctx: &Ctx, a: SystemDfArgs) -> Result<i32> {
     let client = ctx.client().await?;
-    let df: Value = client.get("/system/df").await?;
+    let df = client.disk_usage().await?;
     let empty = Vec::new();
     let images = df["Images"].as_array().unwrap_or(&empty);
     let containers = df["Containers"].as_array().unwrap_or(&empty);

@@ -210,6 +210,16 @@ impl Effect {
         })))
     }
 
+    /// The API call `endpoint` (from `client::api`), answered to `purpose`.
+    pub fn api(endpoint: crate::client::api::Endpoint, purpose: Purpose) -> Effect {
+        Effect::Feed(FeedRequestEq(FeedRequest::Call(ApiCall {
+            method: endpoint.method,
+            path: endpoint.path,
+            body: endpoint.body,
+            purpose,
+        })))
+    }
+
     pub fn open(req: StreamRequest) -> Effect {
         Effect::Feed(FeedRequestEq(FeedRequest::Open(req)))
     }

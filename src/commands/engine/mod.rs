@@ -17,6 +17,46 @@ use clap::{Args, Subcommand};
 
 use super::Ctx;
 
+#[derive(Args, Debug)]
+pub struct EngineArgs {
+    /// Manage the engine instead of running it (the flags below are for running it).
+    #[command(subcommand)]
+    pub action: Option<EngineCmd>,
+    /// Socket to serve (ignored when a service manager passes one: socket activation).
+    #[arg(long, default_value = berth_engine::config::DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+    #[arg(long, env = "BERTH_DATA_ROOT", default_value = berth_engine::config::DEFAULT_DATA_ROOT)]
+    pub data_root: PathBuf,
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+    /// Name of the default bridge (at most 15 characters).
+    #[arg(long, env = "BERTH_BRIDGE_NAME", default_value = "berth0")]
+    pub bridge_name: String,
+    /// Subnet of the default bridge.
+    #[arg(long, env = "BERTH_BRIDGE_SUBNET", default_value = "10.201.0.0/16")]
+    pub bridge_subnet: String,
+    /// Pool that user networks get their subnets from (one /24 each).
+    #[arg(long, env = "BERTH_NETWORK_POOL", default_value = "10.202.0.0/16")]
+    pub network_pool: String,
+    /// Name of the engine's nftables table.
+    #[arg(long, env = "BERTH_NFT_TABLE", default_value = "berth")]
+    pub nft_table: String,
+    /// MTU of bridges and container interfaces (networks can override it with
+    /// com.docker.network.driver.mtu; docker's default is 1500).
+    #[arg(long, env = "BERTH_MTU", default_value_t = berth_engine::network::DEFAULT_MTU)]
+    pub mtu: u32,
+    /// Remove this engine's bridges, namespaces and nftables table, then exit (uninstall, tests).
+    #[arg(long)]
+    pub cleanup_networking: bool,
+    /// Registry (HOST[:PORT]) reached without TLS verification, or plain HTTP (repeatable; also
+    /// BERTH_INSECURE_REGISTRIES, comma separated).
+    #[arg(long = "insecure-registry")]
+    pub insecure_registries: Vec<String>,
+    /// Mirror URL for docker.io pulls (repeatable, tried in order).
+    #[arg(long = "registry-mirror")]
+    pub registry_mirrors: Vec<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum EngineCmd {
     /// Show whether the engine runs: pid, uptime, version, socket, data root, containers.

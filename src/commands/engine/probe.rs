@@ -63,9 +63,9 @@ pub async fn ask(socket: &Path) -> Result<Option<Answering>> {
             None => return Err(e),
         },
     };
-    let version: Value = client.get("/version").await?;
-    let info: Value = client.get("/info").await?;
-    let launch = match client.get::<Launch>("/berth/v1/engine").await {
+    let version = client.version().await?;
+    let info = client.info().await?;
+    let launch = match client.berth_engine::<Launch>().await {
         Ok(l) => Some(l),
         Err(e)
             if e.downcast_ref::<DaemonError>()

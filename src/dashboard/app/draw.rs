@@ -151,11 +151,12 @@ impl App {
             .cloned()
             .collect();
         for id in to_open {
+            let stats = crate::client::api::containers::stats(&id, true);
             self.effects.push(Effect::open(StreamRequest {
                 key: StreamKey::Stats(id.clone()),
-                method: hyper::Method::GET,
-                path: format!("/containers/{id}/stats?stream=1"),
-                body: None,
+                method: stats.method,
+                path: stats.path,
+                body: stats.body,
                 framing: Framing::JsonLines,
                 reopen: true,
                 auth_for: None,

@@ -142,9 +142,8 @@ impl App {
         self.current = to;
         if to == ViewId::Volumes {
             // Sizes are costly to compute (a walk of every volume); ask when the view opens.
-            self.effects.push(Effect::call(
-                hyper::Method::GET,
-                "/system/df",
+            self.effects.push(Effect::api(
+                crate::client::api::system::disk_usage(),
                 Purpose::DiskUsage,
             ));
         }

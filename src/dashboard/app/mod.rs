@@ -237,9 +237,8 @@ impl App {
                 }
             };
             if changed || !self.store.details.contains_key(&c.id) {
-                self.effects.push(Effect::call(
-                    hyper::Method::GET,
-                    format!("/containers/{}/json", c.id),
+                self.effects.push(Effect::api(
+                    crate::client::api::containers::inspect(&c.id),
                     Purpose::ContainerDetail { id: c.id.clone() },
                 ));
             }

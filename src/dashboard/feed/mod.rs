@@ -19,13 +19,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 use http_body_util::BodyExt;
-use hyper::Method;
 use serde_json::Value;
 use tokio::sync::mpsc::{unbounded_channel, Sender, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::msg::{ApiCall, FeedRequest, Msg, StreamItem, StreamKey, StreamRequest};
 use super::store::model::EngineInfo;
+use crate::client::api::{containers, images, networks, volumes, Filters};
 use crate::client::{autostart, empty, full, Client};
 use lines::LineSplitter;
 
@@ -282,9 +282,7 @@ impl Feed {
         } else {
             (chrono::Utc::now().timestamp() - EVENT_HISTORY_SECS).to_string()
         };
-        let events = client
-            .request(Method::GET, &format!("/events?since={since}"), empty(), &[])
-            .await?;
+        let events = client.events(Some(&since), None, &Filters::none()).await?;
         let last_event = self.last_event.clone();
         let info = engine_info(&client).await?;
         if self.msgs.send(Msg::Connected(info)).is_err() {
@@ -487,8 +485,8 @@ async fn pump(client: &Client, req: &StreamRequest, items: &Sender<Msg>) -> Resu
 }
 
 async fn engine_info(client: &Client) -> Result<EngineInfo> {
-    let version: Value = client.get("/version").await?;
-    let info: Value = client.get("/info").await?;
+    let version = client.version().await?;
+    let info = client.info().await?;
     // berth says "berth"; Docker says "Docker Engine - Community" (or nothing, in distribution
     // builds, whose components still name the "Engine"); Podman names itself in its components.
     let component = version["Components"][0]["Name"].as_str().unwrap_or("");
@@ -517,21 +515,25 @@ async fn engine_info(client: &Client) -> Result<EngineInfo> {
 async fn refresh(client: &Client, msgs: &UnboundedSender<Msg>, stale: Stale) {
     let containers = async {
         if stale.containers {
-            if let Ok(v) = client.get("/containers/json?all=1").await {
+            let list = containers::list(true, None, false, &Filters::none());
+            if let Ok(v) = client.send_as(list).await {
                 let _ = msgs.send(Msg::Containers(v));
             }
         }
     };
     let images = async {
         if stale.images {
-            if let Ok(v) = client.get("/images/json").await {
+            if let Ok(v) = client.send_as(images::list(false, &Filters::none())).await {
                 let _ = msgs.send(Msg::Images(v));
             }
         }
     };
     let volumes = async {
         if stale.volumes {
-            if let Ok(v) = client.get::<Value>("/volumes").await {
+            if let Ok(v) = client
+                .send_as::<Value>(volumes::list(&Filters::none()))
+                .await
+            {
                 if let Ok(list) = serde_json::from_value(v["Volumes"].clone()) {
                     let _ = msgs.send(Msg::Volumes(Option::unwrap_or_default(list)));
                 }
@@ -540,7 +542,7 @@ async fn refresh(client: &Client, msgs: &UnboundedSender<Msg>, stale: Stale) {
     };
     let networks = async {
         if stale.networks {
-            if let Ok(v) = client.get("/networks").await {
+            if let Ok(v) = client.send_as(networks::list(&Filters::none())).await {
                 let _ = msgs.send(Msg::Networks(v));
             }
         }

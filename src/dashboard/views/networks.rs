@@ -3,16 +3,18 @@
 //! containers that are (not) attached, remove and prune after a confirmation.
 
 use crossterm::event::MouseEvent;
-use hyper::Method;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
-use crate::client::seg;
+use crate::client::api::networks::{
+    self, Ipam, IpamConfig, NetworkConnect, NetworkCreate, NetworkDisconnect,
+};
+use crate::client::api::Filters;
 use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::container_picker::{Item, Picker};
 use crate::dashboard::dialogs::network_form::{Field, Form, Values};
@@ -151,9 +153,8 @@ impl NetworksView {
                 let cmds = targets
                     .iter()
                     .map(|n| {
-                        Cmd::Effect(Effect::call(
-                            Method::DELETE,
-                            format!("/networks/{}", seg(n)),
+                        Cmd::Effect(Effect::api(
+                            networks::remove(n),
                             Purpose::Action {
                                 label: format!("remove network {n}"),
                             },
@@ -194,10 +195,12 @@ impl NetworksView {
                     format!("Connect to {name}"),
                     items,
                     move |it: &Item| {
-                        vec![Cmd::Effect(Effect::call_with(
-                            Method::POST,
-                            format!("/networks/{}/connect", seg(&name)),
-                            json!({"Container": it.key}),
+                        let body = NetworkConnect {
+                            container: it.key.clone(),
+                            endpoint_config: None,
+                        };
+                        vec![Cmd::Effect(Effect::api(
+                            networks::connect(&name, &body),
                             Purpose::Action {
                                 label: format!("connect {} to {name}", it.label),
                             },
@@ -220,10 +223,12 @@ impl NetworksView {
                     format!("Disconnect from {name}"),
                     items,
                     move |it: &Item| {
-                        vec![Cmd::Effect(Effect::call_with(
-                            Method::POST,
-                            format!("/networks/{}/disconnect", seg(&name)),
-                            json!({"Container": it.key}),
+                        let body = NetworkDisconnect {
+                            container: it.key.clone(),
+                            force: None,
+                        };
+                        vec![Cmd::Effect(Effect::api(
+                            networks::disconnect(&name, &body),
                             Purpose::Action {
                                 label: format!("disconnect {} from {name}", it.label),
                             },
@@ -235,9 +240,8 @@ impl NetworksView {
                 cx.dialog(Confirm::new(
                     "Prune networks",
                     "Remove every network no container uses (not bridge, host, none)?",
-                    vec![Cmd::Effect(Effect::call(
-                        Method::POST,
-                        "/networks/prune",
+                    vec![Cmd::Effect(Effect::api(
+                        networks::prune(&Filters::none()),
                         Purpose::NetworkPrune,
                     ))],
                 ));
@@ -250,11 +254,7 @@ impl NetworksView {
                 let purpose = Purpose::Inspect {
                     title: title.clone(),
                 };
-                cx.effect(Effect::call(
-                    Method::GET,
-                    format!("/networks/{}", seg(&name)),
-                    purpose.clone(),
-                ));
+                cx.effect(Effect::api(networks::inspect(&name), purpose.clone()));
                 cx.dialog(TextViewer::loading(title, purpose));
             }
             Action::Back if !self.list.marks.is_empty() => self.list.marks.clear(),
@@ -305,23 +305,22 @@ fn create_form() -> Form {
             if !gateway.is_empty() && subnet.is_empty() {
                 return Err("a gateway needs a subnet".into());
             }
-            let mut body = json!({
-                "Name": name,
-                "Driver": driver,
-                "Internal": v.check(4),
-                "CheckDuplicate": true,
-            });
-            if !subnet.is_empty() {
-                let mut config = json!({"Subnet": subnet});
-                if !gateway.is_empty() {
-                    config["Gateway"] = json!(gateway);
-                }
-                body["IPAM"] = json!({"Driver": "default", "Config": [config]});
-            }
-            Ok(vec![Cmd::Effect(Effect::call_with(
-                Method::POST,
-                "/networks/create",
-                body,
+            let spec = NetworkCreate {
+                name: name.to_string(),
+                driver: driver.to_string(),
+                internal: v.check(4),
+                check_duplicate: Some(true),
+                ipam: (!subnet.is_empty()).then(|| Ipam {
+                    driver: "default".into(),
+                    config: vec![IpamConfig {
+                        subnet: subnet.to_string(),
+                        gateway: (!gateway.is_empty()).then(|| gateway.to_string()),
+                    }],
+                }),
+                ..Default::default()
+            };
+            Ok(vec![Cmd::Effect(Effect::api(
+                networks::create(&spec),
                 Purpose::Action {
                     label: format!("create network {name}"),
                 },

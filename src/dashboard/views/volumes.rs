@@ -3,16 +3,16 @@
 //! prune go through a small form; remove and prune confirm first.
 
 use crossterm::event::MouseEvent;
-use hyper::Method;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
-use crate::client::seg;
+use crate::client::api::volumes::{self, VolumeCreate};
+use crate::client::api::{system, Filters};
 use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::network_form::{parse_labels, Field, Form, Values};
 use crate::dashboard::dialogs::text::TextViewer;
@@ -80,7 +80,7 @@ fn volumes_word(n: usize) -> String {
 
 /// The `/system/df` call, after anything that changes sizes.
 fn disk_usage() -> Cmd {
-    Cmd::Effect(Effect::call(Method::GET, "/system/df", Purpose::DiskUsage))
+    Cmd::Effect(Effect::api(system::disk_usage(), Purpose::DiskUsage))
 }
 
 impl VolumesView {
@@ -134,9 +134,8 @@ impl VolumesView {
                 let cmds = targets
                     .iter()
                     .map(|n| {
-                        Cmd::Effect(Effect::call(
-                            Method::DELETE,
-                            format!("/volumes/{}", seg(n)),
+                        Cmd::Effect(Effect::api(
+                            volumes::remove(n, false),
                             Purpose::VolumeChange {
                                 label: format!("remove volume {n}"),
                             },
@@ -163,11 +162,7 @@ impl VolumesView {
                 let purpose = Purpose::Inspect {
                     title: title.clone(),
                 };
-                cx.effect(Effect::call(
-                    Method::GET,
-                    format!("/volumes/{}", seg(&name)),
-                    purpose.clone(),
-                ));
+                cx.effect(Effect::api(volumes::inspect(&name), purpose.clone()));
                 cx.dialog(TextViewer::loading(title, purpose));
             }
             Action::Back if !self.list.marks.is_empty() => self.list.marks.clear(),
@@ -202,10 +197,17 @@ fn create_form() -> Form {
             } else {
                 format!("create volume {name}")
             };
-            Ok(vec![Cmd::Effect(Effect::call_with(
-                Method::POST,
-                "/volumes/create",
-                json!({"Name": name, "Driver": driver, "Labels": labels}),
+            let spec = VolumeCreate {
+                name: name.to_string(),
+                driver: driver.to_string(),
+                driver_opts: None,
+                labels: labels
+                    .into_iter()
+                    .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                    .collect(),
+            };
+            Ok(vec![Cmd::Effect(Effect::api(
+                volumes::create(&spec),
                 Purpose::VolumeChange { label },
             ))])
         },
@@ -223,17 +225,13 @@ fn prune_form() -> Form {
             "also remove unused named volumes",
         )],
         |v: &Values| {
-            let path = if v.check(0) {
-                format!(
-                    "/volumes/prune{}",
-                    crate::client::query(&[("filters", r#"{"all":["true"]}"#.to_string())])
-                )
+            let filters = if v.check(0) {
+                Filters::one("all", "true")
             } else {
-                "/volumes/prune".to_string()
+                Filters::none()
             };
-            Ok(vec![Cmd::Effect(Effect::call(
-                Method::POST,
-                path,
+            Ok(vec![Cmd::Effect(Effect::api(
+                volumes::prune(&filters),
                 Purpose::VolumePrune,
             ))])
         },

@@ -5,9 +5,7 @@
 
 use std::path::Path;
 
-use hyper::Method;
-
-use crate::client::query;
+use crate::client::api::images;
 use crate::dashboard::files::Archive;
 use crate::dashboard::views::images::split_new_name;
 use crate::dashboard::views::Cmd;
@@ -21,11 +19,12 @@ fn file_name(path: &Path) -> String {
 
 /// `docker load` of an archive: its own names and layers.
 pub fn load_task(archive: &Archive) -> Cmd {
+    let load = images::load(false);
     Cmd::StartTask {
         title: format!("load {}", file_name(&archive.path)),
-        method: Method::POST,
-        path: "/images/load".into(),
-        body: None,
+        method: load.method,
+        path: load.path,
+        body: load.body,
         show: true,
         auth_for: None,
         upload: Some(archive.path.clone()),
@@ -36,19 +35,13 @@ pub fn load_task(archive: &Archive) -> Cmd {
 /// words, may be empty) as the image's `CMD`.
 pub fn import_task(archive: &Archive, name: &str, command: &str) -> Result<Cmd, String> {
     let (repo, tag) = split_new_name(name)?;
-    let mut q = vec![
-        ("fromSrc", "-".to_string()),
-        ("repo", repo.clone()),
-        ("tag", tag.clone()),
-    ];
-    if let Some(change) = cmd_change(command)? {
-        q.push(("changes", change));
-    }
+    let changes: Vec<String> = cmd_change(command)?.into_iter().collect();
+    let import = images::import(Some(&repo), Some(&tag), None, &changes);
     Ok(Cmd::StartTask {
         title: format!("import {} as {repo}:{tag}", file_name(&archive.path)),
-        method: Method::POST,
-        path: format!("/images/create{}", query(&q)),
-        body: None,
+        method: import.method,
+        path: import.path,
+        body: import.body,
         show: true,
         auth_for: None,
         upload: Some(archive.path.clone()),

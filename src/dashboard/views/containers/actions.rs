@@ -6,7 +6,7 @@ use hyper::Method;
 
 use super::rows::RowKind;
 use super::ContainersView;
-use crate::client::seg;
+use crate::client::api::{containers, Filters};
 use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::prompt::Prompt;
 use crate::dashboard::dialogs::text::TextViewer;
@@ -84,19 +84,19 @@ impl ContainersView {
                 // A mixed selection stops what runs when any runs, as Docker Desktop does.
                 if !running.is_empty() {
                     self.each(cx, &running, "stop", Method::POST, |c| {
-                        format!("/containers/{}/stop", seg(&c.id))
+                        containers::stop(&c.id, false, None, None).path
                     });
                     cx.info(format!("stopping {}…", names(&running)));
                 } else {
                     self.each(cx, &stopped, "start", Method::POST, |c| {
-                        format!("/containers/{}/start", seg(&c.id))
+                        containers::start(&c.id).path
                     });
                     cx.info(format!("starting {}…", names(&stopped)));
                 }
             }
             Action::Restart => {
                 self.each(cx, &targets, "restart", Method::POST, |c| {
-                    format!("/containers/{}/restart", seg(&c.id))
+                    containers::stop(&c.id, true, None, None).path
                 });
                 cx.info(format!("restarting {}…", names(&targets)));
             }
@@ -107,11 +107,11 @@ impl ContainersView {
                     targets.iter().copied().filter(|c| c.is_running()).collect();
                 if !paused.is_empty() {
                     self.each(cx, &paused, "unpause", Method::POST, |c| {
-                        format!("/containers/{}/unpause", seg(&c.id))
+                        containers::pause(&c.id, false).path
                     });
                 } else if !running.is_empty() {
                     self.each(cx, &running, "pause", Method::POST, |c| {
-                        format!("/containers/{}/pause", seg(&c.id))
+                        containers::pause(&c.id, true).path
                     });
                 } else {
                     cx.error(format!("{} is not running", names(&targets)));
@@ -130,9 +130,8 @@ impl ContainersView {
                 let cmds = running
                     .iter()
                     .map(|c| {
-                        Cmd::Effect(Effect::call(
-                            Method::POST,
-                            format!("/containers/{}/kill", seg(&c.id)),
+                        Cmd::Effect(Effect::api(
+                            containers::kill(&c.id, None),
                             Purpose::Action {
                                 label: format!("kill {}", c.name()),
                             },
@@ -150,13 +149,8 @@ impl ContainersView {
                 let cmds = targets
                     .iter()
                     .map(|c| {
-                        Cmd::Effect(Effect::call(
-                            Method::DELETE,
-                            format!(
-                                "/containers/{}{}",
-                                seg(&c.id),
-                                if force { "?force=1" } else { "" }
-                            ),
+                        Cmd::Effect(Effect::api(
+                            containers::remove(&c.id, force, false),
                             Purpose::Action {
                                 label: format!("remove {}", c.name()),
                             },
@@ -191,13 +185,8 @@ impl ContainersView {
                         if name.is_empty() {
                             return Err("the name cannot be empty".into());
                         }
-                        Ok(vec![Cmd::Effect(Effect::call(
-                            Method::POST,
-                            format!(
-                                "/containers/{}/rename{}",
-                                seg(&id),
-                                crate::client::query(&[("name", name.to_string())])
-                            ),
+                        Ok(vec![Cmd::Effect(Effect::api(
+                            containers::rename(&id, name),
                             Purpose::Action {
                                 label: format!("rename {old} to {name}"),
                             },
@@ -318,11 +307,7 @@ impl ContainersView {
                 let purpose = Purpose::Inspect {
                     title: title.clone(),
                 };
-                cx.effect(Effect::call(
-                    Method::GET,
-                    format!("/containers/{}/json", seg(&c.id)),
-                    purpose.clone(),
-                ));
+                cx.effect(Effect::api(containers::inspect(&c.id), purpose.clone()));
                 cx.dialog(TextViewer::loading(title, purpose));
             }
             Action::ToggleAll => {
@@ -344,9 +329,8 @@ impl ContainersView {
                 cx.dialog(Confirm::new(
                     "Prune",
                     format!("Remove all {stopped} stopped containers?"),
-                    vec![Cmd::Effect(Effect::call(
-                        Method::POST,
-                        "/containers/prune",
+                    vec![Cmd::Effect(Effect::api(
+                        containers::prune(&Filters::none()),
                         Purpose::Action {
                             label: "prune containers".into(),
                         },

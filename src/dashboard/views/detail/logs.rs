@@ -2,13 +2,12 @@
 //! (`StreamKey::DetailLogs`), kept in a small bounded buffer. The full logs view (L) is the
 //! place for search, timestamps and saving.
 
-use hyper::Method;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::client::seg;
+use crate::client::api::containers::{self, LogsFrom};
 use crate::dashboard::msg::{Effect, Framing, StreamItem, StreamKey, StreamRequest};
 use crate::dashboard::store::logs::LogBuffer;
 use crate::dashboard::store::model::Container;
@@ -57,14 +56,12 @@ impl LogsPane {
             .get(id)
             .and_then(|d| d["Config"]["Tty"].as_bool())
             .unwrap_or(false);
+        let logs = containers::logs_follow(id, &LogsFrom::Tail(TAIL));
         cx.push(Cmd::Stream(StreamRequest {
             key: StreamKey::DetailLogs(id.to_string()),
-            method: Method::GET,
-            path: format!(
-                "/containers/{}/logs?follow=1&stdout=1&stderr=1&timestamps=1&tail={TAIL}",
-                seg(id)
-            ),
-            body: None,
+            method: logs.method,
+            path: logs.path,
+            body: logs.body,
             framing: if tty {
                 Framing::Raw
             } else {

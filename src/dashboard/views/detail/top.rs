@@ -1,7 +1,6 @@
 //! The Top tab: `GET /containers/{id}/top` as a table, asked again every `TOP_EVERY` seconds
 //! while the tab is shown (one request in flight at a time).
 
-use hyper::Method;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
@@ -9,7 +8,7 @@ use ratatui::Frame;
 use serde_json::Value;
 
 use super::draw_table;
-use crate::client::seg;
+use crate::client::api::containers;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::model::Container;
 use crate::dashboard::theme::Theme;
@@ -44,9 +43,8 @@ impl TopPane {
             return;
         }
         self.pending = Some(id.to_string());
-        cx.effect(Effect::call(
-            Method::GET,
-            format!("/containers/{}/top", seg(id)),
+        cx.effect(Effect::api(
+            containers::top(id, None),
             Purpose::Top { id: id.to_string() },
         ));
     }

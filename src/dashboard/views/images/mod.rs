@@ -12,7 +12,6 @@ use prune::prune_summary;
 pub use prune::{prune_call, PruneDialog};
 
 use crossterm::event::MouseEvent;
-use hyper::Method;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
@@ -20,7 +19,7 @@ use ratatui::Frame;
 
 use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
-use crate::client::{query, seg};
+use crate::client::api::{containers, images};
 use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::history::HistoryDialog;
 use crate::dashboard::dialogs::import::ImportDialog;
@@ -193,9 +192,8 @@ impl ImagesView {
                 let cmds = names
                     .iter()
                     .map(|r| {
-                        Cmd::Effect(Effect::call(
-                            Method::DELETE,
-                            format!("/images/{}{}", seg(r), if force { "?force=1" } else { "" }),
+                        Cmd::Effect(Effect::api(
+                            images::remove(r, force, false),
                             Purpose::Action {
                                 label: format!("remove {r}"),
                             },
@@ -255,13 +253,8 @@ impl ImagesView {
                     &initial,
                     move |text| {
                         let (repo, tag) = split_new_name(text)?;
-                        Ok(vec![Cmd::Effect(Effect::call(
-                            Method::POST,
-                            format!(
-                                "/images/{}/tag{}",
-                                seg(&id),
-                                query(&[("repo", repo.clone()), ("tag", tag.clone())])
-                            ),
+                        Ok(vec![Cmd::Effect(Effect::api(
+                            images::tag(&id, &repo, Some(&tag)),
                             Purpose::Action {
                                 label: format!("tag {current} as {repo}:{tag}"),
                             },
@@ -278,15 +271,12 @@ impl ImagesView {
                     cx.error("an untagged image cannot be pushed: tag it first");
                     return true;
                 }
+                let push = images::push(&row.repo, &row.tag, None);
                 cx.push(Cmd::StartTask {
                     title: format!("push {}:{}", row.repo, row.tag),
-                    method: Method::POST,
-                    path: format!(
-                        "/images/{}/push{}",
-                        seg(&row.repo),
-                        query(&[("tag", row.tag.clone())])
-                    ),
-                    body: None,
+                    method: push.method,
+                    path: push.path,
+                    body: push.body,
                     show: true,
                     auth_for: Some(row.repo.clone()),
                     upload: None,
@@ -297,9 +287,8 @@ impl ImagesView {
                 let Some((row, img)) = self.selected(store) else {
                     return false;
                 };
-                cx.effect(Effect::call(
-                    Method::GET,
-                    format!("/images/{}/history", seg(&img.id)),
+                cx.effect(Effect::api(
+                    images::history(&img.id),
                     Purpose::History { id: img.id.clone() },
                 ));
                 cx.dialog(HistoryDialog::loading(
@@ -324,11 +313,7 @@ impl ImagesView {
                 let purpose = Purpose::Inspect {
                     title: title.clone(),
                 };
-                cx.effect(Effect::call(
-                    Method::GET,
-                    format!("/images/{}/json", seg(&img.id)),
-                    purpose.clone(),
-                ));
+                cx.effect(Effect::api(images::inspect(&img.id), purpose.clone()));
                 cx.dialog(TextViewer::loading(title, purpose));
             }
             Action::Back if !self.list.marks.is_empty() => self.list.marks.clear(),
@@ -513,9 +498,8 @@ impl View for ImagesView {
                     "" => id.chars().take(12).collect(),
                     n => n.to_string(),
                 };
-                cx.effect(Effect::call(
-                    Method::POST,
-                    format!("/containers/{}/start", seg(id)),
+                cx.effect(Effect::api(
+                    containers::start(id),
                     Purpose::RunStart {
                         id: id.to_string(),
                         name,

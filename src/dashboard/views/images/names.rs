@@ -1,9 +1,7 @@
 //! Image names typed by the user: checked before the engine is asked, split as docker splits
 //! them, and the pull task they start.
 
-use hyper::Method;
-
-use crate::client::query;
+use crate::client::api::images;
 use crate::dashboard::views::Cmd;
 
 /// Checks a reference typed by the user (pull, tag): not empty, no spaces.
@@ -22,17 +20,18 @@ fn check_reference(r: &str) -> Result<&str, String> {
 /// latest when no tag is given), with the registry's credentials.
 pub fn pull_task(reference: &str) -> Result<Cmd, String> {
     let r = check_reference(reference)?;
-    let q = crate::commands::pull::pull_query(r, false, None).map_err(|e| e.to_string())?;
-    let shown = match q.iter().find(|(k, _)| *k == "tag") {
-        Some((_, t)) if t.starts_with("sha256:") => format!("{}@{t}", q[0].1),
-        Some((_, t)) => format!("{}:{t}", q[0].1),
-        None => q[0].1.clone(),
+    let (name, tag) = crate::commands::pull::pull_source(r, false).map_err(|e| e.to_string())?;
+    let shown = match tag {
+        Some(t) if t.starts_with("sha256:") => format!("{name}@{t}"),
+        Some(t) => format!("{name}:{t}"),
+        None => name.to_string(),
     };
+    let pull = images::pull(name, tag, None);
     Ok(Cmd::StartTask {
         title: format!("pull {shown}"),
-        method: Method::POST,
-        path: format!("/images/create{}", query(&q)),
-        body: None,
+        method: pull.method,
+        path: pull.path,
+        body: pull.body,
         show: true,
         auth_for: Some(r.to_string()),
         upload: None,

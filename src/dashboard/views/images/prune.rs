@@ -1,11 +1,10 @@
 //! Image prune: the dialog (dangling only, or every unused image), its API call and the status
 //! line it ends with.
 
-use hyper::Method;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::client::query;
+use crate::client::api::{images, Filters};
 use crate::dashboard::dialogs::{frame, hint, Dialog, Outcome};
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::views::{Cx, DrawCx};
@@ -14,15 +13,8 @@ use crate::dashboard::widgets::bytes;
 /// `POST /images/prune` with docker's dangling filter: true removes untagged images only, false
 /// every image no container uses (`image prune -a`).
 pub fn prune_call(all: bool) -> Effect {
-    let filters = format!(
-        "{{\"dangling\":[\"{}\"]}}",
-        if all { "false" } else { "true" }
-    );
-    Effect::call(
-        Method::POST,
-        format!("/images/prune{}", query(&[("filters", filters)])),
-        Purpose::PruneImages,
-    )
+    let dangling = Filters::one("dangling", if all { "false" } else { "true" });
+    Effect::api(images::prune(&dangling), Purpose::PruneImages)
 }
 
 /// "Remove dangling images?" with a second choice: every unused image.

@@ -2,13 +2,11 @@
 //! streams are ignored), closed when leaving the view, reopened when `since` changes, and
 //! marked when they end.
 
-use hyper::Method;
-
 use super::super::Cmd;
 use super::matcher::Matcher;
 use super::since::Since;
 use super::{Cx, LogTarget, LogsView, Source, TAIL};
-use crate::client::seg;
+use crate::client::api::containers::{self, LogsFrom};
 use crate::dashboard::msg::{Effect, Framing, StreamKey, StreamRequest};
 use crate::dashboard::store::Connection;
 
@@ -62,8 +60,8 @@ impl LogsView {
         self.visible = None;
         let since = self.since.secs().map(|s| self.now().timestamp() - s);
         let from = match since {
-            Some(t) => format!("since={t}"),
-            None => format!("tail={TAIL}"),
+            Some(t) => LogsFrom::Since(t.to_string()),
+            None => LogsFrom::Tail(TAIL),
         };
         for i in 0..self.sources.len() {
             self.sources[i].ended = None;
@@ -71,17 +69,15 @@ impl LogsView {
         }
     }
 
-    /// The logs request of source `i`, starting `from` (`tail=N` or `since=T`).
-    fn request(&self, i: usize, from: &str) -> StreamRequest {
+    /// The logs request of source `i`, starting `from` (the last lines or a time).
+    fn request(&self, i: usize, from: &LogsFrom) -> StreamRequest {
         let s = &self.sources[i];
+        let logs = containers::logs_follow(&s.id, from);
         StreamRequest {
             key: StreamKey::Logs(s.id.clone(), self.generation),
-            method: Method::GET,
-            path: format!(
-                "/containers/{}/logs?follow=1&stdout=1&stderr=1&timestamps=1&{from}",
-                seg(&s.id)
-            ),
-            body: None,
+            method: logs.method,
+            path: logs.path,
+            body: logs.body,
             framing: if s.tty {
                 Framing::Raw
             } else {
@@ -122,13 +118,13 @@ impl LogsView {
             let from = match last {
                 Some(ns) => {
                     let next = ns + 1;
-                    format!(
-                        "since={}.{:09}",
+                    LogsFrom::Since(format!(
+                        "{}.{:09}",
                         next.div_euclid(1_000_000_000),
                         next.rem_euclid(1_000_000_000)
-                    )
+                    ))
                 }
-                None => format!("tail={TAIL}"),
+                None => LogsFrom::Tail(TAIL),
             };
             self.sources[i].ended = None;
             cx.push(Cmd::Stream(self.request(i, &from)));
