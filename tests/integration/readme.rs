@@ -15,7 +15,7 @@
 //! quits it with `q`; `<!-- test: ci -->` is the test command itself, which `.ci/run` must run
 //! verbatim (this test is one of the tests it runs).
 
-mod common;
+use crate::common;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

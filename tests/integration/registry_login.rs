@@ -2,45 +2,19 @@
 //! htpasswd-protected registry (Debian's docker-registry): success stores the credentials where
 //! the docker CLI keeps them; a wrong password stores nothing.
 
-mod common;
+use crate::common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use base64::Engine as _;
 use common::registry::{Auth, Registry, PASSWORD, USER};
-use common::{stderr, stdout, TestEngine};
-
-fn run(mut cmd: Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn berth(e: &TestEngine, cfg: &Path, args: &[&str], input: &[u8]) -> Output {
-    let mut c = Command::new(common::BERTH);
-    c.env("DOCKER_CONFIG", cfg)
-        .arg("--host")
-        .arg(e.host())
-        .arg("--no-autostart")
-        .arg("--headless")
-        .args(args);
-    run(c, input)
-}
+use common::{stderr, stdout, with_stdin, TestEngine};
 
 fn docker(e: &TestEngine, cfg: &Path, args: &[&str], input: &[u8]) -> Output {
-    let mut c = Command::new("docker");
-    c.env("DOCKER_CONFIG", cfg)
-        .env("DOCKER_HOST", e.host())
-        .env_remove("DOCKER_CONTEXT")
-        .args(args);
-    run(c, input)
+    let mut c = e.docker_command(args);
+    c.env("DOCKER_CONFIG", cfg);
+    with_stdin(c, input)
 }
 
 fn stored_auth(cfg: &Path, server: &str) -> Option<String> {
@@ -56,8 +30,7 @@ fn registry_login_with_berth_and_docker() {
     let cfg = e.dir.path().join("cfg-berth");
     let expected = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
 
-    let o = berth(
-        &e,
+    let o = e.berth_with_config(
         &cfg,
         &["login", "-u", USER, "--password-stdin", &reg.addr],
         b"wrong-password\n",
@@ -66,8 +39,7 @@ fn registry_login_with_berth_and_docker() {
     assert_eq!(stored_auth(&cfg, &reg.addr), None);
 
     let input = format!("{PASSWORD}\n");
-    let o = berth(
-        &e,
+    let o = e.berth_with_config(
         &cfg,
         &["login", "-u", USER, "--password-stdin", &reg.addr],
         input.as_bytes(),
@@ -77,7 +49,7 @@ fn registry_login_with_berth_and_docker() {
     assert!(stderr(&o).contains("stored unencrypted"), "{}", stderr(&o));
     assert_eq!(stored_auth(&cfg, &reg.addr), Some(expected.clone()));
 
-    let out = berth(&e, &cfg, &["logout", &reg.addr], b"");
+    let out = e.berth_with_config(&cfg, &["logout", &reg.addr], b"");
     assert_eq!(
         stdout(&out),
         format!("Removing login credentials for {}\n", reg.addr)

@@ -1,26 +1,13 @@
 //! pause/unpause (cgroup freezer) and top through the raw API, `berth --headless` and the stock
 //! docker CLI, with real containers.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
+use common::api::{named, run_detached, sh};
 use common::{eventually, stderr, stdout, TestEngine};
 use serde_json::{json, Value};
-
-fn run_detached(e: &TestEngine, name: &str, cmd: &str) -> String {
-    let body = json!({ "Image": "busybox", "Cmd": ["sh", "-c", cmd] });
-    let r = e.api(
-        "POST",
-        &format!("/containers/create?name={name}"),
-        Some(&body.to_string()),
-    );
-    assert_eq!(r.status, 201, "create: {}", r.text());
-    let id = r.json()["Id"].as_str().unwrap().to_owned();
-    let r = e.api("POST", &format!("/containers/{id}/start"), None);
-    assert_eq!(r.status, 204, "start: {}", r.text());
-    id
-}
 
 /// A loop printing an increasing counter ten times a second.
 const COUNTER: &str = "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done";
@@ -40,7 +27,7 @@ fn state(e: &TestEngine, id: &str) -> Value {
 fn pause_stops_the_counter_and_unpause_resumes_it() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
-    let id = run_detached(&e, "counter", COUNTER);
+    let id = run_detached(&e, named("counter", sh(COUNTER)));
     eventually(Duration::from_secs(10), || {
         (log_lines(&e, &id) >= 3).then_some(())
     })
@@ -106,7 +93,7 @@ fn pause_stops_the_counter_and_unpause_resumes_it() {
 fn docker_and_berth_pause_unpause_kill_and_rm() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
-    let id = run_detached(&e, "dpause", COUNTER);
+    let id = run_detached(&e, named("dpause", sh(COUNTER)));
 
     let o = e.docker(&["pause", "dpause"]);
     assert!(o.status.success(), "docker pause: {}", stderr(&o));
@@ -150,7 +137,7 @@ fn docker_and_berth_pause_unpause_kill_and_rm() {
     assert!(!o.status.success());
 
     // Forced removal of a paused container.
-    let id2 = run_detached(&e, "rmpaused", COUNTER);
+    let id2 = run_detached(&e, named("rmpaused", sh(COUNTER)));
     let o = e.docker(&["pause", "rmpaused"]);
     assert!(o.status.success());
     let o = e.docker(&["rm", "rmpaused"]);
@@ -177,7 +164,7 @@ fn docker_and_berth_pause_unpause_kill_and_rm() {
 fn top_lists_the_container_processes() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
-    let id = run_detached(&e, "toppy", "sleep 300 & sleep 301");
+    let id = run_detached(&e, named("toppy", sh("sleep 300 & sleep 301")));
 
     let top = eventually(Duration::from_secs(10), || {
         let v = e.api_json("GET", &format!("/containers/{id}/top"), None);

@@ -2,7 +2,7 @@
 //! berth's real commands and flags, zsh and fish scripts name them, the man pages cover every
 //! command, and `--version` names the API the engine serves.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

@@ -2,7 +2,7 @@
 //! acts on keys, shows and filters logs, hands the terminal to an exec and takes it back,
 //! survives the engine going away, and imports images from files into an empty images view.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

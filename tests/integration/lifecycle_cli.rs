@@ -1,7 +1,7 @@
 //! Client behaviour around the engine: autostart of the bundled engine, signal forwarding by an
 //! attached `run`, and hostile image archives through the API.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -77,19 +77,8 @@ fn client_autostarts_the_bundled_engine() {
 fn attached_run_forwards_sigterm_to_the_container() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
-    let child = Command::new(BERTH)
-        .args([
-            "--host",
-            &e.host(),
-            "--no-autostart",
-            "--headless",
-            "run",
-            "--name",
-            "sig",
-            "busybox",
-            "sh",
-            "-c",
-        ])
+    let child = e
+        .berth_command(&["run", "--name", "sig", "busybox", "sh", "-c"])
         .arg("trap 'echo got-term; exit 42' TERM; echo ready; while true; do sleep 0.1; done")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -3,7 +3,7 @@
 //! the state asked for) berth treats as success, and the common failures end with docker's exit
 //! status, stdout and engine message.
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 

@@ -1,32 +1,15 @@
 //! Live stats through the raw API, `berth --headless stats` and the stock docker CLI, with real
 //! containers.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
+use common::api::{run_detached, sh};
 use common::{eventually, stdout, TestEngine};
 use serde_json::{json, Value};
-
-fn run_detached(e: &TestEngine, mut body: Value) -> String {
-    // The name travels in the query string, not the body.
-    let path = match body.as_object_mut().unwrap().remove("name") {
-        Some(Value::String(n)) => format!("/containers/create?name={n}"),
-        _ => "/containers/create".to_string(),
-    };
-    let r = e.api("POST", &path, Some(&body.to_string()));
-    assert_eq!(r.status, 201, "create: {}", r.text());
-    let id = r.json()["Id"].as_str().unwrap().to_owned();
-    let r = e.api("POST", &format!("/containers/{id}/start"), None);
-    assert_eq!(r.status, 204, "start: {}", r.text());
-    id
-}
-
-fn sh(cmd: &str) -> Value {
-    json!({ "Image": "busybox", "Cmd": ["sh", "-c", cmd] })
-}
 
 fn one_shot(e: &TestEngine, id: &str) -> Value {
     e.api_json(
@@ -324,17 +307,8 @@ fn headless_and_docker_cli() {
     assert!(lines.next().is_none());
 
     // Streaming without a terminal prints successive tables.
-    let mut child = std::process::Command::new(common::BERTH)
-        .args([
-            "--host",
-            &e.host(),
-            "--no-autostart",
-            "--headless",
-            "stats",
-            "--format",
-            "{{.Name}} {{.PIDs}}",
-            "one",
-        ])
+    let mut child = e
+        .berth_command(&["stats", "--format", "{{.Name}} {{.PIDs}}", "one"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -3,108 +3,17 @@
 //! a second push only finds existing layers; cross-repository mounts; basic auth with and without
 //! credentials; missing images and bad names; RepoDigests; zstd.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
-use common::{stderr, stdout, TestEngine, BERTH};
-
-/// A docker-registry process with its own storage, killed and removed on drop.
-struct Registry {
-    dir: tempfile::TempDir,
-    addr: String,
-    child: Child,
-}
-
-impl Registry {
-    fn start(basic_auth: Option<(&str, &str)>) -> Registry {
-        let dir = tempfile::Builder::new()
-            .prefix("berth-registry-")
-            .tempdir()
-            .unwrap();
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let addr = format!("127.0.0.1:{port}");
-        let mut auth = String::new();
-        if let Some((user, pass)) = basic_auth {
-            let htpasswd = dir.path().join("htpasswd");
-            let o = Command::new("htpasswd")
-                .args(["-Bbc"])
-                .arg(&htpasswd)
-                .args([user, pass])
-                .output()
-                .expect("htpasswd (apache2-utils)");
-            assert!(o.status.success(), "{}", stderr(&o));
-            auth = format!(
-                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-                htpasswd.display()
-            );
-        }
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth}",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("docker-registry");
-        let reg = Registry { dir, addr, child };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(&reg.addr).is_ok() {
-                return reg;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("registry did not start: {}", reg.log());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
-    }
-
-    fn skopeo(&self, args: &[&str]) -> Output {
-        Command::new("skopeo")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("skopeo")
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
-    stdout(o)
-}
+use common::registry::{Auth, Registry, PASSWORD, USER};
+use common::{ok, stderr, stdout, unix_now, TestEngine};
 
 /// `berth push` with a docker config directory (credentials) of our choosing.
 fn berth_push(e: &TestEngine, config_dir: &Path, args: &[&str]) -> Output {
-    Command::new(BERTH)
-        .arg("--host")
-        .arg(e.host())
-        .args(["--no-autostart", "--headless", "push"])
-        .args(args)
+    e.berth_command(&[&["push"], args].concat())
         .env("DOCKER_CONFIG", config_dir)
         .stdin(Stdio::null())
         .output()
@@ -130,7 +39,7 @@ fn inspect(e: &TestEngine, name: &str) -> serde_json::Value {
 
 #[test]
 fn push_by_berth_is_readable_by_skopeo_and_second_push_finds_layers() {
-    let reg = Registry::start(None);
+    let reg = Registry::start();
     let e = TestEngine::start();
     let name = format!("{}/test/busybox", reg.addr);
     let id = e.import_busybox(&format!("{name}:1"));
@@ -220,7 +129,7 @@ fn push_by_berth_is_readable_by_skopeo_and_second_push_finds_layers() {
 
 #[test]
 fn push_by_docker_cli_mounts_across_repositories_and_pushes_all_tags() {
-    let reg = Registry::start(None);
+    let reg = Registry::start();
     let e = TestEngine::start();
     let first = format!("{}/one/busybox", reg.addr);
     let second = format!("{}/two/busybox", reg.addr);
@@ -254,7 +163,7 @@ fn push_by_docker_cli_mounts_across_repositories_and_pushes_all_tags() {
 
 #[test]
 fn push_errors_missing_image_bad_name_and_auth() {
-    let reg = Registry::start(Some(("alice", "s3cret")));
+    let reg = Registry::start_with(Auth::Basic);
     let e = TestEngine::start();
     let name = format!("{}/private/busybox", reg.addr);
     e.import_busybox(&format!("{name}:latest"));
@@ -288,17 +197,17 @@ fn push_errors_missing_image_bad_name_and_auth() {
     );
 
     // Wrong then right credentials.
-    let bad = docker_config(&e.dir.path().join("bad"), &reg.addr, "alice", "nope");
+    let bad = docker_config(&e.dir.path().join("bad"), &reg.addr, USER, "nope");
     let o = berth_push(&e, &bad, &[&name]);
     assert!(!o.status.success(), "{}", stdout(&o));
-    let good = docker_config(e.dir.path(), &reg.addr, "alice", "s3cret");
+    let good = docker_config(e.dir.path(), &reg.addr, USER, PASSWORD);
     let out = ok(&berth_push(&e, &good, &[&name]));
     assert!(out.contains("latest: digest: sha256:"), "{out}");
 }
 
 #[test]
 fn push_zstd_and_reuse_of_compressed_layers() {
-    let reg = Registry::start(None);
+    let reg = Registry::start();
     let e = TestEngine::start();
     let name = format!("{}/z/busybox", reg.addr);
     e.import_busybox(&format!("{name}:z"));
@@ -344,14 +253,12 @@ fn push_zstd_and_reuse_of_compressed_layers() {
 
 #[test]
 fn push_chunked_upload_and_push_event() {
-    let reg = Registry::start(None);
-    // The engine inherits the environment at start: small chunks force PATCH uploads.
-    std::env::set_var("BERTH_PUSH_CHUNK_SIZE", "65536");
-    let e = TestEngine::start();
-    std::env::remove_var("BERTH_PUSH_CHUNK_SIZE");
+    let reg = Registry::start();
+    // The engine reads the chunk size from its environment: small chunks force PATCH uploads.
+    let e = TestEngine::start_with(&[], &[("BERTH_PUSH_CHUNK_SIZE", "65536")]);
     let name = format!("{}/chunked/busybox", reg.addr);
     let id = e.import_busybox(&format!("{name}:c"));
-    let since = chrono_now();
+    let since = unix_now();
     let empty = e.dir.path().join("no-config");
     let out = ok(&berth_push(&e, &empty, &[&format!("{name}:c")]));
     assert!(out.contains(": Pushed"), "{out}");
@@ -368,7 +275,7 @@ fn push_chunked_upload_and_push_event() {
         "GET",
         &format!(
             "/events?since={since}&until={}&filters=%7B%22type%22%3A%5B%22image%22%5D%7D",
-            chrono_now() + 1
+            unix_now() + 1
         ),
         None,
     );
@@ -380,16 +287,9 @@ fn push_chunked_upload_and_push_event() {
     );
 }
 
-fn chrono_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 #[test]
 fn push_then_pull_roundtrip_and_repush_of_pulled_image() {
-    let reg = Registry::start(None);
+    let reg = Registry::start();
     let a = TestEngine::start();
     let name = format!("{}/round/busybox", reg.addr);
     let id = a.import_busybox(&format!("{name}:1"));
@@ -431,7 +331,7 @@ fn push_then_pull_roundtrip_and_repush_of_pulled_image() {
 /// check must count that manifest as the image's, not as an orphan, and repair must keep it.
 #[test]
 fn pull_back_of_a_pushed_image_leaves_the_store_healthy() {
-    let reg = Registry::start(None);
+    let reg = Registry::start();
     let e = TestEngine::start();
     e.import_busybox("busybox:latest");
     let name = format!("{}/tools/busybox:1", reg.addr);

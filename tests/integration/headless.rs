@@ -1,9 +1,9 @@
 //! `berth --headless` against a real engine.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::{stderr, stdout, TestEngine};
 
@@ -55,18 +55,8 @@ fn run_prints_output_and_returns_exit_codes() {
 fn stdin_is_piped_with_dash_i() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
-    let mut child = Command::new(common::BERTH)
-        .args([
-            "--host",
-            &e.host(),
-            "--no-autostart",
-            "--headless",
-            "run",
-            "--rm",
-            "-i",
-            "busybox",
-            "cat",
-        ])
+    let mut child = e
+        .berth_command(&["run", "--rm", "-i", "busybox", "cat"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,14 +1,9 @@
 //! Local image management: history (API, stock docker CLI, berth), images listing flags and
 //! filters, rmi of several names, and the store check (`system check [--repair]`).
 
-mod common;
+use crate::common;
 
-use common::{stderr, stdout, TestEngine};
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
-    stdout(o)
-}
+use common::{ok, sha256, stderr, stdout, TestEngine};
 
 #[test]
 fn history_through_api_docker_and_berth() {
@@ -98,11 +93,6 @@ fn layer_of(e: &TestEngine, name: &str) -> String {
 
 fn hex(d: &str) -> &str {
     d.strip_prefix("sha256:").unwrap()
-}
-
-fn sha256(data: &[u8]) -> String {
-    use sha2::Digest;
-    format!("sha256:{}", ::hex::encode(sha2::Sha256::digest(data)))
 }
 
 #[test]
@@ -306,50 +296,19 @@ fn images_filters_flags_and_rmi_of_several_names() {
     assert_eq!(r.status, 400, "{}", r.text());
 }
 
-/// `berth` with DOCKER_CONFIG pointing at `config` and `input` on stdin.
-fn berth_with_config(
-    e: &TestEngine,
-    config: &std::path::Path,
-    args: &[&str],
-    input: &[u8],
-) -> std::process::Output {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(common::BERTH)
-        .env("DOCKER_CONFIG", config)
-        .arg("--host")
-        .arg(e.host())
-        .arg("--no-autostart")
-        .arg("--headless")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn login_failure_stores_nothing_and_logout_removes_credentials() {
     let e = TestEngine::start();
     let cfg = e.dir.path().join("dockercfg");
     // Nothing listens on port 1: the engine cannot confirm the login, so nothing is stored.
-    let o = berth_with_config(
-        &e,
+    let o = e.berth_with_config(
         &cfg,
         &["login", "-u", "alice", "--password-stdin", "127.0.0.1:1"],
         b"s3cret\n",
     );
     assert!(!o.status.success(), "{}", stdout(&o));
     assert!(!cfg.join("config.json").exists());
-    let o = berth_with_config(
-        &e,
-        &cfg,
-        &["login", "-p", "x", "--password-stdin", "h"],
-        b"",
-    );
+    let o = e.berth_with_config(&cfg, &["login", "-p", "x", "--password-stdin", "h"], b"");
     assert!(!o.status.success());
     assert!(stderr(&o).contains("mutually exclusive"), "{}", stderr(&o));
 
@@ -359,14 +318,9 @@ fn login_failure_stores_nothing_and_logout_removes_credentials() {
         r#"{"auths":{"127.0.0.1:5000":{"auth":"YWxpY2U6czNjcmV0"},"https://index.docker.io/v1/":{"auth":"Ym9iOnB3"}},"psFormat":"table {{.ID}}"}"#,
     )
     .unwrap();
-    let out = ok(&berth_with_config(
-        &e,
-        &cfg,
-        &["logout", "http://127.0.0.1:5000/"],
-        b"",
-    ));
+    let out = ok(&e.berth_with_config(&cfg, &["logout", "http://127.0.0.1:5000/"], b""));
     assert_eq!(out, "Removing login credentials for 127.0.0.1:5000\n");
-    let out = ok(&berth_with_config(&e, &cfg, &["logout"], b""));
+    let out = ok(&e.berth_with_config(&cfg, &["logout"], b""));
     assert_eq!(
         out,
         "Removing login credentials for https://index.docker.io/v1/\n"

@@ -1,12 +1,12 @@
 //! Volumes, bind and tmpfs mounts, `system df` and volume events, with a real engine, real
 //! containers, `berth --headless` and the stock docker CLI.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, http, stderr, stdout, TestEngine};
+use common::{eventually, http, ok, stderr, stdout, unix_now, urlencode, TestEngine};
 use serde_json::{json, Value};
 
 /// busybox plus test content: /data (a VOLUME) holding files owned by 1000:1000, a symlink and a
@@ -72,23 +72,6 @@ fn import_volume_image(e: &TestEngine, name: &str, victim: &Path) {
     assert!(!r.text().contains("errorDetail"), "{}", r.text());
 }
 
-fn engine() -> TestEngine {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
-    e
-}
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    );
-    stdout(o)
-}
-
 fn volume_names(e: &TestEngine) -> Vec<String> {
     let v = e.api_json("GET", "/volumes", None);
     let mut names: Vec<String> = v["Volumes"]
@@ -107,7 +90,7 @@ fn create(e: &TestEngine, body: Value) -> http::Response {
 
 #[test]
 fn named_volume_survives_rm_and_gets_the_image_content_docker_cli() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let victim = tempfile::tempdir().unwrap();
     import_volume_image(&e, "volimg", victim.path());
     // First mount of an empty volume: the image's /data is copied in (owners, modes, links).
@@ -190,7 +173,7 @@ fn named_volume_survives_rm_and_gets_the_image_content_docker_cli() {
 
 #[test]
 fn bind_mounts_readonly_and_missing_sources() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let host = tempfile::tempdir().unwrap();
     std::fs::write(host.path().join("from-host"), "hello\n").unwrap();
     let spec = format!("{}:/mnt/h", host.path().display());
@@ -297,7 +280,7 @@ fn bind_mounts_readonly_and_missing_sources() {
 
 #[test]
 fn tmpfs_mounts_honour_size_and_mode() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let out = ok(&e.docker(&[
         "run", "--rm", "--tmpfs", "/scratch:size=1m,mode=1777", "busybox", "sh", "-c",
         "grep ' /scratch ' /proc/mounts; stat -c %a /scratch; dd if=/dev/zero of=/scratch/big bs=1024 count=2048 2>/dev/null; echo rc=$?; du -k /scratch/big",
@@ -336,7 +319,7 @@ fn tmpfs_mounts_honour_size_and_mode() {
 
 #[test]
 fn anonymous_volumes_image_volume_and_rm_v() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let victim = tempfile::tempdir().unwrap();
     import_volume_image(&e, "volimg", victim.path());
     ok(&e.docker(&["volume", "create", "keepme"]));
@@ -393,7 +376,7 @@ fn anonymous_volumes_image_volume_and_rm_v() {
 
 #[test]
 fn symlinked_mount_targets_stay_inside_the_rootfs() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let victim_root = tempfile::tempdir().unwrap();
     let victim = victim_root.path().join("victim");
     std::fs::create_dir(&victim).unwrap();
@@ -453,7 +436,7 @@ fn symlinked_mount_targets_stay_inside_the_rootfs() {
 
 #[test]
 fn volume_api_cli_in_use_prune_and_bad_input() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     // Create: named, labelled, random name, idempotent.
     let r = e.api(
         "POST",
@@ -558,7 +541,7 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
     assert!(e.data_path("volumes/apivol/_data").is_dir());
     // Filters.
     let list = |f: &str| -> Vec<String> {
-        let q: String = form_urlencoded_byte(f);
+        let q: String = urlencode(f);
         let v = e.api_json("GET", &format!("/volumes?filters={q}"), None);
         let mut n: Vec<String> = v["Volumes"]
             .as_array()
@@ -665,18 +648,9 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
     assert!(!mounts.contains(&e.data_path("volumes").display().to_string()));
 }
 
-fn form_urlencoded_byte(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[test]
 fn system_df_reports_images_containers_and_volume_usage() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     ok(&e.docker(&[
         "run", "--name", "writer", "-v", "dfvol:/v", "busybox", "sh", "-c",
         "dd if=/dev/zero of=/v/blob bs=1024 count=300 2>/dev/null; dd if=/dev/zero of=/rw bs=1024 count=100 2>/dev/null",
@@ -729,7 +703,7 @@ fn system_df_reports_images_containers_and_volume_usage() {
 
 #[test]
 fn volume_events_create_mount_unmount_destroy() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     ok(&e.docker(&["run", "--name", "ev", "-v", "evvol:/e", "busybox", "true"]));
     ok(&e.docker(&["rm", "ev"]));
     ok(&e.docker(&["volume", "rm", "evvol"]));
@@ -765,7 +739,7 @@ fn volume_events_create_mount_unmount_destroy() {
         "GET",
         &format!(
             "/events?since=0&until={}&filters=%7B%22event%22%3A%5B%22mount%22%5D%7D",
-            chrono_now()
+            (unix_now() + 1)
         ),
         None,
     );
@@ -781,13 +755,4 @@ fn volume_events_create_mount_unmount_destroy() {
             .len(),
         64
     );
-}
-
-/// A moment just after now, as unix seconds (the end of a finite `/events` query).
-fn chrono_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 1
 }

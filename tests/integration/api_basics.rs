@@ -1,7 +1,7 @@
 //! The API surface without running containers: negotiation headers, version prefixes, error
 //! statuses and bodies for bad input.
 
-mod common;
+use crate::common;
 
 use common::TestEngine;
 

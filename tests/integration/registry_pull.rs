@@ -3,17 +3,17 @@
 //! indexes; pulls by digest; basic and token auth; digest mismatches; concurrent pulls; kill -9
 //! of the engine mid-pull.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use common::registry::{
-    host_arch, non_loopback_ipv4, registry_auth, write_multiarch_layout, Auth, Compression, Layer,
-    OciImage, Registry, PASSWORD, USER,
+    host_arch, registry_auth, write_multiarch_layout, Auth, Compression, Layer, OciImage, Registry,
+    PASSWORD, USER,
 };
-use common::{http, image, stderr, stdout, TestEngine};
+use common::{http, image, ok, stderr, stdout, TestEngine};
 
 /// busybox (gzip) + a zstd layer adding /data/{a,b} + a plain layer deleting /data/a.
 fn multilayer(arch: &str) -> OciImage {
@@ -47,11 +47,6 @@ fn pull_api(e: &TestEngine, query: &str, auth: Option<&str>) -> http::Response {
         None,
     )
     .unwrap()
-}
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
-    stdout(o)
 }
 
 #[test]
@@ -345,17 +340,9 @@ fn basic_auth_registry() {
         )
         .unwrap();
         ok(&e.docker(&["rmi", &format!("{}/private:v1", reg.addr)]));
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        let o = e
+            .berth_command(&["pull", "-q", &format!("{}/private:v1", reg.addr)])
             .env("DOCKER_CONFIG", cfg.path())
-            .args([
-                "--host",
-                &e.host(),
-                "--no-autostart",
-                "--headless",
-                "pull",
-                "-q",
-            ])
-            .arg(format!("{}/private:v1", reg.addr))
             .output()
             .unwrap();
         assert_eq!(ok(&o), format!("{}/private:v1\n", reg.addr));
@@ -534,7 +521,7 @@ fn registry_mirror_for_docker_io_and_insecure_registries() {
     // here, so success proves the mirror was used.
     let mirror = Registry::start();
     push(&mirror, &multilayer(host_arch()), "library/mirrored:v1");
-    let ip = non_loopback_ipv4().expect("a non-loopback IPv4 address");
+    let ip = common::host_ipv4().expect("a non-loopback IPv4 address");
     let insecure = Registry::start_at(Auth::None, &ip);
     push(&insecure, &multilayer(host_arch()), "plain:v1");
 

@@ -1,14 +1,9 @@
 //! `image prune` through the API, the stock docker CLI and `berth --headless`: dangling images by
 //! default, every unused image with -a, never an image a container (running or not) uses.
 
-mod common;
+use crate::common;
 
-use common::{image, stderr, stdout, TestEngine};
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
-    stdout(o)
-}
+use common::{image, ok, TestEngine};
 
 fn image_ids(e: &TestEngine) -> Vec<String> {
     let v = e.api_json("GET", "/images/json?all=1", None);

@@ -1,27 +1,15 @@
 //! The engine's event stream: `GET /events` live and replayed, docker's filters, image events,
 //! `berth events` and the stock `docker events`.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{stderr, stdout, TestEngine};
+use common::{now_ts, stderr, stdout, urlencode, TestEngine};
 use serde_json::Value;
-
-/// Unix time now as the API's "seconds.nanoseconds".
-fn now_ts() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
-}
-
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
 
 /// A live `GET /events` connection, decoded event by event on a reader thread.
 struct EventStream {
@@ -119,7 +107,7 @@ impl EventStream {
 fn replay(e: &TestEngine, since: &str, until: &str, filters: Option<&str>) -> Vec<Value> {
     let mut path = format!("/events?since={since}&until={until}");
     if let Some(f) = filters {
-        path.push_str(&format!("&filters={}", enc(f)));
+        path.push_str(&format!("&filters={}", urlencode(f)));
     }
     let r = e.api("GET", &path, None);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -158,7 +146,7 @@ fn events_run_rm_lifecycle_in_order() {
     e.import_busybox("busybox:latest");
     let stream = EventStream::open(
         &e,
-        &format!("?filters={}", enc(r#"{"type":["container"]}"#)),
+        &format!("?filters={}", urlencode(r#"{"type":["container"]}"#)),
     );
     let o = e.berth(&[
         "run", "--rm", "--name", "ev-run", "-l", "app=shop", "busybox", "sh", "-c", "exit 3",
@@ -375,7 +363,7 @@ fn events_filters_by_type_event_container_label() {
 
     let r = e.api(
         "GET",
-        &format!("/events?filters={}", enc(r#"{"bogus":["x"]}"#)),
+        &format!("/events?filters={}", urlencode(r#"{"bogus":["x"]}"#)),
         None,
     );
     assert_eq!(r.status, 400);

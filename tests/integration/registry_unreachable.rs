@@ -3,7 +3,7 @@
 //! of a missing image, the raw API (docker's 500) and the stock docker CLI. The TLS case (HTTPS
 //! to a plain-HTTP registry) is in registry_pull.rs, next to the registries it needs.
 
-mod common;
+use crate::common;
 
 use common::{http, stderr, TestEngine};
 

@@ -1,27 +1,13 @@
 //! Restart policies and health checks with a real engine, real containers and the stock docker
 //! CLI: retries and back-off, manual stops, engine restarts, probes, timeouts, events and `ps`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{eventually, stderr, stdout, TestEngine};
+use common::api::inspect;
+use common::{eventually, now_ts, stderr, stdout, urlencode, TestEngine};
 use serde_json::{json, Value};
-
-fn now_ts() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
-}
-
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-fn inspect(e: &TestEngine, id: &str) -> Value {
-    e.api_json("GET", &format!("/containers/{id}/json"), None)
-}
 
 /// Events of one container so far (replayed from the engine's ring).
 fn events_of(e: &TestEngine, id: &str) -> Vec<Value> {
@@ -31,7 +17,7 @@ fn events_of(e: &TestEngine, id: &str) -> Vec<Value> {
         &format!(
             "/events?since=0&until={}&filters={}",
             now_ts(),
-            enc(&filters)
+            urlencode(&filters)
         ),
         None,
     );
@@ -598,7 +584,7 @@ fn probe_timeout_kills_the_probe() {
 fn image_healthcheck_and_no_healthcheck() {
     let e = TestEngine::start();
     let tar = common::image::busybox_rootfs_tar();
-    let change = enc("HEALTHCHECK --interval=200ms --retries=2 CMD [\"true\"]");
+    let change = urlencode("HEALTHCHECK --interval=200ms --retries=2 CMD [\"true\"]");
     let r = common::http::request(
         &e.socket,
         "POST",
@@ -732,7 +718,7 @@ fn bad_healthchecks_are_refused() {
         stderr(&o)
     );
     // import --change with a bad HEALTHCHECK is a clean 400 (nothing imported).
-    let change = enc("HEALTHCHECK --interval=fast CMD true");
+    let change = urlencode("HEALTHCHECK --interval=fast CMD true");
     // The engine may answer before it read the whole upload (the client then sees a broken
     // pipe); either way nothing is imported.
     if let Ok(r) = common::http::request(

@@ -4,26 +4,12 @@
 //! written here byte for byte as docker wrote it, and hostile or broken archives that must fail
 //! clearly and keep nothing.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
-use common::{image, stderr, stdout, TestEngine};
+use common::{image, ok, sha256, stderr, TestEngine};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
-    stdout(o)
-}
-
-fn sha(data: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(data)))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 fn file_entry(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
     let mut h = tar::Header::new_ustar();
@@ -65,7 +51,7 @@ fn layers() -> Vec<Vec<u8>> {
 }
 
 fn config_for(layers: &[Vec<u8>], cmd: &[&str]) -> Vec<u8> {
-    let diff_ids: Vec<String> = layers.iter().map(|l| sha(l)).collect();
+    let diff_ids: Vec<String> = layers.iter().map(|l| sha256(l)).collect();
     serde_json::to_vec(&json!({
         "architecture": "amd64", "os": "linux", "created": "2023-11-14T22:13:20Z",
         "config": {"Cmd": cmd, "Env": ["PATH=/bin:/usr/bin"], "Labels": {"made.by": "test"}},
@@ -80,13 +66,13 @@ fn config_for(layers: &[Vec<u8>], cmd: &[&str]) -> Vec<u8> {
 /// directory walk gives.
 fn docker_2010_archive(layers: &[Vec<u8>], tags: &[&str]) -> Vec<u8> {
     let config = config_for(layers, &["ls", "/data"]);
-    let config_hex = sha(&config)[7..].to_string();
+    let config_hex = sha256(&config)[7..].to_string();
     let mut v1_ids = Vec::new();
     let mut parent: Option<String> = None;
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         // docker derives v1 ids from the chain; any distinct hex works for the loader.
-        let id = sha(format!("{parent:?} {}", sha(l)).as_bytes())[7..].to_string();
+        let id = sha256(format!("{parent:?} {}", sha256(l)).as_bytes())[7..].to_string();
         let mut j = json!({"id": id, "created": "1970-01-01T00:00:00Z",
             "container_config": {"Hostname": "", "Cmd": null}, "os": "linux"});
         if let Some(p) = &parent {
@@ -196,8 +182,8 @@ fn archive_berth_save_load_roundtrip_multi_layer() {
     assert!(image_ids(&e).is_empty());
 
     // Load from stdin, as `berth load < file`.
-    let o = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["--host", &e.host(), "--no-autostart", "--headless", "load"])
+    let o = e
+        .berth_command(&["load"])
         .stdin(std::fs::File::open(&saved).unwrap())
         .output()
         .unwrap();
@@ -421,7 +407,10 @@ fn archive_bad_archives_fail_clearly_and_keep_nothing() {
             members.push((name, d));
         }
         let good_cfg = config_for(&good, &["ls", "/data"]);
-        let cfg_name = format!("{}.json", &sha(&config_for(&wrong, &["ls", "/data"]))[7..]);
+        let cfg_name = format!(
+            "{}.json",
+            &sha256(&config_for(&wrong, &["ls", "/data"]))[7..]
+        );
         for (n, d) in members.iter_mut() {
             if *n == cfg_name {
                 *d = good_cfg.clone();
@@ -442,14 +431,14 @@ fn archive_bad_archives_fail_clearly_and_keep_nothing() {
     let cfg = config_for(&good[1..2], &["true"]);
     let manifest = serde_json::to_vec(&json!({"schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(&cfg), "size": cfg.len()},
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&cfg), "size": cfg.len()},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{}", "e".repeat(64)), "size": layer.len()}]}))
     .unwrap();
     let index = serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(&manifest), "size": manifest.len()}]}))
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&manifest), "size": manifest.len()}]}))
     .unwrap();
-    let cfg_name = format!("blobs/sha256/{}", &sha(&cfg)[7..]);
-    let man_name = format!("blobs/sha256/{}", &sha(&manifest)[7..]);
+    let cfg_name = format!("blobs/sha256/{}", &sha256(&cfg)[7..]);
+    let man_name = format!("blobs/sha256/{}", &sha256(&manifest)[7..]);
     let m = load_error(
         &e,
         &tar_of(&[

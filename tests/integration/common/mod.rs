@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod api;
 pub mod http;
 pub mod image;
 pub mod procfs;
@@ -24,6 +25,9 @@ pub struct TestEngine {
     child: Option<Child>,
     /// Extra `berth engine` flags (e.g. `--insecure-registry`), kept across restarts.
     pub extra_args: Vec<String>,
+    /// Extra environment of the engine process, kept across restarts: given to the child, never
+    /// set in this process (the tests share it).
+    pub extra_env: Vec<(String, String)>,
 }
 
 /// Bridge name, subnets and nft table of one test engine.
@@ -125,8 +129,20 @@ impl TestEngine {
         Self::start_with_args(&[])
     }
 
+    /// Start and import the busybox test image as `busybox:latest`.
+    pub fn with_busybox() -> TestEngine {
+        let e = TestEngine::start();
+        e.import_busybox("busybox:latest");
+        e
+    }
+
     /// Start with extra `berth engine` flags.
     pub fn start_with_args(args: &[&str]) -> TestEngine {
+        Self::start_with(args, &[])
+    }
+
+    /// Start with extra `berth engine` flags and environment variables.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> TestEngine {
         let dir = tempfile::Builder::new()
             .prefix("berth-test-")
             .tempdir()
@@ -140,6 +156,10 @@ impl TestEngine {
             net: TestNetwork::pick(),
             child: None,
             extra_args: args.iter().map(|a| a.to_string()).collect(),
+            extra_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         engine.spawn();
         engine
@@ -159,6 +179,7 @@ impl TestEngine {
             .arg(&self.data_root)
             .args(self.net_args())
             .args(&self.extra_args)
+            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -226,26 +247,46 @@ impl TestEngine {
         r.json()
     }
 
-    /// `berth --headless ARGS` against this engine.
-    pub fn berth(&self, args: &[&str]) -> Output {
-        Command::new(BERTH)
-            .arg("--host")
+    /// `berth --headless ARGS` against this engine, to adjust (stdin, environment) and run.
+    pub fn berth_command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BERTH);
+        c.arg("--host")
             .arg(self.host())
             .arg("--no-autostart")
             .arg("--headless")
-            .args(args)
+            .args(args);
+        c
+    }
+
+    /// `berth --headless ARGS` against this engine, run with no stdin.
+    pub fn berth(&self, args: &[&str]) -> Output {
+        self.berth_command(args)
             .stdin(Stdio::null())
             .output()
             .expect("run berth")
     }
 
-    /// The stock docker CLI against this engine.
-    pub fn docker(&self, args: &[&str]) -> Output {
-        Command::new("docker")
-            .env("DOCKER_HOST", self.host())
+    /// `berth --headless ARGS` with the docker config directory `config` (credentials) and
+    /// `input` on stdin.
+    pub fn berth_with_config(&self, config: &Path, args: &[&str], input: &[u8]) -> Output {
+        let mut c = self.berth_command(args);
+        c.env("DOCKER_CONFIG", config);
+        with_stdin(c, input)
+    }
+
+    /// The stock docker CLI against this engine, to adjust and run.
+    pub fn docker_command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("docker");
+        c.env("DOCKER_HOST", self.host())
             .env("DOCKER_CLI_HINTS", "false")
             .env_remove("DOCKER_CONTEXT")
-            .args(args)
+            .args(args);
+        c
+    }
+
+    /// The stock docker CLI against this engine, run with no stdin.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        self.docker_command(args)
             .stdin(Stdio::null())
             .output()
             .expect("run docker")
@@ -307,6 +348,64 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Assert that a command succeeded; its stdout.
+pub fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+    stdout(o)
+}
+
+/// Run `cmd` with `input` on its stdin (written from a thread, so a command that answers before
+/// reading everything cannot deadlock us), stdout and stderr captured.
+pub fn with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Seconds since the epoch (the API's `since`/`until`).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Now as `seconds.nanoseconds`, the API's precise `since`/`until`.
+pub fn now_ts() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
+/// Percent-encode everything but unreserved characters, for query values (filters are JSON).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Poll `f` until it returns Some or the timeout passes.
 pub fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
@@ -319,6 +418,50 @@ pub fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Opt
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// A TCP port free on every host address (bound, then released). Ports handed out before in this
+/// process are never handed out again: the tests share it and start listeners side by side.
+pub fn free_port() -> u16 {
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("0.0.0.0:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// The host's first global IPv4 address that is not on one of the test engines' bridges (or
+/// docker's), if any.
+pub fn host_ipv4() -> Option<String> {
+    let out = Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "scope", "global"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            let dev = l.split_whitespace().nth(1).unwrap_or("");
+            !dev.starts_with("bt") && !dev.starts_with("br-") && !dev.starts_with("docker")
+        })
+        .find_map(|l| {
+            let addr = l.split_whitespace().nth(3)?;
+            Some(addr.split('/').next()?.to_owned())
+        })
+}
+
+/// `sha256:<hex>` of `data`.
+pub fn sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)))
 }
 
 pub fn path_exists(p: &Path) -> bool {

@@ -15,19 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
-pub fn sha256(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use super::{free_port, sha256};
 
 /// Credentials a protected test registry accepts.
 pub const USER: &str = "tester";
@@ -128,6 +116,15 @@ impl Registry {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// Run skopeo (e.g. to inspect or copy what was pushed here).
+    pub fn skopeo(&self, args: &[&str]) -> std::process::Output {
+        Command::new("skopeo")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("skopeo")
     }
 
     /// Token requests the token server answered: (had valid credentials, scope).
@@ -623,16 +620,4 @@ pub fn registry_auth(addr: &str, user: &str, password: &str) -> String {
         serde_json::json!({"username": user, "password": password, "serveraddress": addr})
             .to_string(),
     )
-}
-
-/// A non-loopback IPv4 address of this machine (for insecure-registry tests), if any.
-pub fn non_loopback_ipv4() -> Option<String> {
-    let o = Command::new("hostname").arg("-I").output().ok()?;
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .find(|a| {
-            a.parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|ip| !ip.is_loopback())
-        })
-        .map(str::to_string)
 }

@@ -1,59 +1,14 @@
 //! Bridge networking end to end: real containers on real bridges, veths, nftables NAT and
 //! published ports, through the raw API, `berth --headless` and the stock docker CLI.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{eventually, stderr, stdout, TestEngine};
-
-fn engine() -> TestEngine {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
-    e
-}
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "status {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
-    stdout(o)
-}
-
-/// A free TCP port on the host (bound, then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("0.0.0.0:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The host's first global IPv4 address that is not on one of our bridges.
-fn host_address() -> String {
-    let out = Command::new("ip")
-        .args(["-4", "-o", "addr", "show", "scope", "global"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| {
-            let dev = l.split_whitespace().nth(1).unwrap_or("");
-            !dev.starts_with("bt") && !dev.starts_with("br-") && !dev.starts_with("docker")
-        })
-        .find_map(|l| {
-            let addr = l.split_whitespace().nth(3)?;
-            Some(addr.split('/').next()?.to_owned())
-        })
-        .expect("a global IPv4 address on the host")
-}
+use common::{eventually, free_port, host_ipv4, ok, stderr, stdout, TestEngine};
 
 fn http_get(addr: &str) -> Option<String> {
     let mut s = TcpStream::connect_timeout(&addr.parse().ok()?, Duration::from_secs(2)).ok()?;
@@ -92,7 +47,7 @@ fn netns_files(e: &TestEngine) -> usize {
 
 #[test]
 fn default_bridge_gives_address_route_nat_and_etc_files() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let gw = e.net.bridge_subnet.replace(".0/24", ".1");
     let out = ok(&e.berth(&[
         "run",
@@ -121,7 +76,7 @@ fn default_bridge_gives_address_route_nat_and_etc_files() {
     assert!(out.trim_end().ends_with("box1"), "{out}");
 
     // Outbound: the gateway and an address of the host outside the bridge answer.
-    let host = host_address();
+    let host = host_ipv4().expect("a global IPv4 address on the host");
     let ping = e.berth(&[
         "run",
         "--rm",
@@ -159,7 +114,7 @@ fn default_bridge_gives_address_route_nat_and_etc_files() {
 
 #[test]
 fn user_network_containers_reach_each_other() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     ok(&e.docker(&["network", "create", "appnet"]));
     ok(&e.docker(&[
         "run",
@@ -250,7 +205,7 @@ fn user_network_containers_reach_each_other() {
 
 #[test]
 fn published_port_serves_http_on_loopback_and_host_address() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let port = free_port();
     ok(&e.docker(&[
         "run",
@@ -272,7 +227,7 @@ fn published_port_serves_http_on_loopback_and_host_address() {
         "no answer on 127.0.0.1:{port}; log:\n{}",
         e.log()
     );
-    let host = host_address();
+    let host = host_ipv4().expect("a global IPv4 address on the host");
     let body = http_get(&format!("{host}:{port}")).unwrap_or_default();
     assert!(body.contains("hello-from-berth"), "{body}");
 
@@ -320,7 +275,7 @@ fn published_port_serves_http_on_loopback_and_host_address() {
 
 #[test]
 fn port_in_use_is_a_clear_error_and_leaves_nothing() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let held = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = held.local_addr().unwrap().port();
     let o = e.docker(&[
@@ -373,7 +328,7 @@ fn port_in_use_is_a_clear_error_and_leaves_nothing() {
 
 #[test]
 fn random_ports_publish_all_and_udp() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let udp = free_port();
     ok(&e.berth(&[
         "run",
@@ -416,7 +371,7 @@ fn random_ports_publish_all_and_udp() {
 
 #[test]
 fn malformed_and_conflicting_requests_are_rejected() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     // CLI: malformed -p is a usage error (125) before anything is sent.
     for bad in ["abc", "8080:", "1.2.3:80:80", "99999:80", "80/sctpx"] {
         let o = e.berth(&["run", "-d", "-p", bad, "busybox", "true"]);
@@ -497,7 +452,7 @@ fn malformed_and_conflicting_requests_are_rejected() {
 
 #[test]
 fn network_lifecycle_through_cli_api_and_events() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let since = chrono::Utc::now().timestamp().to_string();
     let id = ok(&e.berth(&["network", "create", "--label", "team=a", "life"]))
         .trim()
@@ -582,9 +537,9 @@ fn network_lifecycle_through_cli_api_and_events() {
 
 #[test]
 fn internal_network_has_no_route_out() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     ok(&e.docker(&["network", "create", "--internal", "sealed"]));
-    let host = host_address();
+    let host = host_ipv4().expect("a global IPv4 address on the host");
     let out = ok(&e.docker(&[
         "run",
         "--rm",
@@ -602,7 +557,7 @@ fn internal_network_has_no_route_out() {
 
 #[test]
 fn published_port_survives_engine_kill_and_restart() {
-    let mut e = engine();
+    let mut e = TestEngine::with_busybox();
     let port = free_port();
     ok(&e.berth(&[
         "run",
@@ -672,7 +627,7 @@ fn start_upstream() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
 #[test]
 fn embedded_dns_forwards_from_open_networks_only() {
     use std::sync::atomic::Ordering;
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let seen = start_upstream();
     ok(&e.docker(&["network", "create", "open"]));
     ok(&e.docker(&["network", "create", "--internal", "sealed"]));
@@ -769,7 +724,7 @@ fn embedded_dns_forwards_from_open_networks_only() {
 
 #[test]
 fn mtu_defaults_to_the_engines_and_follows_the_network_option() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let mtu = |args: &[&str]| -> String {
         let mut all = vec!["run", "--rm"];
         all.extend_from_slice(args);
@@ -827,7 +782,7 @@ fn simulate_reboot(e: &mut TestEngine, container_pids: &[String], bridges: &[Str
 
 #[test]
 fn after_a_reboot_policies_restore_networking_and_nothing_stale_is_left() {
-    let mut e = engine();
+    let mut e = TestEngine::with_busybox();
     let port = free_port();
     ok(&e.docker(&["network", "create", "bootnet"]));
     let bootnet_id = ok(&e.docker(&["network", "inspect", "-f", "{{.Id}}", "bootnet"]));

@@ -2,7 +2,7 @@
 //! systemd as PID 1 needed), sd_notify readiness, the pid file, and the `berth engine`
 //! management commands (`status`, `stop`, `install`/`uninstall`, `env`). Real processes, as root.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;

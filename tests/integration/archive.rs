@@ -1,40 +1,24 @@
 //! diff, export, cp (archive HEAD/GET/PUT) and update against a real engine and real containers,
 //! through the raw API, `berth --headless` and the stock docker CLI, including symlink escapes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use common::api::{self, named, sh, start};
 use common::{stderr, stdout, TestEngine};
 use serde_json::{json, Value};
 
-fn engine() -> TestEngine {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
-    e
-}
-
 fn create(e: &TestEngine, name: &str, cmd: &str, extra: Value) -> String {
-    let mut body = json!({ "Image": "busybox", "Cmd": ["sh", "-c", cmd] });
+    let mut body = named(name, sh(cmd));
     if let (Some(b), Some(x)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in x {
             b.insert(k.clone(), v.clone());
         }
     }
-    let r = e.api(
-        "POST",
-        &format!("/containers/create?name={name}"),
-        Some(&body.to_string()),
-    );
-    assert_eq!(r.status, 201, "create: {}", r.text());
-    r.json()["Id"].as_str().unwrap().to_owned()
-}
-
-fn start(e: &TestEngine, id: &str) {
-    let r = e.api("POST", &format!("/containers/{id}/start"), None);
-    assert_eq!(r.status, 204, "start: {}", r.text());
+    api::create(e, body)
 }
 
 /// Run `cmd` to completion in a new container (the setup of a stopped container).
@@ -75,7 +59,7 @@ fn tar_entries(data: &[u8]) -> BTreeMap<String, (u8, u64, u32, u64)> {
 
 #[test]
 fn diff_lists_added_modified_deleted() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let id = run_to_exit(
         &e,
         "differ",
@@ -134,7 +118,7 @@ fn diff_lists_added_modified_deleted() {
 
 #[test]
 fn export_running_and_stopped() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let id = create(&e, "exp", "echo hi > /created.txt; sleep 600", json!({}));
     start(&e, &id);
     common::eventually(std::time::Duration::from_secs(5), || {
@@ -175,7 +159,7 @@ fn export_running_and_stopped() {
 
 #[test]
 fn archive_head_get_and_404() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let id = run_to_exit(
         &e,
         "arch",
@@ -334,13 +318,13 @@ fn cp_round_trip(e: &TestEngine, name: &str, running: bool) {
 
 #[test]
 fn docker_cp_running_container() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     cp_round_trip(&e, "cprun", true);
 }
 
 #[test]
 fn docker_cp_stopped_container() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     cp_round_trip(&e, "cpstop", false);
     // What was copied into the stopped container is in its rootfs when it runs again.
     let o = e.docker(&["start", "cpstop"]);
@@ -351,7 +335,7 @@ fn docker_cp_stopped_container() {
 
 #[test]
 fn symlink_escapes_stay_inside() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let host = tempfile::Builder::new()
         .prefix("berth-escape-")
         .tempdir_in("/tmp")
@@ -471,7 +455,7 @@ fn walk(p: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn berth_cp_both_ways_and_stream() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let id = create(&e, "bcp", "sleep 600", json!({}));
     start(&e, &id);
     let host = tempfile::tempdir().unwrap();
@@ -523,7 +507,7 @@ fn cgroup_file(id: &str, ctrl: &str, file: &str) -> String {
 
 #[test]
 fn update_running_container() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let id = create(
         &e,
         "upd",
@@ -596,7 +580,7 @@ fn update_running_container() {
 
 #[test]
 fn update_rejects_bad_values() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let id = create(
         &e,
         "badupd",

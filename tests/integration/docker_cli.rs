@@ -1,6 +1,6 @@
 //! The unmodified docker CLI against berth's socket.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,40 +1,20 @@
 //! `docker exec` end to end: the exec API, `berth --headless exec` and the stock docker CLI
 //! against real containers.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{eventually, stderr, stdout, TestEngine, BERTH};
+use common::{eventually, stderr, stdout, with_stdin, TestEngine};
 
 /// A running busybox container named `name` (sleeping).
 fn running(e: &TestEngine, name: &str) -> String {
     let o = e.berth(&["run", "-d", "--name", name, "busybox", "sleep", "600"]);
     assert!(o.status.success(), "{}", stderr(&o));
     stdout(&o).trim().to_string()
-}
-
-fn engine() -> TestEngine {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
-    e
-}
-
-/// `cmd` with `input` on stdin.
-fn with_stdin(mut cmd: Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input).unwrap();
-    drop(stdin);
-    child.wait_with_output().unwrap()
 }
 
 /// Raw hijacked `POST /exec/{id}/start`: (status line, headers, stream bytes).
@@ -76,7 +56,7 @@ fn create_exec(e: &TestEngine, container: &str, body: &str) -> String {
 
 #[test]
 fn exec_api_create_start_inspect() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let cid = running(&e, "api");
 
     // Unknown container, missing command.
@@ -177,7 +157,7 @@ fn exec_api_create_start_inspect() {
 
 #[test]
 fn exec_into_stopped_container_is_a_conflict() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let o = e.berth(&["run", "--name", "done", "busybox", "true"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = e.api("POST", "/containers/done/exec", Some(r#"{"Cmd":["true"]}"#));
@@ -193,7 +173,7 @@ fn exec_into_stopped_container_is_a_conflict() {
 
 #[test]
 fn berth_exec_runs_inside_the_container() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let cid = running(&e, "box");
 
     let o = e.berth(&["exec", "box", "echo", "hi"]);
@@ -238,10 +218,10 @@ fn berth_exec_runs_inside_the_container() {
     assert_eq!(o.status.code(), Some(126), "{}", stdout(&o));
 
     // Piped stdin.
-    let mut cmd = Command::new(BERTH);
-    cmd.args(["--host", &e.host(), "--no-autostart", "--headless"])
-        .args(["exec", "-i", "box", "cat"]);
-    let o = with_stdin(cmd, b"hi\nthere\n");
+    let o = with_stdin(
+        e.berth_command(&["exec", "-i", "box", "cat"]),
+        b"hi\nthere\n",
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "hi\nthere\n");
 
@@ -302,7 +282,7 @@ fn berth_exec_runs_inside_the_container() {
 
 #[test]
 fn docker_cli_exec() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     running(&e, "dk");
     let o = e.docker(&["exec", "dk", "echo", "hi"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -346,7 +326,7 @@ fn docker_exec_it_under_tmux() {
     if Command::new("tmux").arg("-V").output().is_err() {
         panic!("tmux is required for this test (apt-get install tmux)");
     }
-    let e = engine();
+    let e = TestEngine::with_busybox();
     running(&e, "tty");
     let session = format!("berth-exec-{}", std::process::id());
     let status_file = e.dir.path().join("status");

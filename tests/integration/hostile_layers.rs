@@ -6,7 +6,7 @@
 //! fifos, setuid bits, xattrs, GNU and PAX long names, replacing a symlink by a file) must come
 //! out right, checked inside a running container.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,22 +2,16 @@
 //! `exec -it` under a real PTY (a small driver below), resize, ctrl-p ctrl-q, piped stdin and the
 //! exec edge cases, with the stock docker CLI and `berth --headless`.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{eventually, stderr, stdout, TestEngine, BERTH};
-
-fn engine() -> TestEngine {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
-    e
-}
+use common::{eventually, stderr, stdout, with_stdin, TestEngine};
 
 /// A process on the slave side of a PTY we hold the master of, as a terminal emulator would.
 struct Term {
@@ -136,42 +130,18 @@ impl Drop for Term {
     }
 }
 
+/// The docker CLI as a terminal user runs it (`TERM` set).
 fn docker_cmd(e: &TestEngine, args: &[&str]) -> Command {
-    let mut c = Command::new("docker");
-    c.env("DOCKER_HOST", e.host())
-        .env("DOCKER_CLI_HINTS", "false")
-        .env("TERM", "xterm")
-        .env_remove("DOCKER_CONTEXT")
-        .args(args);
+    let mut c = e.docker_command(args);
+    c.env("TERM", "xterm");
     c
 }
 
+/// `berth --headless` as a terminal user runs it (`TERM` set).
 fn berth_cmd(e: &TestEngine, args: &[&str]) -> Command {
-    let mut c = Command::new(BERTH);
-    c.arg("--host")
-        .arg(e.host())
-        .arg("--no-autostart")
-        .arg("--headless")
-        .env("TERM", "xterm")
-        .args(args);
+    let mut c = e.berth_command(args);
+    c.env("TERM", "xterm");
     c
-}
-
-/// `cmd` with `input` on stdin (written from a thread so big inputs cannot deadlock).
-fn with_stdin(mut cmd: Command, input: Vec<u8>) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
 }
 
 fn status(e: &TestEngine, name: &str) -> String {
@@ -184,7 +154,7 @@ fn status(e: &TestEngine, name: &str) -> String {
 
 #[test]
 fn docker_run_it_shell_size_resize_and_exit_code() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let mut t = Term::spawn(
         docker_cmd(
             &e,
@@ -221,7 +191,7 @@ fn docker_run_it_shell_size_resize_and_exit_code() {
 
 #[test]
 fn run_t_without_i_has_a_working_terminal() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     // In a terminal: the client's window size reaches the container's terminal.
     for cmd in [
         docker_cmd(
@@ -300,7 +270,7 @@ fn read_until_eof(s: &mut std::os::unix::net::UnixStream) -> Vec<u8> {
 
 #[test]
 fn docker_detach_with_ctrl_p_ctrl_q_and_reattach() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let mut t = Term::spawn(
         docker_cmd(&e, &["run", "-it", "--name", "d1", "busybox", "sh"]),
         24,
@@ -340,7 +310,7 @@ fn docker_detach_with_ctrl_p_ctrl_q_and_reattach() {
 
 #[test]
 fn berth_run_attach_and_custom_detach_keys() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let mut t = Term::spawn(
         berth_cmd(
             &e,
@@ -409,7 +379,7 @@ fn berth_run_attach_and_custom_detach_keys() {
 /// The engine itself catches the sequence (for clients that send the keys as plain input).
 #[test]
 fn engine_side_detach_on_attach_and_exec() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let o = e.berth(&["run", "-dit", "--name", "d3", "busybox", "sh"]);
     assert!(o.status.success(), "{}", stderr(&o));
 
@@ -468,16 +438,16 @@ fn engine_side_detach_on_attach_and_exec() {
 
 #[test]
 fn stdin_is_piped_and_closed_at_eof() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let o = with_stdin(
         berth_cmd(&e, &["run", "-i", "--rm", "busybox", "cat"]),
-        b"hi\n".to_vec(),
+        b"hi\n",
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "hi\n");
     let o = with_stdin(
         docker_cmd(&e, &["run", "-i", "--rm", "busybox", "wc", "-l"]),
-        b"a\nb\n".to_vec(),
+        b"a\nb\n",
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), "2");
@@ -503,7 +473,7 @@ fn stdin_is_piped_and_closed_at_eof() {
         berth_cmd(&e, &["run", "-i", "--rm", "busybox", "md5sum"]),
         docker_cmd(&e, &["run", "-i", "--rm", "busybox", "md5sum"]),
     ] {
-        let o = with_stdin(cmd, big.clone());
+        let o = with_stdin(cmd, &big);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert!(stdout(&o).starts_with(&want), "{} vs {want}", stdout(&o));
     }
@@ -513,13 +483,13 @@ fn stdin_is_piped_and_closed_at_eof() {
         berth_cmd(&e, &["exec", "-i", "box", "md5sum"]),
         docker_cmd(&e, &["exec", "-i", "box", "md5sum"]),
     ] {
-        let o = with_stdin(cmd, big.clone());
+        let o = with_stdin(cmd, &big);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert!(stdout(&o).starts_with(&want), "{} vs {want}", stdout(&o));
     }
     let o = with_stdin(
         berth_cmd(&e, &["exec", "-i", "box", "sh", "-c", "cat; exit 9"]),
-        b"bye\n".to_vec(),
+        b"bye\n",
     );
     assert_eq!(o.status.code(), Some(9), "{}", stderr(&o));
     assert_eq!(stdout(&o), "bye\n");
@@ -527,7 +497,7 @@ fn stdin_is_piped_and_closed_at_eof() {
 
 #[test]
 fn exec_edges_conflicts_exec_ids_and_resize() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     // created, never started
     let o = e.berth(&["create", "--name", "fresh", "busybox", "sleep", "600"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -685,7 +655,7 @@ fn exec_edges_conflicts_exec_ids_and_resize() {
 
 #[test]
 fn berth_exec_it_is_an_interactive_shell() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let o = e.berth(&["run", "-d", "--name", "box", "busybox", "sleep", "600"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut t = Term::spawn(berth_cmd(&e, &["exec", "-it", "box", "sh"]), 33, 111);
@@ -723,11 +693,9 @@ fn berth_exec_it_is_an_interactive_shell() {
     );
 }
 
-/// `attach` without a TTY forwards our signals to the container (`--sig-proxy`, the default);
-/// `--sig-proxy=false` leaves the container alone; `--no-stdin` keeps our stdin to ourselves.
 #[test]
 fn berth_attach_sig_proxy_and_no_stdin() {
-    let e = engine();
+    let e = TestEngine::with_busybox();
     let script = "trap 'echo got-term; exit 12' TERM; echo ready; while true; do sleep 0.1; done";
     let o = e.berth(&[
         "run", "-d", "-i", "--name", "sp", "busybox", "sh", "-c", script,

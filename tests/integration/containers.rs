@@ -1,24 +1,14 @@
 //! Real containers through the raw API: lifecycle and exit codes, output framing, logs, user and
 //! environment, limits, isolation.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
+use common::api::{create, inspect, sh, start};
 use common::http::demux;
-use common::{eventually, TestEngine};
+use common::{eventually, urlencode, TestEngine};
 use serde_json::Value;
-
-fn create(e: &TestEngine, body: Value) -> String {
-    let r = e.api("POST", "/containers/create", Some(&body.to_string()));
-    assert_eq!(r.status, 201, "create: {}", r.text());
-    r.json()["Id"].as_str().unwrap().to_owned()
-}
-
-fn start(e: &TestEngine, id: &str) {
-    let r = e.api("POST", &format!("/containers/{id}/start"), None);
-    assert_eq!(r.status, 204, "start: {}", r.text());
-}
 
 fn wait(e: &TestEngine, id: &str) -> i64 {
     let v = e.api_json("POST", &format!("/containers/{id}/wait"), None);
@@ -38,14 +28,6 @@ fn run(e: &TestEngine, body: Value) -> (i64, String, String) {
     let code = wait(e, &id);
     let (out, err) = logs(e, &id, "stdout=1&stderr=1");
     (code, out, err)
-}
-
-fn sh(cmd: &str) -> Value {
-    serde_json::json!({ "Image": "busybox", "Cmd": ["sh", "-c", cmd] })
-}
-
-fn inspect(e: &TestEngine, id: &str) -> Value {
-    e.api_json("GET", &format!("/containers/{id}/json"), None)
 }
 
 #[test]
@@ -450,15 +432,6 @@ fn list_filters_and_prune() {
     let v = e.api_json("POST", "/containers/prune", None);
     assert_eq!(v["ContainersDeleted"].as_array().unwrap().len(), 2);
     assert!(ids("all=1").is_empty());
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[test]
