@@ -39,12 +39,12 @@ async fn serve(engine: Arc<Engine>, listener: UnixListener) {
                     let method = req.method().clone();
                     assert!(images::matches(&method, &segments), "{segments:?}");
                     let r = ApiRequest {
-                        engine,
+                        backend: engine,
                         method,
                         segments,
                         query: Query::parse(req.uri().query()),
                         api_version: "1.44".into(),
-                        req,
+                        req: req.map(BodyExt::boxed),
                     };
                     let resp = match images::handle(r).await {
                         Ok(r) => r,

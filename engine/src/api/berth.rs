@@ -5,6 +5,7 @@
 
 use hyper::Method;
 
+use super::backend::SystemBackend;
 use super::response::{ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
@@ -18,15 +19,15 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
     )
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: SystemBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     if !matches(&r.method, &r.segments) {
         return Err(EngineError::not_found("page not found"));
     }
     if r.segments[2] == "engine" {
-        return Ok(ok_json(&r.engine.launch));
+        return Ok(ok_json(r.backend.launch()));
     }
     let repair = r.query.bool("repair")?;
-    let report = r.engine.images.check(repair).await?;
+    let report = r.backend.image_check(repair).await?;
     Ok(ok_json(&report))
 }
 

@@ -1,22 +1,22 @@
-//! `/containers/...` handlers: parse, call the container service, shape the answer.
+//! `/containers/...` handlers: create, list, inspect, prune and the lifecycle verbs. Parse, call
+//! the `ContainerBackend`, shape the answer. Attach and logs, update, stats, exec and the archive
+//! routes have modules of their own.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+use super::backend::ContainerBackend;
 use super::container_views::{inspect, summary};
-use super::detach;
 use super::query::Filters;
 use super::response::{json, no_content, ok_json, streaming, ApiResponse};
-use super::stream::{content_type, encode, StreamKind};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, CreateRequest, Status};
-use crate::service::container::logs::{self, LogOptions};
-use crate::service::container::{ContainerService, Output};
+use crate::service::container::Container;
 
 /// Largest create body accepted; docker's configs are a few KiB.
 const MAX_CREATE_BODY: usize = 4 << 20;
@@ -25,50 +25,47 @@ pub fn matches(_method: &Method, segments: &[String]) -> bool {
     segments.first().map(String::as_str) == Some("containers")
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let seg: Vec<&str> = r.segments.iter().map(String::as_str).collect();
     match (r.method.clone(), seg.as_slice()) {
         (Method::POST, ["containers", "create"]) => create(r).await,
         (Method::GET, ["containers", "json"]) => list(&r),
         (Method::POST, ["containers", "prune"]) => prune(&r).await,
         (Method::GET, ["containers", id, "json"]) => {
-            let c = r.engine.containers.get(id)?;
+            let c = r.backend.container(id)?;
             let rec = c.record();
-            let mut v = inspect(&rec, &r.engine.containers.dir(&rec.id));
+            let mut v = inspect(&rec, &r.backend.container_dir(&rec.id));
             // docker's ExecIDs: the exec instances of the current run, null when none.
-            let execs = r.engine.execs.ids_for(&rec.id);
+            let execs = r.backend.container_exec_ids(&rec.id);
             if !execs.is_empty() {
                 v["ExecIDs"] = serde_json::json!(execs);
             }
-            super::network_views::decorate_inspect(&r.engine.networks, &rec, &mut v);
+            r.backend.container_network_inspect(&rec, &mut v);
             Ok(ok_json(&v))
         }
         (Method::POST, ["containers", id, "start"]) => {
-            r.engine.containers.start(id).await?;
+            r.backend.container_start(id).await?;
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "stop"]) => {
             let t = r.query.int("t")?.or(r.query.int("timeout")?);
-            r.engine
-                .containers
-                .stop(id, t, r.query.get("signal"))
+            r.backend
+                .container_stop(id, t, r.query.get("signal"))
                 .await?;
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "restart"]) => {
             let t = r.query.int("t")?.or(r.query.int("timeout")?);
-            r.engine
-                .containers
-                .restart(id, t, r.query.get("signal"))
+            r.backend
+                .container_restart(id, t, r.query.get("signal"))
                 .await?;
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "kill"]) => {
             // dockerd's router wraps what the backend says about the container (but not a
             // bad signal, refused before): "Cannot kill container: web: ... is not running".
-            r.engine
-                .containers
-                .kill(id, r.query.get("signal"))
+            r.backend
+                .container_kill(id, r.query.get("signal"))
                 .await
                 .map_err(|e| match e {
                     EngineError::NotFound(_) | EngineError::Conflict(_) => {
@@ -79,11 +76,11 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "pause"]) => {
-            r.engine.containers.pause(id).await?;
+            r.backend.container_pause(id).await?;
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "unpause"]) => {
-            r.engine.containers.unpause(id).await?;
+            r.backend.container_unpause(id).await?;
             Ok(no_content())
         }
         (Method::GET, ["containers", id, "top"]) => {
@@ -98,48 +95,25 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
                     "ps_args {ps_args:?} are not supported: only the default -ef columns are"
                 )));
             }
-            Ok(ok_json(&r.engine.containers.top(id).await?))
+            Ok(ok_json(&r.backend.container_top(id).await?))
         }
         (Method::POST, ["containers", id, "rename"]) => {
             let name = r
                 .query
                 .string("name")
                 .ok_or_else(|| EngineError::invalid("missing parameter: name"))?;
-            r.engine.containers.rename(id, &name)?;
+            r.backend.container_rename(id, &name)?;
             Ok(no_content())
         }
         (Method::POST, ["containers", id, "wait"]) => wait(&r, id),
-        (Method::GET, ["containers", id, "logs"]) => container_logs(&r, id),
-        (Method::GET, ["containers", id, "stats"]) => super::stats::container_stats(&r, id).await,
         (Method::POST, ["containers", id, "resize"]) => {
             let (h, w) = (r.query.int("h")?, r.query.int("w")?);
-            r.engine.containers.resize(id, h, w)?;
+            r.backend.container_resize(id, h, w)?;
             Ok(no_content())
         }
-        (Method::POST, ["containers", id, "attach"]) => {
-            let id = id.to_string();
-            attach(r, &id)
-        }
-        (Method::POST, ["containers", id, "exec"]) => {
-            let id = id.to_string();
-            super::exec::create(r, &id).await
-        }
-        (Method::GET, ["containers", id, "changes"]) => super::archive::changes(&r, id).await,
-        (Method::GET, ["containers", id, "export"]) => super::archive::export(&r, id).await,
-        (Method::HEAD, ["containers", id, "archive"]) => super::archive::head(&r, id).await,
-        (Method::GET, ["containers", id, "archive"]) => super::archive::get(&r, id).await,
-        (Method::PUT, ["containers", id, "archive"]) => {
-            let id = id.to_string();
-            super::archive::put(r, &id).await
-        }
-        (Method::POST, ["containers", id, "update"]) => {
-            let id = id.to_string();
-            super::container_update::post(r, &id).await
-        }
         (Method::DELETE, ["containers", id]) => {
-            r.engine
-                .containers
-                .remove_with_volumes(id, r.query.bool("force")?, r.query.bool("v")?)
+            r.backend
+                .container_remove(id, r.query.bool("force")?, r.query.bool("v")?)
                 .await?;
             Ok(no_content())
         }
@@ -150,7 +124,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
     }
 }
 
-async fn read_body(r: ApiRequest, limit: usize) -> Result<Bytes> {
+async fn read_body<B>(r: ApiRequest<B>, limit: usize) -> Result<Bytes> {
     let body = http_body_util::Limited::new(r.req.into_body(), limit)
         .collect()
         .await
@@ -158,9 +132,9 @@ async fn read_body(r: ApiRequest, limit: usize) -> Result<Bytes> {
     Ok(body.to_bytes())
 }
 
-async fn create(r: ApiRequest) -> Result<ApiResponse> {
+async fn create<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let name = r.query.string("name");
-    let engine = r.engine.clone();
+    let backend = r.backend.clone();
     let body = read_body(r, MAX_CREATE_BODY).await?;
     let req: CreateRequest = if body.iter().all(u8::is_ascii_whitespace) {
         return Err(EngineError::invalid(
@@ -175,10 +149,7 @@ async fn create(r: ApiRequest) -> Result<ApiResponse> {
             "Config.Image must be set to create a container",
         ));
     }
-    let (id, warnings) = engine
-        .containers
-        .create(&engine.images, name.as_deref(), req)
-        .await?;
+    let (id, warnings) = backend.container_create(name.as_deref(), req).await?;
     Ok(json(
         StatusCode::CREATED,
         &serde_json::json!({ "Id": id, "Warnings": warnings }),
@@ -229,7 +200,7 @@ fn matches_filters(
         && f.labels_match(&rec.config.labels)
 }
 
-fn list(r: &ApiRequest) -> Result<ApiResponse> {
+fn list<B: ContainerBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let all = r.query.bool("all")?;
     let limit = r.query.int("limit")?.filter(|l| *l > 0);
     let filters = r.query.filters()?;
@@ -249,10 +220,9 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         }
     }
     // Newest first, as docker lists them. Records are looked at in place, never copied.
-    let mut containers: Vec<(String, std::sync::Arc<crate::service::container::Container>)> = r
-        .engine
-        .containers
-        .list()
+    let mut containers: Vec<(String, Arc<Container>)> = r
+        .backend
+        .containers()
         .into_iter()
         .map(|c| (c.with_record(|rec| rec.created.clone()), c))
         .collect();
@@ -261,9 +231,8 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         match filters.get(key).first() {
             None => Ok(None),
             Some(k) => Ok(Some(
-                r.engine
-                    .containers
-                    .get(k)?
+                r.backend
+                    .container(k)?
                     .with_record(|rec| rec.created.clone()),
             )),
         }
@@ -273,7 +242,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
     let ancestors: Vec<(String, Option<String>)> = filters
         .get("ancestor")
         .iter()
-        .map(|a| (a.clone(), r.engine.images.resolve(a).ok().map(|img| img.id)))
+        .map(|a| (a.clone(), r.backend.resolve_image_id(a)))
         .collect();
     let explicit_status = !filters.get("status").is_empty() || !filters.get("exited").is_empty();
     let mut out = Vec::new();
@@ -299,7 +268,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
                 return None;
             }
             let mut entry = summary(rec);
-            super::network_views::decorate_summary(&r.engine.networks, rec, &mut entry);
+            r.backend.container_network_summary(rec, &mut entry);
             Some(entry)
         });
         out.extend(entry);
@@ -310,7 +279,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
     Ok(ok_json(&out))
 }
 
-async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
+async fn prune<B: ContainerBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let filters = r.query.filters()?;
     filters.only(&["label", "until"])?;
     let until = match filters.get("until").first() {
@@ -318,7 +287,7 @@ async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
         Some(u) => Some(parse_timestamp(u)?),
     };
     let mut deleted = Vec::new();
-    for c in r.engine.containers.list() {
+    for c in r.backend.containers() {
         let rec = c.record();
         if !matches!(
             rec.state.status,
@@ -338,12 +307,15 @@ async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
             }
         }
         let size = dir_size(
-            &r.engine
-                .containers
-                .dir(&rec.id)
+            &r.backend
+                .container_dir(&rec.id)
                 .join(crate::runtime::spec::files::UPPER),
         );
-        if r.engine.containers.remove(&rec.id, false).await.is_ok() {
+        if r.backend
+            .container_remove(&rec.id, false, false)
+            .await
+            .is_ok()
+        {
             deleted.push((rec.id, size));
         }
     }
@@ -374,9 +346,9 @@ pub fn parse_timestamp(v: &str) -> Result<f64> {
     Ok(ns as f64 / 1e9)
 }
 
-fn wait(r: &ApiRequest, id: &str) -> Result<ApiResponse> {
+fn wait<B: ContainerBackend>(r: &ApiRequest<B>, id: &str) -> Result<ApiResponse> {
     let condition = r.query.get("condition").unwrap_or("");
-    let done = r.engine.containers.wait(id, condition)?;
+    let done = r.backend.container_wait(id, condition)?;
     // Headers go out at once (clients block on them before starting the container); the body
     // follows when the condition is met.
     let (tx, rx) = mpsc::channel(1);
@@ -392,160 +364,128 @@ fn wait(r: &ApiRequest, id: &str) -> Result<ApiResponse> {
     Ok(streaming("application/json", rx))
 }
 
-fn container_logs(r: &ApiRequest, id: &str) -> Result<ApiResponse> {
-    let c = r.engine.containers.get(id)?;
-    let rec = c.record();
-    let stdout = r.query.bool("stdout")?;
-    let stderr = r.query.bool("stderr")?;
-    if !stdout && !stderr {
-        return Err(EngineError::invalid(
-            "Bad parameters: you must choose at least one stream",
-        ));
-    }
-    let tail = match r.query.get("tail") {
-        None | Some("") | Some("all") => None,
-        Some(t) => Some(
-            t.parse::<i64>()
-                .map_err(|_| EngineError::invalid(format!("invalid value for tail: {t:?}")))?,
-        )
-        .filter(|n| *n >= 0)
-        .map(|n| n as usize),
-    };
-    let since = match r.query.get("since") {
-        None | Some("") | Some("0") => None,
-        Some(s) => Some(parse_timestamp(s)?),
-    };
-    let until = match r.query.get("until") {
-        None | Some("") | Some("0") => None,
-        Some(s) => Some(parse_timestamp(s)?),
-    };
-    let opts = LogOptions {
-        stdout,
-        stderr,
-        since,
-        until,
-        timestamps: r.query.bool("timestamps")?,
-        tail,
-        follow: r.query.bool("follow")?,
-        tty: rec.config.tty,
-    };
-    let rx = logs::stream(c, r.engine.containers.log_path(&rec.id), opts);
-    Ok(streaming(content_type(rec.config.tty), rx))
-}
+#[cfg(test)]
+mod tests {
+    use hyper::{Method, StatusCode};
+    use serde_json::{json, Value};
 
-/// Hijacked attach: answer `101 UPGRADED`, then stream output (framed unless TTY) until the
-/// container's process ends, and forward stdin to the shim when asked.
-fn attach(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
-    let c = r.engine.containers.get(id)?;
-    let rec = c.record();
-    let tty = rec.config.tty;
-    let want_stdin = r.query.bool("stdin")? && rec.config.open_stdin;
-    let want_stdout = r.query.bool("stdout")?;
-    let want_stderr = r.query.bool("stderr")?;
-    let want_stream = r.query.bool("stream")?;
-    let want_logs = r.query.bool("logs")?;
-    let stdin_once = rec.config.stdin_once;
-    // Docker scans only TTY input for the detach sequence (piped data must pass untouched).
-    let keys = detach::parse(&r.query.string("detachKeys").unwrap_or_default())?;
-    let detector = tty.then(|| detach::Detector::new(keys));
-    r.engine.containers.emit(&c, "attach", &[]);
-    // Subscribe before answering so nothing printed after a following `start` is missed.
-    let mut output = c.subscribe_output();
-    let logs_rx = want_logs.then(|| {
-        logs::stream(
-            c.clone(),
-            r.engine.containers.log_path(&rec.id),
-            LogOptions {
-                stdout: want_stdout,
-                stderr: want_stderr,
-                tty,
-                ..LogOptions::default()
-            },
-        )
-    });
-    let upgrade = hyper::upgrade::on(&mut r.req);
-    tokio::spawn(async move {
-        let upgraded = match upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(error = %e, "attach upgrade failed");
-                return;
-            }
+    use super::handle;
+    use crate::api::backend::fake::{answer, request, FakeBackend};
+
+    #[tokio::test]
+    async fn stop_answers_204_then_304_and_404_for_unknown() {
+        let backend = FakeBackend::with_containers(&[("web", true)]);
+        let stop = |name: &str| {
+            handle(request(
+                &backend,
+                Method::POST,
+                &format!("/v1.44/containers/{name}/stop?t=3&signal=SIGINT"),
+                "",
+            ))
         };
-        let (rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
-        let (detached_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
-        let stdin_task = want_stdin.then(|| {
-            let c = c.clone();
-            tokio::spawn(async move {
-                let end = detach::copy_input(rd, detector, |data| {
-                    let c = c.clone();
-                    async move {
-                        match ContainerService::shim_when_running(&c).await {
-                            Some(shim) => {
-                                shim.write_stdin(data);
-                                true
-                            }
-                            None => false,
-                        }
-                    }
-                })
-                .await;
-                match end {
-                    detach::InputEnd::Eof if stdin_once => {
-                        if let Some(shim) = ContainerService::shim_when_running(&c).await {
-                            shim.close_stdin();
-                        }
-                    }
-                    detach::InputEnd::Detached => {
-                        tracing::debug!(container = %c.id, "attach client detached");
-                        let _ = detached_tx.send(());
-                    }
-                    _ => {}
-                }
-            })
-        });
-        if let Some(mut logs_rx) = logs_rx {
-            while let Some(chunk) = logs_rx.recv().await {
-                if wr.write_all(&chunk).await.is_err() {
-                    return;
-                }
-            }
-        }
-        if want_stream {
-            let mut detach_open = true;
-            loop {
-                let next = tokio::select! {
-                    o = output.recv() => o,
-                    // A finished oneshot must not be polled again: `detach_open` guards it.
-                    d = &mut detached, if detach_open => {
-                        if d.is_ok() {
-                            break;
-                        }
-                        detach_open = false;
-                        continue;
-                    }
-                };
-                let chunk = match next {
-                    Ok(Output::Stdout(b)) if want_stdout => encode(StreamKind::Stdout, &b, tty),
-                    Ok(Output::Stderr(b)) if want_stderr => encode(StreamKind::Stderr, &b, tty),
-                    Ok(Output::End) => break,
-                    Ok(_) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::debug!(skipped = n, "attach client too slow, output skipped");
-                        continue;
-                    }
-                    Err(_) => break,
-                };
-                if wr.write_all(&chunk).await.is_err() {
-                    break;
-                }
-            }
-        }
-        let _ = wr.flush().await;
-        let _ = wr.shutdown().await;
-        if let Some(t) = stdin_task {
-            t.abort();
-        }
-    });
-    Ok(super::response::upgraded(content_type(tty)))
+        assert_eq!(
+            answer(stop("web").await).await,
+            (StatusCode::NO_CONTENT, Value::Null)
+        );
+        // Already stopped: docker's 304, without a body.
+        assert_eq!(
+            answer(stop("web").await).await,
+            (StatusCode::NOT_MODIFIED, Value::Null)
+        );
+        assert_eq!(
+            answer(stop("nope").await).await,
+            (
+                StatusCode::NOT_FOUND,
+                json!({ "message": "No such container: nope" })
+            )
+        );
+        let call = |name: &str| format!("stop {name} Some(3) Some(\"SIGINT\")");
+        assert_eq!(backend.calls(), [call("web"), call("web"), call("nope")]);
+    }
+
+    #[tokio::test]
+    async fn bad_query_parameters_are_400_before_the_backend_is_called() {
+        let backend = FakeBackend::with_containers(&[("web", true)]);
+        let (status, body) = answer(
+            handle(request(
+                &backend,
+                Method::POST,
+                "/containers/web/stop?t=soon",
+                "",
+            ))
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({ "message": "invalid value for t: \"soon\" is not an integer" })
+        );
+        let (status, body) = answer(
+            handle(request(
+                &backend,
+                Method::DELETE,
+                "/containers/web?force=maybe",
+                "",
+            ))
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body["message"].as_str().unwrap().contains("not a boolean"));
+        assert!(backend.calls().is_empty(), "{:?}", backend.calls());
+    }
+
+    #[tokio::test]
+    async fn kill_errors_name_the_container_as_dockerd_does() {
+        let backend = FakeBackend::with_containers(&[("db", false)]);
+        let kill = |name: &str| {
+            handle(request(
+                &backend,
+                Method::POST,
+                &format!("/containers/{name}/kill"),
+                "",
+            ))
+        };
+        assert_eq!(
+            answer(kill("db").await).await,
+            (
+                StatusCode::CONFLICT,
+                json!({ "message": "Cannot kill container: db: container db is not running" })
+            )
+        );
+        assert_eq!(
+            answer(kill("nope").await).await.1,
+            json!({ "message": "Cannot kill container: nope: No such container: nope" })
+        );
+    }
+
+    #[tokio::test]
+    async fn create_takes_null_fields_and_refuses_an_empty_config() {
+        let backend = FakeBackend::with_containers(&[]);
+        let body = r#"{"Image":"busybox","Env":null,"Cmd":null,"Entrypoint":null,
+            "Labels":null,"Volumes":null,"HostConfig":null,"NetworkingConfig":null}"#;
+        let create = |body: &'static str| {
+            handle(request(
+                &backend,
+                Method::POST,
+                "/v1.44/containers/create?name=web",
+                body,
+            ))
+        };
+        assert_eq!(
+            answer(create(body).await).await,
+            (
+                StatusCode::CREATED,
+                json!({ "Id": "id-of-web", "Warnings": [] })
+            )
+        );
+        let (status, body) = answer(create(" \n").await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({ "message": "config cannot be empty in order to create a container" })
+        );
+        assert_eq!(backend.calls(), ["create web busybox"]);
+    }
 }

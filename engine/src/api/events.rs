@@ -9,6 +9,7 @@ use bytes::Bytes;
 use hyper::Method;
 use tokio::sync::{broadcast, mpsc};
 
+use super::backend::EventsBackend;
 use super::query::Filters;
 use super::response::{progress_line, streaming, ApiResponse};
 use super::timestamps::{now_nanos, parse_time_param};
@@ -39,7 +40,7 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
     method == Method::GET && segments.len() == 1 && segments[0] == "events"
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: EventsBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let now = now_nanos();
     let raw_since = r.query.get("since").unwrap_or("");
     let raw_until = r.query.get("until").unwrap_or("");
@@ -55,7 +56,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
     let filters = r.query.filters()?;
     filters.only(FILTER_KEYS)?;
 
-    let (past, mut live) = r.engine.events().subscribe();
+    let (past, mut live) = r.backend.events_subscribe();
     // As in docker, the past is replayed only when the client asks for a time window.
     let replay: Vec<Arc<Event>> = if since.is_none() && until.is_none() {
         Vec::new()

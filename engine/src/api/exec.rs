@@ -1,5 +1,4 @@
-//! `docker exec`: `POST /containers/{id}/exec` (routed here from the containers module) and
-//! `/exec/{id}/{start,resize,json}`.
+//! `docker exec`: `POST /containers/{id}/exec` and `/exec/{id}/{start,resize,json}`.
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -7,10 +6,11 @@ use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::backend::ExecBackend;
 use super::detach;
 use super::response::{empty_body, json, ok_json, ApiResponse};
 use super::stream::{content_type, encode, StreamKind};
-use super::ApiRequest;
+use super::{ApiRequest, RequestBody};
 use crate::error::{EngineError, Result};
 use crate::service::container::exec::{ExecConfig, ExecStdin, ExecView, StartOptions};
 use crate::service::container::Output;
@@ -18,14 +18,20 @@ use crate::service::container::Output;
 /// Exec bodies are small JSON documents.
 const MAX_BODY: usize = 1 << 20;
 
-pub fn matches(_method: &Method, segments: &[String]) -> bool {
-    segments.first().map(String::as_str) == Some("exec")
+pub fn matches(method: &Method, segments: &[String]) -> bool {
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    matches!(s.first(), Some(&"exec"))
+        || matches!(
+            (method, s.as_slice()),
+            (&Method::POST, ["containers", _, "exec"])
+        )
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: ExecBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let seg: Vec<String> = r.segments.clone();
     let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
     match (r.method.clone(), seg.as_slice()) {
+        (Method::POST, ["containers", id, "exec"]) => create(r, id).await,
         (Method::POST, ["exec", id, "start"]) => start(r, id).await,
         (Method::POST, ["exec", id, "resize"]) => {
             let dim = |k: &str| -> Result<u16> {
@@ -33,11 +39,11 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
                 u16::try_from(v).map_err(|_| EngineError::invalid(format!("invalid {k}: {v}")))
             };
             let (h, w) = (dim("h")?, dim("w")?);
-            r.engine.execs.resize(id, h, w)?;
+            r.backend.exec_resize(id, h, w)?;
             Ok(json(StatusCode::OK, &serde_json::json!({})))
         }
         (Method::GET, ["exec", id, "json"]) => {
-            let exec = r.engine.execs.get(id)?;
+            let exec = r.backend.exec(id)?;
             Ok(ok_json(&inspect(&exec.view())))
         }
         _ => Ok(json(
@@ -47,7 +53,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
     }
 }
 
-async fn read_body(req: hyper::Request<hyper::body::Incoming>) -> Result<Bytes> {
+async fn read_body(req: hyper::Request<RequestBody>) -> Result<Bytes> {
     let body = http_body_util::Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
@@ -63,15 +69,15 @@ fn parse<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
 }
 
 /// `POST /containers/{id}/exec` → 201 {"Id"}.
-pub async fn create(r: ApiRequest, container: &str) -> Result<ApiResponse> {
-    let engine = r.engine.clone();
+async fn create<B: ExecBackend>(r: ApiRequest<B>, container: &str) -> Result<ApiResponse> {
+    let backend = r.backend.clone();
     // Read the body first even when the answer is a 404: a reply before the client has finished
     // sending would break its pipe.
     let body = read_body(r.req).await?;
-    engine.containers.get(container)?;
+    backend.exec_container_exists(container)?;
     let config: ExecConfig = parse(&body)?;
     detach::parse(&config.detach_keys)?;
-    let id = engine.execs.create(container, config)?;
+    let id = backend.exec_create(container, config)?;
     Ok(json(StatusCode::CREATED, &serde_json::json!({ "Id": id })))
 }
 
@@ -102,20 +108,20 @@ pub fn inspect(v: &ExecView) -> serde_json::Value {
 /// `POST /exec/{id}/start`: detached → 200 and the process runs in the background; attached →
 /// `101 UPGRADED`, then output (framed unless TTY) until the process exits; stdin is forwarded
 /// and the client's half-close closes the process's stdin.
-async fn start(mut r: ApiRequest, id: &str) -> Result<ApiResponse> {
-    let engine = r.engine.clone();
+async fn start<B: ExecBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResponse> {
+    let backend = r.backend.clone();
     // Take the upgrade handle before the body consumes the request; read the body before any
     // error answer (see `create`).
     let upgrade = hyper::upgrade::on(&mut r.req);
     let body = read_body(r.req).await?;
-    let exec = engine.execs.get(id)?;
+    let exec = backend.exec(id)?;
     let opts: StartOptions = parse(&body)?;
     // Keys from the start request's query win over the ones given at create (already checked).
     let keys = match r.query.string("detachKeys") {
         Some(k) => detach::parse(&k)?,
         None => detach::parse(&exec.config.detach_keys)?,
     };
-    let Some(mut started) = engine.execs.start(id, &opts).await? else {
+    let Some(mut started) = backend.exec_start(id, &opts).await? else {
         return Ok(Response::builder()
             .status(StatusCode::OK)
             .header("Content-Type", "application/json")

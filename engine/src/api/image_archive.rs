@@ -1,5 +1,5 @@
 //! `GET /images/get`, `GET /images/{name}/get` (save) and `POST /images/load`. Parsing and
-//! streaming only; the logic is in `service::image::archive`.
+//! streaming only; the logic is behind `ImageArchiveBackend` (`service::image::archive`).
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -10,12 +10,12 @@ use hyper::{body::Frame, Method, Response, StatusCode};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use super::backend::ImageArchiveBackend;
 use super::images::{pump_body, ChannelReader};
 use super::response::{progress_line, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::service::image::archive::{self as image_archive, LoadEvent};
-use crate::service::Engine;
 
 /// After a failed load, read at most this much more of the request body so the client gets our
 /// answer instead of a broken pipe; beyond that the connection is dropped.
@@ -43,7 +43,7 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
     route_of(method, segments).is_some()
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: ImageArchiveBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     match route_of(&r.method, &r.segments) {
         Some(Route::SaveMany) => {
             let names = r
@@ -52,9 +52,9 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
-            save(r.engine.clone(), names).await
+            save(r.backend.clone(), names).await
         }
-        Some(Route::SaveOne(name)) => save(r.engine.clone(), vec![name]).await,
+        Some(Route::SaveOne(name)) => save(r.backend.clone(), vec![name]).await,
         Some(Route::Load) => load(r).await,
         None => Err(EngineError::not_found("page not found")),
     }
@@ -75,13 +75,11 @@ impl Write for ChunkWriter {
     }
 }
 
-async fn save(engine: Arc<Engine>, names: Vec<String>) -> Result<ApiResponse> {
-    let e2 = engine.clone();
+async fn save<B: ImageArchiveBackend>(backend: Arc<B>, names: Vec<String>) -> Result<ApiResponse> {
     // Resolve everything first: an unknown name is a 404 before any byte of the archive.
-    let (lease, images) =
-        tokio::task::spawn_blocking(move || image_archive::prepare_save(&e2.images, &names))
-            .await
-            .map_err(|e| EngineError::internal(format!("save task failed: {e}")))??;
+    let (lease, images) = tokio::task::spawn_blocking(move || backend.image_save_prepare(&names))
+        .await
+        .map_err(|e| EngineError::internal(format!("save task failed: {e}")))??;
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
     tokio::task::spawn_blocking(move || {
         let _lease = lease;
@@ -137,14 +135,14 @@ fn bar(current: u64, total: u64) -> String {
     )
 }
 
-async fn load(r: ApiRequest) -> Result<ApiResponse> {
+async fn load<B: ImageArchiveBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let quiet = r.query.bool("quiet")?;
     let (body_tx, body_rx) = mpsc::channel(16);
     tokio::spawn(pump_body(r.req.into_body(), body_tx));
     // The loader owns a handle on the body; after a failure the handler drains the rest.
     let shared = Arc::new(std::sync::Mutex::new(ChannelReader::new(body_rx)));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let engine = r.engine.clone();
+    let backend = r.backend.clone();
     tokio::task::spawn_blocking(move || {
         let ptx = tx.clone();
         let emit = move |ev: LoadEvent| {
@@ -159,11 +157,7 @@ async fn load(r: ApiRequest) -> Result<ApiResponse> {
                 "id": id,
             }))));
         };
-        let res = image_archive::load(
-            &engine.images,
-            Box::new(SharedReader(shared.clone())),
-            &emit,
-        );
+        let res = backend.image_load(Box::new(SharedReader(shared.clone())), &emit);
         match res {
             Ok(lines) => {
                 for l in lines {

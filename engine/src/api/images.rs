@@ -1,5 +1,5 @@
 //! `/images/...` handlers: list, inspect, create (import), tag, remove. Parsing only; the logic is
-//! in `service::image`.
+//! behind `ImageBackend` (`service::image`).
 //!
 //! Image names contain '/', so `/images/{name}/json` spans several path segments: the name is
 //! everything between "images" and the final action segment.
@@ -8,11 +8,12 @@ use std::io::{self, Read};
 
 use bytes::{Buf, Bytes};
 use http_body_util::BodyExt;
-use hyper::{body::Incoming, Method, Response, StatusCode};
+use hyper::{Method, Response, StatusCode};
 use tokio::sync::mpsc;
 
+use super::backend::{ImageBackend, RegistryBackend};
 use super::response::{empty_body, ok_json, progress_line, streaming, ApiResponse};
-use super::ApiRequest;
+use super::{ApiRequest, RequestBody};
 use crate::error::{EngineError, Result};
 use crate::image::changes::apply_changes;
 use crate::image::import::parse_platform;
@@ -54,16 +55,16 @@ fn route_of(method: &Method, s: &[String]) -> Option<Route> {
     }
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: ImageBackend + RegistryBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let Some(route) = route_of(&r.method, &r.segments) else {
         return Err(EngineError::not_found("page not found"));
     };
     match route {
         Route::List => list(&r),
         Route::Create => create(r).await,
-        Route::Inspect(name) => Ok(ok_json(&r.engine.images.inspect(&name)?)),
+        Route::Inspect(name) => Ok(ok_json(&r.backend.image_inspect(&name)?)),
         Route::Tag(name) => tag(&r, &name).await,
-        Route::History(name) => Ok(ok_json(&r.engine.images.history(&name).await?)),
+        Route::History(name) => Ok(ok_json(&r.backend.image_history(&name).await?)),
         Route::Remove(name) => remove(&r, &name).await,
         Route::Prune => prune(&r).await,
         Route::Push(name) => push(r, &name),
@@ -73,10 +74,10 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
 /// `POST /images/{name}/push?tag=&compression=` with `X-Registry-Auth`: what to push is checked
 /// first (bad name → 400, nothing local → 404); the upload then streams docker's progress, and a
 /// failure ends the 200 stream with an errorDetail.
-fn push(r: ApiRequest, name: &str) -> Result<ApiResponse> {
+fn push<B: ImageBackend>(r: ApiRequest<B>, name: &str) -> Result<ApiResponse> {
     use crate::service::image::push;
     let compression = push::compression_param(r.query.get("compression"))?;
-    let plan = push::plan(&r.engine, name, r.query.get("tag"))?;
+    let plan = r.backend.image_push_plan(name, r.query.get("tag"))?;
     let creds = match r.req.headers().get("X-Registry-Auth") {
         Some(v) => crate::registry::Credentials::from_header(
             v.to_str()
@@ -85,10 +86,10 @@ fn push(r: ApiRequest, name: &str) -> Result<ApiResponse> {
         None => None,
     };
     let (tx, rx) = mpsc::channel(64);
-    let engine = r.engine.clone();
+    let backend = r.backend.clone();
     tokio::spawn(async move {
         let opts = push::PushOptions { creds, compression };
-        if let Err(e) = push::push(engine, plan, opts, tx.clone()).await {
+        if let Err(e) = backend.image_push(plan, opts, tx.clone()).await {
             tracing::warn!(error = %e, "image push failed");
             let msg = e.to_string();
             let _ = tx
@@ -103,7 +104,7 @@ fn push(r: ApiRequest, name: &str) -> Result<ApiResponse> {
 }
 
 /// `POST /images/prune`: filters dangling (default true: untagged images only), until, label.
-async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
+async fn prune<B: ImageBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let filters = r.query.filters()?;
     filters.only(&["dangling", "until", "label"])?;
     let dangling = match filters.get("dangling") {
@@ -134,15 +135,14 @@ async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
         before: None,
         since: None,
     };
-    let usage = r.engine.containers.image_usage();
-    let (deleted, reclaimed) = r.engine.images.prune(filter, until, usage).await?;
+    let (deleted, reclaimed) = r.backend.image_prune(filter, until).await?;
     Ok(ok_json(&serde_json::json!({
         "ImagesDeleted": if deleted.is_empty() { serde_json::Value::Null } else { serde_json::json!(deleted) },
         "SpaceReclaimed": reclaimed,
     })))
 }
 
-fn list(r: &ApiRequest) -> Result<ApiResponse> {
+fn list<B: ImageBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let filters = r.query.filters()?;
     filters.only(&["dangling", "label", "reference", "before", "since", "until"])?;
     let one = |key: &str| -> Result<Option<String>> {
@@ -188,7 +188,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         before: one("before")?,
         since: one("since")?,
     };
-    let mut list = r.engine.images.list(&filter)?;
+    let mut list = r.backend.image_list(&filter)?;
     if let Some(t) = until {
         list.retain(|img| img.created < t);
     }
@@ -217,30 +217,29 @@ fn validate_pattern(p: &str) -> Result<()> {
     Ok(())
 }
 
-async fn tag(r: &ApiRequest, name: &str) -> Result<ApiResponse> {
+async fn tag<B: ImageBackend>(r: &ApiRequest<B>, name: &str) -> Result<ApiResponse> {
     let repo = r
         .query
         .string("repo")
         .ok_or_else(|| EngineError::invalid("repo is a required parameter"))?;
-    r.engine.images.tag(name, &repo, r.query.get("tag")).await?;
+    r.backend.image_tag(name, &repo, r.query.get("tag")).await?;
     Ok(Response::builder()
         .status(StatusCode::CREATED)
         .body(empty_body())
         .expect("static response"))
 }
 
-async fn remove(r: &ApiRequest, name: &str) -> Result<ApiResponse> {
+async fn remove<B: ImageBackend>(r: &ApiRequest<B>, name: &str) -> Result<ApiResponse> {
     let force = r.query.bool("force")?;
     // `noprune` keeps untagged parents; imported images have no parents, so it changes nothing.
     r.query.bool("noprune")?;
-    let usage = r.engine.containers.image_usage();
-    let records = r.engine.images.remove(name, force, usage).await?;
+    let records = r.backend.image_remove(name, force).await?;
     Ok(ok_json(&records))
 }
 
 /// `POST /images/create`: `fromImage` pulls from a registry (api::registry); `fromSrc=-` imports
 /// the request body.
-async fn create(r: ApiRequest) -> Result<ApiResponse> {
+async fn create<B: ImageBackend + RegistryBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     if let Some(image) = r.query.string("fromImage").filter(|i| !i.is_empty()) {
         return super::registry::pull(r, image).await;
     }
@@ -279,9 +278,9 @@ async fn create(r: ApiRequest) -> Result<ApiResponse> {
     };
 
     let (out_tx, out_rx) = mpsc::channel(4);
-    let engine = r.engine.clone();
+    let backend = r.backend.clone();
     tokio::spawn(async move {
-        let line = match engine.images.import(Box::new(reader), opts).await {
+        let line = match backend.image_import(Box::new(reader), opts).await {
             Ok(id) => progress_line(&serde_json::json!({ "status": id })),
             Err(e) => {
                 tracing::warn!(error = %e, "image import failed");
@@ -299,7 +298,7 @@ async fn create(r: ApiRequest) -> Result<ApiResponse> {
 
 /// Forward the request body's data frames into `tx`; the bounded channel gives backpressure, so
 /// the body is never buffered whole.
-pub(crate) async fn pump_body(mut body: Incoming, tx: mpsc::Sender<io::Result<Bytes>>) {
+pub(crate) async fn pump_body(mut body: RequestBody, tx: mpsc::Sender<io::Result<Bytes>>) {
     while let Some(frame) = body.frame().await {
         let item = match frame {
             Ok(f) => match f.into_data() {

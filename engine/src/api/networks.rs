@@ -4,10 +4,10 @@ use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 use serde_json::Value;
 
+use super::backend::NetworkBackend;
 use super::response::{json, no_content, ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
-use crate::model::container::Status;
 
 const MAX_BODY: usize = 1 << 20;
 
@@ -15,16 +15,15 @@ pub fn matches(_method: &Method, segments: &[String]) -> bool {
     segments.first().map(String::as_str) == Some("networks")
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: NetworkBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let seg: Vec<String> = r.segments.clone();
     let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
     match (r.method.clone(), seg.as_slice()) {
         (Method::GET, ["networks"]) => list(&r),
         (Method::POST, ["networks", "create"]) => {
-            let engine = r.engine.clone();
+            let backend = r.backend.clone();
             let body = read_json(r).await?;
-            let nets = engine.networks.clone();
-            let rec = tokio::task::spawn_blocking(move || nets.create(&body))
+            let rec = tokio::task::spawn_blocking(move || backend.network_create(&body))
                 .await
                 .map_err(|e| EngineError::internal(format!("network create task: {e}")))??;
             Ok(json(
@@ -34,17 +33,13 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
         }
         (Method::POST, ["networks", "prune"]) => prune(&r).await,
         (Method::GET, ["networks", id]) => {
-            let n = r.engine.networks.get(id)?;
-            Ok(ok_json(&super::network_views::network_json(
-                &r.engine.networks,
-                &n,
-                true,
-            )))
+            let n = r.backend.network(id)?;
+            Ok(ok_json(&r.backend.network_inspect(&n, true)))
         }
         (Method::DELETE, ["networks", id]) => {
-            let nets = r.engine.networks.clone();
+            let backend = r.backend.clone();
             let id = id.to_string();
-            tokio::task::spawn_blocking(move || nets.remove(&id))
+            tokio::task::spawn_blocking(move || backend.network_remove(&id))
                 .await
                 .map_err(|e| EngineError::internal(format!("network remove task: {e}")))??;
             Ok(no_content())
@@ -60,7 +55,7 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
     }
 }
 
-async fn read_json(r: ApiRequest) -> Result<Value> {
+async fn read_json<B>(r: ApiRequest<B>) -> Result<Value> {
     let body = http_body_util::Limited::new(r.req.into_body(), MAX_BODY)
         .collect()
         .await
@@ -72,12 +67,11 @@ async fn read_json(r: ApiRequest) -> Result<Value> {
     serde_json::from_slice(&body).map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))
 }
 
-fn list(r: &ApiRequest) -> Result<ApiResponse> {
+fn list<B: NetworkBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let filters = r.query.filters()?;
     filters.only(&["name", "id", "driver", "label", "type", "scope", "dangling"])?;
-    let nets = &r.engine.networks;
     let mut out = Vec::new();
-    for n in nets.list() {
+    for n in r.backend.networks() {
         let names = filters.get("name");
         if !names.is_empty() && !names.iter().any(|f| n.name.contains(f.as_str())) {
             continue;
@@ -111,7 +105,7 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
         if !scopes.is_empty() && !scopes.iter().any(|s| s == "local") {
             continue;
         }
-        let doc = super::network_views::network_json(nets, &n, true);
+        let doc = r.backend.network_inspect(&n, true);
         if let Some(d) = filters.get("dangling").first() {
             let dangling = doc["Containers"].as_object().is_some_and(|m| m.is_empty());
             if (d == "true" || d == "1") != (dangling && !n.predefined) {
@@ -124,14 +118,14 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
     Ok(ok_json(&out))
 }
 
-async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
+async fn prune<B: NetworkBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let filters = r.query.filters()?;
     filters.only(&["label", "until"])?;
     let until = match filters.get("until").first() {
         None => None,
         Some(u) => Some(super::containers::parse_timestamp(u)?),
     };
-    let nets = r.engine.networks.clone();
+    let backend = r.backend.clone();
     let keep = move |n: &crate::network::store::NetworkRecord| {
         if !filters.labels_match(&n.labels) {
             return true;
@@ -146,14 +140,18 @@ async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
         }
         false
     };
-    let deleted = tokio::task::spawn_blocking(move || nets.prune(keep))
+    let deleted = tokio::task::spawn_blocking(move || backend.network_prune(&keep))
         .await
         .map_err(|e| EngineError::internal(format!("network prune task: {e}")))?;
     Ok(ok_json(&serde_json::json!({ "NetworksDeleted": deleted })))
 }
 
-async fn connect(r: ApiRequest, network: &str, action: &str) -> Result<ApiResponse> {
-    let engine = r.engine.clone();
+async fn connect<B: NetworkBackend>(
+    r: ApiRequest<B>,
+    network: &str,
+    action: &str,
+) -> Result<ApiResponse> {
+    let backend = r.backend.clone();
     let body = read_json(r).await?;
     let key = body
         .get("Container")
@@ -162,20 +160,15 @@ async fn connect(r: ApiRequest, network: &str, action: &str) -> Result<ApiRespon
         .ok_or_else(|| EngineError::invalid("Container must be set"))?
         .to_owned();
     // Validate the network first: an unknown network is a 404 whatever the container.
-    engine.networks.get(network)?;
-    let c = engine.containers.get(&key)?;
-    let rec = c.record();
-    let dir = engine.containers.dir(&rec.id);
-    let running = matches!(rec.state.status, Status::Running | Status::Paused);
-    let nets = engine.networks.clone();
+    backend.network(network)?;
     let network = network.to_owned();
     let action = action.to_owned();
     tokio::task::spawn_blocking(move || {
         if action == "connect" {
             let cfg = body.get("EndpointConfig").cloned().unwrap_or(Value::Null);
-            nets.connect(&network, &rec, running, &dir, &cfg)
+            backend.network_connect(&network, &key, &cfg)
         } else {
-            nets.disconnect(&network, &rec, &dir)
+            backend.network_disconnect(&network, &key)
         }
     })
     .await

@@ -6,6 +6,7 @@ use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 use tokio::sync::mpsc;
 
+use super::backend::RegistryBackend;
 use super::response::{json, ok_json, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
@@ -19,12 +20,12 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
     method == Method::POST && segments.len() == 1 && segments[0] == "auth"
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: RegistryBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     auth(r).await
 }
 
 /// Credentials of a request (`X-Registry-Auth`), anonymous when absent.
-pub fn request_credentials(r: &ApiRequest) -> Result<Option<Credentials>> {
+pub fn request_credentials<B>(r: &ApiRequest<B>) -> Result<Option<Credentials>> {
     match r.req.headers().get("X-Registry-Auth") {
         None => Ok(None),
         Some(v) => Credentials::from_header(
@@ -55,7 +56,7 @@ pub fn pull_reference(image: &str, tag: Option<&str>) -> Result<Reference> {
 }
 
 /// `POST /images/create?fromImage=NAME[&tag=TAG|DIGEST][&platform=]`.
-pub async fn pull(r: ApiRequest, image: String) -> Result<ApiResponse> {
+pub async fn pull<B: RegistryBackend>(r: ApiRequest<B>, image: String) -> Result<ApiResponse> {
     let reference = pull_reference(&image, r.query.get("tag"))?;
     let platform = match r.query.get("platform").map(str::trim) {
         Some(p) if !p.is_empty() => Some(parse_platform(Some(p))?),
@@ -67,7 +68,7 @@ pub async fn pull(r: ApiRequest, image: String) -> Result<ApiResponse> {
         platform,
         credentials,
     };
-    let pulls = r.engine.pulls.clone();
+    let backend = r.backend.clone();
     // A single image is resolved before answering, so unknown names and tags are plain HTTP
     // errors (404 with docker's wording) as the CLI expects.
     let first = if reference.tag.is_some() || reference.digest.is_some() {
@@ -77,8 +78,8 @@ pub async fn pull(r: ApiRequest, image: String) -> Result<ApiResponse> {
             .or_else(|| reference.tag.clone())
             .unwrap_or_default();
         Some(
-            pulls
-                .resolve(
+            backend
+                .registry_resolve(
                     &reference,
                     &tag_or_digest,
                     opts.platform.as_ref(),
@@ -103,10 +104,9 @@ pub async fn pull(r: ApiRequest, image: String) -> Result<ApiResponse> {
             }
         }
     });
-    let engine = r.engine.clone();
     tokio::spawn(async move {
         let progress = Progress::new(progress_tx);
-        if let Err(e) = pulls.run(&engine.images, &opts, first, &progress).await {
+        if let Err(e) = backend.registry_pull(&opts, first, &progress).await {
             tracing::warn!(image = %opts.reference.full(), error = %e, "pull failed");
             progress.error(&e.to_string());
         }
@@ -116,8 +116,8 @@ pub async fn pull(r: ApiRequest, image: String) -> Result<ApiResponse> {
 
 /// `POST /auth`: 200 `{"Status":"Login Succeeded"}` when the registry takes the credentials,
 /// 401 with the registry's reason otherwise.
-async fn auth(r: ApiRequest) -> Result<ApiResponse> {
-    let registry = r.engine.pulls.registry().clone();
+async fn auth<B: RegistryBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
+    let backend = r.backend.clone();
     let body = r
         .req
         .into_body()
@@ -130,7 +130,7 @@ async fn auth(r: ApiRequest) -> Result<ApiResponse> {
     }
     let creds: Credentials = serde_json::from_slice(&body)
         .map_err(|e| EngineError::invalid(format!("invalid auth configuration: {e}")))?;
-    match registry.check_login(&creds).await {
+    match backend.registry_login(&creds).await {
         Ok(()) => Ok(ok_json(&serde_json::json!({
             "Status": "Login Succeeded",
             "IdentityToken": "",

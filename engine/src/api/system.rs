@@ -2,6 +2,7 @@
 
 use hyper::{Method, Response, StatusCode};
 
+use super::backend::SystemBackend;
 use super::response::{empty_body, full, ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::config::{API_VERSION, MIN_API_VERSION};
@@ -15,7 +16,7 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
     )
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: SystemBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     match r.segments[0].as_str() {
         "_ping" => Ok(ping(r.method == Method::HEAD)),
         "version" => Ok(ok_json(&version_body())),
@@ -103,9 +104,9 @@ fn mem_total() -> u64 {
         .unwrap_or(0)
 }
 
-fn info_body(r: &ApiRequest) -> serde_json::Value {
-    let engine = &r.engine;
-    let counts = engine.containers.counts();
+fn info_body<B: SystemBackend>(r: &ApiRequest<B>) -> serde_json::Value {
+    let backend = &r.backend;
+    let counts = backend.container_counts();
     let cgroup_version = match crate::runtime::cgroups::detect() {
         crate::runtime::cgroups::CgroupVersion::V1 => "1",
         crate::runtime::cgroups::CgroupVersion::V2 => "2",
@@ -117,12 +118,12 @@ fn info_body(r: &ApiRequest) -> serde_json::Value {
         .map(|n| n.get())
         .unwrap_or(1);
     serde_json::json!({
-        "ID": engine.engine_id,
+        "ID": backend.engine_id(),
         "Containers": counts.total,
         "ContainersRunning": counts.running,
         "ContainersPaused": counts.paused,
         "ContainersStopped": counts.stopped,
-        "Images": engine.images.count(),
+        "Images": backend.image_count(),
         "Driver": "overlay2",
         "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
         "Plugins": {
@@ -161,7 +162,7 @@ fn info_body(r: &ApiRequest) -> serde_json::Value {
         },
         "NCPU": ncpu,
         "MemTotal": mem_total(),
-        "DockerRootDir": engine.data_root,
+        "DockerRootDir": backend.data_root(),
         "Name": hostname,
         "Labels": [],
         "ExperimentalBuild": false,
@@ -183,9 +184,8 @@ fn info_body(r: &ApiRequest) -> serde_json::Value {
         "RuncCommit": { "ID": "" },
         "InitCommit": { "ID": "" },
         "SecurityOptions": ["name=seccomp,profile=builtin"],
-        "Warnings": engine
-            .networks
-            .host_error()
+        "Warnings": backend
+            .network_host_error()
             .map(|e| vec![format!("WARNING: bridge networking is not available: {e}")])
             .unwrap_or_default(),
     })

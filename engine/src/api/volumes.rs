@@ -1,42 +1,38 @@
-//! `/volumes/...` handlers and `GET /system/df`.
-
-use std::collections::{HashMap, HashSet};
+//! `/volumes/...` handlers.
 
 use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 
+use super::backend::VolumeBackend;
 use super::query::Filters;
 use super::response::{json, no_content, ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::volume::{VolumeCreateRequest, VolumeRecord};
 use crate::service::volume::VolumeService;
-use crate::util::du::tree_size;
 
 /// Volume create bodies are tiny; anything bigger is a mistake.
 const MAX_BODY: usize = 1 << 20;
 
-pub fn matches(method: &Method, segments: &[String]) -> bool {
-    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-    matches!(s.first(), Some(&"volumes")) || (method == Method::GET && s == ["system", "df"])
+pub fn matches(_method: &Method, segments: &[String]) -> bool {
+    segments.first().map(String::as_str) == Some("volumes")
 }
 
-pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
+pub async fn handle<B: VolumeBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let seg: Vec<String> = r.segments.clone();
     let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
     match (r.method.clone(), seg.as_slice()) {
-        (Method::GET, ["system", "df"]) => df(&r).await,
         (Method::GET, ["volumes"]) => list(&r),
         (Method::POST, ["volumes", "create"]) => create(r).await,
         (Method::POST, ["volumes", "prune"]) => prune(&r).await,
         (Method::GET, ["volumes", name]) => {
-            let rec = r.engine.volumes.get(name)?;
-            Ok(ok_json(&volume_json(&r.engine.volumes, &rec)))
+            let rec = r.backend.volume(name)?;
+            Ok(ok_json(&r.backend.volume_to_api(&rec)))
         }
         (Method::DELETE, ["volumes", name]) => {
             let force = r.query.bool("force")?;
-            let (volumes, name) = (r.engine.volumes.clone(), name.to_string());
-            tokio::task::spawn_blocking(move || volumes.remove(&name, force))
+            let (backend, name) = (r.backend.clone(), name.to_string());
+            tokio::task::spawn_blocking(move || backend.volume_remove(&name, force))
                 .await
                 .map_err(|e| EngineError::internal(format!("volume removal failed: {e}")))??;
             Ok(no_content())
@@ -48,7 +44,6 @@ pub async fn handle(r: ApiRequest) -> Result<ApiResponse> {
     }
 }
 
-/// docker's `dangling`, `name`, `label`, `label!` and `driver` volume filters.
 /// Docker's `Volume` object.
 pub fn volume_json(volumes: &VolumeService, rec: &VolumeRecord) -> serde_json::Value {
     serde_json::json!({
@@ -62,6 +57,7 @@ pub fn volume_json(volumes: &VolumeService, rec: &VolumeRecord) -> serde_json::V
     })
 }
 
+/// docker's `dangling`, `name`, `label`, `label!` and `driver` volume filters.
 fn volume_matches(f: &Filters, rec: &VolumeRecord, in_use: bool) -> Result<bool> {
     for d in f.get("dangling") {
         let want = match d.as_str() {
@@ -93,25 +89,14 @@ fn volume_matches(f: &Filters, rec: &VolumeRecord, in_use: bool) -> Result<bool>
     Ok(!negated)
 }
 
-fn in_use_set(r: &ApiRequest) -> HashSet<String> {
-    r.engine
-        .containers
-        .list()
-        .iter()
-        .flat_map(|c| c.record().mounts)
-        .filter(|m| !m.name.is_empty())
-        .map(|m| m.name)
-        .collect()
-}
-
-fn list(r: &ApiRequest) -> Result<ApiResponse> {
+fn list<B: VolumeBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let f = r.query.filters()?;
     f.only(&["dangling", "name", "label", "label!", "driver"])?;
-    let used = in_use_set(r);
+    let used = r.backend.volumes_in_use();
     let mut out = Vec::new();
-    for rec in r.engine.volumes.list() {
+    for rec in r.backend.volumes() {
         if volume_matches(&f, &rec, used.contains(&rec.name))? {
-            out.push(volume_json(&r.engine.volumes, &rec));
+            out.push(r.backend.volume_to_api(&rec));
         }
     }
     Ok(ok_json(
@@ -119,8 +104,8 @@ fn list(r: &ApiRequest) -> Result<ApiResponse> {
     ))
 }
 
-async fn create(r: ApiRequest) -> Result<ApiResponse> {
-    let engine = r.engine.clone();
+async fn create<B: VolumeBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
+    let backend = r.backend.clone();
     let body = http_body_util::Limited::new(r.req.into_body(), MAX_BODY)
         .collect()
         .await
@@ -132,17 +117,14 @@ async fn create(r: ApiRequest) -> Result<ApiResponse> {
         serde_json::from_slice(&body)
             .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))?
     };
-    let volumes = engine.volumes.clone();
-    let rec = tokio::task::spawn_blocking(move || volumes.create(req))
+    let b = backend.clone();
+    let rec = tokio::task::spawn_blocking(move || b.volume_create(req))
         .await
         .map_err(|e| EngineError::internal(format!("volume create failed: {e}")))??;
-    Ok(json(
-        StatusCode::CREATED,
-        &volume_json(&engine.volumes, &rec),
-    ))
+    Ok(json(StatusCode::CREATED, &backend.volume_to_api(&rec)))
 }
 
-async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
+async fn prune<B: VolumeBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
     let f = r.query.filters()?;
     f.only(&["label", "label!", "all"])?;
     // API 1.42 made prune remove anonymous volumes only unless `all=true`; older clients
@@ -158,10 +140,10 @@ async fn prune(r: &ApiRequest) -> Result<ApiResponse> {
             )))
         }
     };
-    let volumes = r.engine.volumes.clone();
+    let backend = r.backend.clone();
     let f2 = f.clone();
     let (deleted, reclaimed) = tokio::task::spawn_blocking(move || {
-        volumes.prune(all, &|rec| volume_matches(&f2, rec, false).unwrap_or(false))
+        backend.volume_prune(all, &|rec| volume_matches(&f2, rec, false).unwrap_or(false))
     })
     .await
     .map_err(|e| EngineError::internal(format!("volume prune failed: {e}")))??;
@@ -175,130 +157,6 @@ fn version_lt(v: &str, major: u32, minor: u32) -> bool {
     let mut it = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (a, b) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
     (a, b) < (major, minor)
-}
-
-/// `GET /system/df`: images, containers, volumes (with UsageData) and an empty build cache.
-///
-/// Sizes: a layer's size is the apparent size of its unpacked directory. An image's `Size` is the
-/// sum of its layers; `SharedSize` the part of it in layers that other images use too (docker
-/// computes the same from its layer store); `LayersSize` counts every distinct layer once.
-/// Containers report their upper dir as `SizeRw` and `SizeRw` + image size as `SizeRootFs`.
-async fn df(r: &ApiRequest) -> Result<ApiResponse> {
-    let types: Vec<String> = r
-        .query
-        .get_all("type")
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for t in &types {
-        if !matches!(t.as_str(), "container" | "image" | "volume" | "build-cache") {
-            return Err(EngineError::invalid(format!("unknown object type: {t}")));
-        }
-    }
-    let want = |t: &str| types.is_empty() || types.iter().any(|x| x == t);
-    let (want_img, want_ctr, want_vol, want_bc) = (
-        want("image"),
-        want("container"),
-        want("volume"),
-        want("build-cache"),
-    );
-    let engine = r.engine.clone();
-    let body = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
-        let records: Vec<_> = engine
-            .containers
-            .list()
-            .iter()
-            .map(|c| c.record())
-            .collect();
-        let images = engine.images.list(&Default::default())?;
-        // Layer sizes and how many images use each layer.
-        let mut layer_size: HashMap<std::path::PathBuf, u64> = HashMap::new();
-        let mut layer_users: HashMap<std::path::PathBuf, usize> = HashMap::new();
-        let mut image_layers: HashMap<String, Vec<std::path::PathBuf>> = HashMap::new();
-        for img in &images {
-            let dirs = engine
-                .images
-                .resolve(&img.id)
-                .map(|r| r.layer_dirs)
-                .unwrap_or_default();
-            for d in &dirs {
-                layer_size.entry(d.clone()).or_insert_with(|| tree_size(d));
-                *layer_users.entry(d.clone()).or_default() += 1;
-            }
-            image_layers.insert(img.id.clone(), dirs);
-        }
-        let image_size: HashMap<String, u64> = image_layers
-            .iter()
-            .map(|(id, dirs)| (id.clone(), dirs.iter().map(|d| layer_size[d]).sum()))
-            .collect();
-        let mut body = serde_json::json!({
-            "LayersSize": layer_size.values().sum::<u64>(),
-            "Images": [],
-            "Containers": [],
-            "Volumes": [],
-            "BuildCache": [],
-        });
-        if want_img {
-            let list: Vec<serde_json::Value> = images
-                .iter()
-                .map(|img| {
-                    let dirs = &image_layers[&img.id];
-                    let shared: u64 = dirs
-                        .iter()
-                        .filter(|d| layer_users[*d] > 1)
-                        .map(|d| layer_size[d])
-                        .sum();
-                    let mut v = serde_json::to_value(img).unwrap_or_default();
-                    v["Size"] = serde_json::json!(image_size[&img.id]);
-                    v["SharedSize"] = serde_json::json!(shared);
-                    v["Containers"] =
-                        serde_json::json!(records.iter().filter(|c| c.image_id == img.id).count());
-                    v
-                })
-                .collect();
-            body["Images"] = serde_json::json!(list);
-        }
-        if want_ctr {
-            let list: Vec<serde_json::Value> = records
-                .iter()
-                .map(|rec| {
-                    let rw = tree_size(
-                        &engine
-                            .containers
-                            .dir(&rec.id)
-                            .join(crate::runtime::spec::files::UPPER),
-                    );
-                    let mut v = serde_json::to_value(super::container_views::summary(rec))
-                        .unwrap_or_default();
-                    v["SizeRw"] = serde_json::json!(rw);
-                    v["SizeRootFs"] =
-                        serde_json::json!(rw + image_size.get(&rec.image_id).copied().unwrap_or(0));
-                    v
-                })
-                .collect();
-            body["Containers"] = serde_json::json!(list);
-        }
-        if want_vol {
-            let list: Vec<serde_json::Value> = engine
-                .volumes
-                .usage()
-                .into_iter()
-                .map(|u| {
-                    let mut v = volume_json(&engine.volumes, &u.record);
-                    v["UsageData"] = serde_json::json!({ "Size": u.size, "RefCount": u.ref_count });
-                    v
-                })
-                .collect();
-            body["Volumes"] = serde_json::json!(list);
-        }
-        if !want_bc {
-            body["BuildCache"] = serde_json::Value::Null;
-        }
-        Ok(body)
-    })
-    .await
-    .map_err(|e| EngineError::internal(format!("system df failed: {e}")))??;
-    Ok(ok_json(&body))
 }
 
 #[cfg(test)]
@@ -333,5 +191,39 @@ mod tests {
         assert!(!volume_matches(&f(r#"{"driver":["nfs"]}"#), &v, false).unwrap());
         assert!(volume_matches(&f(r#"{"dangling":["maybe"]}"#), &v, false).is_err());
         assert!(version_lt("1.41", 1, 42) && !version_lt("1.44", 1, 42));
+    }
+}
+
+#[cfg(test)]
+mod router_tests {
+    use hyper::{Method, StatusCode};
+    use serde_json::json;
+
+    use super::handle;
+    use crate::api::backend::fake::{answer, request, FakeBackend};
+
+    #[tokio::test]
+    async fn create_takes_null_labels_and_options() {
+        let backend = FakeBackend::with_containers(&[]);
+        let body = r#"{"Name":"data","Driver":"local","DriverOpts":null,"Labels":null}"#;
+        let resp = handle(request(&backend, Method::POST, "/volumes/create", body)).await;
+        assert_eq!(
+            answer(resp).await,
+            (
+                StatusCode::CREATED,
+                json!({ "Name": "data", "Labels": {}, "Options": {} })
+            )
+        );
+        assert_eq!(backend.calls(), ["volume create data"]);
+    }
+
+    #[tokio::test]
+    async fn bad_filters_are_400_before_the_backend_is_called() {
+        let backend = FakeBackend::with_containers(&[]);
+        let uri = "/volumes/prune?filters=%7B%22all%22%3A%5B%22maybe%22%5D%7D";
+        let (status, body) = answer(handle(request(&backend, Method::POST, uri, "")).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body, json!({ "message": "invalid filter 'all=maybe'" }));
+        assert!(backend.calls().is_empty());
     }
 }
