@@ -1,13 +1,13 @@
 //! `POST /containers/{id}/update`: new resource limits and restart policy for a container,
 //! applied at once when it runs and kept for its next start.
 
-use http_body_util::BodyExt;
 use hyper::Method;
 
 use super::backend::ContainerBackend;
+use super::body::{json_or_default, read_limited};
 use super::response::{ok_json, ApiResponse};
 use super::ApiRequest;
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::service::container::update::UpdateRequest;
 
 /// Largest update body accepted.
@@ -24,17 +24,8 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
 pub async fn handle<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let id = r.segments[1].clone();
     let backend = r.backend.clone();
-    let body = http_body_util::Limited::new(r.req.into_body(), MAX_UPDATE_BODY)
-        .collect()
-        .await
-        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?
-        .to_bytes();
-    let req: UpdateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        UpdateRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))?
-    };
+    let body = read_limited(r.req.into_body(), MAX_UPDATE_BODY).await?;
+    let req: UpdateRequest = json_or_default(&body)?;
     let warnings = backend.container_update(&id, req).await?;
     Ok(ok_json(&serde_json::json!({ "Warnings": warnings })))
 }

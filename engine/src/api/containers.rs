@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 use tokio::sync::mpsc;
 
 use super::backend::ContainerBackend;
+use super::body::read_limited;
 use super::container_views::{inspect, summary};
 use super::query::Filters;
 use super::response::{json, no_content, ok_json, streaming, ApiResponse};
@@ -124,18 +123,10 @@ pub async fn handle<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse
     }
 }
 
-async fn read_body<B>(r: ApiRequest<B>, limit: usize) -> Result<Bytes> {
-    let body = http_body_util::Limited::new(r.req.into_body(), limit)
-        .collect()
-        .await
-        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?;
-    Ok(body.to_bytes())
-}
-
 async fn create<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let name = r.query.string("name");
     let backend = r.backend.clone();
-    let body = read_body(r, MAX_CREATE_BODY).await?;
+    let body = read_limited(r.req.into_body(), MAX_CREATE_BODY).await?;
     let req: CreateRequest = if body.iter().all(u8::is_ascii_whitespace) {
         return Err(EngineError::invalid(
             "config cannot be empty in order to create a container",

@@ -1,16 +1,15 @@
 //! `docker exec`: `POST /containers/{id}/exec` and `/exec/{id}/{start,resize,json}`.
 
-use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::backend::ExecBackend;
+use super::body::{json_or_default, read_limited};
 use super::detach;
 use super::response::{empty_body, json, ok_json, ApiResponse};
 use super::stream::{content_type, encode, StreamKind};
-use super::{ApiRequest, RequestBody};
+use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::service::container::exec::{ExecConfig, ExecStdin, ExecView, StartOptions};
 use crate::service::container::Output;
@@ -53,29 +52,14 @@ pub async fn handle<B: ExecBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     }
 }
 
-async fn read_body(req: hyper::Request<RequestBody>) -> Result<Bytes> {
-    let body = http_body_util::Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?;
-    Ok(body.to_bytes())
-}
-
-fn parse<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body).map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))
-}
-
 /// `POST /containers/{id}/exec` → 201 {"Id"}.
 async fn create<B: ExecBackend>(r: ApiRequest<B>, container: &str) -> Result<ApiResponse> {
     let backend = r.backend.clone();
     // Read the body first even when the answer is a 404: a reply before the client has finished
     // sending would break its pipe.
-    let body = read_body(r.req).await?;
+    let body = read_limited(r.req.into_body(), MAX_BODY).await?;
     backend.exec_container_exists(container)?;
-    let config: ExecConfig = parse(&body)?;
+    let config: ExecConfig = json_or_default(&body)?;
     detach::parse(&config.detach_keys)?;
     let id = backend.exec_create(container, config)?;
     Ok(json(StatusCode::CREATED, &serde_json::json!({ "Id": id })))
@@ -113,9 +97,9 @@ async fn start<B: ExecBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
     // Take the upgrade handle before the body consumes the request; read the body before any
     // error answer (see `create`).
     let upgrade = hyper::upgrade::on(&mut r.req);
-    let body = read_body(r.req).await?;
+    let body = read_limited(r.req.into_body(), MAX_BODY).await?;
     let exec = backend.exec(id)?;
-    let opts: StartOptions = parse(&body)?;
+    let opts: StartOptions = json_or_default(&body)?;
     // Keys from the start request's query win over the ones given at create (already checked).
     let keys = match r.query.string("detachKeys") {
         Some(k) => detach::parse(&k)?,

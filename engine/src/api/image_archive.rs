@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::backend::ImageArchiveBackend;
-use super::images::{pump_body, ChannelReader};
+use super::body::{pump_body, ChannelReader};
 use super::response::{progress_line, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};

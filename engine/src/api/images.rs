@@ -4,16 +4,13 @@
 //! Image names contain '/', so `/images/{name}/json` spans several path segments: the name is
 //! everything between "images" and the final action segment.
 
-use std::io::{self, Read};
-
-use bytes::{Buf, Bytes};
-use http_body_util::BodyExt;
 use hyper::{Method, Response, StatusCode};
 use tokio::sync::mpsc;
 
 use super::backend::{ImageBackend, RegistryBackend};
+use super::body::{pump_body, ChannelReader};
 use super::response::{empty_body, ok_json, progress_line, streaming, ApiResponse};
-use super::{ApiRequest, RequestBody};
+use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::image::changes::apply_changes;
 use crate::image::import::parse_platform;
@@ -272,10 +269,7 @@ async fn create<B: ImageBackend + RegistryBackend>(r: ApiRequest<B>) -> Result<A
 
     let (body_tx, body_rx) = mpsc::channel(16);
     tokio::spawn(pump_body(r.req.into_body(), body_tx));
-    let reader = ChannelReader {
-        rx: body_rx,
-        cur: Bytes::new(),
-    };
+    let reader = ChannelReader::new(body_rx);
 
     let (out_tx, out_rx) = mpsc::channel(4);
     let backend = r.backend.clone();
@@ -294,55 +288,6 @@ async fn create<B: ImageBackend + RegistryBackend>(r: ApiRequest<B>) -> Result<A
         let _ = out_tx.send(line).await;
     });
     Ok(streaming("application/json", out_rx))
-}
-
-/// Forward the request body's data frames into `tx`; the bounded channel gives backpressure, so
-/// the body is never buffered whole.
-pub(crate) async fn pump_body(mut body: RequestBody, tx: mpsc::Sender<io::Result<Bytes>>) {
-    while let Some(frame) = body.frame().await {
-        let item = match frame {
-            Ok(f) => match f.into_data() {
-                Ok(data) => Ok(data),
-                Err(_) => continue, // trailers
-            },
-            Err(e) => Err(io::Error::other(format!("reading the request body: {e}"))),
-        };
-        let failed = item.is_err();
-        if tx.send(item).await.is_err() || failed {
-            return;
-        }
-    }
-}
-
-/// A blocking `Read` over the body chunks; used on the blocking pool by the extractor.
-pub(crate) struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
-    cur: Bytes,
-}
-
-impl ChannelReader {
-    pub(crate) fn new(rx: mpsc::Receiver<io::Result<Bytes>>) -> Self {
-        ChannelReader {
-            rx,
-            cur: Bytes::new(),
-        }
-    }
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.cur.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.cur = b,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.cur.len());
-        buf[..n].copy_from_slice(&self.cur[..n]);
-        self.cur.advance(n);
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

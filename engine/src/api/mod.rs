@@ -2,10 +2,12 @@
 //! negotiation (`version`), routing (`router`), and one module of handlers per resource, each
 //! reaching the engine through its narrow trait in `backend`.
 
-pub mod archive;
 pub mod backend;
 pub mod berth;
+pub mod body;
+pub mod container_archive;
 pub mod container_attach;
+pub mod container_stats;
 pub mod container_update;
 pub mod container_views;
 pub mod containers;
@@ -21,7 +23,6 @@ pub mod registry;
 pub mod response;
 pub mod router;
 pub mod server;
-pub mod stats;
 pub mod stream;
 pub mod system;
 pub mod system_df;

@@ -1,10 +1,10 @@
 //! `/networks`: list, inspect, create, remove, connect, disconnect, prune.
 
-use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 use serde_json::Value;
 
 use super::backend::NetworkBackend;
+use super::body::read_limited;
 use super::response::{json, no_content, ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
@@ -56,11 +56,7 @@ pub async fn handle<B: NetworkBackend>(r: ApiRequest<B>) -> Result<ApiResponse> 
 }
 
 async fn read_json<B>(r: ApiRequest<B>) -> Result<Value> {
-    let body = http_body_util::Limited::new(r.req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?
-        .to_bytes();
+    let body = read_limited(r.req.into_body(), MAX_BODY).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }

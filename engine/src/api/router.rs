@@ -10,8 +10,9 @@ use super::backend::Backend;
 use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
 use super::{
-    archive, berth, container_attach, container_update, containers, events, exec, image_archive,
-    images, networks, stats, system, system_df, version, volumes, ApiRequest, RequestBody,
+    berth, container_archive, container_attach, container_stats, container_update, containers,
+    events, exec, image_archive, images, networks, system, system_df, version, volumes, ApiRequest,
+    RequestBody,
 };
 use crate::error::EngineError;
 
@@ -93,11 +94,11 @@ async fn route<B: Backend>(
     if container_update::matches(method, segments) {
         return container_update::handle(r).await;
     }
-    if archive::matches(method, segments) {
-        return archive::handle(r).await;
+    if container_archive::matches(method, segments) {
+        return container_archive::handle(r).await;
     }
-    if stats::matches(method, segments) {
-        return stats::handle(r).await;
+    if container_stats::matches(method, segments) {
+        return container_stats::handle(r).await;
     }
     if container_attach::matches(method, segments) {
         return container_attach::handle(r).await;
@@ -147,7 +148,8 @@ mod tests {
 
     use super::percent_decode;
     use crate::api::{
-        archive, container_attach, container_update, containers, exec, stats, system_df, volumes,
+        container_archive, container_attach, container_stats, container_update, containers, exec,
+        system_df, volumes,
     };
 
     #[test]
@@ -163,12 +165,15 @@ mod tests {
         assert!(exec::matches(&Method::POST, &segs("containers/x/exec")));
         assert!(exec::matches(&Method::GET, &segs("exec/e/json")));
         assert!(!exec::matches(&Method::GET, &segs("containers/x/exec")));
-        assert!(archive::matches(
+        assert!(container_archive::matches(
             &Method::HEAD,
             &segs("containers/x/archive")
         ));
-        assert!(archive::matches(&Method::GET, &segs("containers/x/export")));
-        assert!(!archive::matches(
+        assert!(container_archive::matches(
+            &Method::GET,
+            &segs("containers/x/export")
+        ));
+        assert!(!container_archive::matches(
             &Method::POST,
             &segs("containers/x/archive")
         ));
@@ -180,7 +185,10 @@ mod tests {
             &Method::POST,
             &segs("containers/x/attach")
         ));
-        assert!(stats::matches(&Method::GET, &segs("containers/x/stats")));
+        assert!(container_stats::matches(
+            &Method::GET,
+            &segs("containers/x/stats")
+        ));
         assert!(container_update::matches(
             &Method::POST,
             &segs("containers/x/update")

@@ -1,9 +1,9 @@
 //! `/volumes/...` handlers.
 
-use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 
 use super::backend::VolumeBackend;
+use super::body::{json_or_default, read_limited};
 use super::query::Filters;
 use super::response::{json, no_content, ok_json, ApiResponse};
 use super::ApiRequest;
@@ -106,17 +106,8 @@ fn list<B: VolumeBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
 
 async fn create<B: VolumeBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let backend = r.backend.clone();
-    let body = http_body_util::Limited::new(r.req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| EngineError::invalid(format!("reading request body: {e}")))?
-        .to_bytes();
-    let req: VolumeCreateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        VolumeCreateRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))?
-    };
+    let body = read_limited(r.req.into_body(), MAX_BODY).await?;
+    let req: VolumeCreateRequest = json_or_default(&body)?;
     let b = backend.clone();
     let rec = tokio::task::spawn_blocking(move || b.volume_create(req))
         .await
