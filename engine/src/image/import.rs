@@ -157,18 +157,22 @@ pub fn build_config(
 }
 
 /// An OCI image manifest for the config and (uncompressed) layer blobs.
-pub fn build_manifest(config_digest: &str, config_size: u64, layers: &[(String, u64)]) -> Vec<u8> {
-    let layers: Vec<Value> = layers
+pub fn build_manifest(
+    config_digest: &str,
+    config_size: u64,
+    layers: &[(String, u64)],
+) -> Result<Vec<u8>> {
+    use crate::registry::manifest::{descriptor, image_manifest, to_json_bytes};
+    let layers = layers
         .iter()
-        .map(|(d, s)| json!({ "mediaType": LAYER_TAR_MEDIA_TYPE, "digest": d, "size": s }))
-        .collect();
-    serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_MEDIA_TYPE,
-        "config": { "mediaType": CONFIG_MEDIA_TYPE, "digest": config_digest, "size": config_size },
-        "layers": layers,
-    }))
-    .expect("json values serialise")
+        .map(|(d, s)| descriptor(LAYER_TAR_MEDIA_TYPE, d, *s))
+        .collect::<Result<Vec<_>>>()?;
+    let config = descriptor(CONFIG_MEDIA_TYPE, config_digest, config_size)?;
+    Ok(to_json_bytes(&image_manifest(
+        MANIFEST_MEDIA_TYPE,
+        config,
+        layers,
+    )?))
 }
 
 /// The parts of an image config the engine reads back.

@@ -18,8 +18,9 @@
 //!
 //! Layout: `endpoint` (options, endpoint choice), `error`, `auth` (challenges, credentials),
 //! `repository` (authenticated requests, manifests, blobs, tags), `upload` (uploads, mounts),
-//! `blob` (response bodies), `manifest` (media types, parsing), `unreachable` (a registry that
-//! does not answer: why, and what would fix it); this file is the client and its token cache.
+//! `blob` (response bodies), `manifest` (media types, parsing and building manifests),
+//! `unreachable` (a registry that does not answer: why, and what would fix it); this file is the
+//! client and its token cache.
 
 pub mod auth;
 mod blob;

@@ -24,11 +24,10 @@ pub const MAX_MEMBERS: usize = 100_000;
 /// How deep OCI indexes may nest and links may chain.
 pub const MAX_DEPTH: usize = 8;
 
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
+pub use crate::registry::manifest::{DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+pub use oci_spec::image::ANNOTATION_REF_NAME;
+/// containerd's (and docker ≥ 25's) full image name annotation; not an OCI one, so oci-spec has
+/// no constant for it.
 pub const ANNOTATION_IMAGE_NAME: &str = "io.containerd.image.name";
 
 /// Normalise an archive member name ("./a//b/" → "a/b"), refusing names that could point outside

@@ -6,16 +6,18 @@
 //! manifest, so the manifest digest stays valid); the members come in the order docker writes
 //! them: blobs first, then the index files.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
+use oci_spec::image::{ImageIndexBuilder, MediaType};
 use serde_json::{json, Value};
 
 use super::{blob_member_name, ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, OCI_MANIFEST};
 use crate::error::{EngineError, IoContext, Result};
 use crate::image::reference::Reference;
+use crate::registry::manifest::{descriptor, document_media_type, to_json_bytes};
 
 /// A layer blob to write.
 #[derive(Debug, Clone)]
@@ -96,33 +98,22 @@ pub fn write_archive<W: Write>(out: W, images: &[SaveImage]) -> Result<()> {
                 append_bytes(&mut b, &blob_member_name(digest)?, data)?;
             }
         }
-        let media_type = serde_json::from_slice::<Value>(&img.manifest)
-            .ok()
-            .and_then(|v| {
-                v.get("mediaType")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| OCI_MANIFEST.to_string());
-        let descriptor = |annotations: Option<Value>| {
-            let mut d = json!({
-                "mediaType": media_type,
-                "digest": img.manifest_digest,
-                "size": img.manifest.len(),
-            });
-            if let Some(a) = annotations {
-                d["annotations"] = a;
-            }
-            d
-        };
+        let media_type =
+            document_media_type(&img.manifest).unwrap_or_else(|| OCI_MANIFEST.to_string());
+        let manifest = descriptor(&media_type, &img.manifest_digest, img.manifest.len() as u64)?;
         if img.tags.is_empty() {
-            index.push(descriptor(None));
+            index.push(manifest.clone());
         }
         for t in &img.tags {
-            index.push(descriptor(Some(json!({
-                ANNOTATION_IMAGE_NAME: t.full(),
-                ANNOTATION_REF_NAME: t.tag.clone().unwrap_or_else(|| "latest".into()),
-            }))));
+            let mut d = manifest.clone();
+            d.set_annotations(Some(HashMap::from([
+                (ANNOTATION_IMAGE_NAME.to_string(), t.full()),
+                (
+                    ANNOTATION_REF_NAME.to_string(),
+                    t.tag.clone().unwrap_or_else(|| "latest".into()),
+                ),
+            ])));
+            index.push(d);
             if let Some(top) = img.layers.last() {
                 repositories.entry(t.familiar_name()).or_default().insert(
                     t.tag.clone().unwrap_or_else(|| "latest".into()),
@@ -137,12 +128,16 @@ pub fn write_archive<W: Write>(out: W, images: &[SaveImage]) -> Result<()> {
             "Layers": img.layers.iter().map(|l| blob_member_name(&l.blob_digest)).collect::<Result<Vec<_>>>()?,
         }));
     }
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": super::OCI_INDEX,
-        "manifests": index,
-    });
-    append_bytes(&mut b, "index.json", &to_json(&index))?;
+    let index = ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(index)
+        .build()
+        .map_err(|e| EngineError::internal(format!("building index.json: {e}")))?;
+    // Written with sorted keys, as berth always wrote it (see `to_json_bytes`).
+    let mut index = to_json_bytes(&index);
+    index.push(b'\n');
+    append_bytes(&mut b, "index.json", &index)?;
     append_bytes(&mut b, "manifest.json", &to_json(&Value::Array(legacy)))?;
     append_bytes(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     if !repositories.is_empty() {
@@ -185,7 +180,8 @@ mod tests {
                 diff_id: d1.clone(),
                 media_type: crate::image::import::LAYER_TAR_MEDIA_TYPE.into(),
             }],
-        );
+        )
+        .unwrap();
         let img = SaveImage {
             manifest_digest: sha256_digest(&manifest),
             config: cfg.clone(),
@@ -213,6 +209,23 @@ mod tests {
             index["manifests"][0]["annotations"][ANNOTATION_IMAGE_NAME],
             "docker.io/library/busybox:latest"
         );
+        // Byte for byte what berth wrote before it used oci-spec's types (sorted keys).
+        let descriptor = |name: &str, tag: &str| {
+            json!({"mediaType": OCI_MANIFEST, "digest": sha256_digest(&manifest),
+                "size": manifest.len(),
+                "annotations": {ANNOTATION_IMAGE_NAME: name, ANNOTATION_REF_NAME: tag}})
+        };
+        let mut before = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": super::super::OCI_INDEX,
+            "manifests": [
+                descriptor("docker.io/library/busybox:latest", "latest"),
+                descriptor("example.com/x/y:2", "2"),
+            ],
+        }))
+        .unwrap();
+        before.push(b'\n');
+        assert_eq!(s.files["index.json"], before);
         let loaded: HashMap<String, LoadedLayer> = sink
             .0
             .iter()

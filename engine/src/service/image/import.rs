@@ -65,7 +65,7 @@ impl Inner {
             &id,
             config_bytes.len() as u64,
             &[(stats.diff_id.clone(), stats.tar_size)],
-        );
+        )?;
         let manifest_digest = self.blobs.put(&manifest)?;
         let record = ImageRecord {
             id: id.clone(),

@@ -8,9 +8,10 @@ use super::{lock, ImageEntry, ImageService};
 use crate::error::{EngineError, Result};
 use crate::image::import::MAX_JSON_BLOB;
 use crate::image::reference::familiar_string;
+use crate::registry::manifest::parse_image_manifest;
 
 /// Media type of a layer stored as a plain tar (imported or loaded images).
-pub const TAR_LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
+pub use crate::image::import::LAYER_TAR_MEDIA_TYPE as TAR_LAYER_MEDIA_TYPE;
 
 /// One layer of a stored image, for save and push.
 #[derive(Debug, Clone)]
@@ -106,18 +107,17 @@ impl ImageService {
     }
 }
 
-/// The `mediaType` of each layer a manifest lists (empty when it is not a manifest we read).
+/// The `mediaType` of each layer a manifest lists (empty when it is not a manifest we read; a
+/// plain tar when a layer does not say).
 fn manifest_layer_media_types(manifest: &[u8]) -> Vec<String> {
-    serde_json::from_slice::<serde_json::Value>(manifest)
-        .ok()
-        .and_then(|v| v.get("layers").and_then(|l| l.as_array()).cloned())
-        .unwrap_or_default()
+    let Ok(m) = parse_image_manifest(manifest) else {
+        return Vec::new();
+    };
+    m.layers()
         .iter()
-        .map(|l| {
-            l.get("mediaType")
-                .and_then(|m| m.as_str())
-                .unwrap_or(TAR_LAYER_MEDIA_TYPE)
-                .to_string()
+        .map(|l| match l.media_type().as_ref() {
+            "" => TAR_LAYER_MEDIA_TYPE.to_string(),
+            t => t.to_string(),
         })
         .collect()
 }

@@ -166,17 +166,18 @@ impl PullService {
         let digest = fetched.digest.clone();
         let (_, kind) = manifest::parse(Some(&fetched.media_type), &fetched.bytes)?;
         let (bytes, kind) = match kind {
-            ManifestKind::Index(entries) => {
+            ManifestKind::Index(index) => {
                 let want = platform.cloned().unwrap_or_else(host_platform);
-                let chosen = manifest::select_platform(&entries, &want).ok_or_else(|| {
-                    EngineError::NotFound(format!(
-                        "no matching manifest for {} in the manifest list entries",
-                        manifest::platform_string(&want)
-                    ))
-                })?;
-                manifest::validate_digest(&chosen.digest)?;
+                let chosen =
+                    manifest::select_platform(index.manifests(), &want).ok_or_else(|| {
+                        EngineError::NotFound(format!(
+                            "no matching manifest for {} in the manifest list entries",
+                            manifest::platform_string(&want)
+                        ))
+                    })?;
+                manifest::validate_digest(chosen.digest().as_ref())?;
                 let m = repo
-                    .get_manifest(&chosen.digest)
+                    .get_manifest(chosen.digest().as_ref())
                     .await
                     .map_err(|e| self.fail(reference, e))?;
                 let (_, kind) = manifest::parse(Some(&m.media_type), &m.bytes)?;
@@ -189,14 +190,14 @@ impl PullService {
             }
             kind => (fetched.bytes, kind),
         };
-        let ManifestKind::Image { config, layers } = kind else {
+        let ManifestKind::Image(image) = kind else {
             return Err(EngineError::internal("unexpected manifest kind"));
         };
-        for l in &layers {
-            if !l.media_type.is_empty() && !LAYER_TYPES.contains(&l.media_type.as_str()) {
+        for l in image.layers() {
+            let media_type = l.media_type().as_ref();
+            if !media_type.is_empty() && !LAYER_TYPES.contains(&media_type) {
                 return Err(EngineError::invalid(format!(
-                    "unsupported layer media type {}",
-                    l.media_type
+                    "unsupported layer media type {media_type}"
                 )));
             }
         }
@@ -204,8 +205,8 @@ impl PullService {
             repo,
             digest,
             manifest: bytes,
-            config,
-            layers,
+            config: image.config().clone(),
+            layers: image.layers().clone(),
         })
     }
 
@@ -234,7 +235,7 @@ impl PullService {
             layers,
         } = resolved;
         let config_bytes = repo
-            .get_small_blob(&config.digest)
+            .get_small_blob(config.digest().as_ref())
             .await
             .map_err(|e| self.fail(reference, e))?;
         let parsed = parse_config(&config_bytes)
@@ -265,9 +266,9 @@ impl PullService {
         // Docker lists every layer first, then updates them.
         let mut present: Vec<Option<IngestedLayer>> = Vec::with_capacity(layers.len());
         for (l, d) in layers.iter().zip(&diff_ids) {
-            let p = images.layer_present(&lease, &l.digest, d)?;
+            let p = images.layer_present(&lease, l.digest().as_ref(), d)?;
             progress.layer(
-                &short(&l.digest),
+                &short(l.digest().as_ref()),
                 if p.is_some() {
                     "Already exists"
                 } else {
@@ -351,8 +352,8 @@ impl PullService {
         diff_id: &str,
         progress: &Progress,
     ) -> Result<IngestedLayer> {
-        let id = short(&layer.digest);
-        let shared = self.layer_lock(&layer.digest);
+        let id = short(layer.digest().as_ref());
+        let shared = self.layer_lock(layer.digest().as_ref());
         let guard = match shared.clone().try_lock_owned() {
             Ok(g) => g,
             Err(_) => {
@@ -361,7 +362,7 @@ impl PullService {
             }
         };
         // Another pull may have finished it while we waited.
-        if let Some(p) = images.layer_present(lease, &layer.digest, diff_id)? {
+        if let Some(p) = images.layer_present(lease, layer.digest().as_ref(), diff_id)? {
             progress.layer(&id, "Already exists");
             return Ok(p);
         }
@@ -375,16 +376,16 @@ impl PullService {
             }
         };
         let blob = repo
-            .get_blob(&layer.digest)
+            .get_blob(layer.digest().as_ref())
             .await
             .map_err(|e| EngineError::internal(format!("downloading layer {id}: {e}")))?;
-        let expected = (layer.size > 0).then_some(layer.size as u64);
+        let expected = (layer.size() > 0).then_some(layer.size());
         let total = expected.or(blob.size);
         let mut reader = blob.into_reader();
         let svc = share(images);
         let lease = lease.clone();
-        let digest = layer.digest.clone();
-        let media_type = layer.media_type.clone();
+        let digest = layer.digest().to_string();
+        let media_type = layer.media_type().to_string();
         let diff = diff_id.to_string();
         let p = progress.clone();
         let pid = id.clone();

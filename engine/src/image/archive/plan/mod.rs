@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use oci_spec::image::{Descriptor, ImageManifest, Os, Platform};
+
 use super::read::Scanned;
 use super::{
     blob_member_digest, blob_member_name, ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, DOCKER_LIST,
@@ -19,6 +21,10 @@ use super::{
 };
 use crate::error::{EngineError, Result};
 use crate::image::import::{host_platform, parse_config, CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE};
+use crate::registry::manifest::{
+    descriptor, document_media_type, image_manifest, parse_image_manifest, parse_index,
+    to_json_bytes,
+};
 use crate::store::blobs::sha256_digest;
 
 /// A layer member as the store ingested it.
@@ -47,6 +53,7 @@ fn invalid(msg: impl std::fmt::Display) -> EngineError {
     EngineError::invalid(format!("invalid archive: {msg}"))
 }
 
+/// An entry of docker's `manifest.json` (docker's own format: oci-spec has no type for it).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct LegacyEntry {
@@ -56,46 +63,10 @@ struct LegacyEntry {
     layers: Vec<String>,
 }
 
-#[derive(Deserialize, Clone)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    annotations: Option<HashMap<String, String>>,
-    #[serde(default)]
-    platform: Option<PlatformSpec>,
-}
-
-#[derive(Deserialize, Clone)]
-struct PlatformSpec {
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct IndexDoc {
-    #[serde(default)]
-    manifests: Vec<Descriptor>,
-}
-
-#[derive(Deserialize)]
-struct ManifestDoc {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    config: Descriptor,
-    #[serde(default)]
-    layers: Vec<Descriptor>,
-}
-
 /// An OCI manifest found through index.json.
 struct FoundManifest {
     bytes: Vec<u8>,
-    doc: ManifestDoc,
+    doc: ImageManifest,
     tags: Vec<String>,
 }
 
@@ -186,18 +157,21 @@ fn check_diff_ids(config: &[u8], loaded: &[&LoadedLayer]) -> Result<()> {
 }
 
 /// An OCI manifest for layers as stored (used when the archive has none for an image).
-pub fn synthesize_manifest(config: &[u8], loaded: &[&LoadedLayer]) -> Vec<u8> {
-    let layers: Vec<Value> = loaded
+pub fn synthesize_manifest(config: &[u8], loaded: &[&LoadedLayer]) -> Result<Vec<u8>> {
+    let layers = loaded
         .iter()
-        .map(|l| json!({"mediaType": l.media_type, "digest": l.blob_digest, "size": l.blob_size}))
-        .collect();
-    serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_MEDIA_TYPE,
-        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": sha256_digest(config), "size": config.len()},
-        "layers": layers,
-    }))
-    .expect("json values serialise")
+        .map(|l| descriptor(&l.media_type, &l.blob_digest, l.blob_size))
+        .collect::<Result<Vec<_>>>()?;
+    let config = descriptor(
+        CONFIG_MEDIA_TYPE,
+        &sha256_digest(config),
+        config.len() as u64,
+    )?;
+    Ok(to_json_bytes(&image_manifest(
+        MANIFEST_MEDIA_TYPE,
+        config,
+        layers,
+    )?))
 }
 
 fn plan_legacy_entry(
@@ -217,19 +191,18 @@ fn plan_legacy_entry(
     check_diff_ids(&config, &loaded)?;
     let config_digest = sha256_digest(&config);
     // docker ≥ 25: the OCI layout beside manifest.json holds the image's real manifest.
-    let manifest = oci
-        .iter()
-        .find(|m| {
-            m.doc.config.digest == config_digest
-                && m.doc.layers.len() == loaded.len()
-                && m.doc
-                    .layers
-                    .iter()
-                    .zip(&loaded)
-                    .all(|(d, l)| d.digest == l.blob_digest)
-        })
-        .map(|m| m.bytes.clone())
-        .unwrap_or_else(|| synthesize_manifest(&config, &loaded));
+    let manifest = match oci.iter().find(|m| {
+        m.doc.config().digest().as_ref() == config_digest
+            && m.doc.layers().len() == loaded.len()
+            && m.doc
+                .layers()
+                .iter()
+                .zip(&loaded)
+                .all(|(d, l)| d.digest().as_ref() == l.blob_digest)
+    }) {
+        Some(m) => m.bytes.clone(),
+        None => synthesize_manifest(&config, &loaded)?,
+    };
     Ok(PlannedImage {
         config,
         manifest,
@@ -243,15 +216,16 @@ fn plan_oci(
     layers: &HashMap<String, LoadedLayer>,
     m: FoundManifest,
 ) -> Result<PlannedImage> {
-    let config = meta(s, &blob_member_name(&m.doc.config.digest)?)?;
+    let config = meta(s, &blob_member_name(m.doc.config().digest().as_ref())?)?;
     let mut members = Vec::new();
     let mut loaded = Vec::new();
-    for d in &m.doc.layers {
-        let (real, ll) = layer_of(s, layers, &blob_member_name(&d.digest)?)?;
-        if ll.blob_digest != d.digest {
+    for d in m.doc.layers() {
+        let digest = d.digest().as_ref();
+        let (real, ll) = layer_of(s, layers, &blob_member_name(digest)?)?;
+        if ll.blob_digest != digest {
             return Err(invalid(format!(
                 "digest mismatch: layer {} has digest {}",
-                d.digest, ll.blob_digest
+                digest, ll.blob_digest
             )));
         }
         members.push(real);
@@ -269,7 +243,7 @@ fn plan_oci(
 /// The name an index descriptor gives its image: containerd's full image name, else the OCI ref
 /// name when it is a reference (skopeo's "name:tag"); a bare tag ("latest") names no repository.
 fn descriptor_tag(d: &Descriptor) -> Option<String> {
-    let a = d.annotations.as_ref()?;
+    let a = d.annotations().as_ref()?;
     if let Some(n) = a.get(ANNOTATION_IMAGE_NAME).filter(|n| !n.is_empty()) {
         return Some(n.clone());
     }
@@ -301,14 +275,13 @@ fn walk_index(
     if depth > MAX_DEPTH {
         return Err(invalid("OCI indexes nest too deeply"));
     }
-    let doc: IndexDoc =
-        serde_json::from_slice(data).map_err(|e| invalid(format!("OCI index: {e}")))?;
+    let doc = parse_index(data).map_err(|e| invalid(format!("OCI index: {e}")))?;
     let nested = depth > 0;
     let mut candidates: Vec<&Descriptor> = Vec::new();
-    for d in &doc.manifests {
-        let platform_ok = match &d.platform {
+    for d in doc.manifests() {
+        let platform_ok = match d.platform() {
             // Attestations and other non-images carry unknown/unknown.
-            Some(p) if p.os == "unknown" => continue,
+            Some(p) if p.os().to_string() == "unknown" => continue,
             Some(p) => platform_matches(p),
             None => true,
         };
@@ -317,7 +290,7 @@ fn walk_index(
         }
         candidates.push(d);
     }
-    if nested && candidates.is_empty() && !doc.manifests.is_empty() {
+    if nested && candidates.is_empty() && !doc.manifests().is_empty() {
         let p = host_platform();
         return Err(invalid(format!(
             "no image for platform linux/{} in a multi-platform index",
@@ -331,18 +304,11 @@ fn walk_index(
     }
     for d in candidates {
         let tag = descriptor_tag(d).or_else(|| inherited.map(str::to_owned));
-        let bytes = meta(s, &blob_member_name(&d.digest)?)?;
-        let media_type = if d.media_type.is_empty() {
-            serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| {
-                    v.get("mediaType")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-                .unwrap_or_default()
-        } else {
-            d.media_type.clone()
+        let digest = d.digest().as_ref();
+        let bytes = meta(s, &blob_member_name(digest)?)?;
+        let media_type = match d.media_type().as_ref() {
+            "" => document_media_type(&bytes).unwrap_or_default(),
+            m => m.to_string(),
         };
         if is_index(&media_type) {
             walk_index(s, &bytes, tag.as_deref(), depth + 1, out)?;
@@ -353,15 +319,19 @@ fn walk_index(
                 "unsupported manifest media type {media_type:?}"
             )));
         }
-        let doc: ManifestDoc = serde_json::from_slice(&bytes)
-            .map_err(|e| invalid(format!("manifest {}: {e}", d.digest)))?;
-        if !doc.media_type.is_empty() && is_index(&doc.media_type) {
-            return Err(invalid(format!("{} is an index, not a manifest", d.digest)));
+        let doc =
+            parse_image_manifest(&bytes).map_err(|e| invalid(format!("manifest {digest}: {e}")))?;
+        if doc
+            .media_type()
+            .as_ref()
+            .is_some_and(|m| is_index(m.as_ref()))
+        {
+            return Err(invalid(format!("{digest} is an index, not a manifest")));
         }
-        match out.iter_mut().find(|(dg, _)| *dg == d.digest) {
+        match out.iter_mut().find(|(dg, _)| dg == digest) {
             Some((_, m)) => m.tags.extend(tag),
             None => out.push((
-                d.digest.clone(),
+                digest.to_string(),
                 FoundManifest {
                     bytes,
                     doc,
@@ -373,18 +343,19 @@ fn walk_index(
     Ok(())
 }
 
-fn platform_matches(p: &PlatformSpec) -> bool {
+fn platform_matches(p: &Platform) -> bool {
     let host = host_platform();
-    let arch = match p.architecture.as_str() {
+    let arch = p.architecture().to_string();
+    let arch = match arch.as_str() {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         a => a,
     };
-    p.os == "linux"
+    *p.os() == Os::Linux
         && arch == host.architecture
         && (host.variant.is_none()
-            || p.variant.is_none()
-            || p.variant.as_deref() == host.variant.as_deref())
+            || p.variant().is_none()
+            || p.variant().as_deref() == host.variant.as_deref())
 }
 
 /// Pre-1.10 archives: `repositories` maps tags to the id of the top layer; every `<id>/json` is
@@ -479,7 +450,7 @@ fn plan_v1_image(
     );
     config.insert("history".into(), Value::Array(history));
     let config = serde_json::to_vec(&Value::Object(config)).expect("json values serialise");
-    let manifest = synthesize_manifest(&config, &loaded);
+    let manifest = synthesize_manifest(&config, &loaded)?;
     Ok(PlannedImage {
         config,
         manifest,

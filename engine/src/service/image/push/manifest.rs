@@ -1,28 +1,19 @@
 //! The manifest a push sends when its blobs are not the stored ones.
 
-use serde_json::{json, Value};
-
 use super::layer::PushBlob;
 use crate::error::{EngineError, Result};
 use crate::image::compress::Compression;
 use crate::image::reference::is_full_hex_id;
-use crate::registry::manifest::{DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST};
+use crate::registry::manifest::{
+    descriptor, document_media_type, image_manifest, to_json_bytes, DOCKER_CONFIG,
+    DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST,
+};
 use crate::service::image::parts::ImageParts;
-
-pub(super) const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 
 /// The media type of stored manifest bytes (their `mediaType`; OCI when absent, as the OCI
 /// spec allows).
 pub(super) fn manifest_media_type(manifest: &[u8]) -> String {
-    serde_json::from_slice::<Value>(manifest)
-        .ok()
-        .and_then(|v| {
-            v.get("mediaType")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| OCI_MANIFEST.to_string())
+    document_media_type(manifest).unwrap_or_else(|| OCI_MANIFEST.to_string())
 }
 
 /// A manifest naming the blobs actually pushed: docker schema2 when the image's own manifest is
@@ -42,24 +33,19 @@ pub(super) fn build_manifest(
             DOCKER_LAYER_GZIP.to_string()
         }
     };
-    let layers: Vec<Value> = blobs
+    if !is_full_hex_id(parts.id.trim_start_matches("sha256:")) {
+        return Err(EngineError::internal(format!("bad image id {}", parts.id)));
+    }
+    let layers = blobs
         .iter()
-        .map(|b| json!({ "mediaType": layer_type(b), "digest": b.digest, "size": b.size }))
-        .collect();
+        .map(|b| descriptor(&layer_type(b), &b.digest, b.size))
+        .collect::<Result<Vec<_>>>()?;
     let (mt, config_type) = if docker {
         (DOCKER_MANIFEST, DOCKER_CONFIG)
     } else {
         (OCI_MANIFEST, OCI_CONFIG)
     };
-    let m = json!({
-        "schemaVersion": 2,
-        "mediaType": mt,
-        "config": { "mediaType": config_type, "digest": parts.id, "size": parts.config.len() },
-        "layers": layers,
-    });
-    let bytes = serde_json::to_vec(&m)?;
-    if !is_full_hex_id(parts.id.trim_start_matches("sha256:")) {
-        return Err(EngineError::internal(format!("bad image id {}", parts.id)));
-    }
+    let config = descriptor(config_type, &parts.id, parts.config.len() as u64)?;
+    let bytes = to_json_bytes(&image_manifest(mt, config, layers)?);
     Ok((mt.to_string(), bytes))
 }

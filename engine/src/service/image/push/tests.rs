@@ -1,8 +1,8 @@
 use super::known_blobs::MAX_REPOS_PER_BLOB;
 use super::layer::is_compressed_media_type;
-use super::manifest::{manifest_media_type, DOCKER_LAYER_GZIP};
+use super::manifest::manifest_media_type;
 use super::*;
-use crate::registry::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
+use crate::registry::manifest::{DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_MANIFEST};
 
 #[test]
 fn push_human_sizes_like_go_units() {
