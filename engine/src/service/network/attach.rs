@@ -7,8 +7,6 @@ use super::{default_mode, is_bridge_mode, NetworkService, State};
 use crate::error::{EngineError, Result};
 use crate::model::container::ContainerRecord;
 use crate::network::etc::DnsConfig;
-use crate::network::link;
-use crate::network::netns;
 use crate::network::ports::{self, Published};
 use crate::network::store::{Attachment, ContainerNet, NetworkRecord};
 
@@ -47,9 +45,9 @@ impl NetworkService {
         }
         let t0 = std::time::Instant::now();
         let reqs = ports::requested(&rec.host_config.extra, rec.config.exposed_ports.as_ref())?;
-        let (published, fds) = ports::reserve(&reqs)?;
+        let (published, fds) = self.host.reserve_ports(&reqs)?;
         let ns_path = self.store.netns_dir().join(&rec.id);
-        netns::create(&ns_path)?;
+        self.host.create_netns(&ns_path)?;
         let t1 = t0.elapsed();
         match self.wire_all(&mut state, rec, &ns_path, published, dir) {
             Ok(()) => {
@@ -74,13 +72,13 @@ impl NetworkService {
                 if let Some(c) = state.containers.get_mut(&rec.id) {
                     for a in &mut c.attachments {
                         if let Some(ep) = a.active.take() {
-                            let _ = link::delete_link(&ep.host_ifname);
+                            let _ = self.host.delete_link(&ep.host_ifname);
                         }
                     }
                     c.netns = None;
                     c.published.clear();
                 }
-                netns::remove(&ns_path);
+                self.host.remove_netns(&ns_path);
                 drop(fds);
                 Err(e)
             }

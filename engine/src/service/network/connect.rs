@@ -9,7 +9,6 @@ use super::endpoint::fill_endpoint_config;
 use super::{is_bridge_mode, NetworkService};
 use crate::error::{EngineError, Result};
 use crate::model::container::ContainerRecord;
-use crate::network::link;
 use crate::network::store::{Attachment, ContainerNet};
 
 impl NetworkService {
@@ -95,7 +94,7 @@ impl NetworkService {
                 &live_ns,
                 c.attachments.last().and_then(|a| a.active.clone()),
             ) {
-                let _ = link::remove_endpoint(ns, &ep.ifname);
+                let _ = self.host.remove_endpoint(ns, &ep.ifname);
             }
             c.attachments.pop();
             state.containers.insert(rec.id.clone(), c);
