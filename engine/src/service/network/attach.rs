@@ -69,6 +69,7 @@ impl NetworkService {
             }
             Err(e) => {
                 // Undo: the host veth ends first (deterministic), then the namespace.
+                let mut had_ports = false;
                 if let Some(c) = state.containers.get_mut(&rec.id) {
                     for a in &mut c.attachments {
                         if let Some(ep) = a.active.take() {
@@ -76,9 +77,16 @@ impl NetworkService {
                         }
                     }
                     c.netns = None;
+                    had_ports = !c.published.is_empty();
                     c.published.clear();
                 }
                 self.host.remove_netns(&ns_path);
+                // The DNAT rules were written before the failing step: take them back.
+                if had_ports {
+                    if let Err(e) = self.apply_nat(&state) {
+                        tracing::error!(id = %rec.id, error = %e, "removing published ports");
+                    }
+                }
                 drop(fds);
                 Err(e)
             }

@@ -74,16 +74,22 @@ impl NetworkService {
                         .get(&a.network_id)
                         .is_some_and(|n| !n.internal)
             });
-            let ep = self.wire_one(
-                &state,
-                &rec.id,
-                &n,
-                &att,
-                ns,
-                &ifname,
-                !has_route && !n.internal,
-                false,
-            )?;
+            let ep = self
+                .wire_one(
+                    &state,
+                    &rec.id,
+                    &n,
+                    &att,
+                    ns,
+                    &ifname,
+                    !has_route && !n.internal,
+                    false,
+                )
+                .inspect_err(|_| {
+                    // A veth made before a later step failed would stay in the running
+                    // container (and take the interface name of the next try).
+                    let _ = self.host.remove_endpoint(ns, &ifname);
+                })?;
             att.active = Some(ep);
         }
         c.attachments.push(att);

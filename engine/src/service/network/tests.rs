@@ -456,6 +456,23 @@ fn published_ports_get_dnat_rules_until_the_container_stops() {
     assert!(f.host.calls().is_empty());
 }
 
+#[test]
+fn attach_failing_after_the_dnat_rules_takes_them_back() {
+    let f = fixture();
+    create_net(&f, "app", "10.99.0.0/24");
+    let mut rec = create_container(&f, 1, "app", json!({}));
+    rec.host_config.extra.insert(
+        "PortBindings".into(),
+        json!({"80/tcp": [{"HostPort": "8080"}]}),
+    );
+    // /etc/hosts cannot be written: the step after the DNAT rules fails.
+    let missing = f.dir.join("missing");
+    assert!(f.svc.attach(&rec, &missing).is_err());
+    assert!(f.host.nat_rules().is_empty(), "{:?}", f.host.calls());
+    assert!(f.host.veths_not_deleted().is_empty());
+    assert!(f.svc.published(&rec.id).is_empty());
+}
+
 // ---- connect / disconnect -----------------------------------------------------------------------
 
 #[test]
@@ -524,6 +541,11 @@ fn connect_failing_on_the_host_adds_nothing() {
     );
     let c = f.svc.container_networking(&rec.id).unwrap();
     assert_eq!(c.net.attachments.len(), 1);
+    // The half-made interface is taken out of the running container.
+    assert!(f.host.calls().contains(&HostCall::RemoveEndpoint {
+        ns: c.net.netns.unwrap(),
+        ifname: "eth1".into(),
+    }));
     // And it can be retried.
     f.svc
         .connect("back", &rec, true, &f.dir, &Value::Null)
