@@ -7,8 +7,6 @@ use super::{default_mode, is_bridge_mode, NetworkService, State};
 use crate::error::{EngineError, Result};
 use crate::model::container::ContainerRecord;
 use crate::network::etc::DnsConfig;
-use crate::network::link;
-use crate::network::netns;
 use crate::network::ports::{self, Published};
 use crate::network::store::{Attachment, ContainerNet, NetworkRecord};
 
@@ -47,9 +45,9 @@ impl NetworkService {
         }
         let t0 = std::time::Instant::now();
         let reqs = ports::requested(&rec.host_config.extra, rec.config.exposed_ports.as_ref())?;
-        let (published, fds) = ports::reserve(&reqs)?;
+        let (published, fds) = self.host.reserve_ports(&reqs)?;
         let ns_path = self.store.netns_dir().join(&rec.id);
-        netns::create(&ns_path)?;
+        self.host.create_netns(&ns_path)?;
         let t1 = t0.elapsed();
         match self.wire_all(&mut state, rec, &ns_path, published, dir) {
             Ok(()) => {
@@ -71,16 +69,24 @@ impl NetworkService {
             }
             Err(e) => {
                 // Undo: the host veth ends first (deterministic), then the namespace.
+                let mut had_ports = false;
                 if let Some(c) = state.containers.get_mut(&rec.id) {
                     for a in &mut c.attachments {
                         if let Some(ep) = a.active.take() {
-                            let _ = link::delete_link(&ep.host_ifname);
+                            let _ = self.host.delete_link(&ep.host_ifname);
                         }
                     }
                     c.netns = None;
+                    had_ports = !c.published.is_empty();
                     c.published.clear();
                 }
-                netns::remove(&ns_path);
+                self.host.remove_netns(&ns_path);
+                // The DNAT rules were written before the failing step: take them back.
+                if had_ports {
+                    if let Err(e) = self.apply_nat(&state) {
+                        tracing::error!(id = %rec.id, error = %e, "removing published ports");
+                    }
+                }
                 drop(fds);
                 Err(e)
             }

@@ -3,12 +3,11 @@
 
 use std::path::Path;
 
+use super::host::{LinuxHost, NetworkHost};
 use super::NetworkService;
 use crate::error::{EngineError, Result};
-use crate::network::link;
-use crate::network::nat;
 use crate::network::store::{NetworkRecord, NetworkStore};
-use crate::network::{netns, NetworkOptions};
+use crate::network::NetworkOptions;
 
 impl NetworkService {
     /// The host side of networking: IP forwarding and every network's bridge (after a reboot none
@@ -20,10 +19,10 @@ impl NetworkService {
         let containers = self.store.load_containers();
         self.lock().containers = containers;
         let result = (|| {
-            link::sysctl("net/ipv4/ip_forward", "1")?;
+            self.host.sysctl("net/ipv4/ip_forward", "1")?;
             let nets: Vec<NetworkRecord> = self.lock().networks.values().cloned().collect();
             for n in nets.iter().filter(|n| n.is_bridge()) {
-                Self::bring_up(n, self.mtu_of(n))?;
+                self.bring_up(n, self.mtu_of(n))?;
             }
             Ok(())
         })();
@@ -40,26 +39,27 @@ impl NetworkService {
             .clone()
     }
 
-    pub(super) fn bring_up(n: &NetworkRecord, mtu: u32) -> Result<()> {
+    pub(super) fn bring_up(&self, n: &NetworkRecord, mtu: u32) -> Result<()> {
         let (Some(subnet), Some(gw)) = (n.subnet(), n.gateway) else {
             return Err(EngineError::internal(format!(
                 "network {} has no subnet",
                 n.name
             )));
         };
-        link::ensure_bridge(&n.bridge, gw, subnet.prefix(), mtu)
+        self.host.ensure_bridge(&n.bridge, gw, subnet.prefix(), mtu)
     }
 
     /// Remove every bridge and the nft table of this engine (test harness teardown, uninstall).
     pub fn teardown_host_networking(data_root: &Path, opts: &NetworkOptions) -> Result<()> {
+        let host = LinuxHost;
         let store = NetworkStore::open(data_root)?;
         for c in store.load_containers().values() {
             if let Some(ns) = &c.netns {
-                netns::remove(ns);
+                host.remove_netns(ns);
             }
             for a in &c.attachments {
                 if let Some(ep) = &a.active {
-                    let _ = link::delete_link(&ep.host_ifname);
+                    let _ = host.delete_link(&ep.host_ifname);
                 }
             }
         }
@@ -72,9 +72,9 @@ impl NetworkService {
         bridges.sort();
         bridges.dedup();
         for b in bridges {
-            link::delete_link(&b)?;
+            host.delete_link(&b)?;
         }
-        nat::close_foreign_forward(&opts.nft_table);
-        nat::delete_table(&opts.nft_table)
+        host.close_foreign_forward(&opts.nft_table);
+        host.delete_nat_table(&opts.nft_table)
     }
 }

@@ -9,7 +9,6 @@ use super::endpoint::fill_endpoint_config;
 use super::{is_bridge_mode, NetworkService};
 use crate::error::{EngineError, Result};
 use crate::model::container::ContainerRecord;
-use crate::network::link;
 use crate::network::store::{Attachment, ContainerNet};
 
 impl NetworkService {
@@ -75,16 +74,22 @@ impl NetworkService {
                         .get(&a.network_id)
                         .is_some_and(|n| !n.internal)
             });
-            let ep = self.wire_one(
-                &state,
-                &rec.id,
-                &n,
-                &att,
-                ns,
-                &ifname,
-                !has_route && !n.internal,
-                false,
-            )?;
+            let ep = self
+                .wire_one(
+                    &state,
+                    &rec.id,
+                    &n,
+                    &att,
+                    ns,
+                    &ifname,
+                    !has_route && !n.internal,
+                    false,
+                )
+                .inspect_err(|_| {
+                    // A veth made before a later step failed would stay in the running
+                    // container (and take the interface name of the next try).
+                    let _ = self.host.remove_endpoint(ns, &ifname);
+                })?;
             att.active = Some(ep);
         }
         c.attachments.push(att);
@@ -95,7 +100,7 @@ impl NetworkService {
                 &live_ns,
                 c.attachments.last().and_then(|a| a.active.clone()),
             ) {
-                let _ = link::remove_endpoint(ns, &ep.ifname);
+                let _ = self.host.remove_endpoint(ns, &ep.ifname);
             }
             c.attachments.pop();
             state.containers.insert(rec.id.clone(), c);

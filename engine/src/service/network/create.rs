@@ -9,8 +9,6 @@ use serde_json::Value;
 use super::NetworkService;
 use crate::error::{EngineError, Result};
 use crate::network::ipam::{self, Ipv4Net};
-use crate::network::link;
-use crate::network::nat;
 use crate::network::store::NetworkRecord;
 use crate::util::now_rfc3339;
 
@@ -174,7 +172,7 @@ impl NetworkService {
                 rec.bridge
             )));
         }
-        Self::bring_up(&rec, self.mtu_of(&rec))?;
+        self.bring_up(&rec, self.mtu_of(&rec))?;
         state.networks.insert(rec.id.clone(), rec.clone());
         let done = self
             .store
@@ -183,13 +181,16 @@ impl NetworkService {
         if let Err(e) = done {
             state.networks.remove(&rec.id);
             let _ = self.store.remove_network(&rec.id);
-            let _ = link::delete_link(&rec.bridge);
+            let _ = self.host.delete_link(&rec.bridge);
             let _ = self.apply_nat(&state);
             return Err(e);
         }
         let bridges = Self::bridge_names(&state);
         drop(state);
-        if let Err(e) = nat::open_foreign_forward(&self.opts.nft_table, &bridges) {
+        if let Err(e) = self
+            .host
+            .open_foreign_forward(&self.opts.nft_table, &bridges)
+        {
             tracing::warn!(error = %e, "opening foreign FORWARD policy");
         }
         self.emit("create", &rec, None);

@@ -5,7 +5,6 @@ use std::path::Path;
 use super::NetworkService;
 use crate::error::{EngineError, Result};
 use crate::model::container::ContainerRecord;
-use crate::network::link;
 
 impl NetworkService {
     /// `POST /networks/{id}/disconnect`.
@@ -30,7 +29,7 @@ impl NetworkService {
             .expect("checked above");
         let att = c.attachments.remove(pos);
         if let (Some(ep), Some(ns)) = (&att.active, &c.netns) {
-            link::remove_endpoint(ns, &ep.ifname)?;
+            self.host.remove_endpoint(ns, &ep.ifname)?;
         }
         state.containers.insert(rec.id.clone(), c.clone());
         self.store.save_container(&c)?;

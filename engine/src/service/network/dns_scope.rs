@@ -41,7 +41,7 @@ impl NetworkService {
         let Some(c) = state.containers.get(container_id) else {
             return vec![];
         };
-        let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let host_resolv = self.host.host_resolv_conf();
         let mut out = Vec::new();
         for a in &c.attachments {
             let (Some(ep), Some(n)) = (a.active.as_ref(), state.networks.get(&a.network_id)) else {

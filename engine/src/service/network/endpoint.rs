@@ -1,16 +1,15 @@
-//! One endpoint: an address from the network's IPAM and a veth into the container's namespace;
+//! One endpoint: an address from the network's IPAM (`ipam`) and a veth into the container's namespace;
 //! and the `EndpointsConfig` (aliases, fixed address) that shapes it.
 
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
 use serde_json::Value;
 
+use super::ipam::allocate_address;
 use super::{NetworkService, State};
 use crate::error::{EngineError, Result};
-use crate::network::ipam;
-use crate::network::link::{self, EndpointLink};
+use crate::network::link::EndpointLink;
 use crate::network::mac_for;
 use crate::network::store::{ActiveEndpoint, Attachment, NetworkRecord};
 
@@ -86,30 +85,10 @@ impl NetworkService {
             .subnet()
             .ok_or_else(|| EngineError::internal(format!("network {} has no subnet", n.name)))?;
         let gateway = n.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
-        let mut used: BTreeSet<Ipv4Addr> = state
-            .containers
-            .values()
-            .filter(|c| c.container_id != container_id)
-            .flat_map(|c| c.attachments.iter())
-            .filter(|x| x.network_id == n.id)
-            .filter_map(|x| x.active.as_ref().map(|e| e.ip))
-            .collect();
-        used.insert(gateway);
-        let ip = match a.requested_ip {
-            Some(ip) if used.contains(&ip) => {
-                return Err(EngineError::conflict(format!(
-                    "Address already in use: {ip} on network {}",
-                    n.name
-                )))
-            }
-            Some(ip) => ip,
-            None => ipam::pick_address(&subnet, &used).ok_or_else(|| {
-                EngineError::conflict(format!("no available IPv4 addresses on network {}", n.name))
-            })?,
-        };
+        let ip = allocate_address(state, container_id, n, &subnet, a.requested_ip)?;
         let host_ifname = format!("veth{}", &crate::util::new_id()[..7]);
         let mac = mac_for(ip);
-        link::setup_endpoint(
+        self.host.setup_endpoint(
             ns_path,
             &EndpointLink {
                 host_ifname: host_ifname.clone(),

@@ -23,7 +23,7 @@ impl NetworkService {
     ) -> Result<()> {
         let dns = DnsConfig::from_host_config(&rec.host_config.extra);
         let hosts = etc::hosts(&c.hostname, own_ips, &dns.extra_hosts, gateway);
-        let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let host_resolv = self.host.host_resolv_conf();
         let resolv = etc::resolv_conf(&host_resolv, &dns, embedded_dns);
         // Written in place (not renamed): the files are bind-mounted into a running container.
         for (f, content) in [(files::HOSTS, hosts), (files::RESOLV_CONF, resolv)] {

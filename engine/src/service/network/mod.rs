@@ -9,9 +9,12 @@
 //! One job per file, each an `impl NetworkService` block: `open` and `bring_up` (engine start,
 //! predefined networks, bridges), `create`, `remove`, `prune`, `connect`, `disconnect` (the API
 //! verbs), `plan` (create-time validation, rename, forget), `attach` and `release` (container
-//! start and stop), `endpoint` (IPAM and one veth), `hosts_file`, `nat`, `reconcile`, `dns_scope`
-//! and `name_resolution` (the embedded resolver's view), `read` (snapshots for the API's JSON,
-//! which lives in `api::network_views`).
+//! start and stop), `endpoint` (one veth), `ipam` (its address), `hosts_file`, `nat`,
+//! `reconcile`, `dns_scope` and `name_resolution` (the embedded resolver's view), `read`
+//! (snapshots for the API's JSON, which lives in `api::network_views`).
+//!
+//! Every host operation goes through `host::NetworkHost` (netlink, namespaces, nftables, port
+//! reservations); the unit tests (`tests`) drive the state machine against `fake_host`.
 
 mod attach;
 mod bring_up;
@@ -20,7 +23,11 @@ mod create;
 mod disconnect;
 mod dns_scope;
 mod endpoint;
+#[cfg(test)]
+mod fake_host;
+pub mod host;
 mod hosts_file;
+mod ipam;
 pub mod name_resolution;
 mod nat;
 mod open;
@@ -44,6 +51,7 @@ use crate::network::ports::Published;
 use crate::network::store::{ContainerNet, NetworkRecord, NetworkStore};
 use crate::network::NetworkOptions;
 use crate::service::events::{kind, EventBus};
+use host::NetworkHost;
 
 /// Notified when a container's namespace has been configured (start, connect) and before it is
 /// torn down (stop, disconnect): where the embedded DNS listener is attached and detached.
@@ -68,6 +76,8 @@ pub struct NetworkService {
     observer: OnceLock<Arc<dyn NetnsObserver>>,
     /// Set when the host side (forwarding, bridges) failed at engine start.
     host_error: Mutex<Option<String>>,
+    /// Links, namespaces, nft table and port reservations of the host (a fake in unit tests).
+    host: Arc<dyn NetworkHost>,
 }
 
 /// Docker's bridge-mode test: the container gets endpoints on bridge networks.
@@ -163,3 +173,6 @@ impl NetworkService {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,13 +2,13 @@
 
 use super::{NetworkService, State};
 use crate::error::Result;
-use crate::network::nat::{self, NatNetwork, PortRule};
+use crate::network::nat::{NatNetwork, PortRule};
 
 impl NetworkService {
     /// Rebuild the engine's nft table from the state.
     pub(super) fn apply_nat(&self, state: &State) -> Result<()> {
         let (nets, rules) = Self::nat_state(state);
-        nat::apply(&self.opts.nft_table, &nets, &rules)
+        self.host.apply_nat(&self.opts.nft_table, &nets, &rules)
     }
 
     pub(super) fn nat_state(state: &State) -> (Vec<NatNetwork>, Vec<PortRule>) {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::host::{LinuxHost, NetworkHost};
 use super::{NetworkService, State};
 use crate::error::Result;
 use crate::network::store::{NetworkRecord, NetworkStore};
@@ -29,6 +30,16 @@ impl NetworkService {
         data_root: &Path,
         opts: NetworkOptions,
         events: EventBus,
+    ) -> Result<Arc<Self>> {
+        Self::open_with_host(data_root, opts, events, Arc::new(LinuxHost))
+    }
+
+    /// `open_offline` with the host operations of `host` (a recording fake in unit tests).
+    pub fn open_with_host(
+        data_root: &Path,
+        opts: NetworkOptions,
+        events: EventBus,
+        host: Arc<dyn NetworkHost>,
     ) -> Result<Arc<Self>> {
         let store = NetworkStore::open(data_root)?;
         let mut state = State::default();
@@ -92,6 +103,7 @@ impl NetworkService {
             state: Mutex::new(state),
             observer: OnceLock::new(),
             host_error: Mutex::new(None),
+            host,
         }))
     }
 }

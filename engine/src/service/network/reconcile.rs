@@ -4,8 +4,6 @@
 use std::collections::BTreeSet;
 
 use super::NetworkService;
-use crate::network::nat;
-use crate::network::netns;
 use crate::network::ports;
 use crate::network::store::ContainerNet;
 
@@ -28,7 +26,7 @@ impl NetworkService {
         let list: Vec<ContainerNet> = state.containers.values().cloned().collect();
         for c in list {
             let Some(ns) = &c.netns else { continue };
-            if !netns::is_pinned(ns) {
+            if !self.host.netns_pinned(ns) {
                 // A reboot took the namespace away although the record says running; the
                 // container service will find the container dead.
                 continue;
@@ -44,7 +42,7 @@ impl NetworkService {
                     host_ports: (p.host_port, p.host_port),
                 })
                 .collect();
-            match ports::reserve(&reqs) {
+            match self.host.reserve_ports(&reqs) {
                 Ok((_, fds)) => {
                     state.port_fds.insert(c.container_id.clone(), fds);
                 }
@@ -57,7 +55,7 @@ impl NetworkService {
             for e in entries.flatten() {
                 if !keep.contains(&e.path()) {
                     tracing::info!(path = %e.path().display(), "removing stray network namespace");
-                    netns::remove(&e.path());
+                    self.host.remove_netns(&e.path());
                 }
             }
         }
@@ -70,7 +68,10 @@ impl NetworkService {
         for (id, ns) in &live {
             self.on_netns_configured(id, ns);
         }
-        if let Err(e) = nat::open_foreign_forward(&self.opts.nft_table, &bridges) {
+        if let Err(e) = self
+            .host
+            .open_foreign_forward(&self.opts.nft_table, &bridges)
+        {
             tracing::warn!(error = %e, "could not open a foreign FORWARD drop policy for our bridges");
         }
     }

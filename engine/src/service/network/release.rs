@@ -1,7 +1,6 @@
 //! The container stopped: take back its namespace, addresses, port reservations and DNAT rules.
 
 use super::NetworkService;
-use crate::network::netns;
 
 impl NetworkService {
     /// The container stopped: drop its namespace, addresses, port reservations and DNAT rules.
@@ -30,7 +29,7 @@ impl NetworkService {
                 }
             }
         }
-        netns::remove(&ns_path);
+        self.host.remove_netns(&ns_path);
         tracing::debug!(%id, total_us = t0.elapsed().as_micros() as u64, "container networking released");
         let had_ports = !c.published.is_empty();
         c.published.clear();

@@ -2,7 +2,6 @@
 
 use super::{NetworkService, State};
 use crate::error::{EngineError, Result};
-use crate::network::link;
 
 impl NetworkService {
     /// Containers (ids) attached to a network, running or not.
@@ -52,7 +51,7 @@ impl NetworkService {
         }
         self.store.remove_network(&n.id)?;
         state.networks.remove(&n.id);
-        if let Err(e) = link::delete_link(&n.bridge) {
+        if let Err(e) = self.host.delete_link(&n.bridge) {
             tracing::warn!(bridge = %n.bridge, error = %e, "deleting bridge");
         }
         if let Err(e) = self.apply_nat(&state) {
