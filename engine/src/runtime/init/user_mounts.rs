@@ -14,7 +14,7 @@
 //! any link.
 
 use std::ffi::{CString, OsStr, OsString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -24,7 +24,10 @@ use nix::mount::MsFlags;
 use super::mounts::{mount_on_fd, remount_readonly};
 use super::{ErrnoCtx, InitError, InitResult};
 use crate::fs_at::in_root::{create_file_in_root, fd_path, mkdir_all_in_root, open_in_root};
-use crate::fs_at::{fstatat_nofollow, readlinkat};
+use crate::fs_at::{
+    fchmodat, fchown_mode, fstatat_nofollow, lchownat, mkdirat, mknodat, openat, readlinkat,
+    symlinkat,
+};
 use crate::runtime::spec::{MountKind, MountSpec};
 
 /// Links expanded while resolving one destination before giving up (the kernel's MAXSYMLINKS).
@@ -284,84 +287,46 @@ fn copy_tree(src_root: &OwnedFd, dst_root: &OwnedFd) -> Result<(), Errno> {
 
 /// Copy one entry; returns true for a directory whose content still has to be copied.
 fn copy_entry(s: &OwnedFd, d: &OwnedFd, name: &CString) -> Result<bool, Errno> {
-    let (sfd, dfd, n) = (s.as_raw_fd(), d.as_raw_fd(), name.as_ptr());
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: valid fds, NUL-terminated names and buffers in every call below.
-    unsafe {
-        if libc::fstatat(sfd, n, &mut st, libc::AT_SYMLINK_NOFOLLOW) < 0 {
-            return Err(Errno::last());
+    let errno = |e: std::io::Error| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
+    let st = fstatat_nofollow(s, name)?;
+    let mode = st.st_mode & 0o7777;
+    let chown_nofollow = || lchownat(d, name, st.st_uid, st.st_gid).map_err(errno);
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => {
+            match mkdirat(d, name, 0o700) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+                Err(e) => return Err(errno(e)),
+            }
+            chown_nofollow()?;
+            fchmodat(d, name, mode).map_err(errno)?;
+            Ok(true)
         }
-        let mode = st.st_mode & 0o7777;
-        let chown_nofollow = |uid, gid| {
-            if libc::fchownat(dfd, n, uid, gid, libc::AT_SYMLINK_NOFOLLOW) < 0 {
-                return Err(Errno::last());
-            }
-            Ok(())
-        };
-        match st.st_mode & libc::S_IFMT {
-            libc::S_IFDIR => {
-                if libc::mkdirat(dfd, n, 0o700) < 0 && Errno::last() != Errno::EEXIST {
-                    return Err(Errno::last());
-                }
-                chown_nofollow(st.st_uid, st.st_gid)?;
-                if libc::fchmodat(dfd, n, mode, 0) < 0 {
-                    return Err(Errno::last());
-                }
-                Ok(true)
-            }
-            libc::S_IFREG => {
-                let from =
-                    libc::openat(sfd, n, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC);
-                if from < 0 {
-                    return Err(Errno::last());
-                }
-                let from = std::fs::File::from_raw_fd(from);
-                let to = libc::openat(
-                    dfd,
-                    n,
-                    libc::O_WRONLY
-                        | libc::O_CREAT
-                        | libc::O_EXCL
-                        | libc::O_NOFOLLOW
-                        | libc::O_CLOEXEC,
-                    0o600,
-                );
-                if to < 0 {
-                    return Err(Errno::last());
-                }
-                let mut to = std::fs::File::from_raw_fd(to);
-                let mut from = from;
-                std::io::copy(&mut from, &mut to)
-                    .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
-                // chown clears setuid/setgid, so the mode goes last.
-                if libc::fchown(to.as_raw_fd(), st.st_uid, st.st_gid) < 0
-                    || libc::fchmod(to.as_raw_fd(), mode) < 0
-                {
-                    return Err(Errno::last());
-                }
-                Ok(false)
-            }
-            libc::S_IFLNK => {
-                let target = CString::new(readlinkat(s, name)?).map_err(|_| Errno::EINVAL)?;
-                if libc::symlinkat(target.as_ptr(), dfd, n) < 0 {
-                    return Err(Errno::last());
-                }
-                chown_nofollow(st.st_uid, st.st_gid)?;
-                Ok(false)
-            }
-            libc::S_IFIFO | libc::S_IFCHR | libc::S_IFBLK => {
-                if libc::mknodat(dfd, n, st.st_mode, st.st_rdev) < 0 {
-                    return Err(Errno::last());
-                }
-                chown_nofollow(st.st_uid, st.st_gid)?;
-                if libc::fchmodat(dfd, n, mode, 0) < 0 {
-                    return Err(Errno::last());
-                }
-                Ok(false)
-            }
-            // Sockets cannot be copied meaningfully; docker skips them too.
-            _ => Ok(false),
+        libc::S_IFREG => {
+            let mut from = std::fs::File::from(
+                openat(s, name, libc::O_RDONLY | libc::O_NOFOLLOW).map_err(errno)?,
+            );
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+            let mut to = std::fs::File::from(openat(d, name, flags).map_err(errno)?);
+            std::io::copy(&mut from, &mut to).map_err(errno)?;
+            // chown clears setuid/setgid, so the mode goes last.
+            fchown_mode(&to, st.st_uid, st.st_gid, mode).map_err(errno)?;
+            Ok(false)
         }
+        libc::S_IFLNK => {
+            let target = CString::new(readlinkat(s, name)?).map_err(|_| Errno::EINVAL)?;
+            symlinkat(&target, d, name).map_err(errno)?;
+            chown_nofollow()?;
+            Ok(false)
+        }
+        libc::S_IFIFO | libc::S_IFCHR | libc::S_IFBLK => {
+            mknodat(d, name, st.st_mode, st.st_rdev).map_err(errno)?;
+            chown_nofollow()?;
+            fchmodat(d, name, mode).map_err(errno)?;
+            Ok(false)
+        }
+        // Sockets cannot be copied meaningfully; docker skips them too.
+        _ => Ok(false),
     }
 }
 

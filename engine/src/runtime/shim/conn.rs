@@ -5,7 +5,7 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use super::ReadBuf;
+use super::fdio::ReadBuf;
 use crate::runtime::protocol::{Decoder, Frame};
 
 /// Output frames beyond this much unsent data are dropped (the log file has them).
