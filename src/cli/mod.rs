@@ -17,13 +17,14 @@ pub use containers::*;
 pub use images::*;
 pub use resources::*;
 // Each command's flags live beside it in commands/; re-exported here for the dispatch.
-pub use crate::commands::archive::{CpArgs, ExportArgs, UpdateArgs};
+pub use crate::commands::archive::{ExportArgs, UpdateArgs};
 pub use crate::commands::attach::AttachArgs;
 pub use crate::commands::check::SystemCheckArgs;
 pub use crate::commands::containers::{
     ContainerArg, ContainersArg, KillArgs, LogsArgs, PruneArgs, RenameArgs, RmArgs, StopArgs,
     TopArgs,
 };
+pub use crate::commands::cp::CpArgs;
 pub use crate::commands::docs::{CompletionArgs, ManArgs};
 pub use crate::commands::engine::EngineArgs;
 pub use crate::commands::events::EventsArgs;
@@ -42,9 +43,8 @@ pub use crate::commands::pull::PullArgs;
 pub use crate::commands::push::PushArgs;
 pub use crate::commands::run::{ContainerOpts, CreateArgs, RunArgs, StartArgs};
 pub use crate::commands::stats::StatsArgs;
-pub use crate::commands::volumes::{
-    SystemDfArgs, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
-};
+pub use crate::commands::system::SystemDfArgs;
+pub use crate::commands::volumes::{VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs};
 
 /// `berth --version`: the berth release and the Docker Engine API its engine serves (kept equal
 /// to `berth_engine::config::API_VERSION` by a test).

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod attach;
 pub mod check;
 pub mod containers;
+pub mod cp;
 pub mod docs;
 pub mod engine;
 pub mod events;
@@ -113,13 +114,13 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Port(a) => networks::port(&ctx, a).await,
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => exec::exec(&ctx, a).await,
         Cmd::Volume(v) => volumes::dispatch(&ctx, v).await,
-        Cmd::System(crate::cli::SystemCmd::Df(a)) => volumes::system_df(&ctx, a).await,
+        Cmd::System(crate::cli::SystemCmd::Df(a)) => system::system_df(&ctx, a).await,
         Cmd::System(crate::cli::SystemCmd::Check(a)) => check::check(&ctx, a).await,
         Cmd::Diff(a) | Cmd::Container(ContainerCmd::Diff(a)) => {
             archive::diff(&ctx, a.container).await
         }
         Cmd::Export(a) | Cmd::Container(ContainerCmd::Export(a)) => archive::export(&ctx, a).await,
-        Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => archive::cp(&ctx, a).await,
+        Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => cp::cp(&ctx, a).await,
         Cmd::Update(a) | Cmd::Container(ContainerCmd::Update(a)) => archive::update(&ctx, a).await,
         Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => attach::attach(&ctx, a).await,
     }

@@ -61,15 +61,6 @@ pub struct VolumePruneArgs {
     pub filters: Vec<String>,
 }
 
-#[derive(Args, Debug)]
-pub struct SystemDfArgs {
-    /// Show detailed information on space usage.
-    #[arg(short = 'v', long)]
-    pub verbose: bool,
-    #[arg(long)]
-    pub format: Option<String>,
-}
-
 /// The mount-related parts of a create body.
 #[derive(Debug, Default, PartialEq)]
 pub struct MountFlags {
@@ -315,7 +306,7 @@ async fn create(ctx: &Ctx, a: VolumeCreateArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn volume_row(v: &Value) -> Value {
+pub(super) fn volume_row(v: &Value) -> Value {
     let labels = v["Labels"]
         .as_object()
         .map(|m| {
@@ -394,158 +385,6 @@ async fn prune(ctx: &Ctx, a: VolumePruneArgs) -> Result<i32> {
     }
     .run(ctx, a.force, &filters)
     .await
-}
-
-fn size(v: &Value) -> f64 {
-    v.as_f64().unwrap_or(0.0).max(0.0)
-}
-
-fn reclaimable(part: f64, total: f64) -> String {
-    if total > 0.0 {
-        format!(
-            "{} ({}%)",
-            units::human_size(part),
-            (part * 100.0 / total).round() as i64
-        )
-    } else {
-        units::human_size(part)
-    }
-}
-
-/// `system df [-v]`: docker's summary table (or the verbose per-object tables).
-pub async fn system_df(ctx: &Ctx, a: SystemDfArgs) -> Result<i32> {
-    let client = ctx.client().await?;
-    let df = client.disk_usage().await?;
-    let empty = Vec::new();
-    let images = df["Images"].as_array().unwrap_or(&empty);
-    let containers = df["Containers"].as_array().unwrap_or(&empty);
-    let volumes = df["Volumes"].as_array().unwrap_or(&empty);
-
-    let img_active = images
-        .iter()
-        .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
-        .count();
-    let img_total = size(&df["LayersSize"]);
-    let img_used: f64 = images
-        .iter()
-        .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
-        .map(|i| size(&i["Size"]) - size(&i["SharedSize"]))
-        .sum::<f64>()
-        + images
-            .iter()
-            .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
-            .map(|i| size(&i["SharedSize"]))
-            .fold(0.0, f64::max);
-    let ctr_active = containers
-        .iter()
-        .filter(|c| c["State"] == "running")
-        .count();
-    let ctr_total: f64 = containers.iter().map(|c| size(&c["SizeRw"])).sum();
-    let ctr_reclaim: f64 = containers
-        .iter()
-        .filter(|c| c["State"] != "running")
-        .map(|c| size(&c["SizeRw"]))
-        .sum();
-    let vol_active = volumes
-        .iter()
-        .filter(|v| v["UsageData"]["RefCount"].as_i64().unwrap_or(0) > 0)
-        .count();
-    let vol_total: f64 = volumes.iter().map(|v| size(&v["UsageData"]["Size"])).sum();
-    let vol_reclaim: f64 = volumes
-        .iter()
-        .filter(|v| v["UsageData"]["RefCount"].as_i64().unwrap_or(0) == 0)
-        .map(|v| size(&v["UsageData"]["Size"]))
-        .sum();
-    let rows = vec![
-        json!({"Type": "Images", "TotalCount": images.len().to_string(), "Active": img_active.to_string(),
-            "Size": units::human_size(img_total), "Reclaimable": reclaimable((img_total - img_used).max(0.0), img_total)}),
-        json!({"Type": "Containers", "TotalCount": containers.len().to_string(), "Active": ctr_active.to_string(),
-            "Size": units::human_size(ctr_total), "Reclaimable": reclaimable(ctr_reclaim, ctr_total)}),
-        json!({"Type": "Local Volumes", "TotalCount": volumes.len().to_string(), "Active": vol_active.to_string(),
-            "Size": units::human_size(vol_total), "Reclaimable": reclaimable(vol_reclaim, vol_total)}),
-        json!({"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
-    ];
-    if !a.verbose {
-        let headers = json!({"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"});
-        out(&render_rows(
-            a.format.as_deref(),
-            "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-            &headers,
-            &rows,
-        )?);
-        return Ok(0);
-    }
-    if a.format.as_deref().map(str::trim) == Some("json") {
-        out(&format!("{}\n", serde_json::to_string(&df)?));
-        return Ok(0);
-    }
-    let mut text = String::from("Images space usage:\n\n");
-    let img_rows: Vec<Value> = images
-        .iter()
-        .flat_map(|i| {
-            let tags: Vec<String> = i["RepoTags"]
-                .as_array()
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let tags = if tags.is_empty() {
-                vec!["<none>:<none>".to_string()]
-            } else {
-                tags
-            };
-            let id = i["Id"]
-                .as_str()
-                .unwrap_or("")
-                .trim_start_matches("sha256:")
-                .chars()
-                .take(12)
-                .collect::<String>();
-            tags.into_iter().map(move |t| {
-                let (repo, tag) = t
-                    .rsplit_once(':')
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-                    .unwrap_or((t.clone(), String::new()));
-                json!({"Repository": repo, "Tag": tag, "ID": id,
-                    "Size": units::human_size(size(&i["Size"])),
-                    "SharedSize": units::human_size(size(&i["SharedSize"])),
-                    "UniqueSize": units::human_size(size(&i["Size"]) - size(&i["SharedSize"])),
-                    "Containers": i["Containers"].as_i64().unwrap_or(0).to_string()})
-            })
-        })
-        .collect();
-    text.push_str(&render_rows(None,
-        "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
-        &json!({"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Size": "SIZE", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS"}),
-        &img_rows)?);
-    text.push_str("\nContainers space usage:\n\n");
-    let ctr_rows: Vec<Value> = containers
-        .iter()
-        .map(|c| json!({
-            "ID": c["Id"].as_str().unwrap_or("").chars().take(12).collect::<String>(),
-            "Image": c["Image"], "Command": format!("\"{}\"", c["Command"].as_str().unwrap_or("")),
-            "LocalVolumes": c["Mounts"].as_array().map(|m| m.iter().filter(|x| x["Type"] == "volume").count()).unwrap_or(0).to_string(),
-            "Size": units::human_size(size(&c["SizeRw"])), "Status": c["Status"],
-            "Names": c["Names"][0].as_str().unwrap_or("").trim_start_matches('/'),
-        }))
-        .collect();
-    text.push_str(&render_rows(None,
-        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.Status}}\t{{.Names}}",
-        &json!({"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "LocalVolumes": "LOCAL VOLUMES", "Size": "SIZE", "Status": "STATUS", "Names": "NAMES"}),
-        &ctr_rows)?);
-    text.push_str("\nLocal Volumes space usage:\n\n");
-    let vol_rows: Vec<Value> = volumes.iter().map(volume_row).collect();
-    text.push_str(&render_rows(
-        None,
-        "table {{.Name}}\t{{.Links}}\t{{.Size}}",
-        &json!({"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}),
-        &vol_rows,
-    )?);
-    text.push_str("\nBuild cache usage: 0B\n");
-    out(&text);
-    Ok(0)
 }
 
 #[cfg(test)]
