@@ -31,12 +31,19 @@ fn run(e: &TestEngine, body: Value) -> (i64, String, String) {
 }
 
 #[test]
-fn exit_codes_and_states() {
+fn exit_codes_of_finished_containers() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
+
     let (code, out, _) = run(&e, sh("echo hello"));
     assert_eq!((code, out.as_str()), (0, "hello\n"));
     assert_eq!(run(&e, sh("exit 3")).0, 3);
+}
+
+#[test]
+fn created_then_running_then_stop_escalates_to_sigkill() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
 
     let id = create(
         &e,
@@ -65,6 +72,12 @@ fn exit_codes_and_states() {
             .status,
         304
     );
+}
+
+#[test]
+fn a_process_that_handles_sigterm_exits_143_on_stop() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
 
     // A process that handles SIGTERM exits with 143.
     let id = create(
@@ -79,6 +92,12 @@ fn exit_codes_and_states() {
         204
     );
     assert_eq!(inspect(&e, &id)["State"]["ExitCode"], 143);
+}
+
+#[test]
+fn kill_gives_137_and_kill_of_a_stopped_container_is_a_conflict() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
 
     // kill with a signal; kill of a stopped container is a 409.
     let id = create(
@@ -97,6 +116,12 @@ fn exit_codes_and_states() {
             .status,
         409
     );
+}
+
+#[test]
+fn restart_runs_the_command_again() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
 
     // Restart runs it again.
     let id = create(&e, sh("echo run"));
@@ -259,9 +284,10 @@ fn environment_workdir_user_and_groups() {
 }
 
 #[test]
-fn capabilities_masked_paths_and_fds() {
+fn a_container_gets_dockers_default_capabilities() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
+
     let (_, out, _) = run(
         &e,
         sh("grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb)' /proc/self/status"),
@@ -270,6 +296,13 @@ fn capabilities_masked_paths_and_fds() {
     assert!(out.contains("CapBnd:\t00000000a80425fb"), "{out}");
     assert!(out.contains("CapInh:\t0000000000000000"), "{out}");
     assert!(out.contains("CapAmb:\t0000000000000000"), "{out}");
+}
+
+#[test]
+fn masked_and_read_only_kernel_paths() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+
     // Masked: /proc/interrupts and /proc/timer_list read as empty, /sys/firmware is an empty dir; /proc/sys read-only.
     let (_, out, err) = run(
         &e,
@@ -277,6 +310,13 @@ fn capabilities_masked_paths_and_fds() {
             if [ -e /sys/firmware ]; then ls -A /sys/firmware | wc -l; else echo 0; fi"),
     );
     assert_eq!(out, "0\n0\nreadonly\n0\n", "{out} {err}");
+}
+
+#[test]
+fn only_stdio_is_open_in_the_containers_first_process() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+
     // Only 0, 1, 2 are open in the container's first process (the shell; ls is its child).
     let (_, out, _) = run(&e, sh("ls /proc/1/fd; true"));
     assert_eq!(
@@ -284,9 +324,23 @@ fn capabilities_masked_paths_and_fds() {
         ["0", "1", "2"],
         "{out}"
     );
+}
+
+#[test]
+fn seccomp_refuses_new_namespaces_without_cap_sys_admin() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+
     // Seccomp: namespaces cannot be created without CAP_SYS_ADMIN.
     let (code, _, _) = run(&e, sh("unshare -U true"));
     assert_ne!(code, 0);
+}
+
+#[test]
+fn a_container_has_its_own_network_namespace() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+
     // The container's own network namespace: loopback and its bridge endpoint only.
     let (_, out, _) = run(&e, sh("ls /sys/class/net"));
     assert_eq!(
@@ -367,15 +421,23 @@ fn cpu_limits_reach_the_cgroup() {
 }
 
 #[test]
-fn read_only_rootfs_and_host_network() {
+fn a_read_only_rootfs_refuses_writes() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
+
     let (code, _, err) = run(
         &e,
         serde_json::json!({"Image": "busybox", "Cmd": ["touch", "/x"], "HostConfig": {"ReadonlyRootfs": true}}),
     );
     assert_ne!(code, 0);
     assert!(err.contains("Read-only file system"), "{err}");
+}
+
+#[test]
+fn host_network_shows_the_hosts_interfaces() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+
     let (_, out, _) = run(
         &e,
         serde_json::json!({"Image": "busybox", "Cmd": ["ls", "/sys/class/net"], "HostConfig": {"NetworkMode": "host"}}),
@@ -435,9 +497,10 @@ fn list_filters_and_prune() {
 }
 
 #[test]
-fn auto_remove_and_rename() {
+fn auto_remove_removes_the_container_after_its_exit() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
+
     let id = create(
         &e,
         serde_json::json!({"Image": "busybox", "Cmd": ["true"], "HostConfig": {"AutoRemove": true}}),
@@ -456,6 +519,12 @@ fn auto_remove_and_rename() {
         (e.api("GET", &format!("/containers/{id}/json"), None).status == 404).then_some(())
     })
     .is_some());
+}
+
+#[test]
+fn rename_changes_the_name_and_frees_the_old_one() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
 
     let id = create(&e, serde_json::json!({"Image": "busybox", "Cmd": ["true"]}));
     let old = inspect(&e, &id)["Name"].as_str().unwrap().to_owned();

@@ -172,9 +172,9 @@ fn exec_into_stopped_container_is_a_conflict() {
 }
 
 #[test]
-fn berth_exec_runs_inside_the_container() {
+fn berth_exec_prints_output_and_returns_the_exit_code() {
     let e = TestEngine::with_busybox();
-    let cid = running(&e, "box");
+    running(&e, "box");
 
     let o = e.berth(&["exec", "box", "echo", "hi"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -183,6 +183,12 @@ fn berth_exec_runs_inside_the_container() {
     assert_eq!(o.status.code(), Some(5));
     assert_eq!(stdout(&o), "out\n");
     assert_eq!(stderr(&o), "err\n");
+}
+
+#[test]
+fn berth_exec_of_unknown_or_unexecutable_commands_is_127_or_126() {
+    let e = TestEngine::with_busybox();
+    running(&e, "box");
 
     // Unknown command: docker's message and 127; not executable: 126.
     let o = e.berth(&["exec", "box", "nosuchcmd"]);
@@ -194,6 +200,12 @@ fn berth_exec_runs_inside_the_container() {
     );
     let o = e.berth(&["exec", "box", "/etc/passwd"]);
     assert_eq!(o.status.code(), Some(126), "{}", stdout(&o));
+}
+
+#[test]
+fn berth_exec_env_user_and_workdir_overrides() {
+    let e = TestEngine::with_busybox();
+    running(&e, "box");
 
     // Env, user and working dir overrides; the container's env is kept.
     let o = e.berth(&[
@@ -216,6 +228,12 @@ fn berth_exec_runs_inside_the_container() {
     );
     let o = e.berth(&["exec", "-u", "ghost", "box", "true"]);
     assert_eq!(o.status.code(), Some(126), "{}", stdout(&o));
+}
+
+#[test]
+fn berth_exec_i_pipes_stdin() {
+    let e = TestEngine::with_busybox();
+    running(&e, "box");
 
     // Piped stdin.
     let o = with_stdin(
@@ -224,6 +242,12 @@ fn berth_exec_runs_inside_the_container() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "hi\nthere\n");
+}
+
+#[test]
+fn berth_exec_shares_the_containers_filesystem_hostname_and_pids() {
+    let e = TestEngine::with_busybox();
+    let cid = running(&e, "box");
 
     // The container's filesystem, hostname and PID namespace.
     let o = e.berth(&["exec", "box", "sh", "-c", "echo data > /tmp/f"]);
@@ -239,6 +263,12 @@ fn berth_exec_runs_inside_the_container() {
         .find(|l| l.split_whitespace().next() == Some("1"))
         .unwrap_or_default();
     assert!(pid1.contains("sleep 600"), "{ps}");
+}
+
+#[test]
+fn berth_exec_joins_the_containers_cgroup() {
+    let e = TestEngine::with_busybox();
+    let cid = running(&e, "box");
 
     // The container's cgroup: same as its PID 1.
     let o = e.berth(&[
@@ -252,6 +282,12 @@ fn berth_exec_runs_inside_the_container() {
     let (mine, init) = text.split_once("---\n").expect("two cgroup lists");
     assert_eq!(mine.trim(), init.trim());
     assert!(mine.contains(&cid), "{mine}");
+}
+
+#[test]
+fn berth_exec_has_dockers_default_capabilities_or_all_when_privileged() {
+    let e = TestEngine::with_busybox();
+    running(&e, "box");
 
     // Docker's 14 default capabilities, nothing inheritable or ambient.
     let o = e.berth(&["exec", "box", "grep", "Cap", "/proc/self/status"]);
@@ -269,6 +305,12 @@ fn berth_exec_runs_inside_the_container() {
         "/proc/self/status",
     ]);
     assert!(!stdout(&o).contains("00000000a80425fb"), "{}", stdout(&o));
+}
+
+#[test]
+fn berth_exec_d_runs_detached() {
+    let e = TestEngine::with_busybox();
+    running(&e, "box");
 
     // Detached exec.
     let o = e.berth(&["exec", "-d", "box", "sh", "-c", "echo bg > /tmp/bg"]);

@@ -197,10 +197,10 @@ fn system_check_finds_and_repairs_broken_store() {
     assert_eq!(r.status, 400, "{}", r.text());
 }
 
-#[test]
-fn images_filters_flags_and_rmi_of_several_names() {
-    let e = TestEngine::start();
-    let old = import_tar(&e, &small_tar("old"), "filt/old", "1");
+/// Three images a second apart: "filt/old:1", "filt/labelled:2" (label tier=gold) and
+/// "busybox:latest". Returns the ids of the oldest and the newest.
+fn three_images_a_second_apart(e: &TestEngine) -> (String, String) {
+    let old = import_tar(e, &small_tar("old"), "filt/old", "1");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let r = common::http::request(
         &e.socket,
@@ -212,26 +212,39 @@ fn images_filters_flags_and_rmi_of_several_names() {
     assert!(!r.text().contains("error"), "{}", r.text());
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let new = e.import_busybox("busybox:latest");
+    (old, new)
+}
 
-    let q = |args: &[&str]| -> Vec<String> {
-        let mut v = vec!["images", "-q", "--no-trunc"];
-        v.extend_from_slice(args);
-        ok(&e.berth(&v)).lines().map(str::to_owned).collect()
-    };
-    assert_eq!(q(&[]).len(), 3);
-    assert_eq!(q(&["--filter", "reference=filt/*"]).len(), 2);
-    assert_eq!(q(&["--filter", "reference=filt/[lm]*"]).len(), 1);
-    assert_eq!(q(&["filt/old"]), vec![old.clone()]);
-    assert_eq!(q(&["--filter", "label=tier=gold"]).len(), 1);
-    assert_eq!(q(&["--filter", "label=tier"]).len(), 1);
-    assert_eq!(q(&["--filter", "before=busybox"]).len(), 2);
-    assert_eq!(q(&["--filter", "since=filt/old:1"]).len(), 2);
-    assert_eq!(q(&["--filter", "dangling=true"]).len(), 0);
-    assert_eq!(q(&["--filter", "dangling=false"]).len(), 3);
-    assert_eq!(q(&["--filter", "until=2000-01-01"]).len(), 0);
-    assert_eq!(q(&["--filter", "until=1m"]).len(), 0);
-    assert_eq!(q(&["--filter", "until=2100-01-01"]).len(), 3);
+/// `berth images -q --no-trunc ARGS`, one id per line.
+fn q(e: &TestEngine, args: &[&str]) -> Vec<String> {
+    let mut v = vec!["images", "-q", "--no-trunc"];
+    v.extend_from_slice(args);
+    ok(&e.berth(&v)).lines().map(str::to_owned).collect()
+}
 
+#[test]
+fn images_filters_select_by_reference_label_time_and_dangling() {
+    let e = TestEngine::start();
+    let (old, _) = three_images_a_second_apart(&e);
+    assert_eq!(q(&e, &[]).len(), 3);
+    assert_eq!(q(&e, &["--filter", "reference=filt/*"]).len(), 2);
+    assert_eq!(q(&e, &["--filter", "reference=filt/[lm]*"]).len(), 1);
+    assert_eq!(q(&e, &["filt/old"]), vec![old.clone()]);
+    assert_eq!(q(&e, &["--filter", "label=tier=gold"]).len(), 1);
+    assert_eq!(q(&e, &["--filter", "label=tier"]).len(), 1);
+    assert_eq!(q(&e, &["--filter", "before=busybox"]).len(), 2);
+    assert_eq!(q(&e, &["--filter", "since=filt/old:1"]).len(), 2);
+    assert_eq!(q(&e, &["--filter", "dangling=true"]).len(), 0);
+    assert_eq!(q(&e, &["--filter", "dangling=false"]).len(), 3);
+    assert_eq!(q(&e, &["--filter", "until=2000-01-01"]).len(), 0);
+    assert_eq!(q(&e, &["--filter", "until=1m"]).len(), 0);
+    assert_eq!(q(&e, &["--filter", "until=2100-01-01"]).len(), 3);
+}
+
+#[test]
+fn bad_image_filters_get_dockers_messages_from_both_clis() {
+    let e = TestEngine::start();
+    three_images_a_second_apart(&e);
     // docker's messages for bad filters, through the stock CLI and berth.
     for (filter, msg) in [
         ("dangling=maybe", "invalid filter 'dangling=[maybe]'"),
@@ -246,7 +259,12 @@ fn images_filters_flags_and_rmi_of_several_names() {
         assert!(!o.status.success(), "{filter}");
         assert!(stderr(&o).contains(msg), "{filter}: {}", stderr(&o));
     }
+}
 
+#[test]
+fn images_digests_column_and_format_template() {
+    let e = TestEngine::start();
+    let (_, new) = three_images_a_second_apart(&e);
     let out = ok(&e.berth(&["images", "--digests"]));
     let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(
@@ -270,7 +288,12 @@ fn images_filters_flags_and_rmi_of_several_names() {
         "busybox",
     ]));
     assert_eq!(out, format!("busybox:latest {}\n", &new[7..19]));
+}
 
+#[test]
+fn rmi_of_several_names_goes_on_after_a_failure_and_exits_1() {
+    let e = TestEngine::start();
+    let (old, new) = three_images_a_second_apart(&e);
     // rmi of several names: a failure prints its line, the others go on, the status is 1.
     let o = e.berth(&[
         "rmi",
@@ -289,7 +312,7 @@ fn images_filters_flags_and_rmi_of_several_names() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(q(&[]), vec![new.clone()]);
+    assert_eq!(q(&e, &[]), vec![new.clone()]);
     let r = e.api("DELETE", "/images/busybox?noprune=1&force=0", None);
     assert_eq!(r.status, 200, "{}", r.text());
     let r = e.api("DELETE", "/images/x?noprune=maybe", None);

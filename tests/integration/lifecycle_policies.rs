@@ -580,9 +580,8 @@ fn probe_timeout_kills_the_probe() {
     assert!(sleeping <= 1, "{}", stdout(&o));
 }
 
-#[test]
-fn image_healthcheck_and_no_healthcheck() {
-    let e = TestEngine::start();
+/// Import busybox as "hcbox:latest" with an image healthcheck: `true` every 200ms, 2 retries.
+fn import_hcbox(e: &TestEngine) {
     let tar = common::image::busybox_rootfs_tar();
     let change = urlencode("HEALTHCHECK --interval=200ms --retries=2 CMD [\"true\"]");
     let r = common::http::request(
@@ -597,16 +596,36 @@ fn image_healthcheck_and_no_healthcheck() {
     let img = e.api_json("GET", "/images/hcbox/json", None);
     assert_eq!(img["Config"]["Healthcheck"]["Test"], json!(["CMD", "true"]));
     assert_eq!(img["Config"]["Healthcheck"]["Interval"], 200_000_000);
+}
+
+#[test]
+fn a_healthcheck_is_inherited_from_the_image() {
+    let e = TestEngine::start();
+    import_hcbox(&e);
 
     // Inherited from the image.
     let inherits = docker_run(&e, &["hcbox", "sleep", "1000"]);
     wait_health(&e, &inherits, "healthy", 15);
+}
+
+#[test]
+fn health_timings_can_be_overridden_keeping_the_images_test() {
+    let e = TestEngine::start();
+    import_hcbox(&e);
+
     // Timings overridden, the image's test kept.
     let tuned = docker_run(&e, &["--health-retries", "5", "hcbox", "sleep", "1000"]);
     let cfg = inspect(&e, &tuned)["Config"]["Healthcheck"].clone();
     assert_eq!(cfg["Test"], json!(["CMD", "true"]), "{cfg}");
     assert_eq!(cfg["Retries"], 5);
     assert_eq!(cfg["Interval"], 200_000_000);
+}
+
+#[test]
+fn no_healthcheck_switches_the_images_off() {
+    let e = TestEngine::start();
+    import_hcbox(&e);
+
     // --no-healthcheck switches it off.
     let off = docker_run(
         &e,
@@ -624,6 +643,12 @@ fn image_healthcheck_and_no_healthcheck() {
     assert_eq!(i["Config"]["Healthcheck"]["Test"], json!(["NONE"]));
     assert!(i["State"].get("Health").is_none(), "{}", i["State"]);
     assert_eq!(ps_names(&e, "health=none"), ["off"]);
+}
+
+#[test]
+fn berth_run_takes_the_health_flags() {
+    let e = TestEngine::start();
+    import_hcbox(&e);
 
     // berth --headless takes the same flags.
     let o = e.berth(&[

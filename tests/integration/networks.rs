@@ -370,14 +370,21 @@ fn random_ports_publish_all_and_udp() {
 }
 
 #[test]
-fn malformed_and_conflicting_requests_are_rejected() {
+fn a_malformed_publish_flag_is_a_usage_error_before_anything_is_sent() {
     let e = TestEngine::with_busybox();
+
     // CLI: malformed -p is a usage error (125) before anything is sent.
     for bad in ["abc", "8080:", "1.2.3:80:80", "99999:80", "80/sctpx"] {
         let o = e.berth(&["run", "-d", "-p", bad, "busybox", "true"]);
         assert_eq!(o.status.code(), Some(125), "{bad}: {}", stderr(&o));
         assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
     }
+}
+
+#[test]
+fn malformed_ports_unknown_networks_and_bad_extra_hosts_create_nothing() {
+    let e = TestEngine::with_busybox();
+
     // API: 400 for malformed bindings, 404 for an unknown network; nothing created.
     let r = e.api(
         "POST",
@@ -414,6 +421,11 @@ fn malformed_and_conflicting_requests_are_rejected() {
     assert_eq!(r.status, 400, "{}", r.text());
     let all = e.api_json("GET", "/containers/json?all=1", None);
     assert_eq!(all.as_array().unwrap().len(), 0, "{all}");
+}
+
+#[test]
+fn network_create_refuses_overlaps_duplicates_and_bad_subnets() {
+    let e = TestEngine::with_busybox();
 
     // Networks: overlapping subnet 400, duplicate name 409, unknown 404, predefined 409.
     let sub = e.net.pool.replace(".0/20", ".0/24");

@@ -90,7 +90,7 @@ fn pause_stops_the_counter_and_unpause_resumes_it() {
 }
 
 #[test]
-fn docker_and_berth_pause_unpause_kill_and_rm() {
+fn docker_cli_pause_and_unpause() {
     let e = TestEngine::start();
     e.import_busybox("busybox");
     let id = run_detached(&e, named("dpause", sh(COUNTER)));
@@ -109,6 +109,13 @@ fn docker_and_berth_pause_unpause_kill_and_rm() {
     let o = e.docker(&["unpause", "dpause"]);
     assert!(o.status.success(), "docker unpause: {}", stderr(&o));
     assert_eq!(state(&e, &id)["Status"], "running");
+}
+
+#[test]
+fn berth_pause_and_unpause() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    let id = run_detached(&e, named("dpause", sh(COUNTER)));
 
     // Headless berth.
     let o = e.berth(&["pause", "dpause"]);
@@ -121,6 +128,13 @@ fn docker_and_berth_pause_unpause_kill_and_rm() {
     let o = e.berth(&["unpause", "dpause"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("is not paused"), "{}", stderr(&o));
+}
+
+#[test]
+fn sigkill_reaches_a_frozen_container() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    let id = run_detached(&e, named("dpause", sh(COUNTER)));
 
     // SIGKILL reaches a frozen container.
     let o = e.berth(&["pause", "dpause"]);
@@ -135,7 +149,12 @@ fn docker_and_berth_pause_unpause_kill_and_rm() {
     assert_eq!(st["ExitCode"], 137);
     let o = e.docker(&["unpause", "dpause"]);
     assert!(!o.status.success());
+}
 
+#[test]
+fn a_paused_container_is_removed_only_by_force() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
     // Forced removal of a paused container.
     let id2 = run_detached(&e, named("rmpaused", sh(COUNTER)));
     let o = e.docker(&["pause", "rmpaused"]);

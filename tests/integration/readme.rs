@@ -26,6 +26,14 @@ use common::{TestNetwork, BERTH};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The README's blocks run `apt-get install`, and dpkg's lock admits one at a time: the tests that
+/// run them take turns (they share a process with every other integration test).
+static APT_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn apt_turn() -> std::sync::MutexGuard<'static, ()> {
+    APT_TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
     Script,
@@ -266,6 +274,7 @@ fn script(blocks: &[Block], state: &Path) -> (String, Vec<(usize, Step)>) {
 
 #[test]
 fn readme_commands_work_as_documented() {
+    let _turn = apt_turn();
     let readme = std::fs::read_to_string(Path::new(REPO).join("README.md")).unwrap();
     let blocks = blocks(&readme);
     assert!(
@@ -353,6 +362,7 @@ fn readme_test_command_is_what_ci_runs() {
 /// engine (none is running on the sandbox's socket) and shows the dashboard; `q` quits.
 #[test]
 fn readme_main_command_opens_the_dashboard() {
+    let _turn = apt_turn();
     let readme = std::fs::read_to_string(Path::new(REPO).join("README.md")).unwrap();
     let mains: Vec<Block> = blocks(&readme)
         .into_iter()

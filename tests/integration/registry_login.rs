@@ -24,7 +24,7 @@ fn stored_auth(cfg: &Path, server: &str) -> Option<String> {
 }
 
 #[test]
-fn registry_login_with_berth_and_docker() {
+fn berth_login_stores_credentials_only_when_right_and_logout_removes_them() {
     let reg = Registry::start_with(Auth::Basic);
     let e = TestEngine::start();
     let cfg = e.dir.path().join("cfg-berth");
@@ -55,9 +55,17 @@ fn registry_login_with_berth_and_docker() {
         format!("Removing login credentials for {}\n", reg.addr)
     );
     assert_eq!(stored_auth(&cfg, &reg.addr), None);
+}
+
+#[test]
+fn docker_cli_login_goes_through_berth_and_stores_the_same_entry() {
+    let reg = Registry::start_with(Auth::Basic);
+    let e = TestEngine::start();
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
 
     // The stock docker CLI logs in through berth's POST /auth and stores the same entry.
     let dcfg = e.dir.path().join("cfg-docker");
+    let input = format!("{PASSWORD}\n");
     let o = docker(
         &e,
         &dcfg,

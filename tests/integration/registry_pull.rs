@@ -516,11 +516,24 @@ fn kill9_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
 }
 
 #[test]
-fn registry_mirror_for_docker_io_and_insecure_registries() {
+fn registry_mirror_serves_docker_io_names() {
     // A mirror serves docker.io names (library/ prefix); registry-1.docker.io is unreachable
     // here, so success proves the mirror was used.
     let mirror = Registry::start();
     push(&mirror, &multilayer(host_arch()), "library/mirrored:v1");
+    let e = TestEngine::start_with_args(&["--registry-mirror", &format!("http://{}", mirror.addr)]);
+    let text = pull_api(&e, "fromImage=mirrored&tag=v1", None).text();
+    assert!(
+        text.contains("Status: Downloaded newer image for mirrored:v1"),
+        "{text}\n{}",
+        e.log()
+    );
+    let i = e.api_json("GET", "/images/mirrored:v1/json", None);
+    assert_eq!(i["RepoTags"][0], "mirrored:v1");
+}
+
+#[test]
+fn a_plain_http_registry_off_loopback_needs_insecure_registry_and_the_error_says_so() {
     let ip = common::host_ipv4().expect("a non-loopback IPv4 address");
     let insecure = Registry::start_at(Auth::None, &ip);
     push(&insecure, &multilayer(host_arch()), "plain:v1");
@@ -548,21 +561,7 @@ fn registry_mirror_for_docker_io_and_insecure_registries() {
     );
     drop(e);
 
-    let e = TestEngine::start_with_args(&[
-        "--registry-mirror",
-        &format!("http://{}", mirror.addr),
-        "--insecure-registry",
-        &insecure.addr,
-    ]);
-    let text = pull_api(&e, "fromImage=mirrored&tag=v1", None).text();
-    assert!(
-        text.contains("Status: Downloaded newer image for mirrored:v1"),
-        "{text}\n{}",
-        e.log()
-    );
-    let i = e.api_json("GET", "/images/mirrored:v1/json", None);
-    assert_eq!(i["RepoTags"][0], "mirrored:v1");
-
+    let e = TestEngine::start_with_args(&["--insecure-registry", &insecure.addr]);
     let text = pull_api(
         &e,
         &format!("fromImage={}/plain&tag=v1", insecure.addr),

@@ -162,7 +162,7 @@ fn push_by_docker_cli_mounts_across_repositories_and_pushes_all_tags() {
 }
 
 #[test]
-fn push_errors_missing_image_bad_name_and_auth() {
+fn push_of_an_unknown_image_or_a_bad_name_fails_before_streaming() {
     let reg = Registry::start_with(Auth::Basic);
     let e = TestEngine::start();
     let name = format!("{}/private/busybox", reg.addr);
@@ -185,6 +185,14 @@ fn push_errors_missing_image_bad_name_and_auth() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn push_without_or_with_wrong_credentials_fails_and_with_right_ones_succeeds() {
+    let reg = Registry::start_with(Auth::Basic);
+    let e = TestEngine::start();
+    let name = format!("{}/private/busybox", reg.addr);
+    e.import_busybox(&format!("{name}:latest"));
 
     // No credentials: the registry's refusal comes back as the command's error.
     let none = e.dir.path().join("no-config");

@@ -221,17 +221,16 @@ fn stopped_and_unknown_containers() {
     assert!(common::stderr(&o).contains("No such container"), "{o:?}");
 }
 
-#[test]
-fn headless_and_docker_cli() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+/// Three containers: "one" (32 MiB limit) and "two" running `sleep 300`, "three" created only.
+/// The id of "one".
+fn one_two_running_and_three_created(e: &TestEngine) -> String {
     let a = run_detached(
-        &e,
+        e,
         json!({ "Image": "busybox", "Cmd": ["sleep", "300"], "name": "one",
                 "HostConfig": { "Memory": 32u64 << 20 } }),
     );
     run_detached(
-        &e,
+        e,
         json!({ "Image": "busybox", "Cmd": ["sleep", "300"], "name": "two" }),
     );
     let r = e.api(
@@ -240,6 +239,14 @@ fn headless_and_docker_cli() {
         Some(&sh("true").to_string()),
     );
     assert_eq!(r.status, 201);
+    a
+}
+
+#[test]
+fn berth_stats_json_has_one_object_per_running_container_with_dockers_fields() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    let a = one_two_running_and_three_created(&e);
 
     // JSON: one object per running container, docker's field names.
     let o = e.berth(&["stats", "--no-stream", "--format", "json"]);
@@ -270,6 +277,13 @@ fn headless_and_docker_cli() {
         "{one}"
     );
     assert_eq!(one["PIDs"], "1");
+}
+
+#[test]
+fn berth_stats_all_adds_created_containers_with_zeros() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    one_two_running_and_three_created(&e);
 
     // -a adds the created container, with zeros.
     let o = e.berth(&[
@@ -283,6 +297,13 @@ fn headless_and_docker_cli() {
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 3, "{out}");
     assert!(out.lines().any(|l| l == "three 0 0B / 0B"), "{out}");
+}
+
+#[test]
+fn berth_stats_default_table() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    let a = one_two_running_and_three_created(&e);
 
     // The default table.
     let o = e.berth(&["stats", "--no-stream", "one"]);
@@ -305,6 +326,13 @@ fn headless_and_docker_cli() {
     let row = lines.next().unwrap();
     assert!(row.starts_with(&a[..12]) && row.contains(" one "), "{row}");
     assert!(lines.next().is_none());
+}
+
+#[test]
+fn berth_stats_streams_successive_tables_without_a_terminal() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    one_two_running_and_three_created(&e);
 
     // Streaming without a terminal prints successive tables.
     let mut child = e
@@ -323,6 +351,13 @@ fn headless_and_docker_cli() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn docker_cli_stats_computes_its_rows_from_our_json() {
+    let e = TestEngine::start();
+    e.import_busybox("busybox");
+    one_two_running_and_three_created(&e);
 
     // The stock docker CLI computes its own row from our JSON.
     let o = e.docker(&[

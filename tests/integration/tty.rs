@@ -495,8 +495,15 @@ fn stdin_is_piped_and_closed_at_eof() {
     assert_eq!(stdout(&o), "bye\n");
 }
 
+/// `berth run -d --name box busybox sleep 600`; its id.
+fn running_box(e: &TestEngine) -> String {
+    let o = e.berth(&["run", "-d", "--name", "box", "busybox", "sleep", "600"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o).trim().to_string()
+}
+
 #[test]
-fn exec_edges_conflicts_exec_ids_and_resize() {
+fn exec_into_a_created_container_and_its_resize_are_conflicts() {
     let e = TestEngine::with_busybox();
     // created, never started
     let o = e.berth(&["create", "--name", "fresh", "busybox", "sleep", "600"]);
@@ -513,9 +520,18 @@ fn exec_edges_conflicts_exec_ids_and_resize() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("is not running"), "{}", stderr(&o));
 
-    let o = e.berth(&["run", "-d", "--name", "box", "busybox", "sleep", "600"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let box_id = stdout(&o).trim().to_string();
+    // The container's own terminal resize needs a running TTY container.
+    assert_eq!(
+        e.api("POST", "/containers/fresh/resize?h=5&w=5", None)
+            .status,
+        409
+    );
+}
+
+#[test]
+fn exec_into_a_paused_container_is_a_conflict() {
+    let e = TestEngine::with_busybox();
+    let box_id = running_box(&e);
 
     // paused
     let o = e.berth(&["pause", "box"]);
@@ -535,6 +551,12 @@ fn exec_edges_conflicts_exec_ids_and_resize() {
     );
     let o = e.berth(&["unpause", "box"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn exec_user_workdir_env_privileges_exit_codes_and_tty() {
+    let e = TestEngine::with_busybox();
+    running_box(&e);
 
     // user, workdir, env, privileged or not, exit codes
     let o = e.berth(&[
@@ -592,6 +614,12 @@ fn exec_edges_conflicts_exec_ids_and_resize() {
     let o = e.docker(&["exec", "-t", "box", "sh", "-c", "tty; exit 6"]);
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("/dev/pts/"), "{}", stdout(&o));
+}
+
+#[test]
+fn exec_ids_and_exec_resize_until_the_container_stops() {
+    let e = TestEngine::with_busybox();
+    running_box(&e);
 
     // ExecIDs while execs exist; exec resize; all forgotten when the container stops.
     let v = e.api_json(
@@ -633,12 +661,6 @@ fn exec_edges_conflicts_exec_ids_and_resize() {
         e.api("POST", &format!("/exec/{id}/resize?h=x&w=5"), None)
             .status,
         400
-    );
-    // The container's own terminal resize needs a running TTY container.
-    assert_eq!(
-        e.api("POST", "/containers/fresh/resize?h=5&w=5", None)
-            .status,
-        409
     );
 
     let o = e.berth(&["stop", "-t", "1", "box"]);
@@ -693,9 +715,8 @@ fn berth_exec_it_is_an_interactive_shell() {
     );
 }
 
-#[test]
-fn berth_attach_sig_proxy_and_no_stdin() {
-    let e = TestEngine::with_busybox();
+/// Start "sp": a shell with stdin open that says "ready", then on SIGTERM "got-term" and exits 12.
+fn start_sp(e: &TestEngine) {
     let script = "trap 'echo got-term; exit 12' TERM; echo ready; while true; do sleep 0.1; done";
     let o = e.berth(&[
         "run", "-d", "-i", "--name", "sp", "busybox", "sh", "-c", script,
@@ -709,6 +730,14 @@ fn berth_attach_sig_proxy_and_no_stdin() {
         })
     };
     assert!(logs_ready().is_some());
+}
+
+/// `attach` without a TTY forwards our signals to the container (`--sig-proxy`, the default);
+/// `--sig-proxy=false` leaves the container alone; `--no-stdin` keeps our stdin to ourselves.
+#[test]
+fn berth_attach_without_sig_proxy_ends_only_the_client_on_sigterm() {
+    let e = TestEngine::with_busybox();
+    start_sp(&e);
 
     // --sig-proxy=false: SIGTERM ends the client only.
     let child = berth_cmd(&e, &["attach", "--no-stdin", "--sig-proxy=false", "sp"])
@@ -722,6 +751,12 @@ fn berth_attach_sig_proxy_and_no_stdin() {
     let o = child.wait_with_output().unwrap();
     assert_ne!(o.status.code(), Some(0));
     assert_eq!(status(&e, "sp"), "running");
+}
+
+#[test]
+fn berth_attach_proxies_sigterm_and_sends_no_stdin_with_no_stdin() {
+    let e = TestEngine::with_busybox();
+    start_sp(&e);
 
     // Default: the signal reaches the container, whose exit code attach returns. Its stdin is
     // a pipe we keep open: with --no-stdin nothing of it may reach the container.

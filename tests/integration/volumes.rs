@@ -172,11 +172,12 @@ fn named_volume_survives_rm_and_gets_the_image_content_docker_cli() {
 }
 
 #[test]
-fn bind_mounts_readonly_and_missing_sources() {
+fn a_bind_mount_works_both_ways() {
     let e = TestEngine::with_busybox();
     let host = tempfile::tempdir().unwrap();
     std::fs::write(host.path().join("from-host"), "hello\n").unwrap();
     let spec = format!("{}:/mnt/h", host.path().display());
+
     // Both ways: the container reads the host's file and its write appears on the host.
     let out = ok(&e.berth(&[
         "run",
@@ -193,6 +194,15 @@ fn bind_mounts_readonly_and_missing_sources() {
         std::fs::read_to_string(host.path().join("from-ct")).unwrap(),
         "back\n"
     );
+}
+
+#[test]
+fn read_only_binds_and_volumes_refuse_writes() {
+    let e = TestEngine::with_busybox();
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("from-host"), "hello\n").unwrap();
+    let spec = format!("{}:/mnt/h", host.path().display());
+
     // :ro makes writes fail, reads still work.
     let ro = format!("{spec}:ro");
     let o = e.docker(&[
@@ -222,6 +232,14 @@ fn bind_mounts_readonly_and_missing_sources() {
         "/v/x",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn a_file_can_be_bind_mounted() {
+    let e = TestEngine::with_busybox();
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("from-host"), "hello\n").unwrap();
+
     // A file bind.
     let file = host.path().join("from-host");
     let out = ok(&e.docker(&[
@@ -234,6 +252,14 @@ fn bind_mounts_readonly_and_missing_sources() {
         "/etc/greeting",
     ]));
     assert_eq!(out, "hello\n");
+}
+
+#[test]
+fn a_missing_bind_source_is_created_by_v_and_refused_by_mount() {
+    let e = TestEngine::with_busybox();
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("from-host"), "hello\n").unwrap();
+
     // -v with a missing source creates it as a directory; --mount refuses.
     let missing = host.path().join("made/by/engine");
     ok(&e.docker(&[
@@ -434,9 +460,39 @@ fn symlinked_mount_targets_stay_inside_the_rootfs() {
     assert_eq!(o.status.code(), Some(125));
 }
 
+/// The volumes several tests start from: "apivol" (label tier=db) used by the stopped container
+/// "user", and one anonymous volume nothing uses. Returns (the container's id, the anonymous
+/// volume's name).
+fn volume_in_use_and_a_dangling_one(e: &TestEngine) -> (String, String) {
+    let r = e.api(
+        "POST",
+        "/volumes/create",
+        Some(r#"{"Name":"apivol","Labels":{"tier":"db"}}"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    ok(&e.docker(&[
+        "create",
+        "--name",
+        "user",
+        "-v",
+        "apivol:/db",
+        "busybox",
+        "true",
+    ]));
+    let id = e.api_json("GET", "/containers/user/json", None)["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let anon = e.api_json("POST", "/volumes/create", Some("{}"))["Name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, anon)
+}
+
 #[test]
-fn volume_api_cli_in_use_prune_and_bad_input() {
-    let e = TestEngine::with_busybox();
+fn volume_create_named_labelled_idempotent_or_random() {
+    let e = TestEngine::start();
     // Create: named, labelled, random name, idempotent.
     let r = e.api(
         "POST",
@@ -461,7 +517,12 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
         .unwrap()
         .to_owned();
     assert_eq!(anon.len(), 64);
-    // Bad input: 4xx with a message, nothing created.
+    assert_eq!(volume_names(&e).len(), 2);
+}
+
+#[test]
+fn volume_create_with_bad_input_is_a_4xx_with_a_message_and_creates_nothing() {
+    let e = TestEngine::start();
     for (body, status) in [
         (r#"{"Name":"bad/name"}"#, 400),
         (r#"{"Name":"x"}"#, 400),
@@ -476,7 +537,12 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
         assert_eq!(r.status, status, "{body}: {}", r.text());
         assert!(!r.message().is_empty());
     }
-    assert_eq!(volume_names(&e).len(), 2);
+    assert!(volume_names(&e).is_empty());
+}
+
+#[test]
+fn malformed_binds_and_mounts_are_refused_leaving_no_container_or_volume() {
+    let e = TestEngine::with_busybox();
     // Malformed -v / --mount through the API: 400, no container, no volume.
     for host in [
         json!({"Binds": ["/a:/b:c:d"]}),
@@ -496,7 +562,8 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
         assert!(!r.message().is_empty());
     }
     assert_eq!(e.api_json("GET", "/containers/json?all=1", None), json!([]));
-    assert_eq!(volume_names(&e).len(), 2);
+    assert!(volume_names(&e).is_empty());
+    // The same through the CLIs: exit 125 with one line of error.
     let o = e.berth(&["run", "--rm", "-v", "/a:/b:c:d", "busybox", "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
@@ -512,21 +579,13 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
     let o = e.docker(&["run", "--rm", "-v", "/a:/b:bogus", "busybox", "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("invalid mode: bogus"), "{}", stderr(&o));
+}
 
+#[test]
+fn a_volume_in_use_by_a_stopped_container_stays_until_the_container_goes() {
+    let e = TestEngine::with_busybox();
+    let (id, _) = volume_in_use_and_a_dangling_one(&e);
     // In use (even by a stopped container): 409, force does not help, the volume stays.
-    ok(&e.docker(&[
-        "create",
-        "--name",
-        "user",
-        "-v",
-        "apivol:/db",
-        "busybox",
-        "true",
-    ]));
-    let id = e.api_json("GET", "/containers/user/json", None)["Id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     for q in ["", "?force=1"] {
         let r = e.api("DELETE", &format!("/volumes/apivol{q}"), None);
         assert_eq!(r.status, 409, "{}", r.text());
@@ -538,8 +597,20 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
     let o = e.docker(&["volume", "rm", "apivol"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("volume is in use"));
+    let o = e.berth(&["volume", "rm", "apivol"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("volume is in use"), "{}", stderr(&o));
     assert!(e.data_path("volumes/apivol/_data").is_dir());
-    // Filters.
+    // Once the container is gone the volume can go, data and all.
+    ok(&e.docker(&["rm", "user"]));
+    ok(&e.docker(&["volume", "rm", "apivol"]));
+    assert!(!e.data_path("volumes/apivol").exists());
+}
+
+#[test]
+fn volume_list_filters_and_unknown_volumes() {
+    let e = TestEngine::with_busybox();
+    let (_, anon) = volume_in_use_and_a_dangling_one(&e);
     let list = |f: &str| -> Vec<String> {
         let q: String = urlencode(f);
         let v = e.api_json("GET", &format!("/volumes?filters={q}"), None);
@@ -572,8 +643,11 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
     assert_eq!(e.api("GET", "/volumes/nope", None).status, 404);
     assert_eq!(e.api("DELETE", "/volumes/nope", None).status, 404);
     assert_eq!(e.api("DELETE", "/volumes/nope?force=1", None).status, 204);
+}
 
-    // berth's volume commands.
+#[test]
+fn berth_volume_create_ls_and_inspect() {
+    let e = TestEngine::start();
     ok(&e.berth(&["volume", "create", "--label", "a=b", "clivol"]));
     let out = ok(&e.berth(&["volume", "ls"]));
     assert!(out.starts_with("DRIVER    VOLUME NAME\n"), "{out}");
@@ -595,10 +669,13 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
     assert_eq!(arr[0]["Name"], "clivol");
     let o = e.berth(&["volume", "inspect", "nosuch"]);
     assert_eq!(o.status.code(), Some(1));
-    let o = e.berth(&["volume", "rm", "apivol"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("volume is in use"), "{}", stderr(&o));
+}
 
+#[test]
+fn volume_prune_takes_unused_anonymous_volumes_then_named_ones_with_all() {
+    let e = TestEngine::with_busybox();
+    let (_, anon) = volume_in_use_and_a_dangling_one(&e);
+    ok(&e.berth(&["volume", "create", "--label", "a=b", "clivol"]));
     // Prune: anonymous unused volumes only; then all=true for named ones.
     let r = e.api_json("POST", "/volumes/prune", None);
     assert_eq!(r["VolumesDeleted"], json!([anon]));
@@ -608,9 +685,11 @@ fn volume_api_cli_in_use_prune_and_bad_input() {
     ok(&e.docker(&["rm", "user"]));
     ok(&e.docker(&["volume", "rm", "apivol"]));
     assert!(volume_names(&e).is_empty());
-    assert!(!e.data_path("volumes/apivol").exists());
+}
 
-    // A local tmpfs volume is shared by its containers and unmounted when removed.
+#[test]
+fn a_tmpfs_volume_is_shared_by_its_containers_and_unmounted_when_removed() {
+    let e = TestEngine::with_busybox();
     ok(&e.docker(&[
         "volume",
         "create",
