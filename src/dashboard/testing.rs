@@ -7,6 +7,8 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use serde_json::{json, Value};
 
@@ -165,13 +167,26 @@ pub fn click(app: &mut App, column: u16, row: u16) {
     })));
 }
 
-/// Renders the whole app at `w`×`h` and returns the screen as text (what insta stores).
+/// Renders the whole app at `w`×`h` and returns what insta stores: the screen as text, then
+/// its styles (`styles_of`), so a lost selection highlight, mark or colour fails a snapshot too.
 pub fn render(app: &mut App, w: u16, h: u16) -> String {
+    let buf = render_buffer(app, w, h);
+    let mut out = text_of(&buf);
+    out.push_str(&styles_of(&buf));
+    out
+}
+
+/// Renders like `render` and returns the cells too (for asserting styles: highlights, colours).
+pub fn render_buffer(app: &mut App, w: u16, h: u16) -> ratatui::buffer::Buffer {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| app.draw(f)).unwrap();
     // Twice: the first frame tells views their size (page keys, visible rows).
     t.draw(|f| app.draw(f)).unwrap();
-    let buf = t.backend().buffer().clone();
+    t.backend().buffer().clone()
+}
+
+/// The screen as text, one line per row, trailing blanks cut.
+pub fn text_of(buf: &Buffer) -> String {
     let mut out = String::new();
     for y in 0..buf.area.height {
         let mut line = String::new();
@@ -184,12 +199,65 @@ pub fn render(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
-/// Renders like `render` and returns the cells too (for asserting styles: highlights, colours).
-pub fn render_buffer(app: &mut App, w: u16, h: u16) -> ratatui::buffer::Buffer {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
-    t.backend().buffer().clone()
+/// The styled runs of the screen, one line per screen row that has any: `row: x-x style "text"`
+/// for each run of cells sharing a style other than the terminal's default, e.g.
+/// `  3: 0-79 bg:#2d3f52+BOLD "web  running"` for a selected row. Text longer than 24 columns is
+/// cut with "…" (the screen above has all of it).
+pub fn styles_of(buf: &Buffer) -> String {
+    let mut out = String::from("--- styles ---\n");
+    for y in 0..buf.area.height {
+        let mut runs: Vec<String> = Vec::new();
+        let mut x = 0;
+        while x < buf.area.width {
+            let style = style_name(&buf[(x, y)]);
+            let start = x;
+            let mut text = String::new();
+            while x < buf.area.width && style_name(&buf[(x, y)]) == style {
+                text.push_str(buf[(x, y)].symbol());
+                x += 1;
+            }
+            if let Some(style) = style {
+                let text = super::widgets::ellipsize(text.trim(), 24);
+                runs.push(format!("{start}-{} {style} {text:?}", x - 1));
+            }
+        }
+        if !runs.is_empty() {
+            out.push_str(&format!("{y:>3}: {}\n", runs.join("; ")));
+        }
+    }
+    out
+}
+
+/// A cell's style as `fg:Yellow bg:#2d3f52+BOLD`, `None` for the default.
+fn style_name(cell: &ratatui::buffer::Cell) -> Option<String> {
+    let color = |c: Color| match c {
+        Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+        Color::Indexed(i) => format!("{i}"),
+        c => format!("{c:?}"),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if cell.fg != Color::Reset {
+        parts.push(format!("fg:{}", color(cell.fg)));
+    }
+    if cell.bg != Color::Reset {
+        parts.push(format!("bg:{}", color(cell.bg)));
+    }
+    let mut name = parts.join(" ");
+    for (flag, label) in [
+        (Modifier::BOLD, "BOLD"),
+        (Modifier::DIM, "DIM"),
+        (Modifier::ITALIC, "ITALIC"),
+        (Modifier::UNDERLINED, "UNDERLINED"),
+        (Modifier::REVERSED, "REVERSED"),
+        (Modifier::CROSSED_OUT, "CROSSED_OUT"),
+        (Modifier::SLOW_BLINK, "BLINK"),
+    ] {
+        if cell.modifier.contains(flag) {
+            name.push('+');
+            name.push_str(label);
+        }
+    }
+    (!name.is_empty()).then_some(name)
 }
 
 /// The streams opened among the effects (their keys), e.g. the logs view's per-container keys.
