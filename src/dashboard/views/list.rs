@@ -1,68 +1,15 @@
 //! What every list view shares: the rows' keys in display order, selection that stays on the
 //! same object when the list changes, marks, the filter text, the sort column, and list keys
-//! and mouse handling.
+//! and mouse handling. `super::table` draws it and routes keys and clicks to it.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
-use super::Cx;
 use crate::dashboard::keymap::Action;
-use crate::dashboard::store::Store;
 use crate::dashboard::widgets::cursor::Cursor;
 use crate::dashboard::widgets::table::Geometry;
-
-/// A view that is a `ListState` over rows rebuilt from the store (images, volumes, networks):
-/// list keys, mouse, filter and sort behave the same in each, through the functions below.
-pub trait ListView {
-    fn list(&mut self) -> &mut ListState;
-    /// Rows again from the store (filter, sort).
-    fn rebuild(&mut self, store: &Store);
-    /// The view's own actions, after the list's.
-    fn act(&mut self, action: Action, cx: &mut Cx) -> bool;
-    /// The sort field a click on column `c`'s header picks.
-    fn header_sort(&self, c: usize) -> Option<usize>;
-    /// What the status line says after a sort change (`None`: nothing).
-    fn sort_label(&self) -> Option<String> {
-        None
-    }
-}
-
-/// `View::on_action` of a list view: list keys first (a sort change rebuilds), then its own.
-pub fn list_action(v: &mut impl ListView, action: Action, cx: &mut Cx) -> bool {
-    if v.list().on_action(action, cx.page) {
-        if matches!(action, Action::Sort | Action::SortReverse) {
-            v.rebuild(cx.store);
-            if let Some(label) = v.sort_label() {
-                cx.info(format!("sorted by {label}"));
-            }
-        }
-        return true;
-    }
-    v.act(action, cx)
-}
-
-/// `View::on_mouse` of a list view: rows select, a second click opens, headers sort.
-pub fn list_mouse(v: &mut impl ListView, ev: MouseEvent, cx: &mut Cx) -> bool {
-    match v.list().on_mouse(&ev) {
-        Click::None => false,
-        Click::Header(c) => {
-            if let Some(field) = v.header_sort(c) {
-                v.list().sort_by(field);
-                v.rebuild(cx.store);
-            }
-            true
-        }
-        Click::Activate => v.act(Action::Open, cx),
-        Click::Row | Click::Scrolled => true,
-    }
-}
-
-/// `View::set_filter` of a list view.
-pub fn list_filter(v: &mut impl ListView, text: &str, store: &Store) {
-    v.list().filter = text.to_string();
-    v.rebuild(store);
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct ListState {
@@ -111,6 +58,33 @@ impl ListState {
                 self.cursor.selected = i;
             }
         }
+    }
+
+    /// Keeps the `rows` whose `text` the filter matches, in the sort's order (`order` compares
+    /// two rows by a sort field in its natural order; the reverse flag turns it), and makes their
+    /// `key`s the list's. Returns the rows in display order.
+    pub fn fill<R>(
+        &mut self,
+        rows: impl IntoIterator<Item = R>,
+        text: impl Fn(&R) -> String,
+        order: impl Fn(&R, &R, usize) -> Ordering,
+        key: impl Fn(&R) -> String,
+    ) -> Vec<R> {
+        let mut rows: Vec<R> = rows
+            .into_iter()
+            .filter(|r| self.matches(&text(r)))
+            .collect();
+        let (field, desc) = self.sort;
+        rows.sort_by(|a, b| {
+            let ord = order(a, b, field);
+            if desc {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+        self.set_keys(rows.iter().map(key).collect());
+        rows
     }
 
     pub fn selected_key(&self) -> Option<&str> {

@@ -8,6 +8,7 @@ pub mod images;
 pub mod list;
 pub mod logs;
 pub mod networks;
+pub mod table;
 pub mod volumes;
 
 use crossterm::event::MouseEvent;

@@ -5,11 +5,12 @@
 use crossterm::event::MouseEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
+use ratatui::widgets::Cell;
 use ratatui::Frame;
 use serde_json::Value;
 
-use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
+use super::list::ListState;
+use super::table::{self, DataToCell, ListView, TableColumn};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::api::networks::{
     self, Ipam, IpamConfig, NetworkConnect, NetworkCreate, NetworkDisconnect,
@@ -23,7 +24,7 @@ use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::model::{Container, Network};
 use crate::dashboard::store::Store;
-use crate::dashboard::widgets::table::{self, col};
+use crate::dashboard::widgets::table::{col, Column};
 
 /// Networks every engine has; removing them is refused, so the view does not offer it.
 pub const BUILTIN: [&str; 3] = ["bridge", "host", "none"];
@@ -31,8 +32,6 @@ pub const BUILTIN: [&str; 3] = ["bridge", "host", "none"];
 pub struct NetworksView {
     pub list: ListState,
     pub rows: Vec<usize>,
-    /// The columns drawn last (they depend on the width), for header clicks.
-    shown: Vec<Col>,
 }
 
 impl Default for NetworksView {
@@ -40,14 +39,13 @@ impl Default for NetworksView {
         NetworksView {
             list: ListState::with_sort(0, false, 2),
             rows: Vec::new(),
-            shown: columns_for(80),
         }
     }
 }
 
 /// The columns the networks table can show; which ones depends on the width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
+pub enum Col {
     Mark,
     Name,
     Id,
@@ -97,38 +95,28 @@ fn item(c: &Container) -> Item {
 
 impl NetworksView {
     pub fn rebuild(&mut self, store: &Store) {
-        let mut rows: Vec<usize> = (0..store.networks.len())
-            .filter(|&i| {
+        self.rows = self.list.fill(
+            0..store.networks.len(),
+            |&i| {
                 let n = &store.networks[i];
-                self.list.matches(&format!(
+                format!(
                     "{} {} {} {}",
                     n.name,
                     n.driver,
                     n.subnets().0,
                     store.containers_on_network(n).join(" ")
-                ))
-            })
-            .collect();
-        let (field, desc) = self.list.sort;
-        rows.sort_by(|&a, &b| {
-            let (na, nb) = (&store.networks[a], &store.networks[b]);
-            let ord = match field {
-                1 => na.driver.cmp(&nb.driver),
-                _ => std::cmp::Ordering::Equal,
-            }
-            .then_with(|| na.name.cmp(&nb.name));
-            if desc {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-        let keys = rows
-            .iter()
-            .map(|&i| store.networks[i].name.clone())
-            .collect();
-        self.rows = rows;
-        self.list.set_keys(keys);
+                )
+            },
+            |&a, &b, field| {
+                let (na, nb) = (&store.networks[a], &store.networks[b]);
+                match field {
+                    1 => na.driver.cmp(&nb.driver),
+                    _ => std::cmp::Ordering::Equal,
+                }
+                .then_with(|| na.name.cmp(&nb.name))
+            },
+            |&i| store.networks[i].name.clone(),
+        );
     }
 
     fn selected<'a>(&self, store: &'a Store) -> Option<&'a Network> {
@@ -341,8 +329,74 @@ fn is_cidr(s: &str) -> bool {
     }
 }
 
+impl TableColumn for Col {
+    fn column(self) -> Column {
+        match self {
+            Col::Mark => col("", Constraint::Length(1)),
+            Col::Name => col("NAME", Constraint::Fill(2)),
+            Col::Id => col("NETWORK ID", Constraint::Length(12)),
+            Col::Driver => col("DRIVER", Constraint::Length(8)),
+            Col::Subnet => col("SUBNET", Constraint::Length(18)),
+            Col::Gateway => col("GATEWAY", Constraint::Length(15)),
+            Col::Internal => col("INTERNAL", Constraint::Length(8)),
+            Col::Containers => col("CONTAINERS", Constraint::Fill(2)),
+        }
+    }
+
+    fn sort_field(self) -> Option<usize> {
+        match self {
+            Col::Name => Some(0),
+            Col::Driver => Some(1),
+            _ => None,
+        }
+    }
+
+    fn is_mark(self) -> bool {
+        self == Col::Mark
+    }
+}
+
+impl DataToCell<Col> for NetworksView {
+    fn to_cell(&self, row: usize, column: Col, cx: &DrawCx) -> Cell<'static> {
+        let (store, theme) = (cx.store, &cx.config.theme);
+        let n = &store.networks[self.rows[row]];
+        match column {
+            // The table draws the marks.
+            Col::Mark => Cell::default(),
+            Col::Name => Cell::from(if BUILTIN.contains(&n.name.as_str()) {
+                // Built-ins cannot be removed: muted so it shows before trying.
+                Line::from(vec![
+                    Span::raw(n.name.clone()),
+                    Span::styled(" (built-in)", theme.muted()),
+                ])
+            } else {
+                Line::raw(n.name.clone())
+            }),
+            Col::Id => Cell::from(Span::styled(n.short_id().to_string(), theme.muted())),
+            Col::Driver => Cell::from(n.driver.clone()),
+            Col::Subnet => Cell::from(dash(n.subnets().0, theme)),
+            Col::Gateway => Cell::from(dash(n.subnets().1, theme)),
+            Col::Internal => Cell::from(if n.internal {
+                Span::styled("yes", theme.fg(theme.warning))
+            } else {
+                Span::styled("no", theme.muted())
+            }),
+            Col::Containers => {
+                let users = store.containers_on_network(n);
+                Cell::from(dash(users.join(", "), theme))
+            }
+        }
+    }
+}
+
 impl ListView for NetworksView {
-    fn list(&mut self) -> &mut ListState {
+    type Col = Col;
+
+    fn list(&self) -> &ListState {
+        &self.list
+    }
+
+    fn list_mut(&mut self) -> &mut ListState {
         &mut self.list
     }
 
@@ -354,11 +408,29 @@ impl ListView for NetworksView {
         NetworksView::act(self, action, cx)
     }
 
-    fn header_sort(&self, c: usize) -> Option<usize> {
-        match self.shown.get(c) {
-            Some(Col::Name) => Some(0),
-            Some(Col::Driver) => Some(1),
-            _ => None,
+    fn columns(&self, width: u16) -> Vec<Col> {
+        columns_for(width)
+    }
+
+    fn sorted_column(&self) -> (Col, bool) {
+        if self.list.sort.0 == 1 {
+            (Col::Driver, false)
+        } else {
+            (Col::Name, false)
+        }
+    }
+
+    fn empty(&self, cx: &DrawCx) -> String {
+        let store = cx.store;
+        if !store.loaded.networks {
+            "loading…".to_string()
+        } else if store.networks.is_empty() {
+            format!(
+                "no networks: create one ({})",
+                cx.config.keymap.label(Action::CreateNetwork)
+            )
+        } else {
+            format!("no network matches \"{}\"", self.list.filter)
         }
     }
 }
@@ -373,91 +445,7 @@ impl View for NetworksView {
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
-        let store = cx.store;
-        let theme = &cx.config.theme;
-        self.shown = columns_for(area.width);
-        let columns: Vec<table::Column> = self
-            .shown
-            .iter()
-            .map(|c| match c {
-                Col::Mark => col("", Constraint::Length(1)),
-                Col::Name => col("NAME", Constraint::Fill(2)),
-                Col::Id => col("NETWORK ID", Constraint::Length(12)),
-                Col::Driver => col("DRIVER", Constraint::Length(8)),
-                Col::Subnet => col("SUBNET", Constraint::Length(18)),
-                Col::Gateway => col("GATEWAY", Constraint::Length(15)),
-                Col::Internal => col("INTERNAL", Constraint::Length(8)),
-                Col::Containers => col("CONTAINERS", Constraint::Fill(2)),
-            })
-            .collect();
-        let sort_on = if self.list.sort.0 == 1 {
-            Col::Driver
-        } else {
-            Col::Name
-        };
-        let sort_col = self
-            .shown
-            .iter()
-            .position(|&c| c == sort_on)
-            .map(|i| (i, self.list.sort.1));
-        let empty = if !store.loaded.networks {
-            "loading…".to_string()
-        } else if store.networks.is_empty() {
-            format!(
-                "no networks: create one ({})",
-                cx.config.keymap.label(Action::CreateNetwork)
-            )
-        } else {
-            format!("no network matches \"{}\"", self.list.filter)
-        };
-        let rows = &self.rows;
-        let list = &self.list;
-        let shown = &self.shown;
-        let mut cursor = self.list.cursor;
-        self.list.geometry = table::draw(
-            f,
-            area,
-            &columns,
-            &mut cursor,
-            sort_col,
-            theme,
-            &empty,
-            |i, _| {
-                let n = &store.networks[rows[i]];
-                let (subnet, gateway) = n.subnets();
-                let builtin = BUILTIN.contains(&n.name.as_str());
-                let cells = shown.iter().map(|c| match c {
-                    Col::Mark => Cell::from(Span::styled(
-                        if list.is_marked(&n.name) { "●" } else { " " },
-                        theme.fg(theme.marked),
-                    )),
-                    Col::Name => Cell::from(if builtin {
-                        // Built-ins cannot be removed: muted so it shows before trying.
-                        Line::from(vec![
-                            Span::raw(n.name.clone()),
-                            Span::styled(" (built-in)", theme.muted()),
-                        ])
-                    } else {
-                        Line::raw(n.name.clone())
-                    }),
-                    Col::Id => Cell::from(Span::styled(n.short_id().to_string(), theme.muted())),
-                    Col::Driver => Cell::from(n.driver.clone()),
-                    Col::Subnet => Cell::from(dash(subnet.clone(), theme)),
-                    Col::Gateway => Cell::from(dash(gateway.clone(), theme)),
-                    Col::Internal => Cell::from(if n.internal {
-                        Span::styled("yes", theme.fg(theme.warning))
-                    } else {
-                        Span::styled("no", theme.muted())
-                    }),
-                    Col::Containers => {
-                        let users = store.containers_on_network(n);
-                        Cell::from(dash(users.join(", "), theme))
-                    }
-                });
-                Row::new(cells.collect::<Vec<_>>())
-            },
-        );
-        self.list.cursor = cursor;
+        table::draw(self, f, area, cx);
     }
 
     fn commands(&self, _store: &Store) -> Vec<Action> {
@@ -473,15 +461,15 @@ impl View for NetworksView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
-        list_action(self, action, cx)
+        table::on_action(self, action, cx)
     }
 
     fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
-        list_mouse(self, ev, cx)
+        table::on_mouse(self, ev, cx)
     }
 
     fn set_filter(&mut self, text: &str, store: &Store) {
-        list_filter(self, text, store);
+        table::set_filter(self, text, store);
     }
 
     fn filter(&self) -> &str {

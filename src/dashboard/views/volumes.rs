@@ -5,11 +5,12 @@
 use crossterm::event::MouseEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Row};
+use ratatui::widgets::Cell;
 use ratatui::Frame;
 use serde_json::Value;
 
-use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
+use super::list::ListState;
+use super::table::{self, DataToCell, ListView, TableColumn};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::api::volumes::{self, VolumeCreate};
 use crate::client::api::{system, Filters};
@@ -20,7 +21,7 @@ use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::bytes;
-use crate::dashboard::widgets::table::{self, col};
+use crate::dashboard::widgets::table::{col, Column};
 use crate::format::units::ago;
 
 pub struct VolumesView {
@@ -29,8 +30,6 @@ pub struct VolumesView {
     pub rows: Vec<usize>,
     /// Sizes by name from the last `/system/df`.
     pub sizes: std::collections::HashMap<String, i64>,
-    /// The columns drawn last (they depend on the width), for header clicks.
-    shown: Vec<Col>,
 }
 
 impl Default for VolumesView {
@@ -39,14 +38,13 @@ impl Default for VolumesView {
             list: ListState::with_sort(0, false, 2),
             rows: Vec::new(),
             sizes: Default::default(),
-            shown: columns_for(80),
         }
     }
 }
 
 /// The columns the volumes table can show; which ones depends on the width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
+pub enum Col {
     Mark,
     Name,
     Driver,
@@ -85,37 +83,28 @@ fn disk_usage() -> Cmd {
 
 impl VolumesView {
     pub fn rebuild(&mut self, store: &Store) {
-        let mut rows: Vec<usize> = (0..store.volumes.len())
-            .filter(|&i| {
+        let sizes = &self.sizes;
+        self.rows = self.list.fill(
+            0..store.volumes.len(),
+            |&i| {
                 let v = &store.volumes[i];
-                self.list.matches(&format!(
+                format!(
                     "{} {} {}",
                     v.name,
                     v.driver,
                     store.containers_using_volume(&v.name).join(" ")
-                ))
-            })
-            .collect();
-        let (field, desc) = self.list.sort;
-        rows.sort_by(|&a, &b| {
-            let (va, vb) = (&store.volumes[a], &store.volumes[b]);
-            let ord = match field {
-                1 => self.sizes.get(&vb.name).cmp(&self.sizes.get(&va.name)),
-                _ => std::cmp::Ordering::Equal,
-            }
-            .then_with(|| va.name.cmp(&vb.name));
-            if desc {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-        let keys = rows
-            .iter()
-            .map(|&i| store.volumes[i].name.clone())
-            .collect();
-        self.rows = rows;
-        self.list.set_keys(keys);
+                )
+            },
+            |&a, &b, field| {
+                let (va, vb) = (&store.volumes[a], &store.volumes[b]);
+                match field {
+                    1 => sizes.get(&vb.name).cmp(&sizes.get(&va.name)),
+                    _ => std::cmp::Ordering::Equal,
+                }
+                .then_with(|| va.name.cmp(&vb.name))
+            },
+            |&i| store.volumes[i].name.clone(),
+        );
     }
 
     pub fn selected_name(&self) -> Option<String> {
@@ -239,8 +228,68 @@ fn prune_form() -> Form {
     .with_note("Remove every volume no container uses? Their data is lost.")
 }
 
+impl TableColumn for Col {
+    fn column(self) -> Column {
+        match self {
+            Col::Mark => col("", Constraint::Length(1)),
+            Col::Name => col("NAME", Constraint::Fill(2)),
+            Col::Driver => col("DRIVER", Constraint::Length(8)),
+            Col::Size => col("SIZE", Constraint::Length(9)),
+            Col::Created => col("CREATED", Constraint::Length(15)),
+            Col::Users => col("IN USE BY", Constraint::Fill(2)),
+        }
+    }
+
+    fn sort_field(self) -> Option<usize> {
+        match self {
+            Col::Name => Some(0),
+            Col::Size => Some(1),
+            _ => None,
+        }
+    }
+
+    fn is_mark(self) -> bool {
+        self == Col::Mark
+    }
+}
+
+impl DataToCell<Col> for VolumesView {
+    fn to_cell(&self, row: usize, column: Col, cx: &DrawCx) -> Cell<'static> {
+        let (store, theme) = (cx.store, &cx.config.theme);
+        let v = &store.volumes[self.rows[row]];
+        match column {
+            // The table draws the marks.
+            Col::Mark => Cell::default(),
+            Col::Name => Cell::from(v.name.clone()),
+            Col::Driver => Cell::from(v.driver.clone()),
+            Col::Size => match self.sizes.get(&v.name) {
+                Some(s) if *s >= 0 => Cell::from(bytes(*s as f64)),
+                _ => Cell::from(Span::styled("-", theme.muted())),
+            },
+            Col::Created => match chrono::DateTime::parse_from_rfc3339(&v.created_at) {
+                Ok(t) => Cell::from(ago(t.timestamp(), cx.now)),
+                Err(_) => Cell::from(Span::styled("-", theme.muted())),
+            },
+            Col::Users => {
+                let users = store.containers_using_volume(&v.name);
+                Cell::from(if users.is_empty() {
+                    Span::styled("-", theme.muted())
+                } else {
+                    Span::raw(users.join(", "))
+                })
+            }
+        }
+    }
+}
+
 impl ListView for VolumesView {
-    fn list(&mut self) -> &mut ListState {
+    type Col = Col;
+
+    fn list(&self) -> &ListState {
+        &self.list
+    }
+
+    fn list_mut(&mut self) -> &mut ListState {
         &mut self.list
     }
 
@@ -252,11 +301,30 @@ impl ListView for VolumesView {
         VolumesView::act(self, action, cx)
     }
 
-    fn header_sort(&self, c: usize) -> Option<usize> {
-        match self.shown.get(c) {
-            Some(Col::Name) => Some(0),
-            Some(Col::Size) => Some(1),
-            _ => None,
+    fn columns(&self, width: u16) -> Vec<Col> {
+        columns_for(width)
+    }
+
+    fn sorted_column(&self) -> (Col, bool) {
+        // Size sorts largest first.
+        if self.list.sort.0 == 1 {
+            (Col::Size, true)
+        } else {
+            (Col::Name, false)
+        }
+    }
+
+    fn empty(&self, cx: &DrawCx) -> String {
+        let store = cx.store;
+        if !store.loaded.volumes {
+            "loading…".to_string()
+        } else if store.volumes.is_empty() {
+            format!(
+                "no volumes: create one ({}) or run a container with -v name:/path",
+                cx.config.keymap.label(Action::CreateVolume)
+            )
+        } else {
+            format!("no volume matches \"{}\"", self.list.filter)
         }
     }
 }
@@ -271,86 +339,7 @@ impl View for VolumesView {
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
-        let store = cx.store;
-        let theme = &cx.config.theme;
-        self.shown = columns_for(area.width);
-        let columns: Vec<table::Column> = self
-            .shown
-            .iter()
-            .map(|c| match c {
-                Col::Mark => col("", Constraint::Length(1)),
-                Col::Name => col("NAME", Constraint::Fill(2)),
-                Col::Driver => col("DRIVER", Constraint::Length(8)),
-                Col::Size => col("SIZE", Constraint::Length(9)),
-                Col::Created => col("CREATED", Constraint::Length(15)),
-                Col::Users => col("IN USE BY", Constraint::Fill(2)),
-            })
-            .collect();
-        let sort_on = if self.list.sort.0 == 1 {
-            Col::Size
-        } else {
-            Col::Name
-        };
-        let sort_col = self
-            .shown
-            .iter()
-            .position(|&c| c == sort_on)
-            // Size sorts largest first.
-            .map(|i| (i, self.list.arrow_descending(sort_on == Col::Size)));
-        let empty = if !store.loaded.volumes {
-            "loading…".to_string()
-        } else if store.volumes.is_empty() {
-            format!(
-                "no volumes: create one ({}) or run a container with -v name:/path",
-                cx.config.keymap.label(Action::CreateVolume)
-            )
-        } else {
-            format!("no volume matches \"{}\"", self.list.filter)
-        };
-        let rows = &self.rows;
-        let list = &self.list;
-        let sizes = &self.sizes;
-        let shown = &self.shown;
-        let now = cx.now;
-        let mut cursor = self.list.cursor;
-        self.list.geometry = table::draw(
-            f,
-            area,
-            &columns,
-            &mut cursor,
-            sort_col,
-            theme,
-            &empty,
-            |i, _| {
-                let v = &store.volumes[rows[i]];
-                let cells = shown.iter().map(|c| match c {
-                    Col::Mark => Cell::from(Span::styled(
-                        if list.is_marked(&v.name) { "●" } else { " " },
-                        theme.fg(theme.marked),
-                    )),
-                    Col::Name => Cell::from(v.name.clone()),
-                    Col::Driver => Cell::from(v.driver.clone()),
-                    Col::Size => match sizes.get(&v.name) {
-                        Some(s) if *s >= 0 => Cell::from(bytes(*s as f64)),
-                        _ => Cell::from(Span::styled("-", theme.muted())),
-                    },
-                    Col::Created => match chrono::DateTime::parse_from_rfc3339(&v.created_at) {
-                        Ok(t) => Cell::from(ago(t.timestamp(), now)),
-                        Err(_) => Cell::from(Span::styled("-", theme.muted())),
-                    },
-                    Col::Users => {
-                        let users = store.containers_using_volume(&v.name);
-                        Cell::from(if users.is_empty() {
-                            Span::styled("-", theme.muted())
-                        } else {
-                            Span::raw(users.join(", "))
-                        })
-                    }
-                });
-                Row::new(cells.collect::<Vec<_>>())
-            },
-        );
-        self.list.cursor = cursor;
+        table::draw(self, f, area, cx);
     }
 
     fn commands(&self, _store: &Store) -> Vec<Action> {
@@ -365,15 +354,15 @@ impl View for VolumesView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
-        list_action(self, action, cx)
+        table::on_action(self, action, cx)
     }
 
     fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
-        list_mouse(self, ev, cx)
+        table::on_mouse(self, ev, cx)
     }
 
     fn set_filter(&mut self, text: &str, store: &Store) {
-        list_filter(self, text, store);
+        table::set_filter(self, text, store);
     }
 
     fn filter(&self) -> &str {

@@ -14,10 +14,11 @@ pub use prune::{prune_call, PruneDialog};
 use crossterm::event::MouseEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Row};
+use ratatui::widgets::Cell;
 use ratatui::Frame;
 
-use super::list::{list_action, list_filter, list_mouse, ListState, ListView};
+use super::list::ListState;
+use super::table::{self, DataToCell, ListView, TableColumn};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::api::{containers, images};
 use crate::dashboard::dialogs::confirm::Confirm;
@@ -32,7 +33,7 @@ use crate::dashboard::store::model::Image;
 use crate::dashboard::store::tasks::TaskState;
 use crate::dashboard::store::Store;
 use crate::dashboard::widgets::bytes;
-use crate::dashboard::widgets::table::{self, col};
+use crate::dashboard::widgets::table::{col, Column};
 
 const SORT_FIELDS: [&str; 4] = ["repository", "created", "size", "in use"];
 
@@ -57,7 +58,7 @@ impl ImageRow {
 
 /// The table's columns (which ones show depends on the width).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
+pub enum Col {
     Mark,
     Repo,
     Tag,
@@ -67,8 +68,8 @@ enum Col {
     InUse,
 }
 
-impl Col {
-    fn column(self) -> table::Column {
+impl TableColumn for Col {
+    fn column(self) -> Column {
         match self {
             Col::Mark => col("", Constraint::Length(1)),
             Col::Repo => col("REPOSITORY", Constraint::Fill(3)),
@@ -80,7 +81,6 @@ impl Col {
         }
     }
 
-    /// The sort field a click on this column's header picks.
     fn sort_field(self) -> Option<usize> {
         match self {
             Col::Repo | Col::Tag => Some(0),
@@ -90,14 +90,16 @@ impl Col {
             _ => None,
         }
     }
+
+    fn is_mark(self) -> bool {
+        self == Col::Mark
+    }
 }
 
 pub struct ImagesView {
     pub list: ListState,
     pub rows: Vec<ImageRow>,
     pub dangling_only: bool,
-    /// The columns of the last draw (header clicks map through them).
-    kinds: Vec<Col>,
 }
 
 impl Default for ImagesView {
@@ -106,51 +108,40 @@ impl Default for ImagesView {
             list: ListState::with_sort(1, false, SORT_FIELDS.len()),
             rows: Vec::new(),
             dangling_only: false,
-            kinds: Vec::new(),
         }
     }
 }
 
 impl ImagesView {
     pub fn rebuild(&mut self, store: &Store) {
-        let mut rows: Vec<ImageRow> = Vec::new();
-        for (index, img) in store.images.iter().enumerate() {
-            if self.dangling_only && !img.is_dangling() {
-                continue;
-            }
-            for (repo, tag) in img.tags() {
-                if self
-                    .list
-                    .matches(&format!("{repo}:{tag} {}", img.short_id()))
-                {
-                    rows.push(ImageRow { index, repo, tag });
-                }
-            }
-        }
-        let (field, desc) = self.list.sort;
-        rows.sort_by(|a, b| {
-            let (ia, ib) = (&store.images[a.index], &store.images[b.index]);
-            let ord = match field {
-                1 => ib.created.cmp(&ia.created),
-                2 => ib.size.cmp(&ia.size),
-                3 => store
-                    .containers_using_image(&ib.id)
-                    .cmp(&store.containers_using_image(&ia.id)),
-                _ => std::cmp::Ordering::Equal,
-            }
-            .then_with(|| (&a.repo, &a.tag).cmp(&(&b.repo, &b.tag)));
-            if desc {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-        let keys = rows
+        let dangling_only = self.dangling_only;
+        let rows = store
+            .images
             .iter()
-            .map(|r| format!("{}|{}:{}", store.images[r.index].id, r.repo, r.tag))
-            .collect();
-        self.rows = rows;
-        self.list.set_keys(keys);
+            .enumerate()
+            .filter(|(_, img)| !dangling_only || img.is_dangling())
+            .flat_map(|(index, img)| {
+                img.tags()
+                    .into_iter()
+                    .map(move |(repo, tag)| ImageRow { index, repo, tag })
+            });
+        self.rows = self.list.fill(
+            rows,
+            |r| format!("{}:{} {}", r.repo, r.tag, store.images[r.index].short_id()),
+            |a, b, field| {
+                let (ia, ib) = (&store.images[a.index], &store.images[b.index]);
+                match field {
+                    1 => ib.created.cmp(&ia.created),
+                    2 => ib.size.cmp(&ia.size),
+                    3 => store
+                        .containers_using_image(&ib.id)
+                        .cmp(&store.containers_using_image(&ia.id)),
+                    _ => std::cmp::Ordering::Equal,
+                }
+                .then_with(|| (&a.repo, &a.tag).cmp(&(&b.repo, &b.tag)))
+            },
+            |r| format!("{}|{}:{}", store.images[r.index].id, r.repo, r.tag),
+        );
     }
 
     pub fn selected<'s>(&self, store: &'s Store) -> Option<(&ImageRow, &'s Image)> {
@@ -323,8 +314,39 @@ impl ImagesView {
     }
 }
 
+impl DataToCell<Col> for ImagesView {
+    fn to_cell(&self, row: usize, column: Col, cx: &DrawCx) -> Cell<'static> {
+        let (store, theme) = (cx.store, &cx.config.theme);
+        let r = &self.rows[row];
+        let img = &store.images[r.index];
+        match column {
+            // The table draws the marks.
+            Col::Mark => Cell::default(),
+            Col::Repo => Cell::from(r.repo.clone()),
+            Col::Tag => Cell::from(r.tag.clone()),
+            Col::Id => Cell::from(Span::styled(img.short_id().to_string(), theme.muted())),
+            Col::Created => Cell::from(crate::format::units::ago(img.created, cx.now)),
+            Col::Size => Cell::from(bytes(img.size as f64)),
+            Col::InUse => {
+                let used = store.containers_using_image(&img.id);
+                Cell::from(if used > 0 {
+                    used.to_string()
+                } else {
+                    "-".into()
+                })
+            }
+        }
+    }
+}
+
 impl ListView for ImagesView {
-    fn list(&mut self) -> &mut ListState {
+    type Col = Col;
+
+    fn list(&self) -> &ListState {
+        &self.list
+    }
+
+    fn list_mut(&mut self) -> &mut ListState {
         &mut self.list
     }
 
@@ -336,8 +358,43 @@ impl ListView for ImagesView {
         ImagesView::act(self, action, cx)
     }
 
-    fn header_sort(&self, c: usize) -> Option<usize> {
-        self.kinds.get(c).and_then(|k| k.sort_field())
+    /// Narrow terminals drop IMAGE ID and IN USE so names keep their room.
+    fn columns(&self, width: u16) -> Vec<Col> {
+        let wide = width >= 100;
+        let mut kinds = vec![Col::Mark, Col::Repo, Col::Tag];
+        if wide {
+            kinds.push(Col::Id);
+        }
+        kinds.extend([Col::Created, Col::Size]);
+        if wide {
+            kinds.push(Col::InUse);
+        }
+        kinds
+    }
+
+    fn sorted_column(&self) -> (Col, bool) {
+        let sorted = match self.list.sort.0 {
+            0 => Col::Repo,
+            1 => Col::Created,
+            2 => Col::Size,
+            _ => Col::InUse,
+        };
+        // Every field but the name sorts newest, largest or most used first.
+        (sorted, sorted != Col::Repo)
+    }
+
+    fn empty(&self, cx: &DrawCx) -> String {
+        let store = cx.store;
+        if !store.loaded.images {
+            "loading…".to_string()
+        } else if store.images.is_empty() {
+            // The first-run offer is drawn below the header instead.
+            String::new()
+        } else if self.dangling_only {
+            "no dangling images".into()
+        } else {
+            format!("no image matches \"{}\"", self.list.filter)
+        }
     }
 
     fn sort_label(&self) -> Option<String> {
@@ -355,84 +412,9 @@ impl View for ImagesView {
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
+        table::draw(self, f, area, cx);
         let store = cx.store;
-        let theme = &cx.config.theme;
-        // Narrow terminals drop IMAGE ID and IN USE so names keep their room.
-        let wide = area.width >= 100;
-        let mut kinds = vec![Col::Mark, Col::Repo, Col::Tag];
-        if wide {
-            kinds.push(Col::Id);
-        }
-        kinds.extend([Col::Created, Col::Size]);
-        if wide {
-            kinds.push(Col::InUse);
-        }
-        let columns: Vec<_> = kinds.iter().map(|k| k.column()).collect();
-        let sorted_kind = match self.list.sort.0 {
-            0 => Col::Repo,
-            1 => Col::Created,
-            2 => Col::Size,
-            _ => Col::InUse,
-        };
-        let sort_col = kinds
-            .iter()
-            .position(|&k| k == sorted_kind)
-            // Every field but the name sorts newest, largest or most used first.
-            .map(|i| (i, self.list.arrow_descending(sorted_kind != Col::Repo)));
-        let first_run = store.loaded.images && store.images.is_empty();
-        let empty = if !store.loaded.images {
-            "loading…".to_string()
-        } else if first_run {
-            // The first-run offer is drawn below the header instead.
-            String::new()
-        } else if self.dangling_only {
-            "no dangling images".into()
-        } else {
-            format!("no image matches \"{}\"", self.list.filter)
-        };
-        let now = cx.now;
-        let rows = &self.rows;
-        let list = &self.list;
-        let mut cursor = self.list.cursor;
-        self.kinds = kinds.clone();
-        self.list.geometry = table::draw(
-            f,
-            area,
-            &columns,
-            &mut cursor,
-            sort_col,
-            theme,
-            &empty,
-            |i, _| {
-                let r = &rows[i];
-                let img = &store.images[r.index];
-                Row::new(kinds.iter().map(|k| match k {
-                    Col::Mark => Cell::from(Span::styled(
-                        if list.is_marked(&list.keys[i]) {
-                            "●"
-                        } else {
-                            " "
-                        },
-                        theme.fg(theme.marked),
-                    )),
-                    Col::Repo => Cell::from(r.repo.clone()),
-                    Col::Tag => Cell::from(r.tag.clone()),
-                    Col::Id => Cell::from(Span::styled(img.short_id().to_string(), theme.muted())),
-                    Col::Created => Cell::from(crate::format::units::ago(img.created, now)),
-                    Col::Size => Cell::from(bytes(img.size as f64)),
-                    Col::InUse => {
-                        let used = store.containers_using_image(&img.id);
-                        Cell::from(if used > 0 {
-                            used.to_string()
-                        } else {
-                            "-".into()
-                        })
-                    }
-                }))
-            },
-        );
-        self.list.cursor = cursor;
-        if first_run && area.height > 1 {
+        if store.loaded.images && store.images.is_empty() && area.height > 1 {
             empty::draw(
                 f,
                 Rect {
@@ -462,15 +444,15 @@ impl View for ImagesView {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
-        list_action(self, action, cx)
+        table::on_action(self, action, cx)
     }
 
     fn on_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
-        list_mouse(self, ev, cx)
+        table::on_mouse(self, ev, cx)
     }
 
     fn set_filter(&mut self, text: &str, store: &Store) {
-        list_filter(self, text, store);
+        table::set_filter(self, text, store);
     }
 
     fn filter(&self) -> &str {
