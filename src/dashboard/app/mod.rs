@@ -450,6 +450,10 @@ impl App {
                     self.views.containers.select(&id, &self.store);
                     self.switch(ViewId::Containers);
                 }
+                Cmd::Forget(gone) => {
+                    self.store.forget(&gone);
+                    self.store_changed();
+                }
             }
         }
         self.dirty = true;

@@ -8,6 +8,7 @@ mod detail;
 mod events;
 mod images;
 mod import;
+mod lists;
 mod logs;
 mod networks;
 mod volumes;

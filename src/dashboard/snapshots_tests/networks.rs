@@ -11,7 +11,7 @@ use crate::dashboard::app::App;
 use crate::dashboard::msg::{Msg, Purpose};
 use crate::dashboard::testing::*;
 
-fn network(name: &str, driver: &str, subnet: &str, gateway: &str, internal: bool) -> Value {
+pub fn network(name: &str, driver: &str, subnet: &str, gateway: &str, internal: bool) -> Value {
     let config = if subnet.is_empty() {
         json!([])
     } else {

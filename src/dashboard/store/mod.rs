@@ -47,6 +47,13 @@ pub struct Store {
     pub loaded: Loaded,
 }
 
+/// Objects the engine said it removed, by name (`Store::forget`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gone {
+    Volumes(Vec<String>),
+    Networks(Vec<String>),
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Loaded {
     pub containers: bool,
@@ -126,6 +133,17 @@ impl Store {
             })
             .map(Container::name)
             .collect()
+    }
+
+    /// Drops what an engine answer says is gone (a prune's `VolumesDeleted`, `NetworksDeleted`),
+    /// so the lists are right as soon as the answer is shown. On a live engine the events of
+    /// the removals re-read the lists a moment later anyway; without this the status line said
+    /// "removed 2 volumes" over a list that still showed them until then.
+    pub fn forget(&mut self, gone: &Gone) {
+        match gone {
+            Gone::Volumes(names) => self.volumes.retain(|v| !names.contains(&v.name)),
+            Gone::Networks(names) => self.networks.retain(|n| !names.contains(&n.name)),
+        }
     }
 
     pub fn task_mut(&mut self, id: u64) -> Option<&mut Task> {

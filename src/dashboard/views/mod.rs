@@ -19,7 +19,7 @@ use super::config::Config;
 use super::dialogs::Dialog;
 use super::keymap::{Action, Context};
 use super::msg::{Effect, StreamRequest};
-use super::store::Store;
+use super::store::{Gone, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ViewId {
@@ -107,6 +107,8 @@ pub enum Cmd {
     Action(Action),
     /// Open or replace a stream, by request.
     Stream(StreamRequest),
+    /// Drop objects the engine said it removed from the store (`Store::forget`).
+    Forget(Gone),
 }
 
 /// What handlers get: read access to data and config, and the queue for what should happen.

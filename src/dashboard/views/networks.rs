@@ -23,7 +23,7 @@ use crate::dashboard::dialogs::text::TextViewer;
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::store::model::{Container, Network};
-use crate::dashboard::store::Store;
+use crate::dashboard::store::{Gone, Store};
 use crate::dashboard::widgets::table::{col, Column};
 
 /// Networks every engine has; removing them is refused, so the view does not offer it.
@@ -502,6 +502,10 @@ impl View for NetworksView {
                     cx.info("prune networks: nothing to remove");
                 } else {
                     cx.info(format!("prune networks: removed {}", deleted.join(", ")));
+                    // The list says so too, now (not when the removals' events re-read it).
+                    cx.push(Cmd::Forget(Gone::Networks(
+                        deleted.iter().map(|n| n.to_string()).collect(),
+                    )));
                 }
             }
             Err(e) => cx.error(format!("prune networks: {e}")),

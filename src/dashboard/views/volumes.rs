@@ -19,7 +19,7 @@ use crate::dashboard::dialogs::network_form::{parse_labels, Field, Form, Values}
 use crate::dashboard::dialogs::text::TextViewer;
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Effect, Purpose};
-use crate::dashboard::store::Store;
+use crate::dashboard::store::{Gone, Store};
 use crate::dashboard::widgets::bytes;
 use crate::dashboard::widgets::table::{col, Column};
 use crate::format::units::ago;
@@ -422,6 +422,10 @@ impl View for VolumesView {
                         volumes_word(deleted.len()),
                         bytes(reclaimed)
                     ));
+                    // The list says so too, now (not when the removals' events re-read it).
+                    cx.push(Cmd::Forget(Gone::Volumes(
+                        deleted.iter().map(|n| n.to_string()).collect(),
+                    )));
                 }
                 cx.push(disk_usage());
             }
