@@ -115,13 +115,16 @@ pub struct HostConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Body of `POST /containers/create`: the Config fields at top level plus HostConfig.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Body of `POST /containers/create`: the Config fields at top level plus HostConfig. Clients
+/// (the dashboard's run form) build it typed and send it serialized.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct CreateRequest {
     #[serde(flatten)]
     pub config: ContainerConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_config: Option<HostConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub networking_config: Option<serde_json::Value>,
 }
 

@@ -1,10 +1,13 @@
 //! The run form (images view, `r`): image, name, ports, env, volumes, network, command and the
 //! `--rm` / detach checkboxes, each text field a tui-input line. Submitting checks every field
-//! (saying which one is wrong and why, the form stays open), then builds exactly the body
-//! `berth run` sends: the fields become run flags that go through the CLI's own parser and
-//! `create_body`, so the dashboard and the command line cannot drift apart.
+//! (saying which one is wrong and why, the form stays open), then sends the typed create spec
+//! `spec` builds from them: the same spec `berth run` sends for the same flags (a test holds the
+//! two together), so the dashboard and the command line cannot drift apart.
 
-use clap::Parser;
+mod spec;
+
+pub use spec::{field_of_engine_error, RunRequest, RunValues};
+
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use hyper::Method;
 use ratatui::layout::Rect;
@@ -12,13 +15,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
-use serde_json::Value;
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
 use super::prompt::draw_input;
 use super::{frame, hint, Dialog, Outcome};
-use crate::client::query;
 use crate::dashboard::msg::{Effect, Purpose};
 use crate::dashboard::views::{Cmd, Cx, DrawCx};
 use crate::dashboard::widgets::{centered, ellipsize};
@@ -82,188 +83,6 @@ impl Field {
 
     fn index(self) -> usize {
         Field::ALL.iter().position(|&f| f == self).unwrap_or(0)
-    }
-}
-
-/// What the user typed: kept with the create call so a refused create brings the form back
-/// as it was.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunValues {
-    pub image: String,
-    pub name: String,
-    pub ports: String,
-    pub env: String,
-    pub volumes: String,
-    pub network: String,
-    pub command: String,
-    pub rm: bool,
-    pub detach: bool,
-}
-
-/// A checked form: the create call's path and body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRequest {
-    pub path: String,
-    pub body: Value,
-}
-
-/// Comma-separated items, trimmed, empty ones dropped.
-fn items(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// `A=1, B=x,y`: a comma starts a new variable only when `NAME=` follows it, so values may hold
-/// commas.
-fn env_items(s: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for part in s.split(',') {
-        let starts_var = part.trim_start().split_once('=').is_some_and(|(k, _)| {
-            !k.is_empty()
-                && k.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
-        });
-        match out.last_mut() {
-            Some(last) if !starts_var => {
-                last.push(',');
-                last.push_str(part);
-            }
-            _ => out.push(part.to_string()),
-        }
-    }
-    out.into_iter()
-        .map(|e| e.trim().to_string())
-        .filter(|e| !e.is_empty())
-        .collect()
-}
-
-/// docker's container name rule (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`).
-fn valid_name(n: &str) -> bool {
-    let mut chars = n.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && n.len() >= 2
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-}
-
-/// The part of a CLI flag error after `flag: ` (the field label already says which flag).
-fn flag_reason(e: &dyn std::fmt::Display) -> String {
-    let s = e.to_string();
-    match s.split_once(" flag: ") {
-        Some((_, why)) => why.to_string(),
-        None => s,
-    }
-}
-
-impl RunValues {
-    /// Checks every field and builds the create request, or names the first bad field.
-    pub fn build(&self) -> Result<RunRequest, (Field, String)> {
-        let image = self.image.trim();
-        if image.is_empty() {
-            return Err((Field::Image, "which image to run?".into()));
-        }
-        if image.contains(char::is_whitespace) {
-            return Err((Field::Image, "an image reference has no spaces".into()));
-        }
-        let name = self.name.trim();
-        if !name.is_empty() && !valid_name(name) {
-            return Err((
-                Field::Name,
-                "letters, digits and _ . - only, at least 2, starting with a letter or digit"
-                    .into(),
-            ));
-        }
-        let ports = items(&self.ports);
-        for p in &ports {
-            crate::commands::networks::publish_options(std::slice::from_ref(p), &[])
-                .map_err(|e| (Field::Ports, format!("{p}: {}", flag_reason(&e))))?;
-        }
-        let env = env_items(&self.env);
-        for e in &env {
-            match e.split_once('=') {
-                Some((k, _)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) => {}
-                _ => return Err((Field::Env, format!("\"{e}\" is not NAME=value"))),
-            }
-        }
-        let volumes = items(&self.volumes);
-        for v in &volumes {
-            crate::commands::volumes::mount_flags("run", std::slice::from_ref(v), &[], &[])
-                .map_err(|e| (Field::Volumes, format!("{v}: {}", flag_reason(&e))))?;
-        }
-        let network = match self.network.trim() {
-            "" => "bridge",
-            n => n,
-        };
-        if network.contains(char::is_whitespace) {
-            return Err((Field::Network, "a network name has no spaces".into()));
-        }
-        let command = shlex::split(self.command.trim()).ok_or((
-            Field::Command,
-            "unbalanced quotes (or a trailing backslash)".to_string(),
-        ))?;
-
-        // The same flags `berth run` would get, through the same parser and body builder.
-        // `--flag=value` keeps values that start with '-' from being read as flags.
-        let mut argv: Vec<String> = vec!["berth".into(), "run".into()];
-        if !name.is_empty() {
-            argv.push(format!("--name={name}"));
-        }
-        argv.extend(ports.iter().map(|p| format!("--publish={p}")));
-        argv.extend(env.iter().map(|e| format!("--env={e}")));
-        argv.extend(volumes.iter().map(|v| format!("--volume={v}")));
-        argv.push(format!("--network={network}"));
-        if self.rm {
-            argv.push("--rm".into());
-        }
-        if self.detach {
-            argv.push("--detach".into());
-        } else {
-            // Attached from the dashboard means a terminal session, like `docker run -it`.
-            argv.extend(["--interactive".into(), "--tty".into()]);
-        }
-        argv.push("--".into());
-        argv.push(image.to_string());
-        argv.extend(command);
-        let args = match crate::cli::Cli::try_parse_from(&argv) {
-            Ok(crate::cli::Cli {
-                command: Some(crate::cli::Cmd::Run(r)),
-                ..
-            }) => r,
-            Ok(_) => return Err((Field::Image, "could not read the form".into())),
-            Err(e) => return Err((Field::Image, e.to_string())),
-        };
-        // Variables without a value would take the dashboard's own; the form has none.
-        let body = crate::commands::run::create_body(&args.opts, "run", args.detach, &|_| None)
-            .map_err(|e| (Field::Image, flag_reason(&e)))?;
-        let q: Vec<(&str, String)> = if name.is_empty() {
-            Vec::new()
-        } else {
-            vec![("name", name.to_string())]
-        };
-        Ok(RunRequest {
-            path: format!("/containers/create{}", query(&q)),
-            body,
-        })
-    }
-}
-
-/// Which field an engine refusal is about, from its message (the form shows it there).
-pub fn field_of_engine_error(message: &str) -> Option<Field> {
-    let m = message.to_lowercase();
-    if m.contains("container name") || m.contains("is already in use") {
-        Some(Field::Name)
-    } else if m.contains("no such image") || m.contains("pull access") {
-        Some(Field::Image)
-    } else if m.contains("port") {
-        Some(Field::Ports)
-    } else if m.contains("network") {
-        Some(Field::Network)
-    } else if m.contains("volume") || m.contains("mount") || m.contains("bind") {
-        Some(Field::Volumes)
-    } else {
-        None
     }
 }
 
@@ -337,8 +156,8 @@ impl RunForm {
             Ok(req) => {
                 cx.push(Cmd::Effect(Effect::call_with(
                     Method::POST,
-                    req.path,
-                    req.body,
+                    req.path(),
+                    req.body(),
                     Purpose::RunCreate {
                         form: Box::new(v.clone()),
                     },
@@ -520,94 +339,4 @@ impl Dialog for RunForm {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn form(f: impl FnOnce(&mut RunValues)) -> Result<RunRequest, (Field, String)> {
-        let mut v = RunValues {
-            image: "busybox".into(),
-            network: "bridge".into(),
-            detach: true,
-            ..Default::default()
-        };
-        f(&mut v);
-        v.build()
-    }
-
-    #[test]
-    fn fields_map_to_the_run_body() {
-        let r = form(|v| {
-            v.name = "web".into();
-            v.ports = "8080:80, 8443:443/tcp".into();
-            v.env = "A=1, B=x,y".into();
-            v.volumes = "data:/data, /srv:/c:ro".into();
-            v.command = "sh -c 'echo hi; sleep 9'".into();
-            v.rm = true;
-        })
-        .unwrap();
-        assert_eq!(r.path, "/containers/create?name=web");
-        let b = &r.body;
-        assert_eq!(b["Image"], "busybox");
-        assert_eq!(b["Cmd"], json!(["sh", "-c", "echo hi; sleep 9"]));
-        assert_eq!(b["Env"], json!(["A=1", "B=x,y"]));
-        assert_eq!(b["Tty"], false);
-        assert_eq!(b["HostConfig"]["AutoRemove"], true);
-        assert_eq!(b["HostConfig"]["NetworkMode"], "bridge");
-        assert_eq!(
-            b["HostConfig"]["Binds"],
-            json!(["data:/data", "/srv:/c:ro"])
-        );
-        assert_eq!(
-            b["HostConfig"]["PortBindings"]["80/tcp"],
-            json!([{"HostIp": "", "HostPort": "8080"}])
-        );
-        assert!(b["ExposedPorts"]["443/tcp"].is_object());
-    }
-
-    #[test]
-    fn attached_runs_get_a_terminal() {
-        let r = form(|v| v.detach = false).unwrap();
-        assert_eq!(r.path, "/containers/create");
-        assert_eq!(r.body["Tty"], true);
-        assert_eq!(r.body["OpenStdin"], true);
-        assert_eq!(r.body["AttachStdin"], true);
-        assert!(r.body.get("Cmd").is_none());
-    }
-
-    #[test]
-    fn bad_fields_say_which_and_why() {
-        let e = |f: fn(&mut RunValues)| form(f).unwrap_err();
-        assert_eq!(e(|v| v.image = " ".into()).0, Field::Image);
-        assert_eq!(e(|v| v.name = "-x".into()).0, Field::Name);
-        let (f, why) = e(|v| v.ports = "8080:80, 99999:80".into());
-        assert_eq!(f, Field::Ports);
-        assert!(why.starts_with("99999:80"), "{why}");
-        assert_eq!(e(|v| v.env = "=2, A=1".into()).0, Field::Env);
-        assert_eq!(e(|v| v.env = "JUSTNAME".into()).0, Field::Env);
-        assert_eq!(e(|v| v.volumes = ":/x".into()).0, Field::Volumes);
-        assert_eq!(e(|v| v.network = "a b".into()).0, Field::Network);
-        assert_eq!(e(|v| v.command = "echo 'unclosed".into()).0, Field::Command);
-    }
-
-    #[test]
-    fn values_starting_with_a_dash_are_not_flags() {
-        let r = form(|v| v.command = "--help -x".into()).unwrap();
-        assert_eq!(r.body["Cmd"], json!(["--help", "-x"]));
-        let r = form(|v| v.env = "A=-1".into()).unwrap();
-        assert_eq!(r.body["Env"], json!(["A=-1"]));
-    }
-
-    #[test]
-    fn engine_errors_point_at_a_field() {
-        assert_eq!(
-            field_of_engine_error("Conflict. The container name \"/web\" is already in use"),
-            Some(Field::Name)
-        );
-        assert_eq!(
-            field_of_engine_error("No such image: nope:latest"),
-            Some(Field::Image)
-        );
-        assert_eq!(field_of_engine_error("something else"), None);
-    }
-}
+mod tests;
