@@ -392,32 +392,14 @@ impl DataToCell<Col> for NetworksView {
 impl ListView for NetworksView {
     type Col = Col;
 
-    fn list(&self) -> &ListState {
-        &self.list
-    }
-
-    fn list_mut(&mut self) -> &mut ListState {
-        &mut self.list
-    }
-
-    fn rebuild(&mut self, store: &Store) {
-        NetworksView::rebuild(self, store);
-    }
-
-    fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
-        NetworksView::act(self, action, cx)
-    }
+    table::list_view_basics!();
 
     fn columns(&self, width: u16) -> Vec<Col> {
         columns_for(width)
     }
 
-    fn sorted_column(&self) -> (Col, bool) {
-        if self.list.sort.0 == 1 {
-            (Col::Driver, false)
-        } else {
-            (Col::Name, false)
-        }
+    fn largest_first(&self) -> bool {
+        false
     }
 
     fn empty(&self, cx: &DrawCx) -> String {

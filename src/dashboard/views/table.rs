@@ -18,7 +18,7 @@ use crate::dashboard::theme::Theme;
 use crate::dashboard::widgets::table::{self, Column};
 
 /// One column a list view can show.
-pub trait TableColumn: Copy + PartialEq {
+pub trait TableColumn: Copy {
     /// The header title and width.
     fn column(self) -> Column;
     /// The sort field a click on this column's header picks (`None`: the header does not sort).
@@ -50,10 +50,9 @@ pub trait ListView: DataToCell<Self::Col> {
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool;
     /// The columns that fit a body `width` wide, in order.
     fn columns(&self, width: u16) -> Vec<Self::Col>;
-    /// The column the current sort field shows in, and whether that field's natural order is
-    /// largest (newest, most) first — the arrow follows the rows, see
-    /// `ListState::arrow_descending`.
-    fn sorted_column(&self) -> (Self::Col, bool);
+    /// Whether the current sort field's natural order is largest (newest, most) first: the
+    /// arrow follows the rows, see `ListState::arrow_descending`.
+    fn largest_first(&self) -> bool;
     /// What the table says when it has no rows (loading, nothing yet, nothing matches).
     fn empty(&self, cx: &DrawCx) -> String;
     /// What the status line says after a sort change (`None`: nothing).
@@ -62,16 +61,44 @@ pub trait ListView: DataToCell<Self::Col> {
     }
 }
 
+/// The `ListView` methods every view writes the same way, inside its `impl ListView`: the
+/// list is its `list` field, and `rebuild` and `act` are its own inherent methods.
+macro_rules! list_view_basics {
+    () => {
+        fn list(&self) -> &$crate::dashboard::views::list::ListState {
+            &self.list
+        }
+
+        fn list_mut(&mut self) -> &mut $crate::dashboard::views::list::ListState {
+            &mut self.list
+        }
+
+        fn rebuild(&mut self, store: &$crate::dashboard::store::Store) {
+            Self::rebuild(self, store);
+        }
+
+        fn act(
+            &mut self,
+            action: $crate::dashboard::keymap::Action,
+            cx: &mut $crate::dashboard::views::Cx,
+        ) -> bool {
+            Self::act(self, action, cx)
+        }
+    };
+}
+pub(crate) use list_view_basics;
+
 /// Draws the view's table in `area` and keeps what mouse clicks need (geometry, cursor).
 pub fn draw<V: ListView>(v: &mut V, f: &mut Frame, area: Rect, cx: &DrawCx) {
     let theme = &cx.config.theme;
     let shown = v.columns(area.width);
     let columns: Vec<Column> = shown.iter().map(|c| c.column()).collect();
-    let (sorted, largest_first) = v.sorted_column();
+    // The arrow sits on the first column whose header sorts by the current field.
+    let field = v.list().sort.0;
     let sort = shown
         .iter()
-        .position(|&c| c == sorted)
-        .map(|i| (i, v.list().arrow_descending(largest_first)));
+        .position(|c| c.sort_field() == Some(field))
+        .map(|i| (i, v.list().arrow_descending(v.largest_first())));
     let empty = v.empty(cx);
     let mut cursor = v.list().cursor;
     let view = &*v;
@@ -114,7 +141,13 @@ pub fn mark_cell(list: &ListState, i: usize, theme: &Theme) -> Cell<'static> {
 
 /// `View::on_action` of a list view: list keys first (a sort change rebuilds), then its own.
 pub fn on_action(v: &mut impl ListView, action: Action, cx: &mut Cx) -> bool {
-    if v.list_mut().on_action(action, cx.page) {
+    let page = cx.page;
+    on_action_paged(v, action, page, cx)
+}
+
+/// `on_action` for a table shorter than the body (page keys move by `page` rows).
+pub fn on_action_paged(v: &mut impl ListView, action: Action, page: usize, cx: &mut Cx) -> bool {
+    if v.list_mut().on_action(action, page) {
         if matches!(action, Action::Sort | Action::SortReverse) {
             v.rebuild(cx.store);
             if let Some(label) = v.sort_label() {

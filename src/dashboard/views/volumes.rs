@@ -285,33 +285,15 @@ impl DataToCell<Col> for VolumesView {
 impl ListView for VolumesView {
     type Col = Col;
 
-    fn list(&self) -> &ListState {
-        &self.list
-    }
-
-    fn list_mut(&mut self) -> &mut ListState {
-        &mut self.list
-    }
-
-    fn rebuild(&mut self, store: &Store) {
-        VolumesView::rebuild(self, store);
-    }
-
-    fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
-        VolumesView::act(self, action, cx)
-    }
+    table::list_view_basics!();
 
     fn columns(&self, width: u16) -> Vec<Col> {
         columns_for(width)
     }
 
-    fn sorted_column(&self) -> (Col, bool) {
+    fn largest_first(&self) -> bool {
         // Size sorts largest first.
-        if self.list.sort.0 == 1 {
-            (Col::Size, true)
-        } else {
-            (Col::Name, false)
-        }
+        self.list.sort.0 == 1
     }
 
     fn empty(&self, cx: &DrawCx) -> String {

@@ -1,15 +1,16 @@
-//! The table's columns for each terminal width, and the cells of a group row and of a
-//! container row (live CPU bar and sparkline, memory, network and block I/O rates).
+//! The table's columns for each terminal width, and what a group row and a container row show
+//! in each (live CPU bar and sparkline, memory, network and block I/O rates).
 
 use ratatui::layout::Constraint;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
+use ratatui::widgets::Cell;
 
+use super::rows::RowKind;
 use super::status::status_text;
 use super::{ContainersView, SORT_CPU, SORT_CREATED, SORT_IMAGE, SORT_MEM, SORT_NAME, SORT_STATE};
 use crate::dashboard::store::model::Container;
-use crate::dashboard::theme::Theme;
+use crate::dashboard::views::table::{DataToCell, TableColumn};
 use crate::dashboard::views::DrawCx;
 use crate::dashboard::widgets::table::{col, Column};
 use crate::dashboard::widgets::{bars, bytes, rate};
@@ -18,197 +19,229 @@ use crate::dashboard::widgets::{bars, bytes, rate};
 pub(super) const MEDIUM: u16 = 110;
 pub(super) const WIDE: u16 = 180;
 
+/// The columns; their widths (and what CPU and memory show) depend on the layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Mark,
+    /// NAME gets the largest share of what the fixed columns leave; very narrow screens keep
+    /// at least 12 columns for it (`Min`) and squeeze the fixed columns instead.
+    Name {
+        min: bool,
+    },
+    Image,
+    State(u16),
+    /// STATUS (sorts by creation).
+    Status(u16),
+    Ports,
+    /// CPU percent, after a bar from the medium layout up.
+    Cpu {
+        bar: bool,
+    },
+    CpuHistory,
+    /// MEMORY (with the limit in the wide layout), or MEM on narrow screens.
+    Memory {
+        limit: bool,
+        narrow: bool,
+    },
+    NetIo,
+    BlockIo,
+    Pids,
+}
+
+impl TableColumn for Col {
+    fn column(self) -> Column {
+        match self {
+            Col::Mark => col("", Constraint::Length(1)),
+            Col::Name { min: false } => col("NAME", Constraint::Fill(3)),
+            Col::Name { min: true } => col("NAME", Constraint::Min(12)),
+            Col::Image => col("IMAGE", Constraint::Fill(2)),
+            Col::State(w) => col("STATE", Constraint::Length(w)),
+            Col::Status(w) => col("STATUS", Constraint::Length(w)),
+            Col::Ports => col("PORTS", Constraint::Fill(2)),
+            Col::Cpu { bar: true } => col("CPU", Constraint::Length(12)),
+            Col::Cpu { bar: false } => col("CPU", Constraint::Length(6)),
+            Col::CpuHistory => col("CPU HISTORY", Constraint::Length(12)),
+            Col::Memory { narrow: true, .. } => col("MEM", Constraint::Length(8)),
+            Col::Memory { limit: true, .. } => col("MEMORY", Constraint::Length(15)),
+            Col::Memory { .. } => col("MEMORY", Constraint::Length(9)),
+            Col::NetIo => col("NET RX/TX", Constraint::Length(17)),
+            Col::BlockIo => col("BLOCK R/W", Constraint::Length(17)),
+            Col::Pids => col("PIDS", Constraint::Length(4)),
+        }
+    }
+
+    fn sort_field(self) -> Option<usize> {
+        match self {
+            Col::Name { .. } => Some(SORT_NAME),
+            Col::Image => Some(SORT_IMAGE),
+            Col::State(_) => Some(SORT_STATE),
+            Col::Status(_) => Some(SORT_CREATED),
+            Col::Cpu { .. } | Col::CpuHistory => Some(SORT_CPU),
+            Col::Memory { .. } => Some(SORT_MEM),
+            _ => None,
+        }
+    }
+
+    fn is_mark(self) -> bool {
+        self == Col::Mark
+    }
+}
+
 impl ContainersView {
-    /// The columns for a width. NAME gets the largest share of what the fixed columns leave;
-    /// the medium layout leaves the CPU history and the memory limit to the detail pane.
-    pub(super) fn columns(width: u16) -> (Vec<Column>, Vec<Option<usize>>) {
-        let name = col("NAME", Constraint::Fill(3));
+    /// The columns for a width. The medium layout leaves the CPU history and the memory limit
+    /// to the detail pane.
+    pub(super) fn columns_for(width: u16) -> Vec<Col> {
+        use Col::*;
+        let name = Name { min: false };
         if width >= WIDE {
-            (
-                vec![
-                    col("", Constraint::Length(1)),
-                    name,
-                    col("IMAGE", Constraint::Fill(2)),
-                    col("STATE", Constraint::Length(10)),
-                    col("STATUS", Constraint::Length(24)),
-                    col("PORTS", Constraint::Fill(2)),
-                    col("CPU", Constraint::Length(12)),
-                    col("CPU HISTORY", Constraint::Length(12)),
-                    col("MEMORY", Constraint::Length(15)),
-                    col("NET RX/TX", Constraint::Length(17)),
-                    col("BLOCK R/W", Constraint::Length(17)),
-                    col("PIDS", Constraint::Length(4)),
-                ],
-                vec![
-                    None,
-                    Some(SORT_NAME),
-                    Some(SORT_IMAGE),
-                    Some(SORT_STATE),
-                    Some(SORT_CREATED),
-                    None,
-                    Some(SORT_CPU),
-                    Some(SORT_CPU),
-                    Some(SORT_MEM),
-                    None,
-                    None,
-                    None,
-                ],
-            )
+            vec![
+                Mark,
+                name,
+                Image,
+                State(10),
+                Status(24),
+                Ports,
+                Cpu { bar: true },
+                CpuHistory,
+                Memory {
+                    limit: true,
+                    narrow: false,
+                },
+                NetIo,
+                BlockIo,
+                Pids,
+            ]
         } else if width >= MEDIUM {
-            (
-                vec![
-                    col("", Constraint::Length(1)),
-                    name,
-                    col("IMAGE", Constraint::Fill(2)),
-                    col("STATE", Constraint::Length(10)),
-                    col("STATUS", Constraint::Length(20)),
-                    col("CPU", Constraint::Length(12)),
-                    col("MEMORY", Constraint::Length(9)),
-                    col("PORTS", Constraint::Fill(2)),
-                ],
-                vec![
-                    None,
-                    Some(SORT_NAME),
-                    Some(SORT_IMAGE),
-                    Some(SORT_STATE),
-                    Some(SORT_CREATED),
-                    Some(SORT_CPU),
-                    Some(SORT_MEM),
-                    None,
-                ],
-            )
+            vec![
+                Mark,
+                name,
+                Image,
+                State(10),
+                Status(20),
+                Cpu { bar: true },
+                Memory {
+                    limit: false,
+                    narrow: false,
+                },
+                Ports,
+            ]
         } else {
             // Very narrow: the name is never squeezed out; the fixed columns give way instead.
-            let name = if width < 60 {
-                col("NAME", Constraint::Min(12))
-            } else {
-                name
-            };
-            (
-                vec![
-                    col("", Constraint::Length(1)),
-                    name,
-                    col("STATE", Constraint::Length(9)),
-                    col("STATUS", Constraint::Length(16)),
-                    col("CPU", Constraint::Length(6)),
-                    col("MEM", Constraint::Length(8)),
-                ],
-                vec![
-                    None,
-                    Some(SORT_NAME),
-                    Some(SORT_STATE),
-                    Some(SORT_CREATED),
-                    Some(SORT_CPU),
-                    Some(SORT_MEM),
-                ],
-            )
+            vec![
+                Mark,
+                Name { min: width < 60 },
+                State(9),
+                Status(16),
+                Cpu { bar: false },
+                Memory {
+                    limit: false,
+                    narrow: true,
+                },
+            ]
         }
     }
 }
 
-/// A compose project's row: its fold arrow, name and how many of its containers run.
-pub(super) fn group_row(
+impl DataToCell<Col> for ContainersView {
+    fn to_cell(&self, row: usize, column: Col, cx: &DrawCx) -> Cell<'static> {
+        match &self.rows[row] {
+            RowKind::Group {
+                project,
+                total,
+                running,
+            } => group_cell(
+                project,
+                *total,
+                *running,
+                self.folded.contains(project),
+                column,
+                cx,
+            ),
+            RowKind::Container { index, grouped } => {
+                container_cell(&cx.store.containers[*index], *grouped, column, cx)
+            }
+        }
+    }
+}
+
+/// A compose project's row: its fold arrow, name and how many of its containers run, in the
+/// name column (the others are empty).
+fn group_cell(
     project: &str,
     total: usize,
     running: usize,
     folded: bool,
-    marked: bool,
-    theme: &Theme,
-) -> Row<'static> {
+    column: Col,
+    cx: &DrawCx,
+) -> Cell<'static> {
+    let theme = &cx.config.theme;
+    let Col::Name { .. } = column else {
+        return Cell::default();
+    };
     let arrow = if folded { "▸" } else { "▾" };
-    let mark = if marked { "●" } else { " " };
-    Row::new(vec![
-        Cell::from(Span::styled(mark, theme.fg(theme.marked))),
-        Cell::from(Line::from(vec![
-            Span::styled(format!("{arrow} {project}"), theme.title()),
-            Span::styled(format!("  {running}/{total} running"), theme.muted()),
-        ])),
-    ])
+    Cell::from(Line::from(vec![
+        Span::styled(format!("{arrow} {project}"), theme.title()),
+        Span::styled(format!("  {running}/{total} running"), theme.muted()),
+    ]))
 }
 
-/// A container's row, its cells matching `columns` for the same width.
-pub(super) fn container_row(
-    c: &Container,
-    grouped: bool,
-    marked: bool,
-    medium: bool,
-    wide: bool,
-    cx: &DrawCx,
-) -> Row<'static> {
+/// What a container's row shows in `column`.
+fn container_cell(c: &Container, grouped: bool, column: Col, cx: &DrawCx) -> Cell<'static> {
     let store = cx.store;
     let theme = &cx.config.theme;
-    let now = cx.now;
-    let mark = if marked { "●" } else { " " };
-    let indent = if grouped { "  " } else { "" };
     let latest = store
         .stats
         .get(&c.id)
         .and_then(|h| h.latest())
         .filter(|_| c.is_running());
-    let cpu = latest.map(|p| p.cpu_percent);
-    let cpu_cell = match cpu {
-        Some(v) if medium => Line::from(vec![
-            Span::styled(bars::bar(v / 100.0, 5), theme.fg(theme.cpu)),
-            Span::raw(format!("{v:>6.1}%")),
-        ]),
-        Some(v) => Line::raw(format!("{v:>5.1}%")),
-        None => Line::styled("-", theme.muted()),
-    };
-    let spark = store
-        .stats
-        .get(&c.id)
-        .filter(|_| wide && c.is_running())
-        .map(|h| bars::sparkline(&h.series(12, |p| p.cpu_percent), 12, 100.0))
-        .unwrap_or_default();
-    let mem = match latest {
-        Some(p) if wide && p.mem_limit > 0.0 => {
-            format!("{} / {}", bytes(p.mem_used), bytes(p.mem_limit))
+    match column {
+        // The table draws the marks.
+        Col::Mark => Cell::default(),
+        Col::Name { .. } => {
+            let indent = if grouped { "  " } else { "" };
+            Cell::from(format!("{indent}{}", c.name()))
         }
-        Some(p) => bytes(p.mem_used),
-        None => "-".into(),
-    };
-    let health_style = match c.health() {
-        Some("unhealthy") => theme.fg(theme.unhealthy),
-        Some("healthy") => theme.fg(theme.healthy),
-        _ => Style::default(),
-    };
-    let mut cells = vec![
-        Cell::from(Span::styled(mark, theme.fg(theme.marked))),
-        Cell::from(format!("{indent}{}", c.name())),
-    ];
-    if medium {
-        cells.push(Cell::from(Span::styled(c.image.clone(), theme.muted())));
+        Col::Image => Cell::from(Span::styled(c.image.clone(), theme.muted())),
+        Col::State(_) => Cell::from(Span::styled(c.state.clone(), theme.state(&c.state))),
+        Col::Status(_) => {
+            let health_style = match c.health() {
+                Some("unhealthy") => theme.fg(theme.unhealthy),
+                Some("healthy") => theme.fg(theme.healthy),
+                _ => Style::default(),
+            };
+            Cell::from(Span::styled(status_text(c, store, cx.now), health_style))
+        }
+        Col::Ports => Cell::from(c.ports_text()),
+        Col::Cpu { bar } => Cell::from(match latest.map(|p| p.cpu_percent) {
+            Some(v) if bar => Line::from(vec![
+                Span::styled(bars::bar(v / 100.0, 5), theme.fg(theme.cpu)),
+                Span::raw(format!("{v:>6.1}%")),
+            ]),
+            Some(v) => Line::raw(format!("{v:>5.1}%")),
+            None => Line::styled("-", theme.muted()),
+        }),
+        Col::CpuHistory => {
+            let spark = store
+                .stats
+                .get(&c.id)
+                .filter(|_| c.is_running())
+                .map(|h| bars::sparkline(&h.series(12, |p| p.cpu_percent), 12, 100.0))
+                .unwrap_or_default();
+            Cell::from(Span::styled(spark, theme.fg(theme.cpu)))
+        }
+        Col::Memory { limit, .. } => Cell::from(match latest {
+            Some(p) if limit && p.mem_limit > 0.0 => {
+                format!("{} / {}", bytes(p.mem_used), bytes(p.mem_limit))
+            }
+            Some(p) => bytes(p.mem_used),
+            None => "-".into(),
+        }),
+        Col::NetIo => Cell::from(latest.map_or("-".into(), |p| {
+            format!("{} {}", rate(p.net_rx), rate(p.net_tx))
+        })),
+        Col::BlockIo => Cell::from(latest.map_or("-".into(), |p| {
+            format!("{} {}", rate(p.blk_read), rate(p.blk_write))
+        })),
+        Col::Pids => Cell::from(latest.map_or("-".into(), |p| p.pids.to_string())),
     }
-    cells.push(Cell::from(Span::styled(
-        c.state.clone(),
-        theme.state(&c.state),
-    )));
-    cells.push(Cell::from(Span::styled(
-        status_text(c, store, now),
-        health_style,
-    )));
-    if wide {
-        cells.push(Cell::from(c.ports_text()));
-    }
-    cells.push(Cell::from(cpu_cell));
-    if wide {
-        cells.push(Cell::from(Span::styled(spark, theme.fg(theme.cpu))));
-    }
-    cells.push(Cell::from(mem));
-    if wide {
-        let (net, blk, pids) = match latest {
-            Some(p) => (
-                format!("{} {}", rate(p.net_rx), rate(p.net_tx)),
-                format!("{} {}", rate(p.blk_read), rate(p.blk_write)),
-                p.pids.to_string(),
-            ),
-            None => ("-".into(), "-".into(), "-".into()),
-        };
-        cells.push(Cell::from(net));
-        cells.push(Cell::from(blk));
-        cells.push(Cell::from(pids));
-    } else if medium {
-        cells.push(Cell::from(c.ports_text()));
-    }
-    Row::new(cells)
 }

@@ -21,16 +21,16 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::detail::Detail;
-use super::list::{Click, ListState};
+use super::list::ListState;
+use super::table::{self, ListView};
 use super::{Cx, DrawCx, View, ViewId};
 use crate::dashboard::keymap::Action;
 use crate::dashboard::msg::{Purpose, StreamItem, StreamKey};
 use crate::dashboard::store::model::Container;
 use crate::dashboard::store::Store;
-use crate::dashboard::widgets::table;
-use columns::{container_row, group_row, MEDIUM, WIDE};
+use columns::Col;
 use pane::split;
-use rows::{group_key, RowKind};
+use rows::RowKind;
 
 pub use actions::SHELL;
 pub use status::status_text;
@@ -111,7 +111,6 @@ impl View for ContainersView {
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
         let store = cx.store;
-        let theme = &cx.config.theme;
         if matches!(self.list.sort.0, SORT_CPU | SORT_MEM) {
             // Stats move every second; so does this order.
             self.rebuild(store);
@@ -122,60 +121,16 @@ impl View for ContainersView {
             (area, Rect::default())
         };
         self.table_rows = table_area.height.saturating_sub(1) as usize;
-        let (columns, sort_map) = Self::columns(area.width);
-        let sort_col = sort_map
+        table::draw(self, f, table_area, cx);
+        // The containers on screen keep their stats streams open.
+        let window = self.list.cursor.window(self.table_rows);
+        self.visible = self.rows[window]
             .iter()
-            .position(|f| *f == Some(self.list.sort.0))
-            .map(|c| {
-                let largest_first = matches!(self.list.sort.0, SORT_CREATED | SORT_CPU | SORT_MEM);
-                (c, self.list.arrow_descending(largest_first))
-            });
-        let empty = if !store.loaded.containers {
-            "loading…".to_string()
-        } else if store.containers.is_empty() {
-            "no containers yet: run one from the Images view (2, then r) or with `berth run`".into()
-        } else if !self.list.filter.is_empty() {
-            format!("no container matches \"{}\"", self.list.filter)
-        } else {
-            "no running containers (a shows all)".into()
-        };
-        let wide = area.width >= WIDE;
-        let medium = area.width >= MEDIUM;
-        let rows = &self.rows;
-        let list = &self.list;
-        let mut visible = Vec::new();
-        let mut cursor = self.list.cursor;
-        let geometry = table::draw(
-            f,
-            table_area,
-            &columns,
-            &mut cursor,
-            sort_col,
-            theme,
-            &empty,
-            |i, _selected| match &rows[i] {
-                RowKind::Group {
-                    project,
-                    total,
-                    running,
-                } => group_row(
-                    project,
-                    *total,
-                    *running,
-                    self.folded.contains(project),
-                    list.is_marked(&group_key(project)),
-                    theme,
-                ),
-                RowKind::Container { index, grouped } => {
-                    let c = &store.containers[*index];
-                    visible.push(c.id.clone());
-                    container_row(c, *grouped, list.is_marked(&c.id), medium, wide, cx)
-                }
-            },
-        );
-        self.list.cursor = cursor;
-        self.list.geometry = geometry;
-        self.visible = visible;
+            .filter_map(|r| match r {
+                RowKind::Container { index, .. } => Some(store.containers[*index].id.clone()),
+                RowKind::Group { .. } => None,
+            })
+            .collect();
         if self.detail_open {
             self.detail.draw(f, pane_area, cx);
         }
@@ -229,7 +184,7 @@ impl View for ContainersView {
         } else {
             cx.page
         };
-        let handled = self.list_action(action, page, cx);
+        let handled = table::on_action_paged(self, action, page, cx);
         self.sync_detail(cx);
         handled
     }
@@ -239,7 +194,7 @@ impl View for ContainersView {
             self.detail.on_mouse(&ev, cx);
             return true;
         }
-        let handled = self.table_mouse(ev, cx);
+        let handled = table::on_mouse(self, ev, cx);
         self.sync_detail(cx);
         handled
     }
@@ -293,35 +248,37 @@ impl View for ContainersView {
     }
 }
 
-impl ContainersView {
-    fn list_action(&mut self, action: Action, page: usize, cx: &mut Cx) -> bool {
-        if self.list.on_action(action, page) {
-            if matches!(action, Action::Sort | Action::SortReverse) {
-                self.rebuild(cx.store);
-                cx.info(format!(
-                    "sorted by {}{}",
-                    SORT_FIELDS[self.list.sort.0],
-                    if self.list.sort.1 { " (reversed)" } else { "" }
-                ));
-            }
-            return true;
-        }
-        self.act(action, cx)
+impl ListView for ContainersView {
+    type Col = Col;
+
+    table::list_view_basics!();
+
+    fn columns(&self, width: u16) -> Vec<Col> {
+        Self::columns_for(width)
     }
 
-    fn table_mouse(&mut self, ev: MouseEvent, cx: &mut Cx) -> bool {
-        match self.list.on_mouse(&ev) {
-            Click::None => false,
-            Click::Header(c) => {
-                let (_, map) = Self::columns(self.list.geometry.area.width);
-                if let Some(Some(field)) = map.get(c) {
-                    self.list.sort_by(*field);
-                    self.rebuild(cx.store);
-                }
-                true
-            }
-            Click::Activate => self.act(Action::Open, cx),
-            Click::Row | Click::Scrolled => true,
+    fn largest_first(&self) -> bool {
+        matches!(self.list.sort.0, SORT_CREATED | SORT_CPU | SORT_MEM)
+    }
+
+    fn empty(&self, cx: &DrawCx) -> String {
+        let store = cx.store;
+        if !store.loaded.containers {
+            "loading…".to_string()
+        } else if store.containers.is_empty() {
+            "no containers yet: run one from the Images view (2, then r) or with `berth run`".into()
+        } else if !self.list.filter.is_empty() {
+            format!("no container matches \"{}\"", self.list.filter)
+        } else {
+            "no running containers (a shows all)".into()
         }
+    }
+
+    fn sort_label(&self) -> Option<String> {
+        Some(format!(
+            "{}{}",
+            SORT_FIELDS[self.list.sort.0],
+            if self.list.sort.1 { " (reversed)" } else { "" }
+        ))
     }
 }

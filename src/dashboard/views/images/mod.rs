@@ -342,21 +342,7 @@ impl DataToCell<Col> for ImagesView {
 impl ListView for ImagesView {
     type Col = Col;
 
-    fn list(&self) -> &ListState {
-        &self.list
-    }
-
-    fn list_mut(&mut self) -> &mut ListState {
-        &mut self.list
-    }
-
-    fn rebuild(&mut self, store: &Store) {
-        ImagesView::rebuild(self, store);
-    }
-
-    fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
-        ImagesView::act(self, action, cx)
-    }
+    table::list_view_basics!();
 
     /// Narrow terminals drop IMAGE ID and IN USE so names keep their room.
     fn columns(&self, width: u16) -> Vec<Col> {
@@ -372,15 +358,9 @@ impl ListView for ImagesView {
         kinds
     }
 
-    fn sorted_column(&self) -> (Col, bool) {
-        let sorted = match self.list.sort.0 {
-            0 => Col::Repo,
-            1 => Col::Created,
-            2 => Col::Size,
-            _ => Col::InUse,
-        };
+    fn largest_first(&self) -> bool {
         // Every field but the name sorts newest, largest or most used first.
-        (sorted, sorted != Col::Repo)
+        self.list.sort.0 != 0
     }
 
     fn empty(&self, cx: &DrawCx) -> String {
