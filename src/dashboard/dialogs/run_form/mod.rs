@@ -9,7 +9,6 @@ mod spec;
 pub use spec::{field_of_engine_error, RunRequest, RunValues};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use hyper::Method;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -154,10 +153,8 @@ impl RunForm {
         let v = self.values();
         match v.build() {
             Ok(req) => {
-                cx.push(Cmd::Effect(Effect::call_with(
-                    Method::POST,
-                    req.path(),
-                    req.body(),
+                cx.push(Cmd::Effect(Effect::api(
+                    req.endpoint(),
                     Purpose::RunCreate {
                         form: Box::new(v.clone()),
                     },

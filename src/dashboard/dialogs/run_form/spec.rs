@@ -6,7 +6,7 @@ use berth_engine::model::container::{ContainerConfig, CreateRequest, HostConfig}
 use serde_json::{json, Value};
 
 use super::Field;
-use crate::client::query;
+use crate::client::api::{containers, Endpoint};
 
 /// What the user typed: kept with the create call so a refused create brings the form back
 /// as it was.
@@ -32,15 +32,9 @@ pub struct RunRequest {
 }
 
 impl RunRequest {
-    /// `POST /containers/create[?name=]`.
-    pub fn path(&self) -> String {
-        let q: Vec<(&str, String)> = self.name.iter().map(|n| ("name", n.clone())).collect();
-        format!("/containers/create{}", query(&q))
-    }
-
-    /// The create body on the wire: the spec as the engine reads it.
-    pub fn body(&self) -> Value {
-        serde_json::to_value(&self.spec).expect("a create spec is plain data")
+    /// `POST /containers/create[?name=]` with the spec.
+    pub fn endpoint(&self) -> Endpoint {
+        containers::create(self.name.as_deref(), &self.spec)
     }
 }
 

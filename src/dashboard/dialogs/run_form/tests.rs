@@ -25,7 +25,7 @@ fn fields_map_to_the_create_spec() {
         v.rm = true;
     })
     .unwrap();
-    assert_eq!(r.path(), "/containers/create?name=web");
+    assert_eq!(r.endpoint().path, "/containers/create?name=web");
     let (c, h) = (&r.spec.config, r.spec.host_config.as_ref().unwrap());
     assert_eq!(c.image, "busybox");
     assert_eq!(
@@ -43,7 +43,7 @@ fn fields_map_to_the_create_spec() {
     );
     assert!(c.exposed_ports.as_ref().unwrap()["443/tcp"].is_object());
     // On the wire: docker's field names.
-    let b = r.body();
+    let b = r.endpoint().body.unwrap();
     assert_eq!(b["Image"], "busybox");
     assert_eq!(b["HostConfig"]["AutoRemove"], true);
 }
@@ -51,11 +51,11 @@ fn fields_map_to_the_create_spec() {
 #[test]
 fn attached_runs_get_a_terminal() {
     let r = form(|v| v.detach = false).unwrap();
-    assert_eq!(r.path(), "/containers/create");
+    assert_eq!(r.endpoint().path, "/containers/create");
     let c = &r.spec.config;
     assert!(c.tty && c.open_stdin && c.attach_stdin && c.stdin_once);
     assert_eq!(c.cmd, None);
-    assert!(r.body()["Cmd"].is_null());
+    assert!(r.endpoint().body.unwrap()["Cmd"].is_null());
 }
 
 #[test]
