@@ -13,7 +13,7 @@
 //!   (docker does the same "for compatibility reasons"); a start begins again at `starting`.
 
 mod config;
-mod exec_probe;
+pub(super) mod exec_probe;
 mod monitor;
 mod probe;
 #[cfg(test)]
