@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::model::container::Status;
-use crate::runtime::cgroups::stats::CgroupStats;
+use crate::runtime::cgroups::stats::{clk_tck, CgroupStats};
 use crate::runtime::cgroups::ContainerCgroup;
 use crate::service::container::Container;
 
@@ -249,18 +249,8 @@ fn sample_now(cgroup_path: &str, pid: i32, host_net: bool) -> Sample {
     }
 }
 
-fn clk_tck() -> u64 {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
-}
-
 fn online_cpus() -> u64 {
-    // SAFETY: as above.
+    // SAFETY: sysconf has no memory-safety preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     if n > 0 {
         n as u64
