@@ -9,6 +9,7 @@ use crate::model::container::{
     SummaryNetworkSettings,
 };
 use crate::runtime::spec::files;
+use crate::service::container::health;
 use crate::util::humanize;
 
 fn unix_seconds(ts: &str) -> i64 {
@@ -27,7 +28,7 @@ pub fn status_text(rec: &ContainerRecord) -> String {
                 "Up {}",
                 humanize::duration(humanize::since(&s.started_at).unwrap_or(0))
             );
-            match crate::service::container::health::status_suffix(rec) {
+            match health_suffix(rec) {
                 Some(h) => format!("{up} {h}"),
                 None => up,
             }
@@ -48,6 +49,28 @@ pub fn status_text(rec: &ContainerRecord) -> String {
             None => format!("Exited ({})", s.exit_code),
         },
     }
+}
+
+/// What `ps --filter health=` calls a container without health state.
+const NO_HEALTH: &str = "none";
+
+/// Health status as `ps` filters see it: "none" without health state.
+pub fn health_status(rec: &ContainerRecord) -> &str {
+    rec.state
+        .health
+        .as_ref()
+        .map(|h| h.status.as_str())
+        .unwrap_or(NO_HEALTH)
+}
+
+/// The text docker appends to "Up 3 seconds": "(healthy)", "(health: starting)".
+fn health_suffix(rec: &ContainerRecord) -> Option<String> {
+    let h = rec.state.health.as_ref()?;
+    Some(if h.status == health::STARTING {
+        "(health: starting)".into()
+    } else {
+        format!("({})", h.status)
+    })
 }
 
 fn command_line(rec: &ContainerRecord) -> String {
@@ -88,7 +111,7 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
             networks: HashMap::from([(mode, EndpointSettings::default())]),
         },
         health: SummaryHealth {
-            status: crate::service::container::health::status_of(rec).to_owned(),
+            status: health_status(rec).to_owned(),
             failing_streak: rec.state.health.as_ref().map_or(0, |h| h.failing_streak),
         },
         mounts: rec.mounts.iter().map(|m| m.to_api()).collect(),

@@ -181,7 +181,7 @@ fn matches_filters(
     let health_ok = f.get("health").is_empty()
         || f.get("health")
             .iter()
-            .any(|v| v == crate::service::container::health::status_of(rec));
+            .any(|v| v == super::container_views::health_status(rec));
     id_ok
         && name_ok
         && status_ok

@@ -23,6 +23,7 @@ pub mod registry;
 pub mod response;
 pub mod router;
 pub mod server;
+pub mod stats_views;
 pub mod stream;
 pub mod system;
 pub mod system_df;

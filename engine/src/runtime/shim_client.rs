@@ -207,6 +207,13 @@ impl ShimHandle {
         Ok(Some((handle, record, events)))
     }
 
+    /// A handle whose commands go to `commands` instead of a shim: the container lifecycle's
+    /// test host records them.
+    #[cfg(test)]
+    pub(crate) fn from_commands(commands: mpsc::UnboundedSender<Frame>) -> ShimHandle {
+        ShimHandle { commands }
+    }
+
     fn command(&self, frame: Frame) {
         // Once the shim is gone the writer task has stopped; commands are dropped silently.
         let _ = self.commands.send(frame);

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::api::network_views;
+use crate::api::{network_views, stats_views};
 use crate::archive::changes::Change;
 use crate::archive::PathStat;
 use crate::error::Result;
@@ -244,11 +244,11 @@ impl ContainerBackend for Engine {
     }
 
     async fn container_stats(&self, c: &Arc<Container>) -> Value {
-        self.stats.one(c).await
+        stats_views::report_json(&self.stats.one(c).await)
     }
 
     fn container_stats_stream(&self, c: Arc<Container>) -> mpsc::Receiver<Bytes> {
-        self.stats.stream(c)
+        stats_views::lines(self.stats.stream(c))
     }
 }
 

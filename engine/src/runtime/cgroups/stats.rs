@@ -123,7 +123,8 @@ fn parse_max(text: &str) -> Option<u64> {
     }
 }
 
-fn clk_tck() -> u64 {
+/// Clock ticks per second (`sysconf(_SC_CLK_TCK)`, 100 when unknown).
+pub(crate) fn clk_tck() -> u64 {
     // SAFETY: sysconf has no memory-safety preconditions.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if t > 0 {

@@ -22,6 +22,16 @@ impl ContainerService {
         req: CreateRequest,
     ) -> Result<(String, Vec<String>)> {
         let image = images.resolve(&req.config.image)?;
+        self.create_from(&image, name, req)
+    }
+
+    /// `create` once the image is resolved (unit tests start here, without an image store).
+    pub(crate) fn create_from(
+        &self,
+        image: &ResolvedImage,
+        name: Option<&str>,
+        req: CreateRequest,
+    ) -> Result<(String, Vec<String>)> {
         let id = crate::util::new_id();
         let name = match name.filter(|n| !n.is_empty()) {
             Some(n) => super::names::validate(n)?,
@@ -42,7 +52,7 @@ impl ContainerService {
             Some(n) => n.plan_create(&req)?,
             None => None,
         };
-        let (mut record, etc, warnings) = build_record(id.clone(), name.clone(), &image, req)?;
+        let (mut record, etc, warnings) = build_record(id.clone(), name.clone(), image, req)?;
         // Reserve the name first so two creates cannot share it; the directory is written
         // without holding the index lock, and the container is listed once it is on disk.
         {
@@ -55,7 +65,7 @@ impl ContainerService {
             index.names.insert(name.clone(), id.clone());
         }
         if let Some(hooks) = self.mount_hooks() {
-            match hooks.resolve(&record, &image) {
+            match hooks.resolve(&record, image) {
                 Ok(mounts) => record.mounts = mounts,
                 Err(e) => {
                     self.index.write().expect("index").names.remove(&name);

@@ -11,10 +11,7 @@ use super::{restart, ContainerService};
 impl ContainerService {
     pub async fn kill(&self, key: &str, signal: Option<&str>) -> Result<()> {
         let c = self.get(key)?;
-        let sig = match signal {
-            Some(s) if !s.is_empty() => signals::parse(s)?,
-            _ => libc::SIGKILL,
-        };
+        let sig = kill_signal(signal)?;
         let cancels = restart::signal_cancels(&c.record(), sig);
         if matches!(
             c.status(),
@@ -55,5 +52,13 @@ impl ContainerService {
                 c.id
             ))),
         }
+    }
+}
+
+/// The signal of a kill: the one asked for (a name or a number), SIGKILL by default.
+pub(super) fn kill_signal(signal: Option<&str>) -> Result<i32> {
+    match signal {
+        Some(s) if !s.is_empty() => signals::parse(s),
+        _ => Ok(libc::SIGKILL),
     }
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use crate::model::container::Status;
-use crate::runtime::shim_client::{read_exit_record, ShimHandle};
 use crate::runtime::spec::ExitRecord;
 use crate::util::now_rfc3339;
 
@@ -71,7 +70,7 @@ impl ContainerService {
         let status = c.status();
         if status == Status::Running || status == Status::Paused || status == Status::Restarting {
             let dir = self.dir(&c.id);
-            match ShimHandle::reconnect(&dir).await {
+            match self.host.reconnect_shim(&dir).await {
                 Ok(Some((handle, _started, events))) => {
                     tracing::info!(id = %c.id, "reconnected to running container");
                     *c.shim.lock().expect("shim lock") = Some(handle);
@@ -82,7 +81,7 @@ impl ContainerService {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(id = %c.id, error = %e, "reconnect failed"),
             }
-            let exit = read_exit_record(&dir).unwrap_or_else(|| ExitRecord {
+            let exit = self.host.exit_record(&dir).unwrap_or_else(|| ExitRecord {
                 exit_code: 255,
                 oom_killed: false,
                 finished_at: now_rfc3339(),

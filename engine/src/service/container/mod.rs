@@ -15,6 +15,7 @@ pub mod create;
 pub mod exec;
 mod exit;
 pub mod health;
+pub mod host;
 mod kill;
 mod list;
 mod load;
@@ -30,6 +31,8 @@ mod start;
 mod state;
 pub mod stats;
 mod stop;
+#[cfg(test)]
+mod tests;
 mod top;
 pub mod update;
 mod wait;
@@ -45,6 +48,8 @@ use crate::runtime::selfexe::ShimExecutable;
 use crate::runtime::spec::files;
 use crate::service::events::{container_attributes, kind, EventBus};
 use crate::store::containers::ContainerStore;
+
+use host::{ContainerHost, RuntimeHost};
 
 pub use list::Counts;
 pub use state::{Container, Life, Output};
@@ -67,6 +72,8 @@ pub struct ContainerService {
     mount_hooks: std::sync::OnceLock<Arc<dyn mounts::MountHooks>>,
     /// Bridge networking; set once at engine start (absent in unit tests of this service).
     networks: std::sync::OnceLock<Arc<crate::service::networks::NetworkService>>,
+    /// Shims, cgroups and probes (`RuntimeHost`; a recording fake in unit tests).
+    host: Arc<dyn ContainerHost>,
 }
 
 impl ContainerService {
@@ -82,6 +89,16 @@ impl ContainerService {
         shim_exe: ShimExecutable,
         events: EventBus,
     ) -> Result<Arc<Self>> {
+        Self::open_with_host(data_root, shim_exe, events, Arc::new(RuntimeHost))
+    }
+
+    /// `open_with_events` on another host (unit tests pass a fake).
+    pub(crate) fn open_with_host(
+        data_root: &Path,
+        shim_exe: ShimExecutable,
+        events: EventBus,
+        host: Arc<dyn ContainerHost>,
+    ) -> Result<Arc<Self>> {
         let store = ContainerStore::open(data_root)?;
         Ok(Arc::new(ContainerService {
             data_root: data_root.to_owned(),
@@ -92,6 +109,7 @@ impl ContainerService {
             events,
             mount_hooks: std::sync::OnceLock::new(),
             networks: std::sync::OnceLock::new(),
+            host,
         }))
     }
 

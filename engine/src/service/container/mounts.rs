@@ -7,13 +7,13 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerConfig, ContainerRecord, HostConfig};
 use crate::model::image::ResolvedImage;
 use crate::model::volume::{MountPoint, MountType};
 use crate::runtime::spec::{MountKind, MountSpec};
+
+use api_mount::{parse_api_mount, ApiMount};
 
 /// Hooks the container service calls so volumes follow their containers' lifecycle. The volume
 /// service implements them; they live behind a trait so the container service does not depend
@@ -69,52 +69,6 @@ impl Requested {
             | Requested::Tmpfs { destination, .. } => destination,
         }
     }
-}
-
-/// docker's `mount.Mount` as sent in `HostConfig.Mounts`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ApiMount {
-    #[serde(rename = "Type")]
-    kind: String,
-    source: String,
-    target: String,
-    read_only: bool,
-    bind_options: Option<ApiBindOptions>,
-    volume_options: Option<ApiVolumeOptions>,
-    tmpfs_options: Option<ApiTmpfsOptions>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ApiBindOptions {
-    propagation: String,
-    create_mountpoint: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ApiVolumeOptions {
-    no_copy: bool,
-    labels: Option<HashMap<String, String>>,
-    driver_config: Option<ApiDriver>,
-    subpath: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ApiDriver {
-    name: String,
-    options: Option<HashMap<String, String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ApiTmpfsOptions {
-    size_bytes: i64,
-    mode: u32,
-    #[serde(default)]
-    options: Option<Vec<Vec<String>>>,
 }
 
 const PROPAGATIONS: &[&str] = &[
@@ -353,140 +307,6 @@ pub fn parse_tmpfs_options(opts: &str) -> Result<(String, Vec<String>)> {
     Ok((data.join(","), flags))
 }
 
-fn parse_api_mount(m: ApiMount) -> Result<Requested> {
-    let kind = m.kind.as_str();
-    match kind {
-        "bind" => {
-            if m.source.is_empty() {
-                return Err(invalid_config(kind, "field Source must not be empty"));
-            }
-            if m.volume_options.is_some() || m.tmpfs_options.is_some() {
-                return Err(invalid_config(
-                    kind,
-                    "VolumeOptions and TmpfsOptions must not be specified",
-                ));
-            }
-            let destination = destination(kind, &m.target)?;
-            let Some(source) = clean_destination(&m.source) else {
-                return Err(invalid_config(
-                    kind,
-                    format!(
-                        "invalid mount path: '{}' mount path must be absolute",
-                        m.source
-                    ),
-                ));
-            };
-            let opts = m.bind_options.unwrap_or_default();
-            if !opts.propagation.is_empty() && !PROPAGATIONS.contains(&opts.propagation.as_str()) {
-                return Err(invalid_config(
-                    kind,
-                    format!("invalid propagation mode: {}", opts.propagation),
-                ));
-            }
-            if !opts.create_mountpoint && std::fs::symlink_metadata(&source).is_err() {
-                return Err(invalid_config(
-                    kind,
-                    format!("bind source path does not exist: {source}"),
-                ));
-            }
-            Ok(Requested::Bind {
-                source: PathBuf::from(source),
-                destination,
-                rw: !m.read_only,
-                mode: String::new(),
-                propagation: if opts.propagation.is_empty() {
-                    "rprivate".into()
-                } else {
-                    opts.propagation
-                },
-                create_source: opts.create_mountpoint,
-            })
-        }
-        "volume" => {
-            if m.bind_options.is_some() || m.tmpfs_options.is_some() {
-                return Err(invalid_config(
-                    kind,
-                    "BindOptions and TmpfsOptions must not be specified",
-                ));
-            }
-            let destination = destination(kind, &m.target)?;
-            let name = if m.source.is_empty() {
-                None
-            } else {
-                check_volume_name(&m.source)?;
-                Some(m.source.clone())
-            };
-            let opts = m.volume_options.unwrap_or_default();
-            if !opts.subpath.is_empty() {
-                return Err(invalid_config(kind, "volume subpaths are not supported"));
-            }
-            let (driver_opts, driver) = match opts.driver_config {
-                Some(d) => (d.options.unwrap_or_default(), d.name),
-                None => (HashMap::new(), String::new()),
-            };
-            if !driver.is_empty() && driver != "local" {
-                return Err(EngineError::not_found(format!(
-                    "plugin \"{driver}\" not found: only the local volume driver is available"
-                )));
-            }
-            Ok(Requested::Volume {
-                name,
-                destination,
-                rw: !m.read_only,
-                mode: String::new(),
-                nocopy: opts.no_copy,
-                labels: opts.labels.unwrap_or_default(),
-                driver_opts,
-            })
-        }
-        "tmpfs" => {
-            if !m.source.is_empty() {
-                return Err(invalid_config(kind, "field Source must not be specified"));
-            }
-            if m.bind_options.is_some() || m.volume_options.is_some() {
-                return Err(invalid_config(
-                    kind,
-                    "BindOptions and VolumeOptions must not be specified",
-                ));
-            }
-            let destination = destination(kind, &m.target)?;
-            let mut opts: Vec<String> = Vec::new();
-            if m.read_only {
-                opts.push("ro".into());
-            }
-            if let Some(t) = m.tmpfs_options {
-                if t.size_bytes < 0 {
-                    return Err(invalid_config(
-                        kind,
-                        "invalid tmpfs size: must not be negative",
-                    ));
-                }
-                if t.size_bytes > 0 {
-                    opts.push(format!("size={}", t.size_bytes));
-                }
-                if t.mode != 0 {
-                    opts.push(format!("mode={:o}", t.mode & 0o7777));
-                }
-                for o in t.options.unwrap_or_default() {
-                    opts.push(o.join("="));
-                }
-            }
-            let (data, flags) = parse_tmpfs_options(&opts.join(","))?;
-            Ok(Requested::Tmpfs {
-                destination,
-                data,
-                flags,
-            })
-        }
-        "" => Err(EngineError::invalid(
-            "invalid mount config: mount type must not be empty",
-        )),
-        other => Err(EngineError::invalid(format!(
-            "invalid mount config for type \"{other}\": mount type unknown"
-        ))),
-    }
-}
-
 /// Everything the container asks for, in docker's precedence: Binds, Mounts, Tmpfs, then the
 /// anonymous volumes of `Config.Volumes` and the image's VOLUME paths whose destination nothing
 /// else covers. Duplicate destinations among the explicit ones are an error.
@@ -608,5 +428,6 @@ pub fn runtime_mounts(mounts: &[MountPoint]) -> Vec<MountSpec> {
         .collect()
 }
 
+mod api_mount;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use crate::error::{EngineError, Result};
 use crate::model::container::Status;
-use crate::runtime::cgroups::ContainerCgroup;
 
 use super::{Container, ContainerService};
 
@@ -28,7 +27,7 @@ impl ContainerService {
                 )))
             }
         }
-        Self::set_frozen(&c.id, true).await?;
+        self.set_frozen(&c.id, true).await?;
         let rec = c.update(|r| r.state.status = Status::Paused);
         self.store.save(&rec)?;
         self.emit(&c, "pause", &[]);
@@ -45,7 +44,7 @@ impl ContainerService {
                 c.id
             )));
         }
-        Self::set_frozen(&c.id, false).await?;
+        self.set_frozen(&c.id, false).await?;
         let rec = c.update(|r| r.state.status = Status::Running);
         self.store.save(&rec)?;
         self.emit(&c, "unpause", &[]);
@@ -54,18 +53,10 @@ impl ContainerService {
 
     /// Freeze or thaw the container's cgroup off the async runtime (the kernel is polled until
     /// it has settled).
-    pub(super) async fn set_frozen(id: &str, frozen: bool) -> Result<()> {
+    pub(super) async fn set_frozen(&self, id: &str, frozen: bool) -> Result<()> {
         let path = format!("berth/{id}");
-        tokio::task::spawn_blocking(move || {
-            let cg = ContainerCgroup::open(&path)?;
-            if frozen {
-                cg.freeze()
-            } else {
-                cg.thaw()
-            }
-        })
-        .await
-        .map_err(|e| EngineError::internal(format!("freezer task failed: {e}")))?
+        self.host_blocking("freezer", move |host| host.set_frozen(&path, frozen))
+            .await
     }
 
     /// Before a stop, a SIGKILL or a forced removal: resume a paused container so its processes
@@ -74,7 +65,7 @@ impl ContainerService {
         if c.status() != Status::Paused {
             return;
         }
-        match Self::set_frozen(&c.id, false).await {
+        match self.set_frozen(&c.id, false).await {
             Ok(()) => {
                 let rec = c.update(|r| {
                     if r.state.status == Status::Paused {

@@ -118,6 +118,41 @@ pub struct RestartState {
     pending: Option<oneshot::Sender<()>>,
 }
 
+impl RestartState {
+    /// The main process exited after running for `ran_for`: Some(wait) when `policy` restarts
+    /// the container (docker's ShouldRestart and the back-off), None when it stays stopped.
+    pub fn after_exit(
+        &mut self,
+        policy: Policy,
+        exit_code: i32,
+        manually_stopped: bool,
+        restart_count: i64,
+        ran_for: Duration,
+    ) -> Option<Duration> {
+        if policy == Policy::No || self.cancelled || self.starting {
+            return None;
+        }
+        if !policy.wants_restart(exit_code, manually_stopped, restart_count) {
+            return None;
+        }
+        self.backoff = next_backoff(self.backoff, ran_for);
+        Some(self.backoff)
+    }
+
+    /// A stop or kill through the API: no more policy restarts, and a pending one is dropped.
+    pub fn cancel(&mut self) {
+        self.cancelled = true;
+        self.pending = None;
+    }
+
+    /// A user's start or restart: the back-off and the cancellation start over.
+    pub fn reset(&mut self) {
+        self.cancelled = false;
+        self.backoff = Duration::ZERO;
+        self.pending = None;
+    }
+}
+
 /// The next wait: 100 ms, doubling up to a minute, back to 100 ms after a run of 10 s or more.
 pub fn next_backoff(previous: Duration, ran_for: Duration) -> Duration {
     let previous = if ran_for >= RESET_AFTER {
@@ -151,16 +186,13 @@ pub fn decide(c: &Container, exit_code: i32, finished_at: &str) -> Option<Durati
     if rec.host_config.auto_remove {
         return None;
     }
-    let policy = Policy::of(&rec);
-    let mut st = lock(c);
-    if policy == Policy::No || st.cancelled || st.starting {
-        return None;
-    }
-    if !policy.wants_restart(exit_code, rec.has_been_manually_stopped, rec.restart_count) {
-        return None;
-    }
-    st.backoff = next_backoff(st.backoff, ran_for(&rec.state.started_at, finished_at));
-    Some(st.backoff)
+    lock(c).after_exit(
+        Policy::of(&rec),
+        exit_code,
+        rec.has_been_manually_stopped,
+        rec.restart_count,
+        ran_for(&rec.state.started_at, finished_at),
+    )
 }
 
 /// Wait, then start the container again (unless cancelled meanwhile).
@@ -186,17 +218,12 @@ pub fn schedule(svc: Arc<ContainerService>, c: Arc<Container>, wait: Duration) {
 
 /// A stop or kill through the API: no more policy restarts, and a pending one is dropped.
 pub fn cancel(c: &Container) {
-    let mut st = lock(c);
-    st.cancelled = true;
-    st.pending = None;
+    lock(c).cancel();
 }
 
 /// A user's start or restart: the back-off and the cancellation start over.
 pub fn reset(c: &Container) {
-    let mut st = lock(c);
-    st.cancelled = false;
-    st.backoff = Duration::ZERO;
-    st.pending = None;
+    lock(c).reset();
 }
 
 /// Brackets the start made by the policy itself (see [`RestartState::starting`]).

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{EngineError, Result};
 use crate::model::container::Status;
-use crate::runtime::shim_client::{read_exit_record, ShimEvent, ShimHandle};
+use crate::runtime::shim_client::ShimEvent;
 use crate::runtime::spec::{files, ExitRecord};
 use crate::store::atomic::write_json_atomic;
 use crate::util::now_rfc3339;
@@ -87,7 +87,7 @@ impl ContainerService {
             return Err(e);
         }
         let _ = std::fs::remove_file(dir.join(files::EXIT_RECORD));
-        match ShimHandle::spawn(&self.shim_exe, &dir).await {
+        match self.host.spawn_shim(&self.shim_exe, &dir).await {
             Ok((handle, started, events)) => {
                 let rec = c.update(|r| {
                     r.state.status = Status::Running;
@@ -109,7 +109,7 @@ impl ContainerService {
                 Ok(())
             }
             Err(err) => {
-                let exit = read_exit_record(&dir).unwrap_or_else(|| ExitRecord {
+                let exit = self.host.exit_record(&dir).unwrap_or_else(|| ExitRecord {
                     exit_code: 128,
                     oom_killed: false,
                     finished_at: now_rfc3339(),

@@ -1,4 +1,5 @@
-//! Live container stats in docker's JSON shape (`GET /containers/{id}/stats`).
+//! Live container stats (`GET /containers/{id}/stats`; api::stats_views gives them docker's
+//! JSON shape).
 //!
 //! Clients compute CPU % from the difference between a sample and its `precpu_stats`, so every
 //! answer needs a previous sample. The service keeps the last two samples per container: a one-shot
@@ -11,15 +12,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use crate::model::container::Status;
-use crate::runtime::cgroups::stats::{BlkioEntry, CgroupStats, CpuStats};
+use crate::runtime::cgroups::stats::{clk_tck, CgroupStats};
 use crate::runtime::cgroups::ContainerCgroup;
 use crate::service::container::Container;
-use crate::util::rfc3339;
 
 /// A previous sample younger than this is too short a window for a meaningful CPU % (/proc/stat
 /// counts in 10 ms ticks): an older one (or the start baseline) is used instead.
@@ -30,9 +28,6 @@ const FORGET_AFTER: Duration = Duration::from_secs(60);
 const KEPT: usize = 2;
 /// Interval between samples of a stream, docker's.
 const STREAM_INTERVAL: Duration = Duration::from_secs(1);
-/// Docker's zero time, what it reports for samples that were not taken.
-const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
-
 /// Counters of one network interface, docker's NetworkStats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetStats {
@@ -61,6 +56,22 @@ pub struct Sample {
     pub networks: Vec<(String, NetStats)>,
 }
 
+/// One stats answer: docker's zeros for a container that is not running, else a fresh sample
+/// and the one its CPU % is computed against (`precpu_stats`).
+#[derive(Debug, Clone)]
+pub enum Report {
+    NotRunning {
+        name: String,
+        id: String,
+    },
+    Sampled {
+        name: String,
+        id: String,
+        cur: Box<Sample>,
+        prev: Box<Sample>,
+    },
+}
+
 #[derive(Default)]
 pub struct StatsService {
     /// Container id → its most recent samples, newest first.
@@ -74,15 +85,23 @@ impl StatsService {
 
     /// One stats object for `c`: zeroed when it is not running (docker's answer), otherwise a
     /// fresh sample with a previous one as `precpu_stats`.
-    pub async fn one(&self, c: &Arc<Container>) -> Value {
+    pub async fn one(&self, c: &Arc<Container>) -> Report {
         let rec = c.record();
         if rec.state.status != Status::Running || rec.state.pid <= 0 {
-            return zero_stats(&rec.name, &rec.id);
+            return Report::NotRunning {
+                name: rec.name,
+                id: rec.id,
+            };
         }
         let cur = take_sample(&rec.id, rec.state.pid, &rec.host_config.network_mode).await;
         let prev = self.baseline(&rec.id, &rec.state.started_at, &cur);
         self.remember(&rec.id, &cur);
-        to_json(&rec.name, &rec.id, &cur, Some(&prev))
+        Report::Sampled {
+            name: rec.name,
+            id: rec.id,
+            cur: Box::new(cur),
+            prev: Box::new(prev),
+        }
     }
 
     /// The `precpu` for `cur`: the newest cached sample of this run of the container that is at
@@ -111,15 +130,20 @@ impl StatsService {
         kept.truncate(KEPT);
     }
 
-    /// Stream one JSON line per second until the container stops or the receiver goes away. A
+    /// Stream one report per second until the container stops or the receiver goes away. A
     /// container that is not running gets one zeroed object, then the stream ends (docker).
-    pub fn stream(self: &Arc<Self>, c: Arc<Container>) -> mpsc::Receiver<Bytes> {
+    pub fn stream(self: &Arc<Self>, c: Arc<Container>) -> mpsc::Receiver<Report> {
         let (tx, rx) = mpsc::channel(4);
         let svc = self.clone();
         tokio::spawn(async move {
             let rec = c.record();
             if rec.state.status != Status::Running || rec.state.pid <= 0 {
-                let _ = tx.send(line(&zero_stats(&rec.name, &rec.id))).await;
+                let _ = tx
+                    .send(Report::NotRunning {
+                        name: rec.name,
+                        id: rec.id,
+                    })
+                    .await;
                 return;
             }
             let (pid, mode) = (rec.state.pid, rec.host_config.network_mode.clone());
@@ -136,11 +160,13 @@ impl StatsService {
                     None => svc.baseline(&rec.id, &rec.state.started_at, &cur),
                 };
                 svc.remember(&rec.id, &cur);
-                if tx
-                    .send(line(&to_json(&rec.name, &rec.id, &cur, Some(&base))))
-                    .await
-                    .is_err()
-                {
+                let report = Report::Sampled {
+                    name: rec.name.clone(),
+                    id: rec.id.clone(),
+                    cur: Box::new(cur.clone()),
+                    prev: Box::new(base),
+                };
+                if tx.send(report).await.is_err() {
                     return;
                 }
                 prev = Some(cur);
@@ -172,12 +198,6 @@ fn start_baseline(cur: &Sample, started: chrono::DateTime<chrono::Utc>) -> Sampl
         mem_total: cur.mem_total,
         networks: Vec::new(),
     }
-}
-
-fn line(v: &Value) -> Bytes {
-    let mut data = serde_json::to_vec(v).unwrap_or_default();
-    data.push(b'\n');
-    Bytes::from(data)
 }
 
 /// Read everything on a blocking thread (a few small procfs/cgroupfs files).
@@ -229,18 +249,8 @@ fn sample_now(cgroup_path: &str, pid: i32, host_net: bool) -> Sample {
     }
 }
 
-fn clk_tck() -> u64 {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
-}
-
 fn online_cpus() -> u64 {
-    // SAFETY: as above.
+    // SAFETY: sysconf has no memory-safety preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     if n > 0 {
         n as u64
@@ -308,137 +318,5 @@ pub fn parse_net_dev(text: &str) -> Vec<(String, NetStats)> {
         .collect()
 }
 
-fn zero_cpu() -> Value {
-    json!({
-        "cpu_usage": { "total_usage": 0, "usage_in_kernelmode": 0, "usage_in_usermode": 0 },
-        "throttling_data": { "periods": 0, "throttled_periods": 0, "throttled_time": 0 },
-    })
-}
-
-fn cpu_json(cpu: &CpuStats, system: u64, online: u64) -> Value {
-    let mut usage = json!({
-        "total_usage": cpu.total_usage,
-        "usage_in_kernelmode": cpu.usage_in_kernelmode,
-        "usage_in_usermode": cpu.usage_in_usermode,
-    });
-    if !cpu.percpu_usage.is_empty() {
-        usage["percpu_usage"] = json!(cpu.percpu_usage);
-    }
-    json!({
-        "cpu_usage": usage,
-        "system_cpu_usage": system,
-        "online_cpus": online,
-        "throttling_data": {
-            "periods": cpu.periods,
-            "throttled_periods": cpu.throttled_periods,
-            "throttled_time": cpu.throttled_time,
-        },
-    })
-}
-
-fn blkio_list(entries: &[BlkioEntry]) -> Value {
-    if entries.is_empty() {
-        return Value::Null;
-    }
-    entries
-        .iter()
-        .map(|e| json!({ "major": e.major, "minor": e.minor, "op": e.op, "value": e.value }))
-        .collect()
-}
-
-fn blkio_json(recursive_bytes: &[BlkioEntry], recursive_ios: &[BlkioEntry]) -> Value {
-    json!({
-        "io_service_bytes_recursive": blkio_list(recursive_bytes),
-        "io_serviced_recursive": blkio_list(recursive_ios),
-        "io_queue_recursive": null,
-        "io_service_time_recursive": null,
-        "io_wait_time_recursive": null,
-        "io_merged_recursive": null,
-        "io_time_recursive": null,
-        "sectors_recursive": null,
-    })
-}
-
-/// Docker's answer for a container that is not running: every counter zero.
-pub fn zero_stats(name: &str, id: &str) -> Value {
-    json!({
-        "read": ZERO_TIME,
-        "preread": ZERO_TIME,
-        "pids_stats": {},
-        "blkio_stats": blkio_json(&[], &[]),
-        "num_procs": 0,
-        "storage_stats": {},
-        "cpu_stats": zero_cpu(),
-        "precpu_stats": zero_cpu(),
-        "memory_stats": {},
-        "name": format!("/{name}"),
-        "id": id,
-    })
-}
-
-/// The stats object of sample `cur` with `prev` as its precpu.
-pub fn to_json(name: &str, id: &str, cur: &Sample, prev: Option<&Sample>) -> Value {
-    let cg = &cur.cgroup;
-    let mut memory = Map::new();
-    memory.insert("usage".into(), json!(cg.memory.usage));
-    if let Some(m) = cg.memory.max_usage {
-        memory.insert("max_usage".into(), json!(m));
-    }
-    memory.insert("stats".into(), json!(cg.memory.stat));
-    if let Some(f) = cg.memory.failcnt {
-        memory.insert("failcnt".into(), json!(f));
-    }
-    // Unlimited (or a limit above the host's memory) shows as the host's memory, as in docker.
-    let limit = match cg.memory.limit {
-        Some(l) if cur.mem_total == 0 || l < cur.mem_total => l,
-        _ => cur.mem_total,
-    };
-    memory.insert("limit".into(), json!(limit));
-
-    let mut pids = Map::new();
-    pids.insert("current".into(), json!(cg.pids.current));
-    if let Some(l) = cg.pids.limit {
-        pids.insert("limit".into(), json!(l));
-    }
-
-    let mut v = json!({
-        "read": rfc3339(cur.read),
-        "preread": prev.map_or_else(|| ZERO_TIME.to_string(), |p| rfc3339(p.read)),
-        "pids_stats": pids,
-        "blkio_stats": blkio_json(
-            &cg.blkio.io_service_bytes_recursive,
-            &cg.blkio.io_serviced_recursive,
-        ),
-        "num_procs": 0,
-        "storage_stats": {},
-        "cpu_stats": cpu_json(&cg.cpu, cur.system_cpu_usage, cur.online_cpus),
-        "precpu_stats": prev.map_or_else(zero_cpu, |p| {
-            cpu_json(&p.cgroup.cpu, p.system_cpu_usage, p.online_cpus)
-        }),
-        "memory_stats": memory,
-        "name": format!("/{name}"),
-        "id": id,
-    });
-    if !cur.networks.is_empty() {
-        let nets: Map<String, Value> = cur
-            .networks
-            .iter()
-            .map(|(n, s)| {
-                (
-                    n.clone(),
-                    json!({
-                        "rx_bytes": s.rx_bytes, "rx_packets": s.rx_packets,
-                        "rx_errors": s.rx_errors, "rx_dropped": s.rx_dropped,
-                        "tx_bytes": s.tx_bytes, "tx_packets": s.tx_packets,
-                        "tx_errors": s.tx_errors, "tx_dropped": s.tx_dropped,
-                    }),
-                )
-            })
-            .collect();
-        v["networks"] = Value::Object(nets);
-    }
-    v
-}
-
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,10 +6,35 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::error::{EngineError, Result};
-use crate::model::container::Status;
+use crate::model::container::{ContainerConfig, Status};
 use crate::util::signals;
 
 use super::{restart, Container, ContainerService, Life};
+
+/// How a stop goes: `signal`, then SIGKILL once `grace` has elapsed (None: wait forever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct StopPlan {
+    pub signal: i32,
+    pub grace: Option<Duration>,
+}
+
+impl StopPlan {
+    /// The request's signal and timeout, else the container's (the image's `StopSignal`,
+    /// `--stop-timeout`), else SIGTERM and 10 s. A negative timeout waits for ever.
+    pub(super) fn of(
+        config: &ContainerConfig,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<StopPlan> {
+        let signal = match signal.or(config.stop_signal.as_deref()) {
+            Some(s) if !s.is_empty() => signals::parse(s)?,
+            _ => libc::SIGTERM,
+        };
+        let secs = timeout.or(config.stop_timeout).unwrap_or(10);
+        let grace = (secs >= 0).then(|| Duration::from_secs(secs as u64));
+        Ok(StopPlan { signal, grace })
+    }
+}
 
 impl ContainerService {
     pub(super) async fn wait_stopped(life: &mut watch::Receiver<Life>) {
@@ -46,11 +71,7 @@ impl ContainerService {
             self.emit(c, "stop", &[]);
             return Ok(());
         }
-        let sig = match signal.or(rec.config.stop_signal.as_deref()) {
-            Some(s) if !s.is_empty() => signals::parse(s)?,
-            _ => libc::SIGTERM,
-        };
-        let secs = timeout.or(rec.config.stop_timeout).unwrap_or(10);
+        let StopPlan { signal: sig, grace } = StopPlan::of(&rec.config, timeout, signal)?;
         let Some(shim) = c.shim() else {
             return Err(EngineError::internal(format!(
                 "container {} has no running shim to stop",
@@ -63,16 +84,14 @@ impl ContainerService {
         // Published before signalling so `kill` always precedes the `die` it causes.
         self.emit(c, "kill", &[("signal", sig.to_string())]);
         shim.signal(sig);
-        let stopped = if secs < 0 {
-            Self::wait_stopped(&mut life).await;
-            true
-        } else {
-            tokio::time::timeout(
-                Duration::from_secs(secs as u64),
-                Self::wait_stopped(&mut life),
-            )
-            .await
-            .is_ok()
+        let stopped = match grace {
+            None => {
+                Self::wait_stopped(&mut life).await;
+                true
+            }
+            Some(grace) => tokio::time::timeout(grace, Self::wait_stopped(&mut life))
+                .await
+                .is_ok(),
         };
         if !stopped {
             tracing::info!(id = %rec.id, "stop timeout elapsed, killing");

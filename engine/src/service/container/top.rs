@@ -2,7 +2,6 @@
 
 use crate::error::{EngineError, Result};
 use crate::model::container::Status;
-use crate::runtime::cgroups::ContainerCgroup;
 
 use super::ContainerService;
 
@@ -17,11 +16,10 @@ impl ContainerService {
             )));
         }
         let path = format!("berth/{}", c.id);
-        tokio::task::spawn_blocking(move || {
-            let pids = ContainerCgroup::open(&path)?.pids()?;
+        self.host_blocking("top", move |host| {
+            let pids = host.cgroup_pids(&path)?;
             Ok(crate::runtime::top::ps_ef(&pids))
         })
         .await
-        .map_err(|e| EngineError::internal(format!("top task failed: {e}")))?
     }
 }

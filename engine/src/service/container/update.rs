@@ -11,7 +11,6 @@ use serde::Deserialize;
 
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, HostConfig, RestartPolicy, Status};
-use crate::runtime::cgroups::ContainerCgroup;
 use crate::runtime::spec::CgroupSpec;
 use crate::service::container::{Container, ContainerService};
 
@@ -173,18 +172,15 @@ pub async fn update(
     ) && c.shim().is_some()
     {
         let spec = changed_limits(&merged, &u, format!("berth/{}", rec.id));
-        tokio::task::spawn_blocking(move || {
-            ContainerCgroup::open(&spec.path)?.update_limits(&spec)
-        })
-        .await
-        .map_err(|e| EngineError::internal(format!("update task failed: {e}")))?
-        .map_err(|e| match e {
-            EngineError::Io { context, source } => EngineError::invalid(format!(
-                "Cannot update container {}: {context}: {source}",
-                rec.id
-            )),
-            e => e,
-        })?;
+        svc.host_blocking("update", move |host| host.update_limits(&spec))
+            .await
+            .map_err(|e| match e {
+                EngineError::Io { context, source } => EngineError::invalid(format!(
+                    "Cannot update container {}: {context}: {source}",
+                    rec.id
+                )),
+                e => e,
+            })?;
     }
     svc.update_record(&c, |r| r.host_config = merged)?;
     svc.emit(&c, "update", &[]);

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crate::error::{EngineError, Result};
 use crate::model::volume::VolumeRecord;
-use crate::service::containers::ContainerService;
+use crate::service::container::ContainerService;
 use crate::service::events::{kind, EventBus};
 use crate::store::volumes::VolumeStore;
 

@@ -50,7 +50,7 @@ impl Limited {
 }
 
 /// Run the probe in the container through the exec helper: (exit code, output).
-pub(super) async fn exec_probe(
+pub(crate) async fn exec_probe(
     svc: &ContainerService,
     c: &Container,
     probe: &Probe,

@@ -13,13 +13,11 @@
 //!   (docker does the same "for compatibility reasons"); a start begins again at `starting`.
 
 mod config;
-mod exec_probe;
+pub(super) mod exec_probe;
 mod monitor;
 mod probe;
 #[cfg(test)]
 mod tests;
-
-use crate::model::container::ContainerRecord;
 
 pub use config::{go_duration, merge, parse_instruction, validate, HealthConfig};
 pub use monitor::{start, stop, MonitorSlot};
@@ -28,24 +26,3 @@ pub use probe::{apply_result, Probe};
 pub const STARTING: &str = "starting";
 pub const HEALTHY: &str = "healthy";
 pub const UNHEALTHY: &str = "unhealthy";
-/// What `ps --filter health=` calls a container without health state.
-pub const NONE: &str = "none";
-
-/// Health status as `ps` filters see it: "none" without health state.
-pub fn status_of(rec: &ContainerRecord) -> &str {
-    rec.state
-        .health
-        .as_ref()
-        .map(|h| h.status.as_str())
-        .unwrap_or(NONE)
-}
-
-/// The text docker appends to "Up 3 seconds": "(healthy)", "(health: starting)".
-pub fn status_suffix(rec: &ContainerRecord) -> Option<String> {
-    let h = rec.state.health.as_ref()?;
-    Some(if h.status == STARTING {
-        "(health: starting)".into()
-    } else {
-        format!("({})", h.status)
-    })
-}

@@ -10,7 +10,6 @@ use tokio::sync::watch;
 use crate::model::container::{Health, HealthcheckResult, Status};
 use crate::service::container::{Container, ContainerService};
 
-use super::exec_probe::exec_probe;
 use super::probe::{apply_result, Probe};
 use super::{STARTING, UNHEALTHY};
 
@@ -133,7 +132,7 @@ fn now_nanos() -> (DateTime<Utc>, String) {
 
 async fn run_probe(svc: &ContainerService, c: &Container, probe: &Probe) -> HealthcheckResult {
     let (_, start) = now_nanos();
-    let (exit_code, output) = match exec_probe(svc, c, probe).await {
+    let (exit_code, output) = match svc.host.exec_probe(svc, c, probe).await {
         Ok(r) => r,
         Err(e) => (-1, e.to_string()),
     };
