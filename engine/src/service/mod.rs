@@ -7,18 +7,6 @@ pub mod image;
 pub mod network;
 pub mod volume;
 
-/// The old module paths, for engine/tests/image_api.rs until it names the new ones.
-pub mod networks {
-    pub use super::network::NetworkService;
-}
-pub mod volumes {
-    pub use super::volume::VolumeService;
-}
-
-/// The old flat paths, for the integration tests that still name them (engine/tests/image_api.rs).
-pub use container as containers;
-pub use container::exec;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ use berth_engine::api::response::error_response;
 use berth_engine::api::{images, ApiRequest};
 use berth_engine::config::EngineOptions;
 use berth_engine::runtime::selfexe::ShimExecutable;
-use berth_engine::service::containers::ContainerService;
+use berth_engine::service::container::ContainerService;
 use berth_engine::service::image::ImageService;
 use berth_engine::service::Engine;
 use bytes::Bytes;
@@ -144,8 +144,8 @@ async fn images_api_import_list_inspect_tag_delete() {
             false,
         ),
         images: ImageService::open(&data_root).unwrap(),
-        execs: berth_engine::service::exec::ExecService::new(containers.clone()),
-        volumes: berth_engine::service::volumes::VolumeService::open(
+        execs: berth_engine::service::container::exec::ExecService::new(containers.clone()),
+        volumes: berth_engine::service::volume::VolumeService::open(
             &data_root,
             containers.events().clone(),
             &containers,
@@ -154,7 +154,7 @@ async fn images_api_import_list_inspect_tag_delete() {
         containers,
         data_root,
         stats: Default::default(),
-        networks: berth_engine::service::networks::NetworkService::open_offline(
+        networks: berth_engine::service::network::NetworkService::open_offline(
             &tmp.path().join("data"),
             Default::default(),
             Default::default(),

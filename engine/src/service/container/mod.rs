@@ -71,7 +71,7 @@ pub struct ContainerService {
     /// Volumes and mounts (set once at engine start; see `mounts::MountHooks`).
     mount_hooks: std::sync::OnceLock<Arc<dyn mounts::MountHooks>>,
     /// Bridge networking; set once at engine start (absent in unit tests of this service).
-    networks: std::sync::OnceLock<Arc<crate::service::networks::NetworkService>>,
+    networks: std::sync::OnceLock<Arc<crate::service::network::NetworkService>>,
     /// Shims, cgroups and probes (`RuntimeHost`; a recording fake in unit tests).
     host: Arc<dyn ContainerHost>,
 }
@@ -123,11 +123,11 @@ impl ContainerService {
     }
 
     /// Hand the network service to the container lifecycle (engine start).
-    pub fn set_networks(&self, networks: Arc<crate::service::networks::NetworkService>) {
+    pub fn set_networks(&self, networks: Arc<crate::service::network::NetworkService>) {
         let _ = self.networks.set(networks);
     }
 
-    pub(super) fn networks(&self) -> Option<&Arc<crate::service::networks::NetworkService>> {
+    pub(super) fn networks(&self) -> Option<&Arc<crate::service::network::NetworkService>> {
         self.networks.get()
     }
 
