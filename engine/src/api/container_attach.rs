@@ -9,9 +9,9 @@ use super::backend::ContainerBackend;
 use super::containers::parse_timestamp;
 use super::detach;
 use super::response::{streaming, ApiResponse};
-use super::stream::{content_type, encode, StreamKind};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
+use crate::model::stream::{content_type, encode, StreamKind};
 use crate::service::container::logs::LogOptions;
 use crate::service::container::{ContainerService, Output};
 

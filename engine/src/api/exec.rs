@@ -8,9 +8,9 @@ use super::backend::ExecBackend;
 use super::body::{json_or_default, read_limited};
 use super::detach;
 use super::response::{empty_body, json, ok_json, ApiResponse};
-use super::stream::{content_type, encode, StreamKind};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
+use crate::model::stream::{content_type, encode, StreamKind};
 use crate::service::container::exec::{ExecConfig, ExecStdin, ExecView, StartOptions};
 use crate::service::container::Output;
 

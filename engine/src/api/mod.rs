@@ -24,7 +24,6 @@ pub mod response;
 pub mod router;
 pub mod server;
 pub mod stats_views;
-pub mod stream;
 pub mod system;
 pub mod system_df;
 pub mod timestamps;

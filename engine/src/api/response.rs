@@ -91,12 +91,7 @@ pub fn streaming(content_type: &str, rx: mpsc::Receiver<Bytes>) -> ApiResponse {
         .expect("static response")
 }
 
-/// Newline-delimited JSON progress messages (`/images/create`, `/images/load`, ...), docker style.
-pub fn progress_line<T: Serialize>(value: &T) -> Bytes {
-    let mut data = serde_json::to_vec(value).unwrap_or_default();
-    data.push(b'\n');
-    Bytes::from(data)
-}
+pub use crate::model::stream::progress_line;
 
 /// The answer to a hijack (attach, exec start): docker's exact `101 UPGRADED` with the upgrade
 /// headers; the connection then carries the raw or multiplexed stream.

@@ -109,7 +109,7 @@ fn apply_one(config: &mut ImageContainerConfig, line: &str) -> Result<()> {
         }
         "HEALTHCHECK" => {
             need_args()?;
-            config.healthcheck = Some(crate::service::container::health::parse_instruction(rest)?);
+            config.healthcheck = Some(crate::model::health::parse_instruction(rest)?);
         }
         "ONBUILD" => {
             return Err(EngineError::invalid(

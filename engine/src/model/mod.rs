@@ -3,5 +3,7 @@
 //! always filled.
 
 pub mod container;
+pub mod health;
 pub mod image;
+pub mod stream;
 pub mod volume;

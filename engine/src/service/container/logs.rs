@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::api::stream::{encode, StreamKind};
+use crate::model::stream::{encode, StreamKind};
 use crate::service::container::Container;
 
 #[derive(Debug, Clone, Default)]

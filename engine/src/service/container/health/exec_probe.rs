@@ -15,8 +15,8 @@ use crate::runtime::selfexe::EXEC_ARG;
 use crate::runtime::spec::{files, RuntimeSpec};
 use crate::service::container::{Container, ContainerService};
 
-use super::config::go_duration;
 use super::probe::Probe;
+use crate::model::health::go_duration;
 
 /// Output kept per result.
 pub(super) const MAX_OUTPUT: usize = 4096;

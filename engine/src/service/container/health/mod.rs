@@ -12,14 +12,13 @@
 //!   `health_status: <status>` event. When the container stops the status becomes `unhealthy`
 //!   (docker does the same "for compatibility reasons"); a start begins again at `starting`.
 
-mod config;
 pub(super) mod exec_probe;
 mod monitor;
 mod probe;
 #[cfg(test)]
 mod tests;
 
-pub use config::{go_duration, merge, parse_instruction, validate, HealthConfig};
+pub use crate::model::health::{go_duration, merge, parse_instruction, validate, HealthConfig};
 pub use monitor::{start, stop, MonitorSlot};
 pub use probe::{apply_result, Probe};
 

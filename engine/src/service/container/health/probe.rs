@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::model::container::{ContainerRecord, Health, HealthcheckResult};
 
-use super::config::HealthConfig;
 use super::{HEALTHY, STARTING, UNHEALTHY};
+use crate::model::health::HealthConfig;
 
 pub(super) const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

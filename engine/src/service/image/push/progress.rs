@@ -20,7 +20,7 @@ pub(super) struct Progress {
 impl Progress {
     pub(super) async fn send(&self, v: Value) -> Result<()> {
         self.tx
-            .send(crate::api::response::progress_line(&v))
+            .send(crate::model::stream::progress_line(&v))
             .await
             .map_err(|_| EngineError::internal("push cancelled: the client went away"))
     }
@@ -37,7 +37,7 @@ impl Progress {
     /// Non-blocking progress update: dropped when the client is slow (the next one supersedes
     /// it), an error when it is gone.
     pub(super) fn bar(&self, id: &str, status: &str, current: u64, total: u64) -> Result<()> {
-        let line = crate::api::response::progress_line(&json!({
+        let line = crate::model::stream::progress_line(&json!({
             "status": status,
             "progressDetail": { "current": current, "total": total },
             "progress": progress_bar(current, total),

@@ -1,7 +1,10 @@
 //! Docker's stream framing for attach, exec and logs without a TTY: an 8-byte header
-//! `[stream, 0, 0, 0, len u32 BE]` before each payload. With a TTY the bytes go raw.
+//! `[stream, 0, 0, 0, len u32 BE]` before each payload. With a TTY the bytes go raw. Also the
+//! newline-delimited JSON of progress streams. Wire formats, so both the API and the services
+//! that produce stream bytes (logs, push progress) use them from here.
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::Serialize;
 
 pub const MULTIPLEXED: &str = "application/vnd.docker.multiplexed-stream";
 pub const RAW: &str = "application/vnd.docker.raw-stream";
@@ -37,6 +40,13 @@ pub fn content_type(tty: bool) -> &'static str {
     } else {
         MULTIPLEXED
     }
+}
+
+/// Newline-delimited JSON progress messages (`/images/create`, `/images/load`, ...), docker style.
+pub fn progress_line<T: Serialize>(value: &T) -> Bytes {
+    let mut data = serde_json::to_vec(value).unwrap_or_default();
+    data.push(b'\n');
+    Bytes::from(data)
 }
 
 #[cfg(test)]

@@ -13,17 +13,7 @@ const MIN_DURATION_NS: i64 = 1_000_000;
 
 /// docker's StrSlice: a string or an array of strings; null is empty.
 fn str_or_vec<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrVec {
-        Str(String),
-        Vec(Vec<String>),
-    }
-    Ok(match Option::<StrOrVec>::deserialize(d)? {
-        None => Vec::new(),
-        Some(StrOrVec::Str(s)) => vec![s],
-        Some(StrOrVec::Vec(v)) => v,
-    })
+    super::container::str_or_vec(d).map(Option::unwrap_or_default)
 }
 
 /// docker's HealthConfig as sent by clients and stored in image configs (durations in ns).
