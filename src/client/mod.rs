@@ -7,6 +7,7 @@ pub mod autostart;
 pub mod credentials;
 pub mod demux;
 pub mod progress;
+pub mod reference;
 pub mod stdin;
 mod transport;
 

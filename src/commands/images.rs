@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::{for_each, out, Ctx};
 use crate::client::api::{images, Filters};
 use crate::client::progress::{read_stream, render_message};
+use crate::client::reference::split_tag;
 use crate::format::{render_rows, units};
 
 #[derive(Args, Debug)]
@@ -83,18 +84,6 @@ fn image_id(id: &str, trunc: bool) -> String {
             .collect()
     } else {
         id.to_string()
-    }
-}
-
-/// Split "repo:tag" at the tag colon (not a registry port colon).
-pub fn split_tag(reference: &str) -> (&str, Option<&str>) {
-    let name_end = reference.rfind('/').map(|i| i + 1).unwrap_or(0);
-    match reference[name_end..].rfind(':') {
-        Some(i) => (
-            &reference[..name_end + i],
-            Some(&reference[name_end + i + 1..]),
-        ),
-        None => (reference, None),
     }
 }
 
@@ -307,17 +296,6 @@ pub async fn prune(ctx: &Ctx, a: crate::cli::ImagePruneArgs) -> Result<i32> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    #[test]
-    fn tags_split_at_the_right_colon() {
-        assert_eq!(split_tag("alpine:3.19"), ("alpine", Some("3.19")));
-        assert_eq!(split_tag("localhost:5000/a"), ("localhost:5000/a", None));
-        assert_eq!(
-            split_tag("localhost:5000/a:v1"),
-            ("localhost:5000/a", Some("v1"))
-        );
-        assert_eq!(split_tag("busybox"), ("busybox", None));
-    }
 
     #[test]
     fn image_table_like_docker() {

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{out, Ctx};
 use crate::client::api::images;
 use crate::client::progress::read_stream;
+use crate::client::reference::{pull_source, split_tag_or_digest};
 use crate::client::Client;
 
 #[derive(Args, Debug)]
@@ -105,32 +106,6 @@ impl<W: Write> Renderer<W> {
     }
 }
 
-/// `fromImage` and `tag` of a pull, as the docker CLI sends them: the tag (or digest) goes in
-/// `tag`; no tag at all means every tag, so single pulls add "latest".
-pub fn pull_source(image: &str, all_tags: bool) -> Result<(&str, Option<&str>)> {
-    let (name, tag) = split_tag(image);
-    if all_tags && tag.is_some() {
-        bail!("tag can't be used with --all-tags/-a");
-    }
-    Ok(match tag {
-        Some(t) => (name, Some(t)),
-        None if !all_tags => (name, Some("latest")),
-        None => (name, None),
-    })
-}
-
-/// "name:tag" → ("name", Some("tag")); "name@sha256:x" → ("name", Some("sha256:x")); a ':'
-/// followed by '/' belongs to a registry port.
-fn split_tag(image: &str) -> (&str, Option<&str>) {
-    if let Some((n, d)) = image.split_once('@') {
-        return (n, Some(d));
-    }
-    match image.rfind(':') {
-        Some(i) if !image[i + 1..].contains('/') => (&image[..i], Some(&image[i + 1..])),
-        _ => (image, None),
-    }
-}
-
 /// Pull `image` showing progress on `w`. Errors (HTTP or in-stream) come back as errors.
 pub async fn pull_image<W: Write>(
     client: &Client,
@@ -160,7 +135,7 @@ pub async fn pull_image<W: Write>(
 
 /// The full reference docker's `pull -q` prints ("docker.io/library/busybox:latest").
 fn full_reference(image: &str, all_tags: bool) -> String {
-    let (name, tag) = split_tag(image);
+    let (name, tag) = split_tag_or_digest(image);
     let first = name.split('/').next().unwrap_or("");
     let has_domain =
         name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
@@ -190,7 +165,7 @@ pub async fn pull(ctx: &Ctx, a: PullArgs) -> Result<i32> {
     };
     if mode != Display::Quiet && a.all_tags {
         out(&format!("Using default tag: all tags of {}\n", a.image));
-    } else if mode != Display::Quiet && split_tag(&a.image).1.is_none() {
+    } else if mode != Display::Quiet && split_tag_or_digest(&a.image).1.is_none() {
         out("Using default tag: latest\n");
     }
     pull_image(

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{out, Ctx};
 use crate::client::api::images;
 use crate::client::progress::{read_stream, render_message};
+use crate::client::reference::split_tag;
 
 #[derive(Args, Debug)]
 pub struct PushArgs {
@@ -29,7 +30,8 @@ pub struct PushArgs {
 }
 
 pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
-    let (name, tag) = split_tag(&a.image);
+    // A digest names no tag to push: docker pushes the repository's tags.
+    let (name, tag) = split_tag(a.image.split('@').next().unwrap_or(&a.image));
     if a.all_tags && tag.is_some() {
         anyhow::bail!("tag can't be used with --all-tags/-a");
     }
@@ -59,15 +61,6 @@ pub async fn push(ctx: &Ctx, a: PushArgs) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-/// "host:5000/app:1" → ("host:5000/app", Some("1")); a ':' before the last '/' is a port.
-fn split_tag(image: &str) -> (&str, Option<&str>) {
-    let image = image.split('@').next().unwrap_or(image);
-    match image.rfind(':') {
-        Some(i) if !image[i..].contains('/') => (&image[..i], Some(&image[i + 1..])),
-        _ => (image, None),
-    }
 }
 
 /// Docker's progress rendering: on a terminal each layer id keeps its own line, rewritten as its
@@ -130,18 +123,5 @@ impl Display {
 
     fn finish(&mut self) {
         let _ = std::io::stdout().flush();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn push_splits_tags_not_ports() {
-        assert_eq!(split_tag("busybox"), ("busybox", None));
-        assert_eq!(split_tag("busybox:1"), ("busybox", Some("1")));
-        assert_eq!(split_tag("host:5000/app"), ("host:5000/app", None));
-        assert_eq!(split_tag("host:5000/app:v2"), ("host:5000/app", Some("v2")));
     }
 }

@@ -20,7 +20,7 @@ fn check_reference(r: &str) -> Result<&str, String> {
 /// latest when no tag is given), with the registry's credentials.
 pub fn pull_task(reference: &str) -> Result<Cmd, String> {
     let r = check_reference(reference)?;
-    let (name, tag) = crate::commands::pull::pull_source(r, false).map_err(|e| e.to_string())?;
+    let (name, tag) = crate::client::reference::pull_source(r, false).map_err(|e| e.to_string())?;
     let shown = match tag {
         Some(t) if t.starts_with("sha256:") => format!("{name}@{t}"),
         Some(t) => format!("{name}:{t}"),
