@@ -1,8 +1,10 @@
 //! berth-engine: a Docker Engine API compatible container engine.
 //!
-//! Data flows one way: `api` (HTTP, Docker wire shapes) → `service` (operations, state machine) →
-//! `store` (durable metadata) and `runtime` (shims and containers). `image` holds image-format logic
-//! (references, safe layer extraction, import) used by the image service.
+//! Data flows one way: `api` (HTTP, Docker wire shapes; routers over narrow backend traits) →
+//! `service` (operations and state machines, one module per aggregate, one verb per file) →
+//! the mechanisms `registry`, `archive`, `image`, `runtime`, `network` (and `fs_at`, the one home
+//! of fd-relative file code) → `store` (durable state, atomic writes) → `model` (wire types).
+//! ARCHITECTURE.md at the repository root walks a request from the socket to the shim.
 #![recursion_limit = "256"]
 
 pub mod api;
