@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod demux;
 pub mod progress;
 pub mod stdin;
+pub mod terminal;
 mod transport;
 
 use std::fmt;
