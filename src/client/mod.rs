@@ -9,6 +9,7 @@ pub mod demux;
 pub mod progress;
 pub mod reference;
 pub mod stdin;
+pub mod terminal;
 mod transport;
 
 use std::fmt;

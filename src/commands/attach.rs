@@ -9,11 +9,12 @@ use clap::Args;
 use http_body_util::BodyExt;
 use serde_json::Value;
 
-use super::run::{resize, spawn_signal_proxy, RawMode};
+use super::run::spawn_signal_proxy;
 use super::Ctx;
-use crate::client::api::containers::AttachOptions;
+use crate::client::api::containers::{self, AttachOptions};
 use crate::client::demux::copy_output;
-use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
+use crate::client::stdin::{detached, parse_keys, spawn_pump};
+use crate::client::terminal::{follow_window_size, RawMode};
 use crate::exit::ExitError;
 
 #[derive(Args, Debug)]
@@ -75,20 +76,11 @@ pub async fn attach(ctx: &Ctx, a: AttachArgs) -> Result<i32> {
 
     let raw = RawMode::enable(tty && stdin);
     // Follows window size changes for as long as this session lasts, and no longer.
-    let mut _winch = None;
-    if tty && std::io::stdout().is_terminal() {
-        resize(&client, &id).await;
-        let c = client.clone();
-        let rid = id.clone();
-        _winch = Some(AbortOnDrop(tokio::spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            if let Ok(mut winch) = signal(SignalKind::window_change()) {
-                while winch.recv().await.is_some() {
-                    resize(&c, &rid).await;
-                }
-            }
-        })));
-    }
+    let _winch = if tty && std::io::stdout().is_terminal() {
+        Some(follow_window_size(&client, &id, containers::resize).await)
+    } else {
+        None
+    };
     // docker forwards signals only without a TTY (with one, ^C travels as a byte).
     if a.sig_proxy && !tty {
         spawn_signal_proxy(client.clone(), id.clone());

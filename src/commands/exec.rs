@@ -6,12 +6,11 @@ use std::io::IsTerminal;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::run::RawMode;
 use super::Ctx;
-use crate::client::api::exec::{ExecCreate, ExecStart};
+use crate::client::api::exec::{self, ExecCreate, ExecStart};
 use crate::client::demux::copy_output;
-use crate::client::stdin::{detached, parse_keys, spawn_pump, AbortOnDrop};
-use crate::client::Client;
+use crate::client::stdin::{detached, parse_keys, spawn_pump};
+use crate::client::terminal::{follow_window_size, RawMode};
 
 #[derive(Args, Debug, Clone)]
 pub struct ExecArgs {
@@ -75,13 +74,6 @@ pub fn create_body(a: &ExecArgs, env: Vec<String>, size: Option<(u16, u16)>) -> 
     }
 }
 
-async fn resize(client: &Client, id: &str) {
-    if let Ok((w, h)) = crossterm::terminal::size() {
-        // A resize racing with the process's exit fails harmlessly.
-        let _ = client.exec_resize(id, h, w).await;
-    }
-}
-
 pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
     let keys = parse_keys(a.detach_keys.as_deref(), 1)?;
     let client = ctx.client().await?;
@@ -113,20 +105,11 @@ pub async fn exec(ctx: &Ctx, a: ExecArgs) -> Result<i32> {
 
     let _raw = RawMode::enable(a.tty && a.interactive);
     // Follows window size changes for as long as this session lasts, and no longer.
-    let mut _winch = None;
-    if a.tty {
-        resize(&client, &id).await;
-        let c = client.clone();
-        let rid = id.clone();
-        _winch = Some(AbortOnDrop(tokio::spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            if let Ok(mut winch) = signal(SignalKind::window_change()) {
-                while winch.recv().await.is_some() {
-                    resize(&c, &rid).await;
-                }
-            }
-        })));
-    }
+    let _winch = if a.tty {
+        Some(follow_window_size(&client, &id, exec::resize).await)
+    } else {
+        None
+    };
     let mut pump = a
         .interactive
         .then(|| spawn_pump(writer, a.tty.then_some(keys)));

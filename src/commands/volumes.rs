@@ -3,6 +3,7 @@
 //! docker CLI sends them).
 
 use anyhow::Result;
+use berth_engine::model::container::{ContainerConfig, HostConfig};
 use clap::Args;
 use serde_json::{json, Map, Value};
 
@@ -237,19 +238,19 @@ fn parse_mount(cmd: &str, raw: &str) -> Result<Value> {
     Ok(Value::Object(m))
 }
 
-/// Add the mount flags to a create body (Config + HostConfig objects).
-pub fn apply(f: MountFlags, config: &mut Map<String, Value>, host: &mut Map<String, Value>) {
+/// Add the mount flags to a create body (Config + HostConfig).
+pub fn apply(f: MountFlags, config: &mut ContainerConfig, host: &mut HostConfig) {
     if !f.volumes.is_empty() {
-        config.insert("Volumes".into(), Value::Object(f.volumes));
+        config.volumes = Some(f.volumes.into_iter().collect());
     }
     if !f.binds.is_empty() {
-        host.insert("Binds".into(), json!(f.binds));
+        host.extra.insert("Binds".into(), Value::from(f.binds));
     }
     if !f.mounts.is_empty() {
-        host.insert("Mounts".into(), json!(f.mounts));
+        host.extra.insert("Mounts".into(), Value::Array(f.mounts));
     }
     if !f.tmpfs.is_empty() {
-        host.insert("Tmpfs".into(), Value::Object(f.tmpfs));
+        host.extra.insert("Tmpfs".into(), Value::Object(f.tmpfs));
     }
 }
 

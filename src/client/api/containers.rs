@@ -193,7 +193,7 @@ pub struct UpdateConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<Value>,
+    pub restart_policy: Option<berth_engine::model::container::RestartPolicy>,
 }
 
 pub fn update(id: &str, config: &UpdateConfig) -> Endpoint {

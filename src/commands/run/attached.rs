@@ -1,7 +1,6 @@
 //! The attached part of `run` and `start -a`: attach, wait, start, stream, with the local
 //! terminal in raw mode, window size changes, and signals forwarded to the container.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -9,9 +8,10 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 
 use super::start_error;
-use crate::client::api::containers::AttachOptions;
+use crate::client::api::containers::{self, AttachOptions};
 use crate::client::demux::copy_output;
 use crate::client::stdin::{detached, parse_keys, spawn_pump};
+use crate::client::terminal::{follow_window_size, RawMode};
 use crate::client::Client;
 use crate::exit::ExitError;
 
@@ -24,33 +24,6 @@ pub(super) struct Attached {
     pub(super) condition: &'static str,
     /// docker's `--detach-keys` (ctrl-p,ctrl-q when None).
     pub(super) detach_keys: Option<String>,
-}
-
-/// Puts the local terminal in raw mode for a TTY session and restores it when dropped.
-pub(crate) struct RawMode(bool);
-
-impl RawMode {
-    pub(crate) fn enable(want: bool) -> RawMode {
-        RawMode(
-            want && std::io::stdin().is_terminal()
-                && crossterm::terminal::enable_raw_mode().is_ok(),
-        )
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        if self.0 {
-            let _ = crossterm::terminal::disable_raw_mode();
-        }
-    }
-}
-
-pub(crate) async fn resize(client: &Client, id: &str) {
-    if let Ok((w, h)) = crossterm::terminal::size() {
-        // A resize racing with the container's exit fails harmlessly.
-        let _ = client.container_resize(id, h, w).await;
-    }
 }
 
 /// The attached part of `run`/`start -a`: attach, wait, start, stream; returns the exit status.
@@ -91,19 +64,11 @@ pub(super) async fn attached(client: &Client, id: &str, a: Attached) -> Result<i
     }
 
     let _raw = RawMode::enable(a.tty && a.stdin);
-    if a.tty {
-        resize(client, id).await;
-        let c = client.clone();
-        let rid = id.to_string();
-        tokio::spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            if let Ok(mut winch) = signal(SignalKind::window_change()) {
-                while winch.recv().await.is_some() {
-                    resize(&c, &rid).await;
-                }
-            }
-        });
-    }
+    let _winch = if a.tty {
+        Some(follow_window_size(client, id, containers::resize).await)
+    } else {
+        None
+    };
     // Only TTY input is scanned for the detach keys, as with docker (piped data passes as is).
     let mut pump = a.stdin.then(|| spawn_pump(writer, a.tty.then_some(keys)));
     tokio::select! {

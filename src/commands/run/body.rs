@@ -1,10 +1,12 @@
 //! docker's run/create flags → the `POST /containers/create` body (Config + HostConfig): numbers,
 //! sizes and durations with docker's error wording, env files, restart policies, healthchecks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use serde_json::{json, Map, Value};
+use berth_engine::model::container::{ContainerConfig, CreateRequest, HostConfig, RestartPolicy};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::ContainerOpts;
 use crate::exit::{flag_error, ExitError};
@@ -75,7 +77,7 @@ pub(super) fn resolve_env(
 
 /// `--restart no|always|unless-stopped|on-failure[:N]` → RestartPolicy. Unknown names are left
 /// to the engine (a 400 naming the valid ones), as docker's CLI does.
-pub(crate) fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
+pub(crate) fn restart_policy(cmd: &str, v: &str) -> Result<RestartPolicy> {
     let (name, count) = match v.split_once(':') {
         Some(("", _)) => {
             return Err(flag_error(
@@ -106,7 +108,10 @@ pub(crate) fn restart_policy(cmd: &str, v: &str) -> Result<Value> {
             &format!("maximum retry count cannot be used with restart policy '{name}'"),
         ));
     }
-    Ok(json!({"Name": if name.is_empty() { "no" } else { name }, "MaximumRetryCount": count}))
+    Ok(RestartPolicy {
+        name: if name.is_empty() { "no" } else { name }.to_string(),
+        maximum_retry_count: count,
+    })
 }
 
 /// A Go-style duration flag ("30s", "1m30s", "200ms") in nanoseconds; negative values are
@@ -124,7 +129,7 @@ pub(super) fn duration_flag(cmd: &str, flag: &str, v: &Option<String>) -> Result
 }
 
 /// `--health-*` / `--no-healthcheck` → Config.Healthcheck (None = the image's).
-pub(super) fn healthcheck(opts: &ContainerOpts, cmd: &str) -> Result<Option<Value>> {
+pub(super) fn healthcheck(opts: &ContainerOpts, cmd: &str) -> Result<Option<Healthcheck>> {
     let interval = duration_flag(cmd, "--health-interval", &opts.health_interval)?;
     let timeout = duration_flag(cmd, "--health-timeout", &opts.health_timeout)?;
     let start_period = duration_flag(cmd, "--health-start-period", &opts.health_start_period)?;
@@ -148,33 +153,63 @@ pub(super) fn healthcheck(opts: &ContainerOpts, cmd: &str) -> Result<Option<Valu
                 "--no-healthcheck conflicts with --health-* options",
             ));
         }
-        return Ok(Some(json!({ "Test": ["NONE"] })));
+        return Ok(Some(Healthcheck {
+            test: vec!["NONE".into()],
+            timings: None,
+        }));
     }
     if !any {
         return Ok(None);
     }
-    let test: Vec<&str> = if health_cmd.is_empty() {
+    let test = if health_cmd.is_empty() {
         Vec::new()
     } else {
-        vec!["CMD-SHELL", health_cmd]
+        vec!["CMD-SHELL".into(), health_cmd.to_string()]
     };
-    Ok(Some(json!({
-        "Test": test,
-        "Interval": interval,
-        "Timeout": timeout,
-        "StartPeriod": start_period,
-        "StartInterval": start_interval,
-        "Retries": retries,
-    })))
+    Ok(Some(Healthcheck {
+        test,
+        timings: Some(HealthTimings {
+            interval,
+            timeout,
+            start_period,
+            start_interval,
+            retries,
+        }),
+    }))
 }
 
-/// Map run/create flags to docker's `POST /containers/create` body (Config + HostConfig).
+/// docker's HealthConfig as `--health-*` sends it: the test alone for `--no-healthcheck`, with
+/// every timing (zero: the image's) otherwise.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Healthcheck {
+    test: Vec<String>,
+    #[serde(flatten)]
+    timings: Option<HealthTimings>,
+}
+
+/// The timings of a healthcheck, in nanoseconds, and its retries.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct HealthTimings {
+    interval: i64,
+    timeout: i64,
+    start_period: i64,
+    start_interval: i64,
+    retries: i64,
+}
+
+/// Map run/create flags to docker's `POST /containers/create` body: the engine's typed
+/// `CreateRequest` (Config + HostConfig). What the typed model leaves to `extra` (ports, DNS,
+/// mounts) is set there only when given, as docker's CLI leaves it out otherwise; the typed
+/// defaults it always carries (`Memory: 0`, `"Cmd": null`, an empty restart policy) are what
+/// both engines read as absent.
 pub fn create_body(
     opts: &ContainerOpts,
     cmd: &str,
     detach: bool,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Value> {
+) -> Result<CreateRequest> {
     let memory = size_flag(cmd, "-m, --memory", &opts.memory, units::parse_ram_size)?;
     let swap = size_flag(
         cmd,
@@ -195,13 +230,13 @@ pub fn create_body(
         ));
     }
 
-    let mut attach: BTreeMap<&str, bool> = BTreeMap::new();
+    let mut attach: BTreeSet<&str> = BTreeSet::new();
     for a in &opts.attach {
         let a = a.to_lowercase();
         match a.as_str() {
-            "stdin" => attach.insert("stdin", true),
-            "stdout" => attach.insert("stdout", true),
-            "stderr" => attach.insert("stderr", true),
+            "stdin" => attach.insert("stdin"),
+            "stdout" => attach.insert("stdout"),
+            "stderr" => attach.insert("stderr"),
             _ => {
                 return Err(flag_error(
                     cmd,
@@ -216,9 +251,9 @@ pub fn create_body(
         return Err(ExitError::with(125, "Conflicting options: -a and -d"));
     }
     let (mut a_in, mut a_out, mut a_err) = (
-        attach.contains_key("stdin") || opts.interactive,
-        attach.contains_key("stdout"),
-        attach.contains_key("stderr"),
+        attach.contains("stdin") || opts.interactive,
+        attach.contains("stdout"),
+        attach.contains("stderr"),
     );
     if opts.attach.is_empty() {
         a_out = true;
@@ -232,90 +267,71 @@ pub fn create_body(
         Some(r) => Some(restart_policy(cmd, r)?),
         None => None,
     };
-    if opts.rm && restart.as_ref().is_some_and(|r| r["Name"] != "no") {
+    if opts.rm && restart.as_ref().is_some_and(|r| r.name != "no") {
         return Err(ExitError::with(
             125,
             "Conflicting options: --restart and --rm",
         ));
     }
 
-    let mut labels = Map::new();
-    for l in &opts.labels {
-        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
-        labels.insert(k.to_string(), Value::String(v.to_string()));
-    }
-
-    let mut config = Map::new();
-    let set = |m: &mut Map<String, Value>, k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    set(&mut config, "Image", json!(opts.image));
-    if let Some(h) = &opts.hostname {
-        set(&mut config, "Hostname", json!(h));
-    }
+    let labels = opts
+        .labels
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
     let (exposed, port_bindings) =
         crate::commands::networks::publish_options(&opts.publish, &opts.expose)
             .map_err(|m| ExitError::with(125, m))?;
-    if !exposed.is_empty() {
-        set(&mut config, "ExposedPorts", Value::Object(exposed));
-    }
-    if let Some(u) = &opts.user {
-        set(&mut config, "User", json!(u));
-    }
-    set(&mut config, "AttachStdin", json!(a_in));
-    set(&mut config, "AttachStdout", json!(a_out));
-    set(&mut config, "AttachStderr", json!(a_err));
-    set(&mut config, "Tty", json!(opts.tty));
-    set(&mut config, "OpenStdin", json!(opts.interactive));
-    set(&mut config, "StdinOnce", json!(opts.interactive && a_in));
-    set(&mut config, "Env", json!(resolve_env(opts, lookup)?));
-    if !opts.command.is_empty() {
-        set(&mut config, "Cmd", json!(opts.command));
-    }
-    if let Some(ep) = &opts.entrypoint {
+    let mut config = ContainerConfig {
+        image: opts.image.clone(),
+        hostname: opts.hostname.clone().unwrap_or_default(),
+        exposed_ports: (!exposed.is_empty()).then(|| exposed.into_iter().collect()),
+        user: opts.user.clone().unwrap_or_default(),
+        attach_stdin: a_in,
+        attach_stdout: a_out,
+        attach_stderr: a_err,
+        tty: opts.tty,
+        open_stdin: opts.interactive,
+        stdin_once: opts.interactive && a_in,
+        env: resolve_env(opts, lookup)?,
+        cmd: (!opts.command.is_empty()).then(|| opts.command.clone()),
         // `--entrypoint ""` sends [""], which tells the engine to clear the image's entrypoint.
-        set(&mut config, "Entrypoint", json!([ep]));
-    }
-    if let Some(w) = &opts.workdir {
-        set(&mut config, "WorkingDir", json!(w));
-    }
-    set(&mut config, "Labels", Value::Object(labels));
-    if let Some(s) = &opts.stop_signal {
-        set(&mut config, "StopSignal", json!(s));
-    }
-    if let Some(t) = stop_timeout {
-        set(&mut config, "StopTimeout", json!(t));
-    }
-    if let Some(h) = healthcheck(opts, cmd)? {
-        set(&mut config, "Healthcheck", h);
-    }
-
-    let mut host = Map::new();
-    let opt = |m: &mut Map<String, Value>, k: &str, v: Option<i64>| {
-        if let Some(v) = v {
-            m.insert(k.to_string(), json!(v));
-        }
+        entrypoint: opts.entrypoint.as_ref().map(|ep| vec![ep.clone()]),
+        working_dir: opts.workdir.clone().unwrap_or_default(),
+        labels,
+        stop_signal: opts.stop_signal.clone(),
+        stop_timeout,
+        healthcheck: healthcheck(opts, cmd)?
+            .map(serde_json::to_value)
+            .transpose()?,
+        ..Default::default()
     };
-    opt(&mut host, "Memory", memory);
-    opt(&mut host, "MemorySwap", swap);
-    opt(&mut host, "NanoCpus", nano_cpus);
-    opt(&mut host, "CpuShares", cpu_shares);
-    opt(&mut host, "CpuQuota", cpu_quota);
-    opt(&mut host, "CpuPeriod", cpu_period);
-    opt(&mut host, "PidsLimit", pids);
-    host.insert("ReadonlyRootfs".into(), json!(opts.read_only));
-    host.insert(
-        "NetworkMode".into(),
-        json!(opts.network.as_deref().unwrap_or("default")),
-    );
-    if opts.init {
-        host.insert("Init".into(), json!(true));
-    }
+
+    let mut host = HostConfig {
+        memory: memory.unwrap_or_default(),
+        memory_swap: swap.unwrap_or_default(),
+        nano_cpus: nano_cpus.unwrap_or_default(),
+        cpu_shares: cpu_shares.unwrap_or_default(),
+        cpu_quota: cpu_quota.unwrap_or_default(),
+        cpu_period: cpu_period.unwrap_or_default(),
+        pids_limit: pids,
+        readonly_rootfs: opts.read_only,
+        network_mode: opts.network.as_deref().unwrap_or("default").to_string(),
+        init: opts.init.then_some(true),
+        auto_remove: opts.rm,
+        restart_policy: restart.unwrap_or_default(),
+        ..Default::default()
+    };
     if !port_bindings.is_empty() {
-        host.insert("PortBindings".into(), Value::Object(port_bindings));
+        host.extra
+            .insert("PortBindings".into(), Value::Object(port_bindings));
     }
     if opts.publish_all {
-        host.insert("PublishAllPorts".into(), json!(true));
+        host.extra
+            .insert("PublishAllPorts".into(), Value::Bool(true));
     }
     for (key, v) in [
         ("Dns", &opts.dns),
@@ -324,30 +340,50 @@ pub fn create_body(
         ("ExtraHosts", &opts.add_host),
     ] {
         if !v.is_empty() {
-            host.insert(key.into(), json!(v));
+            host.extra.insert(key.into(), Value::from(v.clone()));
         }
     }
-    if !opts.network_alias.is_empty() || opts.ip.is_some() {
+    let networking_config = if !opts.network_alias.is_empty() || opts.ip.is_some() {
         let net = opts.network.as_deref().unwrap_or("default");
-        let mut ep = json!({});
-        if !opts.network_alias.is_empty() {
-            ep["Aliases"] = json!(opts.network_alias);
-        }
-        if let Some(ip) = &opts.ip {
-            ep["IPAMConfig"] = json!({"IPv4Address": ip});
-        }
-        config.insert(
-            "NetworkingConfig".into(),
-            json!({"EndpointsConfig": {net: ep}}),
-        );
-    }
-    host.insert("AutoRemove".into(), json!(opts.rm));
-    if let Some(r) = restart {
-        host.insert("RestartPolicy".into(), r);
-    }
+        let endpoint = EndpointConfig {
+            aliases: (!opts.network_alias.is_empty()).then(|| opts.network_alias.clone()),
+            ipam_config: opts.ip.clone().map(|ip| IpamConfig { ipv4_address: ip }),
+        };
+        Some(serde_json::to_value(NetworkingConfig {
+            endpoints_config: BTreeMap::from([(net.to_string(), endpoint)]),
+        })?)
+    } else {
+        None
+    };
     let mounts =
         crate::commands::volumes::mount_flags(cmd, &opts.volumes, &opts.mounts, &opts.tmpfs)?;
     crate::commands::volumes::apply(mounts, &mut config, &mut host);
-    config.insert("HostConfig".into(), Value::Object(host));
-    Ok(Value::Object(config))
+    Ok(CreateRequest {
+        config,
+        host_config: Some(host),
+        networking_config,
+    })
+}
+
+/// `NetworkingConfig` of a create body: the one network's endpoint settings.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct NetworkingConfig {
+    endpoints_config: BTreeMap<String, EndpointConfig>,
+}
+
+/// `--network-alias` and `--ip` for the container's network.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EndpointConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aliases: Option<Vec<String>>,
+    #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
+    ipam_config: Option<IpamConfig>,
+}
+
+#[derive(Serialize)]
+struct IpamConfig {
+    #[serde(rename = "IPv4Address")]
+    ipv4_address: String,
 }

@@ -11,7 +11,7 @@ mod tests;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use serde_json::{json, Value};
+use berth_engine::model::container::CreateRequest;
 
 use super::{out, Ctx};
 use crate::client::stdin::parse_keys;
@@ -20,7 +20,7 @@ use crate::exit::ExitError;
 use attached::{attached, Attached};
 
 pub use args::{ContainerOpts, CreateArgs, RunArgs, StartArgs};
-pub(crate) use attached::{resize, spawn_signal_proxy, RawMode};
+pub(crate) use attached::spawn_signal_proxy;
 pub use body::create_body;
 pub(crate) use body::restart_policy;
 
@@ -34,7 +34,11 @@ fn display_ref(image: &str) -> String {
     }
 }
 
-async fn create_container(client: &Client, opts: &ContainerOpts, body: &Value) -> Result<String> {
+async fn create_container(
+    client: &Client,
+    opts: &ContainerOpts,
+    body: &CreateRequest,
+) -> Result<String> {
     let policy = opts.pull.as_str();
     if !matches!(policy, "missing" | "always" | "never") {
         return Err(ExitError::with(
@@ -132,8 +136,8 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
     if opts.tty && std::io::stdout().is_terminal() {
         // The initial size travels with create (HostConfig.ConsoleSize), as docker's CLI does, so
         // a command that asks for it at once (`stty size`) does not race the first resize.
-        if let Ok((w, h)) = crossterm::terminal::size() {
-            body["HostConfig"]["ConsoleSize"] = json!([h, w]);
+        if let (Ok((w, h)), Some(host)) = (crossterm::terminal::size(), &mut body.host_config) {
+            host.console_size = Some(vec![h, w]);
         }
     }
     if !a.detach && opts.interactive && opts.tty && !std::io::stdin().is_terminal() {

@@ -4,6 +4,7 @@ use super::body::*;
 use super::*;
 use crate::cli::{Cli, Cmd};
 use clap::Parser;
+use serde_json::{json, Value};
 
 fn opts(args: &[&str]) -> (ContainerOpts, bool) {
     let mut v = vec!["berth", "run"];
@@ -14,11 +15,13 @@ fn opts(args: &[&str]) -> (ContainerOpts, bool) {
     }
 }
 
+/// The create body as sent (serialized), for the flags after `berth run`.
 fn body(args: &[&str]) -> Result<Value> {
     let (o, d) = opts(args);
-    create_body(&o, "run", d, &|k| {
+    let spec = create_body(&o, "run", d, &|k| {
         (k == "HOME").then(|| "/root".to_string())
-    })
+    })?;
+    Ok(serde_json::to_value(spec)?)
 }
 
 #[test]
@@ -78,7 +81,7 @@ fn detached_run_maps_to_docker_body() {
     assert_eq!(b["Labels"], json!({"a": "b", "c": ""}));
     assert_eq!(b["AttachStdout"], false);
     assert_eq!(b["Tty"], false);
-    assert!(b.get("Entrypoint").is_none());
+    assert!(b["Entrypoint"].is_null());
     let h = &b["HostConfig"];
     assert_eq!(h["Memory"], 512 * 1024 * 1024);
     assert_eq!(h["MemorySwap"], 1024 * 1024 * 1024);
@@ -101,7 +104,7 @@ fn attached_interactive_run() {
     assert_eq!(b["StdinOnce"], true);
     assert_eq!(b["Tty"], true);
     assert_eq!(b["Entrypoint"], json!([""]));
-    assert!(b.get("Cmd").is_none());
+    assert!(b["Cmd"].is_null());
     assert_eq!(b["HostConfig"]["NetworkMode"], "default");
     let b = body(&["-a", "stderr", "img"]).unwrap();
     assert_eq!(b["AttachStdout"], false);

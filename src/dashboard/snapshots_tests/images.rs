@@ -502,7 +502,10 @@ fn run_form_filled_sends_berth_runs_body_then_starts() {
     };
     assert_eq!(
         as_engine_reads(
-            crate::commands::run::create_body(&r.opts, "run", r.detach, &|_| None).unwrap()
+            serde_json::to_value(
+                crate::commands::run::create_body(&r.opts, "run", r.detach, &|_| None).unwrap()
+            )
+            .unwrap()
         ),
         body
     );
