@@ -13,7 +13,7 @@ use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::stream::{content_type, encode, StreamKind};
 use crate::service::container::logs::LogOptions;
-use crate::service::container::{ContainerService, Output};
+use crate::service::container::Output;
 
 pub fn matches(method: &Method, segments: &[String]) -> bool {
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -103,6 +103,7 @@ fn attach<B: ContainerBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
         )
     });
     let upgrade = hyper::upgrade::on(&mut r.req);
+    let backend = r.backend.clone();
     tokio::spawn(async move {
         let upgraded = match upgrade.await {
             Ok(u) => u,
@@ -115,11 +116,13 @@ fn attach<B: ContainerBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
         let (detached_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
         let stdin_task = want_stdin.then(|| {
             let c = c.clone();
+            let backend = backend.clone();
             tokio::spawn(async move {
                 let end = detach::copy_input(rd, detector, |data| {
                     let c = c.clone();
+                    let backend = backend.clone();
                     async move {
-                        match ContainerService::shim_when_running(&c).await {
+                        match backend.container_shim_when_running(&c).await {
                             Some(shim) => {
                                 shim.write_stdin(data);
                                 true
@@ -131,7 +134,7 @@ fn attach<B: ContainerBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
                 .await;
                 match end {
                     detach::InputEnd::Eof if stdin_once => {
-                        if let Some(shim) = ContainerService::shim_when_running(&c).await {
+                        if let Some(shim) = backend.container_shim_when_running(&c).await {
                             shim.close_stdin();
                         }
                     }

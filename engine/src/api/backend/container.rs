@@ -18,11 +18,12 @@ use crate::archive::changes::Change;
 use crate::archive::PathStat;
 use crate::error::Result;
 use crate::model::container::{ContainerRecord, ContainerSummary, CreateRequest};
+use crate::runtime::shim_client::ShimHandle;
 use crate::runtime::top::Top;
 use crate::service::container::archive::{self, PutOptions};
 use crate::service::container::logs::{self, LogOptions};
 use crate::service::container::update::{self, UpdateRequest};
-use crate::service::container::Container;
+use crate::service::container::{Container, ContainerService};
 use crate::service::Engine;
 
 /// Lifecycle, lookup and monitoring of containers.
@@ -98,6 +99,12 @@ pub trait ContainerBackend: Send + Sync + 'static {
     fn container_logs(&self, c: Arc<Container>, opts: LogOptions) -> mpsc::Receiver<Bytes>;
     /// Publish a container event without attributes beyond the container's own (`attach`).
     fn container_event(&self, c: &Container, action: &str);
+    /// The running container's shim, waiting through a start in progress; None once it is
+    /// removed (where attach sends stdin).
+    fn container_shim_when_running(
+        &self,
+        c: &Arc<Container>,
+    ) -> impl Future<Output = Option<ShimHandle>> + Send;
     /// One stats object (zeroed when not running).
     fn container_stats(&self, c: &Arc<Container>) -> impl Future<Output = Value> + Send;
     /// One stats line per second until the container stops or the receiver goes away.
@@ -241,6 +248,10 @@ impl ContainerBackend for Engine {
 
     fn container_event(&self, c: &Container, action: &str) {
         self.containers.emit(c, action, &[]);
+    }
+
+    async fn container_shim_when_running(&self, c: &Arc<Container>) -> Option<ShimHandle> {
+        ContainerService::shim_when_running(c).await
     }
 
     async fn container_stats(&self, c: &Arc<Container>) -> Value {

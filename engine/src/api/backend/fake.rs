@@ -18,6 +18,7 @@ use crate::api::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, ContainerSummary, CreateRequest};
 use crate::model::volume::{VolumeCreateRequest, VolumeRecord};
+use crate::runtime::shim_client::ShimHandle;
 use crate::runtime::top::Top;
 use crate::service::container::logs::LogOptions;
 use crate::service::container::update::UpdateRequest;
@@ -213,6 +214,10 @@ impl ContainerBackend for FakeBackend {
 
     fn container_event(&self, c: &Container, action: &str) {
         unimplemented!("fake backend: event {} {action}", c.id)
+    }
+
+    async fn container_shim_when_running(&self, c: &Arc<Container>) -> Option<ShimHandle> {
+        unimplemented!("fake backend: shim of {}", c.id)
     }
 
     async fn container_stats(&self, c: &Arc<Container>) -> Value {
