@@ -62,8 +62,7 @@ fn unknown_things_are_clean_404s() {
 
 #[test]
 fn malformed_requests_are_400s() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let r = e.api("POST", "/v1.44/containers/create", Some("{not json"));
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.message().contains("invalid JSON"), "{}", r.message());
@@ -92,8 +91,7 @@ fn malformed_requests_are_400s() {
 
 #[test]
 fn duplicate_names_conflict_and_survive_restart() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let mut e = TestEngine::with_busybox();
     let body = r#"{"Image":"busybox","Cmd":["true"]}"#;
     let r = e.api("POST", "/containers/create?name=web", Some(body));
     assert_eq!(r.status, 201, "{}", r.text());

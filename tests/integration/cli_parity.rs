@@ -130,8 +130,7 @@ fn outcome(o: &Output) -> Outcome {
 
 #[test]
 fn berth_and_docker_agree_on_exit_codes_and_output() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     for args in [
         &["run", "-d", "--name", "web", "busybox", "sleep", "300"][..],
         &["create", "--name", "stopped", "busybox", "true"],
@@ -176,8 +175,7 @@ fn berth_and_docker_agree_on_exit_codes_and_output() {
 /// The README's first-container recipe ended in `stop web && rm web`: a 304 must not break it.
 #[test]
 fn stop_of_a_stopped_container_prints_its_name_and_chains() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let o = e.berth(&["run", "--name", "once", "busybox", "true"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = e.berth(&["stop", "once", "once"]);

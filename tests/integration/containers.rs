@@ -32,8 +32,7 @@ fn run(e: &TestEngine, body: Value) -> (i64, String, String) {
 
 #[test]
 fn exit_codes_of_finished_containers() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     let (code, out, _) = run(&e, sh("echo hello"));
     assert_eq!((code, out.as_str()), (0, "hello\n"));
@@ -42,8 +41,7 @@ fn exit_codes_of_finished_containers() {
 
 #[test]
 fn created_then_running_then_stop_escalates_to_sigkill() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     let id = create(
         &e,
@@ -76,8 +74,7 @@ fn created_then_running_then_stop_escalates_to_sigkill() {
 
 #[test]
 fn a_process_that_handles_sigterm_exits_143_on_stop() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     // A process that handles SIGTERM exits with 143.
     let id = create(
@@ -96,8 +93,7 @@ fn a_process_that_handles_sigterm_exits_143_on_stop() {
 
 #[test]
 fn kill_gives_137_and_kill_of_a_stopped_container_is_a_conflict() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     // kill with a signal; kill of a stopped container is a 409.
     let id = create(
@@ -120,8 +116,7 @@ fn kill_gives_137_and_kill_of_a_stopped_container_is_a_conflict() {
 
 #[test]
 fn restart_runs_the_command_again() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     // Restart runs it again.
     let id = create(&e, sh("echo run"));
@@ -139,8 +134,7 @@ fn restart_runs_the_command_again() {
 
 #[test]
 fn missing_command_fails_start_with_127() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = create(
         &e,
         serde_json::json!({"Image": "busybox", "Cmd": ["nosuchcmd"]}),
@@ -160,8 +154,7 @@ fn missing_command_fails_start_with_127() {
 
 #[test]
 fn remove_rules() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = create(
         &e,
         serde_json::json!({"Image": "busybox", "Cmd": ["sleep", "300"]}),
@@ -193,8 +186,7 @@ fn remove_rules() {
 
 #[test]
 fn stdout_and_stderr_are_framed_separately_in_order() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let (code, out, err) = run(&e, sh("echo out1; echo err1 >&2; echo out2; echo err2 >&2"));
     assert_eq!(code, 0);
     assert_eq!(out, "out1\nout2\n");
@@ -203,8 +195,7 @@ fn stdout_and_stderr_are_framed_separately_in_order() {
 
 #[test]
 fn logs_tail_since_timestamps_and_follow() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = create(&e, sh("for i in 1 2 3 4 5; do echo line$i; done"));
     start(&e, &id);
     wait(&e, &id);
@@ -233,8 +224,7 @@ fn logs_tail_since_timestamps_and_follow() {
 
 #[test]
 fn environment_workdir_user_and_groups() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let (_, out, _) = run(
         &e,
         serde_json::json!({
@@ -285,8 +275,7 @@ fn environment_workdir_user_and_groups() {
 
 #[test]
 fn a_container_gets_dockers_default_capabilities() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     let (_, out, _) = run(
         &e,
@@ -300,8 +289,7 @@ fn a_container_gets_dockers_default_capabilities() {
 
 #[test]
 fn masked_and_read_only_kernel_paths() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     // Masked: /proc/interrupts and /proc/timer_list read as empty, /sys/firmware is an empty dir; /proc/sys read-only.
     let (_, out, err) = run(
@@ -314,8 +302,7 @@ fn masked_and_read_only_kernel_paths() {
 
 #[test]
 fn only_stdio_is_open_in_the_containers_first_process() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     // Only 0, 1, 2 are open in the container's first process (the shell; ls is its child).
     let (_, out, _) = run(&e, sh("ls /proc/1/fd; true"));
@@ -328,8 +315,7 @@ fn only_stdio_is_open_in_the_containers_first_process() {
 
 #[test]
 fn seccomp_refuses_new_namespaces_without_cap_sys_admin() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     // Seccomp: namespaces cannot be created without CAP_SYS_ADMIN.
     let (code, _, _) = run(&e, sh("unshare -U true"));
@@ -338,8 +324,7 @@ fn seccomp_refuses_new_namespaces_without_cap_sys_admin() {
 
 #[test]
 fn a_container_has_its_own_network_namespace() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     // The container's own network namespace: loopback and its bridge endpoint only.
     let (_, out, _) = run(&e, sh("ls /sys/class/net"));
@@ -352,8 +337,7 @@ fn a_container_has_its_own_network_namespace() {
 
 #[test]
 fn memory_limit_oom_kills_with_137() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = create(
         &e,
         serde_json::json!({
@@ -370,8 +354,7 @@ fn memory_limit_oom_kills_with_137() {
 
 #[test]
 fn pids_limit_is_enforced() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let (_, out, err) = run(
         &e,
         serde_json::json!({
@@ -388,8 +371,7 @@ fn pids_limit_is_enforced() {
 
 #[test]
 fn cpu_limits_reach_the_cgroup() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = create(
         &e,
         serde_json::json!({
@@ -422,8 +404,7 @@ fn cpu_limits_reach_the_cgroup() {
 
 #[test]
 fn a_read_only_rootfs_refuses_writes() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     let (code, _, err) = run(
         &e,
@@ -435,8 +416,7 @@ fn a_read_only_rootfs_refuses_writes() {
 
 #[test]
 fn host_network_shows_the_hosts_interfaces() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     let (_, out, _) = run(
         &e,
@@ -450,8 +430,7 @@ fn host_network_shows_the_hosts_interfaces() {
 
 #[test]
 fn list_filters_and_prune() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let a = create(
         &e,
         serde_json::json!({"Image": "busybox", "Cmd": ["true"], "Labels": {"team": "a"}}),
@@ -498,8 +477,7 @@ fn list_filters_and_prune() {
 
 #[test]
 fn auto_remove_removes_the_container_after_its_exit() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     let id = create(
         &e,
@@ -523,8 +501,7 @@ fn auto_remove_removes_the_container_after_its_exit() {
 
 #[test]
 fn rename_changes_the_name_and_frees_the_old_one() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
 
     let id = create(&e, serde_json::json!({"Image": "busybox", "Cmd": ["true"]}));
     let old = inspect(&e, &id)["Name"].as_str().unwrap().to_owned();
@@ -546,8 +523,7 @@ fn rename_changes_the_name_and_frees_the_old_one() {
 
 #[test]
 fn engine_kill9_and_restart_keeps_containers() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox");
+    let mut e = TestEngine::with_busybox();
     let long = create(
         &e,
         sh("i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.2; done"),
@@ -584,8 +560,7 @@ fn engine_kill9_and_restart_keeps_containers() {
 
 #[test]
 fn auto_remove_happens_even_when_the_engine_was_down() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox");
+    let mut e = TestEngine::with_busybox();
     let id = create(
         &e,
         serde_json::json!({"Image": "busybox", "Cmd": ["sleep", "1"], "HostConfig": {"AutoRemove": true}}),
@@ -602,8 +577,7 @@ fn auto_remove_happens_even_when_the_engine_was_down() {
 
 #[test]
 fn kill9_during_creates_leaves_no_half_listed_container() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox");
+    let mut e = TestEngine::with_busybox();
     let socket = e.socket.clone();
     let creators: Vec<_> = (0..8)
         .map(|_| {
@@ -645,8 +619,7 @@ fn kill9_during_creates_leaves_no_half_listed_container() {
 
 #[test]
 fn fifty_containers_in_parallel() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let socket = e.socket.clone();
     let handles: Vec<_> = (0..50)
         .map(|i| {
@@ -686,8 +659,7 @@ fn fifty_containers_in_parallel() {
 
 #[test]
 fn sigterm_of_the_engine_leaves_containers_running() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox");
+    let mut e = TestEngine::with_busybox();
     let id = create(&e, sh("while true; do sleep 0.2; done"));
     start(&e, &id);
     let pid = inspect(&e, &id)["State"]["Pid"].as_i64().unwrap();
@@ -709,8 +681,7 @@ fn sigterm_of_the_engine_leaves_containers_running() {
 
 #[test]
 fn resize_changes_the_container_terminal() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = create(
         &e,
         serde_json::json!({

@@ -99,8 +99,7 @@ fn docker_cli_workflow() {
 
 #[test]
 fn docker_logs_follow_streams_until_exit() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let o = e.docker(&[
         "run",
         "-d",
@@ -118,8 +117,7 @@ fn docker_logs_follow_streams_until_exit() {
 
 #[test]
 fn docker_run_unknown_image_and_bad_memory() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let o = e.docker(&["run", "--rm", "-m", "12x", "busybox", "true"]);
     assert_eq!(o.status.code(), Some(125));
     let o = e.docker(&["run", "--rm", "-m", "1k", "busybox", "true"]);

@@ -241,8 +241,7 @@ fn pid_file_names_the_engine_while_it_runs() {
 
 #[test]
 fn status_reports_a_running_engine_and_fails_when_nothing_answers() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let o = e.berth(&["run", "-d", "busybox", "sleep", "600"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let (pid, _) = read_pid_file(&e.data_root).unwrap();
@@ -311,8 +310,7 @@ fn status_reports_a_running_engine_and_fails_when_nothing_answers() {
 
 #[test]
 fn stop_leaves_containers_running_and_releases_the_lock() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let mut e = TestEngine::with_busybox();
     let (id, container_pid) = run_sleeper(&e.socket);
     let (engine_pid, _) = read_pid_file(&e.data_root).unwrap();
 

@@ -142,8 +142,7 @@ fn typed_actions(events: &[Value]) -> Vec<String> {
 
 #[test]
 fn events_run_rm_lifecycle_in_order() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let stream = EventStream::open(
         &e,
         &format!("?filters={}", urlencode(r#"{"type":["container"]}"#)),
@@ -191,8 +190,7 @@ fn events_run_rm_lifecycle_in_order() {
 
 #[test]
 fn events_since_until_replay_and_end() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let t0 = now_ts();
     let o = e.berth(&["run", "-d", "--name", "ev-replay", "busybox", "sleep", "60"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -281,8 +279,7 @@ fn events_since_until_replay_and_end() {
 
 #[test]
 fn events_filters_by_type_event_container_label() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let t0 = now_ts();
     let o = e.berth(&["run", "--name", "ev-a", "-l", "tier=web", "busybox", "true"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -416,8 +413,7 @@ fn events_for_image_import_tag_untag_delete() {
 
 #[test]
 fn events_berth_and_docker_cli() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let t0 = now_ts();
     let o = e.berth(&["run", "--rm", "--name", "ev-cli", "busybox", "true"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -531,8 +527,7 @@ fn events_berth_and_docker_cli() {
 
 #[test]
 fn events_die_on_failed_start_and_after_engine_restart() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let mut e = TestEngine::with_busybox();
     let t0 = now_ts();
     // A start that fails reports `die` with the exit code, as docker does; no `start`.
     let o = e.berth(&["run", "--name", "ev-missing", "busybox", "/no/such/binary"]);

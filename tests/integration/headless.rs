@@ -9,8 +9,7 @@ use common::{stderr, stdout, TestEngine};
 
 #[test]
 fn run_prints_output_and_returns_exit_codes() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let o = e.berth(&["run", "--rm", "busybox", "echo", "hello"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "hello\n");
@@ -53,8 +52,7 @@ fn run_prints_output_and_returns_exit_codes() {
 
 #[test]
 fn stdin_is_piped_with_dash_i() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let mut child = e
         .berth_command(&["run", "--rm", "-i", "busybox", "cat"])
         .stdin(Stdio::piped())
@@ -70,8 +68,7 @@ fn stdin_is_piped_with_dash_i() {
 
 #[test]
 fn detached_lifecycle_ps_logs_inspect() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let o = e.berth(&[
         "run",
         "-d",

@@ -75,8 +75,7 @@ fn client_autostarts_the_bundled_engine() {
 
 #[test]
 fn attached_run_forwards_sigterm_to_the_container() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let child = e
         .berth_command(&["run", "--name", "sig", "busybox", "sh", "-c"])
         .arg("trap 'echo got-term; exit 42' TERM; echo ready; while true; do sleep 0.1; done")

@@ -51,8 +51,7 @@ fn status(e: &TestEngine, id: &str) -> (String, i64) {
 
 #[test]
 fn on_failure_retries_up_to_the_maximum_then_stays_exited() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = docker_run(
         &e,
         &["--restart", "on-failure:2", "busybox", "sh", "-c", "exit 1"],
@@ -96,8 +95,7 @@ fn on_failure_retries_up_to_the_maximum_then_stays_exited() {
 
 #[test]
 fn always_restarts_after_exit_0_until_stopped_and_start_resets() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = docker_run(
         &e,
         &["--restart", "always", "busybox", "sh", "-c", "sleep 0.2"],
@@ -146,8 +144,7 @@ fn always_restarts_after_exit_0_until_stopped_and_start_resets() {
 
 #[test]
 fn backoff_grows_and_rm_force_ends_a_restart_loop() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = docker_run(
         &e,
         &[
@@ -218,8 +215,7 @@ fn backoff_grows_and_rm_force_ends_a_restart_loop() {
 
 #[test]
 fn stop_during_backoff_settles_exited() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     // A command that fails at once: after a few restarts the container spends most of its
     // time in the back-off wait.
     let id = docker_run(&e, &["--restart", "on-failure", "busybox", "false"]);
@@ -239,8 +235,7 @@ fn stop_during_backoff_settles_exited() {
 
 #[test]
 fn bad_restart_policies_are_refused() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     for (policy, auto_remove, want) in [
         (
             json!({"Name": "sometimes"}),
@@ -296,8 +291,7 @@ fn bad_restart_policies_are_refused() {
 
 #[test]
 fn engine_restart_applies_always_and_unless_stopped() {
-    let mut e = TestEngine::start();
-    e.import_busybox("busybox");
+    let mut e = TestEngine::with_busybox();
     let always = docker_run(
         &e,
         &[
@@ -424,8 +418,7 @@ fn ps_names(e: &TestEngine, filter: &str) -> Vec<String> {
 
 #[test]
 fn healthy_and_unhealthy_with_events_ps_and_filters() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let since = now_ts();
     let good = docker_run(
         &e,
@@ -548,8 +541,7 @@ fn healthy_and_unhealthy_with_events_ps_and_filters() {
 
 #[test]
 fn probe_timeout_kills_the_probe() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = docker_run(
         &e,
         &[
@@ -678,8 +670,7 @@ fn berth_run_takes_the_health_flags() {
 
 #[test]
 fn bad_healthchecks_are_refused() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     for (hc, want) in [
         (
             json!({"Test": ["CMD", "true"], "Interval": 5}),

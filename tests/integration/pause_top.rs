@@ -25,8 +25,7 @@ fn state(e: &TestEngine, id: &str) -> Value {
 
 #[test]
 fn pause_stops_the_counter_and_unpause_resumes_it() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = run_detached(&e, named("counter", sh(COUNTER)));
     eventually(Duration::from_secs(10), || {
         (log_lines(&e, &id) >= 3).then_some(())
@@ -91,8 +90,7 @@ fn pause_stops_the_counter_and_unpause_resumes_it() {
 
 #[test]
 fn docker_cli_pause_and_unpause() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = run_detached(&e, named("dpause", sh(COUNTER)));
 
     let o = e.docker(&["pause", "dpause"]);
@@ -113,8 +111,7 @@ fn docker_cli_pause_and_unpause() {
 
 #[test]
 fn berth_pause_and_unpause() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = run_detached(&e, named("dpause", sh(COUNTER)));
 
     // Headless berth.
@@ -132,8 +129,7 @@ fn berth_pause_and_unpause() {
 
 #[test]
 fn sigkill_reaches_a_frozen_container() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = run_detached(&e, named("dpause", sh(COUNTER)));
 
     // SIGKILL reaches a frozen container.
@@ -153,8 +149,7 @@ fn sigkill_reaches_a_frozen_container() {
 
 #[test]
 fn a_paused_container_is_removed_only_by_force() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     // Forced removal of a paused container.
     let id2 = run_detached(&e, named("rmpaused", sh(COUNTER)));
     let o = e.docker(&["pause", "rmpaused"]);
@@ -181,8 +176,7 @@ fn a_paused_container_is_removed_only_by_force() {
 
 #[test]
 fn top_lists_the_container_processes() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = run_detached(&e, named("toppy", sh("sleep 300 & sleep 301")));
 
     let top = eventually(Duration::from_secs(10), || {

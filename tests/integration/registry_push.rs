@@ -340,8 +340,7 @@ fn push_then_pull_roundtrip_and_repush_of_pulled_image() {
 #[test]
 fn pull_back_of_a_pushed_image_leaves_the_store_healthy() {
     let reg = Registry::start();
-    let e = TestEngine::start();
-    e.import_busybox("busybox:latest");
+    let e = TestEngine::with_busybox();
     let name = format!("{}/tools/busybox:1", reg.addr);
     ok(&e.berth(&["tag", "busybox", &name]));
     ok(&berth_push(&e, &e.dir.path().join("no-config"), &[&name]));

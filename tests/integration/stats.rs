@@ -33,8 +33,7 @@ fn cpu_percent(v: &Value) -> f64 {
 
 #[test]
 fn busy_container_shows_cpu_and_docker_shape() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let id = run_detached(
         &e,
         json!({ "Image": "busybox", "Cmd": ["sh", "-c", "while :; do :; done"], "name": "burn" }),
@@ -129,8 +128,7 @@ fn busy_container_shows_cpu_and_docker_shape() {
 
 #[test]
 fn memory_limit_pids_and_quick_one_shot() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let limit: u64 = 64 << 20;
     let id = run_detached(
         &e,
@@ -169,8 +167,7 @@ fn memory_limit_pids_and_quick_one_shot() {
 
 #[test]
 fn memory_grows_with_an_allocating_container() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let idle = run_detached(&e, sh("sleep 300"));
     // 20 MB written to the container's /dev/shm (tmpfs) are charged to its memory cgroup.
     let hog = run_detached(
@@ -196,8 +193,7 @@ fn memory_grows_with_an_allocating_container() {
 
 #[test]
 fn stopped_and_unknown_containers() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let r = e.api("POST", "/containers/create", Some(&sh("true").to_string()));
     let id = r.json()["Id"].as_str().unwrap().to_owned();
     for query in ["stream=false", "stream=true", "stream=false&one-shot=true"] {
@@ -244,8 +240,7 @@ fn one_two_running_and_three_created(e: &TestEngine) -> String {
 
 #[test]
 fn berth_stats_json_has_one_object_per_running_container_with_dockers_fields() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let a = one_two_running_and_three_created(&e);
 
     // JSON: one object per running container, docker's field names.
@@ -281,8 +276,7 @@ fn berth_stats_json_has_one_object_per_running_container_with_dockers_fields() {
 
 #[test]
 fn berth_stats_all_adds_created_containers_with_zeros() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     one_two_running_and_three_created(&e);
 
     // -a adds the created container, with zeros.
@@ -301,8 +295,7 @@ fn berth_stats_all_adds_created_containers_with_zeros() {
 
 #[test]
 fn berth_stats_default_table() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     let a = one_two_running_and_three_created(&e);
 
     // The default table.
@@ -330,8 +323,7 @@ fn berth_stats_default_table() {
 
 #[test]
 fn berth_stats_streams_successive_tables_without_a_terminal() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     one_two_running_and_three_created(&e);
 
     // Streaming without a terminal prints successive tables.
@@ -355,8 +347,7 @@ fn berth_stats_streams_successive_tables_without_a_terminal() {
 
 #[test]
 fn docker_cli_stats_computes_its_rows_from_our_json() {
-    let e = TestEngine::start();
-    e.import_busybox("busybox");
+    let e = TestEngine::with_busybox();
     one_two_running_and_three_created(&e);
 
     // The stock docker CLI computes its own row from our JSON.
