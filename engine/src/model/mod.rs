@@ -2,6 +2,7 @@
 //! Unknown request fields are ignored (the open-schema rule); response fields clients read are
 //! always filled.
 
+pub mod build;
 pub mod container;
 pub mod health;
 pub mod image;
