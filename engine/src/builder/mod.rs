@@ -1,0 +1,3 @@
+//! The image builder: what `docker build` asks of the engine (see ARCHITECTURE.md).
+
+pub mod copy;
