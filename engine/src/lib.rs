@@ -11,6 +11,7 @@ pub mod api;
 pub mod archive;
 pub mod config;
 pub mod daemon;
+pub mod dockerfile;
 pub mod error;
 pub mod fs_at;
 pub mod image;
