@@ -206,11 +206,18 @@ impl Build {
         *self.cancelled.borrow()
     }
 
-    /// Update one step of the record (step numbers are 1-based).
+    /// Update one step of the record (step numbers are 1-based) and save it, so the
+    /// dashboard follows a running build step by step.
     pub fn step(&self, number: usize, f: impl FnOnce(&mut BuildStep)) {
-        let mut r = self.record.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = r.steps.get_mut(number - 1) {
-            f(s);
+        let snapshot = {
+            let mut r = self.record.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(s) = r.steps.get_mut(number - 1) {
+                f(s);
+            }
+            r.clone()
+        };
+        if let Err(e) = self.engine.builds.records.write(&snapshot) {
+            tracing::debug!(error = %e, "saving the build record failed");
         }
     }
 
@@ -469,7 +476,7 @@ async fn run_stages(build: &Arc<Build>, out: &Out) -> std::result::Result<String
                 Ok(id) => Ok(id.clone()),
                 Err(e) => Err(e.message.clone()),
             };
-            let _ = b.stage_images[&i].send(Some(published));
+            let _ = b.stage_images[&i].send_replace(Some(published));
             if let Err(e) = &res {
                 // A failed stage stops the others (docker stops at the first error).
                 if !b.is_cancelled() {
@@ -486,14 +493,14 @@ async fn run_stages(build: &Arc<Build>, out: &Out) -> std::result::Result<String
     for (rx, handle) in receivers.iter_mut().zip(handles) {
         while let Some(msg) = rx.recv().await {
             if !forward(out, msg) {
-                let _ = build.cancelled.send(true);
+                let _ = build.cancelled.send_replace(true);
             }
         }
         match handle.await {
             Ok(Ok(id)) => last_id = Some(id),
             Ok(Err(e)) => {
                 failure = Some(e);
-                let _ = build.cancelled.send(true);
+                let _ = build.cancelled.send_replace(true);
                 break;
             }
             Err(e) => {
@@ -502,7 +509,7 @@ async fn run_stages(build: &Arc<Build>, out: &Out) -> std::result::Result<String
                     code: None,
                     http_status: 500,
                 });
-                let _ = build.cancelled.send(true);
+                let _ = build.cancelled.send_replace(true);
                 break;
             }
         }
