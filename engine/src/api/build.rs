@@ -265,30 +265,28 @@ async fn build<B: BuildBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     .map_err(|e| EngineError::internal(format!("receiving the context failed: {e}")))??;
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
-    let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let b = backend.clone();
     tokio::spawn(async move {
         let res = b.build_run(opts, context, tx).await;
         let _ = done_tx.send(res);
     });
-    // Until the first message, a failure is still an HTTP status.
-    let first = tokio::select! {
-        biased;
-        m = rx.recv() => m,
-        res = &mut done_rx => {
-            match res {
-                Ok(Err(f)) => {
-                    // Nothing was sent: answer with a status, as dockerd does.
-                    if rx.is_empty() {
-                        let status = StatusCode::from_u16(f.http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                        return Ok(json(status, &serde_json::json!({ "message": f.message })));
-                    }
-                    rx.recv().await
-                }
-                _ => rx.recv().await,
+    // Until the first message, a failure is still an HTTP status: the channel closes without
+    // a message only when the build ended before saying anything.
+    let first = rx.recv().await;
+    if first.is_none() {
+        return match done_rx.await {
+            Ok(Err(f)) => {
+                let status = StatusCode::from_u16(f.http_status)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                Ok(json(status, &serde_json::json!({ "message": f.message })))
             }
-        }
-    };
+            Ok(Ok(id)) => Err(EngineError::internal(format!(
+                "the build of {id} ended without output"
+            ))),
+            Err(_) => Err(EngineError::internal("the build task ended without an answer")),
+        };
+    }
     let (out_tx, out_rx) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
         let mut client = Some(out_tx);
@@ -306,7 +304,6 @@ async fn build<B: BuildBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
                 }
             }
         }
-        let _ = done_rx.await;
     });
     Ok(streaming("application/json", out_rx))
 }

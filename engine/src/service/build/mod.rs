@@ -355,6 +355,10 @@ pub async fn run_build(
         Ok(id) => finish_success(&build, &out, id).await,
         Err(e) => Err(e),
     };
+    if let Err(f) = &result {
+        out.release_held();
+        out.error(f.code, &f.message);
+    }
     crate::builder::rootfs::remove_scratch(&build.scratch);
     let mut record = build
         .record

@@ -2,6 +2,8 @@
 //! `{"stream":...}`, `{"aux":{"ID":...}}`, `{"errorDetail":{...},"error":...}`), written to an
 //! unbounded channel so a slow client never stalls a RUN step.
 
+use std::sync::{Arc, Mutex};
+
 use bytes::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -10,8 +12,9 @@ use tokio::sync::mpsc;
 #[derive(Clone)]
 pub struct Out {
     tx: mpsc::UnboundedSender<Bytes>,
-    /// `q=1`: step texts are suppressed; only the final id (or the error) is sent.
-    quiet: bool,
+    /// `q=1`: step texts are held back; only the final id is sent, or, when the build fails,
+    /// what was held back and the error (as dockerd does).
+    quiet: Option<Arc<Mutex<Vec<Bytes>>>>,
 }
 
 fn line(v: &Value) -> Bytes {
@@ -22,13 +25,16 @@ fn line(v: &Value) -> Bytes {
 
 impl Out {
     pub fn new(tx: mpsc::UnboundedSender<Bytes>, quiet: bool) -> Out {
-        Out { tx, quiet }
+        Out {
+            tx,
+            quiet: quiet.then(Default::default),
+        }
     }
 
     /// A writer nobody reads (for work whose progress has nowhere to go).
     pub fn discard() -> Out {
         let (tx, _) = mpsc::unbounded_channel();
-        Out { tx, quiet: true }
+        Out { tx, quiet: None }
     }
 
     /// The channel itself, for writers that make their own messages (pull progress).
@@ -38,8 +44,8 @@ impl Out {
 
     /// A text on the build's stdout.
     pub fn stream(&self, text: &str) {
-        if !self.quiet && !text.is_empty() {
-            let _ = self.tx.send(line(&json!({ "stream": text })));
+        if !text.is_empty() {
+            self.raw(line(&json!({ "stream": text })));
         }
     }
 
@@ -54,7 +60,7 @@ impl Out {
     }
 
     pub fn aux_id(&self, id: &str) {
-        let _ = self.tx.send(line(&json!({ "aux": { "ID": id } })));
+        self.raw(line(&json!({ "aux": { "ID": id } })));
     }
 
     /// The error that ends the build; `code` is a RUN's exit status (the CLI exits with it).
@@ -70,7 +76,20 @@ impl Out {
 
     /// Pass on a message another writer made; false when nobody reads any more.
     pub fn raw(&self, msg: Bytes) -> bool {
+        if let Some(held) = &self.quiet {
+            held.lock().unwrap_or_else(|p| p.into_inner()).push(msg);
+            return !self.tx.is_closed();
+        }
         self.tx.send(msg).is_ok()
+    }
+
+    /// Send what quiet mode held back (before a failure's error line).
+    pub fn release_held(&self) {
+        if let Some(held) = &self.quiet {
+            for m in held.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+                let _ = self.tx.send(m);
+            }
+        }
     }
 
     /// Whether nobody reads any more (the client went away).
@@ -79,10 +98,9 @@ impl Out {
     }
 
     /// The same writer for another channel (a stage's own buffer).
+    /// A stage's own writer: its messages go to `tx` and reach the client through the
+    /// build's writer, which applies quiet mode.
     pub fn with_channel(&self, tx: mpsc::UnboundedSender<Bytes>) -> Out {
-        Out {
-            tx,
-            quiet: self.quiet,
-        }
+        Out { tx, quiet: None }
     }
 }

@@ -240,7 +240,7 @@ fn network_mode(n: &str) -> String {
 /// departed client stops it.
 async fn execute(b: &Arc<Build>, cid: &str, number: usize, out: &Out) -> Result<i32, BuildFailure> {
     let engine = &b.engine;
-    let exited = engine.containers.wait(cid, "not-running")?;
+    let exited = engine.containers.wait(cid, "next-exit")?;
     engine.containers.start(cid).await?;
     let container = engine.containers.get(cid)?;
     let mut rx = logs::stream(
