@@ -462,12 +462,17 @@ pub fn apply(sel: &Selection, target_root: impl AsFd) -> Result<()> {
         } else {
             copy_file(sel, root, item, identity)
         };
-        r.map_err(|e| EngineError::Io {
-            context: "failed to copy files".into(),
-            source: e,
-        })?;
+        r.map_err(|e| EngineError::internal(format!("failed to copy files: {}", go_err(&e))))?;
     }
     Ok(())
+}
+
+/// An io error worded as Go prints it (dockerd's messages carry Go's lowercase errno strings).
+pub(crate) fn go_err(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_lowercase(),
+        None => e.to_string(),
+    }
 }
 
 fn dest_comps(sel: &Selection, root: BorrowedFd<'_>) -> io::Result<Vec<Vec<u8>>> {
@@ -484,7 +489,16 @@ fn copy_dir(
 ) -> io::Result<()> {
     let dest = dest_comps(sel, root)?;
     let existed = is_existing_dir(root, &dest);
-    let base = ensure_dirs(root, &dest, None)?;
+    let base = ensure_dirs(root, &dest, None).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "failed to copy directory: mkdir {}: {}",
+                sel.dest_path.trim_end_matches('/'),
+                go_err(&e)
+            ),
+        )
+    })?;
     if let (false, Some((uid, gid))) = (existed, identity) {
         crate::fs_at::fchown_mode(&base, uid, gid, 0o755)?;
     }

@@ -163,7 +163,7 @@ impl Sink {
 
     /// Set the directories' mtimes, deepest first (writing their children changed them).
     pub fn finish(mut self) -> io::Result<()> {
-        self.dir_times.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.dir_times.sort_by_key(|d| std::cmp::Reverse(d.0.len()));
         for (comps, mtime) in &self.dir_times {
             let Some((name, parents)) = comps.split_last() else {
                 continue;

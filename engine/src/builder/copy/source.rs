@@ -95,7 +95,13 @@ impl SourceRoot {
     /// inside the root), opened for reading. Components of `rel` are never followed.
     pub fn open_file(&self, path: &Path, rel: &[Vec<u8>]) -> io::Result<File> {
         let fd = match rel.split_last() {
-            None => open_in_root(self.fd.as_raw_fd(), path, libc::O_RDONLY, 0)?,
+            // O_NONBLOCK: a fifo swapped in after the stat must not hang the build.
+            None => open_in_root(
+                self.fd.as_raw_fd(),
+                path,
+                libc::O_RDONLY | libc::O_NONBLOCK,
+                0,
+            )?,
             Some((name, parents)) => {
                 let item = open_in_root(
                     self.fd.as_raw_fd(),

@@ -118,7 +118,7 @@ fn stat(p: &Path) -> (u32, u32, u32, i64) {
 }
 
 fn err(r: Result<Selection>) -> String {
-    r.err().expect("expected an error").to_string()
+    r.expect_err("expected an error").to_string()
 }
 
 #[test]
@@ -205,6 +205,12 @@ fn entries_in_the_way_are_replaced_never_followed() {
     assert!(fs::symlink_metadata(f.r("dst/sub")).unwrap().is_dir());
     assert!(!f.r("etc/b").exists());
     assert_eq!(fs::read_to_string(f.r("dst/file")).unwrap(), "new");
+    // A directory onto an existing file fails as dockerd's does.
+    fs::write(f.r("afile"), "x").unwrap();
+    assert_eq!(
+        err(f.copy(&["d"], "/afile")),
+        "failed to copy files: failed to copy directory: mkdir /afile: not a directory"
+    );
 }
 
 #[test]
@@ -356,6 +362,26 @@ fn the_destination_resolves_inside_the_target_rootfs() {
     symlink("/bin", f.r("usr/local/bin")).unwrap();
     f.copy(&["f"], "/usr/local/bin/").unwrap();
     assert!(f.r("bin/f").is_file());
+    // A final symlink is followed too: to a directory (into it), to a file (that file written).
+    fs::create_dir(f.r("dd")).unwrap();
+    symlink("/dd", f.r("dlnk")).unwrap();
+    fs::write(f.r("target"), "t").unwrap();
+    symlink("/target", f.r("lnk")).unwrap();
+    f.copy(&["f"], "/dlnk").unwrap();
+    assert!(f.r("dd/f").is_file());
+    f.copy(&["f"], "/lnk").unwrap();
+    assert_eq!(fs::read_to_string(f.r("target")).unwrap(), "payload");
+    assert!(fs::symlink_metadata(f.r("lnk"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn a_selection_can_move_to_a_blocking_thread() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Selection>();
+    send_sync::<RemoteFile>();
 }
 
 #[test]
@@ -405,7 +431,9 @@ fn chown_by_name_id_and_dockers_errors() {
     fs::remove_file(f.r("etc/passwd")).unwrap();
     assert_eq!(
         err(f.run(&["f"], "/e", |r| r.chown = Some("alice"))),
-        format!("{prefix}can't find uid for user alice: open /etc/passwd: No such file or directory (os error 2)")
+        format!(
+            "{prefix}can't find uid for user alice: open /etc/passwd: no such file or directory"
+        )
     );
     // The rootfs' /etc/passwd is read inside the rootfs even through an absolute symlink.
     let host = TempDir::new().unwrap();
