@@ -520,7 +520,7 @@ fn copy_dir(
                 };
                 let mut f = sel.tree()?.open_file(p, &e.rel)?;
                 attrs.capability = SourceRoot::capability(&f);
-                sink.put(&e.rel, Node::File(&mut f), &attrs)?;
+                sink.put(&e.rel, Node::HostFile(&mut f), &attrs)?;
             }
             Kind::Symlink(t) => sink.put(&e.rel, Node::Symlink(t), &attrs)?,
             Kind::Fifo => sink.put(&e.rel, Node::Fifo, &attrs)?,
@@ -554,17 +554,17 @@ fn copy_file(
     let mut attrs = sel.attrs(&entry.meta, identity);
     let comps = [name];
     match &entry.meta.kind {
-        Kind::File => {
-            let mut r = sel.open(item, entry)?;
-            if let Origin::Tree(p) = &item.origin {
-                attrs.capability = sel
-                    .tree()?
-                    .open_file(p, &[])
-                    .ok()
-                    .and_then(|f| SourceRoot::capability(&f));
+        Kind::File => match &item.origin {
+            Origin::Tree(p) => {
+                let mut f = sel.tree()?.open_file(p, &[])?;
+                attrs.capability = SourceRoot::capability(&f);
+                sink.put(&comps, Node::HostFile(&mut f), &attrs)?
             }
-            sink.put(&comps, Node::File(&mut r), &attrs)?
-        }
+            Origin::Remote(r) => {
+                sink.put(&comps, Node::HostFile(&mut File::open(r.path())?), &attrs)?
+            }
+            Origin::Inline(b) => sink.put(&comps, Node::File(&mut b.as_slice()), &attrs)?,
+        },
         Kind::Fifo => sink.put(&comps, Node::Fifo, &attrs)?,
         Kind::Char(d) => sink.put(&comps, Node::Char(*d), &attrs)?,
         Kind::Block(d) => sink.put(&comps, Node::Block(*d), &attrs)?,

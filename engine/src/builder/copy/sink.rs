@@ -26,6 +26,8 @@ use super::source::cname;
 pub enum Node<'r> {
     Dir,
     File(&'r mut dyn Read),
+    /// A regular file from the host: copied in the kernel (copy_file_range) where it can be.
+    HostFile(&'r mut File),
     Symlink(&'r [u8]),
     Fifo,
     Char(u64),
@@ -115,14 +117,19 @@ impl Sink {
                 fchown_mode(&fd, attrs.uid, attrs.gid, attrs.perm)?;
                 self.dir_times.push((comps.to_vec(), attrs.mtime));
             }
-            Node::File(reader) => {
+            Node::File(_) | Node::HostFile(_) => {
                 let fd = openat(
                     &parent,
                     &name,
                     libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
                 )?;
                 let mut f = File::from(fd);
-                io::copy(reader, &mut f)?;
+                match node {
+                    // File to File: std's io::copy uses copy_file_range/sendfile.
+                    Node::HostFile(src) => io::copy(src, &mut f)?,
+                    Node::File(reader) => io::copy(reader, &mut f)?,
+                    _ => 0,
+                };
                 fchown_mode(&f, attrs.uid, attrs.gid, attrs.perm)?;
                 if let Some(cap) = &attrs.capability {
                     // Best effort, as docker: a filesystem without xattrs still gets the file.

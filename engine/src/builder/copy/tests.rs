@@ -636,6 +636,29 @@ fn archive_entries_cannot_escape_the_destination() {
     let e = err(f.run(&["evil.tar"], "/deep/dir/", |r| r.is_add = true));
     assert!(e.contains("outside of the destination"), "{e}");
     assert!(!f.r("deep/evil").exists() && !f.r("evil").exists());
+    // A relative symlink climbing out is refused as dockerd refuses it; an absolute one is data.
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    b.append_link(&mut h, "a/abs", "/etc/shadow").unwrap();
+    let ok = b.into_inner().unwrap();
+    fs::write(f.c("abs.tar"), ok).unwrap();
+    f.run(&["abs.tar"], "/abs/", |r| r.is_add = true).unwrap();
+    assert_eq!(
+        fs::read_link(f.r("abs/a/abs")).unwrap(),
+        Path::new("/etc/shadow")
+    );
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    b.append_link(&mut h, "a/l", "../../x").unwrap();
+    fs::write(f.c("sl.tar"), b.into_inner().unwrap()).unwrap();
+    let e = err(f.run(&["sl.tar"], "/sl/", |r| r.is_add = true));
+    assert!(e.contains("invalid symlink \"a/l\" -> \"../../x\""), "{e}");
 }
 
 #[test]
