@@ -751,6 +751,36 @@ async fn fetch_remote_checks_status_and_checksum() {
         !path.exists(),
         "the download is removed with its last handle"
     );
+    // The whole ADD through fetch_remotes, select and apply.
+    let f = fixture();
+    let sources = vec![url.clone(), "f".to_string()];
+    f.write("f", "local", 0o644);
+    let remote = fetch_remotes(&sources, true, None, scratch.path())
+        .await
+        .unwrap();
+    assert_eq!(remote.len(), 1);
+    assert!(fetch_remotes(&sources, false, None, scratch.path())
+        .await
+        .unwrap()
+        .is_empty());
+    let req = CopyRequest {
+        source_root: f.ctx.path(),
+        sources: &sources,
+        dest: "/dl/",
+        workdir: "/",
+        chown: None,
+        chmod: None,
+        is_add: true,
+        checksum: None,
+        heredocs: &[],
+        from_stage: false,
+        remote: &remote,
+    };
+    let sel = select(&req).unwrap();
+    apply(&sel, fs::File::open(f.root.path()).unwrap()).unwrap();
+    assert_eq!(fs::read(f.r("dl/data.txt")).unwrap(), body);
+    assert_eq!(stat(&f.r("dl/data.txt")), (0o600, 0, 0, 784111777));
+    assert_eq!(fs::read_to_string(f.r("dl/f")).unwrap(), "local");
     let bad = format!("sha256:{}", "0".repeat(64));
     let e = fetch_remote(&url, scratch.path(), Some(bad.as_str()))
         .await
