@@ -46,7 +46,7 @@ impl Selection {
         let mut h = Sha256::new();
         let mut links: HashMap<(u64, u64), usize> = HashMap::new();
         for (i, e) in item.entries.iter().enumerate() {
-            let attrs = self.attrs(&e.meta, Some((0, 0)));
+            let attrs = self.attrs(&e.meta, (!self.preserve_ownership).then_some((0, 0)));
             field(&mut h, &e.rel_bytes());
             let (tag, extra): (&[u8], Vec<u8>) = match &e.meta.kind {
                 Kind::Dir => (b"d", Vec::new()),

@@ -140,9 +140,20 @@ impl Selection {
     /// The metadata an entry is written with: `--chmod` (not on symlinks), the owner given by
     /// `identity` (None: the source's own, for `COPY --from` without `--chown`), the source mtime.
     fn attrs(&self, meta: &Meta, identity: Option<(u32, u32)>) -> Attrs {
-        let perm = match meta.kind {
-            Kind::Symlink(_) => meta.perm,
-            _ => self.chmod.unwrap_or(meta.perm),
+        let perm = match (&meta.kind, self.chmod) {
+            (Kind::Symlink(_), _) => meta.perm,
+            (_, Some(m)) => m,
+            // dockerd chowns every copied entry after writing it (`fixPermissions`), and the
+            // kernel's chown drops setuid, and setgid with group-exec, from non-directories.
+            (Kind::Dir, None) => meta.perm,
+            (_, None) if identity.is_some() => {
+                let mut p = meta.perm & !libc::S_ISUID;
+                if p & libc::S_IXGRP != 0 {
+                    p &= !libc::S_ISGID;
+                }
+                p
+            }
+            (_, None) => meta.perm,
         };
         let (uid, gid) = identity.unwrap_or((meta.uid, meta.gid));
         Attrs {

@@ -17,7 +17,13 @@ use super::{CopyRequest, Item, Origin, Selection};
 /// Resolve the sources of `req` (nothing is written).
 pub fn select(req: &CopyRequest<'_>) -> Result<Selection> {
     let cmd = req.cmd();
-    let chmod = req.chmod.map(parse_chmod).transpose()?;
+    // An empty flag value is no flag, as in dockerd and BuildKit.
+    let chown = req.chown.filter(|c| !c.is_empty());
+    let chmod = req
+        .chmod
+        .filter(|c| !c.is_empty())
+        .map(parse_chmod)
+        .transpose()?;
     check_checksum(req)?;
     let sources: Vec<&String> = req
         .sources
@@ -98,9 +104,9 @@ pub fn select(req: &CopyRequest<'_>) -> Result<Selection> {
         items,
         dest: req.dest.to_string(),
         dest_path: normalize_dest(req.workdir, req.dest),
-        chown: req.chown.map(str::to_string),
+        chown: chown.map(str::to_string),
         chmod,
-        preserve_ownership: req.from_stage && req.chown.is_none(),
+        preserve_ownership: req.from_stage && chown.is_none(),
         hashes: OnceLock::new(),
     })
 }

@@ -443,6 +443,26 @@ fn chown_by_name_id_and_dockers_errors() {
 }
 
 #[test]
+fn setuid_is_dropped_as_dockerds_chown_drops_it() {
+    let f = fixture();
+    f.write("s/suid", "s", 0o4755);
+    f.write("s/sgid", "g", 0o2755);
+    f.write("s/sgidnox", "n", 0o2745);
+    fs::create_dir(f.c("s/sd")).unwrap();
+    fs::set_permissions(f.c("s/sd"), fs::Permissions::from_mode(0o3775)).unwrap();
+    f.copy(&["s"], "/s1").unwrap();
+    assert_eq!(stat(&f.r("s1/suid")).0, 0o755);
+    assert_eq!(stat(&f.r("s1/sgid")).0, 0o755);
+    assert_eq!(stat(&f.r("s1/sgidnox")).0, 0o2745);
+    assert_eq!(stat(&f.r("s1/sd")).0, 0o3775);
+    f.copy(&["s/suid"], "/s3").unwrap();
+    assert_eq!(stat(&f.r("s3")).0, 0o755);
+    // COPY --from without --chown does not chown, so the bits stay.
+    f.run(&["s"], "/s4", |r| r.from_stage = true).unwrap();
+    assert_eq!(stat(&f.r("s4/suid")).0, 0o4755);
+}
+
+#[test]
 fn chmod_applies_to_copied_files_and_dirs() {
     let f = fixture();
     f.write("d/a", "a", 0o600);
