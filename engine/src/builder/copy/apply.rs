@@ -82,7 +82,7 @@ fn copy_dir(
                     continue;
                 };
                 let mut f = sel.tree()?.open_file(p, &e.rel)?;
-                attrs.capability = SourceRoot::capability(&f);
+                attrs.capability = capability(&f, identity);
                 sink.put(&e.rel, Node::HostFile(&mut f), &attrs)?;
             }
             Kind::Symlink(t) => sink.put(&e.rel, Node::Symlink(t), &attrs)?,
@@ -120,7 +120,7 @@ fn copy_file(
         Kind::File => match &item.origin {
             Origin::Tree(p) => {
                 let mut f = sel.tree()?.open_file(p, &[])?;
-                attrs.capability = SourceRoot::capability(&f);
+                attrs.capability = capability(&f, identity);
                 sink.put(&comps, Node::HostFile(&mut f), &attrs)?
             }
             Origin::Remote(r) => {
@@ -135,6 +135,15 @@ fn copy_file(
         Kind::Symlink(_) | Kind::Dir => {}
     }
     sink.finish()
+}
+
+/// The file capability kept on a copy: only without the post-copy chown, which (in the kernel)
+/// removes `security.capability`, so dockerd's COPY keeps it only for `COPY --from` untouched.
+fn capability(f: &File, identity: Option<(u32, u32)>) -> Option<Vec<u8>> {
+    identity
+        .is_none()
+        .then(|| SourceRoot::capability(f))
+        .flatten()
 }
 
 /// ADD of a local archive: extracted into the destination (made 0755, root-owned, when missing).

@@ -462,6 +462,32 @@ fn setuid_is_dropped_as_dockerds_chown_drops_it() {
     assert_eq!(stat(&f.r("s4/suid")).0, 0o4755);
 }
 
+fn get_cap(p: &Path) -> Option<Vec<u8>> {
+    let f = fs::File::open(p).unwrap();
+    SourceRoot::capability(&f)
+}
+
+#[test]
+fn file_capabilities_survive_only_without_the_chown() {
+    let f = fixture();
+    f.write("capd/ping", "p", 0o755);
+    // VFS_CAP_REVISION_2 with the effective flag, permitted = CAP_NET_BIND_SERVICE.
+    let mut cap = Vec::new();
+    for w in [0x0200_0001u32, 1 << 10, 0, 0, 0] {
+        cap.extend_from_slice(&w.to_le_bytes());
+    }
+    let file = fs::File::open(f.c("capd/ping")).unwrap();
+    crate::fs_at::set_xattr(&file, c"security.capability", &cap).unwrap();
+    assert_eq!(get_cap(&f.c("capd/ping")), Some(cap.clone()));
+    f.run(&["capd"], "/kept", |r| r.from_stage = true).unwrap();
+    assert_eq!(get_cap(&f.r("kept/ping")), Some(cap.clone()));
+    f.run(&["capd/ping"], "/kept1", |r| r.from_stage = true)
+        .unwrap();
+    assert_eq!(get_cap(&f.r("kept1")), Some(cap));
+    f.copy(&["capd"], "/dropped").unwrap();
+    assert_eq!(get_cap(&f.r("dropped/ping")), None);
+}
+
 #[test]
 fn chmod_applies_to_copied_files_and_dirs() {
     let f = fixture();
