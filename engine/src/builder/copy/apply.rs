@@ -65,6 +65,10 @@ fn copy_dir(
     if let (false, Some((uid, gid))) = (existed, identity) {
         crate::fs_at::fchown_mode(&base, uid, gid, 0o755)?;
     }
+    let Origin::Tree(p) = &item.origin else {
+        return Ok(());
+    };
+    let mut reader = sel.tree()?.item_reader(p)?;
     let mut sink = Sink::new(base);
     let mut links = LinkMap::default();
     for e in &item.entries {
@@ -78,10 +82,7 @@ fn copy_dir(
                         continue;
                     }
                 }
-                let Origin::Tree(p) = &item.origin else {
-                    continue;
-                };
-                let mut f = sel.tree()?.open_file(p, &e.rel)?;
+                let mut f = reader.open(&e.rel)?;
                 attrs.capability = capability(&f, identity);
                 sink.put(&e.rel, Node::HostFile(&mut f), &attrs)?;
             }
