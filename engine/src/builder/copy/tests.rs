@@ -663,6 +663,34 @@ fn add_extracts_local_archives_of_every_compression() {
 }
 
 #[test]
+fn archive_entries_replace_earlier_ones_and_missing_parents_are_made() {
+    let f = fixture();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, ty: tar::EntryType, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(ty);
+        h.set_mode(0o644);
+        h.set_uid(5);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    add("a/", tar::EntryType::Directory, b"");
+    add("a/f", tar::EntryType::Regular, b"1");
+    add("a", tar::EntryType::Regular, b"now a file");
+    add("deep/er/g", tar::EntryType::Regular, b"g");
+    add("deep/er/h", tar::EntryType::Regular, b"h");
+    fs::write(f.c("dup.tar"), b.into_inner().unwrap()).unwrap();
+    f.run(&["dup.tar"], "/x", |r| r.is_add = true).unwrap();
+    assert_eq!(fs::read_to_string(f.r("x/a")).unwrap(), "now a file");
+    assert_eq!(fs::read_to_string(f.r("x/deep/er/h")).unwrap(), "h");
+    assert_eq!(
+        stat(&f.r("x/deep/er")),
+        (0o755, 0, 0, stat(&f.r("x/deep/er")).3)
+    );
+    assert_eq!(stat(&f.r("x/deep/er/g")).1, 5);
+}
+
+#[test]
 fn archive_entries_cannot_escape_the_destination() {
     let f = fixture();
     let mut raw = tar::Header::new_old();
