@@ -217,6 +217,12 @@ impl CredStore {
         }
     }
 
+    /// The whole config file (an empty object when there is none), for the settings beside the
+    /// credentials (`proxies`).
+    pub fn config(&self) -> Result<Map<String, Value>> {
+        self.load()
+    }
+
     /// Every stored credential, keyed by registry: the `auths` entries, the registries with a
     /// `credHelpers` helper and what the `credsStore` helper lists. What docker's
     /// `GetAllCredentials` hands a build (`X-Registry-Config`) so its FROM pulls can log in; a

@@ -62,6 +62,43 @@ pub fn extra_host(value: &str) -> Result<String, String> {
     Ok(format!("{host}:{addr}"))
 }
 
+/// docker's `ParseProxyConfig`: the config file's `proxies` for this engine (`host` as docker
+/// names it, "unix:///path"), else its `default`, become build args (upper- and lower-case)
+/// unless the user set them.
+pub fn add_proxy_args(
+    config: &serde_json::Map<String, serde_json::Value>,
+    host: &str,
+    args: &mut Vec<(String, Option<String>)>,
+) {
+    let proxies = config.get("proxies");
+    let Some(p) = proxies
+        .and_then(|p| p.get(host))
+        .or_else(|| proxies.and_then(|p| p.get("default")))
+    else {
+        return;
+    };
+    for (key, field) in [
+        ("HTTP_PROXY", "httpProxy"),
+        ("HTTPS_PROXY", "httpsProxy"),
+        ("NO_PROXY", "noProxy"),
+        ("FTP_PROXY", "ftpProxy"),
+        ("ALL_PROXY", "allProxy"),
+    ] {
+        let Some(value) = p
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        for k in [key.to_string(), key.to_lowercase()] {
+            if !args.iter().any(|(have, _)| *have == k) {
+                args.push((k, Some(value.to_string())));
+            }
+        }
+    }
+}
+
 /// Where a secret's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -228,6 +265,33 @@ mod tests {
         );
         assert!(extra_host("noaddr").is_err());
         assert!(extra_host(":1.2.3.4").is_err());
+    }
+
+    #[test]
+    fn proxies_from_the_config_file() {
+        let cfg = serde_json::json!({"proxies": {
+            "default": {"httpProxy": "http://d:3128", "noProxy": "localhost"},
+            "unix:///run/berth.sock": {"httpsProxy": "http://s:3128"}
+        }});
+        let cfg = cfg.as_object().unwrap();
+        let mut args = vec![("no_proxy".to_string(), Some("mine".to_string()))];
+        add_proxy_args(cfg, "unix:///other.sock", &mut args);
+        assert_eq!(
+            args,
+            [
+                ("no_proxy".to_string(), Some("mine".to_string())),
+                ("HTTP_PROXY".to_string(), Some("http://d:3128".to_string())),
+                ("http_proxy".to_string(), Some("http://d:3128".to_string())),
+                ("NO_PROXY".to_string(), Some("localhost".to_string())),
+            ]
+        );
+        let mut args = Vec::new();
+        add_proxy_args(cfg, "unix:///run/berth.sock", &mut args);
+        assert_eq!(args.len(), 2);
+        assert_eq!(args[0].0, "HTTPS_PROXY");
+        let mut args = Vec::new();
+        add_proxy_args(&serde_json::Map::new(), "unix:///x", &mut args);
+        assert!(args.is_empty());
     }
 
     #[test]

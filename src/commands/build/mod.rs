@@ -162,6 +162,11 @@ impl BuildArgs {
             platform: self.platform.clone(),
             ..Default::default()
         };
+        // docker's validateTag: a tag must be a reference the engine can store.
+        for t in &self.tags {
+            berth_engine::image::reference::Reference::parse(t)
+                .map_err(|e| bad("-t, --tag", t, e.to_string()))?;
+        }
         for a in &self.build_args {
             p.build_args
                 .push(flags::build_arg(a, &env).map_err(|e| bad("--build-arg", a, e))?);
@@ -341,6 +346,13 @@ pub async fn build(ctx: &Ctx, a: BuildArgs) -> Result<i32> {
     }
     let mut params = a.params(env_var)?;
     params.secrets = a.secrets(env_var)?;
+    // A config that cannot be read costs the build its proxies and the FROM pulls their
+    // login, nothing more, as with docker.
+    let store = CredStore::from_env().ok();
+    if let Some(cfg) = store.as_ref().and_then(|s| s.config().ok()) {
+        let host = format!("unix://{}", ctx.socket.display());
+        flags::add_proxy_args(&cfg, &host, &mut params.build_args);
+    }
     let spec = a.context_spec()?;
     let prepared = build_context::prepare(&spec, Box::new(std::io::stdin()))
         .map_err(|e| ExitError::with(1, format!("{e:#}")))?;
@@ -348,10 +360,7 @@ pub async fn build(ctx: &Ctx, a: BuildArgs) -> Result<i32> {
     params.context_dir = prepared.dir.clone();
 
     let client = ctx.client().await?;
-    // A config that cannot be read only costs the FROM pulls their login, as with docker.
-    let auths = CredStore::from_env()
-        .and_then(|s| s.all())
-        .unwrap_or_default();
+    let auths = store.and_then(|s| s.all().ok()).unwrap_or_default();
     let (body, upload) = prepared.into_body();
     let mut stream = match client.build(&params, registry_config(&auths), body).await {
         Ok(s) => s,

@@ -123,6 +123,12 @@ fn bad_values_are_flag_errors() {
     assert_eq!(code(&["--label", "=x", "."]), 125);
     assert_eq!(code(&["--add-host", "nohost", "."]), 125);
     assert_eq!(code(&["-m", "lots", "."]), 125);
+    assert_eq!(code(&["-t", "a:b:c", "."]), 125);
+    let e = parse(&["-t", "UPPER", "."]).params(env).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "berth build: invalid argument \"UPPER\" for \"-t, --tag\" flag: invalid reference format: repository name (library/UPPER) must be lowercase"
+    );
     let e = parse(&["--add-host", "db:x", "."]).params(env).unwrap_err();
     assert_eq!(
         e.to_string(),
