@@ -4,7 +4,7 @@
 
 mod flags;
 mod plain;
-mod steps;
+pub mod steps;
 mod tty;
 
 use std::io::{IsTerminal, Read, Write};

@@ -16,6 +16,10 @@ use super::steps::{State, Step, Steps};
 /// Output lines of the running step shown under it.
 const TAIL_LINES: usize = 6;
 
+/// Output arriving faster than this is drawn at this pace (a step printing thousands of lines
+/// must not cost thousands of redraws); a step starting or ending is drawn at once.
+const MIN_REDRAW: Duration = Duration::from_millis(50);
+
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 pub struct Tty<W: Write> {
@@ -33,6 +37,9 @@ pub struct Tty<W: Write> {
     color: bool,
     /// The window's size (columns, rows).
     size: fn() -> (u16, u16),
+    /// When the last frame was drawn, and the steps (started, finished) it showed.
+    drawn_at: Option<Instant>,
+    drawn_steps: (usize, usize),
 }
 
 fn window_size() -> (u16, u16) {
@@ -50,6 +57,8 @@ impl<W: Write> Tty<W> {
             frame: 0,
             color: true,
             size: window_size,
+            drawn_at: None,
+            drawn_steps: (0, 0),
         }
     }
 
@@ -74,13 +83,32 @@ impl<W: Write> Tty<W> {
     /// A `stream` text from the engine.
     pub fn stream(&mut self, text: &str, now: Instant) -> std::io::Result<()> {
         self.steps.feed(text, now);
-        self.redraw(now)
+        self.redraw_soon(now)
     }
 
     /// A status line (a pull's progress during FROM).
     pub fn status(&mut self, text: &str, now: Instant) -> std::io::Result<()> {
         self.steps.status(text.trim_end_matches('\n'), now);
-        self.redraw(now)
+        self.redraw_soon(now)
+    }
+
+    /// Redraw now if a step started or ended, or the last frame is old enough; otherwise the
+    /// next tick draws it.
+    fn redraw_soon(&mut self, now: Instant) -> std::io::Result<()> {
+        let steps = self.step_counts();
+        let stale = self
+            .drawn_at
+            .is_none_or(|t| now.saturating_duration_since(t) >= MIN_REDRAW);
+        if steps != self.drawn_steps || stale {
+            self.redraw(now)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn step_counts(&self) -> (usize, usize) {
+        let s = &self.steps.steps;
+        (s.len(), s.iter().filter(|x| x.is_finished()).count())
     }
 
     /// The timer: spinner and durations move.
@@ -135,6 +163,8 @@ impl<W: Write> Tty<W> {
             out.push('\n');
         }
         self.live = live.len();
+        self.drawn_at = Some(now);
+        self.drawn_steps = self.step_counts();
         self.w.write_all(out.as_bytes())?;
         self.w.flush()
     }

@@ -157,3 +157,24 @@ fn durations_and_truncation() {
     assert_eq!(truncate("abc", 4), "abc");
     assert_eq!(truncate("日本語テキスト", 7), "日本語…");
 }
+
+#[test]
+fn fast_output_is_drawn_at_a_bounded_pace() {
+    let t0 = Instant::now();
+    let mut d = Tty::for_test(Vec::new(), size);
+    d.stream("Step 1/2 : RUN seq 1000\n", t0).unwrap();
+    let before = d.w.len();
+    for i in 0..1000 {
+        d.stream(&format!("{i}\n"), t0 + Duration::from_millis(i / 100))
+            .unwrap();
+    }
+    // Ten milliseconds of output: no frame yet; the tick draws the latest state.
+    assert_eq!(d.w.len(), before);
+    d.tick(t0 + Duration::from_millis(100)).unwrap();
+    assert!(screen(&d.w).iter().any(|l| l == "    │ 999"));
+    // A step ending is drawn at once.
+    let before = d.w.len();
+    d.stream(" ---> 1d2b3c4d5e6f\n", t0 + Duration::from_millis(101))
+        .unwrap();
+    assert!(d.w.len() > before);
+}
