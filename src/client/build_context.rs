@@ -23,6 +23,8 @@ use bytes::Bytes;
 
 use super::{channel_body, ReqBody};
 
+mod git;
+
 /// The default Dockerfile name (and the one a Dockerfile on stdin gets).
 pub const DEFAULT_DOCKERFILE: &str = "Dockerfile";
 
@@ -78,6 +80,8 @@ struct DirContext {
     entries: Vec<Entry>,
     /// Replaces the walked entry of the same name, or is appended at the end.
     synthetic: Vec<Synthetic>,
+    /// The temporary checkout of a git context, removed once the tar is written.
+    checkout: Option<git::TempDir>,
 }
 
 fn err_context(e: impl std::fmt::Display) -> anyhow::Error {
@@ -89,8 +93,28 @@ fn err_context(e: impl std::fmt::Display) -> anyhow::Error {
 pub fn prepare(spec: &ContextSpec, stdin: Box<dyn Read + Send>) -> Result<Prepared> {
     match &spec.dir {
         None => from_stdin(spec, stdin),
-        Some(dir) => from_dir(dir, spec),
+        Some(dir) => match dir.to_str().filter(|d| git::is_git_url(d)) {
+            Some(url) => from_git(url, spec),
+            None => from_dir(dir, spec, false),
+        },
     }
+}
+
+/// A git URL: fetched into a temporary checkout that lives as long as the context is being
+/// sent; `-f` is relative to the checkout then, as with docker.
+fn from_git(url: &str, spec: &ContextSpec) -> Result<Prepared> {
+    let repo = git::parse_remote_url(url).map_err(err_context)?;
+    let (dir, checkout) = git::clone(&repo).map_err(|e| {
+        err_context(format!(
+            "unable to 'git clone' to temporary context directory: {e}"
+        ))
+    })?;
+    let mut p = from_dir(&dir, spec, true)?;
+    p.dir = Some(PathBuf::from(url));
+    if let Source::Dir(d) = &mut p.source {
+        d.checkout = Some(checkout);
+    }
+    Ok(p)
 }
 
 /// The whole context in memory, and the Dockerfile name to send (for callers that build from
@@ -141,6 +165,7 @@ fn from_stdin(spec: &ContextSpec, mut stdin: Box<dyn Read + Send>) -> Result<Pre
                 // What docker's temporary file gets (0666 less the usual umask).
                 mode: 0o644,
             }],
+            checkout: None,
         }),
     })
 }
@@ -185,13 +210,23 @@ pub fn is_archive(head: &[u8]) -> bool {
     stored == sum(false) || stored == sum(true)
 }
 
-fn from_dir(dir: &Path, spec: &ContextSpec) -> Result<Prepared> {
+/// A directory context. `-f` is relative to the current directory (docker's rule for a local
+/// directory), or to the context when `dockerfile_in_context` (a git checkout).
+fn from_dir(dir: &Path, spec: &ContextSpec, dockerfile_in_context: bool) -> Result<Prepared> {
     let root = resolve_context_dir(dir).map_err(err_context)?;
+    let given =
+        match &spec.dockerfile {
+            Some(g) if dockerfile_in_context && g.is_relative() => Some(root.join(g)),
+            Some(g) => Some(std::path::absolute(g).map_err(|e| {
+                err_context(format!("unable to get absolute path to Dockerfile: {e}"))
+            })?),
+            None => None,
+        };
     // Where the Dockerfile is, relative to the context when inside it.
     let (dockerfile_rel, outside_dockerfile): (Option<String>, Option<Vec<u8>>) =
-        match (&spec.dockerfile_stdin, &spec.dockerfile) {
-            (Some(text), _) => (None, Some(text.clone().into_bytes())),
-            (None, given) => {
+        match &spec.dockerfile_stdin {
+            Some(text) => (None, Some(text.clone().into_bytes())),
+            None => {
                 let (abs, rel) = dockerfile_path(&root, given.as_deref()).map_err(err_context)?;
                 match rel {
                     Some(rel) => (Some(rel), None),
@@ -206,9 +241,9 @@ fn from_dir(dir: &Path, spec: &ContextSpec) -> Result<Prepared> {
 
     // The ignore file: `<Dockerfile>.dockerignore` beside a Dockerfile given by path, else the
     // context's `.dockerignore`.
-    let own_ignore = match (&spec.dockerfile_stdin, &spec.dockerfile) {
+    let own_ignore = match (&spec.dockerfile_stdin, &given) {
         (None, Some(given)) => {
-            let mut p = std::path::absolute(given).unwrap_or_else(|_| given.clone());
+            let mut p = given.clone();
             p.as_mut_os_string().push(".dockerignore");
             p.is_file().then_some(p)
         }
@@ -309,6 +344,7 @@ fn from_dir(dir: &Path, spec: &ContextSpec) -> Result<Prepared> {
             root,
             entries,
             synthetic,
+            checkout: None,
         }),
     })
 }
@@ -338,13 +374,12 @@ fn resolve_context_dir(dir: &Path) -> Result<PathBuf, String> {
     Ok(real)
 }
 
-/// docker's `getDockerfileRelPath`: the Dockerfile (given relative to the current directory,
-/// or `Dockerfile`, else `dockerfile`, in the context), symlinks resolved; with its path
-/// relative to the context when it is inside.
+/// docker's `getDockerfileRelPath`: the Dockerfile (`given` made absolute by the caller, or
+/// `Dockerfile`, else `dockerfile`, in the context), symlinks resolved; with its path relative
+/// to the context when it is inside.
 fn dockerfile_path(root: &Path, given: Option<&Path>) -> Result<(PathBuf, Option<String>), String> {
     let abs = match given {
-        Some(g) => std::path::absolute(g)
-            .map_err(|e| format!("unable to get absolute path to Dockerfile: {e}"))?,
+        Some(g) => g.to_path_buf(),
         None => {
             let default = root.join(DEFAULT_DOCKERFILE);
             let lower = root.join(DEFAULT_DOCKERFILE.to_lowercase());
