@@ -24,6 +24,9 @@ use bytes::Bytes;
 use super::{channel_body, ReqBody};
 
 mod git;
+pub mod remote;
+
+pub use git::is_git_url;
 
 /// The default Dockerfile name (and the one a Dockerfile on stdin gets).
 pub const DEFAULT_DOCKERFILE: &str = "Dockerfile";
@@ -56,6 +59,13 @@ enum Source {
     Stream {
         head: Vec<u8>,
         rest: Box<dyn Read + Send>,
+    },
+    /// A downloaded plain tar with a Dockerfile from stdin added under `name` (and appended to
+    /// its `.dockerignore`), as docker's AddDockerfileToBuildContext rewrites it.
+    Rewrite {
+        tar: File,
+        name: String,
+        dockerfile: Vec<u8>,
     },
 }
 
@@ -117,6 +127,38 @@ fn from_git(url: &str, spec: &ContextSpec) -> Result<Prepared> {
     Ok(p)
 }
 
+/// A context downloaded from a URL (the file at its start): read as a context on stdin is, or,
+/// with a Dockerfile from stdin, a plain tar that gets it added as for a directory.
+pub fn prepare_download(spec: &ContextSpec, mut file: File) -> Result<Prepared> {
+    let Some(text) = &spec.dockerfile_stdin else {
+        return from_stdin(spec, Box::new(file));
+    };
+    let mut head = Vec::with_capacity(512);
+    (&mut file)
+        .take(512)
+        .read_to_end(&mut head)
+        .and_then(|_| std::io::Seek::rewind(&mut file))
+        .map_err(err_context)?;
+    if !is_archive(&head) {
+        return Err(err_context("build context is not an archive"));
+    }
+    if is_compressed(&head) {
+        return Err(err_context(
+            "a Dockerfile from STDIN can only be added to an uncompressed tar context",
+        ));
+    }
+    let name = format!(".dockerfile.{}", random_hex(20)?);
+    Ok(Prepared {
+        dockerfile: name.clone(),
+        dir: None,
+        source: Source::Rewrite {
+            tar: file,
+            name,
+            dockerfile: text.clone().into_bytes(),
+        },
+    })
+}
+
 /// The whole context in memory, and the Dockerfile name to send (for callers that build from
 /// a form, where the context is a directory; `berth build` streams with [`prepare`]).
 pub fn tar_context(spec: &ContextSpec) -> Result<(Vec<u8>, String)> {
@@ -172,13 +214,7 @@ fn from_stdin(spec: &ContextSpec, mut stdin: Box<dyn Read + Send>) -> Result<Pre
 
 /// docker's `IsArchive`: a known compression's magic, or a tar header (its checksum right).
 pub fn is_archive(head: &[u8]) -> bool {
-    const MAGICS: [&[u8]; 4] = [
-        &[0x1f, 0x8b, 0x08],
-        b"BZh",
-        &[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
-        &[0x28, 0xb5, 0x2f, 0xfd],
-    ];
-    if MAGICS.iter().any(|m| head.starts_with(m)) {
+    if is_compressed(head) {
         return true;
     }
     if head.len() < 512 {
@@ -186,6 +222,26 @@ pub fn is_archive(head: &[u8]) -> bool {
     }
     if &head[257..262] == b"ustar" {
         return true;
+    }
+    tar_checksum_ok(head)
+}
+
+/// gzip, bzip2, xz or zstd magic (docker's `compression.Detect`).
+fn is_compressed(head: &[u8]) -> bool {
+    const MAGICS: [&[u8]; 4] = [
+        &[0x1f, 0x8b, 0x08],
+        b"BZh",
+        &[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
+        &[0x28, 0xb5, 0x2f, 0xfd],
+    ];
+    MAGICS.iter().any(|m| head.starts_with(m))
+}
+
+/// Whether a 512-byte block is a tar header with a right checksum (unsigned or signed sum, as
+/// Go's reader accepts).
+fn tar_checksum_ok(head: &[u8]) -> bool {
+    if head.len() < 512 {
+        return false;
     }
     let field = String::from_utf8_lossy(&head[148..156]);
     let Ok(stored) = i64::from_str_radix(field.trim_matches(|c: char| c == ' ' || c == '\0'), 8)
@@ -502,6 +558,11 @@ impl Prepared {
                 w.write_all(&head)?;
                 io::copy(&mut rest, &mut w)?;
             }
+            Source::Rewrite {
+                tar,
+                name,
+                dockerfile,
+            } => rewrite_tar(tar, &name, dockerfile, &mut w)?,
         }
         w.flush()?;
         Ok(w.n)
@@ -685,6 +746,58 @@ impl DirContext {
         }
         tar.into_inner()?.flush()
     }
+}
+
+/// docker's AddDockerfileToBuildContext on a tar stream: every entry copied, `.dockerignore`
+/// (matched by its exact name, as docker does) with the Dockerfile's name appended, then the
+/// Dockerfile (0600, now) and, when there was none, a `.dockerignore` hiding both.
+fn rewrite_tar(tar: File, name: &str, dockerfile: Vec<u8>, w: impl Write) -> io::Result<()> {
+    let mut out = tar::Builder::new(w);
+    let mut input = tar::Archive::new(io::BufReader::new(tar));
+    let mut had_ignore = false;
+    for e in input.entries()? {
+        let mut e = e?;
+        let mut h = e.header().clone();
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(&e.path_bytes()));
+        if e.path_bytes().as_ref() == b".dockerignore" {
+            had_ignore = true;
+            let mut text = Vec::new();
+            e.read_to_end(&mut text)?;
+            text.extend_from_slice(format!("\n{name}\n").as_bytes());
+            h.set_size(text.len() as u64);
+            out.append_data(&mut h, &path, text.as_slice())?;
+            continue;
+        }
+        match e.link_name_bytes() {
+            Some(link) if h.entry_type().is_symlink() || h.entry_type().is_hard_link() => {
+                let link = PathBuf::from(std::ffi::OsStr::from_bytes(&link));
+                out.append_link(&mut h, &path, &link)?;
+            }
+            _ => out.append_data(&mut h, &path, &mut e)?,
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut add = |file: &str, content: &[u8]| -> io::Result<()> {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o600);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(now);
+        h.set_size(content.len() as u64);
+        out.append_data(&mut h, file, content)
+    };
+    add(name, &dockerfile)?;
+    if !had_ignore {
+        add(
+            ".dockerignore",
+            format!(".dockerignore\n{name}\n").as_bytes(),
+        )?;
+    }
+    out.into_inner()?.flush()
 }
 
 /// A tar header from a file's metadata: its mode bits and mtime, owner 0:0 (docker's

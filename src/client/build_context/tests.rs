@@ -348,3 +348,58 @@ async fn the_body_streams_what_write_to_writes() {
     assert_eq!(paths(&items), ["Dockerfile", "big"]);
     assert_eq!(items[1].content.len(), CHUNK * 2 + 17);
 }
+
+fn file_with(bytes: &[u8]) -> File {
+    let mut f = tempfile::tempfile().unwrap();
+    f.write_all(bytes).unwrap();
+    io::Seek::rewind(&mut f).unwrap();
+    f
+}
+
+#[test]
+fn a_downloaded_tar_gets_a_dockerfile_from_stdin_as_docker_adds_it() {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in [(".dockerignore", "*.tmp"), ("app/main.c", "int main;")] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        b.append_data(&mut h, name, data.as_bytes()).unwrap();
+    }
+    let tar_bytes = b.into_inner().unwrap();
+    let spec = ContextSpec {
+        dockerfile_stdin: Some("FROM busybox\n".into()),
+        ..Default::default()
+    };
+    let p = prepare_download(&spec, file_with(&tar_bytes)).unwrap();
+    let name = p.dockerfile.clone();
+    assert!(name.starts_with(".dockerfile."));
+    let mut out = Vec::new();
+    p.write_to(&mut out).unwrap();
+    let items = entries(&out);
+    assert_eq!(
+        paths(&items),
+        [".dockerignore", "app/main.c", name.as_str()]
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&items[0].content),
+        format!("*.tmp\n{name}\n")
+    );
+    assert_eq!(items[2].content, b"FROM busybox\n");
+
+    // Not an archive, or compressed: refused as docker cannot do it either.
+    let err = prepare_download(&spec, file_with(b"FROM x\n"))
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "unable to prepare context: build context is not an archive"
+    );
+    assert!(prepare_download(&spec, file_with(&[0x1f, 0x8b, 0x08, 0])).is_err());
+
+    // Without one, a downloaded Dockerfile is the whole context.
+    let p = prepare_download(&ContextSpec::default(), file_with(b"FROM x\n")).unwrap();
+    assert_eq!(p.dockerfile, "Dockerfile");
+}

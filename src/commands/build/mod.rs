@@ -24,8 +24,9 @@ use crate::format::units::{parse_mem_swap, parse_ram_size};
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
-    /// The build context: a directory, or "-" to read a tar (or a lone Dockerfile) from STDIN.
-    #[arg(value_name = "PATH | -")]
+    /// The build context: a directory, a git URL (git://…, git@…, github.com/…, https://….git,
+    /// with #ref:subdir), or "-" to read a tar (or a lone Dockerfile) from STDIN.
+    #[arg(value_name = "PATH | URL | -")]
     pub context: String,
     /// Name and optionally a tag in the "name:tag" format (repeatable).
     #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
@@ -46,13 +47,13 @@ pub struct BuildArgs {
     #[arg(long)]
     pub pull: bool,
     /// Set metadata for an image (KEY=VALUE).
-    #[arg(long = "label")]
+    #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
     /// Suppress the build output and print image ID on success.
     #[arg(short = 'q', long)]
     pub quiet: bool,
     /// Write the image ID to the file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub iidfile: Option<PathBuf>,
     /// Set the networking mode for the RUN instructions during build.
     #[arg(long)]
@@ -61,10 +62,10 @@ pub struct BuildArgs {
     #[arg(long = "add-host", value_name = "HOST:IP")]
     pub add_hosts: Vec<String>,
     /// Images to consider as cache sources.
-    #[arg(long = "cache-from", value_delimiter = ',')]
+    #[arg(long = "cache-from", value_delimiter = ',', value_name = "IMAGE")]
     pub cache_from: Vec<String>,
     /// Secret to expose to the build (id=ID,src=PATH or id=ID,env=VAR).
-    #[arg(long = "secret")]
+    #[arg(long = "secret", value_name = "id=ID,src=PATH")]
     pub secrets: Vec<String>,
     /// Remove intermediate containers after a successful build.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set,
@@ -74,13 +75,13 @@ pub struct BuildArgs {
     #[arg(long)]
     pub force_rm: bool,
     /// Memory limit of the RUN containers.
-    #[arg(short = 'm', long)]
+    #[arg(short = 'm', long, value_name = "BYTES")]
     pub memory: Option<String>,
     /// Swap limit equal to memory plus swap: -1 to enable unlimited swap.
-    #[arg(long)]
+    #[arg(long, value_name = "BYTES")]
     pub memory_swap: Option<String>,
     /// Size of /dev/shm of the RUN containers.
-    #[arg(long)]
+    #[arg(long, value_name = "BYTES")]
     pub shm_size: Option<String>,
     /// CPU shares (relative weight).
     #[arg(short = 'c', long)]
@@ -202,14 +203,19 @@ impl BuildArgs {
         Ok(out)
     }
 
-    fn context_spec(&self) -> Result<ContextSpec> {
+    /// The context to send, and the URL to download it from for a remote (non-git) one.
+    fn context_spec(&self) -> Result<(ContextSpec, Option<String>)> {
+        // As docker: a git URL first (cloned like a directory), then any other URL.
+        let remote = (!build_context::is_git_url(&self.context)
+            && build_context::remote::is_url(&self.context))
+        .then(|| self.context.clone());
         let mut spec = ContextSpec {
-            dir: (self.context != "-").then(|| PathBuf::from(&self.context)),
+            dir: (self.context != "-" && remote.is_none()).then(|| PathBuf::from(&self.context)),
             ..Default::default()
         };
         match self.file.as_deref() {
             Some("-") => {
-                if spec.dir.is_none() {
+                if self.context == "-" {
                     return Err(ExitError::with(
                         1,
                         "invalid argument: can't use stdin for both build context and dockerfile",
@@ -224,7 +230,7 @@ impl BuildArgs {
             Some(f) if !f.is_empty() => spec.dockerfile = Some(PathBuf::from(f)),
             _ => {}
         }
-        Ok(spec)
+        Ok((spec, remote))
     }
 }
 
@@ -274,6 +280,15 @@ impl Display {
             }),
             Mode::Tty => Display::Tty(Box::new(tty::Tty::new(std::io::stdout()))),
         }
+    }
+
+    fn downloaded(&mut self, url: &str, bytes: u64, announced: Option<u64>) {
+        let line = plain::downloaded_line(url, bytes, announced);
+        let _ = match self {
+            Display::Plain(p) => p.raw(&line),
+            Display::Buffered { upload, .. } => upload.raw(&line),
+            Display::Tty(t) => t.print(line.trim_end(), Instant::now()),
+        };
     }
 
     // Output errors (a closed pipe) do not stop the build; docker's CLI ignores them too.
@@ -353,9 +368,19 @@ pub async fn build(ctx: &Ctx, a: BuildArgs) -> Result<i32> {
         let host = format!("unix://{}", ctx.socket.display());
         flags::add_proxy_args(&cfg, &host, &mut params.build_args);
     }
-    let spec = a.context_spec()?;
-    let prepared = build_context::prepare(&spec, Box::new(std::io::stdin()))
-        .map_err(|e| ExitError::with(1, format!("{e:#}")))?;
+    let (spec, remote) = a.context_spec()?;
+    let mut display = Display::new(mode);
+    let prepared = match &remote {
+        Some(url) => {
+            let d = build_context::remote::download(url)
+                .await
+                .map_err(|e| ExitError::with(1, format!("{e:#}")))?;
+            display.downloaded(url, d.size, d.announced);
+            build_context::prepare_download(&spec, d.file)
+        }
+        None => build_context::prepare(&spec, Box::new(std::io::stdin())),
+    }
+    .map_err(|e| ExitError::with(1, format!("{e:#}")))?;
     params.dockerfile = Some(prepared.dockerfile.clone()).filter(|d| !d.is_empty());
     params.context_dir = prepared.dir.clone();
 
@@ -376,7 +401,6 @@ pub async fn build(ctx: &Ctx, a: BuildArgs) -> Result<i32> {
             return Err(e);
         }
     };
-    let mut display = Display::new(mode);
     let sent = match upload.await {
         Ok(Ok(n)) => Some(n),
         // The engine stopped reading: its answer (in the stream) says why.

@@ -17,6 +17,17 @@ pub fn context_sent_line(bytes: u64) -> String {
     )
 }
 
+/// The last update of docker's download progress for a remote context: "%8v/%v" of the decimal
+/// sizes when the server announced one ("%8v" alone otherwise).
+pub fn downloaded_line(url: &str, bytes: u64, announced: Option<u64>) -> String {
+    let current = human_size(bytes as f64);
+    let count = match announced.filter(|t| *t > 0 && bytes <= *t) {
+        Some(total) => format!("{current:>8}/{}", human_size(total as f64)),
+        None => format!("{current:>8}"),
+    };
+    format!("Downloading build context from remote url: {url} {count}\r\r\n")
+}
+
 /// The text docker's CLI prints for one message on a non-terminal, None for what it leaves out
 /// (progress bars). Errors and `aux` messages are the caller's.
 pub fn message_text(msg: &Value) -> Option<String> {
@@ -54,7 +65,11 @@ pub struct Plain<W: Write> {
 
 impl<W: Write> Plain<W> {
     pub fn context_sent(&mut self, bytes: u64) -> std::io::Result<()> {
-        self.w.write_all(context_sent_line(bytes).as_bytes())?;
+        self.raw(&context_sent_line(bytes))
+    }
+
+    pub fn raw(&mut self, text: &str) -> std::io::Result<()> {
+        self.w.write_all(text.as_bytes())?;
         self.w.flush()
     }
 
@@ -102,6 +117,10 @@ mod tests {
         assert_eq!(
             context_sent_line(2048),
             "Sending build context to Docker daemon  2.048kB\r\r\n"
+        );
+        assert_eq!(
+            downloaded_line("http://h/c.tar", 1234, Some(1234)),
+            "Downloading build context from remote url: http://h/c.tar  1.234kB/1.234kB\r\r\n"
         );
         assert_eq!(
             context_sent_line(52_428_800),

@@ -172,14 +172,22 @@ fn failures_carry_the_commands_exit_code() {
 #[test]
 fn stdin_for_both_is_refused() {
     let a = parse(&["-f", "-", "-"]);
-    let e = a.context_spec().unwrap_err();
+    let e = a.context_spec().map(drop).unwrap_err();
     assert_eq!(
         e.to_string(),
         "invalid argument: can't use stdin for both build context and dockerfile"
     );
     let a = parse(&["-f", "x/Dockerfile", "ctx"]);
-    let spec = a.context_spec().unwrap();
+    let (spec, remote) = a.context_spec().unwrap();
     assert_eq!(spec.dir, Some(PathBuf::from("ctx")));
     assert_eq!(spec.dockerfile, Some(PathBuf::from("x/Dockerfile")));
-    assert!(parse(&["-"]).context_spec().unwrap().dir.is_none());
+    assert!(remote.is_none());
+    assert!(parse(&["-"]).context_spec().unwrap().0.dir.is_none());
+    // A git URL is cloned like a directory; any other URL is downloaded.
+    let (spec, remote) = parse(&["https://h/r.git#main"]).context_spec().unwrap();
+    assert_eq!(spec.dir, Some(PathBuf::from("https://h/r.git#main")));
+    assert!(remote.is_none());
+    let (spec, remote) = parse(&["https://h/ctx.tar.gz"]).context_spec().unwrap();
+    assert!(spec.dir.is_none());
+    assert_eq!(remote.as_deref(), Some("https://h/ctx.tar.gz"));
 }
