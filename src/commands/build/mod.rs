@@ -349,6 +349,9 @@ impl Display {
 /// How often the live display moves its spinner and clocks.
 const TICK: Duration = Duration::from_millis(100);
 
+/// How long a failed request waits for the context producer to say why.
+const UPLOAD_GRACE: Duration = Duration::from_secs(1);
+
 pub async fn build(ctx: &Ctx, a: BuildArgs) -> Result<i32> {
     let mode = Mode::resolve(a.quiet, a.progress, std::io::stdout().is_terminal());
     if let Some(f) = &a.iidfile {
@@ -390,13 +393,13 @@ pub async fn build(ctx: &Ctx, a: BuildArgs) -> Result<i32> {
     let mut stream = match client.build(&params, registry_config(&auths), body).await {
         Ok(s) => s,
         Err(e) => {
-            // When producing the context failed, that is the reason the request did.
-            if upload.is_finished() {
-                if let Ok(Err(up)) = upload.await {
+            // When producing the context failed, that is why the request did. The producer
+            // ends on its own once the body it feeds is gone, unless it waits on a slow stdin:
+            // it gets a moment, not more.
+            if let Ok(Ok(Err(up))) = tokio::time::timeout(UPLOAD_GRACE, upload).await {
+                if up.kind() != std::io::ErrorKind::BrokenPipe {
                     return Err(anyhow!("error sending build context: {up}"));
                 }
-            } else {
-                upload.abort();
             }
             return Err(e);
         }
