@@ -26,13 +26,13 @@ use crate::format::units::{parse_mem_swap, parse_ram_size};
 pub struct BuildArgs {
     /// The build context: a directory, a git URL (git://…, git@…, github.com/…, https://….git,
     /// with #ref:subdir), or "-" to read a tar (or a lone Dockerfile) from STDIN.
-    #[arg(value_name = "PATH | URL | -")]
+    #[arg(value_name = "PATH | URL | -", value_hint = clap::ValueHint::DirPath)]
     pub context: String,
     /// Name and optionally a tag in the "name:tag" format (repeatable).
     #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
     pub tags: Vec<String>,
     /// Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads it from STDIN).
-    #[arg(short = 'f', long = "file")]
+    #[arg(short = 'f', long = "file", value_hint = clap::ValueHint::FilePath)]
     pub file: Option<String>,
     /// Set build-time variables (KEY=VALUE, or KEY to take its value from the environment).
     #[arg(long = "build-arg", value_name = "KEY[=VALUE]")]
@@ -53,7 +53,7 @@ pub struct BuildArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
     /// Write the image ID to the file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub iidfile: Option<PathBuf>,
     /// Set the networking mode for the RUN instructions during build.
     #[arg(long)]
