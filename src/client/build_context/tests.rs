@@ -403,3 +403,56 @@ fn a_downloaded_tar_gets_a_dockerfile_from_stdin_as_docker_adds_it() {
     let p = prepare_download(&ContextSpec::default(), file_with(b"FROM x\n")).unwrap();
     assert_eq!(p.dockerfile, "Dockerfile");
 }
+
+/// What the client sends is what the engine receives: the engine's own `receive` unpacks the
+/// tar into the same tree (modes, links, the Dockerfile readable by the name sent).
+#[test]
+fn the_engine_receives_the_tree_the_client_sent() {
+    use std::os::unix::fs::MetadataExt;
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("ctx");
+    write(&root, "Dockerfile", "FROM scratch\n");
+    write(&root, "bin/run.sh", "#!/bin/sh\n");
+    std::fs::set_permissions(
+        root.join("bin/run.sh"),
+        std::fs::Permissions::from_mode(0o750),
+    )
+    .unwrap();
+    write(&root, "data/a", "aaa");
+    std::fs::hard_link(root.join("data/a"), root.join("data/b")).unwrap();
+    symlink("a", root.join("data/link")).unwrap();
+    let long = "d".repeat(120);
+    write(&root, &format!("{long}/{}", "f".repeat(150)), "deep");
+    write(t.path(), "outside.Dockerfile", "FROM busybox\n");
+    let spec = ContextSpec {
+        dir: Some(root.clone()),
+        dockerfile: Some(t.path().join("outside.Dockerfile")),
+        ..Default::default()
+    };
+    let p = prepare(&spec, no_stdin()).unwrap();
+    let name = p.dockerfile.clone();
+    let mut tar_bytes = Vec::new();
+    p.write_to(&mut tar_bytes).unwrap();
+
+    let scratch = t.path().join("scratch");
+    let got = berth_engine::builder::context::receive(tar_bytes.as_slice(), &scratch).unwrap();
+    assert_eq!(got.read_dockerfile(&name).unwrap(), "FROM busybox\n");
+    let r = &got.root;
+    let meta = std::fs::metadata(r.join("bin/run.sh")).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o750);
+    assert_eq!(std::fs::read(r.join("data/b")).unwrap(), b"aaa");
+    assert_eq!(
+        std::fs::metadata(r.join("data/a")).unwrap().ino(),
+        std::fs::metadata(r.join("data/b")).unwrap().ino()
+    );
+    assert_eq!(
+        std::fs::read_link(r.join("data/link")).unwrap(),
+        PathBuf::from("a")
+    );
+    assert_eq!(
+        std::fs::read(r.join(&long).join("f".repeat(150))).unwrap(),
+        b"deep"
+    );
+    let ignore = std::fs::read_to_string(r.join(".dockerignore")).unwrap();
+    assert_eq!(ignore, format!(".dockerignore\n{name}\n"));
+}
