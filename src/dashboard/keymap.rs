@@ -478,6 +478,35 @@ mod tests {
         assert_eq!(km.resolve(Context::Images, &back), Some(Action::PrevView));
         let ctrl_a = ev(KeyCode::Char('a'), KeyModifiers::CONTROL);
         assert_eq!(km.resolve(Context::Images, &ctrl_a), Some(Action::MarkAll));
+        // The builds view: its own r, d and b; 6 reaches it from anywhere; b builds from
+        // the images view too; ctrl-d scrolls a step's log there, as the detail pane does.
+        let key = |c| ev(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            km.resolve(Context::Builds, &key('r')),
+            Some(Action::Rebuild)
+        );
+        assert_eq!(
+            km.resolve(Context::Builds, &key('d')),
+            Some(Action::RemoveBuild)
+        );
+        assert_eq!(
+            km.resolve(Context::Builds, &key('b')),
+            Some(Action::NewBuild)
+        );
+        assert_eq!(
+            km.resolve(Context::Images, &key('b')),
+            Some(Action::BuildImage)
+        );
+        assert_eq!(
+            km.resolve(Context::Logs, &key('6')),
+            Some(Action::ViewBuilds)
+        );
+        assert_eq!(km.resolve(Context::Builds, &key('j')), Some(Action::Down));
+        let ctrl_d = ev(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(
+            km.resolve(Context::Builds, &ctrl_d),
+            Some(Action::BuildLogDown)
+        );
     }
 
     #[test]

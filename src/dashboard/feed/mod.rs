@@ -676,6 +676,12 @@ mod tests {
                 ..Default::default()
             }
         );
+        // A build tags its image: the builds list changes with it.
+        let s = Stale::from_event(&json!({"Type": "image", "Action": "tag"}));
+        assert!(s.images && s.builds && !s.containers);
+        let mut all = Stale::default();
+        all.merge(Stale::BUILDS);
+        assert!(all.any() && all.builds && !all.images);
         let s = Stale::from_event(&json!({"Type": "volume", "Action": "create"}));
         assert_eq!(
             s,

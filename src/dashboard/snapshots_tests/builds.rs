@@ -578,3 +578,26 @@ fn help_lists_the_builds_keys() {
         "{s}"
     );
 }
+
+#[test]
+fn a_multi_stage_build_names_each_steps_stage() {
+    let mut a = many();
+    press(&mut a, "j j enter");
+    a.take_effects();
+    a.update(Msg::CallDone {
+        purpose: Purpose::BuildDetail {
+            id: build_id("web"),
+        },
+        result: Ok(Some(web())),
+    });
+    let s = render(&mut a, 100, 30);
+    assert!(s.contains("STAGE"), "{s}");
+    assert!(
+        s.contains("build      COPY --from") || s.contains("1          COPY --from"),
+        "{s}"
+    );
+    assert!(s.contains("→ 776562000000"), "{s}");
+    // Nothing failed: the last step is selected.
+    assert!(s.contains("step 9/9 log"), "{s}");
+    assert_snapshot!(s);
+}

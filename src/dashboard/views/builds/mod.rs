@@ -61,6 +61,7 @@ pub enum Col {
     Duration,
     Started,
     Image,
+    Context,
 }
 
 impl TableColumn for Col {
@@ -71,8 +72,9 @@ impl TableColumn for Col {
             Col::Status => col("STATUS", Constraint::Length(10)),
             Col::Steps => col("STEPS", Constraint::Length(15)),
             Col::Duration => col("DURATION", Constraint::Length(9)),
-            Col::Started => col("STARTED", Constraint::Length(15)),
+            Col::Started => col("STARTED", Constraint::Length(18)),
             Col::Image => col("IMAGE", Constraint::Length(12)),
+            Col::Context => col("CONTEXT", Constraint::Fill(2)),
         }
     }
 
@@ -91,7 +93,8 @@ impl TableColumn for Col {
     }
 }
 
-/// Narrow screens drop the image id, then when it started.
+/// Narrow screens drop the image id, then when it started; wide ones add where it was built
+/// from.
 fn columns_for(width: u16) -> Vec<Col> {
     match width {
         0..60 => vec![Col::Mark, Col::Tags, Col::Status, Col::Duration],
@@ -104,6 +107,15 @@ fn columns_for(width: u16) -> Vec<Col> {
             Col::Duration,
             Col::Started,
         ],
+        110..150 => vec![
+            Col::Mark,
+            Col::Tags,
+            Col::Status,
+            Col::Steps,
+            Col::Duration,
+            Col::Started,
+            Col::Image,
+        ],
         _ => vec![
             Col::Mark,
             Col::Tags,
@@ -112,6 +124,7 @@ fn columns_for(width: u16) -> Vec<Col> {
             Col::Duration,
             Col::Started,
             Col::Image,
+            Col::Context,
         ],
     }
 }
@@ -304,6 +317,10 @@ impl DataToCell<Col> for BuildsView {
             },
             Col::Image => match b.image_id.as_deref() {
                 Some(id) => Cell::from(Span::styled(short_image(id), theme.muted())),
+                None => Cell::from(Span::styled("-", theme.muted())),
+            },
+            Col::Context => match b.context_dir.as_deref() {
+                Some(dir) => Cell::from(dir.to_string()),
                 None => Cell::from(Span::styled("-", theme.muted())),
             },
         }
