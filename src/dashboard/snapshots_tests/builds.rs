@@ -228,6 +228,11 @@ fn list_80x24() {
     assert!(s.contains("9/9, 5 cached"), "{s}");
     assert!(s.contains("3/5, 1 cached"), "{s}");
     assert!(s.contains("<none> 616e6f6e0000"), "{s}");
+    // Where the running build is, under the table.
+    assert!(
+        s.contains("⟳ shop/worker:dev: step 3/4 : RUN ./build.sh"),
+        "{s}"
+    );
     assert_snapshot!(s);
 }
 

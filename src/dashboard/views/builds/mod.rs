@@ -182,6 +182,31 @@ pub fn rebuild_spec(r: &BuildRecord) -> Result<BuildSpec, String> {
     })
 }
 
+/// One line per running build: its name and the step it is at.
+fn running_steps(store: &Store) -> Vec<String> {
+    store
+        .builds
+        .iter()
+        .filter(|b| b.status == BuildStatus::Running)
+        .map(|b| {
+            let total = b.steps.len();
+            match b
+                .steps
+                .iter()
+                .find(|s| s.status == berth_engine::model::build::StepStatus::Running)
+            {
+                Some(s) => format!(
+                    "⟳ {}: step {}/{total} : {}",
+                    build_name(b),
+                    s.number,
+                    s.instruction
+                ),
+                None => format!("⟳ {}: {}", build_name(b), steps_summary(&b.steps)),
+            }
+        })
+        .collect()
+}
+
 /// `r` on a build: start it again, or say why it cannot be.
 fn rebuild(r: &BuildRecord, cx: &mut Cx) {
     match rebuild_spec(r) {
@@ -372,9 +397,36 @@ impl View for BuildsView {
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &DrawCx) {
-        match &mut self.detail {
-            Some(d) => d.draw(f, area, cx),
-            None => table::draw(self, f, area, cx),
+        if let Some(d) = &mut self.detail {
+            d.draw(f, area, cx);
+            return;
+        }
+        // Under the table, the step each running build is at (the feed reads the list every
+        // two seconds while one runs).
+        let running = running_steps(cx.store);
+        let strip = if area.height > 6 {
+            running.len().min(3) as u16
+        } else {
+            0
+        };
+        let table_area = Rect {
+            height: area.height - strip,
+            ..area
+        };
+        table::draw(self, f, table_area, cx);
+        let theme = &cx.config.theme;
+        for (i, line) in running.iter().take(strip as usize).enumerate() {
+            f.render_widget(
+                ratatui::widgets::Paragraph::new(Span::styled(
+                    crate::dashboard::widgets::ellipsize(line, area.width as usize),
+                    theme.fg(theme.warning),
+                )),
+                Rect {
+                    y: table_area.bottom() + i as u16,
+                    height: 1,
+                    ..area
+                },
+            );
         }
     }
 
