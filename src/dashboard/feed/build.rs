@@ -39,20 +39,11 @@ fn home() -> Option<PathBuf> {
     std::env::var_os("HOME").map(PathBuf::from)
 }
 
-/// The context directory as typed, made absolute: `~` and `~/x` from `home`, a relative path
-/// from `cwd` (where berth started), symlinks resolved; it must be a directory.
+/// The context directory as typed, made absolute as the import prompt makes paths
+/// (`files::expand`: `~`, relative to where berth started, quotes dropped), symlinks resolved;
+/// it must be a directory.
 pub fn resolve_dir(typed: &Path, home: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
-    let s = typed.to_string_lossy();
-    let expanded = match (s.as_ref(), home) {
-        ("~", Some(h)) => h.to_path_buf(),
-        (t, Some(h)) if t.starts_with("~/") => h.join(&t[2..]),
-        _ => typed.to_path_buf(),
-    };
-    let absolute = if expanded.is_absolute() {
-        expanded
-    } else {
-        cwd.join(expanded)
-    };
+    let absolute = crate::dashboard::files::expand(&typed.to_string_lossy(), home, cwd);
     let dir = std::fs::canonicalize(&absolute)
         .with_context(|| format!("context directory {}", absolute.display()))?;
     if !dir.is_dir() {
