@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod archive;
+pub mod builder;
 pub mod config;
 pub mod daemon;
 pub mod error;
