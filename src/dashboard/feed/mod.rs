@@ -183,6 +183,9 @@ struct Feed {
     /// Whether the last builds list had a running build (`None`: not read, or the engine keeps
     /// no build records): while it has, the list is polled.
     builds_running: Option<bool>,
+    /// Builds this feed sent that have not ended: the list is polled while there are any (their
+    /// record may not exist yet when the first poll reads the list).
+    builds_sent: usize,
 }
 
 async fn run(
@@ -201,6 +204,7 @@ async fn run(
         running: BTreeMap::new(),
         last_event: Arc::new(AtomicI64::new(0)),
         builds_running: None,
+        builds_sent: 0,
     };
     let mut last_error: Option<String> = None;
     loop {
@@ -353,7 +357,9 @@ impl Feed {
         for req in self.reopen.values().cloned().collect::<Vec<_>>() {
             self.open(&client, req);
         }
-        // Builds started here report their end, which re-reads the list.
+        // Builds started here report their end, which re-reads the list. (Those of a lost
+        // connection were stopped with it.)
+        self.builds_sent = 0;
         let (built_tx, mut built_rx) = unbounded_channel::<()>();
         let mut poll = tokio::time::interval(BUILDS_POLL);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -382,8 +388,8 @@ impl Feed {
                         self.builds_running = refresh(&client, &self.msgs, Stale::BUILDS).await;
                     }
                     Some(FeedRequest::Build(req)) => {
-                        // Its record shows up as running: poll until the list says it ended.
-                        self.builds_running = Some(true);
+                        // Its record shows up as running: poll until it ends.
+                        self.builds_sent += 1;
                         self.build(&client, req, built_tx.clone());
                     }
                 },
@@ -400,9 +406,10 @@ impl Feed {
                     }
                 }
                 Some(()) = built_rx.recv() => {
+                    self.builds_sent = self.builds_sent.saturating_sub(1);
                     self.builds_running = refresh(&client, &self.msgs, Stale::BUILDS).await;
                 }
-                _ = poll.tick(), if self.builds_running == Some(true) => {
+                _ = poll.tick(), if self.poll_builds() => {
                     self.builds_running = refresh(&client, &self.msgs, Stale::BUILDS).await;
                 }
                 Some(why) = lost_rx.recv() => return Ok(Some(why)),
@@ -425,6 +432,13 @@ impl Feed {
                 result,
             });
         });
+    }
+
+    /// Whether to read the builds list on the poll's next tick: a build is running, or one
+    /// sent from here has not ended, on an engine that keeps records (`None`: docker, whose
+    /// 404 is not worth asking again every two seconds).
+    fn poll_builds(&self) -> bool {
+        poll_builds(self.builds_running, self.builds_sent)
     }
 
     /// Runs a build in the background, its progress on the task's stream (`build::run`); when
@@ -470,6 +484,14 @@ impl Feed {
                 .await;
         });
         self.running.insert(key, task);
+    }
+}
+
+/// See `Feed::poll_builds`.
+fn poll_builds(running: Option<bool>, sent: usize) -> bool {
+    match running {
+        Some(running) => running || sent > 0,
+        None => false,
     }
 }
 
@@ -653,6 +675,15 @@ fn builds_error(e: &anyhow::Error) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn builds_are_polled_while_one_runs_or_one_sent_from_here_has_not_ended() {
+        assert!(poll_builds(Some(true), 0));
+        assert!(poll_builds(Some(false), 1));
+        assert!(!poll_builds(Some(false), 0));
+        // An engine that keeps no records (docker) is not asked again and again.
+        assert!(!poll_builds(None, 1));
+    }
 
     #[test]
     fn events_mark_only_what_they_touch() {
