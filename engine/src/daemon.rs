@@ -76,6 +76,7 @@ pub fn run(mut options: EngineOptions) -> Result<()> {
             )),
             known_blobs: Arc::new(crate::service::image::push::KnownBlobs::open(&root)),
             launch,
+            builds: crate::service::build::BuildService::open(&root)?,
         });
         // A socket the service manager created is its to keep: never unlinked or chmod-ed here.
         let (listener, bound_here) = match inherited {
@@ -111,6 +112,7 @@ pub fn run(mut options: EngineOptions) -> Result<()> {
             });
             if loaded.await.is_ok() {
                 containers.reconcile().await;
+                remove_build_leftovers(&containers).await;
             }
         });
         // The listener is in place: connections queue until `serve` accepts them.
@@ -122,6 +124,23 @@ pub fn run(mut options: EngineOptions) -> Result<()> {
         tracing::info!("berth engine stopped; containers keep running");
         Ok(())
     })
+}
+
+/// A build's RUN containers that an engine killed mid-build left behind: no build will use them.
+async fn remove_build_leftovers(containers: &Arc<ContainerService>) {
+    let label = crate::service::build::BUILD_CONTAINER_LABEL;
+    let leftovers: Vec<String> = containers
+        .list()
+        .iter()
+        .filter(|c| c.with_record(|r| r.config.labels.contains_key(label)))
+        .map(|c| c.id.clone())
+        .collect();
+    for id in leftovers {
+        tracing::info!(container = %id, "removing a build container left by an interrupted build");
+        if let Err(e) = containers.remove(&id, true).await {
+            tracing::warn!(container = %id, error = %e, "removing a build container failed");
+        }
+    }
 }
 
 /// Logs go to stderr, or straight to journald (with levels and fields) when systemd connected

@@ -12,6 +12,7 @@ pub mod archive;
 pub mod builder;
 pub mod config;
 pub mod daemon;
+pub mod dockerfile;
 pub mod error;
 pub mod fs_at;
 pub mod image;

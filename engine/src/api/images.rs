@@ -131,6 +131,7 @@ async fn prune<B: ImageBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
         references: Vec::new(),
         before: None,
         since: None,
+        all: false,
     };
     let (deleted, reclaimed) = r.backend.image_prune(filter, until).await?;
     Ok(ok_json(&serde_json::json!({
@@ -184,6 +185,7 @@ fn list<B: ImageBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
         references,
         before: one("before")?,
         since: one("since")?,
+        all: r.query.bool("all")?,
     };
     let mut list = r.backend.image_list(&filter)?;
     if let Some(t) = until {
@@ -228,9 +230,9 @@ async fn tag<B: ImageBackend>(r: &ApiRequest<B>, name: &str) -> Result<ApiRespon
 
 async fn remove<B: ImageBackend>(r: &ApiRequest<B>, name: &str) -> Result<ApiResponse> {
     let force = r.query.bool("force")?;
-    // `noprune` keeps untagged parents; imported images have no parents, so it changes nothing.
-    r.query.bool("noprune")?;
-    let records = r.backend.image_remove(name, force).await?;
+    // `noprune` keeps the untagged parents (a build's intermediate images).
+    let noprune = r.query.bool("noprune")?;
+    let records = r.backend.image_remove(name, force, noprune).await?;
     Ok(ok_json(&records))
 }
 

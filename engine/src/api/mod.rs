@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod berth;
 pub mod body;
+pub mod build;
 pub mod container_archive;
 pub mod container_attach;
 pub mod container_stats;

@@ -72,6 +72,9 @@ async fn route<B: Backend>(
         r.backend.ready().await;
     }
     let (method, segments) = (&r.method, r.segments.as_slice());
+    if super::build::matches(method, segments) {
+        return super::build::handle(r).await;
+    }
     if berth::matches(method, segments) {
         return berth::handle(r).await;
     }

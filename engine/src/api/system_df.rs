@@ -1,10 +1,10 @@
-//! `GET /system/df`: disk usage of images, containers and volumes (build cache: none).
+//! `GET /system/df`: disk usage of images, containers, volumes and the build cache.
 
 use std::collections::HashMap;
 
 use hyper::Method;
 
-use super::backend::{ContainerBackend, ImageBackend, VolumeBackend};
+use super::backend::{BuildBackend, ContainerBackend, ImageBackend, VolumeBackend};
 use super::container_views::summary;
 use super::response::{ok_json, ApiResponse};
 use super::ApiRequest;
@@ -15,13 +15,13 @@ pub fn matches(method: &Method, segments: &[String]) -> bool {
     method == Method::GET && segments.len() == 2 && segments[0] == "system" && segments[1] == "df"
 }
 
-/// `GET /system/df`: images, containers, volumes (with UsageData) and an empty build cache.
+/// `GET /system/df`: images, containers, volumes (with UsageData) and the build cache.
 ///
 /// Sizes: a layer's size is the apparent size of its unpacked directory. An image's `Size` is the
 /// sum of its layers; `SharedSize` the part of it in layers that other images use too (docker
 /// computes the same from its layer store); `LayersSize` counts every distinct layer once.
 /// Containers report their upper dir as `SizeRw` and `SizeRw` + image size as `SizeRootFs`.
-pub async fn handle<B: ContainerBackend + ImageBackend + VolumeBackend>(
+pub async fn handle<B: BuildBackend + ContainerBackend + ImageBackend + VolumeBackend>(
     r: ApiRequest<B>,
 ) -> Result<ApiResponse> {
     let types: Vec<String> = r
@@ -119,7 +119,12 @@ pub async fn handle<B: ContainerBackend + ImageBackend + VolumeBackend>(
                 .collect();
             body["Volumes"] = serde_json::json!(list);
         }
-        if !want_bc {
+        if want_bc {
+            let cache = backend.build_cache_usage()?;
+            let size: u64 = cache.iter().filter_map(|c| c["Size"].as_u64()).sum();
+            body["BuildCache"] = serde_json::json!(cache);
+            body["BuilderSize"] = serde_json::json!(size);
+        } else {
             body["BuildCache"] = serde_json::Value::Null;
         }
         Ok(body)

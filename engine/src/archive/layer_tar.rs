@@ -88,6 +88,7 @@ impl<W: Write> LayerWriter<W> {
         if is_whiteout_stat(st) {
             let mut m = Meta::of(st, EntryType::Regular);
             m.mode = 0o600;
+            m.type_bits = 0;
             return self.write_entry(
                 &format!("{prefix}{WHITEOUT_PREFIX}{name}"),
                 &m,
@@ -183,6 +184,7 @@ impl<W: Write> LayerWriter<W> {
             // docker's marker inherits the directory's owner and permission bits.
             let mut wo = Meta::of(st, EntryType::Regular);
             wo.mode = st.st_mode & 0o777;
+            wo.type_bits = 0;
             wo.mtime = 0;
             self.write_entry(&format!("{dname}{WHITEOUT_OPAQUE}"), &wo, None, &[], None)?;
         }
@@ -200,7 +202,10 @@ impl<W: Write> LayerWriter<W> {
     ) -> io::Result<()> {
         let mut h = Header::new_ustar();
         h.set_entry_type(m.kind);
-        h.set_mode(m.mode);
+        h.set_mode(m.mode | m.type_bits);
+        // Go's writer fills the device fields of every ustar header (with zeros).
+        h.set_device_major(0)?;
+        h.set_device_minor(0)?;
         h.set_mtime(m.mtime);
         let mut pax: Vec<(String, Vec<u8>)> = Vec::new();
         h.set_uid(m.uid.min(MAX_ID));
@@ -279,7 +284,11 @@ impl<W: Write> LayerWriter<W> {
 /// Header fields of one entry.
 struct Meta {
     kind: EntryType,
+    /// Permission bits (with setuid, setgid, sticky).
     mode: u32,
+    /// The file type bits Go's tar.FileInfoHeader adds to the mode field (c_ISDIR, ...); none
+    /// for docker's whiteout markers.
+    type_bits: u32,
     uid: u64,
     gid: u64,
     mtime: u64,
@@ -292,6 +301,7 @@ impl Meta {
         Meta {
             kind,
             mode: st.st_mode & 0o7777,
+            type_bits: st.st_mode & libc::S_IFMT,
             uid: st.st_uid as u64,
             gid: st.st_gid as u64,
             mtime: st.st_mtime.max(0) as u64,
@@ -302,7 +312,8 @@ impl Meta {
 }
 
 /// Put `name` in the ustar name field, split into prefix and name at a '/' if needed (Go's
-/// splitUSTARPath); false when it does not fit.
+/// splitUSTARPath: ASCII names only, a trailing '/' stays with the name); false when it does not
+/// fit.
 fn set_ustar_name(h: &mut Header, name: &[u8]) -> bool {
     let Some(u) = h.as_ustar_mut() else {
         return false;
@@ -311,21 +322,24 @@ fn set_ustar_name(h: &mut Header, name: &[u8]) -> bool {
         u.name[..name.len()].copy_from_slice(name);
         return true;
     }
-    let len = name.len();
-    if len > 100 + 155 + 1 {
+    if !name.is_ascii() {
         return false;
     }
-    // The last '/' that leaves a prefix of at most 155 bytes and a non-empty name of at most 100.
-    let limit = len.min(156);
-    let Some(i) = name[..limit].iter().rposition(|b| *b == b'/') else {
+    let mut length = name.len();
+    if length > 155 + 1 {
+        length = 155 + 1;
+    } else if name[length - 1] == b'/' {
+        length -= 1;
+    }
+    let Some(i) = name[..length].iter().rposition(|b| *b == b'/') else {
         return false;
     };
-    let (prefix, rest) = (&name[..i], &name[i + 1..]);
-    if rest.is_empty() || rest.len() > 100 || prefix.len() > 155 {
+    let nlen = name.len() - i - 1;
+    if i == 0 || nlen > 100 || nlen == 0 || i > 155 {
         return false;
     }
-    u.prefix[..prefix.len()].copy_from_slice(prefix);
-    u.name[..rest.len()].copy_from_slice(rest);
+    u.prefix[..i].copy_from_slice(&name[..i]);
+    u.name[..nlen].copy_from_slice(&name[i + 1..]);
     true
 }
 

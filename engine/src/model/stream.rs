@@ -25,6 +25,19 @@ pub fn frame(kind: StreamKind, payload: &[u8]) -> Bytes {
     buf.freeze()
 }
 
+/// Split framed bytes (whole frames, as `frame` makes them) into (stream byte, payload) pairs;
+/// a truncated trailing frame is returned as far as it goes.
+pub fn decode_frames(mut data: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while data.len() >= 8 {
+        let len = u32::from_be_bytes([data[4], data[5], data[6], data[7]]) as usize;
+        let end = (8 + len).min(data.len());
+        out.push((data[0], data[8..end].to_vec()));
+        data = &data[end..];
+    }
+    out
+}
+
 /// Frame when multiplexing, raw otherwise.
 pub fn encode(kind: StreamKind, payload: &[u8], tty: bool) -> Bytes {
     if tty {

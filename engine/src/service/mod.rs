@@ -1,6 +1,7 @@
 //! Engine operations. The API layer calls these; they use `store` for durable state and `runtime`
 //! for processes.
 
+pub mod build;
 pub mod container;
 pub mod events;
 pub mod image;
@@ -35,6 +36,8 @@ pub struct Engine {
     pub known_blobs: Arc<image::push::KnownBlobs>,
     /// This process: pid, socket, socket activation, systemd unit (`GET /berth/v1/engine`).
     pub launch: crate::supervisor::Launch,
+    /// The image builder's cache index and build records.
+    pub builds: build::BuildService,
 }
 
 impl Engine {

@@ -29,6 +29,11 @@ pub struct ImageRecord {
     /// "name@sha256:<manifest digest>" for each repository the image was pulled from or pushed to.
     #[serde(default)]
     pub repo_digests: Vec<String>,
+    /// The image this one was built on (a build step's previous image): docker's `Parent`,
+    /// which hides untagged intermediate images from `docker images` and lets `rmi` take the
+    /// untagged chain with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 pub struct ImageMetaStore {

@@ -144,6 +144,7 @@ async fn images_api_import_list_inspect_tag_delete() {
             false,
         ),
         images: ImageService::open(&data_root).unwrap(),
+        builds: berth_engine::service::build::BuildService::open(&data_root).unwrap(),
         execs: berth_engine::service::container::exec::ExecService::new(containers.clone()),
         volumes: berth_engine::service::volume::VolumeService::open(
             &data_root,

@@ -113,7 +113,8 @@ fn ingest_gzip_zstd_plain_layers_commit_and_read_back() {
                 layers: layers.clone(),
                 tags: vec![Reference::parse("127.0.0.1:5000/demo:1").unwrap()],
                 repo_digests: vec![repo_digest.clone()],
-                event: "pull",
+                event: Some("pull"),
+                parent: None,
             },
         )
         .unwrap();
@@ -164,7 +165,8 @@ fn ingest_gzip_zstd_plain_layers_commit_and_read_back() {
             layers: layers.clone(),
             tags: vec![Reference::parse("demo:again").unwrap()],
             repo_digests: vec![],
-            event: "load",
+            event: Some("load"),
+            parent: None,
         },
     )
     .unwrap();
@@ -248,7 +250,8 @@ fn ingest_mismatches_keep_nothing() {
                 layers: vec![l],
                 tags: vec![],
                 repo_digests: vec![],
-                event: "load",
+                event: Some("load"),
+                parent: None,
             },
         )
         .unwrap_err();

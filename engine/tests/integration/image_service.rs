@@ -199,11 +199,11 @@ async fn images_tag_untag_delete_rules() {
     assert_eq!(tags, vec!["app:latest", "app:v2", "other/repo:latest"]);
 
     // Deleting by name while other tags remain only untags.
-    let r = svc.remove("app:v2", false, vec![]).await.unwrap();
+    let r = svc.remove("app:v2", false, false, vec![]).await.unwrap();
     assert_eq!(r, vec![ImageDeleteItem::Untagged("app:v2".into())]);
 
     // By id with tags in several repositories needs force.
-    let e = svc.remove(&id, false, vec![]).await.unwrap_err();
+    let e = svc.remove(&id, false, false, vec![]).await.unwrap_err();
     assert_eq!(
         e.to_string(),
         format!("conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories")
@@ -212,7 +212,10 @@ async fn images_tag_untag_delete_rules() {
     // In use by a running container: refused even with force.
     let cid = "c".repeat(64);
     let running = vec![(id.clone(), cid.clone(), true)];
-    let e = svc.remove(&id, true, running.clone()).await.unwrap_err();
+    let e = svc
+        .remove(&id, true, false, running.clone())
+        .await
+        .unwrap_err();
     assert!(
         is_conflict(
             &e,
@@ -222,14 +225,22 @@ async fn images_tag_untag_delete_rules() {
     );
     // Stopped container: refused without force.
     let stopped = vec![(id.clone(), cid.clone(), false)];
-    svc.remove("other/repo", false, vec![]).await.unwrap();
-    let e = svc.remove(&id, false, stopped.clone()).await.unwrap_err();
+    svc.remove("other/repo", false, false, vec![])
+        .await
+        .unwrap();
+    let e = svc
+        .remove(&id, false, false, stopped.clone())
+        .await
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         format!("conflict: unable to delete {short} (must be forced) - image is being used by stopped container cccccccccccc")
     );
     // Last tag of an image a container uses.
-    let e = svc.remove("app", false, stopped.clone()).await.unwrap_err();
+    let e = svc
+        .remove("app", false, false, stopped.clone())
+        .await
+        .unwrap_err();
     assert!(
         is_conflict(
             &e,
@@ -238,7 +249,7 @@ async fn images_tag_untag_delete_rules() {
         "{e}"
     );
     // Forced untag of the last tag keeps the image (dangling) while a container uses it.
-    let r = svc.remove("app", true, running).await.unwrap();
+    let r = svc.remove("app", true, false, running).await.unwrap();
     assert_eq!(r, vec![ImageDeleteItem::Untagged("app:latest".into())]);
     assert_eq!(svc.count(), 1);
     let dangling = ImageListFilter {
@@ -248,14 +259,14 @@ async fn images_tag_untag_delete_rules() {
     assert_eq!(svc.list(&dangling).unwrap().len(), 1);
 
     // Forced delete by short id with a stopped user deletes image and layer.
-    let r = svc.remove(short, true, stopped).await.unwrap();
+    let r = svc.remove(short, true, false, stopped).await.unwrap();
     assert_eq!(r[0], ImageDeleteItem::Deleted(id.clone()));
     assert_eq!(svc.count(), 0);
     let layers: Vec<_> = fs::read_dir(tmp.path().join("image/layers"))
         .unwrap()
         .collect();
     assert!(layers.is_empty(), "layer removed");
-    let e = svc.remove(&id, false, vec![]).await.unwrap_err();
+    let e = svc.remove(&id, false, false, vec![]).await.unwrap_err();
     assert!(matches!(e, EngineError::NotFound(_)));
 }
 
@@ -272,12 +283,12 @@ async fn images_delete_by_name_removes_last_tag_and_shared_layers_survive() {
     let la = svc.resolve("a").unwrap().layer_dirs;
     assert_eq!(la, svc.resolve("b:1").unwrap().layer_dirs, "layer shared");
 
-    let r = svc.remove("a", false, vec![]).await.unwrap();
+    let r = svc.remove("a", false, false, vec![]).await.unwrap();
     assert_eq!(r[0], ImageDeleteItem::Untagged("a:latest".into()));
     assert_eq!(r[1], ImageDeleteItem::Deleted(a.clone()));
     assert_eq!(r.len(), 2, "the shared layer is not deleted: {r:?}");
     assert!(la[0].join("hello.txt").exists());
-    let r = svc.remove("b:1", false, vec![]).await.unwrap();
+    let r = svc.remove("b:1", false, false, vec![]).await.unwrap();
     assert_eq!(r.len(), 3, "untag, image, layer: {r:?}");
     assert!(!la[0].exists());
 

@@ -42,6 +42,7 @@ pub trait ImageBackend: Send + Sync + 'static {
         &self,
         name: &str,
         force: bool,
+        noprune: bool,
     ) -> impl Future<Output = Result<Vec<ImageDeleteItem>>> + Send;
     /// Remove the images no container uses that pass `filter` and are older than `until`.
     fn image_prune(
@@ -124,9 +125,14 @@ impl ImageBackend for Engine {
         self.images.tag(name, repo, tag).await
     }
 
-    async fn image_remove(&self, name: &str, force: bool) -> Result<Vec<ImageDeleteItem>> {
+    async fn image_remove(
+        &self,
+        name: &str,
+        force: bool,
+        noprune: bool,
+    ) -> Result<Vec<ImageDeleteItem>> {
         let usage = self.containers.image_usage();
-        self.images.remove(name, force, usage).await
+        self.images.remove(name, force, noprune, usage).await
     }
 
     async fn image_prune(

@@ -9,6 +9,7 @@
 //! Method names carry their resource (`container_stop`, `volume_remove`) because `Engine`
 //! implements every trait and a router may be bound by several.
 
+pub mod build;
 pub mod container;
 pub mod events;
 pub mod exec;
@@ -20,6 +21,7 @@ pub mod volume;
 #[cfg(test)]
 pub(crate) mod fake;
 
+pub use build::BuildBackend;
 pub use container::{ContainerBackend, ContainerCopyBackend};
 pub use events::EventsBackend;
 pub use exec::ExecBackend;
@@ -31,7 +33,8 @@ pub use volume::VolumeBackend;
 /// Everything the top-level router serves: the bound of `router::dispatch`. Fakes implement only
 /// the traits of the routers they drive.
 pub trait Backend:
-    ContainerBackend
+    BuildBackend
+    + ContainerBackend
     + ContainerCopyBackend
     + EventsBackend
     + ExecBackend

@@ -330,3 +330,108 @@ fn pax_records_count_their_own_length() {
     let mut h = Header::new_ustar();
     assert!(!set_ustar_name(&mut h, "x".repeat(101).as_bytes()));
 }
+
+/// One line per entry: name, type, mode field, owner, size, link target (not for regular files:
+/// dockerd leaves a stale one on hard-linked whiteouts, which extractors ignore), device fields,
+/// PAX keys. The long runs of L and F of STEP2 are shortened to {L} and {F}.
+fn describe(t: &[u8]) -> Vec<String> {
+    let mut a = tar::Archive::new(t);
+    a.entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let h = e.header().clone();
+            let keys: Vec<String> = e
+                .pax_extensions()
+                .unwrap()
+                .map(|x| x.map(|x| x.unwrap().key().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            let link = match h.entry_type() {
+                EntryType::Regular => None,
+                _ => e
+                    .link_name_bytes()
+                    .map(|l| String::from_utf8_lossy(&l).into_owned()),
+            };
+            let line = format!(
+                "{} {:?} mode={:o} {}:{} size={} link={:?} dev={:?}/{:?} pax={keys:?}",
+                String::from_utf8_lossy(&e.path_bytes()),
+                h.entry_type(),
+                h.mode().unwrap(),
+                h.uid().unwrap(),
+                h.gid().unwrap(),
+                h.size().unwrap(),
+                link,
+                h.device_major().ok().flatten(),
+                h.device_minor().ok().flatten(),
+            );
+            line.replace(&"L".repeat(122), "{L}")
+                .replace(&"F".repeat(144), "{F}")
+        })
+        .collect()
+}
+
+/// The layer dockerd 20.10's overlay2 driver wrote for STEP2 on top of STEP1 (docker save of a
+/// legacy build), described by [`describe`] (user names aside: 20.10 looks them up on the host).
+const DOCKERD_STEP2: &str = r#"d/ Directory mode=40755 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+d/{L}/ Directory mode=40755 0:0 size=0 link=None dev=Some(0)/Some(0) pax=["path"]
+d/{L}/x/ Directory mode=40755 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+d/{L}/x/{F} Regular mode=100644 0:0 size=0 link=None dev=Some(0)/Some(0) pax=["path"]
+d/.wh.a Regular mode=600 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+d/fifo Fifo mode=10644 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+d/hl Regular mode=100644 0:0 size=2 link=None dev=Some(0)/Some(0) pax=[]
+d/hl2 Link mode=100644 0:0 size=0 link=Some("d/hl") dev=Some(0)/Some(0) pax=[]
+d/sub/ Directory mode=40755 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+d/sub/c Regular mode=104755 0:0 size=2 link=None dev=Some(0)/Some(0) pax=[]
+d/sym Symlink mode=120777 0:0 size=0 link=Some("/etc/passwd") dev=Some(0)/Some(0) pax=[]
+d/.wh.zz Regular mode=600 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+o/ Directory mode=40755 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+o/.wh..wh..opq Regular mode=755 0:0 size=0 link=None dev=Some(0)/Some(0) pax=[]
+o/n Regular mode=100644 1234:5678 size=2 link=None dev=Some(0)/Some(0) pax=[]"#;
+
+const STEP1: &str = "mkdir -p /d/sub /o/deep && echo a > /d/a && echo b > /d/sub/b && echo x > /o/x && echo y > /o/deep/y && ln /d/a /d/hl && echo z > /d/zz";
+const STEP2: &str = "rm /d/a /d/zz && rm -rf /o && mkdir /o && echo n > /o/n && ln -s /etc/passwd /d/sym && echo c > /d/sub/c && chmod 4755 /d/sub/c && busybox mkfifo /d/fifo && ln /d/hl /d/hl2 && L=LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL && mkdir -p /d/$L/x && touch /d/$L/x/FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF && chown 1234:5678 /o/n";
+
+/// Run `cmd` with busybox's sh chrooted in an overlay of `lowers` (top first); the upper dir.
+fn run_step(d: &Path, step: &str, lowers: &[&Path], cmd: &str) -> PathBuf {
+    let (upper, work, merged) = (
+        d.join(format!("{step}-upper")),
+        d.join(format!("{step}-work")),
+        d.join(format!("{step}-merged")),
+    );
+    for p in [&upper, &work, &merged] {
+        std::fs::create_dir(p).unwrap();
+    }
+    overlay(lowers, Some((&upper, &work)), &merged);
+    let st = std::process::Command::new("chroot")
+        .arg(&merged)
+        .args(["/bin/sh", "-c", cmd])
+        .status();
+    umount(&merged).unwrap();
+    assert!(st.unwrap().success(), "{cmd}");
+    upper
+}
+
+#[test]
+fn same_entries_as_dockerd_for_the_same_run() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("skipped: no /bin/busybox to run the steps with");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("base");
+    std::fs::create_dir_all(base.join("bin")).unwrap();
+    std::fs::copy(busybox, base.join("bin/busybox")).unwrap();
+    for a in ["sh", "mkdir", "rm", "ln", "chmod", "chown", "touch"] {
+        std::os::unix::fs::symlink("busybox", base.join("bin").join(a)).unwrap();
+    }
+    // Step 1's layer goes through the tar and the engine's extraction, as a build's would.
+    let up1 = run_step(d.path(), "s1", &[&base], STEP1);
+    let l1 = d.path().join("l1");
+    std::fs::create_dir(&l1).unwrap();
+    extract_layer(&write_layer_tar(&up1, Vec::new()).unwrap()[..], None, &l1).unwrap();
+    let up2 = run_step(d.path(), "s2", &[&l1, &base], STEP2);
+    let got = describe(&write_layer_tar(&up2, Vec::new()).unwrap());
+    let want: Vec<&str> = DOCKERD_STEP2.lines().collect();
+    assert_eq!(got, want);
+}

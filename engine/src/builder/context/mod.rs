@@ -113,10 +113,9 @@ pub fn receive(body: impl Read + Send, scratch: &Path) -> Result<BuildContext> {
             other => other,
         })?;
     } else {
-        let name = CString::new(DEFAULT_DOCKERFILE).map_err(|_| EngineError::internal("name"))?;
         let fd = openat(
             &dest,
-            &name,
+            c"Dockerfile",
             libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
         )
         .io_context(|| "creating the Dockerfile".to_string())?;
@@ -178,13 +177,13 @@ impl BuildContext {
         let resolved = self.dockerfile_name(name)?;
         let fd = self.open(&resolved).map_err(|e| match e {
             Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP => {
-                EngineError::invalid(format!("Cannot locate specified Dockerfile: {resolved}"))
+                EngineError::internal(format!("Cannot locate specified Dockerfile: {resolved}"))
             }
             e => EngineError::internal(format!("unexpected error reading Dockerfile: {e}")),
         })?;
         let mut text = Vec::new();
         File::from(fd).read_to_end(&mut text).map_err(|e| {
-            EngineError::invalid(format!(
+            EngineError::internal(format!(
                 "unexpected error reading Dockerfile: read {resolved}: {}",
                 errno_text(&e)
             ))
@@ -303,11 +302,11 @@ impl BuildContext {
 }
 
 /// docker's FullPath check: a name that climbs out of the context lexically is refused with its
-/// backwards-compatible wording.
+/// backwards-compatible wording (and, as dockerd, a 500).
 fn scoped(name: &str) -> Result<()> {
     let c = go_clean(name);
     if c == ".." || c.starts_with("../") {
-        return Err(EngineError::invalid(format!(
+        return Err(EngineError::internal(format!(
             "forbidden path outside the build context: {name} ()"
         )));
     }

@@ -75,6 +75,7 @@ impl Inner {
             size: stats.content_size,
             last_tag_time: opts.reference.as_ref().map(|_| created.clone()),
             repo_digests: Vec::new(),
+            parent: None,
         };
         // The metadata file is the commit point: everything it names is in place.
         self.meta.write(&record)?;

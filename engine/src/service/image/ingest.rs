@@ -52,8 +52,11 @@ pub struct NewImage {
     pub tags: Vec<Reference>,
     /// "name@sha256:<manifest digest>".
     pub repo_digests: Vec<String>,
-    /// Event action to publish: "pull" or "load".
-    pub event: &'static str,
+    /// Event action to publish: "pull" or "load"; None for a build step's image (docker
+    /// publishes only the build's `tag` events).
+    pub event: Option<&'static str>,
+    /// The image a build step built on (None for pulled and loaded images).
+    pub parent: Option<String>,
 }
 
 /// Holds what an ingest has stored or found until its image is committed (or the ingest gives
@@ -271,6 +274,7 @@ impl ImageService {
                 size: img.layers.iter().map(|l| l.content_size).sum(),
                 last_tag_time: None,
                 repo_digests: Vec::new(),
+                parent: img.parent.clone(),
             },
         };
         for d in &img.repo_digests {
@@ -313,8 +317,10 @@ impl ImageService {
             .first()
             .map(|t| t.clone().with_default_tag().familiar())
             .unwrap_or_else(|| id.clone());
-        inner.emit(img.event, &id, &labels, &name);
-        tracing::info!(image = %id, event = img.event, "committed image");
+        if let Some(event) = img.event {
+            inner.emit(event, &id, &labels, &name);
+        }
+        tracing::info!(image = %id, event = ?img.event, "committed image");
         Ok(id)
     }
 }

@@ -36,7 +36,7 @@ impl ImageService {
         Ok(ImageInspect {
             repo_tags: idx.repo_tags(&id),
             repo_digests: entry.record.repo_digests.clone(),
-            parent: String::new(),
+            parent: entry.record.parent.clone().unwrap_or_default(),
             comment: c.comment.clone().unwrap_or_default(),
             created: c.created.clone().unwrap_or_else(|| ZERO_TIME.to_string()),
             docker_version: c.docker_version.clone().unwrap_or_default(),

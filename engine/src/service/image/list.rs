@@ -18,6 +18,9 @@ pub struct ImageListFilter {
     pub references: Vec<String>,
     pub before: Option<String>,
     pub since: Option<String>,
+    /// `all=1`: also the untagged intermediate images a build left as parents of others
+    /// (docker hides them by default).
+    pub all: bool,
 }
 
 /// `path.Match`-style glob: '*' and '?' do not cross '/'.
@@ -108,9 +111,17 @@ impl ImageService {
         };
         let before = bound(&filter.before)?;
         let since = bound(&filter.since)?;
+        let parents: std::collections::HashSet<&str> = idx
+            .images
+            .values()
+            .filter_map(|e| e.record.parent.as_deref())
+            .collect();
         let mut out = Vec::new();
         for (id, entry) in &idx.images {
             let mut refs = idx.refs_of(id);
+            if !filter.all && refs.is_empty() && parents.contains(id.as_str()) {
+                continue;
+            }
             if let Some(d) = filter.dangling {
                 if d != refs.is_empty() {
                     continue;
@@ -138,7 +149,7 @@ impl ImageService {
             }
             out.push(ImageSummary {
                 id: id.clone(),
-                parent_id: String::new(),
+                parent_id: entry.record.parent.clone().unwrap_or_default(),
                 repo_tags: refs.iter().map(|r| familiar_string(r)).collect(),
                 repo_digests: entry.record.repo_digests.clone(),
                 created: entry.created_unix,

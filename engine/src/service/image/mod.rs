@@ -14,6 +14,7 @@
 
 pub mod archive;
 pub mod check;
+pub mod commit_child;
 mod gc;
 mod history;
 mod import;
@@ -49,6 +50,7 @@ pub use list::ImageListFilter;
 pub use tag::target_reference;
 
 // Fields are visible to the submodules that extend ImageService (one store, several jobs).
+#[derive(Clone)]
 pub struct ImageService {
     inner: Arc<Inner>,
 }

@@ -33,7 +33,12 @@ impl ImageService {
                 };
                 for name in names {
                     match inner.remove(&name, false, &usage) {
-                        Ok(items) => removed.extend(items),
+                        Ok((items, parent)) => {
+                            removed.extend(items);
+                            if let Some(parent) = parent {
+                                inner.remove_untagged_parents(parent, &usage, &mut removed)?;
+                            }
+                        }
                         // Removed meanwhile, or now in use: prune skips it, as docker does.
                         Err(e) => tracing::debug!(image = %name, error = %e, "prune skipped"),
                     }

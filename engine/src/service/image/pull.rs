@@ -329,7 +329,8 @@ impl PullService {
             layers: ingested,
             tags,
             repo_digests: vec![repo_digest],
-            event: "pull",
+            event: Some("pull"),
+            parent: None,
         };
         let svc = share(images);
         let id = tokio::task::spawn_blocking(move || svc.commit_image(lease, new))

@@ -26,31 +26,40 @@ pub(super) fn single_repository(refs: &[String]) -> bool {
 
 impl ImageService {
     /// `DELETE /images/{name}` with docker's untag/delete rules. `usage` lists the containers
-    /// that use images.
+    /// that use images. Unless `noprune`, deleting an image also deletes its untagged parents
+    /// that nothing else uses (a build's intermediate images), as docker does.
     pub async fn remove(
         &self,
         name: &str,
         force: bool,
+        noprune: bool,
         usage: Vec<ImageUse>,
     ) -> Result<Vec<ImageDeleteItem>> {
         let inner = self.inner.clone();
         let name = name.to_string();
-        tokio::task::spawn_blocking(move || inner.remove(&name, force, &usage))
-            .await
-            .map_err(|e| EngineError::internal(format!("remove task failed: {e}")))?
+        tokio::task::spawn_blocking(move || {
+            let (mut records, parent) = inner.remove(&name, force, &usage)?;
+            if let (false, Some(parent)) = (noprune, parent) {
+                inner.remove_untagged_parents(parent, &usage, &mut records)?;
+            }
+            Ok(records)
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("remove task failed: {e}")))?
     }
 }
 
 impl Inner {
     /// Remove, then report what happened: `untag` for each removed reference and `delete` for
-    /// the image, with the image id as the name, as docker does.
+    /// the image, with the image id as the name, as docker does. Also returns the deleted
+    /// image's parent, if it had one.
     pub(super) fn remove(
         &self,
         name: &str,
         force: bool,
         usage: &[ImageUse],
-    ) -> Result<Vec<ImageDeleteItem>> {
-        let (id, labels, records) = self.remove_locked(name, force, usage)?;
+    ) -> Result<(Vec<ImageDeleteItem>, Option<String>)> {
+        let (id, labels, records, parent) = self.remove_locked(name, force, usage)?;
         for item in &records {
             match item {
                 ImageDeleteItem::Untagged(_) => self.emit("untag", &id, &labels, &id),
@@ -61,7 +70,38 @@ impl Inner {
                 ImageDeleteItem::Deleted(_) => {}
             }
         }
-        Ok(records)
+        Ok((records, parent))
+    }
+
+    /// Docker's image deletion with pruning: after an image goes, its parent goes too when it
+    /// is untagged, has no other child and no container uses it; and so on up the chain.
+    pub(super) fn remove_untagged_parents(
+        &self,
+        mut parent: String,
+        usage: &[ImageUse],
+        records: &mut Vec<ImageDeleteItem>,
+    ) -> Result<()> {
+        loop {
+            let removable = {
+                let idx = lock(&self.index);
+                idx.images.contains_key(&parent)
+                    && idx.refs_of(&parent).is_empty()
+                    && !idx
+                        .images
+                        .values()
+                        .any(|e| e.record.parent.as_deref() == Some(parent.as_str()))
+                    && !usage.iter().any(|(img, _, _)| *img == parent)
+            };
+            if !removable {
+                return Ok(());
+            }
+            let (more, next) = self.remove(&parent, false, usage)?;
+            records.extend(more);
+            match next {
+                Some(n) => parent = n,
+                None => return Ok(()),
+            }
+        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -70,7 +110,12 @@ impl Inner {
         name: &str,
         force: bool,
         usage: &[ImageUse],
-    ) -> Result<(String, HashMap<String, String>, Vec<ImageDeleteItem>)> {
+    ) -> Result<(
+        String,
+        HashMap<String, String>,
+        Vec<ImageDeleteItem>,
+        Option<String>,
+    )> {
         let _commit = lock(&self.commit_lock);
         let mut idx = lock(&self.index);
         let id = idx.lookup(name)?;
@@ -113,7 +158,7 @@ impl Inner {
                 self.meta.write_refs(&idx.refs)?;
             }
             if !idx.refs_of(&id).is_empty() {
-                return Ok((id, labels, records));
+                return Ok((id, labels, records, None));
             }
             quiet = true;
         } else if single_repository(&repo_refs) {
@@ -150,7 +195,7 @@ impl Inner {
             // After untagging its last tag, an image still used by a container stays (docker
             // keeps it as dangling rather than failing the untag).
             if quiet && !users.is_empty() {
-                return Ok((id, labels, records));
+                return Ok((id, labels, records, None));
             }
             return Err(err);
         }
@@ -166,12 +211,13 @@ impl Inner {
         let entry = idx.images.remove(&id);
         records.push(ImageDeleteItem::Deleted(id.clone()));
         drop(idx);
-        if let Some(entry) = entry {
+        if let Some(entry) = &entry {
             for chain in self.release_layers(&entry.record)? {
                 records.push(ImageDeleteItem::Deleted(chain));
             }
         }
         tracing::info!(image = %id, "removed image");
-        Ok((id, labels, records))
+        let parent = entry.and_then(|e| e.record.parent.clone());
+        Ok((id, labels, records, parent))
     }
 }

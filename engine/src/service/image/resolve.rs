@@ -119,3 +119,64 @@ impl ImageService {
         })
     }
 }
+
+impl ImageService {
+    /// The images named (those that exist) and all their ancestors by `parent`: what a build's
+    /// `cachefrom` lets the cache use.
+    pub fn ancestry(&self, names: &[String]) -> std::collections::HashSet<String> {
+        let idx = lock(&self.inner.index);
+        let mut out = std::collections::HashSet::new();
+        for n in names {
+            let Ok(mut id) = idx.lookup(n) else { continue };
+            loop {
+                if !out.insert(id.clone()) {
+                    break;
+                }
+                match idx.images.get(&id).and_then(|e| e.record.parent.clone()) {
+                    Some(p) => id = p,
+                    None => break,
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether image `id` (full id) is in the store.
+    pub fn contains(&self, id: &str) -> bool {
+        self.inner.exists(id)
+    }
+
+    /// The exact config bytes of image `name`.
+    pub fn config_bytes(&self, name: &str) -> Result<(String, Vec<u8>)> {
+        let id = lock(&self.inner.index).lookup(name)?;
+        let bytes = self
+            .inner
+            .blobs
+            .read(&id, crate::image::import::MAX_JSON_BLOB)?;
+        Ok((id, bytes))
+    }
+}
+
+impl ImageService {
+    /// Whether image `id` is an intermediate a build cache prune may delete: in the store,
+    /// untagged, and no other image's parent.
+    pub fn is_bare_intermediate(&self, id: &str) -> bool {
+        let idx = lock(&self.inner.index);
+        idx.images.contains_key(id)
+            && idx.refs_of(id).is_empty()
+            && !idx
+                .images
+                .values()
+                .any(|e| e.record.parent.as_deref() == Some(id))
+    }
+
+    /// The images that tagged images are built on (each tagged image and its ancestors): what
+    /// a build cache prune without `all` keeps.
+    pub fn tagged_ancestry(&self) -> std::collections::HashSet<String> {
+        let tagged: Vec<String> = {
+            let idx = lock(&self.inner.index);
+            idx.refs.values().cloned().collect()
+        };
+        self.ancestry(&tagged)
+    }
+}

@@ -321,7 +321,8 @@ pub fn load(
                 layers,
                 tags,
                 repo_digests: Vec::new(),
-                event: "load",
+                event: Some("load"),
+                parent: None,
             },
         )?;
         if names.is_empty() {

@@ -1,0 +1,143 @@
+//! Build records (`model::build::BuildRecord`): one JSON file per build under
+//! `<data>/builder/records/`, written atomically when a build starts and when it ends, the
+//! newest `KEEP` kept. A record left `running` by a killed engine is marked `cancelled` when the
+//! engine opens the store again.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{EngineError, IoContext, Result};
+use crate::model::build::{BuildRecord, BuildStatus};
+use crate::store::atomic::write_json_atomic;
+
+/// How many builds the engine remembers.
+const KEEP: usize = 100;
+
+pub struct BuildRecords {
+    dir: PathBuf,
+}
+
+impl BuildRecords {
+    pub fn open(builder_root: &Path) -> Result<BuildRecords> {
+        let dir = builder_root.join("records");
+        crate::store::blobs::ensure_private_dir(&dir)?;
+        let records = BuildRecords { dir };
+        for mut r in records.load_all()? {
+            if r.status == BuildStatus::Running {
+                r.status = BuildStatus::Cancelled;
+                r.error = Some("the engine stopped during the build".into());
+                records.write(&r)?;
+            }
+        }
+        Ok(records)
+    }
+
+    pub fn write(&self, r: &BuildRecord) -> Result<()> {
+        write_json_atomic(&self.dir.join(format!("{}.json", r.id)), r)
+    }
+
+    fn load_all(&self) -> Result<Vec<BuildRecord>> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(&self.dir).io_context(|| format!("reading {}", self.dir.display()))? {
+            let Ok(e) = e else { continue };
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                let _ = fs::remove_file(e.path());
+                continue;
+            }
+            if let Ok(data) = fs::read(e.path()) {
+                if let Ok(r) = serde_json::from_slice::<BuildRecord>(&data) {
+                    out.push(r);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// Summaries, newest first.
+    pub fn list(&self) -> Result<Vec<BuildRecord>> {
+        Ok(self.load_all()?.iter().map(BuildRecord::summary).collect())
+    }
+
+    /// One build by full id or unique prefix.
+    pub fn get(&self, id: &str) -> Result<BuildRecord> {
+        let all = self.load_all()?;
+        let found: Vec<&BuildRecord> = all
+            .iter()
+            .filter(|r| !id.is_empty() && r.id.starts_with(id))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(EngineError::not_found(format!("no such build: {id}"))),
+            _ => Err(EngineError::invalid(format!(
+                "build id prefix {id} is ambiguous"
+            ))),
+        }
+    }
+
+    pub fn remove(&self, id: &str) -> Result<()> {
+        let r = self.get(id)?;
+        if r.status == BuildStatus::Running {
+            return Err(EngineError::conflict(format!(
+                "build {} is still running",
+                &r.id[..12]
+            )));
+        }
+        fs::remove_file(self.dir.join(format!("{}.json", r.id)))
+            .io_context(|| format!("removing build record {}", r.id))
+    }
+
+    /// Drop the oldest finished records beyond `KEEP`.
+    pub fn trim(&self) -> Result<()> {
+        let all = self.load_all()?;
+        for r in all.iter().skip(KEEP) {
+            if r.status != BuildStatus::Running {
+                let _ = fs::remove_file(self.dir.join(format!("{}.json", r.id)));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, started: &str, status: BuildStatus) -> BuildRecord {
+        BuildRecord {
+            id: id.repeat(64 / id.len()),
+            tags: vec![],
+            context_dir: None,
+            dockerfile: "Dockerfile".into(),
+            target: None,
+            build_args: Default::default(),
+            status,
+            started: started.into(),
+            finished: None,
+            duration_ms: None,
+            image_id: None,
+            error: None,
+            steps: vec![],
+        }
+    }
+
+    #[test]
+    fn running_records_become_cancelled_on_reopen_and_lists_are_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let recs = BuildRecords::open(dir.path()).unwrap();
+        recs.write(&record("a", "2026-01-01T00:00:00Z", BuildStatus::Succeeded))
+            .unwrap();
+        recs.write(&record("b", "2026-01-02T00:00:00Z", BuildStatus::Running))
+            .unwrap();
+        let recs = BuildRecords::open(dir.path()).unwrap();
+        let list = recs.list().unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(list[0].id.starts_with('b'));
+        assert_eq!(list[0].status, BuildStatus::Cancelled);
+        assert!(recs.get("bbbb").is_ok());
+        assert!(recs.get("c").is_err());
+        recs.remove("a").unwrap();
+        assert_eq!(recs.list().unwrap().len(), 1);
+    }
+}
