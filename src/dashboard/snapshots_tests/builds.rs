@@ -277,6 +277,18 @@ fn detail_with_a_failed_step() {
     assert!(s.contains("make: *** [Makefile:12: test] Error 2"), "{s}");
     assert!(s.contains("test 31 ... FAILED"), "{s}");
     assert!(s.contains("--target test --build-arg VERSION=1.4"), "{s}");
+    // Why it failed closes its log, in the error colour; the log itself is plain.
+    let lines: Vec<&str> = s.lines().collect();
+    let at = lines.iter().position(|l| l.contains("Error 2")).unwrap();
+    assert!(
+        lines[at + 1].starts_with("The command '/bin/sh -c make test' returned"),
+        "{s}"
+    );
+    assert!(
+        s.contains("fg:LightRed+BOLD \"The command '/bin/sh -c"),
+        "{s}"
+    );
+    assert!(!s.contains("fg:LightRed+BOLD \"test 30"), "{s}");
     assert_snapshot!(s);
 }
 
@@ -605,4 +617,31 @@ fn a_multi_stage_build_names_each_steps_stage() {
     // Nothing failed: the last step is selected.
     assert!(s.contains("step 9/9 log"), "{s}");
     assert_snapshot!(s);
+}
+
+#[test]
+fn the_table_on_screen_is_read_again_every_five_seconds() {
+    let mut a = many();
+    for _ in 0..4 {
+        a.update(Msg::Tick);
+    }
+    assert!(calls(&a.take_effects()).is_empty());
+    a.update(Msg::Tick);
+    assert_eq!(calls(&a.take_effects()), vec!["REFRESH BUILDS"]);
+    // Not while another view is shown, nor from an engine that keeps no records.
+    press(&mut a, "1");
+    for _ in 0..10 {
+        a.update(Msg::Tick);
+    }
+    assert!(calls(&a.take_effects()).is_empty());
+    let mut docker = app();
+    docker.update(Msg::Builds(
+        Err("this engine keeps no build records".into()),
+    ));
+    press(&mut docker, "6");
+    docker.take_effects();
+    for _ in 0..10 {
+        docker.update(Msg::Tick);
+    }
+    assert!(calls(&docker.take_effects()).is_empty());
 }

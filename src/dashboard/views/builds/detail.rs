@@ -369,8 +369,19 @@ impl BuildDetail {
         let Some(step) = step else {
             return;
         };
-        let text = strip_ansi(&step.log);
-        let lines: Vec<String> = text.lines().flat_map(|l| hard_wrap(l, w)).collect();
+        let log = strip_ansi(&step.log);
+        // What it printed as it printed it; for the failed step, why it failed below, in the
+        // error colour (a COPY that found nothing printed nothing).
+        let mut lines: Vec<(String, bool)> = log
+            .lines()
+            .flat_map(|l| hard_wrap(l, w))
+            .map(|l| (l, false))
+            .collect();
+        if step.status == StepStatus::Failed {
+            if let Some(e) = &self.record.error {
+                lines.extend(e.lines().flat_map(|l| hard_wrap(l, w)).map(|l| (l, true)));
+            }
+        }
         if lines.is_empty() {
             let why = if !self.loaded {
                 "loading…"
@@ -389,14 +400,15 @@ impl BuildDetail {
         self.log_back = self.log_back.min(lines.len().saturating_sub(h));
         let end = lines.len() - self.log_back;
         let start = end.saturating_sub(h);
-        let style = if step.status == StepStatus::Failed {
-            theme.error()
-        } else {
-            ratatui::style::Style::default()
-        };
         let shown: Vec<Line> = lines[start..end]
             .iter()
-            .map(|l| Line::styled(l.clone(), style))
+            .map(|(l, error)| {
+                if *error {
+                    Line::styled(l.clone(), theme.error())
+                } else {
+                    Line::raw(l.clone())
+                }
+            })
             .collect();
         f.render_widget(Paragraph::new(shown), inner);
         if self.log_back > 0 && inner.width > 12 {

@@ -39,7 +39,13 @@ pub struct BuildsView {
     pub rows: Vec<usize>,
     /// One build's steps and logs, over the table while open (Esc closes it).
     pub detail: Option<BuildDetail>,
+    /// Seconds since the list was last asked for while the view is on screen.
+    idle: u32,
 }
+
+/// While the table is on screen it is read again this often (seconds): a build started
+/// elsewhere (`docker build`, another terminal) sends no event until it tags its image.
+const LIST_EVERY: u32 = 5;
 
 impl Default for BuildsView {
     fn default() -> Self {
@@ -47,6 +53,7 @@ impl Default for BuildsView {
             list: ListState::with_sort(0, false, SORT_FIELDS.len()),
             rows: Vec::new(),
             detail: None,
+            idle: 0,
         }
     }
 }
@@ -487,6 +494,16 @@ impl View for BuildsView {
     fn on_tick(&mut self, cx: &mut Cx) {
         if let Some(d) = &mut self.detail {
             d.on_tick(cx);
+            return;
+        }
+        // An engine that keeps no records is not asked again and again.
+        if cx.store.builds_error.is_some() && cx.store.builds.is_empty() {
+            return;
+        }
+        self.idle += 1;
+        if self.idle >= LIST_EVERY {
+            self.idle = 0;
+            cx.effect(Effect::feed(FeedRequest::RefreshBuilds));
         }
     }
 
