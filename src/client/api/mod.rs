@@ -5,6 +5,7 @@
 //! and nowhere else.
 
 pub mod build;
+pub mod builds;
 pub mod containers;
 pub mod exec;
 pub mod images;

@@ -2,7 +2,7 @@
 //! sends, the lines it prints, the exit status of a failed RUN), plus BuildKit's `--secret` and
 //! a live step display on a terminal (`--progress auto|plain|tty|quiet`).
 
-mod flags;
+pub mod flags;
 mod plain;
 pub mod steps;
 mod tty;
