@@ -83,15 +83,9 @@ pub async fn run(
         Some(v) => v.path().to_path_buf(),
         None => b.context.root.clone(),
     };
-    // URLs (ADD only) are downloaded first: their content is part of the key.
-    let mut remote = Vec::new();
-    if is_add {
-        for s in sources.iter().filter(|s| copier::is_url(s)) {
-            remote.push(copier::fetch_remote(s, &b.scratch, checksum.as_deref()).await?);
-        }
-    } else if let Some(s) = sources.iter().find(|s| copier::is_url(s)) {
-        return Err(fail(format!("source can't be a URL for COPY: {s}")));
-    }
+    // URLs (ADD only; COPY refuses them in `select` with docker's words) are downloaded
+    // first: their content is part of the key.
+    let remote = copier::fetch_remotes(&sources, is_add, checksum.as_deref(), &b.scratch).await?;
     let parent = st.image.clone();
     let config = serde_json::to_vec(&st.img.config).unwrap_or_default();
     let shell = st.shell().join(" ");
