@@ -278,4 +278,6 @@ pub fn parse_triggers(triggers: &[String]) -> Result<Vec<Instruction>, Dockerfil
 }
 
 #[cfg(test)]
+mod crate_oracle_tests;
+#[cfg(test)]
 mod tests;
