@@ -164,8 +164,8 @@ fn build_records_after_success_and_failure() {
     assert_eq!(list[0]["status"], "failed", "{:#}", list[0]);
     assert_eq!(list[1]["status"], "succeeded", "{:#}", list[1]);
     assert_eq!(list[1]["image_id"], id.as_str());
-    assert_eq!(list[1]["tags"], serde_json::json!(["rec:latest"]));
-    assert_eq!(list[0]["tags"], serde_json::json!(["recbad:latest"]));
+    assert_eq!(list[1]["tags"], serde_json::json!(["rec"]));
+    assert_eq!(list[0]["tags"], serde_json::json!(["recbad"]));
     assert!(list[0]["steps"]
         .as_array()
         .unwrap()
@@ -214,4 +214,28 @@ fn build_records_after_success_and_failure() {
     assert_eq!(r.status, 204);
     let list = e.api_json("GET", "/berth/v1/builds", None);
     assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn cli_flags_label_add_host_network_and_iidfile() {
+    let e = TestEngine::with_busybox();
+    let ctx = Ctx::new(
+        "FROM busybox\nRUN grep myhost /etc/hosts | cut -f1 > /h; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /n\n",
+    );
+    let (_, id) = super::build_ok(
+        &e,
+        &ctx,
+        "flags",
+        &[
+            "--label",
+            "org.example.a=b",
+            "--add-host",
+            "myhost:10.1.2.3",
+            "--network",
+            "none",
+        ],
+    );
+    assert_eq!(super::image(&e, "flags")["Id"], id.as_str());
+    assert_eq!(config(&e, "flags")["Labels"]["org.example.a"], "b");
+    assert_eq!(run_sh(&e, "flags", "cat /h /n"), "10.1.2.3\nlo\n");
 }
