@@ -75,3 +75,25 @@ fn from_scratch_with_copy_from() {
     let o = docker(&e, &["run", "--rm", "scratchy", "sh"]);
     assert!(!o.status.success(), "{}", common::stdout(&o));
 }
+
+#[test]
+fn independent_stages_build_in_parallel() {
+    let e = TestEngine::with_busybox();
+    // Three 3-second stages: 9 s one after another, about 3 s side by side. The bound leaves
+    // room for a loaded machine while still failing a sequential build.
+    let ctx = Ctx::new(
+        "FROM busybox AS a\nRUN sleep 3; echo a > /a\nFROM busybox AS b\nRUN sleep 3; echo b > /b\nFROM busybox AS c\nRUN sleep 3; echo c > /c\nFROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\nCOPY --from=c /c /c\n",
+    );
+    let started = std::time::Instant::now();
+    let (out, _) = build_ok(&e, &ctx, "parallel", &[]);
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(7500),
+        "took {took:?}:\n{out}"
+    );
+    // The output still reads in stage order, as docker prints it.
+    let pos = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s} in:\n{out}"));
+    assert!(pos("Step 2/10 : RUN sleep 3; echo a") < pos("Step 4/10 : RUN sleep 3; echo b"));
+    assert!(pos("Step 4/10 : RUN sleep 3; echo b") < pos("Step 6/10 : RUN sleep 3; echo c"));
+    assert_eq!(run_sh(&e, "parallel", "cat /a /b /c"), "a\nb\nc\n");
+}
