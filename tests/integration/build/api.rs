@@ -239,3 +239,74 @@ fn cli_flags_label_add_host_network_and_iidfile() {
     assert_eq!(config(&e, "flags")["Labels"]["org.example.a"], "b");
     assert_eq!(run_sh(&e, "flags", "cat /h /n"), "10.1.2.3\nlo\n");
 }
+
+/// A build response with every id replaced: 12-hex short ids by `<id>`, 64-hex by `<ID>`.
+fn normalize_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        match run.len() {
+            64 => out.push_str("<ID>"),
+            12 => out.push_str("<id>"),
+            _ => out.push_str(run),
+        }
+        run.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase() {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[test]
+fn response_stream_is_dockerds_byte_for_byte() {
+    let e = TestEngine::with_busybox();
+    let ctx = Ctx::new("FROM busybox\nRUN echo hi\n");
+    let r = api_build(
+        &e,
+        "t=shape",
+        &[("Content-Type", "application/x-tar")],
+        &ctx.tar(),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("application/json"));
+    // dockerd 20.10's bytes for the same build (Go's encoder escapes '>' as \u003e).
+    let first = r#"{"stream":"Step 1/2 : FROM busybox"}
+{"stream":"\n"}
+{"stream":" ---\u003e <id>\n"}
+{"stream":"Step 2/2 : RUN echo hi"}
+{"stream":"\n"}
+{"stream":" ---\u003e Running in <id>\n"}
+{"stream":"hi\n"}
+{"stream":"Removing intermediate container <id>\n"}
+{"stream":" ---\u003e <id>\n"}
+{"aux":{"ID":"sha256:<ID>"}}
+{"stream":"Successfully built <id>\n"}
+{"stream":"Successfully tagged shape:latest\n"}
+"#;
+    assert_eq!(normalize_ids(&r.text()), first);
+    let r = api_build(
+        &e,
+        "t=shape",
+        &[("Content-Type", "application/x-tar")],
+        &ctx.tar(),
+    );
+    let cached = r#"{"stream":"Step 1/2 : FROM busybox"}
+{"stream":"\n"}
+{"stream":" ---\u003e <id>\n"}
+{"stream":"Step 2/2 : RUN echo hi"}
+{"stream":"\n"}
+{"stream":" ---\u003e Using cache\n"}
+{"stream":" ---\u003e <id>\n"}
+{"aux":{"ID":"sha256:<ID>"}}
+{"stream":"Successfully built <id>\n"}
+{"stream":"Successfully tagged shape:latest\n"}
+"#;
+    assert_eq!(normalize_ids(&r.text()), cached);
+}

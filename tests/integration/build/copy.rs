@@ -290,3 +290,60 @@ fn hostile_contexts_never_reach_host_files() {
         "long\n"
     );
 }
+
+/// A tiny HTTP server on 127.0.0.1 (the engine fetches from the host): every GET answers
+/// `body` with a Last-Modified date. Runs until the test process ends.
+fn serve(body: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let mut req = Vec::new();
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Sat, 03 Feb 2001 04:05:06 GMT\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn add_remote_url_with_checksum() {
+    let e = TestEngine::with_busybox();
+    let body = "remote content\n";
+    let port = serve(body);
+    let digest = common::sha256(body.as_bytes());
+    let ctx = Ctx::new(&format!(
+        "FROM busybox\nADD http://127.0.0.1:{port}/files/data.txt /dl/\nADD --checksum={digest} http://127.0.0.1:{port}/x /checked\n"
+    ));
+    build_ok(&e, &ctx, "remote", &[]);
+    // As docker: the name from the URL, mode 0600, the mtime from Last-Modified.
+    assert_eq!(
+        run_sh(
+            &e,
+            "remote",
+            "cat /dl/data.txt /checked; stat -c '%a %Y' /dl/data.txt"
+        ),
+        format!("{body}{body}600 981173106\n")
+    );
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    ctx.file(
+        "Dockerfile",
+        &format!("FROM busybox\nADD --checksum={wrong} http://127.0.0.1:{port}/x /checked\n"),
+    );
+    let (code, out, err) = build_err(&e, &ctx, &["--no-cache"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(err.contains("digest mismatch"), "{err}");
+}
