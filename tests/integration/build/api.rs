@@ -310,3 +310,33 @@ fn response_stream_is_dockerds_byte_for_byte() {
 "#;
     assert_eq!(normalize_ids(&r.text()), cached);
 }
+
+#[test]
+fn tagging_emits_image_tag_events() {
+    let e = TestEngine::with_busybox();
+    let since = common::now_ts();
+    let ctx = Ctx::new("FROM busybox\nENV A=1\n");
+    let r = api_build(&e, "t=ev1&t=ev2:x", &[], &ctx.tar());
+    let id = aux_id(&messages(&r)).expect("built");
+    let until = common::now_ts();
+    let filters = urlencode(r#"{"type":["image"],"event":["tag"]}"#);
+    let r = e.api(
+        "GET",
+        &format!("/events?since={since}&until={until}&filters={filters}"),
+        None,
+    );
+    let events: Vec<serde_json::Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .filter_map(|v| v["Actor"]["Attributes"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["ev1:latest", "ev2:x"], "{events:#?}");
+    assert!(
+        events.iter().all(|v| v["Actor"]["ID"] == id.as_str()),
+        "{events:#?}"
+    );
+}

@@ -208,3 +208,20 @@ fn network_none_has_only_loopback() {
         "the default network has an interface: {default}"
     );
 }
+
+#[test]
+fn network_host_and_shm_size() {
+    let e = TestEngine::with_busybox();
+    let ctx = Ctx::new(
+        "FROM busybox\nRUN --network=host cut -d: -f1 /proc/net/dev | tr -d ' ' > /host-ifs\nRUN df -k /dev/shm | tail -1 | awk '{print $2}' > /shm\n",
+    );
+    build_ok(&e, &ctx, "nethost", &["--shm-size", "32m"]);
+    // The host's namespace: this engine's bridge is one of its interfaces.
+    let ifs = run_sh(&e, "nethost", "cat /host-ifs");
+    assert!(
+        ifs.lines().any(|l| l == e.net.bridge),
+        "{} not in {ifs}",
+        e.net.bridge
+    );
+    assert_eq!(run_sh(&e, "nethost", "cat /shm"), "32768\n");
+}
