@@ -340,3 +340,62 @@ fn tagging_emits_image_tag_events() {
         "{events:#?}"
     );
 }
+
+#[test]
+fn from_a_private_registry_with_x_registry_config_and_pull() {
+    use base64::Engine as _;
+    use common::registry::{self, Auth, Compression, Layer, OciImage, Registry};
+    let reg = Registry::start_with(Auth::Basic);
+    let e = TestEngine::with_busybox();
+    let push = |img: &OciImage| {
+        let dir = tempfile::tempdir().unwrap();
+        img.write_layout(dir.path(), "v1");
+        reg.push_layout(dir.path(), "private/base:v1");
+    };
+    let base = || {
+        OciImage::new(registry::host_arch())
+            .raw_layer(common::image::busybox_rootfs_tar(), Compression::Gzip)
+    };
+    push(&base());
+    let ctx = Ctx::new(&format!(
+        "FROM {}/private/base:v1\nRUN ls /marker 2>/dev/null > /seen; true\n",
+        reg.addr
+    ));
+
+    // Without credentials the base cannot be pulled.
+    let r = api_build(&e, "", &[], &ctx.tar());
+    assert!(r.text().contains("error"), "{}", r.text());
+
+    let config = base64::engine::general_purpose::URL_SAFE.encode(
+        serde_json::json!({ reg.addr.clone(): {
+            "username": registry::USER, "password": registry::PASSWORD, "serveraddress": reg.addr,
+        }})
+        .to_string(),
+    );
+    let r = api_build(
+        &e,
+        "t=frompriv",
+        &[("X-Registry-Config", &config)],
+        &ctx.tar(),
+    );
+    assert!(aux_id(&messages(&r)).is_some(), "{}", r.text());
+    assert_eq!(run_sh(&e, "frompriv", "cat /seen"), "");
+
+    // A new version in the registry: a plain rebuild keeps the local base, pull=1 takes the new.
+    push(&base().layer(Layer::new(Compression::Gzip).file("marker", b"new\n")));
+    api_build(
+        &e,
+        "t=frompriv",
+        &[("X-Registry-Config", &config)],
+        &ctx.tar(),
+    );
+    assert_eq!(run_sh(&e, "frompriv", "cat /seen"), "");
+    let r = api_build(
+        &e,
+        "t=frompriv&pull=1",
+        &[("X-Registry-Config", &config)],
+        &ctx.tar(),
+    );
+    assert!(aux_id(&messages(&r)).is_some(), "{}", r.text());
+    assert_eq!(run_sh(&e, "frompriv", "cat /seen"), "/marker\n");
+}
