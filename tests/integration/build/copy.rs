@@ -347,3 +347,58 @@ fn add_remote_url_with_checksum() {
     assert_eq!(code, Some(1), "{out}{err}");
     assert!(err.contains("digest mismatch"), "{err}");
 }
+
+/// A tar whose symlinks point out of the destination (relative and absolute) with files written
+/// through them.
+fn evil_tar(rel_target: &str, abs_target: &str) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut link = |name: &str, target: &str| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, name, target).unwrap();
+    };
+    link("esc", rel_target);
+    link("abs", abs_target);
+    for name in ["esc/pwned", "abs/pwned"] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(6);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, &b"pwned\n"[..]).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn add_of_a_hostile_archive_never_writes_outside_the_image() {
+    let e = TestEngine::with_busybox();
+    let host = tempfile::Builder::new()
+        .prefix("berth-evil-")
+        .tempdir()
+        .unwrap();
+    let h = host.path().to_str().unwrap().to_owned();
+    let rel = format!("../../../../../../../..{h}");
+    let ctx = Ctx::new(&format!(
+        "FROM busybox\nRUN mkdir -p {h}\nADD evil.tar /x/\n"
+    ));
+    ctx.bytes("evil.tar", &evil_tar(&rel, &h));
+    let o = docker(&e, &["build", "-t", "evil", ctx.arg()]);
+    // dockerd refuses this archive; whatever berth does, nothing lands on the host.
+    let listing: Vec<_> = std::fs::read_dir(host.path())
+        .unwrap()
+        .map(|d| d.unwrap().file_name())
+        .collect();
+    assert!(
+        listing.is_empty(),
+        "written on the host: {listing:?}\n{}{}",
+        common::stdout(&o),
+        common::stderr(&o)
+    );
+    if o.status.success() {
+        // Then the links were resolved inside the image.
+        let inside = run_sh(&e, "evil", &format!("cat {h}/pwned; ls -A {h} | wc -l"));
+        assert_eq!(inside, "pwned\n1\n");
+    }
+}
