@@ -225,3 +225,21 @@ fn network_host_and_shm_size() {
     );
     assert_eq!(run_sh(&e, "nethost", "cat /shm"), "32768\n");
 }
+
+#[test]
+fn cache_mount_ids_are_shared_and_options_apply() {
+    let e = TestEngine::with_busybox();
+    let a = Ctx::new(
+        "FROM busybox\nRUN --mount=type=cache,id=shared,target=/a sh -c 'echo from-a > /a/f'\n",
+    );
+    build_ok(&e, &a, "cache-a", &[]);
+    // Another Dockerfile, another target, the same id: the same directory.
+    let b = Ctx::new(
+        "FROM busybox\nRUN --mount=type=cache,id=shared,target=/b cat /b/f > /got\nRUN --mount=type=cache,target=/owned,uid=1000,gid=50,mode=0700 stat -c '%u %g %a' /owned > /st\n",
+    );
+    build_ok(&e, &b, "cache-b", &[]);
+    assert_eq!(
+        run_sh(&e, "cache-b", "cat /got /st"),
+        "from-a\n1000 50 700\n"
+    );
+}
