@@ -229,6 +229,25 @@ $B run -d --name metrics -v cache:/cache busybox:latest sh -c \
   'while true; do dd if=/dev/zero of=/cache/blob bs=64k count=16 2>/dev/null; sleep 1; done' >/dev/null
 $B run --name migrate-once busybox:latest echo "migrations applied" >/dev/null # exits: a stopped container
 $B create --name idle busybox:latest sleep 3600 >/dev/null # never started
+# Builds for the Builds view: one that works (built twice: the second time every step comes from
+# the cache) and, newest, one whose test step fails.
+mkdir -p "$WORK/build-ok" "$WORK/build-bad"
+cat >"$WORK/build-ok/Dockerfile" <<'DOCKERFILE'
+FROM busybox:latest
+WORKDIR /app
+COPY . /app
+RUN echo "compiling worker" && sleep 1 && echo built >/app/worker
+CMD ["cat", "/app/worker"]
+DOCKERFILE
+$B build -t shop/worker:dev "$WORK/build-ok" >/dev/null
+$B build -t shop/worker:dev "$WORK/build-ok" >/dev/null
+cat >"$WORK/build-bad/Dockerfile" <<'DOCKERFILE'
+FROM busybox:latest
+RUN echo "compiling api" && echo built >/api
+RUN for t in 1 2 3; do echo "test $t ... ok"; done; echo "test 4 ... FAILED: got 500" >&2; exit 2
+CMD ["/api"]
+DOCKERFILE
+$B build -t shop/api:next "$WORK/build-bad" >/dev/null 2>&1 || true
 
 start_dashboard
 # Let the stats history fill, so sparklines and charts have a shape.
@@ -252,19 +271,26 @@ type_text GET
 keys Enter
 shot logs
 keys Escape Escape
-# Images, the run form, volumes, networks, events, help.
+# Images, the run form, the build form, volumes, networks, events, builds, help.
 keys 2
 shot images
 keys r
 type_text web-2
 shot run-form
+keys Escape b
+shot build-form
 keys Escape 3
 shot volumes
 keys 4
 shot networks
 keys 5
 shot events
-keys 1 '?'
+# Builds: the list, then the failed build (the newest, first row) with its failing step's log.
+keys 6
+shot builds
+keys Enter
+shot build-detail
+keys Escape 1 '?'
 shot help
 keys Escape
 

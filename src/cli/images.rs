@@ -4,8 +4,8 @@
 use clap::Subcommand;
 
 use super::{
-    FormatNames, HistoryArgs, ImagePruneArgs, ImagesArgs, ImportArgs, LoadArgs, PullArgs, PushArgs,
-    RmiArgs, SaveArgs, TagArgs,
+    BuildArgs, FormatNames, HistoryArgs, ImagePruneArgs, ImagesArgs, ImportArgs, LoadArgs,
+    PullArgs, PushArgs, RmiArgs, SaveArgs, TagArgs,
 };
 
 #[derive(Subcommand, Debug)]
@@ -23,6 +23,8 @@ pub enum ImageCmd {
     Push(PushArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
+    /// Build an image from a Dockerfile.
+    Build(Box<BuildArgs>),
     /// Save one or more images to a tar archive (streamed to STDOUT by default).
     Save(SaveArgs),
     /// Load an image from a tar archive or STDIN.

@@ -19,6 +19,7 @@ pub use resources::*;
 // Each command's flags live beside it in commands/; re-exported here for the dispatch.
 pub use crate::commands::archive::{ExportArgs, UpdateArgs};
 pub use crate::commands::attach::AttachArgs;
+pub use crate::commands::build::BuildArgs;
 pub use crate::commands::check::SystemCheckArgs;
 pub use crate::commands::containers::{
     ContainerArg, ContainersArg, KillArgs, LogsArgs, PruneArgs, RenameArgs, RmArgs, StopArgs,
@@ -88,6 +89,8 @@ pub enum Cmd {
     Import(ImportArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
+    /// Build an image from a Dockerfile.
+    Build(BuildArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default).
     Save(SaveArgs),
     /// Load an image from a tar archive or STDIN.

@@ -217,6 +217,43 @@ impl CredStore {
         }
     }
 
+    /// The whole config file (an empty object when there is none), for the settings beside the
+    /// credentials (`proxies`).
+    pub fn config(&self) -> Result<Map<String, Value>> {
+        self.load()
+    }
+
+    /// Every stored credential, keyed by registry: the `auths` entries, the registries with a
+    /// `credHelpers` helper and what the `credsStore` helper lists. What docker's
+    /// `GetAllCredentials` hands a build (`X-Registry-Config`) so its FROM pulls can log in; a
+    /// registry whose helper fails is left out, as docker does.
+    pub fn all(&self) -> Result<BTreeMap<String, AuthConfig>> {
+        let cfg = self.load()?;
+        let mut keys: Vec<String> = Vec::new();
+        for section in ["auths", "credHelpers"] {
+            if let Some(m) = cfg.get(section).and_then(Value::as_object) {
+                keys.extend(m.keys().cloned());
+            }
+        }
+        if let Some(store) = cfg.get("credsStore").and_then(Value::as_str) {
+            if let Ok((true, text)) = run_helper(store, "list", b"") {
+                if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&text) {
+                    keys.extend(m.keys().cloned());
+                }
+            }
+        }
+        let mut all = BTreeMap::new();
+        for k in keys {
+            if let Ok(Some(mut a)) = self.get(&k) {
+                if a.serveraddress.is_empty() {
+                    a.serveraddress = k.clone();
+                }
+                all.insert(k, a);
+            }
+        }
+        Ok(all)
+    }
+
     /// Store credentials for `server`: in its helper when one is configured (the file keeps an
     /// empty entry so `auths` still lists the registry), else base64 in the file.
     pub fn store(&self, server: &str, auth: &AuthConfig) -> Result<()> {

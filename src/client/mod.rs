@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod autostart;
+pub mod build_context;
 pub mod credentials;
 pub mod demux;
 pub mod progress;

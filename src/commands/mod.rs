@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod build;
 pub mod check;
 pub mod containers;
 pub mod cp;
@@ -68,6 +69,8 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Logout(a) => login::logout(&ctx, a).await,
         Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::history(&ctx, a).await,
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&ctx, a).await,
+        Cmd::Build(a) => build::build(&ctx, a).await,
+        Cmd::Image(ImageCmd::Build(a)) => build::build(&ctx, *a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => {
             inspect::inspect(&ctx, a.format, Some("image".into()), a.names).await
         }

@@ -19,10 +19,11 @@ pub enum Context {
     Networks,
     Events,
     Logs,
+    Builds,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::List,
         Context::Containers,
@@ -31,6 +32,7 @@ impl Context {
         Context::Networks,
         Context::Events,
         Context::Logs,
+        Context::Builds,
     ];
 
     /// The config file's table name (`[keys.<name>]`).
@@ -44,6 +46,7 @@ impl Context {
             Context::Networks => "networks",
             Context::Events => "events",
             Context::Logs => "logs",
+            Context::Builds => "builds",
         }
     }
 
@@ -92,8 +95,9 @@ actions! {
     ViewVolumes, Global, "view_volumes", "volumes view", ["3"];
     ViewNetworks, Global, "view_networks", "networks view", ["4"];
     ViewEvents, Global, "view_events", "events view", ["5"];
+    ViewBuilds, Global, "view_builds", "builds view", ["6"];
     ToggleMouse, Global, "toggle_mouse", "mouse capture on/off (off: select text)", ["m"];
-    Tasks, Global, "tasks", "background tasks (pulls, prunes)", ["ctrl-t"];
+    Tasks, Global, "tasks", "background tasks (pulls, pushes, builds)", ["ctrl-t"];
 
     Up, List, "up", "up", ["k", "up"];
     Down, List, "down", "down", ["j", "down"];
@@ -141,6 +145,7 @@ actions! {
     PruneImages, Images, "prune", "remove dangling (or all unused) images", ["X"];
     Dangling, Images, "dangling", "show dangling only / all", ["u"];
     History, Images, "history", "history (layers)", ["H"];
+    BuildImage, Images, "build", "build an image from a Dockerfile", ["b"];
 
     CreateVolume, Volumes, "create", "create a volume", ["c"];
     RemoveVolume, Volumes, "remove", "remove", ["d"];
@@ -164,6 +169,12 @@ actions! {
     Wrap, Logs, "wrap", "wrap long lines", ["w"];
     Since, Logs, "since", "since: all, 1m, 10m, 1h, 1d", ["S"];
     SaveLogs, Logs, "save", "save to a file", ["ctrl-s"];
+
+    Rebuild, Builds, "rebuild", "build again from the same directory and options", ["r"];
+    RemoveBuild, Builds, "remove", "remove the build record (the image stays)", ["d"];
+    NewBuild, Builds, "build", "build an image from a Dockerfile", ["b"];
+    BuildLogDown, Builds, "log_down", "scroll the step's log down", ["ctrl-d", "shift-down"];
+    BuildLogUp, Builds, "log_up", "scroll the step's log up", ["ctrl-u", "shift-up"];
 }
 
 /// One key with its modifiers, as written in the config file: `q`, `G`, `ctrl-a`, `shift-tab`,
@@ -467,6 +478,35 @@ mod tests {
         assert_eq!(km.resolve(Context::Images, &back), Some(Action::PrevView));
         let ctrl_a = ev(KeyCode::Char('a'), KeyModifiers::CONTROL);
         assert_eq!(km.resolve(Context::Images, &ctrl_a), Some(Action::MarkAll));
+        // The builds view: its own r, d and b; 6 reaches it from anywhere; b builds from
+        // the images view too; ctrl-d scrolls a step's log there, as the detail pane does.
+        let key = |c| ev(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            km.resolve(Context::Builds, &key('r')),
+            Some(Action::Rebuild)
+        );
+        assert_eq!(
+            km.resolve(Context::Builds, &key('d')),
+            Some(Action::RemoveBuild)
+        );
+        assert_eq!(
+            km.resolve(Context::Builds, &key('b')),
+            Some(Action::NewBuild)
+        );
+        assert_eq!(
+            km.resolve(Context::Images, &key('b')),
+            Some(Action::BuildImage)
+        );
+        assert_eq!(
+            km.resolve(Context::Logs, &key('6')),
+            Some(Action::ViewBuilds)
+        );
+        assert_eq!(km.resolve(Context::Builds, &key('j')), Some(Action::Down));
+        let ctrl_d = ev(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(
+            km.resolve(Context::Builds, &ctrl_d),
+            Some(Action::BuildLogDown)
+        );
     }
 
     #[test]

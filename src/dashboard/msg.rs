@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::files::{FileAnswer, FileRequest};
 use super::store::model::{Container, EngineInfo, HostUsage, Image, Network, Volume};
+use berth_engine::model::build::BuildRecord;
 
 /// Names one long-lived stream so its lines find their way back and it can be closed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +87,10 @@ pub enum Purpose {
     },
     /// `POST /images/prune` (the status line reports the space reclaimed).
     PruneImages,
+    /// `GET /berth/v1/builds/{id}`: one build with its step logs, for the build detail.
+    BuildDetail { id: String },
+    /// `DELETE /berth/v1/builds/{id}`: reported like `Action`, then the list is read again.
+    BuildRemove { id: String, label: String },
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +123,8 @@ pub enum Msg {
     Images(Vec<Image>),
     Volumes(Vec<Volume>),
     Networks(Vec<Network>),
+    /// `GET /berth/v1/builds`, or why the engine keeps none (docker has no such endpoint).
+    Builds(Result<Vec<BuildRecord>, String>),
     /// One `GET /events` message.
     Event(Value),
     Host(HostUsage),
@@ -148,6 +155,44 @@ pub enum FeedRequest {
     Close(StreamKey),
     /// Re-read every list now.
     Resync,
+    /// Re-read the builds list now (the Builds view opened, a record was removed).
+    RefreshBuilds,
+    /// Send a build: tar the context directory and `POST /build`, its progress lines on the
+    /// task's stream. The feed does it because reading the directory is I/O.
+    Build(BuildRequest),
+}
+
+/// A build the dashboard starts (the build form, rebuild): what `berth build` would be given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildSpec {
+    /// The context directory on this machine (relative: to where berth started).
+    pub context_dir: std::path::PathBuf,
+    /// The Dockerfile's path inside the context; `None`: `Dockerfile`.
+    pub dockerfile: Option<String>,
+    pub tags: Vec<String>,
+    pub target: Option<String>,
+    pub build_args: Vec<(String, String)>,
+}
+
+impl BuildSpec {
+    /// What the task list calls it: `build shop/web:dev from ~/src/shop`.
+    pub fn title(&self) -> String {
+        let dir = self.context_dir.display();
+        match self.tags.first() {
+            Some(t) if self.tags.len() > 1 => {
+                format!("build {t} (+{}) from {dir}", self.tags.len() - 1)
+            }
+            Some(t) => format!("build {t} from {dir}"),
+            None => format!("build {dir}"),
+        }
+    }
+}
+
+/// `FeedRequest::Build`: the spec and the task stream its progress goes to.
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
+    pub key: StreamKey,
+    pub spec: BuildSpec,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -226,5 +271,9 @@ impl Effect {
 
     pub fn close(key: StreamKey) -> Effect {
         Effect::Feed(FeedRequestEq(FeedRequest::Close(key)))
+    }
+
+    pub fn feed(req: FeedRequest) -> Effect {
+        Effect::Feed(FeedRequestEq(req))
     }
 }

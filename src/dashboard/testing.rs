@@ -300,6 +300,12 @@ pub fn calls(effects: &[Effect]) -> Vec<String> {
                 super::msg::FeedRequest::Open(s) => Some(format!("OPEN {} {}", s.method, s.path)),
                 super::msg::FeedRequest::Close(k) => Some(format!("CLOSE {k:?}")),
                 super::msg::FeedRequest::Resync => Some("RESYNC".into()),
+                super::msg::FeedRequest::RefreshBuilds => Some("REFRESH BUILDS".into()),
+                super::msg::FeedRequest::Build(b) => Some(format!(
+                    "BUILD {} {:?}",
+                    b.spec.context_dir.display(),
+                    b.key
+                )),
             },
             _ => None,
         })

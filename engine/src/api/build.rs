@@ -284,7 +284,9 @@ async fn build<B: BuildBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
             Ok(Ok(id)) => Err(EngineError::internal(format!(
                 "the build of {id} ended without output"
             ))),
-            Err(_) => Err(EngineError::internal("the build task ended without an answer")),
+            Err(_) => Err(EngineError::internal(
+                "the build task ended without an answer",
+            )),
         };
     }
     let (out_tx, out_rx) = mpsc::channel::<Bytes>(64);

@@ -61,7 +61,10 @@ pub async fn serve(
                                 )
                             }
                         });
+                        // Build secrets travel in a header (X-Berth-Build-Secrets, base64 of
+                        // base64): room for a few MiB of them, beyond hyper's ~400 KB default.
                         if let Err(err) = http1::Builder::new()
+                            .max_buf_size(8 << 20)
                             .serve_connection(TokioIo::new(stream), service)
                             .with_upgrades()
                             .await

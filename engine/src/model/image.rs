@@ -20,6 +20,8 @@ pub struct ImageContainerConfig {
     pub stop_signal: Option<String>,
     pub healthcheck: Option<serde_json::Value>,
     pub shell: Option<Vec<String>>,
+    /// ONBUILD triggers a child build runs (docker shows `null` when there are none).
+    pub on_build: Option<Vec<String>>,
 }
 
 /// An image resolved for running a container.

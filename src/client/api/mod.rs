@@ -4,6 +4,8 @@
 //! (what the headless commands call). Path segments and query values are percent-encoded here
 //! and nowhere else.
 
+pub mod build;
+pub mod builds;
 pub mod containers;
 pub mod exec;
 pub mod images;

@@ -179,7 +179,11 @@ pub fn short(a: Action) -> &'static str {
         Action::Restart => "restart",
         Action::PauseToggle => "pause",
         Action::Kill => "kill",
-        Action::Remove | Action::RemoveImage | Action::RemoveVolume | Action::RemoveNetwork => "rm",
+        Action::Remove
+        | Action::RemoveImage
+        | Action::RemoveVolume
+        | Action::RemoveNetwork
+        | Action::RemoveBuild => "rm",
         Action::ForceRemove | Action::ForceRemoveImage => "force rm",
         Action::Exec => "shell",
         Action::Attach => "attach",
@@ -222,6 +226,9 @@ pub fn short(a: Action) -> &'static str {
         Action::PrevTab => "prev tab",
         Action::DetailScrollDown => "scroll",
         Action::DetailScrollUp => "scroll up",
+        Action::BuildLogDown => "log down",
+        Action::BuildLogUp => "log up",
+        Action::BuildImage | Action::NewBuild => "build",
         Action::DetailNextMatch => "next",
         Action::DetailPrevMatch => "prev",
         Action::Sort => "sort",

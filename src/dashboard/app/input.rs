@@ -10,7 +10,7 @@ use tui_input::Input;
 use super::App;
 use crate::dashboard::dialogs::{self, Outcome};
 use crate::dashboard::keymap::Action;
-use crate::dashboard::msg::{Effect, Purpose};
+use crate::dashboard::msg::{Effect, FeedRequest, Purpose};
 use crate::dashboard::views::{Level, ViewId};
 
 impl App {
@@ -110,6 +110,7 @@ impl App {
             Action::ViewVolumes => self.switch(ViewId::Volumes),
             Action::ViewNetworks => self.switch(ViewId::Networks),
             Action::ViewEvents => self.switch(ViewId::Events),
+            Action::ViewBuilds => self.switch(ViewId::Builds),
             Action::ToggleMouse => {
                 self.mouse = !self.mouse;
                 self.effects.push(Effect::SetMouse(self.mouse));
@@ -146,6 +147,11 @@ impl App {
                 crate::client::api::system::disk_usage(),
                 Purpose::DiskUsage,
             ));
+        }
+        if to == ViewId::Builds {
+            // Builds happen without events of their own; the list is read when it is looked at
+            // (and polled by the feed while one runs).
+            self.effects.push(Effect::feed(FeedRequest::RefreshBuilds));
         }
     }
 

@@ -11,9 +11,12 @@ use tui_input::Input;
 use super::config::Config;
 use super::dialogs::{self, Dialog, Outcome};
 use super::files::FileAnswer;
-use super::msg::{Effect, Framing, Msg, Purpose, StreamItem, StreamKey, StreamRequest};
+use super::msg::{
+    BuildRequest, Effect, FeedRequest, Framing, Msg, Purpose, StreamItem, StreamKey, StreamRequest,
+};
 use super::store::tasks::{Task, TaskState};
 use super::store::{Connection, Store};
+use super::views::builds::BuildsView;
 use super::views::containers::ContainersView;
 use super::views::events::EventsView;
 use super::views::images::ImagesView;
@@ -39,6 +42,7 @@ struct Views {
     volumes: VolumesView,
     networks: NetworksView,
     events: EventsView,
+    builds: BuildsView,
     logs: LogsView,
 }
 
@@ -50,6 +54,7 @@ impl Views {
             ViewId::Volumes => &mut self.volumes,
             ViewId::Networks => &mut self.networks,
             ViewId::Events => &mut self.events,
+            ViewId::Builds => &mut self.builds,
             ViewId::Logs => &mut self.logs,
         }
     }
@@ -61,6 +66,7 @@ impl Views {
             ViewId::Volumes => &self.volumes,
             ViewId::Networks => &self.networks,
             ViewId::Events => &self.events,
+            ViewId::Builds => &self.builds,
             ViewId::Logs => &self.logs,
         }
     }
@@ -104,6 +110,7 @@ impl App {
                 volumes: VolumesView::default(),
                 networks: NetworksView::default(),
                 events: EventsView::default(),
+                builds: BuildsView::default(),
                 logs: LogsView::default(),
             },
             current: ViewId::Containers,
@@ -186,6 +193,10 @@ impl App {
             Msg::Networks(list) => {
                 self.store.networks = list;
                 self.store.loaded.networks = true;
+                self.store_changed();
+            }
+            Msg::Builds(list) => {
+                self.store.set_builds(list);
                 self.store_changed();
             }
             Msg::Event(ev) => {
@@ -439,6 +450,22 @@ impl App {
                         auth_for,
                         upload,
                     }));
+                    if show {
+                        self.dialogs
+                            .push(Box::new(dialogs::tasks::TaskDialog::one(id)));
+                    }
+                }
+                Cmd::StartBuild { spec, show } => {
+                    let id = self.next_task;
+                    self.next_task += 1;
+                    let mut task = Task::new(id, spec.title());
+                    task.build = Some(spec.clone());
+                    self.store.tasks.push(task);
+                    self.effects
+                        .push(Effect::feed(FeedRequest::Build(BuildRequest {
+                            key: StreamKey::Task(id),
+                            spec,
+                        })));
                     if show {
                         self.dialogs
                             .push(Box::new(dialogs::tasks::TaskDialog::one(id)));

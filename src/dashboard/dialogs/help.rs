@@ -48,6 +48,7 @@ fn heading(ctx: Context) -> &'static str {
         Context::Networks => "Networks",
         Context::Events => "Events",
         Context::Logs => "Logs",
+        Context::Builds => "Builds",
     }
 }
 

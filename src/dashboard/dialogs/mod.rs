@@ -2,6 +2,7 @@
 //! palette, the JSON viewer, task progress, importing an image from a file, and the forms views
 //! add). The top one gets every key; Esc closes it unless it says otherwise.
 
+pub mod build_form;
 pub mod confirm;
 pub mod container_picker;
 pub mod help;

@@ -1,4 +1,5 @@
-//! Background work: one task's progress (a pull's layers with bars, an import's upload) or the
+//! Background work: one task's progress (a pull's layers with bars, an import's upload, a
+//! build's current step and output) or the
 //! list of all tasks.
 //! Esc sends it to the background; the header keeps counting running tasks.
 
@@ -82,6 +83,13 @@ pub fn task_lines<'a>(
             ));
         }
     }
+    if let Some(step) = &t.step {
+        // A build's step: where it is, or where it stopped.
+        lines.push(Line::styled(
+            format!("  {}", ellipsize(step, width.saturating_sub(2))),
+            theme.fg(theme.accent),
+        ));
+    }
     let bar_w = width.saturating_sub(48).clamp(5, 40);
     for l in &t.layers {
         let frac = l.fraction();
@@ -136,7 +144,7 @@ impl Dialog for TaskDialog {
         let mut lines = Vec::new();
         if tasks.is_empty() {
             lines.push(Line::styled(
-                "no tasks yet: pulls, pushes, imports and loads show up here",
+                "no tasks yet: pulls, pushes, imports, loads and builds show up here",
                 theme.muted(),
             ));
         }

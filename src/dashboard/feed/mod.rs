@@ -7,6 +7,7 @@
 //! When the engine goes away the feed says so, retries every second, and on reconnecting
 //! re-reads every list and reopens the GET streams that were open.
 
+pub mod build;
 pub mod host;
 pub mod lines;
 pub mod upload;
@@ -23,16 +24,19 @@ use serde_json::Value;
 use tokio::sync::mpsc::{unbounded_channel, Sender, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
-use super::msg::{ApiCall, FeedRequest, Msg, StreamItem, StreamKey, StreamRequest};
+use super::msg::{ApiCall, BuildRequest, FeedRequest, Msg, StreamItem, StreamKey, StreamRequest};
 use super::store::model::EngineInfo;
 use crate::client::api::{containers, images, networks, volumes, Filters};
 use crate::client::{autostart, empty, full, Client};
+use berth_engine::model::build::BuildStatus;
 use lines::LineSplitter;
 
 const RETRY: Duration = Duration::from_secs(1);
 /// Events arrive in bursts (a compose up is dozens); one list read answers a whole burst.
 const DEBOUNCE: Duration = Duration::from_millis(60);
 const HOST_EVERY: Duration = Duration::from_secs(2);
+/// How often the builds list is read while a build runs (builds send no events until they tag).
+const BUILDS_POLL: Duration = Duration::from_secs(2);
 /// How far back the events view starts.
 const EVENT_HISTORY_SECS: i64 = 15 * 60;
 
@@ -55,6 +59,7 @@ pub struct Stale {
     pub images: bool,
     pub volumes: bool,
     pub networks: bool,
+    pub builds: bool,
 }
 
 impl Stale {
@@ -63,10 +68,19 @@ impl Stale {
         images: true,
         volumes: true,
         networks: true,
+        builds: true,
+    };
+
+    pub const BUILDS: Stale = Stale {
+        containers: false,
+        images: false,
+        volumes: false,
+        networks: false,
+        builds: true,
     };
 
     pub fn any(&self) -> bool {
-        self.containers || self.images || self.volumes || self.networks
+        self.containers || self.images || self.volumes || self.networks || self.builds
     }
 
     pub fn merge(&mut self, o: Stale) {
@@ -74,6 +88,7 @@ impl Stale {
         self.images |= o.images;
         self.volumes |= o.volumes;
         self.networks |= o.networks;
+        self.builds |= o.builds;
     }
 
     pub fn from_event(ev: &Value) -> Stale {
@@ -104,6 +119,8 @@ impl Stale {
             }
             "image" => {
                 s.images = true;
+                // A build tags its image (and a removed image changes what a record shows).
+                s.builds = matches!(action, "tag" | "untag" | "delete");
             }
             "volume" => s.volumes = true,
             "network" => {
@@ -163,6 +180,12 @@ struct Feed {
     running: BTreeMap<StreamKey, JoinHandle<()>>,
     /// `timeNano` of the newest event seen, so a reconnect replays only what was missed.
     last_event: Arc<AtomicI64>,
+    /// Whether the last builds list had a running build (`None`: not read, or the engine keeps
+    /// no build records): while it has, the list is polled.
+    builds_running: Option<bool>,
+    /// Builds this feed sent that have not ended: the list is polled while there are any (their
+    /// record may not exist yet when the first poll reads the list).
+    builds_sent: usize,
 }
 
 async fn run(
@@ -180,6 +203,8 @@ async fn run(
         reopen: BTreeMap::new(),
         running: BTreeMap::new(),
         last_event: Arc::new(AtomicI64::new(0)),
+        builds_running: None,
+        builds_sent: 0,
     };
     let mut last_error: Option<String> = None;
     loop {
@@ -250,7 +275,13 @@ impl Feed {
             FeedRequest::Close(key) => {
                 self.reopen.remove(&key);
             }
-            FeedRequest::Resync => {}
+            FeedRequest::Build(req) => {
+                let _ = self.msgs.send(Msg::StreamEnd {
+                    key: req.key,
+                    error: Some("not connected to the engine".into()),
+                });
+            }
+            FeedRequest::Resync | FeedRequest::RefreshBuilds => {}
         }
     }
 
@@ -322,10 +353,16 @@ impl Feed {
         });
         let _events_guard = AbortOnDrop(events_task);
 
-        refresh(&client, &self.msgs, Stale::ALL).await;
+        self.builds_running = refresh(&client, &self.msgs, Stale::ALL).await;
         for req in self.reopen.values().cloned().collect::<Vec<_>>() {
             self.open(&client, req);
         }
+        // Builds started here report their end, which re-reads the list. (Those of a lost
+        // connection were stopped with it.)
+        self.builds_sent = 0;
+        let (built_tx, mut built_rx) = unbounded_channel::<()>();
+        let mut poll = tokio::time::interval(BUILDS_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         loop {
             tokio::select! {
@@ -344,7 +381,17 @@ impl Feed {
                             t.abort();
                         }
                     }
-                    Some(FeedRequest::Resync) => refresh(&client, &self.msgs, Stale::ALL).await,
+                    Some(FeedRequest::Resync) => {
+                        self.builds_running = refresh(&client, &self.msgs, Stale::ALL).await;
+                    }
+                    Some(FeedRequest::RefreshBuilds) => {
+                        self.builds_running = refresh(&client, &self.msgs, Stale::BUILDS).await;
+                    }
+                    Some(FeedRequest::Build(req)) => {
+                        // Its record shows up as running: poll until it ends.
+                        self.builds_sent += 1;
+                        self.build(&client, req, built_tx.clone());
+                    }
                 },
                 Some(first) = stale_rx.recv() => {
                     let mut stale = first;
@@ -353,8 +400,17 @@ impl Feed {
                         stale.merge(more);
                     }
                     if stale.any() {
-                        refresh(&client, &self.msgs, stale).await;
+                        if let Some(running) = refresh(&client, &self.msgs, stale).await {
+                            self.builds_running = Some(running);
+                        }
                     }
+                }
+                Some(()) = built_rx.recv() => {
+                    self.builds_sent = self.builds_sent.saturating_sub(1);
+                    self.builds_running = refresh(&client, &self.msgs, Stale::BUILDS).await;
+                }
+                _ = poll.tick(), if self.poll_builds() => {
+                    self.builds_running = refresh(&client, &self.msgs, Stale::BUILDS).await;
                 }
                 Some(why) = lost_rx.recv() => return Ok(Some(why)),
             }
@@ -378,6 +434,35 @@ impl Feed {
         });
     }
 
+    /// Whether to read the builds list on the poll's next tick: a build is running, or one
+    /// sent from here has not ended, on an engine that keeps records (`None`: docker, whose
+    /// 404 is not worth asking again every two seconds).
+    fn poll_builds(&self) -> bool {
+        poll_builds(self.builds_running, self.builds_sent)
+    }
+
+    /// Runs a build in the background, its progress on the task's stream (`build::run`); when
+    /// it ends, `done` has the builds list read again.
+    fn build(&mut self, client: &Client, req: BuildRequest, done: UnboundedSender<()>) {
+        let client = client.clone();
+        let items = self.items.clone();
+        let key = req.key.clone();
+        let task = tokio::spawn(async move {
+            let error = build::run(&client, &req, &items)
+                .await
+                .err()
+                .map(|e| error_text(&e));
+            let _ = items
+                .send(Msg::StreamEnd {
+                    key: req.key,
+                    error,
+                })
+                .await;
+            let _ = done.send(());
+        });
+        self.running.insert(key, task);
+    }
+
     fn open(&mut self, client: &Client, req: StreamRequest) {
         if let Some(old) = self.running.remove(&req.key) {
             old.abort();
@@ -399,6 +484,14 @@ impl Feed {
                 .await;
         });
         self.running.insert(key, task);
+    }
+}
+
+/// See `Feed::poll_builds`.
+fn poll_builds(running: Option<bool>, sent: usize) -> bool {
+    match running {
+        Some(running) => running || sent > 0,
+        None => false,
     }
 }
 
@@ -511,8 +604,9 @@ async fn engine_info(client: &Client) -> Result<EngineInfo> {
 }
 
 /// Re-reads the stale lists, concurrently. A failed read is reported on the event stream's
-/// terms: if the engine is gone, the event stream ends and says so.
-async fn refresh(client: &Client, msgs: &UnboundedSender<Msg>, stale: Stale) {
+/// terms: if the engine is gone, the event stream ends and says so. Returns whether a build is
+/// running, when the builds list was read.
+async fn refresh(client: &Client, msgs: &UnboundedSender<Msg>, stale: Stale) -> Option<bool> {
     let containers = async {
         if stale.containers {
             let list = containers::list(true, None, false, &Filters::none());
@@ -547,13 +641,49 @@ async fn refresh(client: &Client, msgs: &UnboundedSender<Msg>, stale: Stale) {
             }
         }
     };
-    tokio::join!(containers, images, volumes, networks);
+    let builds = async {
+        if !stale.builds {
+            return None;
+        }
+        match client.build_list().await {
+            Ok(list) => {
+                let running = list.iter().any(|b| b.status == BuildStatus::Running);
+                let _ = msgs.send(Msg::Builds(Ok(list)));
+                Some(running)
+            }
+            Err(e) => {
+                let _ = msgs.send(Msg::Builds(Err(builds_error(&e))));
+                None
+            }
+        }
+    };
+    tokio::join!(containers, images, volumes, networks, builds).4
+}
+
+/// Why there are no build records: an engine without `/berth/v1/builds` (docker, an older
+/// berth) says 404, which means it keeps none, not that something broke.
+fn builds_error(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<crate::client::DaemonError>() {
+        Some(d) if d.status == 404 => {
+            "this engine keeps no build records (berth's engine does)".to_string()
+        }
+        _ => format!("reading the builds: {}", error_text(e)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn builds_are_polled_while_one_runs_or_one_sent_from_here_has_not_ended() {
+        assert!(poll_builds(Some(true), 0));
+        assert!(poll_builds(Some(false), 1));
+        assert!(!poll_builds(Some(false), 0));
+        // An engine that keeps no records (docker) is not asked again and again.
+        assert!(!poll_builds(None, 1));
+    }
 
     #[test]
     fn events_mark_only_what_they_touch() {
@@ -577,6 +707,12 @@ mod tests {
                 ..Default::default()
             }
         );
+        // A build tags its image: the builds list changes with it.
+        let s = Stale::from_event(&json!({"Type": "image", "Action": "tag"}));
+        assert!(s.images && s.builds && !s.containers);
+        let mut all = Stale::default();
+        all.merge(Stale::BUILDS);
+        assert!(all.any() && all.builds && !all.images);
         let s = Stale::from_event(&json!({"Type": "volume", "Action": "create"}));
         assert_eq!(
             s,

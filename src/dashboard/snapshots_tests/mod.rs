@@ -2,6 +2,7 @@
 //! sizes, reached by key presses from a fresh app. Review changes with `cargo insta review`, or
 //! accept them with `INSTA_UPDATE=always cargo test`.
 
+mod builds;
 mod chrome;
 mod containers;
 mod detail;

@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
 
+use berth_engine::model::build::{BuildRecord, BuildStatus};
 use model::{Container, EngineInfo, HostUsage, Image, Network, Volume};
 use stats::StatsHistory;
 use tasks::Task;
@@ -35,6 +36,11 @@ pub struct Store {
     pub images: Vec<Image>,
     pub volumes: Vec<Volume>,
     pub networks: Vec<Network>,
+    /// The engine's build records, newest first (summaries: no step logs).
+    pub builds: Vec<BuildRecord>,
+    /// Why there are no build records to show: the engine does not keep them (docker answers
+    /// 404 to `/berth/v1/builds`) or the last read failed.
+    pub builds_error: Option<String>,
     /// `GET /containers/{id}/json` answers, by container id.
     pub details: HashMap<String, Value>,
     pub stats: HashMap<String, StatsHistory>,
@@ -52,6 +58,8 @@ pub struct Store {
 pub enum Gone {
     Volumes(Vec<String>),
     Networks(Vec<String>),
+    /// Build records, by id.
+    Builds(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -60,6 +68,7 @@ pub struct Loaded {
     pub images: bool,
     pub volumes: bool,
     pub networks: bool,
+    pub builds: bool,
 }
 
 impl Default for Store {
@@ -72,6 +81,8 @@ impl Default for Store {
             images: Vec::new(),
             volumes: Vec::new(),
             networks: Vec::new(),
+            builds: Vec::new(),
+            builds_error: None,
             details: HashMap::new(),
             stats: HashMap::new(),
             events: VecDeque::new(),
@@ -143,7 +154,30 @@ impl Store {
         match gone {
             Gone::Volumes(names) => self.volumes.retain(|v| !names.contains(&v.name)),
             Gone::Networks(names) => self.networks.retain(|n| !names.contains(&n.name)),
+            Gone::Builds(ids) => self.builds.retain(|b| !ids.contains(&b.id)),
         }
+    }
+
+    /// A builds list from the feed, or why there is none (the old list stays: a failed poll
+    /// must not blank the view).
+    pub fn set_builds(&mut self, list: Result<Vec<BuildRecord>, String>) {
+        match list {
+            Ok(list) => {
+                self.builds = list;
+                self.builds_error = None;
+            }
+            Err(e) => self.builds_error = Some(e),
+        }
+        self.loaded.builds = true;
+    }
+
+    pub fn build(&self, id: &str) -> Option<&BuildRecord> {
+        self.builds.iter().find(|b| b.id == id)
+    }
+
+    /// Whether a build is still running (the list is then polled, and the detail re-read).
+    pub fn builds_running(&self) -> bool {
+        self.builds.iter().any(|b| b.status == BuildStatus::Running)
     }
 
     pub fn task_mut(&mut self, id: u64) -> Option<&mut Task> {

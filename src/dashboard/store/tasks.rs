@@ -1,4 +1,4 @@
-//! Long-running work (pull, push, import, load) the user can send to the background: its
+//! Long-running work (pull, push, import, load, build) the user can send to the background: its
 //! progress, as read from the engine's JSON progress stream, and how it ended.
 
 use serde_json::Value;
@@ -46,6 +46,11 @@ pub struct Task {
     /// The local file the task sends (import, load): the import prompt offers a failed one's
     /// path again, so nothing typed is lost to an engine error.
     pub upload: Option<std::path::PathBuf>,
+    /// A build's current step (`Step 3/7 : RUN make`), the line the task list shows live.
+    pub step: Option<String>,
+    /// What a build task was asked to build: the build form offers a failed one's values
+    /// again, and the Builds view knows the task is a build.
+    pub build: Option<crate::dashboard::msg::BuildSpec>,
 }
 
 impl Task {
@@ -57,6 +62,8 @@ impl Task {
             layers: Vec::new(),
             notes: Vec::new(),
             upload: None,
+            step: None,
+            build: None,
         }
     }
 
@@ -73,14 +80,20 @@ impl Task {
             self.state = TaskState::Failed(err.to_string());
             return;
         }
-        // Load reports its result as text ("Loaded image: busybox:latest\n").
+        // Load reports its result as text ("Loaded image: busybox:latest\n"); a build its
+        // steps and what they print (stderr wrapped in colour escapes, dropped here).
         if let Some(text) = msg["stream"].as_str() {
-            self.notes.extend(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string),
-            );
+            for line in strip_ansi(text).lines().map(str::trim) {
+                if line.is_empty() {
+                    continue;
+                }
+                // The step has a line of its own; the notes are what it printed.
+                if line.starts_with("Step ") && line.contains(" : ") {
+                    self.step = Some(line.to_string());
+                } else {
+                    self.notes.push(line.to_string());
+                }
+            }
         }
         let status = msg["status"].as_str().unwrap_or_default();
         match msg["id"].as_str() {
@@ -146,6 +159,23 @@ impl Task {
     }
 
     fn summary(&self) -> String {
+        // A build: its tags, else the image id it made.
+        let tagged: Vec<&str> = self
+            .notes
+            .iter()
+            .filter_map(|n| n.strip_prefix("Successfully tagged "))
+            .collect();
+        if !tagged.is_empty() {
+            return format!("built {}", tagged.join(", "));
+        }
+        if let Some(id) = self
+            .notes
+            .iter()
+            .rev()
+            .find_map(|n| n.strip_prefix("Successfully built "))
+        {
+            return format!("built {id}");
+        }
         let loaded: Vec<&str> = self
             .notes
             .iter()
@@ -176,6 +206,32 @@ impl Task {
             });
         (tot > 0).then(|| cur as f64 / tot as f64)
     }
+}
+
+/// `text` without terminal escape sequences (`ESC [ ... letter`): a build's stderr comes
+/// wrapped in red, which the task list draws with its own colours.
+pub fn strip_ansi(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\u{1b}') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, up to the final byte (a letter, `@` to `~`).
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out.into()
 }
 
 fn is_layer_status(status: &str) -> bool {
@@ -289,6 +345,48 @@ mod tests {
         t.apply(&json!({"status": "sha256:5d6f3e1156593adf"}));
         t.finish(None);
         assert_eq!(t.state, TaskState::Done("sha256:5d6f3e1156593adf".into()));
+    }
+
+    /// A build's stream as the engine sends it (docker's legacy builder shapes): the current
+    /// step follows the `Step` lines, stderr loses its colour escapes, and the end names the tags.
+    #[test]
+    fn follows_a_build() {
+        let mut t = Task::new(6, "build shop/web:dev from .");
+        for m in [
+            json!({"stream": "Step 1/3 : FROM busybox"}),
+            json!({"stream": "\n"}),
+            json!({"stream": " ---> 1d2b3c4d5e6f\n"}),
+            json!({"stream": "Step 2/3 : RUN make"}),
+            json!({"stream": "\n"}),
+            json!({"stream": " ---> Running in 0a1b2c3d4e5f\n"}),
+            json!({"stream": "\u{1b}[91mwarning: old compiler\n\u{1b}[0m"}),
+        ] {
+            t.apply(&m);
+        }
+        assert_eq!(t.step.as_deref(), Some("Step 2/3 : RUN make"));
+        assert_eq!(
+            t.notes.last().map(String::as_str),
+            Some("warning: old compiler")
+        );
+        for m in [
+            json!({"stream": "Step 3/3 : CMD [\"web\"]"}),
+            json!({"aux": {"ID": "sha256:9f8e7d6c5b4a"}}),
+            json!({"stream": "Successfully built 9f8e7d6c5b4a\n"}),
+            json!({"stream": "Successfully tagged shop/web:dev\n"}),
+        ] {
+            t.apply(&m);
+        }
+        t.finish(None);
+        assert_eq!(t.state, TaskState::Done("built shop/web:dev".into()));
+        let mut t = Task::new(7, "build .");
+        t.apply(&json!({"stream": "Step 1/2 : RUN exit 3\n"}));
+        t.apply(&json!({"errorDetail": {"code": 3, "message": "The command '/bin/sh -c exit 3' returned a non-zero code: 3"}, "error": "The command '/bin/sh -c exit 3' returned a non-zero code: 3"}));
+        t.finish(None);
+        assert_eq!(
+            t.state,
+            TaskState::Failed("The command '/bin/sh -c exit 3' returned a non-zero code: 3".into())
+        );
+        assert_eq!(strip_ansi("a\u{1b}[1;31mb\u{1b}[0mc"), "abc");
     }
 
     #[test]

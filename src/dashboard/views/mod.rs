@@ -1,6 +1,7 @@
 //! The views (one per tab) and what they share with the app: the context they get, the commands
 //! they queue, and the `View` trait the app drives them through.
 
+pub mod builds;
 pub mod containers;
 pub mod detail;
 pub mod events;
@@ -28,17 +29,19 @@ pub enum ViewId {
     Volumes,
     Networks,
     Events,
+    Builds,
     Logs,
 }
 
 impl ViewId {
     /// The tabs in order (logs is opened from containers, not a tab of its own until then).
-    pub const TABS: [ViewId; 5] = [
+    pub const TABS: [ViewId; 6] = [
         ViewId::Containers,
         ViewId::Images,
         ViewId::Volumes,
         ViewId::Networks,
         ViewId::Events,
+        ViewId::Builds,
     ];
 
     pub fn title(self) -> &'static str {
@@ -48,6 +51,7 @@ impl ViewId {
             ViewId::Volumes => "Volumes",
             ViewId::Networks => "Networks",
             ViewId::Events => "Events",
+            ViewId::Builds => "Builds",
             ViewId::Logs => "Logs",
         }
     }
@@ -59,6 +63,7 @@ impl ViewId {
             ViewId::Volumes => Context::Volumes,
             ViewId::Networks => Context::Networks,
             ViewId::Events => Context::Events,
+            ViewId::Builds => Context::Builds,
             ViewId::Logs => Context::Logs,
         }
     }
@@ -109,6 +114,12 @@ pub enum Cmd {
     Stream(StreamRequest),
     /// Drop objects the engine said it removed from the store (`Store::forget`).
     Forget(Gone),
+    /// Start a build as a background task (the build form, rebuild); `show` opens its
+    /// progress dialog.
+    StartBuild {
+        spec: super::msg::BuildSpec,
+        show: bool,
+    },
 }
 
 /// What handlers get: read access to data and config, and the queue for what should happen.

@@ -98,18 +98,31 @@ pub fn tabs(
     let mut spans = Vec::new();
     let mut ranges = Vec::new();
     let mut x = area.x;
-    for (i, (title, active)) in titles.iter().enumerate() {
-        let text = format!(" {} {} ", i + 1, title);
-        let w = unicode_width::UnicodeWidthStr::width(text.as_str()) as u16;
+    let texts: Vec<String> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, (title, _))| format!(" {} {} ", i + 1, title))
+        .collect();
+    let widths: Vec<u16> = texts
+        .iter()
+        .map(|t| unicode_width::UnicodeWidthStr::width(t.as_str()) as u16)
+        .collect();
+    // A blank between tabs while they fit; without it when they would not (six tabs at 80
+    // columns), since each tab's own padding still keeps the names apart.
+    let full: u16 = widths.iter().map(|w| w + 1).sum();
+    let gap = u16::from(full <= area.width);
+    for ((text, w), (_, active)) in texts.into_iter().zip(widths).zip(titles) {
         let style = if *active {
             theme.selected().fg(theme.accent)
         } else {
             theme.muted()
         };
         ranges.push((x, x + w));
-        x += w + 1;
+        x += w + gap;
         spans.push(Span::styled(text, style));
-        spans.push(Span::raw(" "));
+        if gap > 0 {
+            spans.push(Span::raw(" "));
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
     ranges

@@ -86,6 +86,21 @@ pub fn extract(file: File, sink: &mut Sink) -> io::Result<()> {
             }
             T::Symlink => {
                 let target = entry.link_name_bytes().unwrap_or_default().into_owned();
+                // dockerd refuses a relative target that climbs out of the destination (an
+                // absolute one is read inside it, so it is fine).
+                let mut joined = comps[..comps.len().saturating_sub(1)].join(&b'/');
+                joined.push(b'/');
+                joined.extend_from_slice(&target);
+                if clean_components(&joined).is_none() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "invalid symlink {:?} -> {:?}",
+                            String::from_utf8_lossy(&name),
+                            String::from_utf8_lossy(&target)
+                        ),
+                    ));
+                }
                 sink.put(&comps, Node::Symlink(&target), &attrs)?
             }
             T::Link => {

@@ -69,8 +69,12 @@ fn resolve_inner(root: BorrowedFd<'_>, chown: &str) -> std::result::Result<(u32,
 
 /// A passwd/group file of the rootfs, read without leaving it.
 fn read_db(root: BorrowedFd<'_>, path: &str) -> std::result::Result<String, String> {
-    let fd = open_in_root(root.as_raw_fd(), Path::new(path), libc::O_RDONLY, 0)
-        .map_err(|e| format!("open {path}: {}", std::io::Error::from(e)))?;
+    let fd = open_in_root(root.as_raw_fd(), Path::new(path), libc::O_RDONLY, 0).map_err(|e| {
+        format!(
+            "open {path}: {}",
+            super::apply::go_err(&std::io::Error::from(e))
+        )
+    })?;
     let mut text = String::new();
     std::fs::File::from(fd)
         .take(16 << 20)

@@ -45,8 +45,12 @@ impl Selection {
     fn item_hash(&self, item: &Item) -> io::Result<String> {
         let mut h = Sha256::new();
         let mut links: HashMap<(u64, u64), usize> = HashMap::new();
+        let mut reader = match (&item.origin, item.is_dir) {
+            (Origin::Tree(p), true) => Some(self.tree()?.item_reader(p)?),
+            _ => None,
+        };
         for (i, e) in item.entries.iter().enumerate() {
-            let attrs = self.attrs(&e.meta, Some((0, 0)));
+            let attrs = self.attrs(&e.meta, (!self.preserve_ownership).then_some((0, 0)));
             field(&mut h, &e.rel_bytes());
             let (tag, extra): (&[u8], Vec<u8>) = match &e.meta.kind {
                 Kind::Dir => (b"d", Vec::new()),
@@ -56,10 +60,10 @@ impl Selection {
                             (b"h", first.to_le_bytes().to_vec())
                         } else {
                             links.insert((e.meta.dev, e.meta.ino), i);
-                            (b"f", self.content_sha(item, e)?)
+                            (b"f", self.content_sha(item, e, reader.as_mut())?)
                         }
                     } else {
-                        (b"f", self.content_sha(item, e)?)
+                        (b"f", self.content_sha(item, e, reader.as_mut())?)
                     }
                 }
                 Kind::Symlink(t) => (b"l", t.clone()),
@@ -80,14 +84,21 @@ impl Selection {
     }
 
     /// sha256 of one file entry's content, streamed.
-    fn content_sha(&self, item: &Item, e: &super::source::Entry) -> io::Result<Vec<u8>> {
+    fn content_sha(
+        &self,
+        item: &Item,
+        e: &super::source::Entry,
+        reader: Option<&mut super::source::ItemReader>,
+    ) -> io::Result<Vec<u8>> {
         if let Origin::Remote(r) = &item.origin {
             return hex::decode(&r.sha256)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad sha256"));
         }
         let mut h = Sha256::new();
-        let mut r = self.open(item, e)?;
-        io::copy(&mut r, &mut h)?;
+        match reader {
+            Some(reader) => io::copy(&mut reader.open(&e.rel)?, &mut h)?,
+            None => io::copy(&mut self.open(item, e)?, &mut h)?,
+        };
         Ok(h.finalize().to_vec())
     }
 

@@ -46,7 +46,7 @@ pub fn matches(pattern: &str, name: impl AsRef<[u8]>) -> Result<bool, BadPattern
             let mut i = 0;
             while i < name.len() && name[i] != b'/' {
                 match match_chunk(chunk, &name[i + 1..])? {
-                    Some(t) if !(pattern.is_empty() && !t.is_empty()) => {
+                    Some(t) if !pattern.is_empty() || t.is_empty() => {
                         name = t;
                         continue 'pattern;
                     }
@@ -76,11 +76,7 @@ fn scan_chunk(mut pattern: &[u8]) -> (bool, &[u8], &[u8]) {
     let mut i = 0;
     while i < pattern.len() {
         match pattern[i] {
-            b'\\' => {
-                if i + 1 < pattern.len() {
-                    i += 1;
-                }
-            }
+            b'\\' if i + 1 < pattern.len() => i += 1,
             b'[' => in_range = true,
             b']' => in_range = false,
             b'*' if !in_range => break,

@@ -124,6 +124,26 @@ pub async fn fetch_remote(url: &str, scratch: &Path, checksum: Option<&str>) -> 
     })
 }
 
+/// Download every URL among an ADD's `sources` (in order; nothing for COPY, whose URL sources
+/// [`super::select`] refuses), for [`super::CopyRequest::remote`].
+pub async fn fetch_remotes(
+    sources: &[String],
+    is_add: bool,
+    checksum: Option<&str>,
+    scratch: &Path,
+) -> Result<Vec<RemoteFile>> {
+    let mut out = Vec::new();
+    if !is_add {
+        return Ok(out);
+    }
+    for s in sources.iter().filter(|s| is_url(s)) {
+        if !out.iter().any(|r: &RemoteFile| r.url == *s) {
+            out.push(fetch_remote(s, scratch, checksum).await?);
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Default)]
 struct Hashers {
     sha256: sha2::Sha256,

@@ -60,9 +60,7 @@ pub fn follow_in_scope(root: BorrowedFd<'_>, path: &[u8]) -> io::Result<Vec<Vec<
                 }
             }
             Ok(_) => resolved.push(comp),
-            Err(e) if matches!(e, nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR) => {
-                resolved.push(comp)
-            }
+            Err(nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR) => resolved.push(comp),
             Err(e) => return Err(e.into()),
         }
     }

@@ -26,6 +26,8 @@ use super::source::cname;
 pub enum Node<'r> {
     Dir,
     File(&'r mut dyn Read),
+    /// A regular file from the host: copied in the kernel (copy_file_range) where it can be.
+    HostFile(&'r mut File),
     Symlink(&'r [u8]),
     Fifo,
     Char(u64),
@@ -78,6 +80,9 @@ pub fn is_existing_dir(root: BorrowedFd<'_>, comps: &[Vec<u8>]) -> bool {
 pub struct Sink {
     base: OwnedFd,
     dir_times: Vec<(Vec<Vec<u8>>, i64)>,
+    /// The parent directory of the last entry: siblings come in a row, so most entries reuse it.
+    /// Dropped whenever anything is removed, so it never names a replaced directory.
+    last_parent: Option<(Vec<Vec<u8>>, OwnedFd)>,
 }
 
 impl Sink {
@@ -85,44 +90,69 @@ impl Sink {
         Sink {
             base,
             dir_times: Vec::new(),
+            last_parent: None,
         }
     }
 
     /// Write `node` at `comps` below the base. An empty `comps` (a tar's "./") is skipped, as
     /// docker skips it when the destination exists.
     pub fn put(&mut self, comps: &[Vec<u8>], node: Node<'_>, attrs: &Attrs) -> io::Result<()> {
-        let Some((name, parents)) = comps.split_last() else {
+        let Some((_, parents)) = comps.split_last() else {
             return Ok(());
         };
         // Parents not written before (an archive may omit them) are made root-owned, 0755.
-        let parent = ensure_dirs(self.base.as_fd(), parents, None)?;
+        let parent = match self.last_parent.take() {
+            Some((comps, fd)) if comps == parents => fd,
+            _ => ensure_dirs(self.base.as_fd(), parents, None)?,
+        };
+        let r = self.put_in(&parent, comps, node, attrs);
+        self.last_parent = Some((parents.to_vec(), parent));
+        r
+    }
+
+    fn put_in(
+        &mut self,
+        parent: &OwnedFd,
+        comps: &[Vec<u8>],
+        node: Node<'_>,
+        attrs: &Attrs,
+    ) -> io::Result<()> {
+        let Some(name) = comps.last() else {
+            return Ok(());
+        };
         let name = cname(name)?;
         let want_dir = matches!(node, Node::Dir);
         let mut keep = false;
-        if let Ok(st) = fstatat_nofollow(&parent, &name) {
+        if let Ok(st) = fstatat_nofollow(parent, &name) {
             if is_dir_stat(&st) && want_dir {
                 keep = true;
             } else {
-                remove_at(&parent, &name, is_dir_stat(&st))?;
+                self.last_parent = None;
+                remove_at(parent, &name, is_dir_stat(&st))?;
             }
         }
         match node {
             Node::Dir => {
                 if !keep {
-                    mkdirat(&parent, &name, 0o700)?;
+                    mkdirat(parent, &name, 0o700)?;
                 }
-                let fd = open_dir_at(&parent, &name)?;
+                let fd = open_dir_at(parent, &name)?;
                 fchown_mode(&fd, attrs.uid, attrs.gid, attrs.perm)?;
                 self.dir_times.push((comps.to_vec(), attrs.mtime));
             }
-            Node::File(reader) => {
+            Node::File(_) | Node::HostFile(_) => {
                 let fd = openat(
-                    &parent,
+                    parent,
                     &name,
                     libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
                 )?;
                 let mut f = File::from(fd);
-                io::copy(reader, &mut f)?;
+                match node {
+                    // File to File: std's io::copy uses copy_file_range/sendfile.
+                    Node::HostFile(src) => io::copy(src, &mut f)?,
+                    Node::File(reader) => io::copy(reader, &mut f)?,
+                    _ => 0,
+                };
                 fchown_mode(&f, attrs.uid, attrs.gid, attrs.perm)?;
                 if let Some(cap) = &attrs.capability {
                     // Best effort, as docker: a filesystem without xattrs still gets the file.
@@ -132,9 +162,9 @@ impl Sink {
             }
             Node::Symlink(target) => {
                 let t = CString::new(target).map_err(|_| super::resolve::invalid_name())?;
-                symlinkat(&t, &parent, &name)?;
-                lchownat(&parent, &name, attrs.uid, attrs.gid)?;
-                set_times_at(&parent, &name, attrs.mtime)?;
+                symlinkat(&t, parent, &name)?;
+                lchownat(parent, &name, attrs.uid, attrs.gid)?;
+                set_times_at(parent, &name, attrs.mtime)?;
             }
             Node::Fifo | Node::Char(_) | Node::Block(_) => {
                 let (fmt, dev) = match node {
@@ -142,10 +172,10 @@ impl Sink {
                     Node::Block(d) => (libc::S_IFBLK, d),
                     _ => (libc::S_IFIFO, 0),
                 };
-                mknodat(&parent, &name, fmt, dev as libc::dev_t)?;
-                lchownat(&parent, &name, attrs.uid, attrs.gid)?;
-                fchmodat(&parent, &name, attrs.perm)?;
-                set_times_at(&parent, &name, attrs.mtime)?;
+                mknodat(parent, &name, fmt, dev as libc::dev_t)?;
+                lchownat(parent, &name, attrs.uid, attrs.gid)?;
+                fchmodat(parent, &name, attrs.perm)?;
+                set_times_at(parent, &name, attrs.mtime)?;
             }
             Node::HardLink(target) => {
                 let Some((tname, tparents)) = target.split_last() else {
@@ -155,7 +185,7 @@ impl Sink {
                     ));
                 };
                 let tdir = walk_dirs(self.base.as_fd(), tparents, false)?;
-                linkat(&tdir, &cname(tname)?, &parent, &name)?;
+                linkat(&tdir, &cname(tname)?, parent, &name)?;
             }
         }
         Ok(())
@@ -163,7 +193,7 @@ impl Sink {
 
     /// Set the directories' mtimes, deepest first (writing their children changed them).
     pub fn finish(mut self) -> io::Result<()> {
-        self.dir_times.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.dir_times.sort_by_key(|d| std::cmp::Reverse(d.0.len()));
         for (comps, mtime) in &self.dir_times {
             let Some((name, parents)) = comps.split_last() else {
                 continue;

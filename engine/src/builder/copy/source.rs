@@ -95,7 +95,13 @@ impl SourceRoot {
     /// inside the root), opened for reading. Components of `rel` are never followed.
     pub fn open_file(&self, path: &Path, rel: &[Vec<u8>]) -> io::Result<File> {
         let fd = match rel.split_last() {
-            None => open_in_root(self.fd.as_raw_fd(), path, libc::O_RDONLY, 0)?,
+            // O_NONBLOCK: a fifo swapped in after the stat must not hang the build.
+            None => open_in_root(
+                self.fd.as_raw_fd(),
+                path,
+                libc::O_RDONLY | libc::O_NONBLOCK,
+                0,
+            )?,
             Some((name, parents)) => {
                 let item = open_in_root(
                     self.fd.as_raw_fd(),
@@ -115,6 +121,17 @@ impl SourceRoot {
         Ok(File::from(fd))
     }
 
+    /// A reader of the files below the directory item `path`, for reading many in a row.
+    pub fn item_reader(&self, path: &Path) -> io::Result<ItemReader> {
+        let item = open_in_root(
+            self.fd.as_raw_fd(),
+            path,
+            libc::O_RDONLY | libc::O_DIRECTORY,
+            0,
+        )?;
+        Ok(ItemReader { item, last: None })
+    }
+
     /// The `security.capability` xattr of a file being copied (the one xattr docker's tar keeps).
     pub fn capability(file: &File) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; 256];
@@ -132,6 +149,33 @@ impl SourceRoot {
         }
         buf.truncate(n as usize);
         Some(buf)
+    }
+}
+
+/// Opens the files of one directory item, keeping the last parent directory open: a walk lists
+/// siblings in a row, so most opens are a single openat.
+pub struct ItemReader {
+    item: OwnedFd,
+    last: Option<(Vec<Vec<u8>>, OwnedFd)>,
+}
+
+impl ItemReader {
+    /// The regular file `rel` (non-empty) below the item, no component followed.
+    pub fn open(&mut self, rel: &[Vec<u8>]) -> io::Result<File> {
+        let Some((name, parents)) = rel.split_last() else {
+            return Err(io::Error::from_raw_os_error(libc::EISDIR));
+        };
+        let dir = match self.last.take() {
+            Some((comps, fd)) if comps == parents => fd,
+            _ => walk_dirs(&self.item, parents, false)?,
+        };
+        let r = openat(
+            &dir,
+            &cname(name)?,
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        );
+        self.last = Some((parents.to_vec(), dir));
+        Ok(File::from(r?))
     }
 }
 

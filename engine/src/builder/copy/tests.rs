@@ -118,7 +118,7 @@ fn stat(p: &Path) -> (u32, u32, u32, i64) {
 }
 
 fn err(r: Result<Selection>) -> String {
-    r.err().expect("expected an error").to_string()
+    r.expect_err("expected an error").to_string()
 }
 
 #[test]
@@ -205,6 +205,12 @@ fn entries_in_the_way_are_replaced_never_followed() {
     assert!(fs::symlink_metadata(f.r("dst/sub")).unwrap().is_dir());
     assert!(!f.r("etc/b").exists());
     assert_eq!(fs::read_to_string(f.r("dst/file")).unwrap(), "new");
+    // A directory onto an existing file fails as dockerd's does.
+    fs::write(f.r("afile"), "x").unwrap();
+    assert_eq!(
+        err(f.copy(&["d"], "/afile")),
+        "failed to copy files: failed to copy directory: mkdir /afile: not a directory"
+    );
 }
 
 #[test]
@@ -356,6 +362,26 @@ fn the_destination_resolves_inside_the_target_rootfs() {
     symlink("/bin", f.r("usr/local/bin")).unwrap();
     f.copy(&["f"], "/usr/local/bin/").unwrap();
     assert!(f.r("bin/f").is_file());
+    // A final symlink is followed too: to a directory (into it), to a file (that file written).
+    fs::create_dir(f.r("dd")).unwrap();
+    symlink("/dd", f.r("dlnk")).unwrap();
+    fs::write(f.r("target"), "t").unwrap();
+    symlink("/target", f.r("lnk")).unwrap();
+    f.copy(&["f"], "/dlnk").unwrap();
+    assert!(f.r("dd/f").is_file());
+    f.copy(&["f"], "/lnk").unwrap();
+    assert_eq!(fs::read_to_string(f.r("target")).unwrap(), "payload");
+    assert!(fs::symlink_metadata(f.r("lnk"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn a_selection_can_move_to_a_blocking_thread() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Selection>();
+    send_sync::<RemoteFile>();
 }
 
 #[test]
@@ -405,13 +431,61 @@ fn chown_by_name_id_and_dockers_errors() {
     fs::remove_file(f.r("etc/passwd")).unwrap();
     assert_eq!(
         err(f.run(&["f"], "/e", |r| r.chown = Some("alice"))),
-        format!("{prefix}can't find uid for user alice: open /etc/passwd: No such file or directory (os error 2)")
+        format!(
+            "{prefix}can't find uid for user alice: open /etc/passwd: no such file or directory"
+        )
     );
     // The rootfs' /etc/passwd is read inside the rootfs even through an absolute symlink.
     let host = TempDir::new().unwrap();
     fs::write(host.path().join("passwd"), "evil:x:4242:4242::/:/bin/sh\n").unwrap();
     symlink(host.path().join("passwd"), f.r("etc/passwd")).unwrap();
     assert!(err(f.run(&["f"], "/e", |r| r.chown = Some("evil"))).contains("open /etc/passwd"));
+}
+
+#[test]
+fn setuid_is_dropped_as_dockerds_chown_drops_it() {
+    let f = fixture();
+    f.write("s/suid", "s", 0o4755);
+    f.write("s/sgid", "g", 0o2755);
+    f.write("s/sgidnox", "n", 0o2745);
+    fs::create_dir(f.c("s/sd")).unwrap();
+    fs::set_permissions(f.c("s/sd"), fs::Permissions::from_mode(0o3775)).unwrap();
+    f.copy(&["s"], "/s1").unwrap();
+    assert_eq!(stat(&f.r("s1/suid")).0, 0o755);
+    assert_eq!(stat(&f.r("s1/sgid")).0, 0o755);
+    assert_eq!(stat(&f.r("s1/sgidnox")).0, 0o2745);
+    assert_eq!(stat(&f.r("s1/sd")).0, 0o3775);
+    f.copy(&["s/suid"], "/s3").unwrap();
+    assert_eq!(stat(&f.r("s3")).0, 0o755);
+    // COPY --from without --chown does not chown, so the bits stay.
+    f.run(&["s"], "/s4", |r| r.from_stage = true).unwrap();
+    assert_eq!(stat(&f.r("s4/suid")).0, 0o4755);
+}
+
+fn get_cap(p: &Path) -> Option<Vec<u8>> {
+    let f = fs::File::open(p).unwrap();
+    SourceRoot::capability(&f)
+}
+
+#[test]
+fn file_capabilities_survive_only_without_the_chown() {
+    let f = fixture();
+    f.write("capd/ping", "p", 0o755);
+    // VFS_CAP_REVISION_2 with the effective flag, permitted = CAP_NET_BIND_SERVICE.
+    let mut cap = Vec::new();
+    for w in [0x0200_0001u32, 1 << 10, 0, 0, 0] {
+        cap.extend_from_slice(&w.to_le_bytes());
+    }
+    let file = fs::File::open(f.c("capd/ping")).unwrap();
+    crate::fs_at::set_xattr(&file, c"security.capability", &cap).unwrap();
+    assert_eq!(get_cap(&f.c("capd/ping")), Some(cap.clone()));
+    f.run(&["capd"], "/kept", |r| r.from_stage = true).unwrap();
+    assert_eq!(get_cap(&f.r("kept/ping")), Some(cap.clone()));
+    f.run(&["capd/ping"], "/kept1", |r| r.from_stage = true)
+        .unwrap();
+    assert_eq!(get_cap(&f.r("kept1")), Some(cap));
+    f.copy(&["capd"], "/dropped").unwrap();
+    assert_eq!(get_cap(&f.r("dropped/ping")), None);
 }
 
 #[test]
@@ -589,6 +663,34 @@ fn add_extracts_local_archives_of_every_compression() {
 }
 
 #[test]
+fn archive_entries_replace_earlier_ones_and_missing_parents_are_made() {
+    let f = fixture();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, ty: tar::EntryType, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(ty);
+        h.set_mode(0o644);
+        h.set_uid(5);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    add("a/", tar::EntryType::Directory, b"");
+    add("a/f", tar::EntryType::Regular, b"1");
+    add("a", tar::EntryType::Regular, b"now a file");
+    add("deep/er/g", tar::EntryType::Regular, b"g");
+    add("deep/er/h", tar::EntryType::Regular, b"h");
+    fs::write(f.c("dup.tar"), b.into_inner().unwrap()).unwrap();
+    f.run(&["dup.tar"], "/x", |r| r.is_add = true).unwrap();
+    assert_eq!(fs::read_to_string(f.r("x/a")).unwrap(), "now a file");
+    assert_eq!(fs::read_to_string(f.r("x/deep/er/h")).unwrap(), "h");
+    assert_eq!(
+        stat(&f.r("x/deep/er")),
+        (0o755, 0, 0, stat(&f.r("x/deep/er")).3)
+    );
+    assert_eq!(stat(&f.r("x/deep/er/g")).1, 5);
+}
+
+#[test]
 fn archive_entries_cannot_escape_the_destination() {
     let f = fixture();
     let mut raw = tar::Header::new_old();
@@ -608,6 +710,29 @@ fn archive_entries_cannot_escape_the_destination() {
     let e = err(f.run(&["evil.tar"], "/deep/dir/", |r| r.is_add = true));
     assert!(e.contains("outside of the destination"), "{e}");
     assert!(!f.r("deep/evil").exists() && !f.r("evil").exists());
+    // A relative symlink climbing out is refused as dockerd refuses it; an absolute one is data.
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    b.append_link(&mut h, "a/abs", "/etc/shadow").unwrap();
+    let ok = b.into_inner().unwrap();
+    fs::write(f.c("abs.tar"), ok).unwrap();
+    f.run(&["abs.tar"], "/abs/", |r| r.is_add = true).unwrap();
+    assert_eq!(
+        fs::read_link(f.r("abs/a/abs")).unwrap(),
+        Path::new("/etc/shadow")
+    );
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    b.append_link(&mut h, "a/l", "../../x").unwrap();
+    fs::write(f.c("sl.tar"), b.into_inner().unwrap()).unwrap();
+    let e = err(f.run(&["sl.tar"], "/sl/", |r| r.is_add = true));
+    assert!(e.contains("invalid symlink \"a/l\" -> \"../../x\""), "{e}");
 }
 
 #[test]
@@ -700,6 +825,36 @@ async fn fetch_remote_checks_status_and_checksum() {
         !path.exists(),
         "the download is removed with its last handle"
     );
+    // The whole ADD through fetch_remotes, select and apply.
+    let f = fixture();
+    let sources = vec![url.clone(), "f".to_string()];
+    f.write("f", "local", 0o644);
+    let remote = fetch_remotes(&sources, true, None, scratch.path())
+        .await
+        .unwrap();
+    assert_eq!(remote.len(), 1);
+    assert!(fetch_remotes(&sources, false, None, scratch.path())
+        .await
+        .unwrap()
+        .is_empty());
+    let req = CopyRequest {
+        source_root: f.ctx.path(),
+        sources: &sources,
+        dest: "/dl/",
+        workdir: "/",
+        chown: None,
+        chmod: None,
+        is_add: true,
+        checksum: None,
+        heredocs: &[],
+        from_stage: false,
+        remote: &remote,
+    };
+    let sel = select(&req).unwrap();
+    apply(&sel, fs::File::open(f.root.path()).unwrap()).unwrap();
+    assert_eq!(fs::read(f.r("dl/data.txt")).unwrap(), body);
+    assert_eq!(stat(&f.r("dl/data.txt")), (0o600, 0, 0, 784111777));
+    assert_eq!(fs::read_to_string(f.r("dl/f")).unwrap(), "local");
     let bad = format!("sha256:{}", "0".repeat(64));
     let e = fetch_remote(&url, scratch.path(), Some(bad.as_str()))
         .await

@@ -156,8 +156,11 @@ pub(crate) struct Build {
     pub consumed_args: Mutex<HashSet<String>>,
     /// Each stage's final image, published when the stage ends.
     pub stage_images: BTreeMap<usize, watch::Sender<Option<std::result::Result<String, String>>>>,
-    /// Set when the client goes away: running steps stop, no more steps start.
+    /// Set when the build must stop (a stage failed, or the client went away): running steps
+    /// stop, no more steps start.
     pub cancelled: watch::Sender<bool>,
+    /// The client went away (the record says `cancelled` rather than `failed`).
+    pub client_left: std::sync::atomic::AtomicBool,
     /// This build's scratch dir (secrets, overlays); removed at the end.
     pub scratch: PathBuf,
 }
@@ -337,6 +340,7 @@ pub async fn run_build(
         consumed_args: Mutex::new(HashSet::new()),
         stage_images,
         cancelled: watch::channel(false).0,
+        client_left: std::sync::atomic::AtomicBool::new(false),
         scratch,
     });
 
@@ -371,7 +375,7 @@ pub async fn run_build(
             record.image_id = Some(id.clone());
         }
         Err(e) => {
-            record.status = if build.is_cancelled() {
+            record.status = if build.client_left.load(std::sync::atomic::Ordering::Relaxed) {
                 BuildStatus::Cancelled
             } else {
                 BuildStatus::Failed
@@ -497,6 +501,9 @@ async fn run_stages(build: &Arc<Build>, out: &Out) -> std::result::Result<String
     for (rx, handle) in receivers.iter_mut().zip(handles) {
         while let Some(msg) = rx.recv().await {
             if !forward(out, msg) {
+                build
+                    .client_left
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 let _ = build.cancelled.send_replace(true);
             }
         }

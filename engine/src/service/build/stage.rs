@@ -307,6 +307,27 @@ pub async fn run(b: &Arc<Build>, index: usize, out: &Out) -> Result<String, Buil
     let first = b.plan.first_step[&index];
     // FROM
     let started = Instant::now();
+    if let Some(p) = &stage.platform {
+        // `FROM --platform=$BUILDPLATFORM` and the like: only the host's platform is built.
+        let lex = ShellLex::new(b.dockerfile.escape);
+        let mut vars = b.meta_args.clone();
+        let host = crate::image::import::host_platform();
+        let host_name = format!("linux/{}", host.architecture);
+        for k in ["BUILDPLATFORM", "TARGETPLATFORM"] {
+            vars.entry(k.to_string()).or_insert_with(|| host_name.clone());
+        }
+        vars.entry("BUILDOS".into()).or_insert_with(|| "linux".into());
+        vars.entry("TARGETOS".into()).or_insert_with(|| "linux".into());
+        vars.entry("BUILDARCH".into()).or_insert_with(|| host.architecture.clone());
+        vars.entry("TARGETARCH".into()).or_insert_with(|| host.architecture.clone());
+        let p = lex.expand_word(p, &vars).map_err(|e| fail(e.to_string()))?;
+        let want = crate::image::import::parse_platform(Some(&p))?;
+        if want.architecture != host.architecture {
+            return Err(fail(format!(
+                "FROM --platform={p}: berth builds for this machine's platform ({host_name}) only"
+            )));
+        }
+    }
     out.stream(&format!("Step {first}/{total} : {}", stage.from.original));
     out.stream("\n");
     b.step(first, |s| s.status = StepStatus::Running);

@@ -11,11 +11,12 @@ use crate::dashboard::keymap::Action;
 use crate::dashboard::views::DrawCx;
 
 /// The ways to a first image, offline first.
-const WAYS: [(Action, &str); 2] = [
+const WAYS: [(Action, &str); 3] = [
     (
         Action::Import,
         "import a rootfs tarball or an image archive (docker save) from a file",
     ),
+    (Action::BuildImage, "build one from a Dockerfile"),
     (Action::Pull, "pull from a registry"),
 ];
 

@@ -21,6 +21,7 @@ use super::list::ListState;
 use super::table::{self, DataToCell, ListView, TableColumn};
 use super::{Cmd, Cx, DrawCx, View, ViewId};
 use crate::client::api::{containers, images};
+use crate::dashboard::dialogs::build_form;
 use crate::dashboard::dialogs::confirm::Confirm;
 use crate::dashboard::dialogs::history::HistoryDialog;
 use crate::dashboard::dialogs::import::ImportDialog;
@@ -274,6 +275,7 @@ impl ImagesView {
                 });
             }
             Action::PruneImages => cx.dialog(PruneDialog),
+            Action::BuildImage => cx.dialog(build_form::open(store)),
             Action::History => {
                 let Some((row, img)) = self.selected(store) else {
                     return false;
@@ -410,6 +412,7 @@ impl View for ImagesView {
     fn commands(&self, _store: &Store) -> Vec<Action> {
         vec![
             Action::Pull,
+            Action::BuildImage,
             Action::Import,
             Action::RunImage,
             Action::Tag,
