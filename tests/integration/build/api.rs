@@ -399,3 +399,14 @@ fn from_a_private_registry_with_x_registry_config_and_pull() {
     assert!(aux_id(&messages(&r)).is_some(), "{}", r.text());
     assert_eq!(run_sh(&e, "frompriv", "cat /seen"), "/marker\n");
 }
+
+#[test]
+fn dockerfile_on_stdin_as_the_whole_context() {
+    let e = TestEngine::with_busybox();
+    // `docker build -`: the body is the Dockerfile alone.
+    let mut c = e.docker_command(&["build", "-t", "stdin-only", "-"]);
+    c.env("DOCKER_BUILDKIT", "0");
+    let o = common::with_stdin(c, b"FROM busybox\nRUN echo piped > /p\n");
+    common::ok(&o);
+    assert_eq!(run_sh(&e, "stdin-only", "cat /p"), "piped\n");
+}

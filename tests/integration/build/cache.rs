@@ -140,3 +140,27 @@ fn cache_survives_restart_and_prune_empties_it() {
     let (out, _) = build_ok(&e, &ctx, "persist", &[]);
     assert_eq!(cache_hits(&out), 0, "after POST /build/prune:\n{out}");
 }
+
+#[test]
+fn prune_filters_keep_recent_cache() {
+    let e = TestEngine::with_busybox();
+    let ctx = Ctx::new(DOCKERFILE);
+    ctx.file("f.txt", "v1\n");
+    build_ok(&e, &ctx, "recent", &[]);
+    // Nothing is older than a day: the cache stays.
+    let o = docker(&e, &["builder", "prune", "-af", "--filter", "until=24h"]);
+    common::ok(&o);
+    let (out, _) = build_ok(&e, &ctx, "recent", &[]);
+    assert_eq!(cache_hits(&out), 4, "{out}");
+    let r = e.api(
+        "POST",
+        &format!(
+            "/build/prune?all=1&filters={}",
+            urlencode(r#"{"until":["24h"]}"#)
+        ),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (out, _) = build_ok(&e, &ctx, "recent", &[]);
+    assert_eq!(cache_hits(&out), 4, "{out}");
+}

@@ -230,3 +230,30 @@ fn cmd_entrypoint_forms_and_onbuild_across_two_builds() {
     let o = docker(&e, &["run", "--rm", "two"]);
     assert_eq!(common::ok(&o), "e c\n");
 }
+
+#[test]
+fn directives_and_from_platform() {
+    let e = TestEngine::with_busybox();
+    // A syntax line is accepted as the built-in language; escape= makes ` the escape character
+    // and the backslash a plain one.
+    let ctx = Ctx::new(
+        "# syntax=docker/dockerfile:1.4\n# escape=`\nFROM busybox\nRUN echo a `\n    b > /e\nENV P=C:\\dir\n",
+    );
+    build_ok(&e, &ctx, "directives", &[]);
+    assert_eq!(super::run_sh(&e, "directives", "cat /e"), "a b\n");
+    assert_eq!(config(&e, "directives")["Env"][1], "P=C:\\dir");
+
+    // FROM --platform: the host's platform builds, another one is refused.
+    let arch = crate::common::registry::host_arch();
+    let ctx = Ctx::new(&format!(
+        "FROM --platform=linux/{arch} busybox\nRUN echo ok > /ok\n"
+    ));
+    build_ok(&e, &ctx, "platform", &[]);
+    let other = if arch == "s390x" { "ppc64le" } else { "s390x" };
+    ctx.file(
+        "Dockerfile",
+        &format!("FROM --platform=linux/{other} busybox\nRUN echo ok > /ok\n"),
+    );
+    let (code, _, _) = super::build_err(&e, &ctx, &[]);
+    assert_eq!(code, Some(1));
+}
