@@ -30,6 +30,10 @@ pub struct ExtractOptions {
     pub no_overwrite_dir_non_dir: bool,
     /// Owner for every entry instead of the tar's (docker's copyUIDGID with a container User).
     pub chown: Option<(u32, u32)>,
+    /// Take a stream that stops right after an entry's data (no padding, no end-of-archive
+    /// blocks) as complete, as Go's archive/tar does: the docker CLI sends build contexts like
+    /// that when it adds a Dockerfile from stdin (`docker build -f - DIR`).
+    pub lenient_end: bool,
 }
 
 /// Extract `reader` into the directory `dest` (an fd opened O_RDONLY|O_DIRECTORY).
@@ -39,7 +43,18 @@ pub fn extract<R: Read>(reader: R, dest: &OwnedFd, opts: &ExtractOptions) -> Res
     let mut count = 0u64;
     let entries = archive.entries().map_err(bad_tar)?;
     for entry in entries {
-        let mut entry = entry.map_err(bad_tar)?;
+        let mut entry = match entry {
+            Ok(e) => e,
+            // The previous entry was read in full; only its padding is missing.
+            Err(e)
+                if opts.lenient_end
+                    && count > 0
+                    && e.to_string().contains("unexpected EOF during skip") =>
+            {
+                break;
+            }
+            Err(e) => return Err(bad_tar(e)),
+        };
         let raw = entry.path_bytes().into_owned();
         let kind = entry.header().entry_type();
         if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
@@ -301,10 +316,21 @@ mod tests {
         let t = tar_of(&[("dir", EntryType::Regular, "x")]);
         let opts = ExtractOptions {
             no_overwrite_dir_non_dir: true,
-            chown: None,
+            ..Default::default()
         };
         let e = extract(&t[..], &dest(d.path()), &opts).unwrap_err();
         assert!(e.to_string().contains("cannot overwrite directory"), "{e}");
+        // A stream cut right after an entry's data: an error, unless lenient_end (Go's reading).
+        let d2 = tempfile::tempdir().unwrap();
+        let full = tar_of(&[("f", EntryType::Regular, "abc")]);
+        let cut = &full[..512 + 3];
+        assert!(extract(cut, &dest(d2.path()), &ExtractOptions::default()).is_err());
+        let lenient = ExtractOptions {
+            lenient_end: true,
+            ..Default::default()
+        };
+        assert_eq!(extract(cut, &dest(d2.path()), &lenient).unwrap(), 1);
+        assert_eq!(std::fs::read(d2.path().join("f")).unwrap(), b"abc");
         extract(&t[..], &dest(d.path()), &ExtractOptions::default()).unwrap();
         assert!(d.path().join("dir").is_file());
     }

@@ -51,6 +51,9 @@ pub struct RuntimeSpec {
     /// before pivot_root, each destination resolved inside the rootfs.
     #[serde(default)]
     pub mounts: Vec<MountSpec>,
+    /// Size of /dev/shm in bytes (`--shm-size`; docker's default is 64 MiB).
+    #[serde(default)]
+    pub shm_size: Option<u64>,
 }
 
 /// One user mount for the container init.

@@ -106,7 +106,11 @@ pub fn receive(body: impl Read + Send, scratch: &Path) -> Result<BuildContext> {
     let is_tar = sniff::is_tar(&head);
     let mut stream = io::Cursor::new(head).chain(plain);
     if is_tar {
-        extract(&mut stream, &dest, &ExtractOptions::default()).map_err(|e| match e {
+        let opts = ExtractOptions {
+            lenient_end: true,
+            ..ExtractOptions::default()
+        };
+        extract(&mut stream, &dest, &opts).map_err(|e| match e {
             EngineError::InvalidArgument(m) => {
                 EngineError::invalid(format!("failed to extract the build context: {m}"))
             }

@@ -65,12 +65,14 @@ pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
     )
     .ctx("mount /dev/pts")?;
     let shm = dir(r, "/dev/shm")?;
+    // `--shm-size` (docker's default 64 MiB), in KiB rounded up as tmpfs takes it.
+    let shm_kib = spec.shm_size.unwrap_or(64 << 20).div_ceil(1024);
     mount_on_fd(
         Some("shm"),
         &shm,
         Some("tmpfs"),
         nosuid_noexec_nodev,
-        Some("mode=1777,size=65536k"),
+        Some(&format!("mode=1777,size={shm_kib}k")),
     )
     .ctx("mount /dev/shm")?;
     let mq = dir(r, "/dev/mqueue")?;

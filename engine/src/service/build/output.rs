@@ -17,10 +17,24 @@ pub struct Out {
     quiet: Option<Arc<Mutex<Vec<Bytes>>>>,
 }
 
+/// One message as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped
+/// (dockerd's stream is byte for byte `" ---\u003e <id>"`). Those characters can only occur
+/// inside JSON strings, so replacing them in the encoded text is exact.
 fn line(v: &Value) -> Bytes {
-    let mut b = serde_json::to_vec(v).expect("json values serialise");
-    b.push(b'\n');
-    Bytes::from(b)
+    let text = serde_json::to_string(v).expect("json values serialise");
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out.push('\n');
+    Bytes::from(out)
 }
 
 impl Out {
@@ -102,5 +116,19 @@ impl Out {
     /// build's writer, which applies quiet mode.
     pub fn with_channel(&self, tx: mpsc::UnboundedSender<Bytes>) -> Out {
         Out { tx, quiet: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_escaped_as_go_does() {
+        let b = line(&json!({ "stream": " ---> a & <b>\u{2028}" }));
+        assert_eq!(
+            std::str::from_utf8(&b).unwrap(),
+            "{\"stream\":\" ---\\u003e a \\u0026 \\u003cb\\u003e\\u2028\"}\n"
+        );
     }
 }

@@ -73,28 +73,35 @@ pub async fn run(
     out: &Out,
 ) -> Result<StepDone, BuildFailure> {
     let cmd = command_of(st, r);
-    let args = run_args(b, st);
-    // History records only declared ARGs, never the proxy ones (docker keeps them out).
-    let recorded: Vec<String> = args
+    // dockerd's rules (buildargs.go FilterAllowed, prependEnvOnCmd): the args a RUN sees are the
+    // stage's ARGs with values and the proxy args given, less those ENV overrides; when there
+    // are any, the history starts `|N` followed by the declared ones, sorted (proxy args never
+    // appear, but still make the prefix).
+    let mut env: Vec<String> = st.img.config.env.clone().unwrap_or_default();
+    let env_keys: std::collections::HashSet<String> = env
+        .iter()
+        .map(|e| e.split('=').next().unwrap_or_default().to_string())
+        .collect();
+    let allowed: BTreeMap<String, String> = run_args(b, st)
+        .into_iter()
+        .filter(|(k, _)| !env_keys.contains(k))
+        .collect();
+    let mut recorded: Vec<String> = allowed
         .iter()
         .filter(|(k, _)| st.args.contains_key(*k))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let created_by = if recorded.is_empty() {
+    recorded.sort();
+    let created_by = if allowed.is_empty() {
         cmd.join(" ")
     } else {
-        format!(
-            "|{} {} {}",
-            recorded.len(),
-            recorded.join(" "),
-            cmd.join(" ")
-        )
+        let mut parts = vec![format!("|{}", recorded.len())];
+        parts.extend(recorded.iter().cloned());
+        parts.extend(cmd.iter().cloned());
+        parts.join(" ")
     };
-    let mut env: Vec<String> = st.img.config.env.clone().unwrap_or_default();
-    for (k, v) in &args {
-        if !env.iter().any(|e| e.split('=').next() == Some(k.as_str())) {
-            env.push(format!("{k}={v}"));
-        }
+    for (k, v) in &allowed {
+        env.push(format!("{k}={v}"));
     }
     let vars = st.vars();
     let specs = r.expand_mounts(&st.lex, &vars).map_err(|e| BuildFailure {

@@ -314,12 +314,17 @@ pub async fn run(b: &Arc<Build>, index: usize, out: &Out) -> Result<String, Buil
         let host = crate::image::import::host_platform();
         let host_name = format!("linux/{}", host.architecture);
         for k in ["BUILDPLATFORM", "TARGETPLATFORM"] {
-            vars.entry(k.to_string()).or_insert_with(|| host_name.clone());
+            vars.entry(k.to_string())
+                .or_insert_with(|| host_name.clone());
         }
-        vars.entry("BUILDOS".into()).or_insert_with(|| "linux".into());
-        vars.entry("TARGETOS".into()).or_insert_with(|| "linux".into());
-        vars.entry("BUILDARCH".into()).or_insert_with(|| host.architecture.clone());
-        vars.entry("TARGETARCH".into()).or_insert_with(|| host.architecture.clone());
+        vars.entry("BUILDOS".into())
+            .or_insert_with(|| "linux".into());
+        vars.entry("TARGETOS".into())
+            .or_insert_with(|| "linux".into());
+        vars.entry("BUILDARCH".into())
+            .or_insert_with(|| host.architecture.clone());
+        vars.entry("TARGETARCH".into())
+            .or_insert_with(|| host.architecture.clone());
         let p = lex.expand_word(p, &vars).map_err(|e| fail(e.to_string()))?;
         let want = crate::image::import::parse_platform(Some(&p))?;
         if want.architecture != host.architecture {

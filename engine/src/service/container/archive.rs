@@ -219,6 +219,7 @@ pub async fn put_archive(
         let eopts = ExtractOptions {
             no_overwrite_dir_non_dir: opts.no_overwrite_dir_non_dir,
             chown,
+            lenient_end: false,
         };
         extract(ChannelReader::new(body), &dest, &eopts)?;
         Ok(())

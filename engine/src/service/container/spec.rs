@@ -151,5 +151,11 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
         },
         init: h.init.unwrap_or(false),
         mounts: super::mounts::runtime_mounts(&rec.mounts),
+        shm_size: h
+            .extra
+            .get("ShmSize")
+            .and_then(|v| v.as_i64())
+            .filter(|s| *s > 0)
+            .map(|s| s as u64),
     })
 }
