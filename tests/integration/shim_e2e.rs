@@ -103,6 +103,7 @@ impl Fixture {
             },
             init: false,
             mounts: Vec::new(),
+            shm_size: None,
         }
     }
 
