@@ -498,7 +498,10 @@ async fn dispatch(
                     exposed.insert(spec, json!({}));
                 }
             }
-            st.config_step(b, &format!("EXPOSE {}", ports.join(" ")), "  ")
+            // dockerd's history lists the ports sorted (as strings).
+            let mut listed = ports.clone();
+            listed.sort();
+            st.config_step(b, &format!("EXPOSE {}", listed.join(" ")), "  ")
                 .await
         }
         Kind::Volume(words) => {
