@@ -90,15 +90,7 @@ fn registry_config(r: &ApiRequest<impl Sized>) -> Result<HashMap<String, Credent
     if v.is_empty() {
         return Ok(HashMap::new());
     }
-    let engines = [
-        &base64::engine::general_purpose::URL_SAFE,
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        &base64::engine::general_purpose::STANDARD,
-        &base64::engine::general_purpose::STANDARD_NO_PAD,
-    ];
-    let raw = engines
-        .iter()
-        .find_map(|e| e.decode(v).ok())
+    let raw = crate::registry::auth::decode_header_base64(v)
         .ok_or_else(|| EngineError::invalid("invalid X-Registry-Config header: not base64"))?;
     let map: Option<HashMap<String, serde_json::Value>> = serde_json::from_slice(&raw)
         .map_err(|e| EngineError::invalid(format!("invalid X-Registry-Config header: {e}")))?;

@@ -6,4 +6,5 @@
 pub mod context;
 pub mod copy;
 pub mod dockerignore;
+pub mod filepath_match;
 pub mod rootfs;

@@ -49,6 +49,18 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// A base64 header value as docker's clients write them: base64url (the CLI), or padded standard
+/// base64 (older clients).
+pub fn decode_header_base64(value: &str) -> Option<Vec<u8>> {
+    let engines = [
+        &base64::engine::general_purpose::URL_SAFE,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+    ];
+    engines.iter().find_map(|e| e.decode(value).ok())
+}
+
 impl Credentials {
     /// True when nothing usable is set (anonymous access).
     pub fn is_anonymous(&self) -> bool {
@@ -65,15 +77,7 @@ impl Credentials {
         if value.is_empty() {
             return Ok(None);
         }
-        let engines = [
-            &base64::engine::general_purpose::URL_SAFE,
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            &base64::engine::general_purpose::STANDARD,
-            &base64::engine::general_purpose::STANDARD_NO_PAD,
-        ];
-        let raw = engines
-            .iter()
-            .find_map(|e| e.decode(value).ok())
+        let raw = decode_header_base64(value)
             .ok_or_else(|| EngineError::invalid("invalid X-Registry-Auth header: not base64"))?;
         // `{}` or `null` are anonymous too.
         if raw.iter().all(u8::is_ascii_whitespace) || raw == b"null" {

@@ -2,6 +2,7 @@
 //! names (`signals`) and disk usage of a tree (`du`) in their own modules.
 
 pub mod du;
+pub mod go;
 pub mod humanize;
 pub mod signals;
 

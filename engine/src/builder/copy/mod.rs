@@ -18,7 +18,6 @@ mod apply;
 mod archive;
 mod chown;
 mod digest;
-mod matcher;
 mod remote;
 mod resolve;
 mod select;

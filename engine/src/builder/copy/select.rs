@@ -11,8 +11,10 @@ use std::sync::OnceLock;
 use crate::error::{EngineError, Result};
 
 use super::source::{Entry, Kind, Meta, SourceRoot};
-use super::{archive, is_url, matcher, parse_checksum, parse_chmod};
+use super::{archive, is_url, parse_checksum, parse_chmod};
 use super::{CopyRequest, Item, Origin, Selection};
+use crate::builder::filepath_match as matcher;
+use crate::util::go::clean_absolute as clean;
 
 /// Resolve the sources of `req` (nothing is written).
 pub fn select(req: &CopyRequest<'_>) -> Result<Selection> {
@@ -290,19 +292,4 @@ pub fn normalize_dest(workdir: &str, dest: &str) -> String {
         out.push('/');
     }
     out
-}
-
-/// Go's `path.Clean` for an absolute path.
-fn clean(p: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }

@@ -12,6 +12,7 @@ use crate::builder::copy::{self as copier, CopyRequest};
 use crate::builder::rootfs::{self, ImageMount};
 use crate::dockerfile::Copy;
 use crate::error::EngineError;
+use crate::util::go::clean_absolute as clean_path;
 
 fn fail(message: impl Into<String>) -> BuildFailure {
     BuildFailure {
@@ -201,21 +202,6 @@ pub async fn workdir(
     .await
     .map_err(|e| EngineError::internal(format!("workdir task failed: {e}")))??;
     st.commit(b, &created_by, layer, key).await
-}
-
-/// `filepath.Clean` for absolute paths.
-fn clean_path(p: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 #[cfg(test)]

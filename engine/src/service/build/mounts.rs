@@ -49,17 +49,7 @@ fn absolute_target(workdir: &str, target: &str) -> String {
     } else {
         format!("{}/{}", workdir.trim_end_matches('/'), target)
     };
-    let mut parts: Vec<&str> = Vec::new();
-    for c in joined.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    crate::util::go::clean_absolute(&joined)
 }
 
 impl StepMounts {

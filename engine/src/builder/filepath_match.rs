@@ -1,6 +1,7 @@
 //! Go's `path/filepath.Match` (Unix flavour: `\` escapes), byte for byte, and the legacy builder's
-//! `containsWildcards`: COPY/ADD sources with `*`, `?` or `[` are matched against every path of the
-//! source root with exactly these rules, so a pattern selects what dockerd would select.
+//! `containsWildcards`. COPY/ADD sources with `*`, `?` or `[` are matched against every path of the
+//! source root with exactly these rules, so a pattern selects what dockerd would select; and
+//! `.dockerignore` patterns are validated with it (`matches(p, ".")`), as docker validates them.
 
 /// A malformed pattern (Go's `ErrBadPattern`); dockerd treats it as "no match".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +24,19 @@ pub fn contains_wildcards(name: &str) -> bool {
 
 /// Go's `filepath.Match(pattern, name)` with `/` as the separator.
 pub fn matches(pattern: &str, name: impl AsRef<[u8]>) -> Result<bool, BadPattern> {
+    match_pattern(pattern, name.as_ref(), true)
+}
+
+/// Whether `pattern` passes the validation docker's `.dockerignore` reading does: a match
+/// against "." where only the chunks examined before the answer is known must be well formed
+/// (docker CLI 28 accepts `a*b\`, whose malformed tail is never reached).
+pub fn valid_for_dockerignore(pattern: &str) -> bool {
+    match_pattern(pattern, b".", false).is_ok()
+}
+
+fn match_pattern(pattern: &str, name: &[u8], check_rest: bool) -> Result<bool, BadPattern> {
     let mut pattern = pattern.as_bytes();
-    let mut name = name.as_ref();
+    let mut name = name;
     'pattern: while !pattern.is_empty() {
         let (star, chunk, rest) = scan_chunk(pattern);
         pattern = rest;
@@ -56,7 +68,7 @@ pub fn matches(pattern: &str, name: impl AsRef<[u8]>) -> Result<bool, BadPattern
             }
         }
         // No match: still report a malformed rest of the pattern, as Go does.
-        while !pattern.is_empty() {
+        while check_rest && !pattern.is_empty() {
             let (_, chunk, rest) = scan_chunk(pattern);
             pattern = rest;
             match_chunk(chunk, b"")?;
