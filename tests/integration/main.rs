@@ -11,6 +11,7 @@ mod common;
 
 mod api_basics;
 mod archive;
+mod build_differential;
 mod cli_docs;
 mod cli_parity;
 mod cli_transport;
