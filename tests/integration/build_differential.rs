@@ -171,7 +171,7 @@ impl Drop for Dockerd {
             .filter_map(|l| l.split_whitespace().nth(4).map(str::to_owned))
             .filter(|m| m.starts_with(&prefix))
             .collect();
-        mounts.sort_by(|a, b| b.len().cmp(&a.len()));
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.len()));
         for m in mounts {
             if let Ok(c) = std::ffi::CString::new(m) {
                 unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
@@ -208,20 +208,27 @@ impl Side<'_> {
             .spawn()
             .expect("run docker");
         let deadline = Instant::now() + BUILD_TIMEOUT;
-        let mut status = None;
-        while status.is_none() {
-            status = child.try_wait().expect("wait docker");
-            if status.is_none() && Instant::now() > deadline {
-                let _ = child.kill();
-                status = Some(child.wait().expect("wait docker"));
-                let _ = writeln!(
-                    &err,
-                    "\n(killed by the test after {}s: the command hung)",
-                    BUILD_TIMEOUT.as_secs()
-                );
+        let mut killed = false;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if !killed && Instant::now() > deadline => {
+                    killed = true;
+                    let _ = child.kill();
+                    let _ = writeln!(
+                        &err,
+                        "\n(killed by the test after {}s: the command hung)",
+                        BUILD_TIMEOUT.as_secs()
+                    );
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("waiting for docker: {e}");
+                }
             }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        };
         let read = |mut f: std::fs::File| {
             let mut v = Vec::new();
             f.seek(SeekFrom::Start(0)).expect("rewind");
@@ -229,7 +236,7 @@ impl Side<'_> {
             v
         };
         Output {
-            status: status.expect("status"),
+            status,
             stdout: read(out),
             stderr: read(err),
         }
