@@ -12,6 +12,7 @@ mod common;
 mod api_basics;
 mod archive;
 mod build;
+mod build_differential;
 mod cli_docs;
 mod cli_parity;
 mod cli_transport;
