@@ -201,9 +201,47 @@ fn is_empty_stub(p: &Path) -> bool {
     }
 }
 
+/// Whether the upper dir `p` is only a copy-up of the lower dir `rel` that nothing changed: empty,
+/// not opaque, with the lower's mode and owner (creating a mount point inside `/etc` copies
+/// `/etc` up; docker's init layer never does, so its layers have no such entry).
+fn is_unchanged_copy_up(p: &Path, lowers: &[PathBuf], rel: &str) -> bool {
+    let Ok(m) = fs::symlink_metadata(p) else {
+        return false;
+    };
+    if !m.is_dir() || !is_empty_stub(p) {
+        return false;
+    }
+    for xattr in ["trusted.overlay.opaque", "user.overlay.opaque"] {
+        let Ok(path) = CString::new(p.as_os_str().as_encoded_bytes()) else {
+            return false;
+        };
+        let name = CString::new(xattr).expect("no NUL");
+        let mut buf = [0u8; 4];
+        // SAFETY: valid C strings and a buffer of the given length.
+        let n = unsafe {
+            libc::lgetxattr(
+                path.as_ptr(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if n > 0 {
+            return false;
+        }
+    }
+    let below = lowers
+        .iter()
+        .find_map(|l| fs::symlink_metadata(l.join(rel)).ok());
+    matches!(below, Some(b) if b.is_dir()
+        && b.mode() == m.mode()
+        && b.uid() == m.uid()
+        && b.gid() == m.gid())
+}
+
 /// Remove from `upper` the mount points the engine and the step's mounts created: a path that
 /// no lower layer has and that is an empty file or directory, and its parents while they are
-/// empty and new.
+/// empty and new, or empty unchanged copy-ups of a lower directory.
 pub fn clean_mount_stubs(upper: &Path, lowers: &[PathBuf], targets: &[String]) -> Result<()> {
     let mut all: Vec<String> = targets.to_vec();
     all.extend(ENGINE_STUBS.iter().map(|s| s.to_string()));
@@ -212,7 +250,12 @@ pub fn clean_mount_stubs(upper: &Path, lowers: &[PathBuf], targets: &[String]) -
         let mut rel = t.trim_start_matches('/').to_string();
         while !rel.is_empty() {
             let p = upper.join(&rel);
-            if exists_below(lowers, &rel) || !is_empty_stub(&p) {
+            let removable = if exists_below(lowers, &rel) {
+                is_unchanged_copy_up(&p, lowers, &rel)
+            } else {
+                is_empty_stub(&p)
+            };
+            if !removable {
                 break;
             }
             let removed = if p.is_dir() {
@@ -412,6 +455,8 @@ mod tests {
         fs::write(upper.join("etc/hosts"), b"").unwrap();
         fs::create_dir_all(lower.join("tmp")).unwrap();
         fs::create_dir_all(upper.join("tmp")).unwrap();
+        // /etc exists below: its copy-up, emptied of the hosts stub, goes too.
+        fs::create_dir_all(lower.join("etc")).unwrap();
         fs::write(upper.join("tmp/kept"), b"x").unwrap();
         clean_mount_stubs(&upper, &[lower], &["/run/secrets/token".into()]).unwrap();
         let left: Vec<_> = fs::read_dir(&upper)

@@ -541,7 +541,8 @@ async fn dispatch(
         }
         Kind::Entrypoint(form) => {
             let ep = command(st, form);
-            st.img.config.entrypoint = Some(ep.clone());
+            // `ENTRYPOINT []` (or a bare ENTRYPOINT) clears it: dockerd stores null.
+            st.img.config.entrypoint = (!ep.is_empty()).then(|| ep.clone());
             if !st.cmd_set {
                 st.img.config.cmd = None;
             }
@@ -557,8 +558,42 @@ async fn dispatch(
                 .await
         }
         Kind::Healthcheck(rest) => {
-            let hc: Value = crate::model::health::parse_instruction(rest)?;
+            let mut hc: Value = crate::model::health::parse_instruction(rest)?;
+            // The history shows the instruction's own values; the config gets the merge below.
             let text = healthcheck_history(&hc);
+            if let Some(old) = &st.img.config.healthcheck {
+                let old_test: Vec<String> = old
+                    .get("Test")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if old_test.first().is_some_and(|t| t != "NONE") {
+                    out.stream(&format!(
+                        "Note: overriding previous HEALTHCHECK: {}\n",
+                        go_list(&old_test)
+                    ));
+                }
+                // dockerd's commit merges the new config over the image's: the timings the
+                // instruction leaves unset come from the previous HEALTHCHECK.
+                for k in [
+                    "Interval",
+                    "Timeout",
+                    "StartPeriod",
+                    "StartInterval",
+                    "Retries",
+                ] {
+                    let unset = hc.get(k).and_then(Value::as_i64).unwrap_or(0) == 0;
+                    if let (true, Some(v)) =
+                        (unset, old.get(k).filter(|v| v.as_i64().unwrap_or(0) != 0))
+                    {
+                        hc[k] = v.clone();
+                    }
+                }
+            }
             st.img.config.healthcheck = Some(hc);
             st.config_step(b, &text, "  ").await
         }
