@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use unicode_width::UnicodeWidthChar;
 
 use super::steps::{State, Step, Steps};
+use crate::format::ellipsize as truncate;
 
 /// Output lines of the running step shown under it.
 const TAIL_LINES: usize = 6;
@@ -282,25 +283,6 @@ fn duration(d: Duration) -> String {
 
 fn display_width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
-}
-
-/// Cut `s` to `max` columns, marking the cut with "…".
-fn truncate(s: &str, max: usize) -> String {
-    if display_width(s) <= max {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw + 1 > max {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
 }
 
 #[cfg(test)]

@@ -19,29 +19,7 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     cell
 }
 
-/// Cuts `s` to `max` display columns, ending with "…" when cut.
-pub fn ellipsize(s: &str, max: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let width: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
-    if width <= max {
-        return s.to_string();
-    }
-    if max == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw + 1 > max {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
-}
+pub use crate::format::ellipsize;
 
 /// Breaks `text` into lines of at most `width` columns at spaces; a word wider than a line is
 /// cut where it must be.

@@ -234,18 +234,22 @@ fn trim_frac(v: f64, unit: &str) -> String {
     format!("{s}{unit}")
 }
 
-/// The history text of a HEALTHCHECK step: the legacy builder prints the config struct with
-/// `%q`: `HEALTHCHECK &{["CMD-SHELL" "curl x"] "30s" "3s" "0s" '\x03'}`.
-pub fn healthcheck_history(h: &Value) -> String {
-    let test: Vec<String> = h
-        .get("Test")
+/// A healthcheck config's `Test` (empty when it has none).
+pub fn healthcheck_test(h: &Value) -> Vec<String> {
+    h.get("Test")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The history text of a HEALTHCHECK step: the legacy builder prints the config struct with
+/// `%q`: `HEALTHCHECK &{["CMD-SHELL" "curl x"] "30s" "3s" "0s" '\x03'}`.
+pub fn healthcheck_history(h: &Value) -> String {
+    let test = healthcheck_test(h);
     let d = |k: &str| go_quote(&go_duration(h.get(k).and_then(Value::as_i64).unwrap_or(0)));
     let retries = h.get("Retries").and_then(Value::as_i64).unwrap_or(0);
     let r = match char::from_u32(retries as u32) {

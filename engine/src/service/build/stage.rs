@@ -10,7 +10,9 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::cache::{self, CacheEntry};
-use super::config::{go_list, go_quote_list, healthcheck_history, set_env, ImageState};
+use super::config::{
+    go_list, go_quote_list, healthcheck_history, healthcheck_test, set_env, ImageState,
+};
 use super::output::Out;
 use super::plan::Base;
 use super::{Build, BuildFailure};
@@ -562,15 +564,7 @@ async fn dispatch(
             // The history shows the instruction's own values; the config gets the merge below.
             let text = healthcheck_history(&hc);
             if let Some(old) = &st.img.config.healthcheck {
-                let old_test: Vec<String> = old
-                    .get("Test")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let old_test = healthcheck_test(old);
                 if old_test.first().is_some_and(|t| t != "NONE") {
                     out.stream(&format!(
                         "Note: overriding previous HEALTHCHECK: {}\n",
