@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod config;
 mod copy;
+mod dispatch;
 mod mounts;
 pub mod output;
 pub mod plan;
@@ -458,7 +459,7 @@ fn prepare(
     // `labels=` is a LABEL step at the end of the target stage, as dockerd adds it.
     if !opts.labels.is_empty() {
         let target = *plan.stages.last().expect("a plan has a stage");
-        stage::append_labels(&mut df.stages[target], &opts.labels);
+        dispatch::append_labels(&mut df.stages[target], &opts.labels);
         return Ok((
             df.clone(),
             plan::plan(&df, opts.target.as_deref(), &meta)?,

@@ -1,22 +1,18 @@
 //! One stage of a build: its FROM, ONBUILD triggers of the base, then each instruction as a step
-//! (`Step i/n : ...`), with the cache consulted first. Instructions that only change the config
-//! (ENV, LABEL, CMD, ...) are handled here; RUN in `run`, COPY/ADD in `copy`. Every step commits
+//! (`Step i/n : ...`), with the cache consulted first; what each instruction does is in
+//! `dispatch` (RUN in `run`, COPY/ADD/WORKDIR in `copy`). Every step commits
 //! an intermediate image (`commit`), recorded in the cache index under the step's key.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::{json, Value};
-
 use super::cache::{self, CacheEntry};
-use super::config::{
-    go_list, go_quote_list, healthcheck_history, healthcheck_test, set_env, ImageState,
-};
+use super::config::ImageState;
 use super::output::Out;
 use super::plan::Base;
 use super::{Build, BuildFailure};
-use crate::dockerfile::{self, CommandForm, Instruction, Kind, ShellLex, Stage};
+use crate::dockerfile::{self, ShellLex};
 use crate::error::EngineError;
 use crate::image::reference::Reference;
 use crate::model::build::StepStatus;
@@ -45,7 +41,7 @@ pub struct StepDone {
     pub layer_size: Option<u64>,
 }
 
-fn fail(message: impl Into<String>) -> BuildFailure {
+pub(super) fn fail(message: impl Into<String>) -> BuildFailure {
     BuildFailure {
         message: message.into(),
         code: None,
@@ -74,13 +70,13 @@ impl StageState {
         }
     }
 
-    fn expand(&self, word: &str) -> Result<String, BuildFailure> {
+    pub(super) fn expand(&self, word: &str) -> Result<String, BuildFailure> {
         self.lex
             .expand_word(word, &self.vars())
             .map_err(|e| fail(e.to_string()))
     }
 
-    fn expand_words(&self, word: &str) -> Result<Vec<String>, BuildFailure> {
+    pub(super) fn expand_words(&self, word: &str) -> Result<Vec<String>, BuildFailure> {
         self.lex
             .expand_words(word, &self.vars())
             .map_err(|e| fail(e.to_string()))
@@ -166,7 +162,7 @@ impl StageState {
 
     /// A step that only changes the config: cached by the parent, the history text and the
     /// resulting config.
-    async fn config_step(
+    pub(super) async fn config_step(
         &mut self,
         b: &Build,
         history_text: &str,
@@ -256,52 +252,6 @@ async fn base_image(b: &Arc<Build>, name: &str, out: &Out) -> Result<String, Bui
     Ok(images.config_bytes(&reference.full())?.0)
 }
 
-/// Append `labels=` of the query as a LABEL step (dockerd adds it to the target stage).
-pub fn append_labels(stage: &mut Stage, labels: &BTreeMap<String, String>) {
-    let pairs: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let text = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", quote_word(k), quote_word(v)))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let location = stage
-        .instructions
-        .last()
-        .map(|i| i.location)
-        .unwrap_or(stage.from.location);
-    stage.instructions.push(Instruction {
-        kind: Kind::Label(
-            pairs
-                .iter()
-                .map(|(k, v)| (quote_word(k), quote_word(v)))
-                .collect(),
-        ),
-        original: format!("LABEL {text}"),
-        location,
-    });
-}
-
-/// A word as a Dockerfile would spell it so that expansion gives it back unchanged: double
-/// quotes when it has anything the lexer treats specially.
-fn quote_word(w: &str) -> String {
-    if !w.is_empty()
-        && !w
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '$' | '\\' | '`' | '='))
-    {
-        return w.to_string();
-    }
-    let mut out = String::from("\"");
-    for c in w.chars() {
-        if matches!(c, '"' | '$' | '\\' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
 /// Run stage `index`: returns its final image.
 pub async fn run(b: &Arc<Build>, index: usize, out: &Out) -> Result<String, BuildFailure> {
     let stage = &b.dockerfile.stages[index];
@@ -377,7 +327,7 @@ pub async fn run(b: &Arc<Build>, index: usize, out: &Out) -> Result<String, Buil
         let parsed = dockerfile::parse_triggers(&triggers)
             .map_err(|e| fail(format!("failed to parse ONBUILD triggers: {e}")))?;
         for ins in &parsed {
-            let done = dispatch(b, &mut st, ins, first, out).await?;
+            let done = super::dispatch::dispatch(b, &mut st, ins, first, out).await?;
             finish_step_output(&st, &done, out);
         }
     }
@@ -396,7 +346,7 @@ pub async fn run(b: &Arc<Build>, index: usize, out: &Out) -> Result<String, Buil
         out.stream(&format!("Step {number}/{total} : {}", ins.original));
         out.stream("\n");
         b.step(number, |s| s.status = StepStatus::Running);
-        let done = match dispatch(b, &mut st, ins, number, out).await {
+        let done = match super::dispatch::dispatch(b, &mut st, ins, number, out).await {
             Ok(d) => d,
             Err(e) => {
                 b.step(number, |s| {
@@ -430,265 +380,5 @@ fn finish_step_output(st: &StageState, done: &StepDone, out: &Out) {
     }
     if let Some(id) = &st.image {
         out.stream(&format!(" ---> {}\n", short_id(id)));
-    }
-}
-
-/// Carry out one instruction.
-async fn dispatch(
-    b: &Arc<Build>,
-    st: &mut StageState,
-    ins: &Instruction,
-    number: usize,
-    out: &Out,
-) -> Result<StepDone, BuildFailure> {
-    match &ins.kind {
-        Kind::From => Err(fail("FROM inside a stage")),
-        Kind::Run(r) => super::run::run(b, st, r, number, out).await,
-        Kind::Copy(c) => super::copy::run(b, st, c, false, number).await,
-        Kind::Add(c) => super::copy::run(b, st, c, true, number).await,
-        Kind::Workdir(w) => super::copy::workdir(b, st, w).await,
-        Kind::Env(pairs) => {
-            let mut text = Vec::new();
-            for (k, v) in pairs {
-                let key = st.expand(k)?;
-                let value = st.expand(v)?;
-                if key.is_empty() {
-                    return Err(fail("ENV names can not be blank"));
-                }
-                let env = st.img.config.env.get_or_insert_with(Vec::new);
-                set_env(env, &key, &value);
-                text.push(format!("{key}={value}"));
-            }
-            st.config_step(b, &format!("ENV {}", text.join(" ")), "  ")
-                .await
-        }
-        Kind::Label(pairs) => {
-            let mut text = Vec::new();
-            for (k, v) in pairs {
-                let key = st.expand(k)?;
-                let value = st.expand(v)?;
-                if key.is_empty() {
-                    return Err(fail("LABEL names can not be blank"));
-                }
-                st.img
-                    .config
-                    .labels
-                    .get_or_insert_with(BTreeMap::new)
-                    .insert(key.clone(), value.clone());
-                text.push(format!("{key}={value}"));
-            }
-            st.config_step(b, &format!("LABEL {}", text.join(" ")), "  ")
-                .await
-        }
-        Kind::Maintainer(m) => {
-            let m = st.expand(m)?;
-            st.img.author = Some(m.clone());
-            st.config_step(b, &format!("MAINTAINER {m}"), "  ").await
-        }
-        Kind::Expose(words) => {
-            let mut ports = Vec::new();
-            for w in words {
-                ports.extend(st.expand_words(w)?);
-            }
-            let exposed = st
-                .img
-                .config
-                .exposed_ports
-                .get_or_insert_with(BTreeMap::new);
-            for p in &ports {
-                for spec in expand_port(p)? {
-                    exposed.insert(spec, json!({}));
-                }
-            }
-            // dockerd's history lists the ports sorted (as strings).
-            let mut listed = ports.clone();
-            listed.sort();
-            st.config_step(b, &format!("EXPOSE {}", listed.join(" ")), "  ")
-                .await
-        }
-        Kind::Volume(words) => {
-            let mut vols = Vec::new();
-            for w in words {
-                let v = st.expand(w)?;
-                let v = v.trim().to_string();
-                if v.is_empty() {
-                    return Err(fail("VOLUME specified can not be an empty string"));
-                }
-                vols.push(v);
-            }
-            let map = st.img.config.volumes.get_or_insert_with(BTreeMap::new);
-            for v in &vols {
-                map.insert(v.clone(), json!({}));
-            }
-            st.config_step(b, &format!("VOLUME {}", go_list(&vols)), "  ")
-                .await
-        }
-        Kind::User(u) => {
-            let u = st.expand(u)?;
-            st.img.config.user = u.clone();
-            st.config_step(b, &format!("USER {u}"), "  ").await
-        }
-        Kind::Stopsignal(s) => {
-            let s = st.expand(s)?;
-            crate::util::signals::parse(&s).map_err(|_| fail(format!("Invalid signal: {s}")))?;
-            st.img.config.stop_signal = Some(s.clone());
-            st.config_step(b, &format!("STOPSIGNAL {s}"), "  ").await
-        }
-        Kind::Cmd(form) => {
-            let cmd = command(st, form);
-            st.img.config.cmd = Some(cmd.clone());
-            st.cmd_set = true;
-            st.config_step(b, &format!("CMD {}", go_quote_list(&cmd)), "  ")
-                .await
-        }
-        Kind::Entrypoint(form) => {
-            let ep = command(st, form);
-            // `ENTRYPOINT []` (or a bare ENTRYPOINT) clears it: dockerd stores null.
-            st.img.config.entrypoint = (!ep.is_empty()).then(|| ep.clone());
-            if !st.cmd_set {
-                st.img.config.cmd = None;
-            }
-            st.config_step(b, &format!("ENTRYPOINT {}", go_quote_list(&ep)), "  ")
-                .await
-        }
-        Kind::Shell(sh) => {
-            if sh.is_empty() {
-                return Err(fail("SHELL requires at least one argument"));
-            }
-            st.img.config.shell = Some(sh.clone());
-            st.config_step(b, &format!("SHELL {}", go_list(sh)), "  ")
-                .await
-        }
-        Kind::Healthcheck(rest) => {
-            let mut hc: Value = crate::model::health::parse_instruction(rest)?;
-            // The history shows the instruction's own values; the config gets the merge below.
-            let text = healthcheck_history(&hc);
-            if let Some(old) = &st.img.config.healthcheck {
-                let old_test = healthcheck_test(old);
-                if old_test.first().is_some_and(|t| t != "NONE") {
-                    out.stream(&format!(
-                        "Note: overriding previous HEALTHCHECK: {}\n",
-                        go_list(&old_test)
-                    ));
-                }
-                // dockerd's commit merges the new config over the image's: the timings the
-                // instruction leaves unset come from the previous HEALTHCHECK.
-                for k in [
-                    "Interval",
-                    "Timeout",
-                    "StartPeriod",
-                    "StartInterval",
-                    "Retries",
-                ] {
-                    let unset = hc.get(k).and_then(Value::as_i64).unwrap_or(0) == 0;
-                    if let (true, Some(v)) =
-                        (unset, old.get(k).filter(|v| v.as_i64().unwrap_or(0) != 0))
-                    {
-                        hc[k] = v.clone();
-                    }
-                }
-            }
-            st.img.config.healthcheck = Some(hc);
-            st.config_step(b, &text, "  ").await
-        }
-        Kind::Arg(decls) => {
-            let mut text = Vec::new();
-            for a in decls {
-                let value = match b.opts.build_args.get(&a.name) {
-                    Some(Some(v)) => Some(v.clone()),
-                    _ => match &a.default {
-                        Some(d) => Some(st.expand(d)?),
-                        // `ARG NAME` re-declaring a global ARG takes its value.
-                        None => b.meta_args.get(&a.name).cloned(),
-                    },
-                };
-                b.consumed_args
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(a.name.clone());
-                match value {
-                    Some(v) => {
-                        st.args.insert(a.name.clone(), v);
-                    }
-                    None => {
-                        st.args.remove(&a.name);
-                    }
-                }
-                text.push(match &a.default {
-                    Some(d) => format!("{}={d}", a.name),
-                    None => a.name.clone(),
-                });
-            }
-            st.config_step(b, &format!("ARG {}", text.join(" ")), "  ")
-                .await
-        }
-        Kind::Onbuild(trigger) => {
-            let t = trigger.trim().to_string();
-            st.img
-                .config
-                .on_build
-                .get_or_insert_with(Vec::new)
-                .push(t.clone());
-            st.config_step(b, &format!("ONBUILD {t}"), "  ").await
-        }
-    }
-}
-
-/// CMD/ENTRYPOINT argv: the exec form as written, the shell form through the stage's shell.
-fn command(st: &StageState, form: &CommandForm) -> Vec<String> {
-    match form {
-        CommandForm::Exec(v) => v.clone(),
-        CommandForm::Shell(s) => {
-            let mut c = st.shell();
-            c.push(s.clone());
-            c
-        }
-    }
-}
-
-/// One EXPOSE word as docker's nat.ParsePortSpecs reads it: `80`, `80/udp`, `8000-8002/tcp`.
-fn expand_port(word: &str) -> Result<Vec<String>, BuildFailure> {
-    let (ports, proto) = match word.split_once('/') {
-        Some((p, proto)) => (p, proto.to_ascii_lowercase()),
-        None => (word, "tcp".to_string()),
-    };
-    if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(fail(format!("invalid proto: {proto}")));
-    }
-    // An `ip:hostPort:containerPort` form keeps only the container port (docker warns).
-    let ports = ports.rsplit(':').next().unwrap_or(ports);
-    let bad = || fail(format!("invalid containerPort: {ports}"));
-    let (lo, hi) = match ports.split_once('-') {
-        Some((a, b)) => (
-            a.parse::<u16>().map_err(|_| bad())?,
-            b.parse::<u16>().map_err(|_| bad())?,
-        ),
-        None => {
-            let p = ports.parse::<u16>().map_err(|_| bad())?;
-            (p, p)
-        }
-    };
-    if hi < lo {
-        return Err(fail(format!(
-            "invalid range specified for container port: {ports}"
-        )));
-    }
-    Ok((lo..=hi).map(|p| format!("{p}/{proto}")).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::expand_port;
-
-    #[test]
-    fn ports_expand_as_docker() {
-        assert_eq!(expand_port("80").unwrap(), vec!["80/tcp"]);
-        assert_eq!(expand_port("53/UDP").unwrap(), vec!["53/udp"]);
-        assert_eq!(
-            expand_port("8000-8002").unwrap(),
-            vec!["8000/tcp", "8001/tcp", "8002/tcp"]
-        );
-        assert!(expand_port("x").is_err());
-        assert!(expand_port("80/foo").is_err());
     }
 }
