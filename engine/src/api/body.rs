@@ -28,22 +28,57 @@ pub fn json_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T> 
     serde_json::from_slice(body).map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))
 }
 
-/// Forward the request body's data frames into `tx`; the bounded channel gives backpressure, so
-/// the body is never buffered whole.
+/// Forward the request body's data into `tx`; the bounded channel gives backpressure, so the
+/// body is never buffered whole. Small frames are gathered into `BATCH`-sized messages: clients
+/// stream tens of MiB in chunks of a few KiB, and a message per chunk would wake the blocking
+/// reader (and, when the channel is full, this task) thousands of times.
 pub(crate) async fn pump_body(mut body: RequestBody, tx: mpsc::Sender<io::Result<Bytes>>) {
-    while let Some(frame) = body.frame().await {
-        let item = match frame {
-            Ok(f) => match f.into_data() {
-                Ok(data) => Ok(data),
-                Err(_) => continue, // trailers
-            },
-            Err(e) => Err(io::Error::other(format!("reading the request body: {e}"))),
+    const BATCH: usize = 256 << 10;
+    let mut batch = bytes::BytesMut::new();
+    loop {
+        let next = next_data(&mut body).await;
+        let (data, last) = match next {
+            Some(Ok(data)) if batch.is_empty() && data.len() >= BATCH => (Some(Ok(data)), false),
+            Some(Ok(data)) => {
+                batch.extend_from_slice(&data);
+                if batch.len() < BATCH {
+                    continue;
+                }
+                (Some(Ok(batch.split().freeze())), false)
+            }
+            Some(Err(e)) => (Some(Err(e)), true),
+            None => (None, true),
         };
-        let failed = item.is_err();
-        if tx.send(item).await.is_err() || failed {
+        if last && !batch.is_empty() && tx.send(Ok(batch.split().freeze())).await.is_err() {
+            return;
+        }
+        if let Some(item) = data {
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+        if last {
             return;
         }
     }
+}
+
+/// The next data frame (trailers skipped); None at the end.
+async fn next_data(body: &mut RequestBody) -> Option<io::Result<Bytes>> {
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => match f.into_data() {
+                Ok(data) => return Some(Ok(data)),
+                Err(_) => continue, // trailers
+            },
+            Err(e) => {
+                return Some(Err(io::Error::other(format!(
+                    "reading the request body: {e}"
+                ))))
+            }
+        }
+    }
+    None
 }
 
 /// A blocking `Read` over the body chunks; used on the blocking pool by the extractor.

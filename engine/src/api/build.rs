@@ -248,13 +248,20 @@ async fn build<B: BuildBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     }
     let backend = r.backend.clone();
     let scratch = backend.build_scratch();
+    let started = std::time::Instant::now();
     let (body_tx, body_rx) = mpsc::channel(16);
-    tokio::spawn(pump_body(r.req.into_body(), body_tx));
-    let context = tokio::task::spawn_blocking(move || {
+    let receiving = tokio::task::spawn_blocking(move || {
         crate::builder::context::receive(ChannelReader::new(body_rx), &scratch)
-    })
-    .await
-    .map_err(|e| EngineError::internal(format!("receiving the context failed: {e}")))??;
+    });
+    // The body is read in this request's own task (which is the connection's): a task of its
+    // own would be woken across threads for every chunk hyper hands over.
+    let ((), context) = tokio::join!(pump_body(r.req.into_body(), body_tx), receiving);
+    let context = context
+        .map_err(|e| EngineError::internal(format!("receiving the context failed: {e}")))??;
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "build context received"
+    );
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();

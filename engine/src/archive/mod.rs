@@ -9,6 +9,7 @@
 //! never point the engine at a host file (CVE-2018-15664 class).
 
 pub mod changes;
+pub mod layer_dir;
 pub mod layer_tar;
 pub mod tar_in;
 pub mod tar_out;

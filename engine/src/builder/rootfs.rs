@@ -211,22 +211,11 @@ fn is_unchanged_copy_up(p: &Path, lowers: &[PathBuf], rel: &str) -> bool {
     if !m.is_dir() || !is_empty_stub(p) {
         return false;
     }
-    for xattr in ["trusted.overlay.opaque", "user.overlay.opaque"] {
-        let Ok(path) = CString::new(p.as_os_str().as_encoded_bytes()) else {
-            return false;
-        };
-        let name = CString::new(xattr).expect("no NUL");
-        let mut buf = [0u8; 4];
-        // SAFETY: valid C strings and a buffer of the given length.
-        let n = unsafe {
-            libc::lgetxattr(
-                path.as_ptr(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n > 0 {
+    let Ok(path) = CString::new(p.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    for xattr in [c"trusted.overlay.opaque", c"user.overlay.opaque"] {
+        if matches!(crate::fs_at::lget_xattr(&path, xattr), Ok(Some(v)) if !v.is_empty()) {
             return false;
         }
     }
@@ -276,10 +265,13 @@ pub fn clean_mount_stubs(upper: &Path, lowers: &[PathBuf], targets: &[String]) -
 }
 
 /// Store the changes in `upper` as a layer: None when it holds nothing (the step changed no
-/// file, docker's empty layer). The lease pins the layer until its image is committed.
+/// file, docker's empty layer). The lease pins the layer until its image is committed. The
+/// upper dir itself becomes the layer's directory when `may_take` (nothing needs it afterwards)
+/// and it can be moved there; otherwise (another filesystem) its tar is unpacked into the store.
 pub fn ingest_upper(
     images: &ImageService,
     upper: &Path,
+    may_take: bool,
 ) -> Result<Option<(IngestLease, IngestedLayer)>> {
     let empty = fs::read_dir(upper)
         .map_err(|e| internal("reading the step's changes", e))?
@@ -288,6 +280,12 @@ pub fn ingest_upper(
     if empty {
         return Ok(None);
     }
+    let lease = images.lease();
+    if may_take {
+        if let Some(layer) = images.adopt_layer(&lease, upper)? {
+            return Ok(Some((lease, layer)));
+        }
+    }
     let (reader, writer) = io::pipe().map_err(|e| internal("pipe", e))?;
     let upper_owned = upper.to_path_buf();
     let producer = std::thread::spawn(move || -> io::Result<()> {
@@ -295,7 +293,6 @@ pub fn ingest_upper(
         drop(w);
         Ok(())
     });
-    let lease = images.lease();
     let mut reader: Box<dyn Read> = Box::new(reader);
     let ingested = images.ingest_layer(&lease, &mut reader, LayerSource::default(), &mut |_| {});
     drop(reader);

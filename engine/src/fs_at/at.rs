@@ -245,3 +245,48 @@ pub fn set_xattr(fd: impl AsFd, name: &CStr, value: &[u8]) -> io::Result<()> {
         )
     })
 }
+
+/// The xattr names of `path` (the last component not followed); none where unsupported.
+pub fn llist_xattrs(path: &CStr) -> io::Result<Vec<CString>> {
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: NUL-terminated path and a buffer of the given length.
+        let n = unsafe { libc::llistxattr(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            buf.truncate(n as usize);
+            break;
+        }
+        match Errno::last() {
+            Errno::ERANGE if buf.len() < 1 << 20 => buf.resize(buf.len() * 4, 0),
+            Errno::ENOTSUP => return Ok(Vec::new()),
+            e => return Err(e.into()),
+        }
+    }
+    Ok(buf
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| CString::new(s).ok())
+        .collect())
+}
+
+/// The xattr `name` of `path` (the last component not followed), None when it is not set.
+pub fn lget_xattr(path: &CStr, name: &CStr) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = vec![0u8; 256];
+    // SAFETY: NUL-terminated path and name, a buffer of the given length.
+    let n = unsafe {
+        libc::lgetxattr(
+            path.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if n < 0 {
+        return match Errno::last() {
+            Errno::ENODATA => Ok(None),
+            e => Err(e.into()),
+        };
+    }
+    buf.truncate(n as usize);
+    Ok(Some(buf))
+}

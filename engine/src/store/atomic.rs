@@ -9,15 +9,7 @@ use crate::error::{IoContext, Result};
 
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Unique per call: concurrent writers of the same file (e.g. two container starts caching
-    // the same seccomp program) must not share a temporary.
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.tmp-{}-{seq}", std::process::id()));
+    let tmp = temporary_for(path);
     let ctx = || format!("writing {}", path.display());
     {
         let mut f = File::create(&tmp).io_context(ctx)?;
@@ -28,9 +20,37 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
+/// Replace a file through a renamed temporary, without fsync: for files whose loss in a crash
+/// is harmless and whose readers skip a torn one (a build's step-by-step progress, a cache
+/// hit's last-used time). Concurrent readers still see the old or the new content, never a mix.
+pub fn write_replace(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = temporary_for(path);
+    let ctx = || format!("writing {}", path.display());
+    fs::write(&tmp, data).io_context(ctx)?;
+    fs::rename(&tmp, path).io_context(ctx)
+}
+
+pub fn write_json_replace<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let data = serde_json::to_vec_pretty(value)?;
+    write_replace(path, &data)
+}
+
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let data = serde_json::to_vec_pretty(value)?;
     write_atomic(path, &data)
+}
+
+/// A hidden sibling of `path`, unique per call: concurrent writers of the same file (e.g. two
+/// container starts caching the same seccomp program) must not share a temporary.
+fn temporary_for(path: &Path) -> std::path::PathBuf {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dir.join(format!(".{name}.tmp-{}-{seq}", std::process::id()))
 }
 
 /// fsync a directory so a rename or create inside it is durable.

@@ -243,3 +243,22 @@ fn cache_mount_ids_are_shared_and_options_apply() {
         "from-a\n1000 50 700\n"
     );
 }
+
+#[test]
+fn rm_false_keeps_each_step_container_with_its_changes() {
+    // A removed step container's upper dir becomes the layer itself; a kept one (--rm=false)
+    // must keep its changes, and the image must have them too.
+    let e = TestEngine::with_busybox();
+    let ctx = Ctx::new("FROM busybox\nRUN echo kept > /kept\n");
+    build_ok(&e, &ctx, "rmfalse", &["--rm=false"]);
+    let ids = common::ok(&docker(&e, &["ps", "-aq"]));
+    let cid = ids.lines().next().expect("the step's container is kept");
+    let diff = common::ok(&docker(&e, &["diff", cid]));
+    assert!(diff.contains("A /kept"), "{diff}");
+    assert_eq!(run_sh(&e, "rmfalse", "cat /kept"), "kept\n");
+    // And with the default --rm, nothing is left and the layer is whole.
+    let ctx = Ctx::new("FROM busybox\nRUN mkdir -p /d && echo gone > /d/f && ln -s f /d/l\n");
+    build_ok(&e, &ctx, "rmtrue", &[]);
+    assert_eq!(common::ok(&docker(&e, &["ps", "-aq"])).lines().count(), 1);
+    assert_eq!(run_sh(&e, "rmtrue", "cat /d/l"), "gone\n");
+}

@@ -2,11 +2,18 @@
 //! Dockerfile read from it, and `.dockerignore` applied as dockerd's legacy builder does.
 //!
 //! The body is sniffed like docker's DecompressStream (gzip, bzip2, xz, zstd, or plain) and then
-//! like its archive check: a tar is extracted with [`crate::archive::tar_in::extract`] (fd-relative,
+//! like its archive check: a tar is extracted with [`crate::archive::tar_in`] (fd-relative,
 //! no entry can land outside the directory, owners and modes kept as the tar says, since COPY
 //! copies them); anything else is the Dockerfile itself (`curl --data-binary @Dockerfile`), and the
 //! context is a directory holding only that file. The directory lives in a 0700 directory under
 //! the engine's scratch dir and is removed when the [`BuildContext`] is dropped.
+//!
+//! That private directory is a tmpfs of its own (a quarter of RAM at most): a context is read
+//! whole by every build (COPY's cache key hashes what it selects) and thrown away at the end, so
+//! it never needs a disk, and creating a thousand small files on one costs more than the rest of
+//! an unchanged rebuild. A context too big for the tmpfs spills: what was extracted is copied to
+//! a directory on the data root's disk, which takes the tmpfs's place, and the extraction goes on
+//! there. Where no tmpfs can be mounted the context goes to the disk from the start.
 //!
 //! Paths a request names (the Dockerfile, its ignore file) resolve inside the context with
 //! openat2(RESOLVE_IN_ROOT): symlinks are followed but clamped to the context, as docker's
@@ -23,10 +30,12 @@ use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
-use crate::archive::tar_in::{extract, ExtractOptions};
+use crate::archive::tar_in::{extract_spilling, ExtractOptions, FileDigests};
 use crate::builder::dockerignore::{go_clean, Patterns};
 use crate::error::{EngineError, IoContext, Result};
 use crate::fs_at::in_root::open_in_root;
@@ -48,6 +57,8 @@ struct TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        // A tmpfs goes away whole (and at once) when detached; what is left is its mountpoint.
+        let _ = umount2(&self.parent.join(&self.name), MntFlags::MNT_DETACH);
         let Ok(parent) = open_dir_path(&self.parent) else {
             return;
         };
@@ -70,11 +81,22 @@ pub struct BuildContext {
     pub compression: Compression,
     /// The body was not a tar: it is the Dockerfile, whatever name the request gives it.
     pub dockerfile_only: bool,
+    /// Each received file's content sha256, for COPY's cache key.
+    pub digests: Arc<FileDigests>,
     _guard: TempDir,
 }
 
 /// Receive a request body into a new private directory under `scratch` (created if missing).
 pub fn receive(body: impl Read + Send, scratch: &Path) -> Result<BuildContext> {
+    receive_within(body, scratch, TMPFS_SIZE)
+}
+
+/// [`receive`] with the tmpfs's `size=` option given.
+fn receive_within(
+    body: impl Read + Send,
+    scratch: &Path,
+    tmpfs_size: &str,
+) -> Result<BuildContext> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -88,8 +110,9 @@ pub fn receive(body: impl Read + Send, scratch: &Path) -> Result<BuildContext> {
         .io_context(|| format!("creating {}", private.display()))?;
     let guard = TempDir {
         parent: scratch.to_path_buf(),
-        name,
+        name: name.clone(),
     };
+    let in_memory = mount_tmpfs(&private, tmpfs_size);
     let root = private.join("context");
     std::fs::DirBuilder::new()
         .mode(0o755)
@@ -104,18 +127,24 @@ pub fn receive(body: impl Read + Send, scratch: &Path) -> Result<BuildContext> {
     let mut plain = sniff::decompress(compression, raw).map_err(read_err)?;
     let head = sniff::read_head(&mut plain, 512).map_err(read_err)?;
     let is_tar = sniff::is_tar(&head);
+    let mut digests = FileDigests::default();
     let mut stream = io::Cursor::new(head).chain(plain);
     if is_tar {
         let opts = ExtractOptions {
             lenient_end: true,
             ..ExtractOptions::default()
         };
-        extract(&mut stream, &dest, &opts).map_err(|e| match e {
-            EngineError::InvalidArgument(m) => {
-                EngineError::invalid(format!("failed to extract the build context: {m}"))
-            }
-            other => other,
-        })?;
+        let mut spill = || spill_to_disk(scratch, &name, &private, tmpfs_size);
+        let spill: Option<crate::archive::tar_in::Spill<'_>> =
+            if in_memory { Some(&mut spill) } else { None };
+        extract_spilling(&mut stream, dest, &opts, spill, Some(&mut digests)).map_err(
+            |e| match e {
+                EngineError::InvalidArgument(m) => {
+                    EngineError::invalid(format!("failed to extract the build context: {m}"))
+                }
+                other => other,
+            },
+        )?;
     } else {
         let fd = openat(
             &dest,
@@ -132,8 +161,54 @@ pub fn receive(body: impl Read + Send, scratch: &Path) -> Result<BuildContext> {
         root,
         compression,
         dockerfile_only: !is_tar,
+        digests: Arc::new(digests),
         _guard: guard,
     })
+}
+
+/// The largest share of RAM one build context may take in memory before it spills to disk.
+const TMPFS_SIZE: &str = "size=25%";
+
+/// Mount a private tmpfs on `dir`; false (the context then goes to disk) where that fails.
+fn mount_tmpfs(dir: &Path, size: &str) -> bool {
+    let opts = format!("mode=0700,{size}");
+    match mount(
+        Some("berth-build-context"),
+        dir,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(opts.as_str()),
+    ) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!(error = %e, "no tmpfs for the build context; using the disk");
+            false
+        }
+    }
+}
+
+/// The tmpfs at `private` is full: copy its `context` to a directory on the disk, detach the
+/// tmpfs, and move the copy into its place (so the context's path never changes). Returns the
+/// context directory to go on extracting into.
+fn spill_to_disk(scratch: &Path, name: &str, private: &Path, size: &str) -> Result<OwnedFd> {
+    let disk = scratch.join(format!("{name}.spill"));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&disk)
+        .io_context(|| format!("creating {}", disk.display()))?;
+    tracing::info!(
+        "the build context is larger than its in-memory limit ({size}); going on on disk"
+    );
+    let result = (|| {
+        crate::builder::rootfs::copy_tree(&private.join("context"), &disk.join("context"))?;
+        umount2(private, MntFlags::MNT_DETACH)
+            .map_err(|e| EngineError::internal(format!("detaching the context tmpfs: {e}")))?;
+        std::fs::rename(disk.join("context"), private.join("context"))
+            .io_context(|| "moving the build context to disk".to_string())?;
+        open_dir_path(&private.join("context")).io_context(|| "opening the build context".into())
+    })();
+    let _ = std::fs::remove_dir_all(&disk);
+    result
 }
 
 fn read_err(e: io::Error) -> EngineError {

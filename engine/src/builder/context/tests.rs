@@ -333,3 +333,67 @@ fn remove_excluded_keeps_exceptions() {
     assert!(r.join("src/main.rs").exists());
     assert!(r.join("Dockerfile").exists());
 }
+
+fn fs_type(path: &Path) -> i64 {
+    nix::sys::statfs::statfs(path).unwrap().filesystem_type().0 as i64
+}
+
+#[test]
+fn received_into_a_tmpfs_that_goes_away_with_the_context() {
+    let scratch = tempfile::tempdir().unwrap();
+    let ctx = receive(&sample()[..], scratch.path()).unwrap();
+    assert_eq!(
+        fs_type(&ctx.root),
+        nix::sys::statfs::TMPFS_MAGIC.0 as i64,
+        "the context is in memory"
+    );
+    check_sample(&ctx);
+    drop(ctx);
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_context_bigger_than_its_tmpfs_spills_to_disk_whole() {
+    let scratch = tempfile::tempdir().unwrap();
+    // 40 files of 20 KiB, then one of 300 KiB, through a 256 KiB tmpfs: the spill happens in
+    // the middle of a file, whose first part must travel with the tree.
+    let small: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 20 * 1024]).collect();
+    let big: Vec<u8> = (0..300 * 1024).map(|i| (i % 251) as u8).collect();
+    let names: Vec<String> = (0..40).map(|i| format!("d/f{i:02}")).collect();
+    let mut files: Vec<(&str, &[u8], u32)> = vec![("Dockerfile", b"FROM scratch\n", 0o644)];
+    files.push(("d/", b"", 0o755));
+    for (n, d) in names.iter().zip(&small) {
+        files.push((n.as_str(), d.as_slice(), 0o640));
+    }
+    files.push(("big.bin", big.as_slice(), 0o600));
+    files.push(("after/last.txt", b"last", 0o644));
+    let ctx = receive_within(&tar_of(&files)[..], scratch.path(), "size=256k").unwrap();
+    assert_ne!(fs_type(&ctx.root), nix::sys::statfs::TMPFS_MAGIC.0 as i64);
+    for (n, d) in names.iter().zip(&small) {
+        assert_eq!(&std::fs::read(ctx.root.join(n)).unwrap(), d, "{n}");
+        let m = std::fs::metadata(ctx.root.join(n)).unwrap();
+        assert_eq!((m.uid(), m.mode() & 0o7777), (1000, 0o640));
+    }
+    assert_eq!(std::fs::read(ctx.root.join("big.bin")).unwrap(), big);
+    assert_eq!(
+        std::fs::read(ctx.root.join("after/last.txt")).unwrap(),
+        b"last"
+    );
+    assert_eq!(ctx.read_dockerfile("").unwrap(), "FROM scratch\n");
+    drop(ctx);
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn file_digests_are_taken_while_receiving() {
+    use sha2::{Digest, Sha256};
+    let scratch = tempfile::tempdir().unwrap();
+    let ctx = receive(&sample()[..], scratch.path()).unwrap();
+    let m = std::fs::metadata(ctx.root.join("src/run.sh")).unwrap();
+    let want: [u8; 32] = Sha256::digest(b"#!/bin/sh\necho hi\n").into();
+    assert_eq!(ctx.digests.get(m.dev(), m.ino(), m.size()), Some(want));
+    // Another size (or another file) is not taken for it.
+    assert_eq!(ctx.digests.get(m.dev(), m.ino(), m.size() + 1), None);
+    let d = std::fs::metadata(ctx.root.join("Dockerfile")).unwrap();
+    assert_ne!(ctx.digests.get(d.dev(), d.ino(), d.size()), Some(want));
+}

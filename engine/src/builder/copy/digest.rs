@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -17,6 +18,23 @@ use crate::error::{EngineError, Result};
 
 use super::source::Kind;
 use super::{Item, Origin, Selection};
+
+/// Below this many bytes a tree's files are hashed on the calling thread.
+const PARALLEL_HASH_MIN_BYTES: u64 = 8 << 20;
+
+/// Feed everything `r` gives to `h`, in large reads (io::copy's 8 KiB would be a syscall per
+/// 8 KiB of a big tree).
+fn hash_into(r: &mut dyn io::Read, h: &mut Sha256) -> io::Result<()> {
+    let mut buf = vec![0u8; 128 << 10];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
 
 /// A length-prefixed field, so no two different field lists hash alike.
 fn field(h: &mut Sha256, b: &[u8]) {
@@ -49,6 +67,14 @@ impl Selection {
             (Origin::Tree(p), true) => Some(self.tree()?.item_reader(p)?),
             _ => None,
         };
+        let mut contents = match (&item.origin, item.is_dir) {
+            (Origin::Tree(p), true) => self.tree_contents(item, p)?,
+            _ => Vec::new(),
+        };
+        let mut content_sha = |i: usize, e: &super::source::Entry| match contents.get_mut(i) {
+            Some(done) if done.is_some() => Ok(done.take().unwrap_or_default()),
+            _ => self.content_sha(item, e, reader.as_mut()),
+        };
         for (i, e) in item.entries.iter().enumerate() {
             let attrs = self.attrs(&e.meta, (!self.preserve_ownership).then_some((0, 0)));
             field(&mut h, &e.rel_bytes());
@@ -60,10 +86,10 @@ impl Selection {
                             (b"h", first.to_le_bytes().to_vec())
                         } else {
                             links.insert((e.meta.dev, e.meta.ino), i);
-                            (b"f", self.content_sha(item, e, reader.as_mut())?)
+                            (b"f", content_sha(i, e)?)
                         }
                     } else {
-                        (b"f", self.content_sha(item, e, reader.as_mut())?)
+                        (b"f", content_sha(i, e)?)
                     }
                 }
                 Kind::Symlink(t) => (b"l", t.clone()),
@@ -83,6 +109,64 @@ impl Selection {
         Ok(hex::encode(h.finalize()))
     }
 
+    /// The content sha256 of every regular file of the directory item at `p`, by entry index,
+    /// read on several threads when there is enough to read: hashing is most of the time of a
+    /// big COPY whose result comes from the cache.
+    fn tree_contents(&self, item: &Item, p: &Path) -> io::Result<Vec<Option<Vec<u8>>>> {
+        let mut out = vec![None; item.entries.len()];
+        let mut files = Vec::new();
+        for (i, e) in item.entries.iter().enumerate() {
+            if e.meta.kind == Kind::File {
+                match self.known(&e.meta) {
+                    Some(sha) => out[i] = Some(sha),
+                    None => files.push(i),
+                }
+            }
+        }
+        let bytes: u64 = files.iter().map(|&i| item.entries[i].meta.size).sum();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        if bytes < PARALLEL_HASH_MIN_BYTES || workers < 2 {
+            return Ok(out);
+        }
+        // Contiguous runs, so each reader keeps opening siblings in the directory it has open.
+        let run = files.len().div_ceil(workers);
+        std::thread::scope(|scope| -> io::Result<()> {
+            let handles: Vec<_> = files
+                .chunks(run)
+                .map(|run| {
+                    scope.spawn(move || -> io::Result<Vec<(usize, Vec<u8>)>> {
+                        let mut reader = self.tree()?.item_reader(p)?;
+                        run.iter()
+                            .map(|&i| {
+                                let mut h = Sha256::new();
+                                hash_into(&mut reader.open(&item.entries[i].rel)?, &mut h)?;
+                                Ok((i, h.finalize().to_vec()))
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            for handle in handles {
+                let done = handle
+                    .join()
+                    .map_err(|_| io::Error::other("a hashing thread panicked"))??;
+                for (i, sha) in done {
+                    out[i] = Some(sha);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The content sha256 of a file taken when it was received, if it is one of those.
+    fn known(&self, meta: &super::source::Meta) -> Option<Vec<u8>> {
+        self.known_digests
+            .as_ref()?
+            .get(meta.dev, meta.ino, meta.size)
+            .map(|sha| sha.to_vec())
+    }
+
     /// sha256 of one file entry's content, streamed.
     fn content_sha(
         &self,
@@ -94,10 +178,13 @@ impl Selection {
             return hex::decode(&r.sha256)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad sha256"));
         }
+        if let (Origin::Tree(_), Some(sha)) = (&item.origin, self.known(&e.meta)) {
+            return Ok(sha);
+        }
         let mut h = Sha256::new();
         match reader {
-            Some(reader) => io::copy(&mut reader.open(&e.rel)?, &mut h)?,
-            None => io::copy(&mut self.open(item, e)?, &mut h)?,
+            Some(reader) => hash_into(&mut reader.open(&e.rel)?, &mut h)?,
+            None => hash_into(&mut self.open(item, e)?, &mut h)?,
         };
         Ok(h.finalize().to_vec())
     }

@@ -31,8 +31,9 @@ use std::fs::File;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use crate::archive::tar_in::FileDigests;
 use crate::error::Result;
 
 pub use apply::apply;
@@ -69,6 +70,9 @@ pub struct CopyRequest<'a> {
     pub from_stage: bool,
     /// The URL sources of an ADD, downloaded by [`fetch_remote`] (matched by URL).
     pub remote: &'a [RemoteFile],
+    /// Content digests of the source root's files known already (the context's, taken while
+    /// receiving it): files found there are not read again for the cache key.
+    pub known_digests: Option<&'a Arc<FileDigests>>,
 }
 
 impl CopyRequest<'_> {
@@ -117,6 +121,7 @@ pub struct Selection {
     chmod: Option<u32>,
     preserve_ownership: bool,
     hashes: OnceLock<Vec<String>>,
+    known_digests: Option<Arc<FileDigests>>,
 }
 
 impl Selection {

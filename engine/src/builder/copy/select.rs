@@ -110,6 +110,7 @@ pub fn select(req: &CopyRequest<'_>) -> Result<Selection> {
         chmod,
         preserve_ownership: req.from_stage && chown.is_none(),
         hashes: OnceLock::new(),
+        known_digests: req.known_digests.cloned(),
     })
 }
 

@@ -75,6 +75,7 @@ impl Fixture {
             heredocs: &[],
             from_stage: false,
             remote: &[],
+            known_digests: None,
         };
         tweak(&mut req);
         let sel = select(&req)?;
@@ -849,6 +850,7 @@ async fn fetch_remote_checks_status_and_checksum() {
         heredocs: &[],
         from_stage: false,
         remote: &remote,
+        known_digests: None,
     };
     let sel = select(&req).unwrap();
     apply(&sel, fs::File::open(f.root.path()).unwrap()).unwrap();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{IoContext, Result};
-use crate::store::atomic::write_json_atomic;
+use crate::store::atomic::{write_json_atomic, write_json_replace};
 
 /// One cache entry.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,7 +77,7 @@ impl CacheIndex {
     pub fn touch(&self, mut entry: CacheEntry) {
         entry.last_used = crate::util::now_rfc3339();
         entry.usage_count += 1;
-        let _ = write_json_atomic(&self.path(&entry.key), &entry);
+        let _ = write_json_replace(&self.path(&entry.key), &entry);
     }
 
     pub fn put(&self, entry: &CacheEntry) -> Result<()> {

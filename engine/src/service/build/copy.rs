@@ -95,6 +95,7 @@ pub async fn run(
     let images = b.engine.images.clone();
     let no_cache = b.opts.no_cache;
     let from_stage = view.is_some();
+    let known_digests = (!from_stage).then(|| b.context.digests.clone());
     // Selecting and hashing read every source file: blocking work.
     let prepared = tokio::task::spawn_blocking(move || -> Result<_, BuildFailure> {
         let req = CopyRequest {
@@ -109,6 +110,7 @@ pub async fn run(
             heredocs: &heredocs,
             from_stage,
             remote: &remote,
+            known_digests: known_digests.as_ref(),
         };
         let sel = copier::select(&req)?;
         let digest = sel.digest(None)?;
@@ -140,7 +142,7 @@ pub async fn run(
         drop(root);
         target.unmount();
         let upper = target.upper().expect("writable mount").to_path_buf();
-        Ok(rootfs::ingest_upper(&images, &upper)?)
+        Ok(rootfs::ingest_upper(&images, &upper, true)?)
     })
     .await
     .map_err(|e| EngineError::internal(format!("copy task failed: {e}")))??;
@@ -197,7 +199,7 @@ pub async fn workdir(
         drop(root);
         target.unmount();
         let upper = target.upper().expect("writable mount").to_path_buf();
-        Ok(rootfs::ingest_upper(&images, &upper)?)
+        Ok(rootfs::ingest_upper(&images, &upper, true)?)
     })
     .await
     .map_err(|e| EngineError::internal(format!("workdir task failed: {e}")))??;

@@ -220,7 +220,7 @@ impl Build {
             }
             r.clone()
         };
-        if let Err(e) = self.engine.builds.records.write(&snapshot) {
+        if let Err(e) = self.engine.builds.records.write_progress(&snapshot) {
             tracing::debug!(error = %e, "saving the build record failed");
         }
     }
@@ -364,7 +364,6 @@ pub async fn run_build(
         out.release_held();
         out.error(f.code, &f.message);
     }
-    crate::builder::rootfs::remove_scratch(&build.scratch);
     let mut record = build
         .record
         .lock()
@@ -390,6 +389,15 @@ pub async fn run_build(
         }
     }
     finish_record(&engine, record, started);
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "build finished");
+    // The client's stream ends here; the scratch dir and the context (a tmpfs, whose unmount
+    // takes a while for a big one) go away behind it.
+    drop(out);
+    drop(tx);
+    tokio::task::spawn_blocking(move || {
+        crate::builder::rootfs::remove_scratch(&build.scratch);
+        drop(build);
+    });
     result
 }
 

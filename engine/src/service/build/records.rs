@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{EngineError, IoContext, Result};
 use crate::model::build::{BuildRecord, BuildStatus};
-use crate::store::atomic::write_json_atomic;
+use crate::store::atomic::{write_json_atomic, write_json_replace};
 
 /// How many builds the engine remembers.
 const KEEP: usize = 100;
@@ -32,8 +32,15 @@ impl BuildRecords {
         Ok(records)
     }
 
+    /// Save a record durably (a build's start and end).
     pub fn write(&self, r: &BuildRecord) -> Result<()> {
         write_json_atomic(&self.dir.join(format!("{}.json", r.id)), r)
+    }
+
+    /// Save a running build's progress: replaced atomically but not fsynced (after a crash the
+    /// record is `cancelled` anyway, and the last durable version says how far it got).
+    pub fn write_progress(&self, r: &BuildRecord) -> Result<()> {
+        write_json_replace(&self.dir.join(format!("{}.json", r.id)), r)
     }
 
     fn load_all(&self) -> Result<Vec<BuildRecord>> {

@@ -219,17 +219,19 @@ pub async fn run(
         .join(crate::runtime::spec::files::UPPER);
     let lowers = engine.images.resolve(&image)?.layer_dirs;
     let targets = mounts.targets();
+    // The container's upper dir becomes the layer unless the container is kept (`--rm=false`).
+    let removed = b.opts.rm || b.opts.force_rm;
     let layer = {
         let images = engine.images.clone();
         tokio::task::spawn_blocking(move || {
             crate::builder::rootfs::clean_mount_stubs(&upper, &lowers, &targets)?;
-            crate::builder::rootfs::ingest_upper(&images, &upper)
+            crate::builder::rootfs::ingest_upper(&images, &upper, removed)
         })
         .await
         .map_err(|e| EngineError::internal(format!("layer task failed: {e}")))??
     };
     mounts.release(b);
-    if b.opts.rm || b.opts.force_rm {
+    if removed {
         out.stream(&format!("Removing intermediate container {}\n", &cid[..12]));
         let _ = engine.containers.remove(&cid, true).await;
     }

@@ -215,21 +215,88 @@ impl ImageService {
                 return Err(mismatch("layer diff_id", d, &stats.diff_id));
             }
         }
-        pending.set_content_size(stats.content_size)?;
-        lease.pin(&blob_digest);
-        lease.pin(&stats.diff_id);
-        let _commit = lock(&inner.commit_lock);
-        inner.marks.mark(&blob_digest)?;
-        inner.marks.mark(&stats.diff_id)?;
-        inner.blobs.commit(blob, &blob_digest)?;
-        inner.layers.commit(pending, &stats.diff_id)?;
-        tracing::debug!(blob = %blob_digest, diff_id = %stats.diff_id, bytes = blob_size, "layer ingested");
-        Ok(IngestedLayer {
+        let layer = IngestedLayer {
             blob_digest,
             blob_size,
             diff_id: stats.diff_id,
             content_size: stats.content_size,
-        })
+        };
+        self.commit_layer(lease, pending, blob, &layer)?;
+        Ok(layer)
+    }
+
+    /// Make the overlay upper dir `upper` a layer by moving it into the store (it must be on
+    /// the store's filesystem and nothing may have it mounted): a build step's change, without
+    /// unpacking its tar again. The blob is the tar written from the moved dir. On an error
+    /// before the move (`Ok(None)`: another filesystem), `upper` is where it was.
+    pub fn adopt_layer(
+        &self,
+        lease: &IngestLease,
+        upper: &std::path::Path,
+    ) -> Result<Option<IngestedLayer>> {
+        let inner = &self.inner;
+        let pending = inner.layers.begin()?;
+        let diff = pending.diff_path();
+        std::fs::remove_dir(&diff).map_err(|e| EngineError::Io {
+            context: format!("preparing {}", diff.display()),
+            source: e,
+        })?;
+        match std::fs::rename(upper, &diff) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => return Ok(None),
+            Err(e) => {
+                return Err(EngineError::Io {
+                    context: format!("moving {} into the layer store", upper.display()),
+                    source: e,
+                })
+            }
+        }
+        let content_size =
+            crate::archive::layer_dir::adopt_upper(&diff).map_err(|e| EngineError::Io {
+                context: "making the step's changes a layer".into(),
+                source: e,
+            })?;
+        let mut blob = inner.blobs.writer()?;
+        let (diff_id, tar_size) = {
+            let mut hashing = crate::image::compress::HashingWriter::new(&mut blob);
+            crate::archive::layer_tar::write_layer_tar(&diff, &mut hashing).map_err(|e| {
+                EngineError::Io {
+                    context: "writing the layer".into(),
+                    source: e,
+                }
+            })?;
+            let (_, tar) = hashing.finish();
+            (tar.digest, tar.size)
+        };
+        let layer = IngestedLayer {
+            blob_digest: diff_id.clone(),
+            blob_size: tar_size,
+            diff_id,
+            content_size,
+        };
+        self.commit_layer(lease, pending, blob, &layer)?;
+        Ok(Some(layer))
+    }
+
+    /// Put a finished layer's blob and directory in place, pinned by `lease`.
+    fn commit_layer(
+        &self,
+        lease: &IngestLease,
+        pending: crate::store::layers::PendingLayer,
+        blob: crate::store::blobs::BlobWriter,
+        layer: &IngestedLayer,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        pending.set_content_size(layer.content_size)?;
+        lease.pin(&layer.blob_digest);
+        lease.pin(&layer.diff_id);
+        let _commit = lock(&inner.commit_lock);
+        inner.marks.mark(&layer.blob_digest)?;
+        inner.marks.mark(&layer.diff_id)?;
+        inner.blobs.commit(blob, &layer.blob_digest)?;
+        inner.layers.commit(pending, &layer.diff_id)?;
+        tracing::debug!(blob = %layer.blob_digest, diff_id = %layer.diff_id, bytes = layer.blob_size, "layer ingested");
+        Ok(())
     }
 
     /// Commit an image from ingested layers: config and manifest blobs, the image record (the
