@@ -29,31 +29,33 @@ pub fn json_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T> 
 }
 
 /// Forward the request body's data into `tx`; the bounded channel gives backpressure, so the
-/// body is never buffered whole. Small frames are gathered into `BATCH`-sized messages: clients
-/// stream tens of MiB in chunks of a few KiB, and a message per chunk would wake the blocking
-/// reader (and, when the channel is full, this task) thousands of times.
-pub(crate) async fn pump_body(mut body: RequestBody, tx: mpsc::Sender<io::Result<Bytes>>) {
+/// body is never buffered whole. Frames go in batches of about `BATCH` bytes: clients stream tens
+/// of MiB in chunks of a few KiB, and a message per chunk would wake the blocking reader (and,
+/// when the channel is full, this task) thousands of times.
+pub(crate) async fn pump_body(mut body: RequestBody, tx: mpsc::Sender<io::Result<Vec<Bytes>>>) {
     const BATCH: usize = 256 << 10;
-    let mut batch = bytes::BytesMut::new();
+    let mut batch = Vec::new();
+    let mut batched = 0;
     loop {
         let next = next_data(&mut body).await;
-        let (data, last) = match next {
-            Some(Ok(data)) if batch.is_empty() && data.len() >= BATCH => (Some(Ok(data)), false),
+        let last = !matches!(next, Some(Ok(_)));
+        match next {
             Some(Ok(data)) => {
-                batch.extend_from_slice(&data);
-                if batch.len() < BATCH {
-                    continue;
-                }
-                (Some(Ok(batch.split().freeze())), false)
+                batched += data.len();
+                batch.push(data);
             }
-            Some(Err(e)) => (Some(Err(e)), true),
-            None => (None, true),
-        };
-        if last && !batch.is_empty() && tx.send(Ok(batch.split().freeze())).await.is_err() {
-            return;
+            Some(Err(e)) => {
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(std::mem::take(&mut batch))).await;
+                }
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            None => {}
         }
-        if let Some(item) = data {
-            if tx.send(item).await.is_err() {
+        if (last || batched >= BATCH) && !batch.is_empty() {
+            batched = 0;
+            if tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
                 return;
             }
         }
@@ -83,31 +85,38 @@ async fn next_data(body: &mut RequestBody) -> Option<io::Result<Bytes>> {
 
 /// A blocking `Read` over the body chunks; used on the blocking pool by the extractor.
 pub(crate) struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
-    cur: Bytes,
+    rx: mpsc::Receiver<io::Result<Vec<Bytes>>>,
+    pending: std::collections::VecDeque<Bytes>,
 }
 
 impl ChannelReader {
-    pub(crate) fn new(rx: mpsc::Receiver<io::Result<Bytes>>) -> Self {
+    pub(crate) fn new(rx: mpsc::Receiver<io::Result<Vec<Bytes>>>) -> Self {
         ChannelReader {
             rx,
-            cur: Bytes::new(),
+            pending: std::collections::VecDeque::new(),
         }
     }
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.cur.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.cur = b,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
+        loop {
+            match self.pending.front_mut() {
+                Some(cur) if !cur.is_empty() => {
+                    let n = buf.len().min(cur.len());
+                    buf[..n].copy_from_slice(&cur[..n]);
+                    cur.advance(n);
+                    return Ok(n);
+                }
+                Some(_) => {
+                    self.pending.pop_front();
+                }
+                None => match self.rx.blocking_recv() {
+                    Some(Ok(batch)) => self.pending.extend(batch),
+                    Some(Err(e)) => return Err(e),
+                    None => return Ok(0),
+                },
             }
         }
-        let n = buf.len().min(self.cur.len());
-        buf[..n].copy_from_slice(&self.cur[..n]);
-        self.cur.advance(n);
-        Ok(n)
     }
 }

@@ -13,7 +13,6 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
-use sha2::{Digest, Sha256};
 use tar::EntryType;
 
 use crate::error::{EngineError, Result};
@@ -50,7 +49,7 @@ pub type Spill<'a> = &'a mut dyn FnMut() -> Result<OwnedFd>;
 /// As [`extract`]; and when the destination's filesystem is full (a size-limited tmpfs answers
 /// ENOSPC), `spill` is called once: the entry that hit the limit is finished in the directory it
 /// returns (a file's bytes already written travel with the tree, the rest follow) and the
-/// extraction goes on there. `digests` collects each regular file's content sha256.
+/// extraction goes on there. `digests` collects each regular file's content hash.
 pub fn extract_spilling<R: Read>(
     reader: R,
     mut dest: OwnedFd,
@@ -64,6 +63,8 @@ pub fn extract_spilling<R: Read>(
     // The directory the previous entry went into: tars list a directory's files together, and
     // walking down to it again for each one is most of the syscalls of a tree of small files.
     let mut last_parent: Option<ParentDir> = None;
+    // One copy buffer for every file (a fresh one each would be fresh pages each).
+    let mut chunk = vec![0u8; 64 * 1024];
     let entries = archive.entries().map_err(bad_tar)?;
     for entry in entries {
         let mut entry = match entry {
@@ -91,6 +92,7 @@ pub fn extract_spilling<R: Read>(
                 opts,
                 resume: resume.take(),
                 digests: digests.as_deref_mut(),
+                chunk: &mut chunk,
             };
             match place(&dest, &mut entry, &comps, &raw, step, &mut last_parent) {
                 Ok(placed) => break placed,
@@ -128,7 +130,7 @@ pub fn extract_spilling<R: Read>(
     Ok(count)
 }
 
-/// The sha256 of each regular file's content, computed while extracting it (the bytes are in
+/// The BLAKE3 hash of each regular file's content, computed while extracting it (the bytes are in
 /// hand then), by (device, inode): COPY's cache key then needs no second read of the files.
 /// An inode that was replaced since has another number; a spill to another filesystem makes
 /// every number stale, so the index empties and stays off.
@@ -139,7 +141,7 @@ pub struct FileDigests {
 }
 
 impl FileDigests {
-    /// The content sha256 of the file (dev, ino) if it is still the `size` bytes extracted.
+    /// The content hash of the file (dev, ino) if it is still the `size` bytes extracted.
     pub fn get(&self, dev: u64, ino: u64, size: u64) -> Option<[u8; 32]> {
         match self.by_inode.get(&(dev, ino)) {
             Some((n, sha)) if *n == size => Some(*sha),
@@ -203,6 +205,7 @@ struct Step<'a> {
     /// spill): it is appended to, not replaced.
     resume: Option<Vec<u8>>,
     digests: Option<&'a mut FileDigests>,
+    chunk: &'a mut [u8],
 }
 
 /// Place one entry below `dest`.
@@ -218,6 +221,7 @@ fn place<R: Read>(
         opts,
         resume,
         digests,
+        chunk,
     } = step;
     let kind = entry.header().entry_type();
     let h = entry.header();
@@ -268,6 +272,7 @@ fn place<R: Read>(
                 opts,
                 resume: None,
                 digests,
+                chunk,
             };
             return place(dest, entry, comps, raw, again, last_parent);
         }
@@ -290,8 +295,8 @@ fn place<R: Read>(
             let fd = openat(p, &name_c, flags).map_err(|e| io_err(e, raw, "creating"))?;
             let mut f = File::from(fd);
             // A file finished after a spill is not hashed (the index is off by then).
-            let mut hash = (resume.is_none() && digests.is_some()).then(Sha256::new);
-            let size = write_data(entry, &mut f, resume, raw, hash.as_mut())?;
+            let mut hash = (resume.is_none() && digests.is_some()).then(blake3::Hasher::new);
+            let size = write_data(entry, &mut f, resume, raw, hash.as_mut(), chunk)?;
             if let (Some(h), Some(d)) = (hash, digests) {
                 d.record(&f, size, h.finalize().into());
             }
@@ -362,15 +367,15 @@ fn write_data<R: Read>(
     f: &mut File,
     pending: Option<Vec<u8>>,
     raw: &[u8],
-    mut hash: Option<&mut Sha256>,
+    mut hash: Option<&mut blake3::Hasher>,
+    chunk: &mut [u8],
 ) -> std::result::Result<u64, Stop> {
     if let Some(p) = pending {
         write_all(f, &p, raw)?;
     }
-    let mut chunk = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     loop {
-        let n = match entry.read(&mut chunk) {
+        let n = match entry.read(chunk) {
             Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

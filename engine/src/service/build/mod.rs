@@ -164,6 +164,8 @@ pub(crate) struct Build {
     pub client_left: std::sync::atomic::AtomicBool,
     /// This build's scratch dir (secrets, overlays); removed at the end.
     pub scratch: PathBuf,
+    /// Saves the record as the steps go.
+    pub progress: Arc<records::Progress>,
 }
 
 /// A failed build: the message docker sends, and a RUN's exit status when that is the cause.
@@ -220,9 +222,14 @@ impl Build {
             }
             r.clone()
         };
-        if let Err(e) = self.engine.builds.records.write_progress(&snapshot) {
-            tracing::debug!(error = %e, "saving the build record failed");
-        }
+        self.progress.update(snapshot);
+    }
+
+    /// Save the record as it is now, without waiting for the paced writer (after a step that
+    /// did real work, before one that may take long: the dashboard and a restarted engine see
+    /// how far the build got).
+    pub fn save_progress_now(&self) {
+        self.progress.flush();
     }
 
     /// Credentials for pulling `reference` from `X-Registry-Config`.
@@ -343,7 +350,16 @@ pub async fn run_build(
         cancelled: watch::channel(false).0,
         client_left: std::sync::atomic::AtomicBool::new(false),
         scratch,
+        progress: {
+            let engine = engine.clone();
+            records::Progress::new(move |r| {
+                if let Err(e) = engine.builds.records.write_progress(r) {
+                    tracing::debug!(error = %e, "saving the build record failed");
+                }
+            })
+        },
     });
+    let progress_writer = tokio::spawn(build.progress.clone().run());
 
     // Global ARGs: steps with nothing to do but be printed.
     for (k, ins) in build.dockerfile.global_arg_steps.iter().enumerate() {
@@ -364,6 +380,9 @@ pub async fn run_build(
         out.release_held();
         out.error(f.code, &f.message);
     }
+    // No progress save may land after the final one.
+    build.progress.close();
+    let _ = progress_writer.await;
     let mut record = build
         .record
         .lock()

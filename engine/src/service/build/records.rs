@@ -107,6 +107,98 @@ impl BuildRecords {
     }
 }
 
+/// A running build's record, saved as it changes but at most every `PACE` (each save creates a
+/// file, and a cached step takes well under a millisecond), or at once when asked (`flush`,
+/// after a step that did real work and before one that may take long). Snapshots are numbered
+/// and a save never replaces a newer one; the writer stops when the build closes it, before the
+/// final, durable save.
+pub struct Progress {
+    latest: std::sync::Mutex<Option<(u64, BuildRecord)>>,
+    offered: std::sync::atomic::AtomicU64,
+    /// The number of the snapshot on disk.
+    written: std::sync::Mutex<u64>,
+    save: Box<dyn Fn(&BuildRecord) + Send + Sync>,
+    wake: tokio::sync::Notify,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+const PACE: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl Progress {
+    pub fn new(save: impl Fn(&BuildRecord) + Send + Sync + 'static) -> std::sync::Arc<Progress> {
+        std::sync::Arc::new(Progress {
+            latest: std::sync::Mutex::new(None),
+            offered: std::sync::atomic::AtomicU64::new(0),
+            written: std::sync::Mutex::new(0),
+            save: Box::new(save),
+            wake: tokio::sync::Notify::new(),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Offer a new snapshot.
+    pub fn update(&self, r: BuildRecord) {
+        let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        let n = self
+            .offered
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        *latest = Some((n, r));
+        drop(latest);
+        self.wake.notify_one();
+    }
+
+    /// Save the newest snapshot now.
+    pub fn flush(&self) {
+        if let Some((n, r)) = self.take() {
+            self.save_if_newer(n, &r);
+        }
+    }
+
+    /// Stop the writer (it saves nothing more).
+    pub fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn take(&self) -> Option<(u64, BuildRecord)> {
+        self.latest.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn save_if_newer(&self, n: u64, r: &BuildRecord) {
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if n > *written {
+            (self.save)(r);
+            *written = n;
+        }
+    }
+
+    /// Save snapshots as they come, paced; returns when closed.
+    pub async fn run(self: std::sync::Arc<Self>) {
+        loop {
+            // A snapshot offered while we were not waiting left a permit, so none is missed.
+            let (n, snapshot) = loop {
+                if self.is_closed() {
+                    return;
+                }
+                match self.take() {
+                    Some(s) => break s,
+                    None => self.wake.notified().await,
+                }
+            };
+            self.save_if_newer(n, &snapshot);
+            tokio::select! {
+                _ = tokio::time::sleep(PACE) => {}
+                _ = async { while !self.is_closed() { self.wake.notified().await; } } => return,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +238,30 @@ mod tests {
         assert!(recs.get("c").is_err());
         recs.remove("a").unwrap();
         assert_eq!(recs.list().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn progress_saves_the_newest_snapshot_paced_flushes_and_stops_at_close() {
+        let saved = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = saved.clone();
+        let p = Progress::new(move |r: &BuildRecord| sink.lock().unwrap().push(r.started.clone()));
+        let writer = tokio::spawn(p.clone().run());
+        for i in 1..=5 {
+            p.update(record("a", &format!("s{i}"), BuildStatus::Running));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Offered while the writer paces: saved once the pause is over.
+        p.update(record("a", "s6", BuildStatus::Running));
+        tokio::time::sleep(PACE * 2).await;
+        // A flush saves at once, and the paced writer never goes back to an older one.
+        p.update(record("a", "s7", BuildStatus::Running));
+        p.flush();
+        assert_eq!(saved.lock().unwrap().last().map(String::as_str), Some("s7"));
+        p.close();
+        writer.await.unwrap();
+        p.update(record("a", "late", BuildStatus::Running));
+        tokio::task::yield_now().await;
+        // The writer first ran after all five offers: only the newest of them is saved.
+        assert_eq!(*saved.lock().unwrap(), ["s5", "s6", "s7"]);
     }
 }

@@ -250,6 +250,8 @@ fn network_mode(n: &str) -> String {
 async fn execute(b: &Arc<Build>, cid: &str, number: usize, out: &Out) -> Result<i32, BuildFailure> {
     let engine = &b.engine;
     let exited = engine.containers.wait(cid, "next-exit")?;
+    // A RUN may take long: the record on disk says so before it starts.
+    b.save_progress_now();
     engine.containers.start(cid).await?;
     let container = engine.containers.get(cid)?;
     let mut rx = logs::stream(

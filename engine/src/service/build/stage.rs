@@ -104,7 +104,9 @@ impl StageState {
         self.img = state;
         self.image = Some(id);
         let size = (entry.size > 0).then_some(entry.size);
-        b.builds().cache.touch(entry);
+        // Only the entry's age changes: written off the build's path.
+        let engine = b.engine.clone();
+        tokio::task::spawn_blocking(move || engine.builds.cache.touch(entry));
         Ok(Some(StepDone {
             cached: true,
             layer_size: size,
@@ -353,6 +355,7 @@ pub async fn run(b: &Arc<Build>, index: usize, out: &Out) -> Result<String, Buil
                     s.status = StepStatus::Failed;
                     s.duration_ms = Some(started.elapsed().as_millis() as u64);
                 });
+                b.save_progress_now();
                 return Err(e);
             }
         };
@@ -367,6 +370,9 @@ pub async fn run(b: &Arc<Build>, index: usize, out: &Out) -> Result<String, Buil
             s.image_id = st.image.clone();
             s.duration_ms = Some(started.elapsed().as_millis() as u64);
         });
+        if !done.cached {
+            b.save_progress_now();
+        }
     }
     match st.image {
         Some(id) => Ok(id),
