@@ -20,7 +20,7 @@ use crate::fs_at::beneath::{clean_components, walk_dirs};
 use crate::fs_at::remove::remove_at;
 use crate::fs_at::{
     fchmodat, fchown_mode, fstatat_nofollow, is_dir_stat, lchownat, linkat, mkdirat, mknodat,
-    open_dir_at, openat, set_times_at, symlinkat,
+    open_dir_at, openat_mode, set_times_at, symlinkat,
 };
 use crate::image::extract::special_file;
 
@@ -149,11 +149,8 @@ impl FileDigests {
         }
     }
 
-    fn record(&mut self, f: &File, size: u64, sha: [u8; 32]) {
-        if self.off {
-            return;
-        }
-        if let Ok(st) = nix::sys::stat::fstat(f.as_fd()) {
+    fn record(&mut self, st: &libc::stat, size: u64, sha: [u8; 32]) {
+        if !self.off {
             self.by_inode.insert((st.st_dev, st.st_ino), (size, sha));
         }
     }
@@ -162,6 +159,17 @@ impl FileDigests {
         self.by_inode.clear();
         self.off = true;
     }
+}
+
+/// The engine's effective uid and gid.
+fn own_ids() -> (u32, u32) {
+    static IDS: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+    *IDS.get_or_init(|| {
+        (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        )
+    })
 }
 
 /// An open directory below the destination and the components that lead to it.
@@ -292,15 +300,24 @@ fn place<R: Read>(
                 Some(_) => libc::O_WRONLY | libc::O_APPEND | libc::O_NOFOLLOW,
                 None => libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
             };
-            let fd = openat(p, &name_c, flags).map_err(|e| io_err(e, raw, "creating"))?;
+            // A file the engine's own ids will own (a build context: the CLI sends 0:0) is
+            // created with its mode; any other is 0600 until chowned.
+            let ours = (uid, gid) == own_ids() && mode & 0o7000 == 0;
+            let create_mode = if ours { mode } else { 0o600 };
+            let fd = openat_mode(p, &name_c, flags, create_mode)
+                .map_err(|e| io_err(e, raw, "creating"))?;
             let mut f = File::from(fd);
             // A file finished after a spill is not hashed (the index is off by then).
             let mut hash = (resume.is_none() && digests.is_some()).then(blake3::Hasher::new);
             let size = write_data(entry, &mut f, resume, raw, hash.as_mut(), chunk)?;
+            let st = nix::sys::stat::fstat(f.as_fd()).map_err(|e| io_err(e.into(), raw, "stat"))?;
             if let (Some(h), Some(d)) = (hash, digests) {
-                d.record(&f, size, h.finalize().into());
+                d.record(&st, size, h.finalize().into());
             }
-            fchown_mode(&f, uid, gid, mode).map_err(|e| io_err(e, raw, "chown"))?;
+            // The umask, a setgid parent's group or a resumed file may still need fixing.
+            if (st.st_uid, st.st_gid) != (uid, gid) || st.st_mode & 0o7777 != mode {
+                fchown_mode(&f, uid, gid, mode).map_err(|e| io_err(e, raw, "chown"))?;
+            }
             set_times(p, &name_c, mtime);
         }
         EntryType::Symlink => {

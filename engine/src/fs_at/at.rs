@@ -12,13 +12,19 @@ use nix::errno::Errno;
 /// openat(2) of `name` in `dir` with `flags | O_CLOEXEC`; a file created with O_CREAT gets mode
 /// 0600 (callers set the real mode after chown).
 pub fn openat(dir: impl AsFd, name: &CStr, flags: i32) -> io::Result<OwnedFd> {
+    openat_mode(dir, name, flags, 0o600)
+}
+
+/// [`openat`] creating with `mode` (less the umask): for callers that know the file needs no
+/// chown, so its final permissions may apply from the start.
+pub fn openat_mode(dir: impl AsFd, name: &CStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
     // SAFETY: valid fd and NUL-terminated name.
     let fd = unsafe {
         libc::openat(
             dir.as_fd().as_raw_fd(),
             name.as_ptr(),
             flags | libc::O_CLOEXEC,
-            0o600 as libc::c_uint,
+            mode as libc::c_uint,
         )
     };
     if fd < 0 {

@@ -317,8 +317,7 @@ pub async fn run_build(
                 .push(step_entry(first + 1 + k, &label, &ins.original));
         }
     }
-    let _ = engine.builds.records.write(&record);
-    let _ = engine.builds.records.trim();
+    let _ = engine.builds.records.write_progress(&record);
 
     let cache_allowed = if opts.cache_from.is_empty() {
         None
@@ -416,6 +415,7 @@ pub async fn run_build(
     tokio::task::spawn_blocking(move || {
         crate::builder::rootfs::remove_scratch(&build.scratch);
         drop(build);
+        let _ = engine.builds.records.trim();
     });
     result
 }

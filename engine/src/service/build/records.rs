@@ -96,11 +96,35 @@ impl BuildRecords {
     }
 
     /// Drop the oldest finished records beyond `KEEP`.
+    /// Keep the newest `KEEP` records (by when they were last written; a build's record is
+    /// written until it ends). Only a listing when there are not too many, and only the records
+    /// to drop are read (a running one stays).
     pub fn trim(&self) -> Result<()> {
-        let all = self.load_all()?;
-        for r in all.iter().skip(KEEP) {
-            if r.status != BuildStatus::Running {
-                let _ = fs::remove_file(self.dir.join(format!("{}.json", r.id)));
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        for e in fs::read_dir(&self.dir).io_context(|| format!("reading {}", self.dir.display()))? {
+            let Ok(e) = e else { continue };
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || !name.ends_with(".json") {
+                continue;
+            }
+            let modified = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            files.push((modified, e.path()));
+        }
+        if files.len() <= KEEP {
+            return Ok(());
+        }
+        files.sort_by_key(|f| std::cmp::Reverse(f.0));
+        for (_, path) in files.iter().skip(KEEP) {
+            let running = fs::read(path)
+                .ok()
+                .and_then(|d| serde_json::from_slice::<BuildRecord>(&d).ok())
+                .is_some_and(|r| r.status == BuildStatus::Running);
+            if !running {
+                let _ = fs::remove_file(path);
             }
         }
         Ok(())
@@ -238,6 +262,38 @@ mod tests {
         assert!(recs.get("c").is_err());
         recs.remove("a").unwrap();
         assert_eq!(recs.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn trim_keeps_the_newest_and_any_running_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let recs = BuildRecords::open(dir.path()).unwrap();
+        let base = std::time::SystemTime::now() - std::time::Duration::from_secs(10_000);
+        let ids: Vec<String> = (0..KEEP + 3).map(|i| format!("{i:064x}")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let mut r = record("a", "2026-01-01T00:00:00Z", BuildStatus::Succeeded);
+            r.id = id.clone();
+            if i == 1 {
+                r.status = BuildStatus::Running;
+            }
+            recs.write_progress(&r).unwrap();
+            let f = fs::File::options()
+                .write(true)
+                .open(recs.dir.join(format!("{id}.json")))
+                .unwrap();
+            f.set_modified(base + std::time::Duration::from_secs(i as u64))
+                .unwrap();
+        }
+        recs.trim().unwrap();
+        let left = fs::read_dir(&recs.dir).unwrap().count();
+        assert_eq!(
+            left,
+            KEEP + 1,
+            "the three oldest go, but the running one stays"
+        );
+        assert!(recs.dir.join(format!("{}.json", ids[1])).exists());
+        assert!(!recs.dir.join(format!("{}.json", ids[0])).exists());
+        assert!(recs.dir.join(format!("{}.json", ids[KEEP + 2])).exists());
     }
 
     #[tokio::test]
