@@ -1,5 +1,6 @@
 use super::*;
 use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::Path;
 
 #[derive(Debug, PartialEq)]
 struct Item {
