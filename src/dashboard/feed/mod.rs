@@ -8,8 +8,10 @@
 //! re-reads every list and reopens the GET streams that were open.
 
 pub mod build;
+mod fetch;
 pub mod host;
 pub mod lines;
+mod stale;
 pub mod upload;
 
 use std::collections::BTreeMap;
@@ -20,16 +22,17 @@ use std::time::Duration;
 
 use anyhow::Result;
 use http_body_util::BodyExt;
-use serde_json::Value;
 use tokio::sync::mpsc::{unbounded_channel, Sender, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::msg::{ApiCall, BuildRequest, FeedRequest, Msg, StreamItem, StreamKey, StreamRequest};
-use super::store::model::EngineInfo;
-use crate::client::api::{containers, images, networks, volumes, Filters};
-use crate::client::{autostart, empty, full, Client};
-use berth_engine::model::build::BuildStatus;
+use crate::client::api::Filters;
+use crate::client::{autostart, Client};
 use lines::LineSplitter;
+
+pub use fetch::error_text;
+use fetch::*;
+pub use stale::Stale;
 
 const RETRY: Duration = Duration::from_secs(1);
 /// Events arrive in bursts (a compose up is dozens); one list read answers a whole burst.
@@ -39,6 +42,11 @@ const HOST_EVERY: Duration = Duration::from_secs(2);
 const BUILDS_POLL: Duration = Duration::from_secs(2);
 /// How far back the events view starts.
 const EVENT_HISTORY_SECS: i64 = 15 * 60;
+
+/// How many stream items (log lines, stats, progress) may wait for the app. A full queue makes
+/// the stream pumps wait, which makes the engine wait: a container that logs faster than the
+/// screen can take costs a bounded amount of memory, never an ever-growing queue.
+pub const ITEM_QUEUE: usize = 4096;
 
 #[derive(Clone)]
 pub struct FeedHandle {
@@ -51,92 +59,6 @@ impl FeedHandle {
         let _ = self.tx.send(req);
     }
 }
-
-/// Which lists an event makes stale.
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct Stale {
-    pub containers: bool,
-    pub images: bool,
-    pub volumes: bool,
-    pub networks: bool,
-    pub builds: bool,
-}
-
-impl Stale {
-    pub const ALL: Stale = Stale {
-        containers: true,
-        images: true,
-        volumes: true,
-        networks: true,
-        builds: true,
-    };
-
-    pub const BUILDS: Stale = Stale {
-        containers: false,
-        images: false,
-        volumes: false,
-        networks: false,
-        builds: true,
-    };
-
-    pub fn any(&self) -> bool {
-        self.containers || self.images || self.volumes || self.networks || self.builds
-    }
-
-    pub fn merge(&mut self, o: Stale) {
-        self.containers |= o.containers;
-        self.images |= o.images;
-        self.volumes |= o.volumes;
-        self.networks |= o.networks;
-        self.builds |= o.builds;
-    }
-
-    pub fn from_event(ev: &Value) -> Stale {
-        let action = ev["Action"]
-            .as_str()
-            .or(ev["status"].as_str())
-            .unwrap_or("");
-        let mut s = Stale::default();
-        match ev["Type"].as_str().unwrap_or("") {
-            "container" => {
-                // Exec, attach and copy leave the list as it was.
-                let quiet = action.starts_with("exec_")
-                    || matches!(
-                        action,
-                        "attach"
-                            | "detach"
-                            | "resize"
-                            | "top"
-                            | "archive-path"
-                            | "extract-to-dir"
-                            | "export"
-                            | "copy"
-                    );
-                s.containers = !quiet;
-                // A commit makes an image; a destroy may free one for prune.
-                s.images = action == "commit";
-                s.volumes = action == "destroy" || action == "create";
-            }
-            "image" => {
-                s.images = true;
-                // A build tags its image (and a removed image changes what a record shows).
-                s.builds = matches!(action, "tag" | "untag" | "delete");
-            }
-            "volume" => s.volumes = true,
-            "network" => {
-                s.networks = true;
-                s.containers = matches!(action, "connect" | "disconnect");
-            }
-            _ => {}
-        }
-        s
-    }
-}
-
-/// How many stream items (log lines, stats, progress) may wait for the app. A full queue makes
-/// the stream pumps wait, which makes the engine wait: a container that logs faster than the
-/// screen can take costs a bounded amount of memory, never an ever-growing queue.
-pub const ITEM_QUEUE: usize = 4096;
 
 /// Starts the feed. Control messages (connection, lists, answers) go to `msgs`; stream items
 /// and stream ends, in order, to `items`, which is bounded (`ITEM_QUEUE`).
@@ -503,223 +425,5 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The engine's own message for a refused request, without the CLI's "Error response from
-/// daemon:" prefix (the status line has no room for it).
-pub fn error_text(e: &anyhow::Error) -> String {
-    match e.downcast_ref::<crate::client::DaemonError>() {
-        Some(d) => d.message.clone(),
-        None => format!("{e:#}"),
-    }
-}
-
-async fn pump(client: &Client, req: &StreamRequest, items: &Sender<Msg>) -> Result<()> {
-    let mut headers: Vec<(&str, &str)> = Vec::new();
-    let body = match &req.body {
-        Some(v) => {
-            headers.push(("content-type", "application/json"));
-            full(serde_json::to_vec(v)?)
-        }
-        None => empty(),
-    };
-    // Credentials as `docker pull`/`push` send them; a credential helper is a process, so the
-    // lookup runs off the dashboard's thread.
-    let auth = match &req.auth_for {
-        Some(reference) => {
-            let reference = reference.clone();
-            tokio::task::spawn_blocking(move || {
-                crate::client::credentials::registry_auth_header(&reference)
-            })
-            .await??
-        }
-        None => None,
-    };
-    if let Some(a) = &auth {
-        headers.push(("X-Registry-Auth", a));
-    }
-    let (resp, upload) = match &req.upload {
-        Some(file) => {
-            let (resp, up) = upload::start(client, &req.key, &req.path, file, items).await?;
-            (resp, Some(up))
-        }
-        None => (
-            client
-                .request(req.method.clone(), &req.path, body, &headers)
-                .await?,
-            None,
-        ),
-    };
-    let mut body = resp.into_body();
-    let mut split = LineSplitter::new(req.framing);
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame?.into_data() else {
-            continue;
-        };
-        for item in split.push(&data).map_err(anyhow::Error::msg)? {
-            let msg = Msg::Stream {
-                key: req.key.clone(),
-                item,
-            };
-            if items.send(msg).await.is_err() {
-                return Ok(());
-            }
-        }
-    }
-    for item in split.finish() {
-        let msg = Msg::Stream {
-            key: req.key.clone(),
-            item,
-        };
-        let _ = items.send(msg).await;
-    }
-    if let Some(up) = upload {
-        up.finish(items).await?;
-    }
-    Ok(())
-}
-
-async fn engine_info(client: &Client) -> Result<EngineInfo> {
-    let version = client.version().await?;
-    let info = client.info().await?;
-    // berth says "berth"; Docker says "Docker Engine - Community" (or nothing, in distribution
-    // builds, whose components still name the "Engine"); Podman names itself in its components.
-    let component = version["Components"][0]["Name"].as_str().unwrap_or("");
-    let name = match version["Platform"]["Name"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-    {
-        Some(n) => n.to_string(),
-        None if component == "Engine" => "Docker Engine".to_string(),
-        None if !component.is_empty() => component.to_string(),
-        None => "engine".to_string(),
-    };
-    Ok(EngineInfo {
-        host: format!("unix://{}", client.socket().display()),
-        name,
-        version: version["Version"].as_str().unwrap_or("?").to_string(),
-        api_version: client.api_version().to_string(),
-        os: info["OperatingSystem"].as_str().unwrap_or("").to_string(),
-        cpus: info["NCPU"].as_u64().unwrap_or(0),
-        mem_total: info["MemTotal"].as_u64().unwrap_or(0),
-    })
-}
-
-/// Re-reads the stale lists, concurrently. A failed read is reported on the event stream's
-/// terms: if the engine is gone, the event stream ends and says so. Returns whether a build is
-/// running, when the builds list was read.
-async fn refresh(client: &Client, msgs: &UnboundedSender<Msg>, stale: Stale) -> Option<bool> {
-    let containers = async {
-        if stale.containers {
-            let list = containers::list(true, None, false, &Filters::none());
-            if let Ok(v) = client.send_as(list).await {
-                let _ = msgs.send(Msg::Containers(v));
-            }
-        }
-    };
-    let images = async {
-        if stale.images {
-            if let Ok(v) = client.send_as(images::list(false, &Filters::none())).await {
-                let _ = msgs.send(Msg::Images(v));
-            }
-        }
-    };
-    let volumes = async {
-        if stale.volumes {
-            if let Ok(v) = client
-                .send_as::<Value>(volumes::list(&Filters::none()))
-                .await
-            {
-                if let Ok(list) = serde_json::from_value(v["Volumes"].clone()) {
-                    let _ = msgs.send(Msg::Volumes(Option::unwrap_or_default(list)));
-                }
-            }
-        }
-    };
-    let networks = async {
-        if stale.networks {
-            if let Ok(v) = client.send_as(networks::list(&Filters::none())).await {
-                let _ = msgs.send(Msg::Networks(v));
-            }
-        }
-    };
-    let builds = async {
-        if !stale.builds {
-            return None;
-        }
-        match client.build_list().await {
-            Ok(list) => {
-                let running = list.iter().any(|b| b.status == BuildStatus::Running);
-                let _ = msgs.send(Msg::Builds(Ok(list)));
-                Some(running)
-            }
-            Err(e) => {
-                let _ = msgs.send(Msg::Builds(Err(builds_error(&e))));
-                None
-            }
-        }
-    };
-    tokio::join!(containers, images, volumes, networks, builds).4
-}
-
-/// Why there are no build records: an engine without `/berth/v1/builds` (docker, an older
-/// berth) says 404, which means it keeps none, not that something broke.
-fn builds_error(e: &anyhow::Error) -> String {
-    match e.downcast_ref::<crate::client::DaemonError>() {
-        Some(d) if d.status == 404 => {
-            "this engine keeps no build records (berth's engine does)".to_string()
-        }
-        _ => format!("reading the builds: {}", error_text(e)),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn builds_are_polled_while_one_runs_or_one_sent_from_here_has_not_ended() {
-        assert!(poll_builds(Some(true), 0));
-        assert!(poll_builds(Some(false), 1));
-        assert!(!poll_builds(Some(false), 0));
-        // An engine that keeps no records (docker) is not asked again and again.
-        assert!(!poll_builds(None, 1));
-    }
-
-    #[test]
-    fn events_mark_only_what_they_touch() {
-        let s = Stale::from_event(&json!({"Type": "container", "Action": "start"}));
-        assert_eq!(
-            s,
-            Stale {
-                containers: true,
-                ..Default::default()
-            }
-        );
-        let s = Stale::from_event(&json!({"Type": "container", "Action": "exec_start: sh"}));
-        assert!(!s.any());
-        let s = Stale::from_event(&json!({"Type": "network", "Action": "connect"}));
-        assert!(s.networks && s.containers && !s.images);
-        let s = Stale::from_event(&json!({"Type": "image", "Action": "pull"}));
-        assert_eq!(
-            s,
-            Stale {
-                images: true,
-                ..Default::default()
-            }
-        );
-        // A build tags its image: the builds list changes with it.
-        let s = Stale::from_event(&json!({"Type": "image", "Action": "tag"}));
-        assert!(s.images && s.builds && !s.containers);
-        let mut all = Stale::default();
-        all.merge(Stale::BUILDS);
-        assert!(all.any() && all.builds && !all.images);
-        let s = Stale::from_event(&json!({"Type": "volume", "Action": "create"}));
-        assert_eq!(
-            s,
-            Stale {
-                volumes: true,
-                ..Default::default()
-            }
-        );
-    }
-}
+mod tests;

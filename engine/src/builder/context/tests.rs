@@ -334,8 +334,8 @@ fn remove_excluded_keeps_exceptions() {
     assert!(r.join("Dockerfile").exists());
 }
 
-fn fs_type(path: &Path) -> i64 {
-    nix::sys::statfs::statfs(path).unwrap().filesystem_type().0 as i64
+fn fs_type(path: &Path) -> nix::sys::statfs::FsType {
+    nix::sys::statfs::statfs(path).unwrap().filesystem_type()
 }
 
 #[test]
@@ -344,7 +344,7 @@ fn received_into_a_tmpfs_that_goes_away_with_the_context() {
     let ctx = receive(&sample()[..], scratch.path()).unwrap();
     assert_eq!(
         fs_type(&ctx.root),
-        nix::sys::statfs::TMPFS_MAGIC.0 as i64,
+        nix::sys::statfs::TMPFS_MAGIC,
         "the context is in memory"
     );
     check_sample(&ctx);
@@ -368,7 +368,7 @@ fn a_context_bigger_than_its_tmpfs_spills_to_disk_whole() {
     files.push(("big.bin", big.as_slice(), 0o600));
     files.push(("after/last.txt", b"last", 0o644));
     let ctx = receive_within(&tar_of(&files)[..], scratch.path(), "size=256k").unwrap();
-    assert_ne!(fs_type(&ctx.root), nix::sys::statfs::TMPFS_MAGIC.0 as i64);
+    assert_ne!(fs_type(&ctx.root), nix::sys::statfs::TMPFS_MAGIC);
     for (n, d) in names.iter().zip(&small) {
         assert_eq!(&std::fs::read(ctx.root.join(n)).unwrap(), d, "{n}");
         let m = std::fs::metadata(ctx.root.join(n)).unwrap();
