@@ -1,5 +1,5 @@
 //! BuildKit's lexer tests (frontend/dockerfile/shell/lex_test.go), with its data files
-//! `testdata/envVarTest` and `testdata/wordsTest` copied verbatim.
+//! `testdata/envVarTest` and `testdata/wordsTest` copied verbatim (into `dockerfile/testdata/`).
 
 use std::collections::BTreeMap;
 
@@ -26,7 +26,7 @@ fn env_var_test_file() {
         .map(|s| s.to_string())
         .collect();
     let mut checked = 0;
-    for (n, line) in include_str!("testdata/envVarTest").lines().enumerate() {
+    for (n, line) in include_str!("../testdata/envVarTest").lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
@@ -56,7 +56,7 @@ fn env_var_test_file() {
 fn words_test_file() {
     let mut envs: Vec<String> = Vec::new();
     let mut checked = 0;
-    for (n, line) in include_str!("testdata/wordsTest").lines().enumerate() {
+    for (n, line) in include_str!("../testdata/wordsTest").lines().enumerate() {
         if line.starts_with('#') {
             continue;
         }
