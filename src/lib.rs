@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod compose;
 pub mod dashboard;
 pub mod exit;
 pub mod format;

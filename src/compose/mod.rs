@@ -1,0 +1,7 @@
+//! Compose built into berth (issue 14), as a client of the Docker API: the project model
+//! loaded the way docker compose v2 loads it (compose-go), then converged onto the engine.
+//!
+//! Built so far: [`interpolate`], compose-go's variable substitution, the first pass every
+//! compose file goes through.
+
+pub mod interpolate;
