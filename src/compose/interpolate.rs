@@ -17,6 +17,7 @@
 
 use std::sync::LazyLock;
 
+use berth_engine::util::go::quote;
 use regex::{Captures, Regex};
 
 /// compose-go's `DefaultPattern`.
@@ -40,7 +41,7 @@ impl std::fmt::Display for InterpolateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             InterpolateError::InvalidTemplate { template } => {
-                write!(f, "Invalid template: {}", go_quote(template))
+                write!(f, "Invalid template: {}", quote(template))
             }
             InterpolateError::MissingRequired { variable, reason } if reason.is_empty() => {
                 write!(f, "required variable {variable} is missing a value")
@@ -228,26 +229,6 @@ fn apply_operator(
         }
     };
     Ok(Some(result))
-}
-
-/// A string as Go's `%#v` prints it.
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
