@@ -2,6 +2,8 @@
 //! loaded the way docker compose v2 loads it (compose-go), then converged onto the engine.
 //!
 //! Built so far: [`interpolate`], compose-go's variable substitution, the first pass every
-//! compose file goes through.
+//! compose file goes through, and [`dotenv`], its `.env`/`env_file` parser (which interpolates
+//! with it).
 
+pub mod dotenv;
 pub mod interpolate;
