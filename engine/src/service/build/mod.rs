@@ -1,7 +1,8 @@
 //! The image builder (`POST /build`): docker's legacy builder, inside the engine.
 //!
 //! A build reads the Dockerfile from the received context (`builder::context`), plans the stages
-//! the target needs (`plan`), and runs them, independent ones in parallel (`stage`). Every
+//! the target needs (`plan`), and runs them, independent ones in parallel (`stages` starts and
+//! forwards them, `stage` runs one; `options` is what was asked and how a build fails). Every
 //! instruction is a step that commits an untagged intermediate image on the previous one, so
 //! ` ---> <id>` lines name real images and `docker history` shows each step; RUN steps are real
 //! containers (`run`), COPY/ADD write into a temporary overlay (`copy`). Each step's result is
@@ -15,12 +16,17 @@ pub mod config;
 mod copy;
 mod dispatch;
 mod mounts;
+mod options;
 pub mod output;
 pub mod plan;
 pub mod prune;
 pub mod records;
 mod run;
 mod stage;
+mod stages;
+
+pub use options::{BuildFailure, BuildOptions, PROXY_ARGS};
+use stages::{finish_success, run_stages};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -32,7 +38,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::builder::context::BuildContext;
 use crate::dockerfile::{self, Dockerfile, ShellLex};
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::image::reference::Reference;
 use crate::model::build::{BuildRecord, BuildStatus, BuildStep, StepStatus};
 use crate::registry::auth::Credentials;
@@ -41,58 +47,6 @@ use crate::service::Engine;
 use cache::CacheIndex;
 use output::Out;
 use records::BuildRecords;
-
-/// Build-time ARGs every Dockerfile may use without declaring them; they never land in the
-/// image or its history (docker's builtinAllowedBuildArgs).
-pub const PROXY_ARGS: &[&str] = &[
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "FTP_PROXY",
-    "ftp_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
-
-/// What `POST /build` asks for, parsed and validated by the api layer.
-#[derive(Debug, Clone, Default)]
-pub struct BuildOptions {
-    pub tags: Vec<Reference>,
-    /// The Dockerfile's path inside the context ("" = "Dockerfile").
-    pub dockerfile: String,
-    pub quiet: bool,
-    pub no_cache: bool,
-    pub pull: bool,
-    /// Remove intermediate containers after a successful step (docker's default).
-    pub rm: bool,
-    /// Remove them even after a failed step.
-    pub force_rm: bool,
-    pub target: Option<String>,
-    /// `--build-arg`s; a null value means "declared but take the ARG's default".
-    pub build_args: BTreeMap<String, Option<String>>,
-    pub labels: BTreeMap<String, String>,
-    pub cache_from: Vec<String>,
-    pub network_mode: String,
-    pub extra_hosts: Vec<String>,
-    pub memory: i64,
-    pub memory_swap: i64,
-    pub cpu_shares: i64,
-    pub cpuset_cpus: String,
-    pub cpu_period: i64,
-    pub cpu_quota: i64,
-    pub shm_size: i64,
-    pub ulimits: Option<serde_json::Value>,
-    pub platform: Option<String>,
-    /// `X-Registry-Config`: credentials per registry, for pulling base images.
-    pub registry_auth: HashMap<String, Credentials>,
-    /// The client's context directory (`X-Berth-Build-Context`), kept for rebuilds.
-    pub context_dir: Option<String>,
-    /// Build secrets by id (`X-Berth-Build-Secrets`); never written to an image or a log.
-    pub secrets: HashMap<String, Vec<u8>>,
-}
 
 /// The builder's durable state under `<data>/builder/`.
 pub struct BuildService {
@@ -166,32 +120,6 @@ pub(crate) struct Build {
     pub scratch: PathBuf,
     /// Saves the record as the steps go.
     pub progress: Arc<records::Progress>,
-}
-
-/// A failed build: the message docker sends, and a RUN's exit status when that is the cause.
-#[derive(Debug)]
-pub struct BuildFailure {
-    pub message: String,
-    pub code: Option<i32>,
-    /// The HTTP status when the build fails before its first message (dockerd answers a bad
-    /// Dockerfile with a 400, a missing one with a 500).
-    pub http_status: u16,
-}
-
-impl From<EngineError> for BuildFailure {
-    fn from(e: EngineError) -> Self {
-        let http_status = match &e {
-            EngineError::InvalidArgument(_) => 400,
-            EngineError::NotFound(_) => 404,
-            EngineError::Conflict(_) => 409,
-            _ => 500,
-        };
-        BuildFailure {
-            message: e.to_string(),
-            code: None,
-            http_status,
-        }
-    }
 }
 
 impl Build {
@@ -494,121 +422,4 @@ fn prepare(
         ));
     }
     Ok((df, plan, meta))
-}
-
-/// Start every planned stage; forward their messages in stage order (the first unfinished
-/// stage live, later ones buffered until their turn). Returns the target stage's image.
-async fn run_stages(build: &Arc<Build>, out: &Out) -> std::result::Result<String, BuildFailure> {
-    let mut receivers = Vec::new();
-    let mut handles = Vec::new();
-    for &i in &build.plan.stages {
-        let (tx, rx) = mpsc::unbounded_channel();
-        receivers.push(rx);
-        let stage_out = out.with_channel(tx);
-        let b = build.clone();
-        handles.push(tokio::spawn(async move {
-            let res = stage::run(&b, i, &stage_out).await;
-            let published = match &res {
-                Ok(id) => Ok(id.clone()),
-                Err(e) => Err(e.message.clone()),
-            };
-            let _ = b.stage_images[&i].send_replace(Some(published));
-            if let Err(e) = &res {
-                // A failed stage stops the others (docker stops at the first error).
-                if !b.is_cancelled() {
-                    tracing::debug!(stage = i, error = %e.message, "build stage failed");
-                }
-            }
-            res
-        }));
-    }
-    // Forward in order; stop forwarding at the first stage that failed, as docker's output ends
-    // at its error.
-    let mut failure: Option<BuildFailure> = None;
-    let mut last_id = None;
-    for (rx, handle) in receivers.iter_mut().zip(handles) {
-        while let Some(msg) = rx.recv().await {
-            if !forward(out, msg) {
-                build
-                    .client_left
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-                let _ = build.cancelled.send_replace(true);
-            }
-        }
-        match handle.await {
-            Ok(Ok(id)) => last_id = Some(id),
-            Ok(Err(e)) => {
-                failure = Some(e);
-                let _ = build.cancelled.send_replace(true);
-                break;
-            }
-            Err(e) => {
-                failure = Some(BuildFailure {
-                    message: format!("build stage task failed: {e}"),
-                    code: None,
-                    http_status: 500,
-                });
-                let _ = build.cancelled.send_replace(true);
-                break;
-            }
-        }
-    }
-    if let Some(f) = failure {
-        return Err(f);
-    }
-    last_id.ok_or_else(|| BuildFailure {
-        message: "the build has no stages".into(),
-        code: None,
-        http_status: 500,
-    })
-}
-
-/// Send one message on to the client's channel; false when the client has gone.
-fn forward(out: &Out, msg: Bytes) -> bool {
-    out.raw(msg)
-}
-
-/// Tag the result and send docker's closing lines.
-async fn finish_success(
-    build: &Arc<Build>,
-    out: &Out,
-    id: String,
-) -> std::result::Result<String, BuildFailure> {
-    out.aux_id(&id);
-    let unused: Vec<String> = {
-        let consumed = build
-            .consumed_args
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        build
-            .opts
-            .build_args
-            .keys()
-            .filter(|k| !consumed.contains(*k) && !PROXY_ARGS.contains(&k.as_str()))
-            .filter(|k| !build.meta_args.contains_key(*k))
-            .cloned()
-            .collect()
-    };
-    if !unused.is_empty() {
-        out.stream(&format!(
-            "[Warning] One or more build-args [{}] were not consumed\n",
-            unused.join(" ")
-        ));
-    }
-    let short = crate::service::image::short_id(&id);
-    if build.opts.quiet {
-        out.always(&format!("{id}\n"));
-    } else {
-        out.stream(&format!("Successfully built {short}\n"));
-    }
-    for t in &build.opts.tags {
-        let t = t.clone().with_default_tag();
-        build
-            .engine
-            .images
-            .tag(&id, &t.name(), t.tag.as_deref())
-            .await?;
-        out.stream(&format!("Successfully tagged {}\n", t.familiar()));
-    }
-    Ok(id)
 }
