@@ -240,12 +240,24 @@ fn options(r: &ApiRequest<impl Sized>) -> Result<BuildOptions> {
 }
 
 async fn build<B: BuildBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
-    let opts = options(&r)?;
-    if let Some(remote) = r.query.string("remote").filter(|v| !v.is_empty()) {
-        return Err(EngineError::invalid(format!(
-            "remote build contexts are not supported: send the context as the request body (remote={remote})"
-        )));
-    }
+    let refused = match options(&r) {
+        Ok(opts) => match r.query.string("remote").filter(|v| !v.is_empty()) {
+            Some(remote) => Err(EngineError::invalid(format!(
+                "remote build contexts are not supported: send the context as the request body (remote={remote})"
+            ))),
+            None => Ok(opts),
+        },
+        Err(e) => Err(e),
+    };
+    let opts = match refused {
+        Ok(opts) => opts,
+        Err(e) => {
+            // The client is still sending its context: closing with it unread would reset the
+            // connection, and the client could lose the answer.
+            drain(r.req.into_body()).await;
+            return Err(e);
+        }
+    };
     let backend = r.backend.clone();
     let scratch = backend.build_scratch();
     let started = std::time::Instant::now();
@@ -348,6 +360,24 @@ async fn prune<B: BuildBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
         "CachesDeleted": if ids.is_empty() { serde_json::Value::Null } else { serde_json::json!(ids) },
         "SpaceReclaimed": reclaimed,
     })))
+}
+
+/// Read and drop what is left of a request body (bounded in size and time), so a refusal sent
+/// before it was read reaches the client.
+async fn drain(body: super::RequestBody) {
+    use http_body_util::BodyExt;
+    const LIMIT: usize = 256 << 20;
+    let mut body = body;
+    let mut seen = 0usize;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]
