@@ -12,5 +12,11 @@
 //! duplicate keys refused.
 
 pub mod dotenv;
+pub mod graph;
 pub mod interpolate;
+pub mod labels;
+pub mod load;
+pub mod observed;
+pub mod options;
 pub mod schema;
+pub mod yaml;

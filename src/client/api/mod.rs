@@ -185,6 +185,14 @@ impl Filters {
         Filters([(key.to_string(), vec![value.to_string()])].into())
     }
 
+    /// One more `key=value` filter (a repeated `label` must match every value, as docker).
+    pub fn add(&mut self, key: &str, value: &str) {
+        self.0
+            .entry(key.to_string())
+            .or_default()
+            .push(value.to_string());
+    }
+
     /// Parse `key=value` flags (keys are case-insensitive, values repeat).
     pub fn parse(flags: &[String]) -> Result<Filters> {
         let mut map = std::collections::BTreeMap::<String, Vec<String>>::new();
