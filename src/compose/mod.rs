@@ -13,3 +13,4 @@
 
 pub mod dotenv;
 pub mod interpolate;
+pub mod types;
