@@ -1,15 +1,21 @@
-//! Compose built into berth (issue 14), as a client of the Docker API: the project model
-//! loaded the way docker compose v2 loads it (compose-go), then converged onto the engine.
+//! Compose built into berth (issue 14), as a client of the Docker API: the project loaded the
+//! way docker compose v2 loads it (compose-go v2.9), then converged onto the engine with docker
+//! compose's names and labels, so either tool can manage what the other started.
 //!
-//! Built so far: [`interpolate`], compose-go's variable substitution, the first pass every
-//! compose file goes through, and [`dotenv`], its `.env`/`env_file` parser (which interpolates
-//! with it).
+//! Data flows one way:
+//! - [`options`]: which files, directory, environment, profiles and name (flags, `COMPOSE_*`,
+//!   `.env`);
+//! - [`load`]: the files read ([`yaml`], with positions), interpolated ([`interpolate`],
+//!   [`dotenv`]), merged, checked against the spec ([`schema`]) and normalised into compose-go's
+//!   canonical map;
+//! - [`types`]: that map decoded into the typed model, written back as docker compose writes it
+//!   (`config`), and hashed as docker compose hashes services;
+//! - [`graph`], [`labels`], [`observed`]: dependency order, the labels, and what of a project
+//!   already exists on the engine.
 //!
-//! Next: the YAML loader. serde_norway (the maintained fork of serde_yaml, not the deprecated
-//! serde_yaml nor serde_yml) was checked against what compose files need: anchors and `<<`
-//! merge keys (`Value::apply_merge`, also for a list of anchors), `!reset` and `!override`
-//! kept as tagged values for the multi-file merge, syntax errors with line and column, and
-//! duplicate keys refused.
+//! YAML: saphyr-parser (maintained, no advisory) rather than a serde YAML crate, because compose
+//! needs every node's line and column, the `!reset`/`!override` tags and the anchors that the
+//! serde crates resolve away; serde_yaml and serde_yml are out (deprecated, advisory).
 
 pub mod dotenv;
 pub mod graph;
@@ -19,4 +25,5 @@ pub mod load;
 pub mod observed;
 pub mod options;
 pub mod schema;
+pub mod types;
 pub mod yaml;
