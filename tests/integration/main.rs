@@ -30,6 +30,7 @@ mod image_prune;
 mod lifecycle_cli;
 mod lifecycle_policies;
 mod networks;
+mod null_bodies;
 mod pause_top;
 mod readme;
 mod registry_login;

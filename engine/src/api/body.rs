@@ -20,12 +20,15 @@ pub async fn read_limited(body: RequestBody, limit: usize) -> Result<Bytes> {
     Ok(body.to_bytes())
 }
 
-/// A JSON body as `T`; an empty (or all-whitespace) body is `T::default()`.
+/// A JSON body as `T`; an empty (or all-whitespace) body, or `null` (Go's zero value, see
+/// `model::go_json`), is `T::default()`.
 pub fn json_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))
+    serde_json::from_slice::<Option<T>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))
 }
 
 /// Forward the request body's data into `tx`; the bounded channel gives backpressure, so the

@@ -19,6 +19,7 @@ use super::response::{json, no_content, ok_json, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::image::reference::Reference;
+use crate::model::go_json::Zero;
 use crate::registry::auth::Credentials;
 use crate::service::build::prune::PruneOptions;
 use crate::service::build::BuildOptions;
@@ -172,9 +173,13 @@ fn options(r: &ApiRequest<impl Sized>) -> Result<BuildOptions> {
             )));
         }
     }
+    // Go's `null` rule (`model::go_json`): a null build arg is one without a value, a null label
+    // or cache source the empty string.
     let build_args: BTreeMap<String, Option<String>> = json_param(r, "buildargs")?;
-    let labels: BTreeMap<String, String> = json_param(r, "labels")?;
-    let cache_from: Vec<String> = json_param(r, "cachefrom")?;
+    let labels: BTreeMap<String, Zero<String>> = json_param(r, "labels")?;
+    let labels = labels.into_iter().map(|(k, Zero(v))| (k, v)).collect();
+    let cache_from: Vec<Zero<String>> = json_param(r, "cachefrom")?;
+    let cache_from = cache_from.into_iter().map(|Zero(s)| s).collect();
     let ulimits: serde_json::Value = match r.query.get("ulimits").filter(|v| !v.is_empty()) {
         Some(v) => serde_json::from_str(v)
             .map_err(|e| EngineError::invalid(format!("invalid ulimits parameter: {e}")))?,

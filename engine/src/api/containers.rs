@@ -127,14 +127,16 @@ async fn create<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let name = r.query.string("name");
     let backend = r.backend.clone();
     let body = read_limited(r.req.into_body(), MAX_CREATE_BODY).await?;
-    let req: CreateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(EngineError::invalid(
-            "config cannot be empty in order to create a container",
-        ));
+    // An empty body and `null` (nothing, for Go's decoder) are refused alike, as dockerd does.
+    let req: Option<CreateRequest> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
     } else {
         serde_json::from_slice(&body)
             .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))?
     };
+    let req = req.ok_or_else(|| {
+        EngineError::invalid("config cannot be empty in order to create a container")
+    })?;
     if req.config.image.trim().is_empty() {
         return Err(EngineError::invalid(
             "Config.Image must be set to create a container",
@@ -471,12 +473,14 @@ mod tests {
                 json!({ "Id": "id-of-web", "Warnings": [] })
             )
         );
-        let (status, body) = answer(create(" \n").await).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(
-            body,
-            json!({ "message": "config cannot be empty in order to create a container" })
-        );
+        for empty in [" \n", "null"] {
+            let (status, body) = answer(create(empty).await).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(
+                body,
+                json!({ "message": "config cannot be empty in order to create a container" })
+            );
+        }
         assert_eq!(backend.calls(), ["create web busybox"]);
     }
 }

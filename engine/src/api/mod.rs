@@ -19,6 +19,8 @@ pub mod image_archive;
 pub mod images;
 pub mod network_views;
 pub mod networks;
+#[cfg(test)]
+mod null_bodies_tests;
 pub mod query;
 pub mod registry;
 pub mod response;

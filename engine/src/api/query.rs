@@ -88,12 +88,17 @@ impl Filters {
         };
         let value: serde_json::Value = serde_json::from_str(raw)
             .map_err(|e| EngineError::invalid(format!("invalid filters: {e}")))?;
+        // `null`, as a whole or for a key's values, is empty: Go's zero value (`model::go_json`).
+        if value.is_null() {
+            return Ok(Filters::default());
+        }
         let obj = value
             .as_object()
             .ok_or_else(|| EngineError::invalid("invalid filters: expected a JSON object"))?;
         let mut map = HashMap::new();
         for (key, v) in obj {
             let values: Vec<String> = match v {
+                serde_json::Value::Null => Vec::new(),
                 serde_json::Value::Array(items) => items
                     .iter()
                     .map(|i| {

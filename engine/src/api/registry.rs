@@ -128,8 +128,10 @@ async fn auth<B: RegistryBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     if body.len() > 64 << 10 {
         return Err(EngineError::invalid("auth request body is too large"));
     }
-    let creds: Credentials = serde_json::from_slice(&body)
-        .map_err(|e| EngineError::invalid(format!("invalid auth configuration: {e}")))?;
+    // A `null` body is an empty configuration, as in Go.
+    let creds: Credentials = serde_json::from_slice::<Option<Credentials>>(&body)
+        .map_err(|e| EngineError::invalid(format!("invalid auth configuration: {e}")))?
+        .unwrap_or_default();
     match backend.registry_login(&creds).await {
         Ok(()) => Ok(ok_json(&serde_json::json!({
             "Status": "Login Succeeded",

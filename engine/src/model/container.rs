@@ -6,43 +6,53 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// Docker accepts `Cmd`/`Entrypoint` as an array or (older clients) a single string.
+use super::go_json::{
+    fields_without_nulls, null_as_default, null_or_key_set, null_values_as_default, Zero,
+};
+
+/// docker's StrSlice (`Cmd`, `Entrypoint`, `Healthcheck.Test`): an array or (older clients) a
+/// single string; null is None, a null element is "" (Go's zero value).
 pub(crate) fn str_or_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum StrOrVec {
         Str(String),
-        Vec(Vec<String>),
+        Vec(Vec<Zero<String>>),
     }
     Ok(match Option::<StrOrVec>::deserialize(d)? {
         None => None,
         Some(StrOrVec::Str(s)) => Some(vec![s]),
-        Some(StrOrVec::Vec(v)) => Some(v),
+        Some(StrOrVec::Vec(v)) => Some(v.into_iter().map(|Zero(s)| s).collect()),
     })
 }
 
-/// Docker sends `null` for many maps; treat it as empty.
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
+/// docker's container `Config`. Request fields follow Go's `null` rule (see `go_json`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ContainerConfig {
+    #[serde(deserialize_with = "null_as_default")]
     pub hostname: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub domainname: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub user: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub attach_stdin: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub attach_stdout: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub attach_stderr: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// None (absent or null): the image's.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "null_or_key_set"
+    )]
     pub exposed_ports: Option<HashMap<String, serde_json::Value>>,
+    #[serde(deserialize_with = "null_as_default")]
     pub tty: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub open_stdin: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub stdin_once: bool,
     #[serde(deserialize_with = "null_as_default")]
     pub env: Vec<String>,
@@ -50,58 +60,79 @@ pub struct ContainerConfig {
     pub cmd: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<serde_json::Value>,
+    #[serde(deserialize_with = "null_as_default")]
     pub image: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// None (absent or null): the image's.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "null_or_key_set"
+    )]
     pub volumes: Option<HashMap<String, serde_json::Value>>,
+    #[serde(deserialize_with = "null_as_default")]
     pub working_dir: String,
     #[serde(deserialize_with = "str_or_vec")]
     pub entrypoint: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_values_as_default")]
     pub labels: HashMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "fields_without_nulls")]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RestartPolicy {
+    #[serde(deserialize_with = "null_as_default")]
     pub name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub maximum_retry_count: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct LogConfig {
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", deserialize_with = "null_as_default")]
     pub kind: String,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_values_as_default")]
     pub config: HashMap<String, String>,
 }
 
+/// docker's `HostConfig`: the fields the engine acts on, the rest kept in `extra`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct HostConfig {
+    #[serde(deserialize_with = "null_as_default")]
     pub network_mode: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub auto_remove: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub memory: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub memory_swap: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub nano_cpus: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_shares: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_quota: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_period: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<i64>,
+    #[serde(deserialize_with = "null_as_default")]
     pub readonly_rootfs: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
+    #[serde(deserialize_with = "null_as_default")]
     pub privileged: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub restart_policy: RestartPolicy,
+    #[serde(deserialize_with = "null_as_default")]
     pub log_config: LogConfig,
     #[serde(deserialize_with = "null_as_default")]
     pub cap_add: Vec<String>,
@@ -111,7 +142,7 @@ pub struct HostConfig {
     pub security_opt: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub console_size: Option<Vec<u16>>,
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "fields_without_nulls")]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
+use super::go_json::null_as_default;
 use crate::error::{EngineError, Result};
 
 /// Smallest positive duration accepted (docker's MinimumDuration).
@@ -16,16 +17,22 @@ fn str_or_vec<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String
     super::container::str_or_vec(d).map(Option::unwrap_or_default)
 }
 
-/// docker's HealthConfig as sent by clients and stored in image configs (durations in ns).
+/// docker's HealthConfig as sent by clients and stored in image configs (durations in ns). A
+/// `null` field is zero, as in Go: docker-compose 1.29 sends `"Interval": null` and the like.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct HealthConfig {
     #[serde(deserialize_with = "str_or_vec")]
     pub test: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub interval: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub timeout: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub start_period: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub start_interval: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub retries: i64,
 }
 
@@ -101,12 +108,13 @@ pub fn merge(user: Option<Value>, image: Option<&Value>) -> Result<Option<Value>
         return Ok(image.filter(|v| !v.is_null()).cloned());
     };
     let Some(image) = image.filter(|v| !v.is_null()) else {
-        return Ok(Some(user));
+        // Stored in docker's shape: nulls and unknown fields dropped, as Go's decoding does.
+        return Ok(Some(HealthConfig::from_value(&user)?.to_value()));
     };
     let mut u = HealthConfig::from_value(&user)?;
     // A malformed image healthcheck is ignored rather than making the image unusable.
     let Ok(i) = HealthConfig::from_value(image) else {
-        return Ok(Some(user));
+        return Ok(Some(u.to_value()));
     };
     if u.test.is_empty() {
         u.test = i.test;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::go_json::{null_as_default, null_values_as_default};
+
 /// What the engine persists per volume (`<data-root>/volumes/<name>/meta.json`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct VolumeRecord {
@@ -25,20 +27,19 @@ pub struct VolumeRecord {
     pub anonymous: bool,
 }
 
-/// `POST /volumes/create` body (docker's VolumeCreateOptions).
+/// `POST /volumes/create` body (docker's VolumeCreateOptions). `null` is the zero value, as in Go
+/// (`go_json`): `"DriverOpts": {"type": null}` is the option `type=""`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct VolumeCreateRequest {
+    #[serde(deserialize_with = "null_as_default")]
     pub name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub driver: String,
-    #[serde(deserialize_with = "null_map")]
+    #[serde(deserialize_with = "null_values_as_default")]
     pub driver_opts: HashMap<String, String>,
-    #[serde(deserialize_with = "null_map")]
+    #[serde(deserialize_with = "null_values_as_default")]
     pub labels: HashMap<String, String>,
-}
-
-fn null_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HashMap<String, String>, D::Error> {
-    Ok(Option::<HashMap<String, String>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Kind of a container mount, docker's `Type`.

@@ -11,22 +11,25 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::error::{EngineError, Result};
+use crate::model::go_json::null_as_default;
 
 /// What `X-Registry-Auth` / `POST /auth` carry. Every field is optional: the CLI sends `{}` for
-/// anonymous pulls.
+/// anonymous pulls; `null` is an empty field, as in Go (`model::go_json`; docker-py's login sends
+/// `"email": null`).
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct Credentials {
-    #[serde(default)]
+    #[serde(deserialize_with = "null_as_default")]
     pub username: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "null_as_default")]
     pub password: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "null_as_default")]
     pub serveraddress: String,
     /// OAuth refresh token from an earlier login (exchanged at the token realm).
-    #[serde(default)]
+    #[serde(deserialize_with = "null_as_default")]
     pub identitytoken: String,
     /// A ready bearer token, sent as is.
-    #[serde(default)]
+    #[serde(deserialize_with = "null_as_default")]
     pub registrytoken: String,
 }
 

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::{EngineError, IoContext, Result};
 use crate::model::container::Status;
+use crate::model::go_json::null_as_default;
 use crate::runtime::exec_helper::{parse_status, ExecSpec, STATUS_FD};
 use crate::runtime::pty::{recv_master, Pty};
 use crate::runtime::selfexe::EXEC_ARG;
@@ -30,34 +31,30 @@ use crate::service::container::{ContainerService, Output};
 /// pipes open must not keep the stream open forever).
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
-fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Body of `POST /containers/{id}/exec`.
+/// Body of `POST /containers/{id}/exec`. `null` is the zero value, as in Go (`model::go_json`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ExecConfig {
+    #[serde(deserialize_with = "null_as_default")]
     pub attach_stdin: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub attach_stdout: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub attach_stderr: bool,
     #[serde(deserialize_with = "null_as_default")]
     pub detach_keys: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub tty: bool,
     #[serde(deserialize_with = "null_as_default")]
     pub env: Vec<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub cmd: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub privileged: bool,
     #[serde(deserialize_with = "null_as_default")]
     pub user: String,
     #[serde(deserialize_with = "null_as_default")]
     pub working_dir: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub console_size: Option<Vec<u16>>,
 }
 
@@ -65,9 +62,10 @@ pub struct ExecConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct StartOptions {
-    pub detach: bool,
-    pub tty: bool,
     #[serde(deserialize_with = "null_as_default")]
+    pub detach: bool,
+    #[serde(deserialize_with = "null_as_default")]
+    pub tty: bool,
     pub console_size: Option<Vec<u16>>,
 }
 

@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerConfig, ContainerRecord, HostConfig};
+use crate::model::go_json::{null_values_as_default, Zero};
 use crate::model::image::ResolvedImage;
 use crate::model::volume::{MountPoint, MountType};
 use crate::runtime::spec::{MountKind, MountSpec};
@@ -339,9 +340,10 @@ pub fn parse(
     match host.extra.get("Mounts") {
         None | Some(serde_json::Value::Null) => {}
         Some(v) => {
-            let mounts: Vec<ApiMount> = serde_json::from_value(v.clone())
+            // A null element is a zero Mount, as in Go (refused below for its empty type).
+            let mounts: Vec<Zero<ApiMount>> = serde_json::from_value(v.clone())
                 .map_err(|e| EngineError::invalid(format!("invalid HostConfig.Mounts: {e}")))?;
-            for m in mounts {
+            for Zero(m) in mounts {
                 push(parse_api_mount(m)?, &mut out)?;
             }
         }
@@ -349,7 +351,8 @@ pub fn parse(
     match host.extra.get("Tmpfs") {
         None | Some(serde_json::Value::Null) => {}
         Some(v) => {
-            let tmpfs: HashMap<String, String> = serde_json::from_value(v.clone())
+            // `{"/run": null}` is a tmpfs at /run with no options, as in Go.
+            let tmpfs: HashMap<String, String> = null_values_as_default(v)
                 .map_err(|e| EngineError::invalid(format!("invalid HostConfig.Tmpfs: {e}")))?;
             let mut sorted: Vec<_> = tmpfs.into_iter().collect();
             sorted.sort();

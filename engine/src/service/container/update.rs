@@ -11,28 +11,41 @@ use serde::Deserialize;
 
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, HostConfig, RestartPolicy, Status};
+use crate::model::go_json::null_as_default;
 use crate::runtime::spec::CgroupSpec;
 use crate::service::container::{Container, ContainerService};
 
-/// Docker's UpdateConfig: Resources plus RestartPolicy. Unknown fields are ignored.
+/// Docker's UpdateConfig: Resources plus RestartPolicy. Unknown fields are ignored; `null` is the
+/// zero value ("unchanged"), as in Go (`model::go_json`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct UpdateRequest {
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_shares: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub memory: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub memory_swap: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub nano_cpus: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_period: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_quota: i64,
     pub pids_limit: Option<i64>,
     pub restart_policy: Option<RestartPolicy>,
     // Resources this engine cannot apply: refused when set rather than silently dropped.
     pub cpuset_cpus: Option<String>,
     pub cpuset_mems: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub blkio_weight: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub memory_reservation: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub kernel_memory: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_realtime_period: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub cpu_realtime_runtime: i64,
 }
 

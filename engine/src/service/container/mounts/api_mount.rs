@@ -4,17 +4,22 @@
 use serde::Deserialize;
 
 use crate::error::{EngineError, Result};
+use crate::model::go_json::{null_as_default, null_values_as_default};
 
 use super::*;
 
-/// docker's `mount.Mount` as sent in `HostConfig.Mounts`.
+/// docker's `mount.Mount` as sent in `HostConfig.Mounts`. `null` is the zero value, as in Go (a
+/// null option block is an absent one); see `model::go_json`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub(super) struct ApiMount {
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", deserialize_with = "null_as_default")]
     kind: String,
+    #[serde(deserialize_with = "null_as_default")]
     source: String,
+    #[serde(deserialize_with = "null_as_default")]
     target: String,
+    #[serde(deserialize_with = "null_as_default")]
     read_only: bool,
     bind_options: Option<ApiBindOptions>,
     volume_options: Option<ApiVolumeOptions>,
@@ -24,33 +29,42 @@ pub(super) struct ApiMount {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct ApiBindOptions {
+    #[serde(deserialize_with = "null_as_default")]
     propagation: String,
+    #[serde(deserialize_with = "null_as_default")]
     create_mountpoint: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct ApiVolumeOptions {
+    #[serde(deserialize_with = "null_as_default")]
     no_copy: bool,
-    labels: Option<HashMap<String, String>>,
+    #[serde(deserialize_with = "null_values_as_default")]
+    labels: HashMap<String, String>,
     driver_config: Option<ApiDriver>,
+    #[serde(deserialize_with = "null_as_default")]
     subpath: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct ApiDriver {
+    #[serde(deserialize_with = "null_as_default")]
     name: String,
-    options: Option<HashMap<String, String>>,
+    #[serde(deserialize_with = "null_values_as_default")]
+    options: HashMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct ApiTmpfsOptions {
+    #[serde(deserialize_with = "null_as_default")]
     size_bytes: i64,
+    #[serde(deserialize_with = "null_as_default")]
     mode: u32,
-    #[serde(default)]
-    options: Option<Vec<Vec<String>>>,
+    #[serde(deserialize_with = "null_as_default")]
+    options: Vec<Vec<String>>,
 }
 
 pub(super) fn parse_api_mount(m: ApiMount) -> Result<Requested> {
@@ -121,7 +135,7 @@ pub(super) fn parse_api_mount(m: ApiMount) -> Result<Requested> {
                 return Err(invalid_config(kind, "volume subpaths are not supported"));
             }
             let (driver_opts, driver) = match opts.driver_config {
-                Some(d) => (d.options.unwrap_or_default(), d.name),
+                Some(d) => (d.options, d.name),
                 None => (HashMap::new(), String::new()),
             };
             if !driver.is_empty() && driver != "local" {
@@ -135,7 +149,7 @@ pub(super) fn parse_api_mount(m: ApiMount) -> Result<Requested> {
                 rw: !m.read_only,
                 mode: String::new(),
                 nocopy: opts.no_copy,
-                labels: opts.labels.unwrap_or_default(),
+                labels: opts.labels,
                 driver_opts,
             })
         }
@@ -167,7 +181,7 @@ pub(super) fn parse_api_mount(m: ApiMount) -> Result<Requested> {
                 if t.mode != 0 {
                     opts.push(format!("mode={:o}", t.mode & 0o7777));
                 }
-                for o in t.options.unwrap_or_default() {
+                for o in t.options {
                     opts.push(o.join("="));
                 }
             }
