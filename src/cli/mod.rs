@@ -81,6 +81,8 @@ pub enum Cmd {
     /// status, stop, install, uninstall, env.
     #[command(args_conflicts_with_subcommands = true)]
     Engine(EngineArgs),
+    /// Define and run multi-container applications (docker compose v2 compatible).
+    Compose(crate::commands::compose::ComposeArgs),
     /// Show the client and engine versions.
     Version,
     /// Display system-wide information.

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod attach;
 pub mod build;
 pub mod check;
+pub mod compose;
 pub mod containers;
 pub mod cp;
 pub mod docs;
@@ -55,6 +56,7 @@ pub async fn dispatch(ctx: Ctx, cmd: Cmd) -> Result<i32> {
         Cmd::Completion(_) | Cmd::Man(_) => {
             unreachable!("commands that need no engine are dispatched before the client runtime")
         }
+        Cmd::Compose(a) => compose::dispatch(&ctx, a).await,
         Cmd::Version => system::version(&ctx).await,
         Cmd::Info => system::info(&ctx).await,
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => images::import(&ctx, a).await,

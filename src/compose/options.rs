@@ -42,6 +42,8 @@ pub struct ProjectOptions {
     pub profiles: Vec<String>,
     /// The files as docker compose lists them in `com.docker.compose.project.config_files`.
     pub config_paths: Vec<String>,
+    /// The environment files read (`com.docker.compose.project.environment_file`).
+    pub env_files: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -92,7 +94,7 @@ pub fn resolve(
             .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
             .unwrap_or_else(|| cwd.to_path_buf())
     };
-    load_env_files(&mut env, flags, &working_dir(&config_paths))?;
+    let mut env_files = load_env_files(&mut env, flags, &working_dir(&config_paths))?;
     if config_paths.is_empty() {
         if let Some(f) = env.get("COMPOSE_FILE").filter(|f| !f.is_empty()) {
             let sep = env
@@ -114,7 +116,12 @@ pub fn resolve(
     }
     if config_paths.is_empty() {
         config_paths = find_default_files(&working_dir(&[]), &mut warnings);
-        load_env_files(&mut env, flags, &working_dir(&config_paths))?;
+        let more = load_env_files(&mut env, flags, &working_dir(&config_paths))?;
+        for f in more {
+            if !env_files.contains(&f) {
+                env_files.push(f);
+            }
+        }
     }
     if config_paths.is_empty() {
         return Err(LoadError::plain(
@@ -163,6 +170,7 @@ pub fn resolve(
         },
         profiles,
         config_paths,
+        env_files,
         warnings,
     })
 }
@@ -172,7 +180,7 @@ fn load_env_files(
     env: &mut Env,
     flags: &ProjectFlags,
     working_dir: &Path,
-) -> Result<(), LoadError> {
+) -> Result<Vec<String>, LoadError> {
     let files: Vec<PathBuf> = if !flags.env_files.is_empty() {
         flags
             .env_files
@@ -184,7 +192,7 @@ fn load_env_files(
             .get("COMPOSE_DISABLE_ENV_FILE")
             .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"))
         {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let default = working_dir.join(".env");
         if default.is_file() {
@@ -193,7 +201,9 @@ fn load_env_files(
             Vec::new()
         }
     };
+    let mut read = Vec::new();
     for f in files {
+        read.push(f.display().to_string());
         let text = std::fs::read_to_string(&f).map_err(|e| {
             LoadError::plain(format!(
                 "couldn't find env file: {}: {}",
@@ -209,7 +219,7 @@ fn load_env_files(
             env.entry(k).or_insert(v);
         }
     }
-    Ok(())
+    Ok(read)
 }
 
 /// compose-go's `WithDefaultConfigPath`: the first directory from `dir` upwards holding one of

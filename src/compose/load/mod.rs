@@ -59,6 +59,31 @@ pub struct Model {
     pub environment: Env,
     /// Warnings in docker compose's words (unset variables, obsolete `version`), once each.
     pub warnings: Vec<String>,
+    /// Where the files wrote each value, to place a later error (the typed decoding's).
+    sources: Sources,
+}
+
+impl Model {
+    /// An error about the value at `path` (`services.web.ports[0].target`), placed in the file
+    /// and at the line and column that wrote it.
+    pub fn error_at(&self, path: &str, message: String) -> LoadError {
+        let mut p = Path::root();
+        for seg in path.split('.').filter(|s| !s.is_empty()) {
+            let (key, indices) = match seg.find('[') {
+                Some(i) => (&seg[..i], &seg[i..]),
+                None => (seg, ""),
+            };
+            if !key.is_empty() {
+                p = p.key(key);
+            }
+            for idx in indices.split('[').filter(|s| !s.is_empty()) {
+                if let Ok(i) = idx.trim_end_matches(']').parse::<usize>() {
+                    p = p.index(i);
+                }
+            }
+        }
+        self.sources.error(&p, message)
+    }
 }
 
 /// A file compose refuses: which file, where in it, and why.
@@ -100,7 +125,7 @@ impl LoadError {
 
 /// The positions of every file loaded so far, newest last, to place an error on the merged
 /// model in the file that last set the value.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Sources(Vec<(PathBuf, Marks)>);
 
 impl Sources {
@@ -399,10 +424,12 @@ pub fn load_model(opts: &Options) -> Result<Model, LoadError> {
     }
     dict["name"] = Value::String(name.clone());
     normalize::normalize(&mut dict, &environment);
+    let sources = std::mem::take(&mut loader.sources);
     Ok(Model {
         value: dict,
         name,
         environment,
         warnings,
+        sources,
     })
 }

@@ -149,7 +149,10 @@ pub fn resolve_environment(model: &mut Value, env: &Env) {
             }
         }
     }
-    for (kind, key) in [("secrets", "x-#compose-value"), ("configs", "content")] {
+    for (kind, key) in [
+        ("secrets", crate::compose::types::SECRET_CONFIG_X_VALUE),
+        ("configs", "content"),
+    ] {
         if let Some(Value::Object(resources)) = model.get_mut(kind) {
             for r in resources.values_mut() {
                 let Value::Object(r) = r else { continue };

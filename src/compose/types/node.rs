@@ -127,6 +127,7 @@ impl<T: GoMarshal> GoMarshal for BTreeMap<String, T> {
 
 /// Extension values are kept as the loader gave them; numbers stay integers when they are.
 impl GoMarshal for serde_json::Value {
+    #[allow(clippy::only_used_in_recursion)]
     fn marshal(&self, f: Format) -> Node {
         use serde_json::Value as V;
         match self {

@@ -1,0 +1,499 @@
+//! `berth compose`'s command line, flag for flag with docker compose v2 where berth implements
+//! the behaviour (the flags of features berth does not have, such as `--dry-run` or `watch`,
+//! are not offered rather than accepted and ignored).
+
+use clap::{Args, Subcommand};
+
+use crate::compose::options::ProjectFlags;
+
+#[derive(Args, Debug)]
+pub struct ComposeArgs {
+    /// Compose configuration files (default: compose.yaml & co. in this or a parent directory).
+    #[arg(short = 'f', long = "file", global = true)]
+    pub files: Vec<String>,
+    /// Project name.
+    #[arg(short = 'p', long = "project-name", global = true)]
+    pub project_name: Option<String>,
+    /// Profiles to enable.
+    #[arg(long = "profile", global = true)]
+    pub profiles: Vec<String>,
+    /// Alternate environment files.
+    #[arg(long = "env-file", global = true)]
+    pub env_files: Vec<String>,
+    /// Alternate working directory (default: the directory of the first compose file).
+    #[arg(long = "project-directory", global = true)]
+    pub project_directory: Option<String>,
+    #[command(subcommand)]
+    pub command: ComposeCmd,
+}
+
+impl ComposeArgs {
+    pub fn project_flags(&self) -> ProjectFlags {
+        ProjectFlags {
+            files: self.files.clone(),
+            project_name: self.project_name.clone(),
+            profiles: self.profiles.clone(),
+            env_files: self.env_files.clone(),
+            project_directory: self.project_directory.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ComposeCmd {
+    /// Parse, resolve and render the compose file in canonical format.
+    Config(ConfigArgs),
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct UpArgs {
+    /// Detached mode: run containers in the background.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Build images before starting containers.
+    #[arg(long)]
+    pub build: bool,
+    /// Don't build an image, even if it's policy.
+    #[arg(long, conflicts_with = "build")]
+    pub no_build: bool,
+    /// Pull image before running ("always"|"missing"|"never").
+    #[arg(long, value_parser = ["always", "missing", "never", "build"])]
+    pub pull: Option<String>,
+    /// Recreate containers even if their configuration and image haven't changed.
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them.
+    #[arg(long, conflicts_with = "force_recreate")]
+    pub no_recreate: bool,
+    /// Remove containers for services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Wait for services to be running|healthy. Implies detached mode.
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum duration in seconds to wait for the project to be running|healthy.
+    #[arg(long)]
+    pub wait_timeout: Option<u64>,
+    /// Scale SERVICE to NUM instances. Overrides the `scale` setting in the compose file.
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Don't start linked services.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Don't start the services after creating them.
+    #[arg(long)]
+    pub no_start: bool,
+    /// Use this timeout in seconds for container shutdown when attached or when containers are
+    /// already running.
+    #[arg(short = 't', long)]
+    pub timeout: Option<i64>,
+    /// Stops all containers if any container was stopped. Incompatible with -d.
+    #[arg(long, conflicts_with = "detach")]
+    pub abort_on_container_exit: bool,
+    /// Return the exit code of the selected service container. Implies --abort-on-container-exit.
+    #[arg(long, conflicts_with = "detach")]
+    pub exit_code_from: Option<String>,
+    /// Restrict attaching to the specified services.
+    #[arg(long)]
+    pub attach: Vec<String>,
+    /// Do not attach (stream logs) to the specified services.
+    #[arg(long)]
+    pub no_attach: Vec<String>,
+    /// Produce monochrome output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print prefix in logs.
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Show timestamps.
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers.
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
+    /// Recreate dependent containers. Incompatible with --no-recreate.
+    #[arg(long)]
+    pub always_recreate_deps: bool,
+    /// Pull without printing progress information.
+    #[arg(long)]
+    pub quiet_pull: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct DownArgs {
+    /// Remove named volumes declared in the "volumes" section of the compose file and anonymous
+    /// volumes attached to containers.
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// Remove images used by services: "local" only those without a custom tag, "all" all.
+    #[arg(long, value_parser = ["local", "all"])]
+    pub rmi: Option<String>,
+    /// Remove containers for services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Specify a shutdown timeout in seconds.
+    #[arg(short = 't', long)]
+    pub timeout: Option<i64>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct PsArgs {
+    /// Show all stopped containers (including those created by the run command).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Format the output: table, json, or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Display services.
+    #[arg(long)]
+    pub services: bool,
+    /// Only display IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Filter services by status (paused|restarting|removing|running|dead|created|exited).
+    #[arg(long)]
+    pub status: Vec<String>,
+    /// Filter services by a property (status=...).
+    #[arg(long)]
+    pub filter: Vec<String>,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[arg(value_name = "SERVICE")]
+    pub service_names: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct LogsArgs {
+    /// Follow log output.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs for each container.
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    /// Show timestamps.
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show logs before a timestamp or relative time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Produce monochrome output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print prefix in logs.
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// index of the container if service has multiple replicas.
+    #[arg(long)]
+    pub index: Option<u32>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct BuildArgs {
+    /// Do not use cache when building the image.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image.
+    #[arg(long)]
+    pub pull: bool,
+    /// Don't print anything to STDOUT.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Set build-time variables for services.
+    #[arg(long = "build-arg")]
+    pub build_args: Vec<String>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct PullArgs {
+    /// Pull without printing progress information.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Pull what it can and ignores images with pull failures.
+    #[arg(long)]
+    pub ignore_pull_failures: bool,
+    /// Also pull services declared as dependencies.
+    #[arg(long)]
+    pub include_deps: bool,
+    /// Apply pull policy ("missing"|"always").
+    #[arg(long, value_parser = ["missing", "always"])]
+    pub policy: Option<String>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct PushArgs {
+    /// Push what it can and ignores images with push failures.
+    #[arg(long)]
+    pub ignore_push_failures: bool,
+    /// Also push images of services declared as dependencies.
+    #[arg(long)]
+    pub include_deps: bool,
+    /// Push without printing progress information.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// Format the output. Values: [yaml | json].
+    #[arg(long, value_parser = ["yaml", "json"])]
+    pub format: Option<String>,
+    /// Only validate the configuration, don't print anything.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Print the service names, one per line.
+    #[arg(long)]
+    pub services: bool,
+    /// Print the volume names, one per line.
+    #[arg(long)]
+    pub volumes: bool,
+    /// Print the network names, one per line.
+    #[arg(long)]
+    pub networks: bool,
+    /// Print the profile names, one per line.
+    #[arg(long = "profiles", id = "list_profiles")]
+    pub profiles: bool,
+    /// Print the image names, one per line.
+    #[arg(long)]
+    pub images: bool,
+    /// Print the service config hash, one per line ("*" for every service).
+    #[arg(long)]
+    pub hash: Option<String>,
+    /// Save to file (default to stdout).
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    pub services_filter: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct CreateArgs {
+    /// Build images before starting containers.
+    #[arg(long)]
+    pub build: bool,
+    /// Don't build an image, even if it's policy.
+    #[arg(long, conflicts_with = "build")]
+    pub no_build: bool,
+    /// Recreate containers even if their configuration and image haven't changed.
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them.
+    #[arg(long, conflicts_with = "force_recreate")]
+    pub no_recreate: bool,
+    /// Pull image before running ("always"|"missing"|"never").
+    #[arg(long, value_parser = ["always", "missing", "never", "build"])]
+    pub pull: Option<String>,
+    /// Remove containers for services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances.
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServicesArgs {
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct TimeoutArgs {
+    /// Specify a shutdown timeout in seconds.
+    #[arg(short = 't', long)]
+    pub timeout: Option<i64>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct RestartArgs {
+    /// Specify a shutdown timeout in seconds.
+    #[arg(short = 't', long)]
+    pub timeout: Option<i64>,
+    /// Don't restart dependent services.
+    #[arg(long)]
+    pub no_deps: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct KillArgs {
+    /// SIGNAL to send to the container.
+    #[arg(short = 's', long, default_value = "SIGKILL")]
+    pub signal: String,
+    /// Remove containers for services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct RmArgs {
+    /// Don't ask to confirm removal.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Stop the containers, if required, before removing.
+    #[arg(short = 's', long)]
+    pub stop: bool,
+    /// Remove any anonymous volumes attached to containers.
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ExecArgs {
+    /// Detached mode: Run command in the background.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Disable pseudo-TTY allocation. By default `exec` allocates a TTY.
+    #[arg(short = 'T', long = "no-TTY")]
+    pub no_tty: bool,
+    /// Give extended privileges to the process.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Run the command as this user.
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Path to workdir directory for this command.
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Index of the container if service has multiple replicas.
+    #[arg(long, default_value_t = 0)]
+    pub index: u32,
+    pub service: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct RunArgs {
+    /// Run container in background and print container ID.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Automatically remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Add or override a label.
+    #[arg(short = 'l', long = "label")]
+    pub labels: Vec<String>,
+    /// Assign a name to the container.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Don't start linked services.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Run command with all service's ports enabled and mapped to the host.
+    #[arg(long)]
+    pub service_ports: bool,
+    /// Publish a container's port(s) to the host.
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Override the entrypoint of the image.
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Disable pseudo-TTY allocation (default: auto-detected).
+    #[arg(short = 'T', long = "no-TTY")]
+    pub no_tty: bool,
+    /// Run as specified username or uid.
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Bind mount a volume.
+    #[arg(short = 'v', long = "volume")]
+    pub volumes: Vec<String>,
+    /// Build image before starting container.
+    #[arg(long)]
+    pub build: bool,
+    /// Pull image before running ("always"|"missing"|"never").
+    #[arg(long, value_parser = ["always", "missing", "never"])]
+    pub pull: Option<String>,
+    /// Use the service's network aliases in the network(s) the container connects to.
+    #[arg(long)]
+    pub use_aliases: bool,
+    /// Remove containers for services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    pub service: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct PortArgs {
+    /// tcp or udp.
+    #[arg(long, default_value = "tcp")]
+    pub protocol: String,
+    /// Index of the container if service has multiple replicas.
+    #[arg(long, default_value_t = 0)]
+    pub index: u32,
+    pub service: String,
+    pub private_port: String,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ImagesArgs {
+    /// Only display IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Format the output. Values: [table | json].
+    #[arg(long, value_parser = ["table", "json"])]
+    pub format: Option<String>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct EventsArgs {
+    /// Output events as a stream of json objects.
+    #[arg(long)]
+    pub json: bool,
+    /// Show all events created since timestamp.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp.
+    #[arg(long)]
+    pub until: Option<String>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct LsArgs {
+    /// Show all stopped Compose projects.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Format the output. Values: [table | json].
+    #[arg(long, value_parser = ["table", "json"])]
+    pub format: Option<String>,
+    /// Only display project names.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Filter output based on conditions provided (name=...).
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct VersionArgs {
+    /// Format the output. Values: [pretty | json].
+    #[arg(short = 'f', long, value_parser = ["pretty", "json"])]
+    pub format: Option<String>,
+    /// Shows only Compose's version number.
+    #[arg(long)]
+    pub short: bool,
+}
