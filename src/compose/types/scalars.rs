@@ -66,6 +66,12 @@ impl GoMarshal for Duration {
 impl Decode for UnitBytes {
     fn decode<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Scalar::decode(d)? {
+            // Plain digits are read exactly: docker's RAMInBytes goes through a float64, which
+            // would turn the "9007199254740993" docker compose prints back into ...992.
+            Scalar::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
+                .parse()
+                .map(UnitBytes)
+                .map_err(|_| de::Error::custom(format!("invalid size: '{s}'"))),
             Scalar::Str(s) => crate::format::units::parse_ram_size(&s)
                 .map(UnitBytes)
                 .map_err(de::Error::custom),

@@ -17,7 +17,9 @@ fn num(s: &[u8], i: &mut usize, max_len: usize, exact: bool) -> Option<u32> {
 
 fn days_in(year: u32, month: u32) -> u32 {
     match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -84,9 +86,7 @@ pub fn is_timestamp(s: &str) -> bool {
     }
     match &b[i..] {
         [b'Z'] => true,
-        [sign, h1, h2, b':', m1, m2] if matches!(sign, b'+' | b'-') => {
-            [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
-        }
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
         _ => false,
     }
 }
