@@ -35,7 +35,7 @@ newtype!(
     DeviceCount(i64)
 );
 newtype!(
-    /// A command, from a list or a string split like a shell would (see [`shellwords`]). A
+    /// A command, from a list or a string split like a shell would (see [`shell_split`](super::shell_split)). A
     /// present empty command (`[]` or "") is kept apart from an absent one (`None` in its
     /// `Option`), because it clears the image's command.
     ShellCommand(Vec<String>)
