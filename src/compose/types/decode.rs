@@ -147,7 +147,6 @@ pub fn scalar_to_i128(v: &Scalar) -> Result<i128, String> {
         Scalar::Str(s) => s
             .parse::<i128>()
             .ok()
-            .filter(|_| !s.starts_with('+') || s.len() > 1)
             .ok_or_else(|| format!("invalid integer {}", berth_engine::util::go::quote(s))),
         other => Err(format!("expected an integer, got {}", other.sprint())),
     }

@@ -9,11 +9,16 @@
 //! - [`to_go_json`]/[`to_go_json_indent`] write any model value as Go's `json.Marshal` /
 //!   `json.MarshalIndent` do (field order, omitempty, custom marshallers, escaping, floats):
 //!   `to_go_json_indent(&project)` is `docker compose config --format json`.
-//! - [`to_yaml`] writes the YAML of `docker compose config`.
+//! - [`to_yaml`] writes the YAML of `docker compose config` (which then applies
+//!   [`escape_dollar_sign`] to either output).
 //! - [`service_hash`], [`network_hash`], [`volume_hash`]: docker compose's config hashes.
 //!
-//! Layout: one file per concern; [`macros`] declares a Go struct once for both encoders and the
-//! decoder; [`node`] is the ordered tree both writers print.
+//! Layout: one file per concern; `macros` declares a Go struct once for both encoders and the
+//! decoder; [`Node`] is the ordered tree both writers print.
+//!
+//! Checked against docker compose v2.40.3 itself: tests/fixtures/compose/types holds compose
+//! files and what `config --format json`, `config --hash '*'` and `config` print for them
+//! (record.sh regenerates them); the tests re-write those outputs byte for byte.
 
 #[macro_use]
 mod macros;

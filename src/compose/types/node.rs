@@ -127,24 +127,28 @@ impl<T: GoMarshal> GoMarshal for BTreeMap<String, T> {
 
 /// Extension values are kept as the loader gave them; numbers stay integers when they are.
 impl GoMarshal for serde_json::Value {
-    #[allow(clippy::only_used_in_recursion)]
-    fn marshal(&self, f: Format) -> Node {
-        use serde_json::Value as V;
-        match self {
-            V::Null => Node::Null,
-            V::Bool(b) => Node::Bool(*b),
-            V::Number(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => Node::Int(i),
-                (None, Some(u)) => Node::Uint(u),
-                _ => Node::F64(n.as_f64().unwrap_or(0.0)),
-            },
-            V::String(s) => Node::Str(s.clone()),
-            V::Array(a) => Node::Seq(a.iter().map(|v| v.marshal(f)).collect()),
-            V::Object(o) => Node::Map(o.iter().map(|(k, v)| (k.clone(), v.marshal(f))).collect()),
-        }
+    fn marshal(&self, _: Format) -> Node {
+        value_node(self)
     }
     fn is_empty(&self, _: Format) -> bool {
         self.is_null()
+    }
+}
+
+/// A JSON value as the Go `any` it would be after YAML decoding (same in both formats).
+fn value_node(v: &serde_json::Value) -> Node {
+    use serde_json::Value as V;
+    match v {
+        V::Null => Node::Null,
+        V::Bool(b) => Node::Bool(*b),
+        V::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Node::Int(i),
+            (None, Some(u)) => Node::Uint(u),
+            _ => Node::F64(n.as_f64().unwrap_or(0.0)),
+        },
+        V::String(s) => Node::Str(s.clone()),
+        V::Array(a) => Node::Seq(a.iter().map(value_node).collect()),
+        V::Object(o) => Node::Map(o.iter().map(|(k, v)| (k.clone(), value_node(v))).collect()),
     }
 }
 

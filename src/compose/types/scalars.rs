@@ -35,7 +35,7 @@ newtype!(
     DeviceCount(i64)
 );
 newtype!(
-    /// A command, from a list or a string split like a shell would (see [`shellwords`]). A
+    /// A command, from a list or a string split like a shell would (see [`shell_split`](super::shell_split)). A
     /// present empty command (`[]` or "") is kept apart from an absent one (`None` in its
     /// `Option`), because it clears the image's command.
     ShellCommand(Vec<String>)
@@ -66,6 +66,12 @@ impl GoMarshal for Duration {
 impl Decode for UnitBytes {
     fn decode<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Scalar::decode(d)? {
+            // Plain digits are read exactly: docker's RAMInBytes goes through a float64, which
+            // would turn the "9007199254740993" docker compose prints back into ...992.
+            Scalar::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
+                .parse()
+                .map(UnitBytes)
+                .map_err(|_| de::Error::custom(format!("invalid size: '{s}'"))),
             Scalar::Str(s) => crate::format::units::parse_ram_size(&s)
                 .map(UnitBytes)
                 .map_err(de::Error::custom),

@@ -100,6 +100,9 @@ go_struct! {
         "ports" ports: Vec<ServicePortConfig> => omitempty,
         "privileged" privileged: bool => omitempty,
         "pull_policy" pull_policy: String => omitempty,
+        /// In the compose spec but not in compose-go's struct (docker compose drops it): kept so
+        /// that nothing written is lost, never written out, so the output stays docker compose's.
+        "pull_refresh_after" pull_refresh_after: String => hidden,
         "read_only" read_only: bool => omitempty,
         "restart" restart: String => omitempty,
         "runtime" runtime: String => omitempty,

@@ -14,7 +14,7 @@ use super::yaml_scalar::{scalar, Ctx};
 pub fn to_yaml<T: GoMarshal + ?Sized>(v: &T) -> String {
     let mut out = String::new();
     match v.marshal(Format::Yaml) {
-        Node::Struct(e) | Node::Map(e) if !e.is_empty() => mapping(&mut out, &e, 0, false),
+        n @ (Node::Struct(_) | Node::Map(_)) if is_block(&n) => mapping(&mut out, &n, 0, false),
         Node::Seq(items) if !items.is_empty() => sequence(&mut out, &items, 0),
         other => {
             out.push_str(&inline(&other, 0));
@@ -131,14 +131,22 @@ fn float(f: f64, bits: u32) -> String {
 }
 
 /// A block mapping at `indent`; `first_inline` when its first key follows a `- ` already written.
-fn mapping(out: &mut String, entries: &[(String, Node)], indent: usize, first_inline: bool) {
-    let node = Node::Struct(entries.to_vec());
-    let ordered = entries_in_order(&node).unwrap_or_default();
+fn mapping(out: &mut String, node: &Node, indent: usize, first_inline: bool) {
+    let ordered = entries_in_order(node).unwrap_or_default();
     for (i, (k, v)) in ordered.into_iter().enumerate() {
         if !(i == 0 && first_inline) {
             out.push_str(&" ".repeat(indent));
         }
-        out.push_str(&scalar(k, Ctx { key: true, indent }));
+        if k.chars().any(super::yaml_scalar::is_break) || k.len() > 128 {
+            // Not a simple key for go-yaml (`yaml_emitter_check_simple_key`): written as an
+            // explicit `? key` / `: value` pair, the key free to be a block scalar.
+            out.push_str("? ");
+            out.push_str(&inline(&Node::Str(k.clone()), indent + 2));
+            end_line(out);
+            out.push_str(&" ".repeat(indent));
+        } else {
+            out.push_str(&scalar(k, Ctx { key: true, indent }));
+        }
         out.push(':');
         value(out, v, indent);
     }
@@ -147,9 +155,9 @@ fn mapping(out: &mut String, entries: &[(String, Node)], indent: usize, first_in
 /// What follows `key:`: a scalar on the same line, or a block below, indented by 2.
 fn value(out: &mut String, v: &Node, indent: usize) {
     match v {
-        Node::Struct(e) | Node::Map(e) if !e.is_empty() => {
+        n @ (Node::Struct(_) | Node::Map(_)) if is_block(n) => {
             out.push('\n');
-            mapping(out, e, indent + 2, false);
+            mapping(out, n, indent + 2, false);
         }
         Node::Seq(items) if !items.is_empty() => {
             out.push('\n');
@@ -169,8 +177,8 @@ fn sequence(out: &mut String, items: &[Node], indent: usize) {
         out.push_str(&" ".repeat(indent));
         out.push_str("- ");
         match item {
-            Node::Struct(e) | Node::Map(e) if !e.is_empty() => {
-                mapping(out, e, indent + 2, true);
+            n @ (Node::Struct(_) | Node::Map(_)) if is_block(n) => {
+                mapping(out, n, indent + 2, true);
             }
             Node::Seq(inner) if is_block(item) => {
                 // go-yaml writes a nested sequence's first item after the dash.

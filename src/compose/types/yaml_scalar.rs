@@ -55,7 +55,8 @@ pub fn scalar(s: &str, ctx: Ctx) -> String {
     }
 }
 
-fn is_break(c: char) -> bool {
+/// go-yaml's `is_break`.
+pub fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 

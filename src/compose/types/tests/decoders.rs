@@ -215,3 +215,22 @@ fn extensions_are_kept_apart() {
     assert_eq!(web.extensions["x-more"], json!(2));
     assert_eq!(web.name, "web");
 }
+
+#[test]
+fn volume_hash_defaults_the_driver_to_local() {
+    use super::super::{network_hash, volume_hash, NetworkConfig, VolumeConfig};
+    let bare = VolumeConfig {
+        name: "p_data".into(),
+        ..VolumeConfig::default()
+    };
+    let local = VolumeConfig {
+        driver: "local".into(),
+        ..bare.clone()
+    };
+    assert_eq!(volume_hash(&bare), volume_hash(&local));
+    assert_ne!(volume_hash(&bare), volume_hash(&VolumeConfig::default()));
+    // A network hashes its JSON as is (`"ipam":{}` included, as encoding/json writes it).
+    let n = NetworkConfig::default();
+    assert_eq!(super::super::to_go_json(&n), r#"{"ipam":{}}"#);
+    assert_eq!(network_hash(&n).len(), 64);
+}

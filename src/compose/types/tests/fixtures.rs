@@ -64,7 +64,8 @@ fn json_round_trips_byte_for_byte() {
 }
 
 /// Services whose hash cannot be taken from `config --format json`: `--hash` loads the project
-/// without resolving `env_file` into `environment`, `config` resolves it and drops the files.
+/// without resolving `env_file` into `environment`, `config` resolves it and drops the files
+/// (checked on its own by `env_file_service_hash_matches_docker_compose`).
 const ENV_FILE_RESOLVED: &[(&str, &str)] = &[("07-environment", "filed")];
 
 #[test]
@@ -102,4 +103,39 @@ fn service_names_come_from_keys() {
     for (k, s) in &p.services {
         assert_eq!(&s.name, k);
     }
+}
+
+/// `--hash` sees the `env_file` entries that `config` resolved away, so the hash of 07's
+/// `filed` checks [`super::super::EnvFile`]'s JSON (a required file as its bare path, an
+/// optional one as `{path, required}`): the service is rebuilt as the hash path loads it.
+#[test]
+fn env_file_service_hash_matches_docker_compose() {
+    use super::super::EnvFile;
+    // The fixture directory as recorded (the context of 03's `inline` build is that directory).
+    let fixture_dir = load("03-build").services["inline"]
+        .build
+        .as_ref()
+        .expect("build")
+        .context
+        .clone();
+    let mut filed = load("07-environment").services["filed"].clone();
+    filed.environment = Default::default();
+    filed.env_files = vec![
+        EnvFile {
+            path: format!("{fixture_dir}/base.env"),
+            required: true,
+            format: String::new(),
+        },
+        EnvFile {
+            path: format!("{fixture_dir}/optional.env"),
+            required: false,
+            format: String::new(),
+        },
+    ];
+    let recorded = read("07-environment", "hash");
+    let want = recorded
+        .lines()
+        .find_map(|l| l.strip_prefix("filed "))
+        .expect("filed's hash");
+    assert_eq!(service_hash(&filed), want);
 }
