@@ -8,7 +8,7 @@ use super::args::ConfigArgs;
 use super::Session;
 use crate::commands::out;
 use crate::compose::project::{LoadOptions, Loaded};
-use crate::compose::types::{service_hash, to_go_json_indent, to_yaml};
+use crate::compose::types::{escape_dollar_sign, service_hash, to_go_json_indent, to_yaml};
 
 /// The image a service runs: its `image`, or `<project>-<service>` for one that is built.
 pub fn image_name(project: &str, service: &crate::compose::types::ServiceConfig) -> String {
@@ -58,9 +58,10 @@ pub fn run(session: &Session, a: ConfigArgs) -> Result<i32> {
         }
         text
     } else if a.format.as_deref() == Some("json") {
-        to_go_json_indent(&project)
+        escape_dollar_sign(&to_go_json_indent(&project))
     } else {
-        to_yaml(&project)
+        // The printed model reads back unchanged: docker compose doubles every `$`.
+        escape_dollar_sign(&to_yaml(&project))
     };
     if a.quiet {
         return Ok(0);
