@@ -24,6 +24,7 @@ pub mod labels;
 pub mod load;
 pub mod observed;
 pub mod options;
+pub mod progress;
 pub mod project;
 pub mod schema;
 pub mod types;
