@@ -57,10 +57,15 @@ pub fn run(session: &Session, a: ConfigArgs) -> Result<i32> {
             }
         }
         text
-    } else if a.format.as_deref() == Some("json") {
-        to_go_json_indent(&project)
     } else {
-        to_yaml(&project)
+        // docker compose writes the interpolated model so that it can be loaded again: every
+        // `$` left in it (an escaped `$$`, a value read from an env file) is escaped again.
+        let text = if a.format.as_deref() == Some("json") {
+            to_go_json_indent(&project)
+        } else {
+            to_yaml(&project)
+        };
+        text.replace('$', "$$")
     };
     if a.quiet {
         return Ok(0);
