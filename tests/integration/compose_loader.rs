@@ -11,12 +11,19 @@
 //!
 //! Compared, with the case directory written `@DIR@` in both:
 //! - the exit status;
-//! - stdout of `config --format json` and of `config` (YAML): byte for byte;
+//! - stdout of `config --format json`, of `config` (YAML) and of `config --hash '*'` (the
+//!   config hashes, which docker compose takes of the whole project whatever services are
+//!   named): byte for byte;
 //! - the warnings, as a multiset: docker compose logs one per unset variable met while walking
 //!   Go maps, whose order Go randomises, so only the sorted lists can be compared;
 //! - for a refused input, berth's error must contain docker compose's message verbatim; berth
 //!   may put `FILE:LINE:COLUMN: ` before it, and a case's `at FILE:LINE:COLUMN` directive
 //!   pins that position (checked by hand to be the offending value).
+//!
+//! The cases run where record.sh ran them, /tmp/berth-loader-corpus/<case>: the config hashes
+//! cover absolute paths (bind mounts, build contexts, env files), which no placeholder can
+//! stand for inside a hash. A lock on that directory keeps record.sh and other checkouts'
+//! runs of this test out meanwhile.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,6 +31,10 @@ use std::process::{Command, Stdio};
 use crate::common::BERTH;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/compose/loader");
+
+/// record.sh's `ROOT`, and its lock (taken with flock(1) there).
+const ROOT: &str = "/tmp/berth-loader-corpus";
+const LOCK: &str = "/tmp/berth-loader-corpus.lock";
 
 /// One case's `cmd` file.
 #[derive(Debug, Default)]
@@ -80,6 +91,9 @@ fn case_names() -> Vec<String> {
 
 /// Copy a case (without its `cmd` and recordings) as record.sh does.
 fn copy_case(from: &Path, to: &Path) {
+    if to.exists() {
+        std::fs::remove_dir_all(to).unwrap();
+    }
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -226,6 +240,11 @@ fn check(case: &Case, root: &Path) -> Vec<String> {
         .trim()
         .parse()
         .expect("recorded exit");
+    let hash = run(case, &dir, &["--hash", "*"]);
+    let want_hash = recorded(&case.name, "stdout.hash");
+    if hash.stdout != want_hash {
+        problems.push(format!("hash {}", first_diff(&hash.stdout, &want_hash)));
+    }
     let json = run(case, &dir, &["--format", "json"]);
     if json.status != want_status {
         problems.push(format!(
@@ -275,7 +294,12 @@ fn check(case: &Case, root: &Path) -> Vec<String> {
 fn berth_config_matches_docker_compose() {
     let names = case_names();
     assert!(names.len() >= 70, "corpus missing: {names:?}");
-    let root = tempfile::tempdir().unwrap();
+    let lock = std::fs::File::create(LOCK).unwrap();
+    let _lock = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let root = Path::new(ROOT);
+    std::fs::create_dir_all(root).unwrap();
     let only = std::env::var("BERTH_LOADER_CASE").ok();
     let mut failed = Vec::new();
     let mut checked = 0;
@@ -285,7 +309,7 @@ fn berth_config_matches_docker_compose() {
         }
         checked += 1;
         let case = read_case(name);
-        let problems = check(&case, root.path());
+        let problems = check(&case, root);
         if !problems.is_empty() {
             failed.push(format!("{name}:\n  {}", problems.join("\n  ")));
         }
