@@ -46,9 +46,50 @@ impl EnvFile {
     }
 }
 
+/// compose-go's `GetEnvFromFile`: the variables of several env files, a later file overriding
+/// an earlier one; a value sees `current` first, then what the files set so far. Unset
+/// variables go to `warn`. Errors are compose-go's (`couldn't find env file: …`).
+pub fn env_from_files(
+    current: &dyn Lookup,
+    files: &[std::path::PathBuf],
+    warn: &mut dyn FnMut(&str),
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let mut vars = std::collections::BTreeMap::new();
+    for f in files {
+        let shown = f.display();
+        if !f.exists() {
+            return Err(format!("couldn't find env file: {shown}"));
+        }
+        if f.is_dir() {
+            return Err(format!("{shown} is a directory"));
+        }
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("couldn't read env file: {shown}: {e}"))?;
+        let earlier = |k: &str| vars.get(k).cloned();
+        let parsed = parse_after(&text, current, &earlier, true, warn)
+            .map_err(|e| format!("failed to read {shown}: {e}"))?;
+        vars.extend(parsed.vars);
+    }
+    Ok(vars)
+}
+
 /// Parse an env file's text. `outer` answers variables from outside the file (the process
 /// environment, as compose passes it); unset variables used in values go to `warn`.
 pub fn parse(src: &str, outer: &dyn Lookup, warn: &mut dyn FnMut(&str)) -> Result<EnvFile, String> {
+    parse_after(src, outer, &|_: &str| None, false, warn)
+}
+
+/// [`parse`] for a file read after others into the same variables: `earlier` answers what
+/// those set, after `outer` and after this file's own variables. A bare `KEY` line looks in
+/// `outer` only, unless `bare_from_files` (compose-go's `GetEnvFromFile`, whose lookup also
+/// sees the files' variables).
+pub fn parse_after(
+    src: &str,
+    outer: &dyn Lookup,
+    earlier: &dyn Lookup,
+    bare_from_files: bool,
+    warn: &mut dyn FnMut(&str),
+) -> Result<EnvFile, String> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let mut p = Parser { line: 1 };
     let mut out = EnvFile::default();
@@ -63,13 +104,22 @@ pub fn parse(src: &str, outer: &dyn Lookup, warn: &mut dyn FnMut(&str)) -> Resul
             return Err(format!("line {}: key cannot contain a space", p.line));
         }
         if inherited {
-            if let Some(v) = outer.lookup(&key) {
+            let found = outer.lookup(&key).or_else(|| {
+                bare_from_files
+                    .then(|| {
+                        out.get(&key)
+                            .map(str::to_string)
+                            .or_else(|| earlier.lookup(&key))
+                    })
+                    .flatten()
+            });
+            if let Some(v) = found {
                 out.set(key, v);
             }
             cutset = left;
             continue;
         }
-        let (value, left) = p.value(left, &out, outer, warn)?;
+        let (value, left) = p.value(left, &out, outer, earlier, warn)?;
         out.set(key, value);
         cutset = left;
     }
@@ -166,6 +216,7 @@ impl Parser {
         src: &'s str,
         defined: &EnvFile,
         outer: &dyn Lookup,
+        earlier: &dyn Lookup,
         warn: &mut dyn FnMut(&str),
     ) -> Result<(String, &'s str), String> {
         let quote_char = match src.as_bytes().first() {
@@ -175,7 +226,7 @@ impl Parser {
                 self.line += 1;
                 let value = value.split_once(" #").map_or(value, |(v, _)| v);
                 let value = value.trim_end_matches(char::is_whitespace);
-                return Ok((expand(value, defined, outer, warn)?, rest));
+                return Ok((expand(value, defined, outer, earlier, warn)?, rest));
             }
         };
         let b = src.as_bytes();
@@ -206,7 +257,7 @@ impl Parser {
             }
             let value = String::from_utf8_lossy(&chars).into_owned();
             let value = if quote_char == b'"' {
-                expand(&expand_escapes(&value), defined, outer, warn)?
+                expand(&expand_escapes(&value), defined, outer, earlier, warn)?
             } else {
                 value
             };
@@ -229,17 +280,20 @@ fn is_space(c: char) -> bool {
     )
 }
 
-/// Interpolate a value: the caller's variables first, then the file's own so far.
+/// Interpolate a value: the caller's variables first, then the file's own so far, then the
+/// earlier files'.
 fn expand(
     value: &str,
     defined: &EnvFile,
     outer: &dyn Lookup,
+    earlier: &dyn Lookup,
     warn: &mut dyn FnMut(&str),
 ) -> Result<String, String> {
     let lookup = |k: &str| {
         outer
             .lookup(k)
             .or_else(|| defined.get(k).map(str::to_string))
+            .or_else(|| earlier.lookup(k))
     };
     substitute(value, &lookup, warn).map_err(|e| e.to_string())
 }

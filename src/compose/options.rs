@@ -42,8 +42,11 @@ pub struct ProjectOptions {
     pub profiles: Vec<String>,
     /// The files as docker compose lists them in `com.docker.compose.project.config_files`.
     pub config_paths: Vec<String>,
-    /// The environment files read (`com.docker.compose.project.environment_file`).
+    /// The environment files read.
     pub env_files: Vec<String>,
+    /// `--env-file`s as given, else `COMPOSE_ENV_FILES`'s
+    /// (`com.docker.compose.project.environment_file`).
+    pub env_file_flags: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -71,7 +74,9 @@ pub fn resolve(
     }
     let explicit_dir = flags.project_directory.as_deref().map(|d| absolute(d, cwd));
     let mut env: Env = os_env.clone();
-    env.insert("PWD".into(), cwd.display().to_string());
+    // docker compose sets PWD only when the process environment lacks it.
+    env.entry("PWD".into())
+        .or_insert_with(|| cwd.display().to_string());
     // The config paths chosen so far decide the working dir (compose-go's GetWorkingDir).
     let mut config_paths: Vec<String> = flags
         .files
@@ -94,7 +99,33 @@ pub fn resolve(
             .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
             .unwrap_or_else(|| cwd.to_path_buf())
     };
-    let mut env_files = load_env_files(&mut env, flags, &working_dir(&config_paths))?;
+    // docker compose's --env-file defaults to COMPOSE_ENV_FILES (of the process environment).
+    let env_file_flags: Vec<String> = if flags.env_files.is_empty() {
+        os_env
+            .get("COMPOSE_ENV_FILES")
+            .map(|v| {
+                v.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        flags.env_files.clone()
+    };
+    let mut first_warnings = Vec::new();
+    let mut env_files = load_env_files(
+        &mut env,
+        &env_file_flags,
+        cwd,
+        &working_dir(&config_paths),
+        &mut first_warnings,
+    )?;
+    // docker compose reads these files twice more before (to export their COMPOSE_*
+    // variables), each read warning of the variables it finds unset.
+    for _ in 0..3 {
+        warnings.extend(first_warnings.iter().cloned());
+    }
     if config_paths.is_empty() {
         if let Some(f) = env.get("COMPOSE_FILE").filter(|f| !f.is_empty()) {
             let sep = env
@@ -116,11 +147,19 @@ pub fn resolve(
     }
     if config_paths.is_empty() {
         config_paths = find_default_files(&working_dir(&[]), &mut warnings);
-        let more = load_env_files(&mut env, flags, &working_dir(&config_paths))?;
-        for f in more {
-            if !env_files.contains(&f) {
-                env_files.push(f);
-            }
+    }
+    // docker compose reads the env files again once the files are known (the project
+    // directory may have moved): what is set stays, but their warnings are given again.
+    let more = load_env_files(
+        &mut env,
+        &env_file_flags,
+        cwd,
+        &working_dir(&config_paths),
+        &mut warnings,
+    )?;
+    for f in more {
+        if !env_files.contains(&f) {
+            env_files.push(f);
         }
     }
     if config_paths.is_empty() {
@@ -149,8 +188,9 @@ pub fn resolve(
                 let mut text = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
                     .map_err(|e| LoadError::plain(format!("reading stdin: {e}")))?;
+                // compose-go names the file read from stdin "-" in its messages.
                 Ok(ConfigFile {
-                    filename: cwd.join("-"),
+                    filename: PathBuf::from("-"),
                     content: Some(text),
                 })
             } else {
@@ -167,26 +207,30 @@ pub fn resolve(
             working_dir: working_dir(&config_paths),
             environment: env,
             project_name,
+            named_by_flag: flags.project_name.is_some(),
         },
         profiles,
         config_paths,
         env_files,
+        env_file_flags,
         warnings,
     })
 }
 
-/// `--env-file`s, or the working directory's `.env`; what the OS environment sets stays.
+/// `--env-file`s (or `COMPOSE_ENV_FILES`), else the working directory's `.env`, read as
+/// compose-go's `GetEnvFromFile` reads them: a later file overrides an earlier one, a value
+/// sees the environment first and then what the files set so far, and what the environment
+/// already sets stays. Given files are relative to the current directory (Go's
+/// `filepath.Abs`), not to the project.
 fn load_env_files(
     env: &mut Env,
-    flags: &ProjectFlags,
+    given: &[String],
+    cwd: &Path,
     working_dir: &Path,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<String>, LoadError> {
-    let files: Vec<PathBuf> = if !flags.env_files.is_empty() {
-        flags
-            .env_files
-            .iter()
-            .map(|f| absolute(f, working_dir))
-            .collect()
+    let files: Vec<PathBuf> = if !given.is_empty() {
+        given.iter().map(|f| absolute(f, cwd)).collect()
     } else {
         if env
             .get("COMPOSE_DISABLE_ENV_FILE")
@@ -201,23 +245,12 @@ fn load_env_files(
             Vec::new()
         }
     };
-    let mut read = Vec::new();
-    for f in files {
-        read.push(f.display().to_string());
-        let text = std::fs::read_to_string(&f).map_err(|e| {
-            LoadError::plain(format!(
-                "couldn't find env file: {}: {}",
-                f.display(),
-                load::os_error(&e)
-            ))
-        })?;
-        let outer = |k: &str| env.get(k).cloned();
-        let mut ignore = |_: &str| {};
-        let parsed = dotenv::parse(&text, &outer, &mut ignore)
-            .map_err(|e| LoadError::plain(format!("failed to read {}: {e}", f.display())))?;
-        for (k, v) in parsed.vars {
-            env.entry(k).or_insert(v);
-        }
+    let read = files.iter().map(|f| f.display().to_string()).collect();
+    let outer = |k: &str| env.get(k).cloned();
+    let mut warn = |name: &str| warnings.push(load::unset_warning(name));
+    let from_files = dotenv::env_from_files(&outer, &files, &mut warn).map_err(LoadError::plain)?;
+    for (k, v) in from_files {
+        env.entry(k).or_insert(v);
     }
     Ok(read)
 }

@@ -8,7 +8,7 @@ use super::args::ConfigArgs;
 use super::Session;
 use crate::commands::out;
 use crate::compose::project::{LoadOptions, Loaded};
-use crate::compose::types::{escape_dollar_sign, service_hash, to_go_json_indent, to_yaml};
+use crate::compose::types::{service_hash, to_go_json_indent, to_yaml};
 
 /// The image a service runs: its `image`, or `<project>-<service>` for one that is built.
 pub fn image_name(project: &str, service: &crate::compose::types::ServiceConfig) -> String {
@@ -20,49 +20,84 @@ pub fn image_name(project: &str, service: &crate::compose::types::ServiceConfig)
 }
 
 pub fn run(session: &Session, a: ConfigArgs) -> Result<i32> {
+    // docker compose lists services, volumes, networks and hashes of the whole project: the
+    // services named on the command line only select for the model, --profiles and --images.
+    let whole_project = a.services || a.volumes || a.networks || a.hash.is_some();
     let Loaded { project, .. } = session.load(&LoadOptions {
-        services: a.services_filter.clone(),
+        services: if whole_project {
+            Vec::new()
+        } else {
+            a.services_filter.clone()
+        },
         discard_env_files: true,
-        skip_resolve_environment: a.hash.is_some() || a.profiles,
+        // The lists are made without reading env_files (WithoutEnvironmentResolution).
+        skip_resolve_environment: whole_project || a.profiles || a.images,
     })?;
-    let text = if a.services {
-        lines(project.services.keys())
-    } else if a.volumes {
-        lines(project.volumes.keys())
-    } else if a.networks {
-        lines(project.networks.keys())
-    } else if a.profiles {
-        let mut all: Vec<&String> = project
+    // The lists go straight to stdout, -q and -o notwithstanding, as docker compose's do.
+    let list = |items: Vec<String>| {
+        out(&lines(items.iter()));
+        Ok(0)
+    };
+    if a.services {
+        return list(project.services.keys().cloned().collect());
+    }
+    if a.volumes {
+        return list(project.volumes.keys().cloned().collect());
+    }
+    if a.networks {
+        return list(project.networks.keys().cloned().collect());
+    }
+    if let Some(which) = &a.hash {
+        // docker compose's runHash: `*` or a comma-separated list (not trimmed), sorted, each
+        // printed as it comes; a name that is not an enabled service stops it as compose-go's
+        // GetService refuses it.
+        let mut wanted: Vec<String> = if which == "*" {
+            project.services.keys().cloned().collect()
+        } else {
+            which.split(',').map(String::from).collect()
+        };
+        wanted.sort();
+        for name in &wanted {
+            let Some(s) = project.services.get(name) else {
+                let why = if project.disabled_services.contains_key(name) {
+                    "disabled"
+                } else {
+                    "not found"
+                };
+                anyhow::bail!("no such service: {name}: {why}");
+            };
+            out(&format!("{name} {}\n", service_hash(s)));
+        }
+        return Ok(0);
+    }
+    if a.profiles {
+        let mut all: Vec<String> = project
             .services
             .values()
             .chain(project.disabled_services.values())
-            .flat_map(|s| s.profiles.iter())
+            .flat_map(|s| s.profiles.iter().cloned())
             .collect();
         all.sort();
         all.dedup();
-        lines(all.into_iter())
-    } else if a.images {
-        lines(
+        return list(all);
+    }
+    if a.images {
+        return list(
             project
                 .services
                 .values()
-                .map(|s| image_name(&project.name, s)),
-        )
-    } else if let Some(which) = &a.hash {
-        let wanted: Vec<&str> = which.split(',').map(str::trim).collect();
-        let mut text = String::new();
-        for (name, s) in &project.services {
-            if wanted.contains(&"*") || wanted.contains(&name.as_str()) {
-                text.push_str(&format!("{name} {}\n", service_hash(s)));
-            }
-        }
-        text
-    } else if a.format.as_deref() == Some("json") {
-        escape_dollar_sign(&to_go_json_indent(&project))
+                .map(|s| image_name(&project.name, s))
+                .collect(),
+        );
+    }
+    // docker compose writes the interpolated model so that it can be loaded again: every `$`
+    // left in it (an escaped `$$`, a value read from an env file) is escaped again.
+    let text = if a.format.as_deref() == Some("json") {
+        to_go_json_indent(&project)
     } else {
-        // The printed model reads back unchanged: docker compose doubles every `$`.
-        escape_dollar_sign(&to_yaml(&project))
+        to_yaml(&project)
     };
+    let text = text.replace('$', "$$");
     if a.quiet {
         return Ok(0);
     }

@@ -7,6 +7,7 @@ use std::path::{Path as FsPath, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::path::Path;
 use super::{ConfigFile, Env, LoadError, Loader, Sources};
 use crate::compose::dotenv;
 
@@ -24,10 +25,24 @@ pub(super) fn apply(loader: &mut Loader, file: &FsPath, cfg: &mut Value) -> Resu
     };
     let mut included = loader.included.clone();
     included.push(file.to_path_buf());
-    for entry in entries {
-        let spec = Include::from_value(entry)?;
-        let imported = load_included(loader, &spec, &included)?;
-        import_resources(imported, cfg)?;
+    for (i, entry) in entries.into_iter().enumerate() {
+        // An error without a position (a cycle, a missing env file) is placed at the entry.
+        let place = |loader: &Loader, e: LoadError| {
+            if e.file.is_none() {
+                let at = Path::root().key("include").index(i);
+                loader.sources.error(&at, e.message)
+            } else {
+                e
+            }
+        };
+        let spec = Include::from_value(entry).map_err(|e| place(loader, e))?;
+        let (imported, sources) =
+            load_included(loader, &spec, &included).map_err(|e| place(loader, e))?;
+        import_resources(imported, cfg).map_err(|(key, name, m)| {
+            loader.sources.error(&Path::root().key(&key).key(&name), m)
+        })?;
+        // The included files' positions, to place a later error about what they define.
+        loader.sources.0.extend(sources.0);
     }
     Ok(())
 }
@@ -74,7 +89,7 @@ fn load_included(
     loader: &mut Loader,
     spec: &Include,
     included: &[PathBuf],
-) -> Result<Value, LoadError> {
+) -> Result<(Value, Sources), LoadError> {
     let abs = |p: &str| {
         let p = FsPath::new(p);
         if p.is_absolute() {
@@ -108,24 +123,51 @@ fn load_included(
             Vec::new()
         }
     } else {
-        spec.env_files.iter().map(|f| abs(f)).collect()
-    };
-    let mut environment: Env = loader.environment.clone();
-    for f in env_files {
-        let text = std::fs::read_to_string(&f).map_err(|e| {
-            LoadError::plain(format!("open {}: {}", f.display(), super::os_error(&e)))
-        })?;
-        let outer = |k: &str| loader.environment.get(k).cloned();
-        let mut ignore = |_: &str| {};
-        let parsed = dotenv::parse(&text, &outer, &mut ignore)
-            .map_err(|e| LoadError::plain(format!("failed to read {}: {e}", f.display())))?;
-        for (k, v) in parsed.vars {
-            environment.insert(k, v);
+        // compose-go checks the relative ones (relative to the including project) only.
+        let mut files = Vec::new();
+        for f in &spec.env_files {
+            if FsPath::new(f).is_absolute() {
+                files.push(PathBuf::from(f));
+                continue;
+            }
+            let f = loader.working_dir.join(f);
+            if !f.exists() {
+                return Err(LoadError::plain(format!(
+                    "stat {}: no such file or directory",
+                    f.display()
+                )));
+            }
+            if f.is_dir() {
+                return Err(LoadError::plain(format!("{} is not a file", f.display())));
+            }
+            files.push(f);
         }
+        files
+    };
+    // compose-go resolves the included files' paths against a relative `project_directory`
+    // only when it is a directory, else against its parent (its resource loader's `Dir`).
+    let relative_dir = spec
+        .project_directory
+        .as_deref()
+        .is_some_and(|d| !FsPath::new(d).is_absolute());
+    let paths_dir = match project_dir.parent() {
+        Some(parent) if relative_dir && !project_dir.is_dir() => parent.to_path_buf(),
+        _ => project_dir.clone(),
+    };
+    let outer = |k: &str| loader.environment.get(k).cloned();
+    let mut warnings = Vec::new();
+    let mut warn = |name: &str| warnings.push(super::unset_warning(name));
+    let from_files =
+        dotenv::env_from_files(&outer, &env_files, &mut warn).map_err(LoadError::plain)?;
+    loader.warnings.extend(warnings);
+    // What the including project's environment sets wins over the included env files.
+    let mut environment: Env = loader.environment.clone();
+    for (k, v) in from_files {
+        environment.entry(k).or_insert(v);
     }
     let mut child = Loader {
         environment,
-        working_dir: project_dir,
+        working_dir: paths_dir,
         warnings: loader.warnings,
         sources: Sources::default(),
         included: included.to_vec(),
@@ -137,10 +179,12 @@ fn load_included(
             content: None,
         })
         .collect();
-    child.load_files(&configs)
+    let value = child.load_files(&configs)?;
+    Ok((value, child.sources))
 }
 
-fn import_resources(source: Value, target: &mut Value) -> Result<(), LoadError> {
+/// compose-go's `importResources`; a conflict gives the kind and name of the resource.
+fn import_resources(source: Value, target: &mut Value) -> Result<(), (String, String, String)> {
     let Value::Object(mut source) = source else {
         return Ok(());
     };
@@ -164,9 +208,8 @@ fn import_resources(source: Value, target: &mut Value) -> Result<(), LoadError> 
             match to.get(&name) {
                 Some(existing) if *existing == value => {}
                 Some(_) => {
-                    return Err(LoadError::plain(format!(
-                        "{key}.{name} conflicts with imported resource"
-                    )))
+                    let message = format!("{key}.{name} conflicts with imported resource");
+                    return Err((key.to_string(), name, message));
                 }
                 None => {
                     to.insert(name, value);

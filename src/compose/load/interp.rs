@@ -15,14 +15,14 @@ pub struct InterpError {
 
 /// compose-go's `interpolateTypeCastMapping`.
 const CASTS: &[(&str, Cast)] = &[
-    ("services.*.cpu_count", Cast::Int),
+    ("services.*.cpu_count", Cast::Int64),
     ("services.*.cpu_percent", Cast::Float),
-    ("services.*.cpu_period", Cast::Int),
-    ("services.*.cpu_quota", Cast::Int),
-    ("services.*.cpu_rt_period", Cast::Int),
-    ("services.*.cpu_rt_runtime", Cast::Int),
+    ("services.*.cpu_period", Cast::Int64),
+    ("services.*.cpu_quota", Cast::Int64),
+    ("services.*.cpu_rt_period", Cast::Int64),
+    ("services.*.cpu_rt_runtime", Cast::Int64),
     ("services.*.cpus", Cast::Float),
-    ("services.*.cpu_shares", Cast::Int),
+    ("services.*.cpu_shares", Cast::Int64),
     ("services.*.init", Cast::Bool),
     ("services.*.deploy.replicas", Cast::Int),
     ("services.*.deploy.update_config.parallelism", Cast::Int),
@@ -43,8 +43,8 @@ const CASTS: &[(&str, Cast)] = &[
     ("services.*.healthcheck.retries", Cast::Int),
     ("services.*.healthcheck.disable", Cast::Bool),
     ("services.*.oom_kill_disable", Cast::Bool),
-    ("services.*.oom_score_adj", Cast::Int),
-    ("services.*.pids_limit", Cast::Int),
+    ("services.*.oom_score_adj", Cast::Int64),
+    ("services.*.pids_limit", Cast::Int64),
     ("services.*.ports.[].target", Cast::Int),
     ("services.*.privileged", Cast::Bool),
     ("services.*.read_only", Cast::Bool),
@@ -68,7 +68,10 @@ const CASTS: &[(&str, Cast)] = &[
 
 #[derive(Clone, Copy)]
 enum Cast {
+    /// Go's `strconv.Atoi`.
     Int,
+    /// Go's `strconv.ParseInt(s, 10, 64)`: the same numbers, its own name in errors.
+    Int64,
     Float,
     Bool,
 }
@@ -92,11 +95,7 @@ fn walk(
     let mark = node.mark;
     match &mut node.value {
         Value::Str(text) => {
-            let mut unset = |name: &str| {
-                warn(format!(
-                    "The {name:?} variable is not set. Defaulting to a blank string."
-                ))
-            };
+            let mut unset = |name: &str| warn(super::unset_warning(name));
             let substituted = substitute(text, lookup, &mut unset).map_err(|e| InterpError {
                 mark,
                 message: match e {
@@ -135,10 +134,22 @@ fn walk(
 
 fn cast_value(cast: Cast, text: &str, warn: &mut dyn FnMut(String)) -> Result<Value, String> {
     match cast {
-        Cast::Int => text
-            .parse::<i64>()
-            .map(Value::Int)
-            .map_err(|_| format!("strconv.ParseInt: parsing {text:?}: invalid syntax")),
+        Cast::Int | Cast::Int64 => {
+            let func = if matches!(cast, Cast::Int) {
+                "Atoi"
+            } else {
+                "ParseInt"
+            };
+            text.parse::<i64>().map(Value::Int).map_err(|e| {
+                let why = match e.kind() {
+                    std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                        "value out of range"
+                    }
+                    _ => "invalid syntax",
+                };
+                format!("strconv.{func}: parsing {text:?}: {why}")
+            })
+        }
         Cast::Float => text
             .parse::<f64>()
             .map(Value::Float)

@@ -46,6 +46,11 @@ const SPECIALS: &[(&str, Merger)] = &[
     ("services.*.ulimits.*", merge_ulimit),
 ];
 
+/// The path a merge error (`cannot override services.a.deploy`) is about.
+pub fn overridden(message: &str) -> Option<Path> {
+    message.strip_prefix("cannot override ").map(Path::parse)
+}
+
 /// `right` (the model so far) with `left` (the next file) merged over it.
 pub fn merge(right: Value, left: Value) -> Result<Value, String> {
     merge_yaml(right, left, &Path::root())
@@ -252,12 +257,13 @@ const UNIQUE: &[(&str, Indexer)] = &[
 ];
 
 /// compose-go's `EnforceUnicity`: in the listed sequences a later entry with the same key
-/// replaces the earlier one in place.
-pub fn enforce_unicity(value: Value) -> Result<Value, String> {
+/// replaces the earlier one in place. An entry that has no key (a volume spec that does not
+/// parse) is refused with its path.
+pub fn enforce_unicity(value: Value) -> Result<Value, (Path, String)> {
     unicity(value, &Path::root())
 }
 
-fn unicity(value: Value, p: &Path) -> Result<Value, String> {
+fn unicity(value: Value, p: &Path) -> Result<Value, (Path, String)> {
     match value {
         Value::Object(map) => {
             let mut out = Map::new();
@@ -274,7 +280,8 @@ fn unicity(value: Value, p: &Path) -> Result<Value, String> {
             let mut seq: Vec<Value> = Vec::new();
             let mut keys: Vec<(String, usize)> = Vec::new();
             for (i, entry) in items.into_iter().enumerate() {
-                let key = indexer(&entry, &p.index(i))?;
+                let at = p.index(i);
+                let key = indexer(&entry, &at).map_err(|m| (at, m))?;
                 match keys.iter().find(|(k, _)| *k == key) {
                     Some((_, j)) => seq[*j] = entry,
                     None => {

@@ -12,6 +12,7 @@ mod extends;
 mod include;
 mod interp;
 mod merge;
+mod name;
 mod normalize;
 mod path;
 mod ports;
@@ -24,6 +25,7 @@ use std::path::{Path as FsPath, PathBuf};
 
 use serde_json::{Map, Value};
 
+pub use name::{invalid_project_name, normalize_project_name};
 pub use normalize::Env;
 pub use path::Path;
 pub use transform::clean_path;
@@ -47,6 +49,8 @@ pub struct Options {
     pub working_dir: PathBuf,
     pub environment: Env,
     pub project_name: Option<String>,
+    /// The name came from `-p`: docker compose then skips its first look at the files.
+    pub named_by_flag: bool,
 }
 
 /// The loaded model and what the user should hear about it.
@@ -67,21 +71,10 @@ impl Model {
     /// An error about the value at `path` (`services.web.ports[0].target`), placed in the file
     /// and at the line and column that wrote it.
     pub fn error_at(&self, path: &str, message: String) -> LoadError {
-        let mut p = Path::root();
-        for seg in path.split('.').filter(|s| !s.is_empty()) {
-            let (key, indices) = match seg.find('[') {
-                Some(i) => (&seg[..i], &seg[i..]),
-                None => (seg, ""),
-            };
-            if !key.is_empty() {
-                p = p.key(key);
-            }
-            for idx in indices.split('[').filter(|s| !s.is_empty()) {
-                if let Ok(i) = idx.trim_end_matches(']').parse::<usize>() {
-                    p = p.index(i);
-                }
-            }
+        if path.is_empty() {
+            return LoadError::plain(message);
         }
+        let p = Path::parse(path);
         self.sources.error(&p, message)
     }
 }
@@ -159,18 +152,9 @@ impl Sources {
     }
 }
 
-/// compose-go's `NormalizeProjectName`: lower case, only `[a-z0-9_-]`, no leading `_`/`-`.
-pub fn normalize_project_name(s: &str) -> String {
-    let kept: String = s
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
-        .collect();
-    kept.trim_start_matches(['_', '-']).to_string()
-}
-
-pub fn invalid_project_name(v: &str) -> String {
-    format!("invalid project name {v:?}: must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number")
+/// docker compose's warning for a variable used but not set (compose-go's template package).
+pub fn unset_warning(name: &str) -> String {
+    format!("The {name:?} variable is not set. Defaulting to a blank string.")
 }
 
 /// Read a file's text (or the content given for it).
@@ -204,11 +188,8 @@ fn document_tree(
     warnings: &mut Vec<String>,
 ) -> Result<FileTree, LoadError> {
     let lookup = |k: &str| env.get(k).cloned();
-    let mut warn = |w: String| {
-        if !warnings.contains(&w) {
-            warnings.push(w)
-        }
-    };
+    // One warning per substitution, as docker compose logs them (not once per variable).
+    let mut warn = |w: String| warnings.push(w);
     interp::interpolate(doc, &lookup, &mut warn).map_err(|e| LoadError {
         file: Some(file.to_path_buf()),
         mark: Some(e.mark),
@@ -225,58 +206,16 @@ fn document_tree(
     Ok(tree)
 }
 
+/// A file's YAML documents; a file go-yaml refuses too is refused in compose-go's words.
 fn parse(file: &FsPath, text: &str) -> Result<Vec<yaml::Node>, LoadError> {
     yaml::parse_documents(text).map_err(|e| LoadError {
         file: Some(file.to_path_buf()),
         mark: Some(e.mark),
-        message: e.message,
+        message: match e.go {
+            Some(go) => format!("failed to parse {}: {go}", file.display()),
+            None => e.message,
+        },
     })
-}
-
-/// The project name: set imperatively, else the last `name:` of the files (interpolated and
-/// normalised), else the project directory's name (normalised).
-fn project_name(opts: &Options, warnings: &mut Vec<String>) -> Result<String, LoadError> {
-    if let Some(name) = &opts.project_name {
-        if normalize_project_name(name) != *name {
-            return Err(LoadError::plain(invalid_project_name(name)));
-        }
-        return Ok(name.clone());
-    }
-    let mut from_files = String::new();
-    for f in &opts.files {
-        let Ok(text) = read(f) else { continue };
-        let Ok(docs) = yaml::parse_documents(&text) else {
-            break;
-        };
-        for doc in docs {
-            if let Some(yaml::Value::Str(n)) = doc.get("name").map(|n| &n.value) {
-                if !n.is_empty() {
-                    from_files = n.clone();
-                }
-            }
-        }
-    }
-    if !from_files.is_empty() {
-        let lookup = |k: &str| opts.environment.get(k).cloned();
-        let mut warn = |name: &str| {
-            let w = format!("The {name:?} variable is not set. Defaulting to a blank string.");
-            if !warnings.contains(&w) {
-                warnings.push(w)
-            }
-        };
-        from_files = crate::compose::interpolate::substitute(&from_files, &lookup, &mut warn)
-            .map_err(|e| LoadError::plain(format!("error while interpolating name: {e}")))?;
-        from_files = normalize_project_name(&from_files);
-    }
-    if !from_files.is_empty() {
-        return Ok(from_files);
-    }
-    let dir = opts
-        .working_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(normalize_project_name(&dir))
 }
 
 /// State of one load (the main project, or an included one).
@@ -325,13 +264,17 @@ impl Loader<'_> {
         let mut dict = dict;
         tree::apply_resets(&mut dict, &resets);
         include::apply(self, &file.filename, &mut value)?;
-        let here = |m: String| LoadError {
-            file: Some(file.filename.clone()),
-            mark: None,
-            message: m,
-        };
-        let dict = merge::merge(dict, value).map_err(here)?;
-        let mut dict = merge::enforce_unicity(dict).map_err(here)?;
+        let sources = &self.sources;
+        let at = |(p, m): (Path, String)| sources.error(&p, m);
+        let dict = merge::merge(dict, value).map_err(|m| match merge::overridden(&m) {
+            Some(p) => sources.error(&p, m),
+            None => LoadError {
+                file: Some(file.filename.clone()),
+                mark: None,
+                message: m,
+            },
+        })?;
+        let mut dict = merge::enforce_unicity(dict).map_err(at)?;
         self.validate(&file.filename, &dict)?;
         if let Value::Object(root) = &mut dict {
             if root.remove("version").is_some() {
@@ -343,7 +286,7 @@ impl Loader<'_> {
         }
         let mut dict = transform::canonical(dict).map_err(|(p, m)| self.sources.error(&p, m))?;
         normalize::omit_empty(&mut dict);
-        merge::enforce_unicity(dict).map_err(here)
+        merge::enforce_unicity(dict).map_err(|(p, m)| self.sources.error(&p, m))
     }
 
     /// The Compose Specification's schema, with the position of the value at fault.
@@ -405,7 +348,7 @@ pub fn load_model(opts: &Options) -> Result<Model, LoadError> {
         ));
     }
     let mut warnings = Vec::new();
-    let name = project_name(opts, &mut warnings)?;
+    let name = name::project_name(opts, &mut warnings)?;
     let mut environment = opts.environment.clone();
     environment.insert("COMPOSE_PROJECT_NAME".into(), name.clone());
     let mut loader = Loader {

@@ -12,6 +12,26 @@ impl Path {
         Path(Vec::new())
     }
 
+    /// A path written as compose-go and the typed model write it (`services.web.ports[0]`).
+    pub fn parse(text: &str) -> Path {
+        let mut p = Path::root();
+        for seg in text.split('.').filter(|s| !s.is_empty()) {
+            let (key, indices) = match seg.find('[') {
+                Some(i) => (&seg[..i], &seg[i..]),
+                None => (seg, ""),
+            };
+            if !key.is_empty() {
+                p = p.key(key);
+            }
+            for idx in indices.split('[').filter(|s| !s.is_empty()) {
+                if let Ok(i) = idx.trim_end_matches(']').parse::<usize>() {
+                    p = p.index(i);
+                }
+            }
+        }
+        p
+    }
+
     pub fn key(&self, key: &str) -> Path {
         let mut next = self.0.clone();
         next.push(key.to_string());

@@ -35,26 +35,26 @@ fn parse_port_spec(raw: &str) -> Result<Vec<(String, String, String)>, String> {
         .unwrap_or(&raw_ip)
         .to_string();
     if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
-        return Err(format!("Invalid ip address: {ip}"));
+        return Err(format!("invalid IP address: {ip}"));
     }
     if container.is_empty() {
-        return Err(format!("No port specified: {raw}<empty>"));
+        return Err(format!("no port specified: {raw}<empty>"));
     }
     let (start, end) =
-        parse_port_range(&container).map_err(|_| format!("Invalid containerPort: {container}"))?;
+        parse_port_range(&container).map_err(|_| format!("invalid containerPort: {container}"))?;
     let (host_start, host_end) = if host_port.is_empty() {
         (0, 0)
     } else {
-        parse_port_range(&host_port).map_err(|_| format!("Invalid hostPort: {host_port}"))?
+        parse_port_range(&host_port).map_err(|_| format!("invalid hostPort: {host_port}"))?
     };
     if !host_port.is_empty() && (end - start) != (host_end - host_start) && end != start {
         return Err(format!(
-            "Invalid ranges specified for container and host Ports: {container} and {host_port}"
+            "invalid ranges specified for container and host Ports: {container} and {host_port}"
         ));
     }
     let proto = proto.to_ascii_lowercase();
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(format!("Invalid proto: {proto}"));
+        return Err(format!("invalid proto: {proto}"));
     }
     let mut out = Vec::new();
     for i in 0..=(end - start) {
@@ -149,19 +149,19 @@ mod tests {
     fn bad_ports_get_go_connections_words() {
         assert_eq!(
             parse_port_config("80/xyz").unwrap_err(),
-            "Invalid proto: xyz"
+            "invalid proto: xyz"
         );
         assert_eq!(
             parse_port_config("abc").unwrap_err(),
-            "Invalid containerPort: abc"
+            "invalid containerPort: abc"
         );
         assert_eq!(
             parse_port_config("1.2.3:80:80").unwrap_err(),
-            "Invalid ip address: 1.2.3"
+            "invalid IP address: 1.2.3"
         );
         assert_eq!(
             parse_port_config("80-81:90-95").unwrap_err(),
-            "Invalid ranges specified for container and host Ports: 90-95 and 80-81"
+            "invalid ranges specified for container and host Ports: 90-95 and 80-81"
         );
     }
 }

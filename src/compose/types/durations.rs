@@ -2,6 +2,8 @@
 //! (Go's `time.ParseDuration` with `d` and `w` units added) and Go's `Duration.String()`, both
 //! ported with Go's integer arithmetic so that what reads back prints the same.
 
+use berth_engine::util::go::quote;
+
 /// Nanoseconds per unit.
 fn unit(u: &str) -> Option<u128> {
     Some(match u {
@@ -17,8 +19,10 @@ fn unit(u: &str) -> Option<u128> {
     })
 }
 
-/// `str2duration.ParseDuration`: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or a bare "0".
-pub fn parse(orig: &str) -> Option<i64> {
+/// `str2duration.ParseDuration`: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or a bare "0"; refused
+/// in Go's words (`time: unknown unit "y" in duration "1y"`).
+pub fn parse(orig: &str) -> Result<i64, String> {
+    let invalid = || format!("time: invalid duration {}", quote(orig));
     let mut s = orig;
     let mut neg = false;
     if let Some(c) = s.chars().next() {
@@ -28,24 +32,24 @@ pub fn parse(orig: &str) -> Option<i64> {
         }
     }
     if s == "0" {
-        return Some(0);
+        return Ok(0);
     }
     if s.is_empty() {
-        return None;
+        return Err(invalid());
     }
     const LIMIT: u128 = 1 << 63;
     let mut total: u128 = 0;
     while !s.is_empty() {
         let b = s.as_bytes();
         if !(b[0] == b'.' || b[0].is_ascii_digit()) {
-            return None;
+            return Err(invalid());
         }
         let int_len = b.iter().take_while(|c| c.is_ascii_digit()).count();
         let mut v: u128 = 0;
         for c in &b[..int_len] {
             v = v * 10 + u128::from(c - b'0');
             if v > LIMIT {
-                return None;
+                return Err(invalid());
             }
         }
         s = &s[int_len..];
@@ -71,35 +75,41 @@ pub fn parse(orig: &str) -> Option<i64> {
             s = &s[frac_len..];
         }
         if !pre && !post {
-            return None;
+            return Err(invalid());
         }
         let unit_len = s
             .find(|c: char| c == '.' || c.is_ascii_digit())
             .unwrap_or(s.len());
         if unit_len == 0 {
-            return None;
+            return Err(format!("time: missing unit in duration {}", quote(orig)));
         }
-        let u = unit(&s[..unit_len])?;
+        let u = unit(&s[..unit_len]).ok_or_else(|| {
+            format!(
+                "time: unknown unit {} in duration {}",
+                quote(&s[..unit_len]),
+                quote(orig)
+            )
+        })?;
         s = &s[unit_len..];
         if v > LIMIT / u {
-            return None;
+            return Err(invalid());
         }
         v *= u;
         if f > 0 {
             v += (f as f64 * (u as f64 / scale)) as u128;
             if v > LIMIT {
-                return None;
+                return Err(invalid());
             }
         }
         total += v;
         if total > LIMIT {
-            return None;
+            return Err(invalid());
         }
     }
     if neg {
-        return Some((total as i128).wrapping_neg() as i64);
+        return Ok((total as i128).wrapping_neg() as i64);
     }
-    i64::try_from(total).ok()
+    i64::try_from(total).map_err(|_| invalid())
 }
 
 /// Go's `time.Duration.String()`: "1h2m3s", "1m30s", "500ms", "1.5µs", "0s".

@@ -141,14 +141,9 @@ impl Decode for EnvFile {
                         "path" => out.path = map.next_value::<Dec<String>>()?.0,
                         "required" => out.required = map.next_value::<Dec<bool>>()?.0,
                         "format" => out.format = map.next_value::<Dec<String>>()?.0,
-                        _ if k.starts_with("x-") => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
+                        // mapstructure drops what the struct lacks (x- keys included).
                         _ => {
-                            return Err(de::Error::custom(format!(
-                                "unknown key {}",
-                                berth_engine::util::go::quote(&k)
-                            )))
+                            map.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }

@@ -20,8 +20,10 @@
 //! A trailing `..extensions` adds compose-go's inline `Extensions`: `x-` keys (and a
 //! `#extensions` map, the form compose-go's loader moves them into) are kept there, left out of
 //! JSON (`json:"-"`) and inlined, sorted, at the end of the YAML mapping. Without it `x-` keys are
-//! accepted and dropped, as compose-go's mapstructure decode drops them. Any other unknown key
-//! is an error naming it.
+//! accepted and dropped, as compose-go's mapstructure decode drops them. So is any other key
+//! the struct lacks: mapstructure runs without `ErrorUnused`, and the schema has refused the
+//! keys the Compose Specification lacks before, so what is left are keys the spec has and
+//! compose-go's types do not (`networks.*.ipam.options`), which docker compose drops.
 
 macro_rules! go_struct {
     (@json_skip omitempty, $v:expr) => { $crate::compose::types::node::GoMarshal::is_empty(&$v, $crate::compose::types::node::Format::Json) };
@@ -170,10 +172,7 @@ macro_rules! go_struct {
                         }
                         continue;
                     }
-                    return Err(serde::de::Error::custom(format!(
-                        "unknown key {}",
-                        berth_engine::util::go::quote(&k)
-                    )));
+                    map.next_value::<serde::de::IgnoredAny>()?;
                 }
                 Ok(out)
             }

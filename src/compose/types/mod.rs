@@ -5,7 +5,8 @@
 //! - [`Project::from_canonical`] decodes the map (after interpolation, canonical transform,
 //!   merge and normalisation) with compose-go's mapstructure leniency ("true", "5", "1g",
 //!   "1m30s", string commands shell-split, list-or-map fields); `x-` keys are kept as
-//!   extensions, any other unknown key is an error; errors carry the path of the value.
+//!   extensions, any other key the types lack is dropped (as mapstructure drops it); errors
+//!   carry the path of the value.
 //! - [`to_go_json`]/[`to_go_json_indent`] write any model value as Go's `json.Marshal` /
 //!   `json.MarshalIndent` do (field order, omitempty, custom marshallers, escaping, floats):
 //!   `to_go_json_indent(&project)` is `docker compose config --format json`.

@@ -35,7 +35,7 @@ newtype!(
     DeviceCount(i64)
 );
 newtype!(
-    /// A command, from a list or a string split like a shell would (see [`shell_split`](super::shell_split)). A
+    /// A command, from a list or a string split like a shell would (see [`shellwords`]). A
     /// present empty command (`[]` or "") is kept apart from an absent one (`None` in its
     /// `Option`), because it clears the image's command.
     ShellCommand(Vec<String>)
@@ -50,7 +50,7 @@ impl Decode for Duration {
         let text = Scalar::decode(d)?.sprint();
         durations::parse(&text)
             .map(Duration)
-            .ok_or_else(|| de::Error::custom(format!("invalid duration {}", quote(&text))))
+            .map_err(de::Error::custom)
     }
 }
 
@@ -66,15 +66,7 @@ impl GoMarshal for Duration {
 impl Decode for UnitBytes {
     fn decode<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Scalar::decode(d)? {
-            // Plain digits are read exactly: docker's RAMInBytes goes through a float64, which
-            // would turn the "9007199254740993" docker compose prints back into ...992.
-            Scalar::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
-                .parse()
-                .map(UnitBytes)
-                .map_err(|_| de::Error::custom(format!("invalid size: '{s}'"))),
-            Scalar::Str(s) => crate::format::units::parse_ram_size(&s)
-                .map(UnitBytes)
-                .map_err(de::Error::custom),
+            Scalar::Str(s) => ram_in_bytes(&s).map(UnitBytes).map_err(de::Error::custom),
             other => super::decode::scalar_to_i128(&other)
                 .ok()
                 .and_then(|i| i64::try_from(i).ok())
@@ -82,6 +74,54 @@ impl Decode for UnitBytes {
                 .ok_or_else(|| de::Error::custom(format!("invalid size: {}", other.sprint()))),
         }
     }
+}
+
+/// docker/go-units' `RAMInBytes` as docker compose v2.40 links it (the parser without a
+/// regexp, whose errors name the bad suffix): a number, an optional space, then `b` or a
+/// binary unit `k`/`m`/`g`/`t`/`p` with an optional `b` or `ib`, any case.
+fn ram_in_bytes(size: &str) -> Result<i64, String> {
+    let Some(sep) = size.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ') else {
+        return Err(format!("invalid size: '{size}'"));
+    };
+    let (num, sfx) = if size.as_bytes()[sep] == b' ' {
+        (&size[..sep], &size[sep + 1..])
+    } else {
+        (&size[..=sep], &size[sep + 1..])
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("strconv.ParseFloat: parsing {}: invalid syntax", quote(num)))?;
+    if value < 0.0 {
+        return Err(format!("invalid size: '{size}'"));
+    }
+    if sfx.is_empty() {
+        return Ok(value as i64);
+    }
+    let bad = |s: &str| Err(format!("invalid suffix: '{s}'"));
+    if sfx.len() > 3 {
+        return bad(sfx);
+    }
+    let lower = sfx.to_lowercase();
+    let b = lower.as_bytes();
+    if b[0] == b'b' {
+        return if b.len() > 1 {
+            bad(&lower)
+        } else {
+            Ok(value as i64)
+        };
+    }
+    let mult: f64 = match b[0] {
+        b'k' => 1024.0,
+        b'm' => 1024f64.powi(2),
+        b'g' => 1024f64.powi(3),
+        b't' => 1024f64.powi(4),
+        b'p' => 1024f64.powi(5),
+        _ => return bad(&lower),
+    };
+    if (b.len() == 2 && b[1] != b'b') || (b.len() == 3 && &lower[1..] != "ib") {
+        return bad(&lower);
+    }
+    Ok((value * mult) as i64)
 }
 
 impl GoMarshal for UnitBytes {
@@ -98,7 +138,12 @@ impl Decode for NanoCPUs {
         let v = Scalar::decode(d)?;
         super::decode::scalar_to_f64(&v)
             .map(|f| NanoCPUs(f as f32))
-            .map_err(|_| de::Error::custom(format!("invalid cpus value {}", quote(&v.sprint()))))
+            .map_err(|_| {
+                de::Error::custom(format!(
+                    "strconv.ParseFloat: parsing {}: invalid syntax",
+                    quote(&v.sprint())
+                ))
+            })
     }
 }
 

@@ -7,6 +7,7 @@
 //! steer the merge of several files, and the raw key order. Scalars are typed as go-yaml v3 (what
 //! compose-go uses) types them, so `0755` is 493 and `yes` stays a string: see [`scalar`].
 
+mod goerr;
 mod parse;
 mod scalar;
 #[cfg(test)]
@@ -60,6 +61,12 @@ pub struct Key {
 pub struct YamlError {
     pub mark: Mark,
     pub message: String,
+    /// go-yaml's own text for the error when go-yaml refuses the file too (a syntax error, a
+    /// duplicate key, a bad merge key): what compose-go reports after "failed to parse FILE: ".
+    pub go: Option<String>,
+    /// The error is below the top-level mapping, where a decoding of the top level alone
+    /// (docker compose's first look for `name:`) does not go.
+    pub nested: bool,
 }
 
 impl std::fmt::Display for YamlError {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput, Tag};
 
+use super::goerr::syntax_error;
 use super::scalar::{resolve_plain, resolve_tagged};
 use super::{Key, Mark, Node, Value, YamlError};
 
@@ -16,6 +17,7 @@ pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
         parser: Parser::new_from_str(src),
         anchors: HashMap::new(),
         path: Vec::new(),
+        open: Vec::new(),
     };
     let mut docs = Vec::new();
     loop {
@@ -42,6 +44,9 @@ struct Builder<'a> {
     anchors: HashMap<usize, Node>,
     /// Keys from the document root down to the node being built, for messages.
     path: Vec<String>,
+    /// Where the collections being built start, outermost first: the context go-yaml names
+    /// a syntax error by.
+    open: Vec<Mark>,
 }
 
 fn mark(span: &Span) -> Mark {
@@ -71,22 +76,43 @@ impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
         match self.parser.next_event() {
             Some(Ok(pair)) => Ok(pair),
-            Some(Err(e)) => Err(YamlError {
-                mark: Mark {
+            Some(Err(e)) => {
+                let mark = Mark {
                     line: e.marker().line(),
                     col: e.marker().col() + 1,
-                },
-                message: e.info().to_string(),
-            }),
+                };
+                Err(YamlError {
+                    mark,
+                    message: e.info().to_string(),
+                    go: Some(syntax_error(e.info(), mark, self.open.last().copied())),
+                    nested: false,
+                })
+            }
             None => Err(YamlError {
                 mark: Mark::default(),
                 message: "unexpected end of the YAML stream".into(),
+                go: None,
+                nested: false,
             }),
         }
     }
 
+    /// An error compose-go raises itself, after go-yaml has read the file.
     fn error(&self, mark: Mark, message: String) -> YamlError {
-        YamlError { mark, message }
+        YamlError {
+            mark,
+            message,
+            go: None,
+            nested: !self.path.is_empty(),
+        }
+    }
+
+    /// An error go-yaml raises while reading, in its words `go`.
+    fn go_error(&self, mark: Mark, message: String, go: String) -> YamlError {
+        YamlError {
+            go: Some(go),
+            ..self.error(mark, message)
+        }
     }
 
     fn remember(&mut self, anchor: usize, node: &Node) {
@@ -126,6 +152,7 @@ impl<'a> Builder<'a> {
             }
             Event::SequenceStart(anchor, tag) => {
                 let mut items = Vec::new();
+                self.open.push(at);
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
@@ -136,6 +163,7 @@ impl<'a> Builder<'a> {
                     self.path.pop();
                     items.push(item?);
                 }
+                self.open.pop();
                 let node = Node {
                     value: Value::Seq(items),
                     mark: at,
@@ -145,8 +173,11 @@ impl<'a> Builder<'a> {
                 Ok(node)
             }
             Event::MappingStart(anchor, tag) => {
+                self.open.push(at);
+                let entries = self.mapping_entries()?;
+                self.open.pop();
                 let node = Node {
-                    value: Value::Map(self.mapping_entries()?),
+                    value: Value::Map(entries),
                     mark: at,
                     tag: tag.map(|t| tag_name(&t)),
                 };
@@ -173,7 +204,9 @@ impl<'a> Builder<'a> {
             let (event, span) = self.next()?;
             if is_merge {
                 let source = self.node(event, span)?;
-                for (k, v) in merge_sources(&source).map_err(|m| self.error(source.mark, m))? {
+                let sources = merge_sources(&source)
+                    .map_err(|m| self.go_error(source.mark, m.clone(), format!("yaml: {m}")))?;
+                for (k, v) in sources {
                     if !merged.iter().any(|(m, _)| m.name == k.name) {
                         merged.push((k, v));
                     }
@@ -181,13 +214,12 @@ impl<'a> Builder<'a> {
                 continue;
             }
             if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
-                return Err(self.error(
-                    key_mark,
-                    format!(
-                        "mapping key {:?} already defined at line {}",
-                        name, first.mark.line
-                    ),
-                ));
+                let message = format!(
+                    "mapping key {:?} already defined at line {}",
+                    name, first.mark.line
+                );
+                let go = format!("line {}: {message}", key_mark.line);
+                return Err(self.go_error(key_mark, message, go));
             }
             self.path.push(name.clone());
             let value = self.node(event, span);

@@ -115,3 +115,37 @@ fn several_documents_and_empty_streams() {
     assert_eq!(docs.len(), 2);
     assert_eq!(docs[1].get("b").unwrap().value, Value::Int(2));
 }
+
+/// go-yaml's words and line numbers (what docker compose prints), recorded from docker compose
+/// v2.40.3: a parser error names the 0-based line of the collection being parsed, a scanner
+/// error the 1-based line of the problem.
+#[test]
+fn syntax_errors_carry_go_yaml_words() {
+    let go = |src: &str| parse_documents(src).unwrap_err().go.unwrap();
+    assert_eq!(
+        go("services:\n  web:\n    image: nginx\n   command: x\n"),
+        "yaml: line 1: did not find expected key"
+    );
+    assert_eq!(
+        go("services:\n  web:\n    image: nginx\n    ports: [80:80\n"),
+        "yaml: line 3: did not find expected ',' or ']'"
+    );
+    assert_eq!(
+        go("services:\n  web:\n    image: nginx: latest\n"),
+        "yaml: line 3: mapping values are not allowed in this context"
+    );
+    assert_eq!(
+        go("services:\n  web:\n\timage: nginx\n"),
+        "yaml: line 3: found character that cannot start any token"
+    );
+    let dup = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
+    assert_eq!(
+        dup.go.as_deref(),
+        Some("line 3: mapping key \"a\" already defined at line 1")
+    );
+    assert!(!dup.nested);
+    let nested = parse_documents("a:\n  b: 1\n  b: 2\n").unwrap_err();
+    assert!(nested.nested);
+    // Errors compose-go raises itself, after go-yaml has read the file, have no go-yaml words.
+    assert_eq!(parse_documents("a:\n  1: x\n").unwrap_err().go, None);
+}
