@@ -54,6 +54,7 @@ pub use deploy::{
     DeployConfig, DeviceRequest, DiscreteGenericResource, GenericResource, Placement,
     PlacementPreferences, Resource, Resources, RestartPolicy, UpdateConfig,
 };
+pub use durations::format as format_go_duration;
 pub use extras::{
     CredentialSpecConfig, DevelopConfig, ExtendsConfig, HealthCheckConfig, IncludeConfig,
     LoggingConfig, ModelConfig, ServiceDependency, ServiceHook, ServiceModelConfig,

@@ -66,6 +66,13 @@ impl GoMarshal for Duration {
 impl Decode for UnitBytes {
     fn decode<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Scalar::decode(d)? {
+            // Plain digits are read exactly (docker compose's own `config` output reads back);
+            // anything with a unit goes through docker's RAMInBytes.
+            Scalar::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
+                .parse()
+                .map(UnitBytes)
+                .or_else(|_| ram_in_bytes(&s).map(UnitBytes))
+                .map_err(de::Error::custom),
             Scalar::Str(s) => ram_in_bytes(&s).map(UnitBytes).map_err(de::Error::custom),
             other => super::decode::scalar_to_i128(&other)
                 .ok()
