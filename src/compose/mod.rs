@@ -11,7 +11,9 @@
 //! - [`types`]: that map decoded into the typed model, written back as docker compose writes it
 //!   (`config`), and hashed as docker compose hashes services;
 //! - [`graph`], [`labels`], [`observed`]: dependency order, the labels, and what of a project
-//!   already exists on the engine.
+//!   already exists on the engine;
+//! - [`monitor`], [`logprinter`]: a running project's container events, and its containers'
+//!   output with docker compose's coloured prefixes (`logs`, attached `up`).
 //!
 //! YAML: saphyr-parser (maintained, no advisory) rather than a serde YAML crate, because compose
 //! needs every node's line and column, the `!reset`/`!override` tags and the anchors that the
@@ -22,6 +24,8 @@ pub mod graph;
 pub mod interpolate;
 pub mod labels;
 pub mod load;
+pub mod logprinter;
+pub mod monitor;
 pub mod observed;
 pub mod options;
 pub mod progress;

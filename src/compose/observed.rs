@@ -125,6 +125,8 @@ pub async fn containers(
     if services.len() == 1 {
         filters.add("label", &labels::service_filter(&services[0]));
     }
+    // docker compose only counts containers it created, which all carry a config hash.
+    filters.add("label", labels::CONFIG_HASH);
     let list: Vec<Value> = client
         .send_as(containers::list(all, None, false, &filters))
         .await?;
@@ -158,6 +160,8 @@ pub struct ProjectSummary {
     pub name: String,
     /// State → count, e.g. running → 2.
     pub states: BTreeMap<String, usize>,
+    /// Every container's `config_files` entries, each once in the order met (docker compose's
+    /// `combinedConfigFiles`); `N/A` when a container lacks the label.
     pub config_files: String,
     pub working_dir: String,
 }
@@ -173,33 +177,85 @@ impl ProjectSummary {
     }
 }
 
-/// Every compose project that has containers on the engine (running ones only unless `all`).
+/// Every compose project that has containers on the engine (running ones only unless `all`),
+/// by name, as docker compose's `ls` finds them.
 pub async fn projects(client: &Client, all: bool) -> Result<Vec<ProjectSummary>> {
+    let mut filters = Filters::one("label", labels::PROJECT);
+    filters.add("label", labels::CONFIG_HASH);
     let list: Vec<Value> = client
-        .send_as(containers::list(
-            all,
-            None,
-            false,
-            &Filters::one("label", labels::PROJECT),
-        ))
+        .send_as(containers::list(all, None, false, &filters))
         .await?;
-    let mut by_name: BTreeMap<String, ProjectSummary> = BTreeMap::new();
-    for c in list.iter().map(Container::from_summary) {
+    Ok(summarize(list.iter().map(Container::from_summary)))
+}
+
+fn summarize(list: impl Iterator<Item = Container>) -> Vec<ProjectSummary> {
+    let mut by_name: BTreeMap<String, (ProjectSummary, Option<Vec<String>>)> = BTreeMap::new();
+    for c in list {
         let Some(name) = c.label(labels::PROJECT) else {
             continue;
         };
-        let p = by_name
-            .entry(name.to_string())
-            .or_insert_with(|| ProjectSummary {
+        let (p, files) = by_name.entry(name.to_string()).or_insert_with(|| {
+            let summary = ProjectSummary {
                 name: name.to_string(),
                 states: BTreeMap::new(),
-                config_files: c
-                    .label(labels::CONFIG_FILES)
-                    .unwrap_or_default()
-                    .to_string(),
+                config_files: String::new(),
                 working_dir: c.label(labels::WORKING_DIR).unwrap_or_default().to_string(),
-            });
+            };
+            (summary, Some(Vec::new()))
+        });
         *p.states.entry(c.state.clone()).or_default() += 1;
+        match (c.label(labels::CONFIG_FILES), files.as_mut()) {
+            (Some(list), Some(files)) => {
+                for f in list.split(',') {
+                    if !files.iter().any(|x| x == f) {
+                        files.push(f.to_string());
+                    }
+                }
+            }
+            _ => *files = None,
+        }
     }
-    Ok(by_name.into_values().collect())
+    by_name
+        .into_values()
+        .map(|(mut p, files)| {
+            p.config_files = files.map_or_else(|| "N/A".to_string(), |f| f.join(","));
+            p
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn c(project: &str, state: &str, files: Option<&str>) -> Container {
+        let mut labels = json!({ labels::PROJECT: project });
+        if let Some(f) = files {
+            labels[labels::CONFIG_FILES] = json!(f);
+        }
+        Container::from_summary(&json!({"Id": "x", "State": state, "Labels": labels}))
+    }
+
+    #[test]
+    fn projects_combine_states_and_config_files_like_docker_compose() {
+        let list = summarize(
+            vec![
+                c("b", "running", Some("/b/compose.yaml")),
+                c("a", "running", Some("/a/compose.yaml,/a/override.yaml")),
+                c("a", "exited", Some("/a/compose.yaml,/a/extra.yaml")),
+                c("a", "running", Some("/a/compose.yaml")),
+                c("c", "running", None),
+            ]
+            .into_iter(),
+        );
+        let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(list[0].status(), "exited(1), running(2)");
+        assert_eq!(
+            list[0].config_files,
+            "/a/compose.yaml,/a/override.yaml,/a/extra.yaml"
+        );
+        assert_eq!(list[2].config_files, "N/A");
+    }
 }

@@ -20,6 +20,12 @@ fn width(s: &str) -> usize {
 }
 
 impl TabWriter {
+    /// Other settings than docker's table: docker compose's `ls`/`images` (min width 20) and
+    /// `top` (min width 4, padding 2).
+    pub fn new(min_width: usize, padding: usize) -> TabWriter {
+        TabWriter { min_width, padding }
+    }
+
     /// Align `text` (lines separated by '\n', cells by '\t').
     pub fn format(&self, text: &str) -> String {
         let lines: Vec<Vec<&str>> = text.split('\n').map(|l| l.split('\t').collect()).collect();

@@ -6,22 +6,30 @@ use clap::{Args, Subcommand};
 
 use crate::compose::options::ProjectFlags;
 
+// The verbs that look at or act on what runs (ps, logs, exec, kill…) have their own file.
+#[path = "args_running.rs"]
+mod running;
+pub use running::*;
+
+/// The project flags go before the verb and only there, as docker compose's (`docker compose
+/// ps -p x` is refused): after it, verbs give `-f` and `-p` their own meaning (`logs -f`,
+/// `rm -f`, `run -p`).
 #[derive(Args, Debug)]
 pub struct ComposeArgs {
     /// Compose configuration files (default: compose.yaml & co. in this or a parent directory).
-    #[arg(short = 'f', long = "file", global = true)]
+    #[arg(short = 'f', long = "file")]
     pub files: Vec<String>,
     /// Project name.
-    #[arg(short = 'p', long = "project-name", global = true)]
+    #[arg(short = 'p', long = "project-name")]
     pub project_name: Option<String>,
     /// Profiles to enable.
-    #[arg(long = "profile", global = true)]
+    #[arg(long = "profile")]
     pub profiles: Vec<String>,
     /// Alternate environment files.
-    #[arg(long = "env-file", global = true)]
+    #[arg(long = "env-file")]
     pub env_files: Vec<String>,
     /// Alternate working directory (default: the directory of the first compose file).
-    #[arg(long = "project-directory", global = true)]
+    #[arg(long = "project-directory")]
     pub project_directory: Option<String>,
     #[command(subcommand)]
     pub command: ComposeCmd,
@@ -43,6 +51,32 @@ impl ComposeArgs {
 pub enum ComposeCmd {
     /// Parse, resolve and render the compose file in canonical format.
     Config(ConfigArgs),
+    /// Receive real time events from containers.
+    Events(EventsArgs),
+    /// Execute a command in a running container.
+    Exec(ExecArgs),
+    /// List images used by the created containers.
+    Images(ImagesArgs),
+    /// Force stop service containers.
+    Kill(KillArgs),
+    /// View output from containers.
+    Logs(LogsArgs),
+    /// List running compose projects.
+    Ls(LsArgs),
+    /// Pause services.
+    Pause(ServicesArgs),
+    /// Print the public port for a port binding.
+    Port(PortArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Removes stopped service containers.
+    Rm(RmArgs),
+    /// Display the running processes.
+    Top(ServicesArgs),
+    /// Unpause services.
+    Unpause(ServicesArgs),
+    /// Show the Docker Compose version information.
+    Version(VersionArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -135,62 +169,6 @@ pub struct DownArgs {
     /// Specify a shutdown timeout in seconds.
     #[arg(short = 't', long)]
     pub timeout: Option<i64>,
-    pub services: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct PsArgs {
-    /// Show all stopped containers (including those created by the run command).
-    #[arg(short = 'a', long)]
-    pub all: bool,
-    /// Format the output: table, json, or a Go template.
-    #[arg(long)]
-    pub format: Option<String>,
-    /// Display services.
-    #[arg(long)]
-    pub services: bool,
-    /// Only display IDs.
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Filter services by status (paused|restarting|removing|running|dead|created|exited).
-    #[arg(long)]
-    pub status: Vec<String>,
-    /// Filter services by a property (status=...).
-    #[arg(long)]
-    pub filter: Vec<String>,
-    /// Don't truncate output.
-    #[arg(long)]
-    pub no_trunc: bool,
-    #[arg(value_name = "SERVICE")]
-    pub service_names: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct LogsArgs {
-    /// Follow log output.
-    #[arg(short = 'f', long)]
-    pub follow: bool,
-    /// Number of lines to show from the end of the logs for each container.
-    #[arg(short = 'n', long, default_value = "all")]
-    pub tail: String,
-    /// Show timestamps.
-    #[arg(short = 't', long)]
-    pub timestamps: bool,
-    /// Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Show logs before a timestamp or relative time.
-    #[arg(long)]
-    pub until: Option<String>,
-    /// Produce monochrome output.
-    #[arg(long)]
-    pub no_color: bool,
-    /// Don't print prefix in logs.
-    #[arg(long)]
-    pub no_log_prefix: bool,
-    /// index of the container if service has multiple replicas.
-    #[arg(long)]
-    pub index: Option<u32>,
     pub services: Vec<String>,
 }
 
@@ -301,11 +279,6 @@ pub struct CreateArgs {
 }
 
 #[derive(Args, Debug, Default)]
-pub struct ServicesArgs {
-    pub services: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
 pub struct TimeoutArgs {
     /// Specify a shutdown timeout in seconds.
     #[arg(short = 't', long)]
@@ -322,59 +295,6 @@ pub struct RestartArgs {
     #[arg(long)]
     pub no_deps: bool,
     pub services: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct KillArgs {
-    /// SIGNAL to send to the container.
-    #[arg(short = 's', long, default_value = "SIGKILL")]
-    pub signal: String,
-    /// Remove containers for services not defined in the compose file.
-    #[arg(long)]
-    pub remove_orphans: bool,
-    pub services: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct RmArgs {
-    /// Don't ask to confirm removal.
-    #[arg(short = 'f', long)]
-    pub force: bool,
-    /// Stop the containers, if required, before removing.
-    #[arg(short = 's', long)]
-    pub stop: bool,
-    /// Remove any anonymous volumes attached to containers.
-    #[arg(short = 'v', long)]
-    pub volumes: bool,
-    pub services: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct ExecArgs {
-    /// Detached mode: Run command in the background.
-    #[arg(short = 'd', long)]
-    pub detach: bool,
-    /// Set environment variables.
-    #[arg(short = 'e', long = "env")]
-    pub env: Vec<String>,
-    /// Disable pseudo-TTY allocation. By default `exec` allocates a TTY.
-    #[arg(short = 'T', long = "no-TTY")]
-    pub no_tty: bool,
-    /// Give extended privileges to the process.
-    #[arg(long)]
-    pub privileged: bool,
-    /// Run the command as this user.
-    #[arg(short = 'u', long)]
-    pub user: Option<String>,
-    /// Path to workdir directory for this command.
-    #[arg(short = 'w', long)]
-    pub workdir: Option<String>,
-    /// Index of the container if service has multiple replicas.
-    #[arg(long, default_value_t = 0)]
-    pub index: u32,
-    pub service: String,
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
-    pub command: Vec<String>,
 }
 
 #[derive(Args, Debug, Default)]
@@ -433,67 +353,4 @@ pub struct RunArgs {
     pub service: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct PortArgs {
-    /// tcp or udp.
-    #[arg(long, default_value = "tcp")]
-    pub protocol: String,
-    /// Index of the container if service has multiple replicas.
-    #[arg(long, default_value_t = 0)]
-    pub index: u32,
-    pub service: String,
-    pub private_port: String,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct ImagesArgs {
-    /// Only display IDs.
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Format the output. Values: [table | json].
-    #[arg(long, value_parser = ["table", "json"])]
-    pub format: Option<String>,
-    pub services: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct EventsArgs {
-    /// Output events as a stream of json objects.
-    #[arg(long)]
-    pub json: bool,
-    /// Show all events created since timestamp.
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Stream events until this timestamp.
-    #[arg(long)]
-    pub until: Option<String>,
-    pub services: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct LsArgs {
-    /// Show all stopped Compose projects.
-    #[arg(short = 'a', long)]
-    pub all: bool,
-    /// Format the output. Values: [table | json].
-    #[arg(long, value_parser = ["table", "json"])]
-    pub format: Option<String>,
-    /// Only display project names.
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Filter output based on conditions provided (name=...).
-    #[arg(long)]
-    pub filter: Vec<String>,
-}
-
-#[derive(Args, Debug, Default)]
-pub struct VersionArgs {
-    /// Format the output. Values: [pretty | json].
-    #[arg(short = 'f', long, value_parser = ["pretty", "json"])]
-    pub format: Option<String>,
-    /// Shows only Compose's version number.
-    #[arg(long)]
-    pub short: bool,
 }

@@ -3,6 +3,20 @@
 
 pub mod args;
 mod config;
+mod events;
+mod exec;
+mod images;
+mod kill;
+mod logs;
+mod ls;
+mod port;
+mod prompt;
+mod ps;
+mod ps_format;
+mod rm;
+mod target;
+mod top;
+mod version;
 
 use std::path::PathBuf;
 
@@ -43,8 +57,31 @@ impl Session {
 
 pub async fn dispatch(ctx: &Ctx, a: ComposeArgs) -> Result<i32> {
     let session = Session::new(&a)?;
-    let _ = ctx;
     match a.command {
         ComposeCmd::Config(c) => config::run(&session, c),
+        ComposeCmd::Events(c) => events::run(ctx, &session, c).await,
+        ComposeCmd::Exec(c) => exec::run(ctx, &session, c).await,
+        ComposeCmd::Images(c) => images::run(ctx, &session, c).await,
+        ComposeCmd::Kill(c) => kill::kill(ctx, &session, c).await,
+        ComposeCmd::Logs(c) => logs::run(ctx, &session, c).await,
+        ComposeCmd::Ls(c) => ls::run(ctx, c).await,
+        ComposeCmd::Pause(c) => kill::pause(ctx, &session, c, true).await,
+        ComposeCmd::Port(c) => port::run(ctx, &session, c).await,
+        ComposeCmd::Ps(c) => ps::run(ctx, &session, c).await,
+        ComposeCmd::Rm(c) => rm::run(ctx, &session, c).await,
+        ComposeCmd::Top(c) => top::run(ctx, &session, c).await,
+        ComposeCmd::Unpause(c) => kill::pause(ctx, &session, c, false).await,
+        ComposeCmd::Version(c) => version::run(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every compose verb: a short flag a verb shares with
+    /// the global ones (`logs -f`, `rm -f`) only shows when that verb is parsed.
+    #[test]
+    fn every_verb_parses() {
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
     }
 }
