@@ -19,6 +19,8 @@
 //! needs every node's line and column, the `!reset`/`!override` tags and the anchors that the
 //! serde crates resolve away; serde_yaml and serde_yml are out (deprecated, advisory).
 
+pub mod converge;
+pub mod create;
 pub mod dotenv;
 pub mod graph;
 pub mod interpolate;

@@ -49,6 +49,24 @@ impl ComposeArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ComposeCmd {
+    /// Create and start containers.
+    Up(UpArgs),
+    /// Stop and remove containers, networks (with -v volumes, with --rmi images).
+    Down(DownArgs),
+    /// Create containers for services.
+    Create(CreateArgs),
+    /// Start services.
+    Start(ServicesArgs),
+    /// Stop services.
+    Stop(TimeoutArgs),
+    /// Restart service containers.
+    Restart(RestartArgs),
+    /// Build or rebuild services.
+    Build(BuildArgs),
+    /// Pull service images.
+    Pull(PullArgs),
+    /// Push service images.
+    Push(PushArgs),
     /// Parse, resolve and render the compose file in canonical format.
     Config(ConfigArgs),
     /// Receive real time events from containers.

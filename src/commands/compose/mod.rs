@@ -2,7 +2,10 @@
 //! its file; this one resolves the project once per command and dispatches.
 
 pub mod args;
+mod attached;
+mod build;
 mod config;
+mod down;
 mod events;
 mod exec;
 mod images;
@@ -16,6 +19,7 @@ mod ps_format;
 mod rm;
 mod target;
 mod top;
+mod up;
 mod version;
 
 use std::path::PathBuf;
@@ -25,9 +29,11 @@ use anyhow::Result;
 pub use args::{ComposeArgs, ComposeCmd};
 
 use super::Ctx;
+use crate::compose::converge::{Compose, Progress};
 use crate::compose::load::Env;
 use crate::compose::options::ProjectFlags;
 use crate::compose::project::{self, LoadOptions, Loaded};
+use crate::compose::types::Project;
 
 /// One command's view of the project: the flags, the process environment and directory.
 pub struct Session {
@@ -53,11 +59,65 @@ impl Session {
         }
         Ok(loaded)
     }
+
+    /// A compose client reporting progress on stderr.
+    pub async fn compose(&self, ctx: &Ctx) -> Result<Compose> {
+        self.compose_quiet(ctx, false).await
+    }
+
+    /// As [`Session::compose`], silent when `quiet`.
+    pub async fn compose_quiet(&self, ctx: &Ctx, quiet: bool) -> Result<Compose> {
+        let progress = if quiet {
+            Progress::silent()
+        } else {
+            Progress::stderr()
+        };
+        Ok(Compose::new(ctx.client().await?, progress))
+    }
+
+    /// docker compose's `projectOrName`: the loaded project when there are files (or no `-p`),
+    /// else just the name; a project that cannot be loaded still has a name from
+    /// `COMPOSE_PROJECT_NAME`.
+    pub fn project_or_name(&self, services: &[String]) -> Result<(Option<Project>, String)> {
+        if !self.flags.files.is_empty() || self.flags.project_name.is_none() {
+            let how = LoadOptions {
+                services: services.to_vec(),
+                discard_env_files: true,
+                skip_resolve_environment: true,
+            };
+            match self.load(&how) {
+                Ok(l) => {
+                    let name = l.project.name.clone();
+                    return Ok((Some(l.project), name));
+                }
+                Err(e) => match self
+                    .env
+                    .get("COMPOSE_PROJECT_NAME")
+                    .filter(|n| !n.is_empty())
+                {
+                    Some(n) => return Ok((None, n.clone())),
+                    None => return Err(e),
+                },
+            }
+        }
+        Ok((None, self.flags.project_name.clone().unwrap_or_default()))
+    }
 }
 
 pub async fn dispatch(ctx: &Ctx, a: ComposeArgs) -> Result<i32> {
     let session = Session::new(&a)?;
     match a.command {
+        ComposeCmd::Up(c) => up::up(ctx, &session, c).await,
+        ComposeCmd::Down(c) => down::run(ctx, &session, c).await,
+        ComposeCmd::Create(c) => up::create_cmd(ctx, &session, c).await,
+        ComposeCmd::Start(c) => up::start_cmd(ctx, &session, c.services).await,
+        ComposeCmd::Stop(c) => up::stop_cmd(ctx, &session, c.services, c.timeout).await,
+        ComposeCmd::Restart(c) => {
+            up::restart_cmd(ctx, &session, c.services, c.timeout, c.no_deps).await
+        }
+        ComposeCmd::Build(c) => build::build(ctx, &session, c).await,
+        ComposeCmd::Pull(c) => build::pull(ctx, &session, c).await,
+        ComposeCmd::Push(c) => build::push(ctx, &session, c).await,
         ComposeCmd::Config(c) => config::run(&session, c),
         ComposeCmd::Events(c) => events::run(ctx, &session, c).await,
         ComposeCmd::Exec(c) => exec::run(ctx, &session, c).await,
