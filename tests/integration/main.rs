@@ -17,6 +17,7 @@ mod cli_docs;
 mod cli_parity;
 mod cli_transport;
 mod compose_loader;
+mod compose_up;
 mod containers;
 mod dashboard_e2e;
 mod docker_cli;
