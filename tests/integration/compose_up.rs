@@ -430,3 +430,76 @@ fn bad_files_are_refused_with_file_line_and_column() {
         "the position of the unknown key: {err}"
     );
 }
+
+#[test]
+fn run_makes_a_one_off_container_with_the_command_s_status() {
+    let e = TestEngine::with_busybox();
+    let dir = project_dir(
+        "oneoff",
+        r#"
+services:
+  db:
+    image: busybox
+    command: ["sleep", "300"]
+    stop_signal: SIGKILL
+  app:
+    image: busybox
+    environment: {FROM_FILE: "yes"}
+    depends_on: [db]
+"#,
+    );
+    let d = dir.path();
+    let out = berth_compose(
+        &e,
+        d,
+        &[
+            "-p",
+            "oneoff",
+            "run",
+            "--rm",
+            "-T",
+            "-e",
+            "X=1",
+            "app",
+            "sh",
+            "-c",
+            "echo $FROM_FILE $X; exit 3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "yes 1");
+    // The dependency was brought up; the one-off container is gone (--rm).
+    let cs = containers(&e, "oneoff");
+    assert_eq!(names(&cs), ["oneoff-db-1"]);
+    // A kept one-off is labelled as docker compose labels it.
+    let out = berth_compose(
+        &e,
+        d,
+        &["-p", "oneoff", "run", "-T", "--no-deps", "app", "true"],
+    );
+    ok(&out);
+    let cs = containers(&e, "oneoff");
+    let run = cs
+        .iter()
+        .find(|c| {
+            c["Names"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("/oneoff-app-run-")
+        })
+        .expect("the one-off container");
+    assert_eq!(run["Labels"]["com.docker.compose.oneoff"], "True");
+    assert_eq!(
+        run["Labels"]["com.docker.compose.slug"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    ok(&berth_compose(
+        &e,
+        d,
+        &["-p", "oneoff", "down", "--remove-orphans"],
+    ));
+    assert!(containers(&e, "oneoff").is_empty());
+}

@@ -67,6 +67,8 @@ pub enum ComposeCmd {
     Pull(PullArgs),
     /// Push service images.
     Push(PushArgs),
+    /// Run a one-off command on a service.
+    Run(RunArgs),
     /// Parse, resolve and render the compose file in canonical format.
     Config(ConfigArgs),
     /// Receive real time events from containers.

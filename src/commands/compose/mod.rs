@@ -17,6 +17,7 @@ mod prompt;
 mod ps;
 mod ps_format;
 mod rm;
+mod run;
 mod target;
 mod top;
 mod up;
@@ -118,6 +119,7 @@ pub async fn dispatch(ctx: &Ctx, a: ComposeArgs) -> Result<i32> {
         ComposeCmd::Build(c) => build::build(ctx, &session, c).await,
         ComposeCmd::Pull(c) => build::pull(ctx, &session, c).await,
         ComposeCmd::Push(c) => build::push(ctx, &session, c).await,
+        ComposeCmd::Run(c) => run::run(ctx, &session, c).await,
         ComposeCmd::Config(c) => config::run(&session, c),
         ComposeCmd::Events(c) => events::run(ctx, &session, c).await,
         ComposeCmd::Exec(c) => exec::run(ctx, &session, c).await,

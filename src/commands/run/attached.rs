@@ -15,19 +15,19 @@ use crate::client::terminal::{follow_window_size, RawMode};
 use crate::client::Client;
 use crate::exit::ExitError;
 
-pub(super) struct Attached {
-    pub(super) stdin: bool,
-    pub(super) stdout: bool,
-    pub(super) stderr: bool,
-    pub(super) tty: bool,
-    pub(super) sig_proxy: bool,
-    pub(super) condition: &'static str,
+pub(crate) struct Attached {
+    pub(crate) stdin: bool,
+    pub(crate) stdout: bool,
+    pub(crate) stderr: bool,
+    pub(crate) tty: bool,
+    pub(crate) sig_proxy: bool,
+    pub(crate) condition: &'static str,
     /// docker's `--detach-keys` (ctrl-p,ctrl-q when None).
-    pub(super) detach_keys: Option<String>,
+    pub(crate) detach_keys: Option<String>,
 }
 
 /// The attached part of `run`/`start -a`: attach, wait, start, stream; returns the exit status.
-pub(super) async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
+pub(crate) async fn attached(client: &Client, id: &str, a: Attached) -> Result<i32> {
     let keys = parse_keys(a.detach_keys.as_deref(), 125)?;
     let streams = AttachOptions {
         stdin: a.stdin,

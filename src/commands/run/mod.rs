@@ -3,7 +3,7 @@
 //! container's status).
 
 mod args;
-mod attached;
+pub(crate) mod attached;
 mod body;
 #[cfg(test)]
 mod tests;

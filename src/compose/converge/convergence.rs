@@ -306,6 +306,7 @@ pub async fn create_container(
         replace_label,
         true,
         false,
+        false,
     )
     .await;
     match &result {
@@ -327,13 +328,14 @@ pub async fn create_raw(
     replace_label: Option<String>,
     use_network_aliases: bool,
     attach_stdin: bool,
+    auto_remove: bool,
 ) -> Result<Container> {
     let mut labels = merged_labels(service);
     if let Some(r) = replace_label {
         labels.0.insert(labels::CONTAINER_REPLACE.into(), r);
     }
     let opts = containers::CreateOptions {
-        auto_remove: false,
+        auto_remove,
         attach_stdin,
         use_network_aliases,
         labels: labels.0.clone(),
@@ -451,6 +453,7 @@ async fn recreate_container(
             inherited,
             Some(replaced_name),
             true,
+            false,
             false,
         )
         .await?;

@@ -15,7 +15,7 @@ mod merge;
 mod name;
 mod normalize;
 mod path;
-mod ports;
+pub mod ports;
 mod transform;
 mod tree;
 pub mod volume;
