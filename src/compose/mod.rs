@@ -14,6 +14,9 @@
 //!   already exists on the engine;
 //! - [`monitor`], [`logprinter`]: a running project's container events, and its containers'
 //!   output with docker compose's coloured prefixes (`logs`, attached `up`).
+//! - [`create`]: a container's create request as docker compose builds it, and the networks,
+//!   volumes and secrets it needs on the engine; [`converge`]: the verbs (create, start, stop,
+//!   down, …) that use it; [`progress`] reports their steps.
 //!
 //! YAML: saphyr-parser (maintained, no advisory) rather than a serde YAML crate, because compose
 //! needs every node's line and column, the `!reset`/`!override` tags and the anchors that the
