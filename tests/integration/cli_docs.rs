@@ -28,12 +28,8 @@ fn bash_complete(script: &str, words: &[&str]) -> Vec<String> {
         cur = words[words.len() - 1],
         prev = words[words.len() - 2],
     );
-    let o = Command::new("bash")
-        .arg("-c")
-        .arg(program)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    // On stdin: the script outgrew what one argument may hold (128 KiB).
+    let o = common::with_stdin(Command::new("bash"), program.as_bytes());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout)
         .lines()

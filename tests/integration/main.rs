@@ -16,6 +16,7 @@ mod build_differential;
 mod cli_docs;
 mod cli_parity;
 mod cli_transport;
+mod compose_cmds;
 mod compose_loader;
 mod compose_up;
 mod containers;
