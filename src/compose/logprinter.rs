@@ -254,6 +254,43 @@ impl LineSplitter {
     }
 }
 
+/// A container's output stream cut into lines: raw bytes with a TTY, docker's multiplexed
+/// frames without (stdout and stderr then share one splitter, as docker compose copies both
+/// streams into one line writer).
+struct Feed {
+    tty: bool,
+    demux: Demuxer,
+    lines: LineSplitter,
+}
+
+impl Feed {
+    fn new(tty: bool) -> Feed {
+        Feed {
+            tty,
+            demux: Demuxer::new(),
+            lines: LineSplitter::default(),
+        }
+    }
+
+    fn push(&mut self, data: &[u8]) -> Result<Vec<String>> {
+        if self.tty {
+            return Ok(self.lines.push(data));
+        }
+        self.demux.push(data);
+        let mut out = Vec::new();
+        while let Some((_, payload)) = self.demux.next_frame().map_err(anyhow::Error::msg)? {
+            out.extend(self.lines.push(&payload));
+        }
+        Ok(out)
+    }
+
+    /// docker compose never flushes its splitter, losing a last line without `\n`; berth
+    /// prints it, as `docker logs` does.
+    fn finish(&mut self) -> Option<String> {
+        self.lines.finish()
+    }
+}
+
 /// What to ask the engine for (docker compose's `LogOptions`); times as the user wrote them
 /// (`10m`, RFC 3339, unix seconds), converted as the docker client converts them.
 #[derive(Debug, Clone, Default)]
@@ -341,31 +378,41 @@ pub async fn stream_logs(
         }
     };
     let mut body = resp.into_body();
-    // stdout and stderr go through one splitter to stdout, as docker compose copies both
-    // streams into one line writer.
-    let mut lines = LineSplitter::default();
-    let mut demux = Demuxer::new();
+    let mut feed = Feed::new(tty);
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else { break };
-        let Some(data) = frame.data_ref() else {
-            continue;
-        };
-        if tty {
-            for l in lines.push(data) {
-                printer.log(name, &l);
-            }
-            continue;
-        }
-        demux.push(data);
-        while let Some((_, payload)) = demux.next_frame().map_err(anyhow::Error::msg)? {
-            for l in lines.push(&payload) {
+        if let Some(data) = frame.data_ref() {
+            for l in feed.push(data)? {
                 printer.log(name, &l);
             }
         }
     }
-    // docker compose never flushes its splitter, losing a last line without `\n`; berth
-    // prints it, as `docker logs` does.
-    if let Some(rest) = lines.finish() {
+    if let Some(rest) = feed.finish() {
+        printer.log(name, &rest);
+    }
+    Ok(())
+}
+
+/// Print what `reader` carries (an attach stream: raw with a TTY, multiplexed without) as
+/// `name`'s lines until it ends, as docker compose prints the containers `up` attaches to.
+pub async fn copy_lines<R>(mut reader: R, tty: bool, name: &str, printer: &LogPrinter) -> Result<()>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    use tokio::io::AsyncReadExt;
+    let mut feed = Feed::new(tty);
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        // A reset connection ends the stream like EOF: the container is gone.
+        let n = reader.read(&mut buf).await.unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        for l in feed.push(&buf[..n])? {
+            printer.log(name, &l);
+        }
+    }
+    if let Some(rest) = feed.finish() {
         printer.log(name, &rest);
     }
     Ok(())

@@ -153,3 +153,22 @@ fn display_names_drop_the_project() {
     assert_eq!(display_name(&c("custom", "1")), "custom");
     assert_eq!(display_name(&c("demo-web-1", "2")), "demo-web-1");
 }
+
+#[tokio::test]
+async fn attach_streams_print_as_lines() {
+    use crate::client::demux::encode_frame;
+    let (p, out, _) = printer(PrinterOptions::default());
+    let mut framed = encode_frame(1, b"out 1\nout");
+    framed.extend(encode_frame(2, b" 2\nerr\n"));
+    framed.extend(encode_frame(1, b"last"));
+    copy_lines(&framed[..], false, "web-1", &p).await.unwrap();
+    assert_eq!(
+        out.text(),
+        "web-1  | out 1\nweb-1  | out 2\nweb-1  | err\nweb-1  | last\n"
+    );
+    let (p, out, _) = printer(PrinterOptions::default());
+    copy_lines(&b"raw\r\nline\n"[..], true, "t-1", &p)
+        .await
+        .unwrap();
+    assert_eq!(out.text(), "t-1  | raw\r\nt-1  | line\n");
+}
