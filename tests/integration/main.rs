@@ -16,6 +16,7 @@ mod build_differential;
 mod cli_docs;
 mod cli_parity;
 mod cli_transport;
+mod compose_create;
 mod containers;
 mod dashboard_e2e;
 mod docker_cli;
