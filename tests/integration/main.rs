@@ -17,6 +17,7 @@ mod cli_docs;
 mod cli_parity;
 mod cli_transport;
 mod compose_cmds;
+mod compose_create;
 mod compose_loader;
 mod compose_up;
 mod containers;

@@ -7,7 +7,8 @@
 //! berth compose from docker compose, and each tool recognises the other's containers.
 //!
 //! The convergence (src/compose/converge) decides what to create and calls:
-//! - [`create_body`] (pure): the create request for container `number` of a service;
+//! - [`create_body`] (pure): the create request for container `number` of a service, or
+//!   [`create_container`] to send it as docker compose does ([`container`]);
 //! - [`ensure_networks`], [`ensure_volumes`]: the project's networks and volumes, created or
 //!   found, with docker compose's labels and config hashes ([`networks`], [`volumes`]);
 //! - [`inject_secrets_and_configs`]: environment and inline secrets/configs copied in after
@@ -21,6 +22,7 @@
 //! [`network`] (network mode and endpoints), [`events`] (progress, as docker compose reports it).
 
 pub mod config;
+pub mod container;
 mod diverged;
 pub mod events;
 pub mod file_mounts;
@@ -44,6 +46,7 @@ use serde_json::{Map, Value};
 
 use super::types::{Project, ServiceConfig};
 
+pub use container::{create_container, create_moby_container};
 pub use events::{Event, Progress, Status};
 pub use networks::ensure_networks;
 pub use references::{links, resolve_service_references};

@@ -1,13 +1,14 @@
 //! The conversions on their own, for what the recorded corpus does not reach: other API
-//! versions, errors in docker compose's words, options no fixture uses.
+//! versions, errors in docker compose's words, options no fixture uses. Mounts, engine-side
+//! bodies and injected files are in [`super::engine_side`].
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
 use crate::compose::create::{
-    container_name, create_body, create_spec, host, image_name, links, network, networks,
-    resolve_service_references, resources, secrets, volumes, CreateOptions, Resolved,
+    container_name, create_body, host, image_name, links, network, resolve_service_references,
+    resources, CreateOptions, Resolved,
 };
 use crate::compose::observed::Container;
 use crate::compose::options::ProjectFlags;
@@ -28,7 +29,7 @@ pub fn project_from(yaml: &str) -> Project {
         .project
 }
 
-fn resolved(api: &str) -> Resolved {
+pub fn resolved(api: &str) -> Resolved {
     Resolved {
         api_version: api.into(),
         ..Default::default()
@@ -283,78 +284,6 @@ fn resources_devices_and_float32_cpus() {
 }
 
 #[test]
-fn inherited_anonymous_volumes() {
-    let p = project_from(
-        "services:\n  s: {image: x, volumes: [/anon, 'data:/data', /fresh]}\nvolumes: {data: {}}\n",
-    );
-    let r = Resolved {
-        api_version: "1.44".into(),
-        inherit: Some(json!({"Mounts": [
-            {"Type": "volume", "Name": "old-anon", "Source": "/var/lib/x", "Destination": "/anon", "RW": true},
-            {"Type": "volume", "Name": "img-vol", "Destination": "/from-image", "RW": false},
-            {"Type": "volume", "Name": "t_data", "Destination": "/data", "RW": true},
-            {"Type": "tmpfs", "Destination": "/tmp", "RW": true}
-        ]})),
-        image_volumes: vec!["/from-image".into()],
-        ..Default::default()
-    };
-    let b = create_body(&p, &p.services["s"], 1, &CreateOptions::default(), &r).unwrap();
-    assert_eq!(b["HostConfig"]["Binds"], json!(["t_data:/data:rw"]));
-    assert_eq!(
-        b["HostConfig"]["Mounts"],
-        json!([
-            {"Type": "volume", "Source": "old-anon", "Target": "/anon"},
-            {"Type": "volume", "Target": "/fresh", "VolumeOptions": {}},
-            {"Type": "volume", "Source": "img-vol", "Target": "/from-image", "ReadOnly": true},
-        ])
-    );
-}
-
-#[test]
-fn bind_strings_and_mount_options() {
-    let p = project_from(
-        "services:
-  s:
-    image: x
-    volumes:
-      - type: bind
-        source: /src
-        target: /z
-        bind: {selinux: z, create_host_path: true}
-      - type: bind
-        source: /src
-        target: /no-create
-        bind: {selinux: z}
-      - type: bind
-        source: /src
-        target: /r
-        bind: {recursive: readonly}
-      - {type: volume, source: v, target: /sub, volume: {subpath: a/b}}
-volumes: {v: {}}
-",
-    );
-    let spec = create_spec(
-        &p,
-        &p.services["s"],
-        1,
-        &CreateOptions::default(),
-        &resolved("1.44"),
-    )
-    .unwrap();
-    let h = &spec.body["HostConfig"];
-    assert_eq!(h["Binds"], json!(["/src:/z:rw,z"]));
-    assert_eq!(
-        h["Mounts"],
-        json!([
-            // Without create_host_path the mount API is needed, and it has no SELinux option.
-            {"Type": "bind", "Source": "/src", "Target": "/no-create", "BindOptions": {}},
-            {"Type": "bind", "Source": "/src", "Target": "/r", "BindOptions": {"ReadOnlyForceRecursive": true}},
-            {"Type": "volume", "Source": "t_v", "Target": "/sub", "VolumeOptions": {"Subpath": "a/b"}},
-        ])
-    );
-}
-
-#[test]
 fn references_and_links() {
     let p = project_from(
         "services:
@@ -393,81 +322,4 @@ fn references_and_links() {
             "ext2:alias"
         ]
     );
-}
-
-#[test]
-fn network_and_volume_bodies() {
-    let p = project_from(
-        "services: {s: {image: x, networks: [n], volumes: ['vol:/v']}}
-networks:
-  n:
-    enable_ipv6: true
-    ipam:
-      config: [{subnet: 10.9.0.0/16, ip_range: 10.9.1.0/24, aux_addresses: {h: 10.9.0.5}}]
-volumes:
-  vol: {driver: local, driver_opts: {type: tmpfs, device: tmpfs}, labels: {a: b}}
-",
-    );
-    let b = networks::network_create_body(&p, "n", &p.networks["n"]);
-    assert_eq!(b["EnableIPv6"], true);
-    assert_eq!(b.get("EnableIPv4"), None);
-    assert_eq!(
-        b["IPAM"],
-        json!({"Driver": "", "Options": null, "Config": [
-            {"Subnet": "10.9.0.0/16", "IPRange": "10.9.1.0/24", "AuxiliaryAddresses": {"h": "10.9.0.5"}}]})
-    );
-    let v = volumes::volume_create_body(&p, "vol", &p.volumes["vol"]);
-    assert_eq!(v["Driver"], "local");
-    assert_eq!(v["DriverOpts"], json!({"type": "tmpfs", "device": "tmpfs"}));
-    assert_eq!(v["Labels"]["a"], "b");
-    assert_eq!(v["Labels"]["com.docker.compose.volume"], "vol");
-    assert_eq!(v["Name"], "t_vol");
-    assert_eq!(
-        volumes::VolumeDiverged { volume: "t_v".into() }.to_string(),
-        "Volume \"t_v\" exists but doesn't match configuration in compose file. Recreate (data will be lost)?"
-    );
-}
-
-#[test]
-fn injected_files() {
-    let p = project_from(
-        "services:
-  s:
-    image: x
-    secrets: [{source: env, target: rel}]
-    configs: [{source: inline, target: rel.conf, mode: 0600}]
-  ro: {image: x, read_only: true, secrets: [env]}
-  unset: {image: x, secrets: [missing]}
-secrets:
-  env: {environment: SECRET_VAR}
-  missing: {environment: NOT_SET}
-configs:
-  inline: {content: hi}
-",
-    );
-    let i = secrets::injections(&p, &p.services["s"]).unwrap();
-    assert_eq!(
-        (i[0].target.as_str(), i[0].content.as_str(), i[0].mode),
-        ("/run/secrets/rel", "s3", 0o444)
-    );
-    // A relative config target is kept as written (docker compose only roots secrets).
-    assert_eq!((i[1].target.as_str(), i[1].mode), ("rel.conf", 0o600));
-    assert_eq!(
-        secrets::injections(&p, &p.services["ro"]).unwrap_err().to_string(),
-        "cannot create secret \"t_env\" in read-only service ro: `file` is the sole supported option"
-    );
-    assert_eq!(
-        secrets::injections(&p, &p.services["unset"])
-            .unwrap_err()
-            .to_string(),
-        "environment variable \"NOT_SET\" required by secret \"t_missing\" is not set"
-    );
-    let long = secrets::Injection {
-        target: format!("/{}/{}", "d".repeat(120), "f".repeat(50)),
-        ..i[0].clone()
-    };
-    let tar = secrets::tar_of(&long).unwrap();
-    let mut a = tar::Archive::new(&tar[..]);
-    let e = a.entries().unwrap().next().unwrap().unwrap();
-    assert_eq!(&*e.path_bytes(), long.target.as_bytes());
 }
