@@ -20,10 +20,11 @@ pub enum Context {
     Events,
     Logs,
     Builds,
+    Stacks,
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::List,
         Context::Containers,
@@ -33,6 +34,7 @@ impl Context {
         Context::Events,
         Context::Logs,
         Context::Builds,
+        Context::Stacks,
     ];
 
     /// The config file's table name (`[keys.<name>]`).
@@ -47,6 +49,7 @@ impl Context {
             Context::Events => "events",
             Context::Logs => "logs",
             Context::Builds => "builds",
+            Context::Stacks => "stacks",
         }
     }
 
@@ -96,6 +99,7 @@ actions! {
     ViewNetworks, Global, "view_networks", "networks view", ["4"];
     ViewEvents, Global, "view_events", "events view", ["5"];
     ViewBuilds, Global, "view_builds", "builds view", ["6"];
+    ViewStacks, Global, "view_stacks", "stacks view (compose projects)", ["7"];
     ToggleMouse, Global, "toggle_mouse", "mouse capture on/off (off: select text)", ["m"];
     Tasks, Global, "tasks", "background tasks (pulls, pushes, builds)", ["ctrl-t"];
 
@@ -175,6 +179,20 @@ actions! {
     NewBuild, Builds, "build", "build an image from a Dockerfile", ["b"];
     BuildLogDown, Builds, "log_down", "scroll the step's log down", ["ctrl-d", "shift-down"];
     BuildLogUp, Builds, "log_up", "scroll the step's log up", ["ctrl-u", "shift-up"];
+
+    StackUp, Stacks, "up", "up -d (create and start the project)", ["u"];
+    StackDown, Stacks, "down", "down (remove containers and networks; volumes optional)", ["D"];
+    StackRestart, Stacks, "restart", "restart the project", ["r"];
+    StackStartStop, Stacks, "start_stop", "stop / start the project", ["s"];
+    StackPull, Stacks, "pull", "pull the services' images", ["p"];
+    StackBuild, Stacks, "build", "build and recreate the selected service", ["b"];
+    StackRecreate, Stacks, "recreate", "force-recreate the selected service", ["R"];
+    ScaleUp, Stacks, "scale_up", "one more replica of the selected service", ["+"];
+    ScaleDown, Stacks, "scale_down", "one replica fewer of the selected service", ["-"];
+    Profiles, Stacks, "profiles", "choose the profiles up uses", ["P"];
+    StackLogs, Stacks, "logs", "merged logs of the project", ["L"];
+    StackConfig, Stacks, "config", "effective config (compose config)", ["c"];
+    OpenCompose, Stacks, "open", "open a compose file", ["o"];
 }
 
 /// One key with its modifiers, as written in the config file: `q`, `G`, `ctrl-a`, `shift-tab`,

@@ -19,7 +19,7 @@ mod ps_format;
 mod rm;
 mod target;
 mod top;
-mod up;
+pub mod up;
 mod version;
 
 use std::path::PathBuf;
