@@ -157,7 +157,9 @@ set -g escape-time 0
 set -g remain-on-exit on
 set -g default-terminal $term
 EOF
-cmd=$(printf '%q ' env -u NO_COLOR COLORTERM=truecolor "$BERTH" --host "unix://$SOCK" --no-autostart)
+# The Stacks view also lists a compose file opened with --compose-file that is not up yet.
+cmd=$(printf '%q ' env -u NO_COLOR COLORTERM=truecolor "$BERTH" --host "unix://$SOCK" --no-autostart \
+  --compose-file "$WORK/todo/compose.yaml")
 start_dashboard() {
   tmux -L "$TMUX_L" -f "$WORK/tmux.conf" new-session -d -s shots -x "$COLS" -y "$ROWS" "$cmd"
 }
@@ -229,6 +231,35 @@ $B run -d --name metrics -v cache:/cache busybox:latest sh -c \
   'while true; do dd if=/dev/zero of=/cache/blob bs=64k count=16 2>/dev/null; sleep 1; done' >/dev/null
 $B run --name migrate-once busybox:latest echo "migrations applied" >/dev/null # exits: a stopped container
 $B create --name idle busybox:latest sleep 3600 >/dev/null # never started
+# Real compose projects for the Stacks view: blog brought up by `berth compose` (a web with a
+# health check and a published port, a db), todo only written (opened by the dashboard).
+mkdir -p "$WORK/blog" "$WORK/todo"
+cat >"$WORK/blog/compose.yaml" <<'YAML'
+services:
+  web:
+    image: busybox:latest
+    command: sh -c 'touch /ok; while true; do sleep 1; done'
+    ports: ["8081:80"]
+    healthcheck: {test: ["CMD", "test", "-f", "/ok"], interval: 2s}
+    depends_on: [db]
+  db:
+    image: busybox:latest
+    command: sleep 3600
+  search:
+    image: busybox:latest
+    command: sleep 3600
+    profiles: [extras]
+YAML
+cat >"$WORK/todo/compose.yaml" <<'YAML'
+services:
+  api:
+    image: busybox:latest
+    command: sleep 3600
+  worker:
+    image: busybox:latest
+    command: sleep 3600
+YAML
+$B compose -f "$WORK/blog/compose.yaml" up -d --wait >/dev/null 2>&1
 # Builds for the Builds view: one that works (built twice: the second time every step comes from
 # the cache) and, newest, one whose test step fails.
 mkdir -p "$WORK/build-ok" "$WORK/build-bad"
@@ -290,6 +321,9 @@ keys 6
 shot builds
 keys Enter
 shot build-detail
+# Stacks: blog (up, from its labels and file) unfolded into its services, todo not up yet.
+keys Escape 7 g Enter
+shot stacks
 keys Escape 1 '?'
 shot help
 keys Escape

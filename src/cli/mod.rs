@@ -71,6 +71,9 @@ pub struct Cli {
     /// Do not start the engine when it is not running.
     #[arg(long)]
     pub no_autostart: bool,
+    /// Open this compose file in the dashboard's Stacks view (repeatable).
+    #[arg(long = "compose-file", value_name = "FILE")]
+    pub compose_files: Vec<String>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -213,7 +216,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
             125
         }
         None => match client::parse_host(&cli.host) {
-            Ok(socket) => report(crate::dashboard::run(socket, !cli.no_autostart), 1),
+            Ok(socket) => report(
+                crate::dashboard::run(socket, !cli.no_autostart, cli.compose_files),
+                1,
+            ),
             Err(e) => report(Err(e), 1),
         },
         Some(Cmd::Engine(a)) if a.action.is_none() => commands::engine::serve::run(a),

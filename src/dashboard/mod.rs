@@ -31,9 +31,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-/// Runs the dashboard until the user quits. A bad config file is reported before the screen
-/// is touched (exit status 2).
-pub fn run(socket: PathBuf, autostart: bool) -> Result<i32> {
+/// Runs the dashboard until the user quits, with `compose_files` (`--compose-file`) opened in
+/// the Stacks view. A bad config file is reported before the screen is touched (exit status 2).
+pub fn run(socket: PathBuf, autostart: bool, compose_files: Vec<String>) -> Result<i32> {
     let config = match config::default_path() {
         Some(path) => config::load_or_init(&path)
             .map_err(|e| crate::exit::ExitError::with(2, e.to_string()))?,
@@ -42,6 +42,6 @@ pub fn run(socket: PathBuf, autostart: bool) -> Result<i32> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(session::run(socket, autostart, config))?;
+    rt.block_on(session::run(socket, autostart, config, compose_files))?;
     Ok(0)
 }

@@ -145,6 +145,13 @@ pub enum Msg {
     Files(FileAnswer),
     /// The one-second clock (uptimes, spinners).
     Tick,
+    /// A compose file read for the Stacks view (by `StackLoad::key`): the project or why not.
+    StackLoaded {
+        key: String,
+        result: Result<super::store::stacks::StackInfo, String>,
+    },
+    /// The compose file found in berth's directory, which `o` offers.
+    ComposeDefault(String),
 }
 
 /// Requests to the feed, the only part that talks to the engine.
@@ -160,6 +167,10 @@ pub enum FeedRequest {
     /// Send a build: tar the context directory and `POST /build`, its progress lines on the
     /// task's stream. The feed does it because reading the directory is I/O.
     Build(BuildRequest),
+    /// Read a compose project (files, `.env`, interpolation): answered by `Msg::StackLoaded`.
+    LoadStack(super::store::stacks::StackLoad),
+    /// Run a compose verb with `compose::converge`, its progress on the task's stream.
+    Stack(super::store::stacks::StackRun),
 }
 
 /// A build the dashboard starts (the build form, rebuild): what `berth build` would be given.

@@ -30,7 +30,12 @@ const MSG_BATCH_GAP: Duration = Duration::from_millis(100);
 /// Messages handled before drawing, so a burst cannot starve the screen.
 const BATCH: usize = 512;
 
-pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()> {
+pub async fn run(
+    socket: PathBuf,
+    autostart: bool,
+    config: Config,
+    compose_files: Vec<String>,
+) -> Result<()> {
     let (tx, mut rx) = unbounded_channel();
     let (items_tx, mut items) = channel(feed::ITEM_QUEUE);
     // File answers (completion, a file's kind) answer a key press: they get their own channel
@@ -39,6 +44,11 @@ pub async fn run(socket: PathBuf, autostart: bool, config: Config) -> Result<()>
     let feed = feed::spawn(socket.clone(), autostart, tx, items_tx);
     let mut term = Term::enter(config.mouse)?;
     let mut app = App::new(config);
+    // Which compose file `o` offers: a look at this directory, once (the app does no I/O).
+    if let Ok(dir) = std::env::current_dir() {
+        app.update(Msg::ComposeDefault(feed::compose::default_file(&dir)));
+    }
+    app.open_compose_files(compose_files);
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -306,6 +306,10 @@ pub fn calls(effects: &[Effect]) -> Vec<String> {
                     b.spec.context_dir.display(),
                     b.key
                 )),
+                super::msg::FeedRequest::LoadStack(l) => Some(format!("LOAD STACK {}", l.key())),
+                super::msg::FeedRequest::Stack(r) => {
+                    Some(format!("STACK {}", r.op.title(&r.target.name)))
+                }
             },
             _ => None,
         })

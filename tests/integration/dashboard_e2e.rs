@@ -325,3 +325,61 @@ fn imports_a_rootfs_tarball_typed_with_tab_completion_into_the_empty_images_view
             .any(|l| l.contains("busybox-rootfs") && l.contains("latest"))
     });
 }
+
+/// The Stacks view: a compose file opened with `--compose-file` is listed as not running with
+/// its service; `u` brings it up (the container runs, labelled as docker compose labels it),
+/// `D` and the confirm take it down again (nothing of the project left).
+#[test]
+fn stacks_view_brings_a_project_up_and_down() {
+    let engine = TestEngine::start();
+    engine.import_busybox("busybox:latest");
+    let dir = tempfile::Builder::new().prefix("stk").tempdir().unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(
+        &file,
+        "name: e2estack\nservices:\n  app:\n    image: busybox:latest\n    command: sleep 600\n",
+    )
+    .unwrap();
+    let d = Dashboard::start_args(
+        &engine,
+        140,
+        24,
+        None,
+        &["--compose-file", file.to_str().unwrap()],
+    );
+    d.wait_for("Containers 0/0", 10 * SECOND);
+    d.keys(&["7"]);
+    d.wait("e2estack not running", 10 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("e2estack") && l.contains("not running"))
+    });
+
+    d.keys(&["u"]);
+    d.wait("e2estack running", 30 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("e2estack") && l.contains("running(1)"))
+    });
+    assert_eq!(state_of(&engine, "e2estack-app-1"), "running");
+    let v = engine.api_json("GET", "/containers/e2estack-app-1/json", None);
+    assert_eq!(
+        v["Config"]["Labels"]["com.docker.compose.project.config_files"],
+        file.to_str().unwrap()
+    );
+    // The unfolded project shows its service running.
+    d.keys(&["Enter"]);
+    d.wait("app row", 5 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("└ app") && l.contains("running") && l.contains("1/1"))
+    });
+
+    d.keys(&["D"]);
+    d.wait_for("Down e2estack", 5 * SECOND);
+    d.keys(&["Enter"]);
+    d.wait("e2estack down", 30 * SECOND, |s| {
+        s.lines()
+            .any(|l| l.contains("e2estack") && l.contains("not running"))
+    });
+    let ps = stdout(&engine.berth(&["ps", "-aq"]));
+    assert!(ps.trim().is_empty(), "left behind: {ps}");
+    d.keys(&["q"]);
+}

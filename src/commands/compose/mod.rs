@@ -20,7 +20,7 @@ mod rm;
 mod run;
 mod target;
 mod top;
-mod up;
+pub mod up;
 mod version;
 
 use std::path::PathBuf;

@@ -111,6 +111,7 @@ impl App {
             Action::ViewNetworks => self.switch(ViewId::Networks),
             Action::ViewEvents => self.switch(ViewId::Events),
             Action::ViewBuilds => self.switch(ViewId::Builds),
+            Action::ViewStacks => self.switch(ViewId::Stacks),
             Action::ToggleMouse => {
                 self.mouse = !self.mouse;
                 self.effects.push(Effect::SetMouse(self.mouse));

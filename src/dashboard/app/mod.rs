@@ -12,9 +12,9 @@ use super::config::Config;
 use super::dialogs::{self, Dialog, Outcome};
 use super::files::FileAnswer;
 use super::msg::{
-    BuildRequest, Effect, FeedRequest, Framing, Msg, Purpose, StreamItem, StreamKey, StreamRequest,
+    BuildRequest, Effect, FeedRequest, Framing, Msg, Purpose, StreamKey, StreamRequest,
 };
-use super::store::tasks::{Task, TaskState};
+use super::store::tasks::Task;
 use super::store::{Connection, Store};
 use super::views::builds::BuildsView;
 use super::views::containers::ContainersView;
@@ -22,11 +22,14 @@ use super::views::events::EventsView;
 use super::views::images::ImagesView;
 use super::views::logs::LogsView;
 use super::views::networks::NetworksView;
+use super::views::stacks::StacksView;
 use super::views::volumes::VolumesView;
 use super::views::{Cmd, Cx, Level, View, ViewId};
 
 mod draw;
 mod input;
+mod stacks;
+mod streams;
 
 pub use draw::short;
 
@@ -43,6 +46,7 @@ struct Views {
     networks: NetworksView,
     events: EventsView,
     builds: BuildsView,
+    stacks: StacksView,
     logs: LogsView,
 }
 
@@ -55,6 +59,7 @@ impl Views {
             ViewId::Networks => &mut self.networks,
             ViewId::Events => &mut self.events,
             ViewId::Builds => &mut self.builds,
+            ViewId::Stacks => &mut self.stacks,
             ViewId::Logs => &mut self.logs,
         }
     }
@@ -67,6 +72,7 @@ impl Views {
             ViewId::Networks => &self.networks,
             ViewId::Events => &self.events,
             ViewId::Builds => &self.builds,
+            ViewId::Stacks => &self.stacks,
             ViewId::Logs => &self.logs,
         }
     }
@@ -111,6 +117,7 @@ impl App {
                 networks: NetworksView::default(),
                 events: EventsView::default(),
                 builds: BuildsView::default(),
+                stacks: StacksView::default(),
                 logs: LogsView::default(),
             },
             current: ViewId::Containers,
@@ -178,6 +185,7 @@ impl App {
             Msg::Containers(list) => {
                 self.fetch_details(&list);
                 self.store.set_containers(list);
+                self.read_label_files();
                 self.store_changed();
             }
             Msg::Images(list) => {
@@ -211,6 +219,8 @@ impl App {
             Msg::Stream { key, item } => self.on_stream(key, Some(item)),
             Msg::StreamEnd { key, error } => self.on_stream_end(key, error),
             Msg::Files(answer) => self.on_files(answer),
+            Msg::StackLoaded { key, result } => self.stack_loaded(key, result),
+            Msg::ComposeDefault(path) => self.store.compose_default = path,
             Msg::Tick => {
                 if let Some((_, _, at)) = &self.status {
                     if at.elapsed() >= STATUS_FOR {
@@ -313,79 +323,6 @@ impl App {
         }
     }
 
-    fn on_stream(&mut self, key: StreamKey, item: Option<StreamItem>) {
-        match (&key, &item) {
-            (StreamKey::Stats(id), Some(StreamItem::Json(v))) => {
-                self.store.stats.entry(id.clone()).or_default().push(v);
-                self.dirty = true;
-            }
-            (StreamKey::Task(id), Some(StreamItem::Json(v))) => {
-                if let Some(t) = self.store.task_mut(*id) {
-                    t.apply(v);
-                }
-                self.dirty = true;
-            }
-            (StreamKey::DetailLogs(_), _) => {
-                self.with_views(|views, cx| views.containers.on_stream(&key, item.as_ref(), cx));
-            }
-            (StreamKey::Logs(..), _) => {
-                self.with_views(|views, cx| views.logs.on_stream(&key, item.as_ref(), cx));
-                self.dirty = true;
-            }
-            _ => {}
-        }
-    }
-
-    fn on_stream_end(&mut self, key: StreamKey, error: Option<String>) {
-        match &key {
-            StreamKey::Stats(id) => {
-                self.stats_open.remove(id);
-                self.stats_ended.insert(id.clone(), Instant::now());
-                self.effects.push(Effect::close(key.clone()));
-            }
-            StreamKey::Task(id) => {
-                let id = *id;
-                let mut finished = None;
-                if let Some(t) = self.store.task_mut(id) {
-                    t.finish(error);
-                    finished = Some((t.title.clone(), t.state.clone()));
-                }
-                match finished {
-                    Some((title, TaskState::Failed(e))) => {
-                        self.set_status(Level::Error, format!("{title}: {e}"))
-                    }
-                    Some((title, TaskState::Done(d))) => {
-                        self.set_status(Level::Info, format!("{title}: {d}"))
-                    }
-                    _ => {}
-                }
-            }
-            StreamKey::DetailLogs(_) => {
-                self.with_views(|views, cx| {
-                    // The pane shows why its stream ended, then that it ended.
-                    if let Some(e) = error {
-                        let item = StreamItem::Text {
-                            line: format!("logs: {e}"),
-                            stderr: true,
-                        };
-                        views.containers.on_stream(&key, Some(&item), cx);
-                    }
-                    views.containers.on_stream(&key, None, cx);
-                });
-            }
-            StreamKey::Logs(..) => {
-                // The view shows the end (a stopped container, the engine's message) itself;
-                // the status line only reports errors of streams the view still shows.
-                if self.views.logs.stream_ended(&key, error.as_deref()) {
-                    if let Some(e) = error {
-                        self.set_status(Level::Error, format!("logs: {e}"));
-                    }
-                }
-            }
-        }
-        self.dirty = true;
-    }
-
     /// Runs a handler with the views and a context over the store and config (disjoint
     /// borrows of the app), returning what it queued for the caller to apply.
     fn handle<R>(&mut self, f: impl FnOnce(&mut Views, &mut Cx) -> R) -> (R, Vec<Cmd>) {
@@ -477,6 +414,8 @@ impl App {
                     self.views.containers.select(&id, &self.store);
                     self.switch(ViewId::Containers);
                 }
+                Cmd::LoadStack { load, opened } => self.load_stack(load, opened),
+                Cmd::StackTask { target, op, show } => self.stack_task(target, op, show),
                 Cmd::Forget(gone) => {
                     self.store.forget(&gone);
                     self.store_changed();

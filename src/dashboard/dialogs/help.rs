@@ -49,6 +49,7 @@ fn heading(ctx: Context) -> &'static str {
         Context::Events => "Events",
         Context::Logs => "Logs",
         Context::Builds => "Builds",
+        Context::Stacks => "Stacks",
     }
 }
 

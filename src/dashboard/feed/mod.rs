@@ -8,6 +8,7 @@
 //! re-reads every list and reopens the GET streams that were open.
 
 pub mod build;
+pub mod compose;
 mod fetch;
 pub mod host;
 pub mod lines;
@@ -26,6 +27,7 @@ use tokio::sync::mpsc::{unbounded_channel, Sender, UnboundedReceiver, UnboundedS
 use tokio::task::JoinHandle;
 
 use super::msg::{ApiCall, BuildRequest, FeedRequest, Msg, StreamItem, StreamKey, StreamRequest};
+use super::store::stacks::{StackLoad, StackRun};
 use crate::client::api::Filters;
 use crate::client::{autostart, Client};
 use lines::LineSplitter;
@@ -203,6 +205,14 @@ impl Feed {
                     error: Some("not connected to the engine".into()),
                 });
             }
+            // Reading a compose file needs no engine.
+            FeedRequest::LoadStack(req) => self.load_stack(req),
+            FeedRequest::Stack(req) => {
+                let _ = self.msgs.send(Msg::StreamEnd {
+                    key: req.key,
+                    error: Some("not connected to the engine".into()),
+                });
+            }
             FeedRequest::Resync | FeedRequest::RefreshBuilds => {}
         }
     }
@@ -314,6 +324,8 @@ impl Feed {
                         self.builds_sent += 1;
                         self.build(&client, req, built_tx.clone());
                     }
+                    Some(FeedRequest::LoadStack(req)) => self.load_stack(req),
+                    Some(FeedRequest::Stack(req)) => self.stack(&client, req),
                 },
                 Some(first) = stale_rx.recv() => {
                     let mut stale = first;
@@ -381,6 +393,35 @@ impl Feed {
                 })
                 .await;
             let _ = done.send(());
+        });
+        self.running.insert(key, task);
+    }
+
+    /// Reads a compose project off the async threads; the answer comes as a message.
+    fn load_stack(&self, req: StackLoad) {
+        let msgs = self.msgs.clone();
+        tokio::spawn(async move {
+            let _ = msgs.send(compose::load(req).await);
+        });
+    }
+
+    /// Runs a compose verb in the background, its progress on the task's stream
+    /// (`compose::run`), then the stream's end.
+    fn stack(&mut self, client: &Client, req: StackRun) {
+        let client = client.clone();
+        let items = self.items.clone();
+        let key = req.key.clone();
+        let task = tokio::spawn(async move {
+            let error = compose::run(&client, &req, &items)
+                .await
+                .err()
+                .map(|e| error_text(&e));
+            let _ = items
+                .send(Msg::StreamEnd {
+                    key: req.key,
+                    error,
+                })
+                .await;
         });
         self.running.insert(key, task);
     }

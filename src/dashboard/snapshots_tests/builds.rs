@@ -193,12 +193,14 @@ fn the_view_is_tab_six_and_reads_the_list_when_opened() {
     assert_eq!(calls(&a.take_effects()), vec!["REFRESH BUILDS"]);
     let s = render(&mut a, 80, 8);
     assert!(s.contains("loading…"), "{s}");
-    // Tab from the events view lands here, and on to containers.
+    // Tab from the events view lands here, and on to stacks, then containers.
     press(&mut a, "5 tab");
     assert_eq!(a.current(), ViewId::Builds);
     press(&mut a, "tab");
+    assert_eq!(a.current(), ViewId::Stacks);
+    press(&mut a, "tab");
     assert_eq!(a.current(), ViewId::Containers);
-    press(&mut a, "shift-tab");
+    press(&mut a, "shift-tab shift-tab");
     assert_eq!(a.current(), ViewId::Builds);
 }
 

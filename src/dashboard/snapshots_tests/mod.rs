@@ -12,4 +12,5 @@ mod import;
 mod lists;
 mod logs;
 mod networks;
+mod stacks;
 mod volumes;

@@ -4,6 +4,7 @@
 
 pub mod logs;
 pub mod model;
+pub mod stacks;
 pub mod stats;
 pub mod tasks;
 
@@ -51,6 +52,10 @@ pub struct Store {
     pub volume_sizes: HashMap<String, i64>,
     /// Which lists have arrived since connecting: views say "loading" until then.
     pub loaded: Loaded,
+    /// The compose files read for the Stacks view (opened, or named by a project's labels).
+    pub stack_files: Vec<stacks::StackFile>,
+    /// The compose file `o` offers first (found in berth's directory).
+    pub compose_default: String,
 }
 
 /// Objects the engine said it removed, by name (`Store::forget`).
@@ -89,6 +94,8 @@ impl Default for Store {
             tasks: Vec::new(),
             volume_sizes: HashMap::new(),
             loaded: Loaded::default(),
+            stack_files: Vec::new(),
+            compose_default: "./compose.yaml".into(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod images;
 pub mod list;
 pub mod logs;
 pub mod networks;
+pub mod stacks;
 pub mod table;
 pub mod volumes;
 
@@ -30,18 +31,20 @@ pub enum ViewId {
     Networks,
     Events,
     Builds,
+    Stacks,
     Logs,
 }
 
 impl ViewId {
     /// The tabs in order (logs is opened from containers, not a tab of its own until then).
-    pub const TABS: [ViewId; 6] = [
+    pub const TABS: [ViewId; 7] = [
         ViewId::Containers,
         ViewId::Images,
         ViewId::Volumes,
         ViewId::Networks,
         ViewId::Events,
         ViewId::Builds,
+        ViewId::Stacks,
     ];
 
     pub fn title(self) -> &'static str {
@@ -52,6 +55,7 @@ impl ViewId {
             ViewId::Networks => "Networks",
             ViewId::Events => "Events",
             ViewId::Builds => "Builds",
+            ViewId::Stacks => "Stacks",
             ViewId::Logs => "Logs",
         }
     }
@@ -64,6 +68,7 @@ impl ViewId {
             ViewId::Networks => Context::Networks,
             ViewId::Events => Context::Events,
             ViewId::Builds => Context::Builds,
+            ViewId::Stacks => Context::Stacks,
             ViewId::Logs => Context::Logs,
         }
     }
@@ -118,6 +123,18 @@ pub enum Cmd {
     /// progress dialog.
     StartBuild {
         spec: super::msg::BuildSpec,
+        show: bool,
+    },
+    /// Read a compose file for the Stacks view (`opened`: the user opened it, so it is listed
+    /// even without containers).
+    LoadStack {
+        load: super::store::stacks::StackLoad,
+        opened: bool,
+    },
+    /// Run a compose verb as a background task.
+    StackTask {
+        target: super::store::stacks::StackTarget,
+        op: super::store::stacks::StackOp,
         show: bool,
     },
 }

@@ -36,6 +36,17 @@ impl Dashboard {
         rows: u16,
         config: Option<&str>,
     ) -> Dashboard {
+        Self::start_args(engine, cols, rows, config, &[])
+    }
+
+    /// Same, with more arguments for `berth` (`--compose-file FILE`).
+    pub fn start_args(
+        engine: &TestEngine,
+        cols: u16,
+        rows: u16,
+        config: Option<&str>,
+        args: &[&str],
+    ) -> Dashboard {
         use std::sync::atomic::{AtomicU32, Ordering};
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let server = format!(
@@ -56,12 +67,16 @@ impl Dashboard {
             "set -g status off\nset -g escape-time 0\nset -g remain-on-exit on\nset -g default-terminal screen-256color\n",
         )
         .unwrap();
-        let cmd = format!(
+        let mut cmd = format!(
             "env BERTH_CONFIG={} {} --host {} --no-autostart",
             config_path.display(),
             BERTH,
             engine.host()
         );
+        for a in args {
+            cmd.push(' ');
+            cmd.push_str(a);
+        }
         let out = tmux(
             &server,
             &[
