@@ -11,9 +11,7 @@
 //! - [`types`]: that map decoded into the typed model, written back as docker compose writes it
 //!   (`config`), and hashed as docker compose hashes services;
 //! - [`graph`], [`labels`], [`observed`]: dependency order, the labels, and what of a project
-//!   already exists on the engine;
-//! - [`create`]: a container's create request as docker compose builds it, and the networks,
-//!   volumes and secrets it needs on the engine.
+//!   already exists on the engine.
 //!
 //! YAML: saphyr-parser (maintained, no advisory) rather than a serde YAML crate, because compose
 //! needs every node's line and column, the `!reset`/`!override` tags and the anchors that the
