@@ -47,6 +47,11 @@ pub fn fixture_dir() -> PathBuf {
 /// The fixture's project as `up` has it (record.sh's environment; `env_file` dropped once
 /// resolved, as docker compose's `up` does).
 pub fn load(name: &str) -> Project {
+    load_file(name, "compose.yml")
+}
+
+/// The project of fixture file `<name>.<suffix>`.
+pub fn load_file(name: &str, suffix: &str) -> Project {
     let env: BTreeMap<String, String> = [
         ("PATH", "/usr/bin:/bin"),
         ("HOME", "/nonexistent"),
@@ -57,7 +62,7 @@ pub fn load(name: &str) -> Project {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let flags = ProjectFlags {
-        files: vec![format!("{name}.compose.yml")],
+        files: vec![format!("{name}.{suffix}")],
         project_name: Some(format!("cc{}", &name[..2])),
         ..Default::default()
     };
@@ -160,6 +165,59 @@ pub async fn up(client: &Client, p: &Project) -> Up {
         if let Err(e) = client.container_start(&id).await {
             out.start_errors.push(format!("{e:#}"));
         }
+    }
+    out.events = events.into_inner().unwrap();
+    out
+}
+
+/// docker compose's `recreateContainer` of the containers `old` (inspects) with the
+/// services of `p`: each replacement created under a temporary name, inheriting the old one's
+/// anonymous volumes, then the old one stopped and removed and the new one renamed and started.
+pub async fn recreate(client: &Client, p: &Project, old: &[Value]) -> Up {
+    let events = Mutex::new(Vec::new());
+    let sink = |e: Event| events.lock().unwrap().push(e);
+    let image: Value = client.send_as(images::inspect("busybox")).await.unwrap();
+    let mut out = Up::default();
+    for c in old {
+        let service = &p.services[c["Config"]["Labels"][labels::SERVICE].as_str().unwrap()];
+        let number: u32 = c["Config"]["Labels"][labels::CONTAINER_NUMBER]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let old_id = c["Id"].as_str().unwrap();
+        let name = create::container_name(&p.name, service, number);
+        let tmp = create::container::temporary_name(old_id, &name);
+        let mut labels_of = service.labels.0.clone();
+        labels_of.extend(service.custom_labels.0.clone());
+        labels_of.insert(
+            labels::CONTAINER_REPLACE.into(),
+            create::container::replaced_name(service, number),
+        );
+        let opts = CreateOptions {
+            use_network_aliases: true,
+            labels: labels_of,
+            ..Default::default()
+        };
+        let r = Resolved {
+            inherit: Some(c.clone()),
+            image_volumes: create::container::image_volumes(client, p, service)
+                .await
+                .unwrap(),
+            image_digest: image["Id"].as_str().map(String::from),
+            api_version: client.api_version().to_string(),
+            ..Default::default()
+        };
+        let new = create::create_moby_container(client, p, service, &tmp, number, &opts, &r, &sink)
+            .await
+            .unwrap();
+        let id = new["Id"].as_str().unwrap().to_string();
+        client.container_stop(old_id, None, None).await.unwrap();
+        client.container_remove(old_id, false, false).await.unwrap();
+        client.container_rename(&id, &name).await.unwrap();
+        client.container_start(&id).await.unwrap();
+        out.hashes.insert(tmp.clone(), service_hash(service));
+        out.created.insert(tmp, Ok(id));
     }
     out.events = events.into_inner().unwrap();
     out

@@ -1,8 +1,9 @@
 //! Sending a create (convergence.go's `createContainer` and `createMobyContainer`): the body
 //! of [`super::create_body`] posted with the container's name and platform, the engine's
 //! warnings reported, the container inspected, and below API 1.44 its other networks
-//! connected before it starts. Also the look-ups a caller makes to fill [`Resolved`]: the
-//! image's volumes (for `inherit`) and the proxy variables of the docker config file.
+//! connected before it starts. Also the look-ups a caller makes to fill [`Resolved`] (the
+//! image's volumes for `inherit`, the proxy variables of the docker config file) and the
+//! names a recreation uses.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,23 @@ pub fn platform(project: &Project, service: &ServiceConfig) -> Option<String> {
         .get("DOCKER_DEFAULT_PLATFORM")
         .filter(|p| !p.is_empty())
         .cloned()
+}
+
+/// `recreateContainer`'s temporary name for the replacement of container `replaced_id`
+/// (renamed to `name` once the old one is removed).
+pub fn temporary_name(replaced_id: &str, name: &str) -> String {
+    let prefix: String = replaced_id.chars().take(12).collect();
+    format!("{prefix}_{name}")
+}
+
+/// `recreateContainer`'s value of the `com.docker.compose.replace` label: the service's
+/// `container_name`, else `<service>-<number>`.
+pub fn replaced_name(service: &ServiceConfig, number: u32) -> String {
+    if service.container_name.is_empty() {
+        format!("{}-{number}", service.name)
+    } else {
+        service.container_name.clone()
+    }
 }
 
 /// `createMobyContainer`: create `name`, report the engine's warnings (as events named after

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::{default_container_name, CreateError};
+use super::CreateError;
 use crate::client::api::{containers as api, Filters};
 use crate::client::Client;
 use crate::compose::labels;
@@ -100,6 +100,9 @@ pub fn links(
             .map(canonical_name)
             .collect()
     };
+    // A one-off container is number 0 here and -1 in docker compose, which writes it in
+    // these aliases (`db--1`).
+    let number: i64 = if number == 0 { -1 } else { i64::from(number) };
     let mut out = Vec::new();
     for raw in &service.links {
         let split: Vec<&str> = raw.split(':').collect();
@@ -108,10 +111,7 @@ pub fn links(
         for c in of(linked) {
             out.push(format!("{c}:{alias}"));
             out.push(format!("{c}:{linked}-{number}"));
-            out.push(format!(
-                "{c}:{}",
-                default_container_name(project, linked, number)
-            ));
+            out.push(format!("{c}:{project}-{linked}-{number}"));
         }
     }
     if service.labels.get(labels::ONEOFF).map(String::as_str) == Some("True") {

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{down, fixture_dir, load, record, up, Up};
+use super::{down, fixture_dir, load, load_file, record, recreate, up, Up};
 use crate::common::TestEngine;
 use berth::client::Client;
 use berth::compose::create::{Event, Status};
@@ -84,7 +84,14 @@ const HOST_FIELDS: &[&str] = &[
 ];
 
 /// One fixture: the same engine answers, and the inspect holds what docker compose asked.
-fn check(e: &TestEngine, name: &str, up: &Up, busybox_id: &str, fails: &mut Vec<String>) {
+fn check(
+    e: &TestEngine,
+    name: &str,
+    up: &Up,
+    busybox_id: &str,
+    seeds: Vec<(String, String)>,
+    fails: &mut Vec<String>,
+) {
     let mut expect = |ok: bool, what: String| {
         if !ok {
             fails.push(what);
@@ -92,13 +99,16 @@ fn check(e: &TestEngine, name: &str, up: &Up, busybox_id: &str, fails: &mut Vec<
     };
     let rec = record(name);
     // The recorded ids of containers, to be read as ours.
-    let mut ids: Vec<(String, String)> = Vec::new();
+    let mut ids: Vec<(String, String)> = seeds;
     for req in rec["requests"].as_array().unwrap() {
         let path = req["path"].as_str().unwrap();
         let Some(cname) = path.strip_prefix("/containers/create?name=") else {
             continue;
         };
-        let ours = &up.created[cname];
+        let masked_name = ids.iter().fold(cname.to_string(), |s, (theirs, ours)| {
+            s.replace(theirs, ours)
+        });
+        let ours = &up.created[&masked_name];
         let Some(their_id) = req["response"]["Id"].as_str() else {
             // The engine refused docker compose's request: it must refuse ours alike.
             let msg = req["response"]["message"].as_str().unwrap();
@@ -143,7 +153,7 @@ fn check(e: &TestEngine, name: &str, up: &Up, busybox_id: &str, fails: &mut Vec<
             // The body named containers of the recording (`container:<id>`): the config hash
             // covers those ids, so here it is the hash over this engine's ids (the unit tests
             // check the same computation against docker compose's, with the recorded ids).
-            want_labels[labels::CONFIG_HASH] = json!(up.hashes[cname]);
+            want_labels[labels::CONFIG_HASH] = json!(up.hashes[&masked_name]);
         }
         let got = &inspect["Config"]["Labels"];
         expect(
@@ -218,6 +228,45 @@ fn check(e: &TestEngine, name: &str, up: &Up, busybox_id: &str, fails: &mut Vec<
     }
 }
 
+/// A fixture recorded over a previous `up`: that `up` made here, then the recreation. The
+/// recorded ids of the replaced containers, their id prefixes (in the temporary names) and
+/// their volumes' names are paired with this engine's, to read the record as about ours.
+fn recreated(
+    e: &TestEngine,
+    rt: &tokio::runtime::Runtime,
+    client: &Client,
+    name: &str,
+    p: &berth::compose::types::Project,
+) -> (Up, Vec<(String, String)>) {
+    rt.block_on(up(client, &load_file(name, "before.yml")));
+    let rec = record(name);
+    let mut seeds = Vec::new();
+    let mut old = Vec::new();
+    for theirs in rec["before"].as_array().unwrap() {
+        let ours = e.api_json(
+            "GET",
+            &format!("/containers{}/json", theirs["Name"].as_str().unwrap()),
+            None,
+        );
+        let (t, o) = (theirs["Id"].as_str().unwrap(), ours["Id"].as_str().unwrap());
+        seeds.push((t.to_string(), o.to_string()));
+        seeds.push((t[..12].to_string(), o[..12].to_string()));
+        for m in theirs["Mounts"].as_array().unwrap() {
+            let same = ours["Mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["Destination"] == m["Destination"]);
+            if let (Some(t), Some(o)) = (m["Name"].as_str(), same.and_then(|x| x["Name"].as_str()))
+            {
+                seeds.push((t.to_string(), o.to_string()));
+            }
+        }
+        old.push(ours);
+    }
+    (rt.block_on(recreate(client, p, &old)), seeds)
+}
+
 #[test]
 fn recorded_projects_come_up_as_docker_compose_asked() {
     let e = TestEngine::with_busybox();
@@ -243,8 +292,11 @@ fn recorded_projects_come_up_as_docker_compose_asked() {
     let mut fails = Vec::new();
     for name in &names {
         let p = load(name);
-        let up = rt.block_on(up(&client, &p));
-        check(&e, name, &up, busybox_id, &mut fails);
+        let (up, seeds) = match fixture_dir().join(format!("{name}.before.yml")).exists() {
+            false => (rt.block_on(up(&client, &p)), Vec::new()),
+            true => recreated(&e, &rt, &client, name, &p),
+        };
+        check(&e, name, &up, busybox_id, seeds, &mut fails);
         // Kept for the checks below; the others make room.
         if !["02-ports", "13-secrets"].contains(&name.as_str()) {
             down(&e, &p.name);

@@ -12,8 +12,9 @@
 //!   `com.docker.compose.depends_on` label.
 //!
 //! What the engine decided during the recording is input here, as it is to docker compose:
-//! the image id (`com.docker.compose.image`) and the ids of containers created earlier in the
-//! run (`network_mode`/`ipc`/`pid: service:…`, `volumes_from`, links).
+//! the image id (`com.docker.compose.image`), the ids of containers created earlier in the
+//! run (`network_mode`/`ipc`/`pid: service:…`, `volumes_from`, links), and for a record made
+//! over a previous `up` (NN-*.before.yml) the inspect of the containers it replaced.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,8 +22,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::compose::create::{
-    create_body, links, networks, resolve_service_references, secrets, volumes, CreateOptions,
-    Resolved,
+    container, create_body, links, networks, resolve_service_references, secrets, volumes,
+    CreateOptions, Resolved,
 };
 use crate::compose::labels;
 use crate::compose::observed::Container;
@@ -184,6 +185,20 @@ fn check_fixture(name: &str) {
             let service = resolve_service_references(service, &created).unwrap();
             let mut merged = service.labels.0.clone();
             merged.extend(service.custom_labels.0.clone());
+            // A recreation (`<old id prefix>_<name>`): the container it replaces is inherited
+            // and named in the replace label, as recreateContainer does.
+            let replaced = cname.split_once('_').and_then(|(prefix, _)| {
+                rec["before"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["Id"].as_str().is_some_and(|id| id.starts_with(prefix)))
+            });
+            if replaced.is_some() {
+                merged.insert(
+                    labels::CONTAINER_REPLACE.into(),
+                    container::replaced_name(&service, number),
+                );
+            }
             let opts = CreateOptions {
                 use_network_aliases: true,
                 labels: merged,
@@ -195,6 +210,9 @@ fn check_fixture(name: &str) {
                     .as_str()
                     .map(String::from),
                 api_version: api.clone(),
+                inherit: replaced.cloned(),
+                // The recorded image (an import) declares no volume.
+                image_volumes: Vec::new(),
                 ..Default::default()
             };
             let mut got = create_body(&project, &service, number, &opts, &r)

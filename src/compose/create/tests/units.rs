@@ -322,4 +322,9 @@ fn references_and_links() {
             "ext2:alias"
         ]
     );
+    // A one-off (number 0 here, -1 in docker compose).
+    assert_eq!(
+        links("t", web, 0, &observed[1..])[1..3],
+        ["t-db-1:db--1", "t-db-1:t-db--1"]
+    );
 }
