@@ -47,6 +47,11 @@ pub async fn create(
     opts: &CreateOptions,
 ) -> Result<Convergence> {
     check_container_names(project)?;
+    // docker compose's up resolves env_file into environment and drops it before hashing (label
+    // files stay): the config hash must be the one docker compose computes.
+    for s in project.services.values_mut() {
+        s.env_files.clear();
+    }
     ensure_images(compose, project, opts).await?;
     let progress = |e: crate::compose::progress::Event| compose.event(e);
     let networks = containers::ensure_networks(&compose.client, project, &progress).await?;
