@@ -7,17 +7,9 @@ use anyhow::Result;
 use super::args::ConfigArgs;
 use super::Session;
 use crate::commands::out;
+use crate::compose::create::image_name;
 use crate::compose::project::{LoadOptions, Loaded};
 use crate::compose::types::{service_hash, to_go_json_indent, to_yaml};
-
-/// The image a service runs: its `image`, or `<project>-<service>` for one that is built.
-pub fn image_name(project: &str, service: &crate::compose::types::ServiceConfig) -> String {
-    if service.image.is_empty() {
-        format!("{project}-{}", service.name)
-    } else {
-        service.image.clone()
-    }
-}
 
 pub fn run(session: &Session, a: ConfigArgs) -> Result<i32> {
     // docker compose lists services, volumes, networks and hashes of the whole project: the

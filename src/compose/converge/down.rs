@@ -14,7 +14,7 @@ use super::images::image_name;
 use super::stop::{graph_of, stop_and_remove};
 use super::Compose;
 use crate::client::api::{volumes, Filters};
-use crate::client::DaemonError;
+use crate::compose::create::has_status;
 use crate::compose::labels;
 use crate::compose::observed::{self, Container, OneOff};
 use crate::compose::progress::{Event, Status};
@@ -29,10 +29,6 @@ pub struct DownOptions {
     /// `--rmi local` (images built for the project) or `all`.
     pub images: Option<String>,
     pub timeout: Option<i64>,
-}
-
-fn status_of(e: &anyhow::Error) -> Option<u16> {
-    e.downcast_ref::<DaemonError>().map(|d| d.status)
 }
 
 /// The networks and volumes of a project that exist on the engine, keyed as in the file.
@@ -199,7 +195,7 @@ async fn remove_network(compose: &Compose, project: &str, key: &str, name: &str)
         let id = n["Id"].as_str().unwrap_or_default();
         let inspect: Value = match compose.client.network_inspect(id).await {
             Ok(v) => v,
-            Err(e) if status_of(&e) == Some(404) => {
+            Err(e) if has_status(&e, 404) => {
                 compose.event(Event::new(
                     &event,
                     Status::Warning,
@@ -223,7 +219,7 @@ async fn remove_network(compose: &Compose, project: &str, key: &str, name: &str)
         }
         match compose.client.network_remove(id).await {
             Ok(()) => {}
-            Err(e) if status_of(&e) == Some(404) => continue,
+            Err(e) if has_status(&e, 404) => continue,
             Err(e) => {
                 compose.event(Event::new(&event, Status::Error, "Error"));
                 return Err(e.context(format!("failed to remove network {name}")));
@@ -245,19 +241,19 @@ async fn remove_network(compose: &Compose, project: &str, key: &str, name: &str)
 async fn remove_volume(compose: &Compose, name: &str) -> Result<bool> {
     let event = format!("Volume {name}");
     match compose.client.send(volumes::inspect(name)).await {
-        Err(e) if status_of(&e) == Some(404) => return Ok(false),
+        Err(e) if has_status(&e, 404) => return Ok(false),
         Err(e) => return Err(e),
         Ok(_) => {}
     }
     compose.event(Event::working(&event, "Removing"));
     match compose.client.volume_remove(name, true).await {
         Ok(()) => compose.event(Event::done(&event, "Removed")),
-        Err(e) if status_of(&e) == Some(409) => compose.event(Event::new(
+        Err(e) if has_status(&e, 409) => compose.event(Event::new(
             &event,
             Status::Warning,
             "Resource is still in use",
         )),
-        Err(e) if status_of(&e) == Some(404) => {
+        Err(e) if has_status(&e, 404) => {
             compose.event(Event::done(&event, "Warning: No resource found to remove"))
         }
         Err(e) => return Err(e),
@@ -270,12 +266,12 @@ async fn remove_image(compose: &Compose, image: String) -> Result<bool> {
     compose.event(Event::working(&event, "Removing"));
     match compose.client.image_remove(&image, false, false).await {
         Ok(_) => compose.event(Event::done(&event, "Removed")),
-        Err(e) if status_of(&e) == Some(409) => compose.event(Event::new(
+        Err(e) if has_status(&e, 409) => compose.event(Event::new(
             &event,
             Status::Warning,
             "Resource is still in use",
         )),
-        Err(e) if status_of(&e) == Some(404) => {
+        Err(e) if has_status(&e, 404) => {
             compose.event(Event::done(&event, "Warning: No resource found to remove"))
         }
         Err(e) => return Err(e),

@@ -19,14 +19,8 @@ use crate::compose::labels;
 use crate::compose::progress::{Event, Status};
 use crate::compose::types::{Project, ServiceConfig};
 
-/// The image a service runs: its `image`, or `<project>-<service>` for one that is built.
-pub fn image_name(project: &str, service: &ServiceConfig) -> String {
-    if service.image.is_empty() {
-        format!("{project}-{}", service.name)
-    } else {
-        service.image.clone()
-    }
-}
+/// The image a service runs (defined beside the create body, which names it too).
+pub use crate::compose::create::image_name;
 
 /// The id of a local image, None when the engine has no such image.
 pub async fn local_image_id(compose: &Compose, name: &str) -> Result<Option<String>> {

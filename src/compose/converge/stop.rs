@@ -10,17 +10,13 @@ use futures_util::future::try_join_all;
 
 use super::start::run_hook;
 use super::Compose;
-use crate::client::DaemonError;
+use crate::compose::create::has_status;
 use crate::compose::graph::Graph;
 use crate::compose::labels;
 use crate::compose::observed::{Container, OneOff};
 use crate::compose::progress::{container_id, Event, Status};
 use crate::compose::project::graph;
 use crate::compose::types::{Project, ServiceConfig};
-
-fn status_of(e: &anyhow::Error) -> Option<u16> {
-    e.downcast_ref::<DaemonError>().map(|d| d.status)
-}
 
 /// The dependency graph of the services these containers belong to: from the project when
 /// there is one, else from the `com.docker.compose.depends_on` labels (docker compose's
@@ -57,7 +53,7 @@ pub async fn stop_container(
         if c.is_running() {
             for hook in &s.pre_stop {
                 if let Err(e) = run_hook(compose, &c.id, hook).await {
-                    if matches!(status_of(&e), Some(404 | 409)) {
+                    if has_status(&e, 404) || has_status(&e, 409) {
                         return Ok(());
                     }
                     return Err(e);
@@ -83,7 +79,7 @@ pub async fn stop_and_remove(
 ) -> Result<()> {
     let id = container_id(&c.name);
     match stop_container(compose, c, service, timeout).await {
-        Err(e) if status_of(&e) == Some(404) => {
+        Err(e) if has_status(&e, 404) => {
             compose.event(Event::done(&id, "Removed"));
             return Ok(());
         }
@@ -92,7 +88,7 @@ pub async fn stop_and_remove(
     }
     compose.event(Event::working(&id, "Removing"));
     if let Err(e) = compose.client.container_remove(&c.id, true, volumes).await {
-        if !matches!(status_of(&e), Some(404 | 409)) {
+        if !(has_status(&e, 404) || has_status(&e, 409)) {
             compose.event(Event::new(&id, Status::Error, "Error while Removing"));
             return Err(e);
         }
@@ -140,7 +136,7 @@ pub async fn kill_all(compose: &Compose, project_name: &str, services: &[String]
         compose.event(Event::working(&id, "Killing"));
         match compose.client.container_kill(&c.id, Some("SIGKILL")).await {
             Ok(()) => compose.event(Event::done(&id, "Killed")),
-            Err(e) if matches!(status_of(&e), Some(404 | 409)) => {}
+            Err(e) if (has_status(&e, 404) || has_status(&e, 409)) => {}
             Err(e) => return Err(e),
         }
         Ok::<(), anyhow::Error>(())

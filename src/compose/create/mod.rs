@@ -47,6 +47,7 @@ use serde_json::{Map, Value};
 use super::types::{Project, ServiceConfig};
 
 pub use container::{create_container, create_moby_container};
+pub use diverged::has_status;
 pub use events::{Event, Progress, Status};
 pub use networks::ensure_networks;
 pub use references::{links, resolve_service_references};
