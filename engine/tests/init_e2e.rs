@@ -105,6 +105,7 @@ fn spec(f: &Fixture, name: &str, args: &[&str]) -> RuntimeSpec {
         init: false,
         mounts: Vec::new(),
         shm_size: None,
+        etc_dir: None,
     }
 }
 

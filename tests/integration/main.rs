@@ -41,6 +41,7 @@ mod registry_login;
 mod registry_pull;
 mod registry_push;
 mod registry_unreachable;
+mod shared_netns;
 mod shim_e2e;
 mod stats;
 mod tty;

@@ -770,7 +770,7 @@ fn mtu_defaults_to_the_engines_and_follows_the_network_option() {
 
 /// What a reboot does to an engine's world: every container process and shim gone, namespace pins
 /// (bind mounts) gone, bridges and nftables gone. Records, pinned files and state on disk stay.
-fn simulate_reboot(e: &mut TestEngine, container_pids: &[String], bridges: &[String]) {
+pub(crate) fn simulate_reboot(e: &mut TestEngine, container_pids: &[String], bridges: &[String]) {
     e.kill9();
     let shims = format!("__berth-shim {}/", e.data_root.display());
     let _ = Command::new("pkill").args(["-9", "-f", &shims]).status();

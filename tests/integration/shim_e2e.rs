@@ -104,6 +104,7 @@ impl Fixture {
             init: false,
             mounts: Vec::new(),
             shm_size: None,
+            etc_dir: None,
         }
     }
 

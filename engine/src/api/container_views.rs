@@ -9,7 +9,7 @@ use crate::model::container::{
     SummaryNetworkSettings,
 };
 use crate::runtime::spec::files;
-use crate::service::container::health;
+use crate::service::container::{health, shared_net};
 use crate::util::humanize;
 
 fn unix_seconds(ts: &str) -> i64 {
@@ -87,8 +87,14 @@ fn network_mode(rec: &ContainerRecord) -> String {
     }
 }
 
+/// `{mode: {}}` until networking fills it; empty for a container sharing another's network,
+/// as in docker.
 fn networks(rec: &ContainerRecord) -> HashMap<String, EndpointSettings> {
-    HashMap::from([(network_mode(rec), EndpointSettings::default())])
+    let mode = network_mode(rec);
+    if shared_net::target(&mode).is_some() {
+        return HashMap::new();
+    }
+    HashMap::from([(mode, EndpointSettings::default())])
 }
 
 pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
@@ -104,11 +110,9 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
         labels: rec.config.labels.clone(),
         state: rec.state.status.as_str(),
         status: status_text(rec),
-        host_config: SummaryHostConfig {
-            network_mode: mode.clone(),
-        },
+        host_config: SummaryHostConfig { network_mode: mode },
         network_settings: SummaryNetworkSettings {
-            networks: HashMap::from([(mode, EndpointSettings::default())]),
+            networks: networks(rec),
         },
         health: SummaryHealth {
             status: health_status(rec).to_owned(),
@@ -121,6 +125,12 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
 pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
     let s = &rec.state;
     let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    // A container sharing another's network uses that one's /etc files.
+    let etc_dir = match shared_net::target(&rec.host_config.network_mode) {
+        Some(id) if id.len() == 64 => dir.with_file_name(id),
+        _ => dir.to_path_buf(),
+    };
+    let etc_path = |f: &str| etc_dir.join(f).to_string_lossy().into_owned();
     let mut host_config = serde_json::to_value(&rec.host_config).unwrap_or(Value::Null);
     if let Some(obj) = host_config.as_object_mut() {
         obj.entry("NetworkMode").or_insert(json!("bridge"));
@@ -158,9 +168,9 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
             "FinishedAt": s.finished_at,
         },
         "Image": rec.image_id,
-        "ResolvConfPath": path(files::RESOLV_CONF),
-        "HostnamePath": path(files::HOSTNAME),
-        "HostsPath": path(files::HOSTS),
+        "ResolvConfPath": etc_path(files::RESOLV_CONF),
+        "HostnamePath": etc_path(files::HOSTNAME),
+        "HostsPath": etc_path(files::HOSTS),
         "LogPath": path(files::CONTAINER_LOG),
         "Name": format!("/{}", rec.name),
         "RestartCount": rec.restart_count,

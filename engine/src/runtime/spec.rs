@@ -54,6 +54,10 @@ pub struct RuntimeSpec {
     /// Size of /dev/shm in bytes (`--shm-size`; docker's default is 64 MiB).
     #[serde(default)]
     pub shm_size: Option<u64>,
+    /// Where /etc/hostname, hosts and resolv.conf come from when not `dir`: the directory of the
+    /// container whose network this one joins (`--network container:<id>`), so both see one set.
+    #[serde(default)]
+    pub etc_dir: Option<PathBuf>,
 }
 
 /// One user mount for the container init.

@@ -91,7 +91,7 @@ pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
         (files::HOSTS, "/etc/hosts"),
         (files::RESOLV_CONF, "/etc/resolv.conf"),
     ] {
-        let src = spec.dir.join(name);
+        let src = spec.etc_dir.as_ref().unwrap_or(&spec.dir).join(name);
         if !src.exists() {
             continue;
         }

@@ -48,6 +48,10 @@ impl ContainerService {
                 }
             },
         };
+        let mut req = req;
+        if let Some(host) = req.host_config.as_mut() {
+            self.resolve_network_target(host);
+        }
         let net_plan = match self.networks() {
             Some(n) => n.plan_create(&req)?,
             None => None,
@@ -108,6 +112,7 @@ pub fn build_record(
     let mut host = req.host_config.unwrap_or_default();
     let warnings = Vec::new();
     validate_limits(&host)?;
+    super::shared_net::validate(&config, &host)?;
     super::restart::validate(&host)?;
     super::health::validate(config.healthcheck.as_ref())?;
 
@@ -122,6 +127,8 @@ pub fn build_record(
         }
         "none" => NetworkNamespace::Isolated,
         "host" => NetworkNamespace::Host,
+        // `container:<id>`: the target's namespace and /etc files, found at start.
+        m if super::shared_net::target(m).is_some() => NetworkNamespace::Isolated,
         // A user-defined network: the network service validated the name and wires it at start.
         _ => NetworkNamespace::Isolated,
     };

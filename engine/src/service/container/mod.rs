@@ -26,6 +26,7 @@ mod pause;
 mod remove;
 mod rename;
 pub mod restart;
+pub mod shared_net;
 pub mod spec;
 mod start;
 mod state;

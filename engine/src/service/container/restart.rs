@@ -226,6 +226,11 @@ pub fn reset(c: &Container) {
     lock(c).reset();
 }
 
+/// Whether the policy is bringing the container back: a restart pending, or its start under way.
+pub fn in_progress(c: &Container) -> bool {
+    c.status() == Status::Restarting || lock(c).starting
+}
+
 /// Brackets the start made by the policy itself (see [`RestartState::starting`]).
 pub fn set_starting(c: &Container, starting: bool) {
     lock(c).starting = starting;
@@ -270,28 +275,47 @@ pub fn wants_start_at_engine_start(rec: &ContainerRecord) -> bool {
 }
 
 /// At engine start, after reconnecting to running containers: start the stopped containers
-/// whose policy asks for it, concurrently.
+/// whose policy asks for it, concurrently; a container that joins another's network
+/// (`container:<id>`) waits for the wave that starts that one.
 pub async fn restart_at_engine_start(svc: &Arc<ContainerService>) {
-    let due: Vec<Arc<Container>> = svc
+    let mut pending: Vec<Arc<Container>> = svc
         .list()
         .into_iter()
         .filter(|c| wants_start_at_engine_start(&c.record()))
         .collect();
-    futures_util::future::join_all(due.into_iter().map(|c| {
-        let svc = svc.clone();
-        async move {
-            tracing::info!(id = %c.id, "starting container by its restart policy");
-            // As docker's restore: a fresh start, the count and the manual stop start over.
-            svc.modify(&c, false, |r| {
-                r.restart_count = 0;
-                r.has_been_manually_stopped = false;
-            });
-            if let Err(e) = svc.start_by_policy(&c, Status::Exited).await {
-                tracing::warn!(id = %c.id, error = %e, "restart at engine start failed");
-            }
+    while !pending.is_empty() {
+        let ids: Vec<String> = pending.iter().map(|c| c.id.clone()).collect();
+        let (mut wave, mut later): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|c| !joins_one_of(svc, c, &ids));
+        if wave.is_empty() {
+            // A cycle of `container:` modes cannot start in any order: try them all.
+            wave = std::mem::take(&mut later);
         }
-    }))
-    .await;
+        futures_util::future::join_all(wave.into_iter().map(|c| start_at_engine_start(svc, c)))
+            .await;
+        pending = later;
+    }
+}
+
+/// Whether `c` joins the network of another container among `ids`.
+fn joins_one_of(svc: &ContainerService, c: &Container, ids: &[String]) -> bool {
+    let rec = c.record();
+    super::shared_net::target(&rec.host_config.network_mode)
+        .and_then(|key| svc.get(key).ok())
+        .is_some_and(|t| t.id != c.id && ids.contains(&t.id))
+}
+
+async fn start_at_engine_start(svc: &Arc<ContainerService>, c: Arc<Container>) {
+    tracing::info!(id = %c.id, "starting container by its restart policy");
+    // As docker's restore: a fresh start, the count and the manual stop start over.
+    svc.modify(&c, false, |r| {
+        r.restart_count = 0;
+        r.has_been_manually_stopped = false;
+    });
+    if let Err(e) = svc.start_by_policy(&c, Status::Exited).await {
+        tracing::warn!(id = %c.id, error = %e, "restart at engine start failed");
+    }
 }
 
 impl ContainerService {

@@ -157,5 +157,6 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             .and_then(|v| v.as_i64())
             .filter(|s| *s > 0)
             .map(|s| s as u64),
+        etc_dir: None,
     })
 }

@@ -40,6 +40,7 @@ impl ContainerService {
         c: &Arc<Container>,
         expect: Status,
     ) -> Result<()> {
+        self.wait_for_network_target(c).await;
         let _op = c.op.lock().await;
         if c.life.borrow().removed || c.status() != expect {
             return Ok(());
@@ -74,7 +75,13 @@ impl ContainerService {
         if let Some(hooks) = self.mount_hooks() {
             hooks.before_start(&rec)?;
         }
+        let joined = self.joined_network(&rec.id, &rec.host_config.network_mode)?;
         let mut spec = spec::runtime_spec(&self.data_root, &dir, &rec)?;
+        if let Some(j) = &joined {
+            spec.network = j.namespace.clone();
+            spec.hostname = j.hostname.clone();
+            spec.etc_dir = Some(j.etc_dir.clone());
+        }
         if let Some(nets) = self.networks() {
             if let Some(ns) = nets.attach(&rec, &dir)? {
                 spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
@@ -90,6 +97,10 @@ impl ContainerService {
         match self.host.spawn_shim(&self.shim_exe, &dir).await {
             Ok((handle, started, events)) => {
                 let rec = c.update(|r| {
+                    if let Some(j) = &joined {
+                        // docker shows the hostname the container runs with.
+                        r.config.hostname = j.hostname.clone();
+                    }
                     r.state.status = Status::Running;
                     r.state.pid = started.pid;
                     r.state.started_at = started.started_at.clone();

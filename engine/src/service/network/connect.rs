@@ -23,9 +23,9 @@ impl NetworkService {
     ) -> Result<()> {
         let mode = rec.host_config.network_mode.as_str();
         if !is_bridge_mode(mode) {
-            return Err(EngineError::invalid(format!(
-                "container sharing network namespace with another container or host cannot be connected to any other network (network mode {mode})"
-            )));
+            return Err(EngineError::invalid(
+                "container sharing network namespace with another container or host cannot be connected to any other network",
+            ));
         }
         let mut state = self.lock();
         let n = Self::find(&state, key)?.clone();

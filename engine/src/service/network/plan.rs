@@ -22,10 +22,9 @@ impl NetworkService {
             ports::ContainerPort::parse(p)?;
         }
         DnsConfig::from_host_config(&host.extra).validate()?;
-        if let Some(mode) = mode.strip_prefix("container:") {
-            return Err(EngineError::invalid(format!(
-                "network mode container:{mode} is not supported by berth"
-            )));
+        if mode.starts_with("container:") {
+            // The container service checks it and joins the target's namespace at start.
+            return Ok(None);
         }
         let state = self.lock();
         let net = if default_mode(mode) {
