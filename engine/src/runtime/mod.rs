@@ -14,4 +14,5 @@ pub mod selfexe;
 pub mod shim;
 pub mod shim_client;
 pub mod spec;
+pub mod strays;
 pub mod top;

@@ -137,6 +137,11 @@ pub enum NetworkNamespace {
     Path(PathBuf),
 }
 
+/// The cgroup of container `id`, relative to each hierarchy's root.
+pub fn cgroup_path(id: &str) -> String {
+    format!("berth/{id}")
+}
+
 /// Resource limits, already converted from docker's HostConfig units. `None` = no limit.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CgroupSpec {

@@ -15,6 +15,16 @@ use crate::store::atomic::write_json_atomic;
 use crate::store::record_dirs::RecordDirs;
 
 const RECORD: &str = "container.json";
+/// Present in a container directory being removed with its anonymous volumes (`rm -v`), so a
+/// removal interrupted by a kill finishes as it was asked.
+const REMOVE_VOLUMES: &str = "remove-volumes";
+
+/// A removal a kill interrupted after the container was unlisted: what is left to do for it
+/// (its networking forgotten, its anonymous volumes removed when asked).
+pub struct InterruptedRemoval {
+    pub record: ContainerRecord,
+    pub remove_volumes: bool,
+}
 
 pub struct ContainerStore {
     dirs: RecordDirs,
@@ -31,9 +41,32 @@ impl ContainerStore {
         self.dirs.dir(id)
     }
 
-    /// Remove what an interrupted create or remove left behind.
-    pub fn sweep_leftovers(&self) {
-        self.dirs.sweep_leftovers()
+    /// `<data_root>/containers`: where every container directory (and leftover) lives.
+    pub fn root(&self) -> &Path {
+        self.dirs.root()
+    }
+
+    /// Remove what an interrupted create or remove left behind; the removals it interrupted,
+    /// for the rest of their work.
+    pub fn sweep_leftovers(&self) -> Vec<InterruptedRemoval> {
+        let mut interrupted = Vec::new();
+        for dir in self.dirs.leftovers() {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            if !name.is_some_and(|n| n.starts_with(".removing-")) {
+                continue;
+            }
+            let record = fs::read(dir.join(RECORD))
+                .ok()
+                .and_then(|d| serde_json::from_slice::<ContainerRecord>(&d).ok());
+            if let Some(record) = record {
+                interrupted.push(InterruptedRemoval {
+                    record,
+                    remove_volumes: dir.join(REMOVE_VOLUMES).exists(),
+                });
+            }
+        }
+        self.dirs.sweep_leftovers();
+        interrupted
     }
 
     /// Every complete container record. Unreadable records are reported and skipped, never fatal.
@@ -63,8 +96,13 @@ impl ContainerStore {
         write_json_atomic(&self.dirs.record_path(&rec.id), rec)
     }
 
-    /// Unlist first (rename), then delete the files.
-    pub fn remove(&self, id: &str) -> Result<()> {
+    /// Unlist first (rename), then delete the files. `remove_volumes` is recorded in the
+    /// directory first, for a restart to finish the removal if a kill interrupts it.
+    pub fn remove(&self, id: &str, remove_volumes: bool) -> Result<()> {
+        if remove_volumes {
+            let marker = self.dirs.dir(id).join(REMOVE_VOLUMES);
+            fs::write(&marker, b"").io_context(|| format!("writing {}", marker.display()))?;
+        }
         self.dirs.remove(id)
     }
 }

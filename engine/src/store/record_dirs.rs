@@ -42,8 +42,29 @@ impl RecordDirs {
         self.root.join(key)
     }
 
+    /// The directory holding every object's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn record_path(&self, key: &str) -> PathBuf {
         self.dir(key).join(self.record)
+    }
+
+    /// The directories of interrupted creates and removes (`.tmp-<key>`, `.removing-<key>`).
+    pub fn leftovers(&self) -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with(".tmp-") || name.starts_with(".removing-")
+            })
+            .map(|e| e.path())
+            .collect()
     }
 
     /// Remove what an interrupted create or remove left behind.

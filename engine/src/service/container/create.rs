@@ -90,7 +90,7 @@ impl ContainerService {
         if let (Some(plan), Some(nets)) = (net_plan, self.networks()) {
             if let Err(e) = nets.commit_create(plan, &record) {
                 index.names.remove(&name);
-                let _ = self.store.remove(&id);
+                let _ = self.store.remove(&id, false);
                 return Err(e);
             }
         }

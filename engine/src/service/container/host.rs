@@ -15,6 +15,7 @@ use crate::runtime::cgroups::ContainerCgroup;
 use crate::runtime::selfexe::ShimExecutable;
 use crate::runtime::shim_client::{read_exit_record, ShimConnection, ShimHandle};
 use crate::runtime::spec::{CgroupSpec, ExitRecord};
+use crate::runtime::strays::{self, ShimProcess};
 
 use super::health::Probe;
 use super::{Container, ContainerService};
@@ -57,6 +58,15 @@ pub trait ContainerHost: Send + Sync {
         c: &'a Container,
         probe: &'a Probe,
     ) -> BoxFuture<'a, Result<(i64, String)>>;
+
+    /// The live shims of containers under `containers_dir` (blocking).
+    fn shim_processes(&self, containers_dir: &Path) -> Vec<ShimProcess>;
+
+    /// Kill every process of the cgroup at `path` and remove it (blocking); how many there were.
+    fn kill_cgroup(&self, path: &str) -> Result<usize>;
+
+    /// SIGKILL a shim process and wait for it to go (blocking).
+    fn kill_shim(&self, pid: i32);
 }
 
 /// The real host: shims, cgroupfs and the exec helper.
@@ -106,6 +116,18 @@ impl ContainerHost for RuntimeHost {
         probe: &'a Probe,
     ) -> BoxFuture<'a, Result<(i64, String)>> {
         Box::pin(super::health::exec_probe::exec_probe(svc, c, probe))
+    }
+
+    fn shim_processes(&self, containers_dir: &Path) -> Vec<ShimProcess> {
+        strays::shim_processes(containers_dir)
+    }
+
+    fn kill_cgroup(&self, path: &str) -> Result<usize> {
+        strays::kill_cgroup(path)
+    }
+
+    fn kill_shim(&self, pid: i32) {
+        strays::kill_shim(pid)
     }
 }
 

@@ -23,6 +23,7 @@ pub mod logs;
 pub mod mounts;
 pub mod names;
 mod pause;
+mod recover;
 mod remove;
 mod rename;
 pub mod restart;
@@ -75,6 +76,8 @@ pub struct ContainerService {
     networks: std::sync::OnceLock<Arc<crate::service::network::NetworkService>>,
     /// Shims, cgroups and probes (`RuntimeHost`; a recording fake in unit tests).
     host: Arc<dyn ContainerHost>,
+    /// Removals a kill interrupted, found by `load`, finished by `reconcile`.
+    interrupted: std::sync::Mutex<Vec<crate::store::containers::InterruptedRemoval>>,
 }
 
 impl ContainerService {
@@ -111,6 +114,7 @@ impl ContainerService {
             mount_hooks: std::sync::OnceLock::new(),
             networks: std::sync::OnceLock::new(),
             host,
+            interrupted: std::sync::Mutex::new(Vec::new()),
         }))
     }
 

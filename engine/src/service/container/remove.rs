@@ -50,7 +50,7 @@ impl ContainerService {
             }
         }
         let name = c.record().name;
-        self.store.remove(&c.id)?;
+        self.store.remove(&c.id, volumes)?;
         if let Some(nets) = self.networks() {
             nets.forget(&c.id);
         }

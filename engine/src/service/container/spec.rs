@@ -136,7 +136,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
         },
         seccomp_bpf,
         cgroup: CgroupSpec {
-            path: format!("berth/{}", rec.id),
+            path: crate::runtime::spec::cgroup_path(&rec.id),
             memory: (h.memory > 0).then_some(h.memory),
             memory_swap: (h.memory_swap != 0).then_some(h.memory_swap),
             cpu_shares: (h.cpu_shares > 0).then_some(h.cpu_shares as u64),

@@ -15,7 +15,7 @@ impl ContainerService {
                 c.id
             )));
         }
-        let path = format!("berth/{}", c.id);
+        let path = crate::runtime::spec::cgroup_path(&c.id);
         self.host_blocking("top", move |host| {
             let pids = host.cgroup_pids(&path)?;
             Ok(crate::runtime::top::ps_ef(&pids))

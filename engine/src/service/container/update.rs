@@ -184,7 +184,7 @@ pub async fn update(
         Status::Running | Status::Paused | Status::Restarting
     ) && c.shim().is_some()
     {
-        let spec = changed_limits(&merged, &u, format!("berth/{}", rec.id));
+        let spec = changed_limits(&merged, &u, crate::runtime::spec::cgroup_path(&rec.id));
         svc.host_blocking("update", move |host| host.update_limits(&spec))
             .await
             .map_err(|e| match e {

@@ -15,6 +15,7 @@ use crate::runtime::protocol::Frame;
 use crate::runtime::selfexe::ShimExecutable;
 use crate::runtime::shim_client::{ShimConnection, ShimEvent, ShimHandle};
 use crate::runtime::spec::{CgroupSpec, ExitRecord, StartRecord};
+use crate::runtime::strays::ShimProcess;
 use crate::service::container::health::Probe;
 use crate::service::container::{Container, ContainerService};
 use crate::util::now_rfc3339;
@@ -39,6 +40,8 @@ pub(crate) enum Call {
         memory: Option<i64>,
     },
     Probe(Vec<String>),
+    KillCgroup(String),
+    KillShim(i32),
 }
 
 #[derive(Default)]
@@ -53,6 +56,10 @@ struct Script {
     /// Event senders of the running fake shims, newest last.
     running: Vec<mpsc::UnboundedSender<ShimEvent>>,
     next_pid: i32,
+    /// Container directories (by name) whose shim still runs: reconnecting finds it.
+    live_shims: HashSet<String>,
+    /// Shim processes the host lists.
+    shim_processes: Vec<ShimProcess>,
 }
 
 /// See the module comment. Cheap to clone; clones share the script and the record.
@@ -90,6 +97,16 @@ impl FakeHost {
     /// The next shim start fails with `err`.
     pub(crate) fn fail_next_start(&self, err: EngineError) {
         self.script().start_failures.push_back(err);
+    }
+
+    /// A shim runs for the container directory `name` (one a killed engine left behind).
+    pub(crate) fn shim_lives(&self, name: &str, pid: i32) {
+        let mut s = self.script();
+        s.live_shims.insert(name.to_owned());
+        s.shim_processes.push(ShimProcess {
+            pid,
+            dir_name: name.to_owned(),
+        });
     }
 
     /// The next probes exit with these codes.
@@ -193,8 +210,10 @@ impl ContainerHost for FakeHost {
         &'a self,
         dir: &'a Path,
     ) -> BoxFuture<'a, Result<Option<ShimConnection>>> {
-        self.record(Call::ReconnectShim(name_of(dir)));
-        Box::pin(async { Ok(None) })
+        let name = name_of(dir);
+        self.record(Call::ReconnectShim(name.clone()));
+        let live = self.script().live_shims.contains(&name);
+        Box::pin(async move { Ok(live.then(|| self.connect())) })
     }
 
     fn exit_record(&self, _dir: &Path) -> Option<ExitRecord> {
@@ -236,5 +255,20 @@ impl ContainerHost for FakeHost {
             .pop_front()
             .unwrap_or((0, String::new()));
         Box::pin(async move { Ok(result) })
+    }
+
+    fn shim_processes(&self, _containers_dir: &Path) -> Vec<ShimProcess> {
+        self.script().shim_processes.clone()
+    }
+
+    fn kill_cgroup(&self, path: &str) -> Result<usize> {
+        self.record(Call::KillCgroup(path.into()));
+        Ok(0)
+    }
+
+    fn kill_shim(&self, pid: i32) {
+        let mut s = self.script();
+        s.calls.push(Call::KillShim(pid));
+        s.shim_processes.retain(|p| p.pid != pid);
     }
 }

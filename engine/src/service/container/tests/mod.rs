@@ -3,6 +3,7 @@
 
 mod health;
 mod pause;
+mod recover;
 mod restart;
 mod stop_kill;
 
@@ -46,6 +47,23 @@ impl Fixture {
             host,
             _root: root,
         }
+    }
+
+    /// The same data root opened by a new service on `host`, as an engine started after a kill
+    /// finds it (records read, shims reconnected, strays reaped).
+    async fn restart_engine(&self, host: &FakeHost) -> Arc<ContainerService> {
+        let shim = self._root.path().join("shim");
+        let exe = ShimExecutable::from_file(&shim).expect("sealed shim copy");
+        let svc = ContainerService::open_with_host(
+            self._root.path(),
+            exe,
+            EventBus::new(),
+            Arc::new(host.clone()),
+        )
+        .expect("container service");
+        svc.load();
+        svc.reconcile().await;
+        svc
     }
 
     /// `docker create` of `body` (a create request; Image and Cmd are filled in).
