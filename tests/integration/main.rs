@@ -21,6 +21,7 @@ mod compose_create;
 mod compose_loader;
 mod compose_up;
 mod containers;
+mod crash_recovery;
 mod dashboard_e2e;
 mod docker_cli;
 mod engine_service;

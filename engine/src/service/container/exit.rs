@@ -25,8 +25,11 @@ impl ContainerService {
             r.state.finished_at = exit.finished_at.clone();
             r.state.error = exit.error.clone().unwrap_or_default();
         });
-        if let Err(e) = self.store.save(&rec) {
-            tracing::error!(id = %rec.id, error = %e, "could not persist exit state");
+        // A container removed meanwhile has no record left to update: nothing is lost.
+        if !c.life.borrow().removed && self.dir(&rec.id).exists() {
+            if let Err(e) = self.store.save(&rec) {
+                tracing::error!(id = %rec.id, error = %e, "could not persist exit state");
+            }
         }
         *c.shim.lock().expect("shim lock") = None;
         // Published before waiters wake, so `die` precedes the `stop` or `destroy` it unblocks.

@@ -172,11 +172,12 @@ impl NetworkService {
                 rec.bridge
             )));
         }
-        self.bring_up(&rec, self.mtu_of(&rec))?;
+        // The record first: a kill before the bridge exists leaves a network the next engine
+        // start brings up, never a bridge (holding its subnet's route) that no record names.
+        self.store.save_network(&rec)?;
         state.networks.insert(rec.id.clone(), rec.clone());
         let done = self
-            .store
-            .save_network(&rec)
+            .bring_up(&rec, self.mtu_of(&rec))
             .and_then(|_| self.apply_nat(&state));
         if let Err(e) = done {
             state.networks.remove(&rec.id);

@@ -49,11 +49,13 @@ impl NetworkService {
                 let _ = self.store.save_container(&c);
             }
         }
-        self.store.remove_network(&n.id)?;
-        state.networks.remove(&n.id);
+        // The bridge first: a kill in between leaves a listed network whose bridge the next
+        // engine start recreates, never a bridge no record names.
         if let Err(e) = self.host.delete_link(&n.bridge) {
             tracing::warn!(bridge = %n.bridge, error = %e, "deleting bridge");
         }
+        self.store.remove_network(&n.id)?;
+        state.networks.remove(&n.id);
         if let Err(e) = self.apply_nat(&state) {
             tracing::error!(error = %e, "rebuilding nft table");
         }
