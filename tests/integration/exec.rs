@@ -186,13 +186,13 @@ fn berth_exec_prints_output_and_returns_the_exit_code() {
 }
 
 #[test]
-fn berth_exec_of_unknown_or_unexecutable_commands_is_127_or_126() {
+fn berth_exec_of_unknown_or_unexecutable_commands_is_126() {
     let e = TestEngine::with_busybox();
     running(&e, "box");
 
-    // Unknown command: docker's message and 127; not executable: 126.
+    // Unknown command: docker's message and 126 (dockerd 20.10's exec); not executable: 126.
     let o = e.berth(&["exec", "box", "nosuchcmd"]);
-    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("executable file not found in $PATH"),
         "{}",
@@ -332,7 +332,7 @@ fn docker_cli_exec() {
     let o = e.docker(&["exec", "dk", "sh", "-c", "exit 5"]);
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     let o = e.docker(&["exec", "dk", "nosuchcmd"]);
-    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
 
     let mut cmd = Command::new("docker");
     cmd.env("DOCKER_HOST", e.host())

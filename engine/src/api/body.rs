@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use super::RequestBody;
 use crate::error::{EngineError, Result};
+use crate::model::go_keys::{canonicalize, Shape};
 
 /// The whole body, or 400 when it is longer than `limit` or breaks off.
 pub async fn read_limited(body: RequestBody, limit: usize) -> Result<Bytes> {
@@ -29,6 +30,26 @@ pub fn json_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T> 
     serde_json::from_slice::<Option<T>>(body)
         .map(Option::unwrap_or_default)
         .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))
+}
+
+/// `json_or_default` with the keys first given docker's names as Go's decoder would match them
+/// (`model::go_keys`).
+pub fn shaped_json_or_default<T: DeserializeOwned + Default>(
+    body: &[u8],
+    shape: &Shape,
+) -> Result<T> {
+    Ok(shaped_json(body, shape)?.unwrap_or_default())
+}
+
+/// A JSON body given docker's key names (`model::go_keys`); None when empty or `null`.
+pub fn shaped_json<T: DeserializeOwned>(body: &[u8], shape: &Shape) -> Result<Option<T>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let invalid = |e: serde_json::Error| EngineError::invalid(format!("invalid JSON: {e}"));
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(invalid)?;
+    canonicalize(&mut value, shape);
+    serde_json::from_value(value).map_err(invalid)
 }
 
 /// Forward the request body's data into `tx`; the bounded channel gives backpressure, so the

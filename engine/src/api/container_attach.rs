@@ -2,12 +2,12 @@
 //! client reads a container's output.
 
 use hyper::Method;
-use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
 
 use super::backend::ContainerBackend;
 use super::containers::parse_timestamp;
 use super::detach;
+use super::hijack::Hijack;
 use super::response::{streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
@@ -73,8 +73,9 @@ fn container_logs<B: ContainerBackend>(r: &ApiRequest<B>, id: &str) -> Result<Ap
     Ok(streaming(content_type(rec.config.tty), rx))
 }
 
-/// Hijacked attach: answer `101 UPGRADED`, then stream output (framed unless TTY) until the
-/// container's process ends, and forward stdin to the shim when asked.
+/// Hijacked attach: answer `101 UPGRADED` (a 200 with the stream as its body for a client that
+/// did not ask to upgrade), then stream output (framed unless TTY) until the container's process
+/// ends, and forward stdin to the shim when asked.
 fn attach<B: ContainerBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResponse> {
     let c = r.backend.container(id)?;
     let rec = c.record();
@@ -102,17 +103,13 @@ fn attach<B: ContainerBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
             },
         )
     });
-    let upgrade = hyper::upgrade::on(&mut r.req);
+    let (response, conn) = Hijack::take(&mut r.req).answer(content_type(tty));
     let backend = r.backend.clone();
     tokio::spawn(async move {
-        let upgraded = match upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(error = %e, "attach upgrade failed");
-                return;
-            }
+        let Some(conn) = conn.await else {
+            return;
         };
-        let (rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
+        let (rd, mut wr) = tokio::io::split(conn);
         let (detached_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
         let stdin_task = want_stdin.then(|| {
             let c = c.clone();
@@ -189,5 +186,5 @@ fn attach<B: ContainerBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
             t.abort();
         }
     });
-    Ok(super::response::upgraded(content_type(tty)))
+    Ok(response)
 }

@@ -4,10 +4,11 @@
 use hyper::Method;
 
 use super::backend::ContainerBackend;
-use super::body::{json_or_default, read_limited};
+use super::body::{read_limited, shaped_json_or_default};
 use super::response::{ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::Result;
+use crate::model::go_keys;
 use crate::service::container::update::UpdateRequest;
 
 /// Largest update body accepted.
@@ -25,7 +26,7 @@ pub async fn handle<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse
     let id = r.segments[1].clone();
     let backend = r.backend.clone();
     let body = read_limited(r.req.into_body(), MAX_UPDATE_BODY).await?;
-    let req: UpdateRequest = json_or_default(&body)?;
+    let req: UpdateRequest = shaped_json_or_default(&body, &go_keys::HOST_CONFIG)?;
     let warnings = backend.container_update(&id, req).await?;
     Ok(ok_json(&serde_json::json!({ "Warnings": warnings })))
 }

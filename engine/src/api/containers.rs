@@ -8,13 +8,14 @@ use hyper::{Method, StatusCode};
 use tokio::sync::mpsc;
 
 use super::backend::ContainerBackend;
-use super::body::read_limited;
+use super::body::{read_limited, shaped_json};
 use super::container_views::{inspect, summary};
 use super::query::Filters;
 use super::response::{json, no_content, ok_json, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, CreateRequest, Status};
+use crate::model::go_keys;
 use crate::service::container::Container;
 
 /// Largest create body accepted; docker's configs are a few KiB.
@@ -128,12 +129,7 @@ async fn create<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let backend = r.backend.clone();
     let body = read_limited(r.req.into_body(), MAX_CREATE_BODY).await?;
     // An empty body and `null` (nothing, for Go's decoder) are refused alike, as dockerd does.
-    let req: Option<CreateRequest> = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| EngineError::invalid(format!("invalid JSON: {e}")))?
-    };
+    let req: Option<CreateRequest> = shaped_json(&body, &go_keys::CONTAINER_CREATE)?;
     let req = req.ok_or_else(|| {
         EngineError::invalid("config cannot be empty in order to create a container")
     })?;

@@ -1,15 +1,16 @@
 //! `docker exec`: `POST /containers/{id}/exec` and `/exec/{id}/{start,resize,json}`.
 
 use hyper::{Method, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::backend::ExecBackend;
-use super::body::{json_or_default, read_limited};
+use super::body::{read_limited, shaped_json_or_default};
 use super::detach;
+use super::hijack::Hijack;
 use super::response::{empty_body, json, ok_json, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
+use crate::model::go_keys;
 use crate::model::stream::{content_type, encode, StreamKind};
 use crate::service::container::exec::{ExecConfig, ExecStdin, ExecView, StartOptions};
 use crate::service::container::Output;
@@ -59,7 +60,7 @@ async fn create<B: ExecBackend>(r: ApiRequest<B>, container: &str) -> Result<Api
     // sending would break its pipe.
     let body = read_limited(r.req.into_body(), MAX_BODY).await?;
     backend.exec_container_exists(container)?;
-    let config: ExecConfig = json_or_default(&body)?;
+    let config: ExecConfig = shaped_json_or_default(&body, &go_keys::EXEC_CREATE)?;
     detach::parse(&config.detach_keys)?;
     let id = backend.exec_create(container, config)?;
     Ok(json(StatusCode::CREATED, &serde_json::json!({ "Id": id })))
@@ -90,16 +91,18 @@ pub fn inspect(v: &ExecView) -> serde_json::Value {
 }
 
 /// `POST /exec/{id}/start`: detached → 200 and the process runs in the background; attached →
-/// `101 UPGRADED`, then output (framed unless TTY) until the process exits; stdin is forwarded
-/// and the client's half-close closes the process's stdin.
+/// `101 UPGRADED` (a 200 with the stream as its body for a client that did not ask to upgrade),
+/// then output until the process exits, framed unless the *request* says `Tty` (docker frames by
+/// the start request, whatever the exec was created with); stdin is forwarded and the client's
+/// half-close closes the process's stdin.
 async fn start<B: ExecBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResponse> {
     let backend = r.backend.clone();
     // Take the upgrade handle before the body consumes the request; read the body before any
     // error answer (see `create`).
-    let upgrade = hyper::upgrade::on(&mut r.req);
+    let hijack = Hijack::take(&mut r.req);
     let body = read_limited(r.req.into_body(), MAX_BODY).await?;
     let exec = backend.exec(id)?;
-    let opts: StartOptions = json_or_default(&body)?;
+    let opts: StartOptions = shaped_json_or_default(&body, &go_keys::EXEC_START)?;
     // Keys from the start request's query win over the ones given at create (already checked).
     let keys = match r.query.string("detachKeys") {
         Some(k) => detach::parse(&k)?,
@@ -113,23 +116,22 @@ async fn start<B: ExecBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
             .expect("static response"));
     };
     let tty = started.tty;
+    let raw = opts.tty;
     // Docker scans only TTY input for the detach sequence (piped data must pass untouched).
     let mut detector = tty.then(|| detach::Detector::new(keys));
+    let (response, conn) = hijack.answer(content_type(raw));
     let want_stdout = exec.config.attach_stdout;
     let want_stderr = exec.config.attach_stderr;
     let exec_id = exec.id.clone();
     let exec_id2 = exec.id.clone();
     tokio::spawn(async move {
-        let upgraded = match upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                // Nobody to talk to: the process still runs to its end, output is discarded.
-                tracing::debug!(exec = %exec_id, error = %e, "exec upgrade failed");
-                while started.output.recv().await.is_some() {}
-                return;
-            }
+        let Some(conn) = conn.await else {
+            // Nobody to talk to: the process still runs to its end, output is discarded.
+            tracing::debug!(exec = %exec_id, "exec client gone before the upgrade");
+            while started.output.recv().await.is_some() {}
+            return;
         };
-        let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
+        let (mut rd, mut wr) = tokio::io::split(conn);
         let (detached_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
         let mut detached_tx = Some(detached_tx);
         let stdin_task = started.stdin.take().map(|mut stdin| {
@@ -182,8 +184,8 @@ async fn start<B: ExecBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
                 }
             };
             let chunk = match out {
-                Output::Stdout(b) if want_stdout || tty => encode(StreamKind::Stdout, &b, tty),
-                Output::Stderr(b) if want_stderr => encode(StreamKind::Stderr, &b, tty),
+                Output::Stdout(b) if want_stdout || tty => encode(StreamKind::Stdout, &b, raw),
+                Output::Stderr(b) if want_stderr => encode(StreamKind::Stderr, &b, raw),
                 Output::End => break,
                 _ => continue,
             };
@@ -198,5 +200,5 @@ async fn start<B: ExecBackend>(mut r: ApiRequest<B>, id: &str) -> Result<ApiResp
             t.abort();
         }
     });
-    Ok(super::response::upgraded(content_type(tty)))
+    Ok(response)
 }

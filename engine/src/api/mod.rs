@@ -15,6 +15,7 @@ pub mod containers;
 pub mod detach;
 pub mod events;
 pub mod exec;
+pub mod hijack;
 pub mod image_archive;
 pub mod images;
 pub mod network_views;

@@ -5,6 +5,7 @@
 pub mod build;
 pub mod container;
 pub mod go_json;
+pub mod go_keys;
 pub mod health;
 pub mod image;
 pub mod stream;

@@ -166,13 +166,10 @@ fn not_running(id: &str, status: Status) -> EngineError {
     }
 }
 
-/// Docker's exit code for a failed exec setup: 127 when the command is missing, else 126.
-fn setup_exit_code(code: i32) -> i32 {
-    if code == 127 {
-        127
-    } else {
-        126
-    }
+/// Docker's exit code for a failed exec setup: 126, whether the command is missing or not
+/// executable (dockerd 20.10 and the docker-py suite; `docker run` of a missing command is 127).
+fn setup_exit_code(_code: i32) -> i32 {
+    126
 }
 
 impl ExecService {
@@ -549,7 +546,7 @@ mod tests {
 
     #[test]
     fn setup_failures_map_to_docker_codes() {
-        assert_eq!(setup_exit_code(127), 127);
+        assert_eq!(setup_exit_code(127), 126);
         assert_eq!(setup_exit_code(126), 126);
         assert_eq!(setup_exit_code(1), 126);
     }
