@@ -45,5 +45,6 @@ mod registry_unreachable;
 mod shared_netns;
 mod shim_e2e;
 mod stats;
+mod swarm_commit;
 mod tty;
 mod volumes;

@@ -1,5 +1,6 @@
-//! Registry endpoints: `POST /images/create?fromImage=` (pull, called from `api::images`) and
-//! `POST /auth` (check credentials).
+//! Registry endpoints: `POST /images/create?fromImage=` (pull, called from `api::images`),
+//! `POST /auth` (check credentials) and `GET /distribution/{name}/json` (what a reference is on
+//! its registry).
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -17,11 +18,32 @@ use crate::registry::Credentials;
 use crate::service::image::pull::{Progress, PullOptions};
 
 pub fn matches(method: &Method, segments: &[String]) -> bool {
-    method == Method::POST && segments.len() == 1 && segments[0] == "auth"
+    let auth = method == Method::POST && segments.len() == 1 && segments[0] == "auth";
+    auth || is_distribution(method, segments)
+}
+
+fn is_distribution(method: &Method, s: &[String]) -> bool {
+    method == Method::GET
+        && s.len() >= 3
+        && s[0] == "distribution"
+        && s.last().is_some_and(|l| l == "json")
 }
 
 pub async fn handle<B: RegistryBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
+    if is_distribution(&r.method, &r.segments) {
+        return distribution(r).await;
+    }
     auth(r).await
+}
+
+/// `GET /distribution/{name}/json`; the name (slashes and all) is between the first and last
+/// segments.
+async fn distribution<B: RegistryBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
+    let name = r.segments[1..r.segments.len() - 1].join("/");
+    let reference = Reference::parse(&name)?;
+    let creds = request_credentials(&r)?;
+    let body = r.backend.registry_distribution(&reference, creds).await?;
+    Ok(ok_json(&body))
 }
 
 /// Credentials of a request (`X-Registry-Auth`), anonymous when absent.

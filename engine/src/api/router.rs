@@ -11,8 +11,8 @@ use super::query::Query;
 use super::response::{error_response, json, ApiResponse};
 use super::{
     berth, container_archive, container_attach, container_stats, container_update, containers,
-    events, exec, image_archive, images, networks, system, system_df, version, volumes, ApiRequest,
-    RequestBody,
+    events, exec, image_archive, images, networks, swarm, system, system_df, version, volumes,
+    ApiRequest, RequestBody,
 };
 use crate::error::EngineError;
 
@@ -87,6 +87,9 @@ async fn route<B: Backend>(
     if super::registry::matches(method, segments) {
         return super::registry::handle(r).await;
     }
+    if super::commit::matches(method, segments) {
+        return super::commit::handle(r).await;
+    }
     if image_archive::matches(method, segments) {
         return image_archive::handle(r).await;
     }
@@ -120,6 +123,9 @@ async fn route<B: Backend>(
     }
     if networks::matches(method, segments) {
         return networks::handle(r).await;
+    }
+    if swarm::matches(method, segments) {
+        return swarm::handle(r).await;
     }
     Ok(json(
         StatusCode::NOT_FOUND,

@@ -2,6 +2,7 @@
 //! for processes.
 
 pub mod build;
+pub mod commit;
 pub mod container;
 pub mod events;
 pub mod image;

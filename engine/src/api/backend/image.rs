@@ -17,6 +17,7 @@ use crate::image::import::Platform;
 use crate::image::reference::Reference;
 use crate::model::image::{ImageDeleteItem, ImageInspect, ImageSummary};
 use crate::registry::{Credentials, RegResult};
+use crate::service::commit::CommitOptions;
 use crate::service::image::archive::{self as image_archive, LoadEvent};
 use crate::service::image::ingest::IngestLease;
 use crate::service::image::pull::{Progress, PullOptions, Resolved};
@@ -58,6 +59,8 @@ pub trait ImageBackend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<String>> + Send;
     /// What a push of `name` (and `tag`) would upload: bad name → 400, nothing local → 404.
     fn image_push_plan(&self, name: &str, tag: Option<&str>) -> Result<PushPlan>;
+    /// `POST /commit`: a container's changes and config as a new image; its id.
+    fn image_commit(&self, opts: CommitOptions) -> impl Future<Output = Result<String>> + Send;
     /// Run the push, streaming docker's progress lines into `tx`.
     fn image_push(
         self: Arc<Self>,
@@ -99,9 +102,19 @@ pub trait RegistryBackend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
     /// Whether the registry takes `creds`.
     fn registry_login(&self, creds: &Credentials) -> impl Future<Output = RegResult<()>> + Send;
+    /// `GET /distribution/{name}/json`: the registry's descriptor and platforms for `reference`.
+    fn registry_distribution(
+        &self,
+        reference: &Reference,
+        creds: Option<Credentials>,
+    ) -> impl Future<Output = Result<serde_json::Value>> + Send;
 }
 
 impl ImageBackend for Engine {
+    async fn image_commit(&self, opts: CommitOptions) -> Result<String> {
+        self.commit(opts).await
+    }
+
     fn image_list(&self, filter: &ImageListFilter) -> Result<Vec<ImageSummary>> {
         self.images.list(filter)
     }
@@ -204,5 +217,13 @@ impl RegistryBackend for Engine {
 
     async fn registry_login(&self, creds: &Credentials) -> RegResult<()> {
         self.pulls.registry().check_login(creds).await
+    }
+
+    async fn registry_distribution(
+        &self,
+        reference: &Reference,
+        creds: Option<Credentials>,
+    ) -> Result<serde_json::Value> {
+        self.pulls.distribution_inspect(reference, creds).await
     }
 }

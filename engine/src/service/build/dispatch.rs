@@ -274,7 +274,7 @@ fn command(st: &StageState, form: &CommandForm) -> Vec<String> {
 }
 
 /// One EXPOSE word as docker's nat.ParsePortSpecs reads it: `80`, `80/udp`, `8000-8002/tcp`.
-fn expand_port(word: &str) -> Result<Vec<String>, BuildFailure> {
+pub(crate) fn expand_port(word: &str) -> Result<Vec<String>, BuildFailure> {
     let (ports, proto) = match word.split_once('/') {
         Some((p, proto)) => (p, proto.to_ascii_lowercase()),
         None => (word, "tcp".to_string()),

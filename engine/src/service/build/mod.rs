@@ -14,7 +14,7 @@
 pub mod cache;
 pub mod config;
 mod copy;
-mod dispatch;
+pub(crate) mod dispatch;
 mod mounts;
 mod options;
 pub mod output;

@@ -59,6 +59,25 @@ impl ContainerService {
             .await
     }
 
+    /// `docker commit`'s pause: freeze a running (not paused) container's cgroup while its
+    /// changes are copied, without the `pause` state or event dockerd does not show either.
+    /// Returns whether it froze, so the caller thaws only what it froze. The container's
+    /// operation lock is held meanwhile so a stop cannot meet a frozen cgroup.
+    pub async fn freeze_for_commit(&self, c: &Arc<Container>) -> Result<bool> {
+        if c.status() != Status::Running || c.shim().is_none() {
+            return Ok(false);
+        }
+        self.set_frozen(&c.id, true).await?;
+        Ok(true)
+    }
+
+    /// Undo `freeze_for_commit`.
+    pub async fn thaw_after_commit(&self, c: &Arc<Container>) {
+        if let Err(e) = self.set_frozen(&c.id, false).await {
+            tracing::warn!(id = %c.id, error = %e, "could not thaw a container after commit");
+        }
+    }
+
     /// Before a stop, a SIGKILL or a forced removal: resume a paused container so its processes
     /// can handle the signal. A failure is logged; the signal is sent anyway.
     pub(super) async fn thaw_if_paused(&self, c: &Arc<Container>) {

@@ -15,6 +15,7 @@
 pub mod archive;
 pub mod check;
 pub mod commit_child;
+mod distribution;
 mod gc;
 mod history;
 mod import;
@@ -29,7 +30,7 @@ pub mod pull_progress;
 pub mod push;
 mod remove;
 mod resolve;
-mod tag;
+pub mod tag;
 #[cfg(test)]
 mod tests;
 
