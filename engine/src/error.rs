@@ -17,6 +17,9 @@ pub enum EngineError {
     /// 304: start of a running container, stop of a stopped one.
     #[error("{0}")]
     NotModified(String),
+    /// 501: a feature the container's configuration does not offer (reading a `none` log).
+    #[error("{0}")]
+    NotImplemented(String),
     /// 500 with a message that says what failed.
     #[error("{0}")]
     Internal(String),
@@ -54,6 +57,7 @@ impl EngineError {
                 EngineError::InvalidArgument(format!("{prefix}: {m}"))
             }
             EngineError::NotModified(m) => EngineError::NotModified(format!("{prefix}: {m}")),
+            EngineError::NotImplemented(m) => EngineError::NotImplemented(format!("{prefix}: {m}")),
             EngineError::Internal(m) => EngineError::Internal(format!("{prefix}: {m}")),
             EngineError::Io { context, source } => EngineError::Io {
                 context: format!("{prefix}: {context}"),

@@ -17,6 +17,7 @@ pub fn status_of(err: &EngineError) -> StatusCode {
         EngineError::Conflict(_) => StatusCode::CONFLICT,
         EngineError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
         EngineError::NotModified(_) => StatusCode::NOT_MODIFIED,
+        EngineError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
         EngineError::Internal(_) | EngineError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

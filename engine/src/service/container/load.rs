@@ -114,8 +114,12 @@ impl ContainerService {
                 .await
             {
                 Ok(0) => {}
-                Ok(n) => tracing::warn!(id = %c.id, processes = n, "killed processes its lost shim left running"),
-                Err(e) => tracing::warn!(id = %c.id, error = %e, "reaping the cgroup of a lost shim"),
+                Ok(n) => {
+                    tracing::warn!(id = %c.id, processes = n, "killed processes its lost shim left running")
+                }
+                Err(e) => {
+                    tracing::warn!(id = %c.id, error = %e, "reaping the cgroup of a lost shim")
+                }
             }
             let exit = self.host.exit_record(&dir).unwrap_or_else(|| ExitRecord {
                 exit_code: 255,

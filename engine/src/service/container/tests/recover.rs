@@ -22,7 +22,11 @@ async fn a_shim_started_before_the_record_said_so_is_adopted() {
     assert_eq!(c.status(), Status::Running);
     assert!(c.record().state.pid > 0);
     assert!(c.life.borrow().running);
-    assert!(!host.calls().contains(&Call::KillShim(4242)), "{:?}", host.calls());
+    assert!(
+        !host.calls().contains(&Call::KillShim(4242)),
+        "{:?}",
+        host.calls()
+    );
     // Adopted for real: a kill reaches its process through the reconnected shim.
     svc.kill(&id, None).await.unwrap();
     assert_eq!(host.signals(), vec![libc::SIGKILL]);
@@ -38,7 +42,9 @@ async fn a_lost_shim_s_cgroup_is_emptied_before_the_container_is_settled() {
     assert_eq!(rec.state.status, Status::Exited);
     assert_eq!(rec.state.exit_code, 255);
     let calls = host.calls();
-    let kill = calls.iter().position(|c| *c == Call::KillCgroup(format!("berth/{id}")));
+    let kill = calls
+        .iter()
+        .position(|c| *c == Call::KillCgroup(format!("berth/{id}")));
     assert!(kill.is_some(), "{calls:?}");
 }
 
