@@ -218,6 +218,21 @@ fn inspect_host_config_has_dockerds_fields() {
     for k in ["RestartPolicy", "PortBindings", "ConsoleSize"] {
         assert!(h.get(k).is_some(), "HostConfig.{k} missing");
     }
+    // A raw API body leaves the lists out: dockerd shows them null (the CLI sends []).
+    let raw = api::create(&e, sh("true"));
+    let hr = &inspect(&e, &raw)["HostConfig"];
+    for k in [
+        "Dns",
+        "Devices",
+        "Ulimits",
+        "BlkioWeightDevice",
+        "PortBindings",
+        "Binds",
+    ] {
+        assert_eq!(hr[k], Value::Null, "HostConfig.{k} in {hr:#}");
+    }
+    assert_eq!(hr["ConsoleSize"], json!([0, 0]));
+    assert_eq!(hr["ShmSize"], 67108864);
     let masked = h["MaskedPaths"].as_array().unwrap();
     assert!(masked.contains(&json!("/proc/kcore")), "{masked:?}");
     // Privileged: no masked or read-only paths, shown as null.

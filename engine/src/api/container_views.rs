@@ -123,21 +123,22 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
 }
 
 /// The HostConfig fields dockerd shows for a container whose client left them out, with dockerd's
-/// values: inspect has the same keys on both engines, so clients that index them (docker-py's
-/// tests, compose's diff) find them.
+/// values (lists a client did not send are null; the docker CLI sends [] for most, kept as sent):
+/// inspect has the same keys on both engines, so clients that index them (docker-py's tests,
+/// compose's diff) find them.
 fn host_config_defaults(obj: &mut serde_json::Map<String, Value>, h: &HostConfig) {
     use crate::runtime::defaults::{MASKED_PATHS, READONLY_PATHS};
     use crate::service::container::spec::path_list;
     let defaults = [
         ("Binds", json!(null)),
         ("ContainerIDFile", json!("")),
-        ("PortBindings", json!({})),
+        ("PortBindings", json!(null)),
         ("VolumeDriver", json!("")),
         ("VolumesFrom", json!(null)),
         ("CgroupnsMode", json!("host")),
-        ("Dns", json!([])),
-        ("DnsOptions", json!([])),
-        ("DnsSearch", json!([])),
+        ("Dns", json!(null)),
+        ("DnsOptions", json!(null)),
+        ("DnsSearch", json!(null)),
         ("ExtraHosts", json!(null)),
         ("GroupAdd", json!(null)),
         ("IpcMode", json!("private")),
@@ -154,16 +155,16 @@ fn host_config_defaults(obj: &mut serde_json::Map<String, Value>, h: &HostConfig
         ("Isolation", json!("")),
         ("CgroupParent", json!("")),
         ("BlkioWeight", json!(0)),
-        ("BlkioWeightDevice", json!([])),
-        ("BlkioDeviceReadBps", json!([])),
-        ("BlkioDeviceWriteBps", json!([])),
-        ("BlkioDeviceReadIOps", json!([])),
-        ("BlkioDeviceWriteIOps", json!([])),
+        ("BlkioWeightDevice", json!(null)),
+        ("BlkioDeviceReadBps", json!(null)),
+        ("BlkioDeviceWriteBps", json!(null)),
+        ("BlkioDeviceReadIOps", json!(null)),
+        ("BlkioDeviceWriteIOps", json!(null)),
         ("CpuRealtimePeriod", json!(0)),
         ("CpuRealtimeRuntime", json!(0)),
         ("CpusetCpus", json!("")),
         ("CpusetMems", json!("")),
-        ("Devices", json!([])),
+        ("Devices", json!(null)),
         ("DeviceCgroupRules", json!(null)),
         ("DeviceRequests", json!(null)),
         ("KernelMemory", json!(0)),
@@ -172,7 +173,7 @@ fn host_config_defaults(obj: &mut serde_json::Map<String, Value>, h: &HostConfig
         ("MemorySwappiness", json!(null)),
         ("OomKillDisable", json!(false)),
         ("PidsLimit", json!(null)),
-        ("Ulimits", json!([])),
+        ("Ulimits", json!(null)),
         ("CpuCount", json!(0)),
         ("CpuPercent", json!(0)),
         ("IOMaximumIOps", json!(0)),
