@@ -47,7 +47,8 @@ fn root_for_read(svc: &ContainerService, c: &Container) -> Result<ContainerRoot>
     }
     let dir = svc.dir(&rec.id);
     let root = ContainerRoot::overlay(&rec.layer_dirs, &dir.join(files::UPPER), None)?;
-    attach_volumes(&root, &rec, false);
+    // A volume that cannot be attached shows what the image has below its mount point.
+    let _ = attach_volumes(&root, &rec, false);
     Ok(root)
 }
 
@@ -77,7 +78,7 @@ async fn ensure_mount_points(svc: &Arc<ContainerService>, c: &Arc<Container>) ->
         drop(ro);
         if missing {
             let rw = ContainerRoot::overlay(&rec.layer_dirs, &upper, Some(&dir.join(files::WORK)))?;
-            attach_volumes(&rw, &rec, true);
+            let _ = attach_volumes(&rw, &rec, true);
         }
         Ok(())
     })
@@ -86,7 +87,8 @@ async fn ensure_mount_points(svc: &Arc<ContainerService>, c: &Arc<Container>) ->
 
 /// Attach a stopped container's volumes and binds (tmpfs ones have no content while it is
 /// stopped) to its detached root; `create` makes missing mount points (the writable view).
-fn attach_volumes(root: &ContainerRoot, rec: &ContainerRecord, create: bool) {
+/// Returns the destinations that could not be attached.
+fn attach_volumes(root: &ContainerRoot, rec: &ContainerRecord, create: bool) -> Vec<String> {
     let mut mounts: Vec<&MountPoint> = rec
         .mounts
         .iter()
@@ -102,9 +104,12 @@ fn attach_volumes(root: &ContainerRoot, rec: &ContainerRecord, create: bool) {
             readonly: !m.rw,
         })
         .collect();
+    let mut failed = Vec::new();
     for (dest, e) in root.attach_binds(&binds, create) {
         tracing::debug!(container = %rec.id, %dest, error = %e, "volume not attached for archive");
+        failed.push(dest);
     }
+    failed
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -276,7 +281,17 @@ pub async fn put_archive(
                 &dir.join(files::UPPER),
                 Some(&dir.join(files::WORK)),
             )?;
-            attach_volumes(&root, &rec, true);
+            // A copy into a volume that could not be attached (a kernel before 6.15) would land
+            // in the upper dir, hidden by the volume at start: refuse rather than lose it.
+            let clean = crate::archive::ContainerPath::parse(&path)?.clean;
+            if let Some(dest) = attach_volumes(&root, &rec, true)
+                .into_iter()
+                .find(|d| path_in(d, &clean))
+            {
+                return Err(EngineError::internal(format!(
+                    "cannot reach volume {dest} of a stopped container on this kernel"
+                )));
+            }
             root
         };
         let (_, res, _) = stat_path(&root, &format!("{}/.", path.trim_end_matches('/')), &name)
