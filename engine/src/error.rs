@@ -20,6 +20,9 @@ pub enum EngineError {
     /// 503: a feature this node does not offer in its current state (swarm mode).
     #[error("{0}")]
     Unavailable(String),
+    /// 501: a feature the container's configuration does not offer (reading a `none` log).
+    #[error("{0}")]
+    NotImplemented(String),
     /// 500 with a message that says what failed.
     #[error("{0}")]
     Internal(String),
@@ -58,6 +61,7 @@ impl EngineError {
             }
             EngineError::NotModified(m) => EngineError::NotModified(format!("{prefix}: {m}")),
             EngineError::Unavailable(m) => EngineError::Unavailable(format!("{prefix}: {m}")),
+            EngineError::NotImplemented(m) => EngineError::NotImplemented(format!("{prefix}: {m}")),
             EngineError::Internal(m) => EngineError::Internal(format!("{prefix}: {m}")),
             EngineError::Io { context, source } => EngineError::Io {
                 context: format!("{prefix}: {context}"),

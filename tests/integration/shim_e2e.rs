@@ -72,6 +72,7 @@ impl Fixture {
                 env: vec!["PATH=/bin".into(), "HOME=/root".into()],
                 cwd: "/".into(),
                 user: String::new(),
+                group_add: Vec::new(),
                 tty: false,
                 open_stdin: false,
                 capabilities: defaults::DEFAULT_CAPABILITIES
@@ -100,6 +101,7 @@ impl Fixture {
                 path: self.dir.join(files::CONTAINER_LOG),
                 max_size: 0,
                 max_files: 1,
+                disabled: false,
             },
             init: false,
             mounts: Vec::new(),

@@ -42,6 +42,7 @@ fn container_logs<B: ContainerBackend>(r: &ApiRequest<B>, id: &str) -> Result<Ap
             "Bad parameters: you must choose at least one stream",
         ));
     }
+    crate::service::container::log_driver::check_readable(&rec)?;
     let tail = match r.query.get("tail") {
         None | Some("") | Some("all") => None,
         Some(t) => Some(

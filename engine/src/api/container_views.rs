@@ -5,11 +5,11 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 use crate::model::container::{
-    ContainerRecord, ContainerSummary, EndpointSettings, Status, SummaryHealth, SummaryHostConfig,
-    SummaryNetworkSettings,
+    ContainerRecord, ContainerSummary, EndpointSettings, HostConfig, Status, SummaryHealth,
+    SummaryHostConfig, SummaryNetworkSettings,
 };
 use crate::runtime::spec::files;
-use crate::service::container::{health, shared_net};
+use crate::service::container::{health, log_driver, shared_net};
 use crate::util::humanize;
 
 fn unix_seconds(ts: &str) -> i64 {
@@ -122,6 +122,119 @@ pub fn summary(rec: &ContainerRecord) -> ContainerSummary {
     }
 }
 
+/// The HostConfig fields dockerd shows for a container whose client left them out, with dockerd's
+/// values (lists a client did not send are null; the docker CLI sends [] for most, kept as sent):
+/// inspect has the same keys on both engines, so clients that index them (docker-py's tests,
+/// compose's diff) find them.
+fn host_config_defaults(obj: &mut serde_json::Map<String, Value>, h: &HostConfig) {
+    use crate::runtime::defaults::{MASKED_PATHS, READONLY_PATHS};
+    use crate::service::container::spec::path_list;
+    let defaults = [
+        ("Binds", json!(null)),
+        ("ContainerIDFile", json!("")),
+        ("PortBindings", json!(null)),
+        ("VolumeDriver", json!("")),
+        ("VolumesFrom", json!(null)),
+        ("CgroupnsMode", json!("host")),
+        ("Dns", json!(null)),
+        ("DnsOptions", json!(null)),
+        ("DnsSearch", json!(null)),
+        ("ExtraHosts", json!(null)),
+        ("GroupAdd", json!(null)),
+        ("IpcMode", json!("private")),
+        ("Cgroup", json!("")),
+        ("Links", json!(null)),
+        ("OomScoreAdj", json!(0)),
+        ("PidMode", json!("")),
+        ("PublishAllPorts", json!(false)),
+        ("UTSMode", json!("")),
+        ("UsernsMode", json!("")),
+        ("ShmSize", json!(64 << 20)),
+        ("Runtime", json!("runc")),
+        ("ConsoleSize", json!([0, 0])),
+        ("Isolation", json!("")),
+        ("CgroupParent", json!("")),
+        ("BlkioWeight", json!(0)),
+        ("BlkioWeightDevice", json!(null)),
+        ("BlkioDeviceReadBps", json!(null)),
+        ("BlkioDeviceWriteBps", json!(null)),
+        ("BlkioDeviceReadIOps", json!(null)),
+        ("BlkioDeviceWriteIOps", json!(null)),
+        ("CpuRealtimePeriod", json!(0)),
+        ("CpuRealtimeRuntime", json!(0)),
+        ("CpusetCpus", json!("")),
+        ("CpusetMems", json!("")),
+        ("Devices", json!(null)),
+        ("DeviceCgroupRules", json!(null)),
+        ("DeviceRequests", json!(null)),
+        ("KernelMemory", json!(0)),
+        ("KernelMemoryTCP", json!(0)),
+        ("MemoryReservation", json!(0)),
+        ("MemorySwappiness", json!(null)),
+        ("OomKillDisable", json!(false)),
+        ("PidsLimit", json!(null)),
+        ("Ulimits", json!(null)),
+        ("CpuCount", json!(0)),
+        ("CpuPercent", json!(0)),
+        ("IOMaximumIOps", json!(0)),
+        ("IOMaximumBandwidth", json!(0)),
+        (
+            "MaskedPaths",
+            json!(path_list(h, "MaskedPaths", MASKED_PATHS)),
+        ),
+        (
+            "ReadonlyPaths",
+            json!(path_list(h, "ReadonlyPaths", READONLY_PATHS)),
+        ),
+    ];
+    for (k, v) in defaults {
+        obj.entry(k).or_insert(v);
+    }
+    // The docker CLI sends zero values that dockerd replaces with its defaults at create.
+    let zero_to = |obj: &mut serde_json::Map<String, Value>, k: &str, zero: Value, v: Value| {
+        if obj.get(k) == Some(&zero) {
+            obj.insert(k.into(), v);
+        }
+    };
+    zero_to(obj, "ShmSize", json!(0), json!(64 << 20));
+    zero_to(obj, "IpcMode", json!(""), json!("private"));
+    zero_to(obj, "CgroupnsMode", json!(""), json!("host"));
+    zero_to(obj, "MemorySwappiness", json!(-1), Value::Null);
+    if obj
+        .get("PidsLimit")
+        .and_then(Value::as_i64)
+        .is_some_and(|p| p <= 0)
+    {
+        obj.insert("PidsLimit".into(), Value::Null);
+    }
+    // Lists the client did not give are null in dockerd's answer, not [].
+    for k in ["CapAdd", "CapDrop", "SecurityOpt"] {
+        if obj
+            .get(k)
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+        {
+            obj.insert(k.into(), Value::Null);
+        }
+    }
+}
+
+/// `Config` as dockerd shows it: `OnBuild` always there, an empty `Volumes` null.
+fn config_view(rec: &ContainerRecord) -> Value {
+    let mut v = json!(rec.config);
+    if let Some(obj) = v.as_object_mut() {
+        obj.entry("OnBuild").or_insert(Value::Null);
+        if obj
+            .get("Volumes")
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.is_empty())
+        {
+            obj.insert("Volumes".into(), Value::Null);
+        }
+    }
+    v
+}
+
 pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
     let s = &rec.state;
     let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
@@ -142,6 +255,7 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
                 *lc = json!({"Type": "json-file", "Config": lc.get("Config").cloned().unwrap_or(json!({}))});
             }
         });
+        host_config_defaults(obj, &rec.host_config);
     }
     let mut lower: Vec<String> = rec
         .layer_dirs
@@ -171,7 +285,7 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
         "ResolvConfPath": etc_path(files::RESOLV_CONF),
         "HostnamePath": etc_path(files::HOSTNAME),
         "HostsPath": etc_path(files::HOSTS),
-        "LogPath": path(files::CONTAINER_LOG),
+        "LogPath": if log_driver::shown_path(rec) { path(files::CONTAINER_LOG) } else { String::new() },
         "Name": format!("/{}", rec.name),
         "RestartCount": rec.restart_count,
         "Driver": "overlay2",
@@ -191,7 +305,7 @@ pub fn inspect(rec: &ContainerRecord, dir: &std::path::Path) -> Value {
             }
         },
         "Mounts": rec.mounts.iter().map(|m| m.to_api()).collect::<Vec<_>>(),
-        "Config": rec.config,
+        "Config": config_view(rec),
         "NetworkSettings": {
             "Bridge": "", "SandboxID": "", "SandboxKey": "", "HairpinMode": false,
             "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,

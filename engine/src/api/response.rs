@@ -18,6 +18,7 @@ pub fn status_of(err: &EngineError) -> StatusCode {
         EngineError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
         EngineError::NotModified(_) => StatusCode::NOT_MODIFIED,
         EngineError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        EngineError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
         EngineError::Internal(_) | EngineError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

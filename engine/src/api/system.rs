@@ -167,8 +167,14 @@ fn info_body<B: SystemBackend>(r: &ApiRequest<B>) -> serde_json::Value {
         "Labels": [],
         "ExperimentalBuild": false,
         "ServerVersion": env!("CARGO_PKG_VERSION"),
-        "Runtimes": { "berth": { "path": "berth-shim" } },
-        "DefaultRuntime": "berth",
+        // dockerd's names: clients and compose files ask for "runc", the default; berth's shim
+        // is what runs behind it.
+        "Runtimes": {
+            "io.containerd.runc.v2": { "path": "runc" },
+            "io.containerd.runtime.v1.linux": { "path": "runc" },
+            "runc": { "path": "runc" }
+        },
+        "DefaultRuntime": "runc",
         "Swarm": {
             "NodeID": "",
             "NodeAddr": "",

@@ -13,6 +13,7 @@ pub mod layer_dir;
 pub mod layer_tar;
 pub mod tar_in;
 pub mod tar_out;
+pub mod volumes;
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

@@ -296,7 +296,7 @@ fn child_main(
     } else {
         &spec.user
     };
-    let ident = user::resolve_in_container(user)?;
+    let ident = user::resolve_in_container(user, &c.process.group_add)?;
     let env = iexec::build_env(&merge_env(&c.process.env, &spec.env), &ident);
     let cwd = if spec.cwd.is_empty() {
         &c.process.cwd

@@ -114,6 +114,10 @@ pub struct ProcessSpec {
     /// Docker's `User`: "", "name", "uid", "name:group", "uid:gid"; resolved inside the container
     /// against its /etc/passwd and /etc/group. Empty means root.
     pub user: String,
+    /// Docker's `HostConfig.GroupAdd`: supplementary groups by name (the container's
+    /// /etc/group) or number, added to the user's, for the process and every exec.
+    #[serde(default)]
+    pub group_add: Vec<String>,
     pub tty: bool,
     /// Keep stdin open (a pipe, or the PTY) so the engine can forward attach input.
     pub open_stdin: bool,
@@ -166,6 +170,9 @@ pub struct LogSpec {
     pub max_size: u64,
     /// Total files kept, including the current one (path, path.1, path.2, ...).
     pub max_files: u32,
+    /// `--log-driver none`: no file is written (absent in specs of older engines: false).
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// What the shim records when the container's main process has been reaped.

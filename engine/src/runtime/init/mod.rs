@@ -179,7 +179,7 @@ fn run(
     }
     nix::unistd::sethostname(&spec.hostname).ctx("sethostname")?;
 
-    let ident = user::resolve_in_container(&spec.process.user)?;
+    let ident = user::resolve_in_container(&spec.process.user, &spec.process.group_add)?;
     if stdio.tty {
         console::chown_terminal(ident.uid)?;
     }

@@ -147,9 +147,37 @@ pub fn resolve(spec: &str, passwd: &[PasswdEntry], groups: &[GroupEntry]) -> Ini
     })
 }
 
+/// Add docker's `HostConfig.GroupAdd` to the supplementary groups, as runc's
+/// GetAdditionalGroups does for dockerd: a name or number found in the group file is that
+/// group; another number is taken as is; an unknown name fails the start in runc's words.
+pub fn add_groups(ident: &mut Identity, add: &[String], groups: &[GroupEntry]) -> InitResult<()> {
+    for ag in add {
+        let gid = match groups
+            .iter()
+            .find(|e| e.name == *ag || e.gid.to_string() == *ag)
+        {
+            Some(e) => e.gid,
+            None => ag
+                .parse::<u32>()
+                .ok()
+                .filter(|g| *g <= i32::MAX as u32)
+                .ok_or_else(|| {
+                    InitError::setup(format!(
+                        "Unable to find group {ag}: no matching entries in group file"
+                    ))
+                })?,
+        };
+        if !ident.groups.contains(&gid) {
+            ident.groups.push(gid);
+        }
+    }
+    Ok(())
+}
+
 /// Resolve against the container's files; runs after pivot_root so "/etc/passwd" is the
 /// container's (a symlink in it cannot reach the host any more). Missing files are empty.
-pub fn resolve_in_container(spec: &str) -> InitResult<Identity> {
+/// `group_add` is the container's `HostConfig.GroupAdd`, which execs get too (as in docker).
+pub fn resolve_in_container(spec: &str, group_add: &[String]) -> InitResult<Identity> {
     let read = |p: &str| {
         // Bound the read: a hostile image could ship a huge passwd file.
         use std::io::Read;
@@ -161,7 +189,9 @@ pub fn resolve_in_container(spec: &str) -> InitResult<Identity> {
     };
     let passwd = parse_passwd(&read("/etc/passwd"));
     let groups = parse_group(&read("/etc/group"));
-    resolve(spec, &passwd, &groups)
+    let mut ident = resolve(spec, &passwd, &groups)?;
+    add_groups(&mut ident, group_add, &groups)?;
+    Ok(ident)
 }
 
 #[cfg(test)]
@@ -238,5 +268,19 @@ mod tests {
             "unable to find user ghost: no matching entries in passwd file"
         );
         assert_eq!(r("nohome").unwrap().home, "/");
+    }
+
+    #[test]
+    fn group_add_by_name_and_number() {
+        let groups = parse_group(GROUP);
+        let mut id = r("").unwrap();
+        let add = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        add_groups(&mut id, &add(&["1234", "staff", "10", "50"]), &groups).unwrap();
+        assert_eq!(id.groups, vec![0, 10, 1234, 50]);
+        let e = add_groups(&mut id, &add(&["nosuch"]), &groups).unwrap_err();
+        assert_eq!(
+            e.msg,
+            "Unable to find group nosuch: no matching entries in group file"
+        );
     }
 }

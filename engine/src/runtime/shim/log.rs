@@ -30,6 +30,8 @@ pub struct JsonLog {
     /// 0 = never rotate.
     max_size: u64,
     max_files: u32,
+    /// `--log-driver none`: output goes to attached clients only.
+    disabled: bool,
 }
 
 fn open_append(path: &Path) -> std::io::Result<File> {
@@ -67,6 +69,16 @@ pub fn split_entries(data: &[u8]) -> Vec<&[u8]> {
 
 impl JsonLog {
     pub fn open(spec: &LogSpec) -> std::io::Result<Self> {
+        if spec.disabled {
+            return Ok(JsonLog {
+                path: spec.path.clone(),
+                file: None,
+                size: 0,
+                max_size: 0,
+                max_files: 1,
+                disabled: true,
+            });
+        }
         let file = open_append(&spec.path)?;
         let size = file.metadata()?.len();
         Ok(JsonLog {
@@ -75,11 +87,15 @@ impl JsonLog {
             size,
             max_size: spec.max_size,
             max_files: spec.max_files.max(1),
+            disabled: false,
         })
     }
 
     /// Append one read's worth of output from `stream` ("stdout" or "stderr").
     pub fn write(&mut self, stream: &str, data: &[u8]) {
+        if self.disabled {
+            return;
+        }
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         let mut buf = Vec::with_capacity(data.len() + 128);
         for entry in split_entries(data) {
@@ -192,6 +208,7 @@ mod tests {
             path: path.clone(),
             max_size: 0,
             max_files: 1,
+            disabled: false,
         })
         .unwrap();
         log.write("stdout", b"hi\nthere");
@@ -218,6 +235,7 @@ mod tests {
             path: path.clone(),
             max_size: 200,
             max_files: 3,
+            disabled: false,
         })
         .unwrap();
         for i in 0..20 {
@@ -251,6 +269,7 @@ mod tests {
             path: path.clone(),
             max_size: 300,
             max_files: 2,
+            disabled: false,
         })
         .unwrap();
         let chunk: String = (0..50).map(|i| format!("line {i:02}\n")).collect();
@@ -271,6 +290,7 @@ mod tests {
             path: path.clone(),
             max_size: 100,
             max_files: 1,
+            disabled: false,
         })
         .unwrap();
         for _ in 0..10 {

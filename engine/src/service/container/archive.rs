@@ -3,7 +3,9 @@
 //! A running (or paused) container is reached through its init's `/proc/<pid>/root`, which shows
 //! its mounts too; a stopped one through a detached overlay of its layers (read-only with the
 //! upper dir as top layer for reads; the real upper/work pair for writes, under the container's
-//! operation lock so a start cannot mount the same upper dir meanwhile).
+//! operation lock so a start cannot mount the same upper dir meanwhile). A stopped container's
+//! volumes and binds are attached to that overlay (`archive::volumes`), as dockerd mounts them
+//! for a copy: `docker cp` into a created container's anonymous volume lands in the volume.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -15,9 +17,11 @@ use tokio::sync::mpsc;
 use crate::archive::changes::{changes, Change};
 use crate::archive::tar_in::{extract, ExtractOptions};
 use crate::archive::tar_out::{write_tar, Mounts};
+use crate::archive::volumes::VolumeBind;
 use crate::archive::{stat_path, ContainerRoot, PathStat};
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, Status};
+use crate::model::volume::{MountPoint, MountType};
 use crate::runtime::spec::files;
 use crate::service::container::{Container, ContainerService};
 
@@ -42,7 +46,70 @@ fn root_for_read(svc: &ContainerService, c: &Container) -> Result<ContainerRoot>
         }
     }
     let dir = svc.dir(&rec.id);
-    ContainerRoot::overlay(&rec.layer_dirs, &dir.join(files::UPPER), None)
+    let root = ContainerRoot::overlay(&rec.layer_dirs, &dir.join(files::UPPER), None)?;
+    // A volume that cannot be attached shows what the image has below its mount point.
+    let _ = attach_volumes(&root, &rec, false);
+    Ok(root)
+}
+
+/// A stopped container's mount points, made in its upper dir when missing (a container that never
+/// ran has none), so the read-only view can attach its volumes: `docker cp` stats the volume's
+/// directory before it copies into a created container. Under the operation lock, as a start
+/// mounts the same upper dir.
+async fn ensure_mount_points(svc: &Arc<ContainerService>, c: &Arc<Container>) -> Result<()> {
+    if is_live(&c.record()) || c.record().mounts.iter().all(|m| m.kind == MountType::Tmpfs) {
+        return Ok(());
+    }
+    let _op = c.lock_op().await;
+    let rec = c.record();
+    if is_live(&rec) {
+        return Ok(());
+    }
+    let dir = svc.dir(&rec.id);
+    blocking(move || {
+        let upper = dir.join(files::UPPER);
+        let ro = ContainerRoot::overlay(&rec.layer_dirs, &upper, None)?;
+        let missing = rec.mounts.iter().any(|m| {
+            m.kind != MountType::Tmpfs
+                && ro
+                    .open(&m.destination, libc::O_PATH)
+                    .is_err_and(|e| e == nix::errno::Errno::ENOENT)
+        });
+        drop(ro);
+        if missing {
+            let rw = ContainerRoot::overlay(&rec.layer_dirs, &upper, Some(&dir.join(files::WORK)))?;
+            let _ = attach_volumes(&rw, &rec, true);
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Attach a stopped container's volumes and binds (tmpfs ones have no content while it is
+/// stopped) to its detached root; `create` makes missing mount points (the writable view).
+/// Returns the destinations that could not be attached.
+fn attach_volumes(root: &ContainerRoot, rec: &ContainerRecord, create: bool) -> Vec<String> {
+    let mut mounts: Vec<&MountPoint> = rec
+        .mounts
+        .iter()
+        .filter(|m| m.kind != MountType::Tmpfs)
+        .collect();
+    // Parents before children, so /a/b lands on top of /a.
+    mounts.sort_by_key(|m| m.destination.matches('/').count());
+    let binds: Vec<VolumeBind<'_>> = mounts
+        .iter()
+        .map(|m| VolumeBind {
+            source: &m.source,
+            destination: &m.destination,
+            readonly: !m.rw,
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for (dest, e) in root.attach_binds(&binds, create) {
+        tracing::debug!(container = %rec.id, %dest, error = %e, "volume not attached for archive");
+        failed.push(dest);
+    }
+    failed
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -66,6 +133,7 @@ pub async fn container_changes(svc: &ContainerService, key: &str) -> Result<Vec<
 /// `HEAD /containers/{id}/archive`.
 pub async fn stat(svc: &Arc<ContainerService>, key: &str, path: &str) -> Result<PathStat> {
     let c = svc.get(key)?;
+    ensure_mount_points(svc, &c).await?;
     let svc = svc.clone();
     let path = path.to_string();
     let name = key.to_string();
@@ -83,6 +151,7 @@ pub async fn get_archive(
     path: &str,
 ) -> Result<(PathStat, mpsc::Receiver<Bytes>)> {
     let c = svc.get(key)?;
+    ensure_mount_points(svc, &c).await?;
     let svc = svc.clone();
     let path = path.to_string();
     let name = key.to_string();
@@ -183,7 +252,21 @@ pub async fn put_archive(
     };
     let rec = c.record();
     let live = is_live(&rec);
-    if rec.host_config.readonly_rootfs && !live {
+    // dockerd's checkIfPathIsInAVolume: a read-only volume refuses, a writable one is written
+    // even when the rootfs is read-only.
+    let clean = crate::archive::ContainerPath::parse(path)?.clean;
+    let mut to_volume = false;
+    for m in rec
+        .mounts
+        .iter()
+        .filter(|m| path_in(&m.destination, &clean))
+    {
+        if !m.rw {
+            return Err(EngineError::invalid("mounted volume is marked read-only"));
+        }
+        to_volume = true;
+    }
+    if rec.host_config.readonly_rootfs && !live && !to_volume {
         return Err(EngineError::invalid("container rootfs is marked read-only"));
     }
     let dir = svc.dir(&rec.id);
@@ -193,11 +276,23 @@ pub async fn put_archive(
         let root = if live {
             ContainerRoot::of_process(rec.state.pid)?
         } else {
-            ContainerRoot::overlay(
+            let root = ContainerRoot::overlay(
                 &rec.layer_dirs,
                 &dir.join(files::UPPER),
                 Some(&dir.join(files::WORK)),
-            )?
+            )?;
+            // A copy into a volume that could not be attached (a kernel before 6.15) would land
+            // in the upper dir, hidden by the volume at start: refuse rather than lose it.
+            let clean = crate::archive::ContainerPath::parse(&path)?.clean;
+            if let Some(dest) = attach_volumes(&root, &rec, true)
+                .into_iter()
+                .find(|d| path_in(d, &clean))
+            {
+                return Err(EngineError::internal(format!(
+                    "cannot reach volume {dest} of a stopped container on this kernel"
+                )));
+            }
+            root
         };
         let (_, res, _) = stat_path(&root, &format!("{}/.", path.trim_end_matches('/')), &name)
             .map_err(|e| match e {
@@ -225,6 +320,12 @@ pub async fn put_archive(
         Ok(())
     })
     .await
+}
+
+/// Whether the clean container path `p` is `dest` or below it.
+fn path_in(dest: &str, p: &str) -> bool {
+    let dest = dest.trim_end_matches('/');
+    p == dest || dest.is_empty() || p.strip_prefix(dest).is_some_and(|r| r.starts_with('/'))
 }
 
 fn reopen_dir(opath: &OwnedFd) -> Result<OwnedFd> {

@@ -132,11 +132,14 @@ pub fn build_record(
         // A user-defined network: the network service validated the name and wires it at start.
         _ => NetworkNamespace::Isolated,
     };
-    if !host.log_config.kind.is_empty() && host.log_config.kind != "json-file" {
-        return Err(EngineError::invalid(format!(
-            "logging driver {:?} is not supported; use json-file",
-            host.log_config.kind
-        )));
+    super::log_driver::validate(&host.log_config)?;
+    if let Some(rt) = host.extra.get("Runtime").and_then(|v| v.as_str()) {
+        // dockerd's one runtime name; berth's shim runs behind it.
+        if !rt.is_empty() && rt != "runc" {
+            return Err(EngineError::invalid(format!(
+                "Unknown runtime specified {rt}"
+            )));
+        }
     }
 
     // Image defaults, docker's rules: a request Entrypoint discards the image's Cmd.

@@ -19,6 +19,7 @@ pub mod host;
 mod kill;
 mod list;
 mod load;
+pub mod log_driver;
 pub mod logs;
 pub mod mounts;
 pub mod names;

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use super::log_driver;
 use crate::error::{EngineError, Result};
-use crate::model::container::ContainerRecord;
+use crate::model::container::{ContainerRecord, HostConfig};
 use crate::runtime::defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 use crate::runtime::spec::{
     files, CgroupSpec, LogSpec, NetworkNamespace, ProcessSpec, RootfsSpec, RuntimeSpec,
@@ -77,9 +78,14 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
                 .ok_or_else(|| EngineError::invalid(format!("invalid log option {key}={v}"))),
         }
     };
-    let max_size = parse_size("max-size")?.unwrap_or(DEFAULT_LOG_MAX_SIZE);
+    let (default_size, default_files) = if h.log_config.kind == "local" {
+        (log_driver::LOCAL_MAX_SIZE, log_driver::LOCAL_MAX_FILES)
+    } else {
+        (DEFAULT_LOG_MAX_SIZE, DEFAULT_LOG_MAX_FILES)
+    };
+    let max_size = parse_size("max-size")?.unwrap_or(default_size);
     let max_files = match h.log_config.config.get("max-file") {
-        None => DEFAULT_LOG_MAX_FILES,
+        None => default_files,
         Some(v) => v
             .parse()
             .ok()
@@ -112,6 +118,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
                 rec.config.working_dir.clone()
             },
             user: rec.config.user.clone(),
+            group_add: group_add(h),
             tty: rec.config.tty,
             open_stdin: rec.config.open_stdin,
             capabilities: caps,
@@ -124,16 +131,8 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
         } else {
             NetworkNamespace::Isolated
         },
-        masked_paths: if h.privileged {
-            vec![]
-        } else {
-            MASKED_PATHS.iter().map(|s| s.to_string()).collect()
-        },
-        readonly_paths: if h.privileged {
-            vec![]
-        } else {
-            READONLY_PATHS.iter().map(|s| s.to_string()).collect()
-        },
+        masked_paths: path_list(h, "MaskedPaths", MASKED_PATHS).unwrap_or_default(),
+        readonly_paths: path_list(h, "ReadonlyPaths", READONLY_PATHS).unwrap_or_default(),
         seccomp_bpf,
         cgroup: CgroupSpec {
             path: crate::runtime::spec::cgroup_path(&rec.id),
@@ -148,6 +147,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             path: dir.join(files::CONTAINER_LOG),
             max_size,
             max_files,
+            disabled: log_driver::disabled(rec),
         },
         init: h.init.unwrap_or(false),
         mounts: super::mounts::runtime_mounts(&rec.mounts),
@@ -159,4 +159,36 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             .map(|s| s as u64),
         etc_dir: None,
     })
+}
+
+/// `HostConfig.MaskedPaths` / `ReadonlyPaths` as dockerd applies and shows them: the client's list
+/// when it sent one, else the defaults for an unprivileged container and none (null) for a
+/// privileged one.
+pub fn path_list(h: &HostConfig, key: &str, defaults: &[&str]) -> Option<Vec<String>> {
+    if let Some(v) = h.extra.get(key).and_then(|v| v.as_array()) {
+        return Some(
+            v.iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect(),
+        );
+    }
+    (!h.privileged).then(|| defaults.iter().map(|s| s.to_string()).collect())
+}
+
+/// `HostConfig.GroupAdd` (kept as the client sent it): names and numbers, resolved by the
+/// container's init against its own /etc/group.
+fn group_add(h: &HostConfig) -> Vec<String> {
+    h.extra
+        .get("GroupAdd")
+        .and_then(|v| v.as_array())
+        .map(|v| {
+            v.iter()
+                .filter_map(|g| match g {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
