@@ -67,8 +67,18 @@ impl ContainerService {
         if c.status() != Status::Running || c.shim().is_none() {
             return Ok(false);
         }
-        self.set_frozen(&c.id, true).await?;
-        Ok(true)
+        match self.set_frozen(&c.id, true).await {
+            Ok(()) => Ok(true),
+            // It exited meanwhile (its cgroup went with it, maybe before the engine heard of
+            // the exit): nothing runs to hold still.
+            Err(EngineError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(false)
+            }
+            Err(_) if c.status() != Status::Running => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Undo `freeze_for_commit`.
