@@ -35,6 +35,7 @@ mod image_local;
 mod image_prune;
 mod lifecycle_cli;
 mod lifecycle_policies;
+mod links_endpoints;
 mod networks;
 mod null_bodies;
 mod pause_top;

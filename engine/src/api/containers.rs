@@ -111,6 +111,15 @@ pub async fn handle<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse
             r.backend.container_resize(id, h, w)?;
             Ok(no_content())
         }
+        // A link's name is "/parent/alias": docker removes the link, never a container, here.
+        (Method::DELETE, ["containers", parent, alias]) => {
+            let key = format!("{parent}/{alias}");
+            if !r.query.bool("link")? {
+                return Err(EngineError::not_found(format!("No such container: {key}")));
+            }
+            r.backend.container_remove_link(&key)?;
+            Ok(no_content())
+        }
         (Method::DELETE, ["containers", id]) => {
             r.backend
                 .container_remove(id, r.query.bool("force")?, r.query.bool("v")?)
@@ -226,6 +235,7 @@ fn list<B: ContainerBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
             )),
         }
     };
+    let link_names = r.backend.container_link_names();
     let before = position("before")?;
     let since = position("since")?;
     let ancestors: Vec<(String, Option<String>)> = filters
@@ -258,6 +268,12 @@ fn list<B: ContainerBackend>(r: &ApiRequest<B>) -> Result<ApiResponse> {
             }
             let mut entry = summary(rec);
             r.backend.container_network_summary(rec, &mut entry);
+            // docker lists the names other containers link this one by ("/parent/alias").
+            // Sorted as dockerd's name index returns them.
+            if let Some(l) = link_names.get(&rec.name) {
+                entry.names.extend(l.iter().cloned());
+                entry.names.sort();
+            }
             Some(entry)
         });
         out.extend(entry);

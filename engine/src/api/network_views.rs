@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::model::container::{ContainerRecord, ContainerSummary, EndpointSettings};
 use crate::network::mac_text;
 use crate::network::ports;
-use crate::network::store::NetworkRecord;
+use crate::network::store::{Attachment, NetworkRecord};
 use crate::service::network::{ContainerNetworking, NetworkService};
 
 /// `GET /networks/{id}` / one entry of `GET /networks`.
@@ -28,7 +28,16 @@ pub fn network_json(nets: &NetworkService, n: &NetworkRecord, with_containers: b
         }
     }
     let config: Vec<Value> = match (&n.subnet, n.gateway) {
-        (Some(s), Some(g)) => vec![json!({"Subnet": s, "Gateway": g.to_string()})],
+        (Some(s), Some(g)) => {
+            let mut c = json!({"Subnet": s, "Gateway": g.to_string()});
+            if let Some(r) = &n.ip_range {
+                c["IPRange"] = json!(r);
+            }
+            if !n.aux_addresses.is_empty() {
+                c["AuxiliaryAddresses"] = json!(n.aux_addresses);
+            }
+            vec![c]
+        }
         _ => vec![],
     };
     json!({
@@ -51,6 +60,23 @@ pub fn network_json(nets: &NetworkService, n: &NetworkRecord, with_containers: b
     })
 }
 
+/// An endpoint's `IPAMConfig` as docker shows it: null when nothing was asked, else only the
+/// fields that were.
+fn ipam_config(a: &Attachment) -> Value {
+    let mut m = serde_json::Map::new();
+    if let Some(ip) = a.requested_ip {
+        m.insert("IPv4Address".into(), json!(ip.to_string()));
+    }
+    if !a.link_local_ips.is_empty() {
+        m.insert("LinkLocalIPs".into(), json!(a.link_local_ips));
+    }
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(m)
+    }
+}
+
 /// `NetworkSettings` of a container's inspect (and what ps needs): (networks, ports, summary
 /// ports).
 fn container_view(rec: &ContainerRecord, c: &ContainerNetworking) -> (Value, Value, Vec<Value>) {
@@ -60,11 +86,13 @@ fn container_view(rec: &ContainerRecord, c: &ContainerNetworking) -> (Value, Val
         networks.insert(
             n.name.clone(),
             json!({
-                "IPAMConfig": a.requested_ip.map(|ip| json!({"IPv4Address": ip.to_string()})),
-                "Links": null,
+                "IPAMConfig": ipam_config(a),
+                "Links": if a.links.is_empty() { Value::Null } else { json!(a.links) },
                 "Aliases": if a.aliases.is_empty() { Value::Null } else { json!(a.aliases) },
-                "MacAddress": ep.map(|e| mac_text(&e.mac)).unwrap_or_default(),
-                "DriverOpts": null,
+                "MacAddress": ep.map(|e| mac_text(&e.mac))
+                    .or_else(|| a.mac_address.as_ref().map(mac_text))
+                    .unwrap_or_default(),
+                "DriverOpts": if a.driver_opts.is_empty() { Value::Null } else { json!(a.driver_opts) },
                 "NetworkID": n.id,
                 "EndpointID": ep.map(|e| e.endpoint_id.clone()).unwrap_or_default(),
                 "Gateway": ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
@@ -151,6 +179,7 @@ pub fn decorate_summary(nets: &NetworkService, rec: &ContainerRecord, s: &mut Co
                     ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
                     ip_prefix_len: ep.map_or(0, |e| u32::from(e.prefix)),
                     aliases: (!a.aliases.is_empty()).then(|| a.aliases.clone()),
+                    links: (!a.links.is_empty()).then(|| a.links.clone()),
                     ..Default::default()
                 },
             )

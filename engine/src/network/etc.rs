@@ -68,11 +68,13 @@ fn split_host(h: &str) -> Option<(&str, &str)> {
     h.split_once('=').or_else(|| h.split_once(':'))
 }
 
-/// /etc/hosts: docker's fixed lines, the extra hosts, then the container's own address(es).
+/// /etc/hosts: docker's fixed lines, the extra hosts, the legacy links (address, "alias hostname
+/// name"), then the container's own address(es).
 pub fn hosts(
     hostname: &str,
     own_ips: &[Ipv4Addr],
     extra: &[String],
+    links: &[(Ipv4Addr, String)],
     gateway: Option<Ipv4Addr>,
 ) -> String {
     let mut s = HOSTS_BASE.to_owned();
@@ -87,6 +89,9 @@ pub fn hosts(
                 s.push_str(&format!("{ip}\t{name}\n"));
             }
         }
+    }
+    for (ip, names) in links {
+        s.push_str(&format!("{ip}\t{names}\n"));
     }
     for ip in own_ips {
         s.push_str(&format!("{ip}\t{hostname}\n"));
@@ -217,12 +222,13 @@ mod tests {
             "web",
             &[Ipv4Addr::new(10, 201, 0, 2)],
             &["db:10.0.0.5".into(), "gw:host-gateway".into()],
+            &[(Ipv4Addr::new(10, 201, 0, 3), "al 0123456789ab up".into())],
             Some(Ipv4Addr::new(10, 201, 0, 1)),
         );
         assert!(h.starts_with("127.0.0.1\tlocalhost\n"));
         assert!(h.contains("10.0.0.5\tdb\n"));
         assert!(h.contains("10.201.0.1\tgw\n"));
-        assert!(h.ends_with("10.201.0.2\tweb\n"));
+        assert!(h.ends_with("10.201.0.3\tal 0123456789ab up\n10.201.0.2\tweb\n"));
         let bad = DnsConfig {
             extra_hosts: vec!["nohost".into()],
             ..Default::default()

@@ -132,6 +132,35 @@ pub fn pick_address(subnet: &Ipv4Net, used: &BTreeSet<Ipv4Addr>) -> Option<Ipv4A
     })
 }
 
+/// An address range as IPAM's IPRange is written: a CIDR, host bits cleared, any prefix length.
+pub fn parse_range(s: &str) -> Result<Ipv4Net> {
+    let bad = || EngineError::invalid(format!("invalid ip range {s:?}: expected an IPv4 CIDR"));
+    let (ip, prefix) = s.trim().split_once('/').ok_or_else(bad)?;
+    let ip: Ipv4Addr = ip.parse().map_err(|_| bad())?;
+    let net = Ipv4Net::new(ip, prefix.parse().map_err(|_| bad())?).map_err(|_| bad())?;
+    if net.addr() != ip {
+        return Err(bad());
+    }
+    Ok(net)
+}
+
+/// The first address of `range` (all of it usable, as docker's IPRange) that is a host address
+/// of `subnet` and not in `used`.
+pub fn pick_in_range(
+    subnet: &Ipv4Net,
+    range: &Ipv4Net,
+    used: &BTreeSet<Ipv4Addr>,
+) -> Option<Ipv4Addr> {
+    (0..range.size()).find_map(|n| {
+        let ip = range.nth(n)?;
+        (subnet.contains(ip)
+            && ip != subnet.addr()
+            && ip != subnet.broadcast()
+            && !used.contains(&ip))
+        .then_some(ip)
+    })
+}
+
 /// Subnets of the host's IPv4 addresses and routes (from /proc), so a new network never shadows
 /// a network the host already reaches.
 pub fn host_networks() -> Vec<Ipv4Net> {

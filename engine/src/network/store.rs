@@ -32,6 +32,12 @@ pub struct NetworkRecord {
     pub labels: HashMap<String, String>,
     #[serde(default)]
     pub options: HashMap<String, String>,
+    /// IPAM IPRange: containers' addresses come from it (the subnet's otherwise).
+    #[serde(default)]
+    pub ip_range: Option<String>,
+    /// IPAM AuxiliaryAddresses: reserved, never given to a container.
+    #[serde(default)]
+    pub aux_addresses: BTreeMap<String, Ipv4Addr>,
     /// bridge, host, none: listed always, never removable.
     #[serde(default)]
     pub predefined: bool,
@@ -56,6 +62,19 @@ pub struct Attachment {
     /// IPAMConfig.IPv4Address from the request.
     #[serde(default)]
     pub requested_ip: Option<Ipv4Addr>,
+    /// IPAMConfig.LinkLocalIPs, kept and shown as docker does.
+    #[serde(default)]
+    pub link_local_ips: Vec<String>,
+    /// EndpointSettings.Links ("name:alias") of a user network: kept and shown in inspect.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// A requested MAC address (EndpointSettings.MacAddress, or Config.MacAddress for the
+    /// container's own network); otherwise docker's address derived from the IP.
+    #[serde(default)]
+    pub mac_address: Option<[u8; 6]>,
+    /// EndpointSettings.DriverOpts, kept and shown.
+    #[serde(default)]
+    pub driver_opts: BTreeMap<String, String>,
     /// Set while the container runs.
     #[serde(default)]
     pub active: Option<ActiveEndpoint>,
@@ -88,6 +107,10 @@ pub struct ContainerNet {
     /// `--dns` servers, forwarded to by the embedded resolver.
     #[serde(default)]
     pub dns_servers: Vec<String>,
+    /// /etc/hosts lines of legacy links on the default bridge (address, "alias hostname name"),
+    /// set at start and kept so a rewrite after connect or disconnect keeps them.
+    #[serde(default)]
+    pub link_hosts: Vec<(Ipv4Addr, String)>,
 }
 
 pub struct NetworkStore {

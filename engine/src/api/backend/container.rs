@@ -5,6 +5,7 @@
 //! Containers are handed out as the service's `Arc<Container>` handles: listing and attach look
 //! at records in place and subscribe to output, which a copy could not do.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub trait ContainerBackend: Send + Sync + 'static {
     fn container_network_inspect(&self, rec: &ContainerRecord, doc: &mut Value);
     /// Add what the networks know to a `ps` summary.
     fn container_network_summary(&self, rec: &ContainerRecord, summary: &mut ContainerSummary);
+    /// Legacy link names by linked container name (`ps` shows them as extra names).
+    fn container_link_names(&self) -> HashMap<String, Vec<String>>;
+    /// `DELETE /containers/{parent}/{alias}?link=true`: remove a legacy link.
+    fn container_remove_link(&self, key: &str) -> Result<()>;
     /// The id of the image `reference` names, if any (the `ancestor` filter).
     fn resolve_image_id(&self, reference: &str) -> Option<String>;
     /// Create a container from `req`: its id and docker's warnings.
@@ -163,6 +168,14 @@ impl ContainerBackend for Engine {
 
     fn container_network_summary(&self, rec: &ContainerRecord, summary: &mut ContainerSummary) {
         network_views::decorate_summary(&self.networks, rec, summary);
+    }
+
+    fn container_link_names(&self) -> HashMap<String, Vec<String>> {
+        self.containers.link_names()
+    }
+
+    fn container_remove_link(&self, key: &str) -> Result<()> {
+        self.containers.remove_link(key)
     }
 
     fn resolve_image_id(&self, reference: &str) -> Option<String> {

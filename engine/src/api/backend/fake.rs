@@ -118,6 +118,14 @@ impl ContainerBackend for FakeBackend {
         unimplemented!("fake backend: container_network_summary")
     }
 
+    fn container_link_names(&self) -> std::collections::HashMap<String, Vec<String>> {
+        Default::default()
+    }
+
+    fn container_remove_link(&self, key: &str) -> Result<()> {
+        unimplemented!("fake backend: container_remove_link {key}")
+    }
+
     fn resolve_image_id(&self, reference: &str) -> Option<String> {
         unimplemented!("fake backend: resolve_image_id {reference}")
     }

@@ -51,6 +51,7 @@ impl ContainerService {
         let mut req = req;
         if let Some(host) = req.host_config.as_mut() {
             self.resolve_network_target(host);
+            self.register_links(&name, host)?;
         }
         let net_plan = match self.networks() {
             Some(n) => n.plan_create(&req)?,
@@ -316,7 +317,7 @@ fn etc_files(
         // known; these are what `none` keeps.
         _ => EtcFiles {
             hostname: format!("{hostname}\n"),
-            hosts: crate::network::etc::hosts(hostname, &[], &dns.extra_hosts, None),
+            hosts: crate::network::etc::hosts(hostname, &[], &dns.extra_hosts, &[], None),
             resolv_conf: crate::network::etc::resolv_conf(&host_resolv, &dns, false),
         },
     }

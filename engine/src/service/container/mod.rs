@@ -17,6 +17,7 @@ mod exit;
 pub mod health;
 pub mod host;
 mod kill;
+pub mod links;
 mod list;
 mod load;
 pub mod log_driver;

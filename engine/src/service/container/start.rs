@@ -82,8 +82,10 @@ impl ContainerService {
             spec.hostname = j.hostname.clone();
             spec.etc_dir = Some(j.etc_dir.clone());
         }
+        let links = self.resolve_links(&rec)?;
+        spec.process.env = super::links::with_link_env(spec.process.env, links.env);
         if let Some(nets) = self.networks() {
-            if let Some(ns) = nets.attach(&rec, &dir)? {
+            if let Some(ns) = nets.attach_linked(&rec, &dir, links.hosts)? {
                 spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
             }
         }

@@ -1,6 +1,7 @@
 //! Start of a bridge-mode container: its namespace, one endpoint per network, published ports,
 //! DNAT rules and /etc files, all undone when any step fails.
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use super::{default_mode, is_bridge_mode, NetworkService, State};
@@ -16,6 +17,16 @@ impl NetworkService {
     /// /etc/hosts and resolv.conf. Returns the namespace path for the runtime spec, or None when
     /// the container does not use bridge networking. On error nothing is left behind.
     pub fn attach(&self, rec: &ContainerRecord, dir: &Path) -> Result<Option<PathBuf>> {
+        self.attach_linked(rec, dir, Vec::new())
+    }
+
+    /// `attach` with the /etc/hosts lines of the container's legacy links (address, names).
+    pub fn attach_linked(
+        &self,
+        rec: &ContainerRecord,
+        dir: &Path,
+        link_hosts: Vec<(Ipv4Addr, String)>,
+    ) -> Result<Option<PathBuf>> {
         let mode = rec.host_config.network_mode.as_str();
         if !is_bridge_mode(mode) {
             return Ok(None);
@@ -42,6 +53,9 @@ impl NetworkService {
                 ..Default::default()
             };
             state.containers.insert(rec.id.clone(), cn);
+        }
+        if let Some(c) = state.containers.get_mut(&rec.id) {
+            c.link_hosts = link_hosts;
         }
         let t0 = std::time::Instant::now();
         let reqs = ports::requested(&rec.host_config.extra, rec.config.exposed_ports.as_ref())?;

@@ -24,18 +24,6 @@ impl NetworkService {
         if name.is_empty() {
             return Err(EngineError::invalid("network name must not be empty"));
         }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-            || !name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphanumeric())
-        {
-            return Err(EngineError::invalid(format!(
-                "invalid network name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-            )));
-        }
         let driver = body.get("Driver").and_then(Value::as_str).unwrap_or("");
         if !driver.is_empty() && driver != "bridge" {
             return Err(EngineError::not_found(format!(
@@ -94,6 +82,46 @@ impl NetworkService {
                     .map_err(|_| EngineError::invalid(format!("invalid gateway address {g:?}")))
             })
             .transpose()?;
+        let first = ipam_configs.first().cloned().unwrap_or(Value::Null);
+        let ip_range = first
+            .get("IPRange")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(ipam::parse_range)
+            .transpose()?;
+        let aux_addresses = first
+            .get("AuxiliaryAddresses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                let ip = v.as_str().unwrap_or_default();
+                ip.parse::<Ipv4Addr>()
+                    .map(|ip| (k.clone(), ip))
+                    .map_err(|_| {
+                        EngineError::invalid(format!("invalid auxiliary address {k}: {ip:?}"))
+                    })
+            })
+            .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
+        if (ip_range.is_some() || !aux_addresses.is_empty()) && requested_subnet.is_none() {
+            return Err(EngineError::invalid(
+                "an IP range or auxiliary addresses need a subnet",
+            ));
+        }
+        if let (Some(r), Some(s)) = (ip_range, requested_subnet) {
+            if !s.contains(r.addr()) || r.prefix() < s.prefix() {
+                return Err(EngineError::invalid(format!(
+                    "invalid ip range {r}: it must be inside subnet {s}"
+                )));
+            }
+        }
+        if let Some(s) = requested_subnet {
+            if let Some((k, ip)) = aux_addresses.iter().find(|(_, ip)| !s.contains(**ip)) {
+                return Err(EngineError::invalid(format!(
+                    "auxiliary address: ({k}:{ip}) must belong to the master pool: {s}"
+                )));
+            }
+        }
         if requested_gw.is_some() && requested_subnet.is_none() {
             return Err(EngineError::invalid("a gateway needs a subnet"));
         }
@@ -164,6 +192,8 @@ impl NetworkService {
                 .unwrap_or(false),
             labels,
             options,
+            ip_range: ip_range.map(|r| r.to_string()),
+            aux_addresses,
             predefined: false,
         };
         if state.networks.values().any(|n| n.bridge == rec.bridge) {

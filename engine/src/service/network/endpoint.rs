@@ -1,5 +1,6 @@
 //! One endpoint: an address from the network's IPAM (`ipam`) and a veth into the container's namespace;
-//! and the `EndpointsConfig` (aliases, fixed address) that shapes it.
+//! and the `EndpointsConfig` (aliases, fixed address, MAC address, links, driver options,
+//! link-local addresses) that shapes it.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -13,21 +14,64 @@ use crate::network::link::EndpointLink;
 use crate::network::mac_for;
 use crate::network::store::{ActiveEndpoint, Attachment, NetworkRecord};
 
-/// Apply one `EndpointsConfig` entry (Aliases, IPAMConfig.IPv4Address) to an attachment.
-pub(super) fn fill_endpoint_config(
-    att: &mut Attachment,
-    n: &NetworkRecord,
-    cfg: &Value,
-) -> Result<()> {
-    let aliases: Vec<String> = cfg
-        .get("Aliases")
+fn strings(cfg: &Value, pointer: &str) -> Vec<String> {
+    cfg.pointer(pointer)
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// A MAC address as docker's clients write it ("02:42:ac:11:00:99"); 400 otherwise.
+pub(super) fn parse_mac(s: &str) -> Result<[u8; 6]> {
+    let bad = || EngineError::invalid(format!("invalid MAC address: {s}"));
+    let parts: Vec<&str> = s.split([':', '-']).collect();
+    if parts.len() != 6 {
+        return Err(bad());
+    }
+    let mut mac = [0u8; 6];
+    for (b, p) in mac.iter_mut().zip(&parts) {
+        if p.len() != 2 {
+            return Err(bad());
+        }
+        *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    Ok(mac)
+}
+
+/// Apply one `EndpointsConfig` entry (Aliases, IPAMConfig.IPv4Address and LinkLocalIPs, Links,
+/// MacAddress, DriverOpts) to an attachment.
+pub(super) fn fill_endpoint_config(
+    att: &mut Attachment,
+    n: &NetworkRecord,
+    cfg: &Value,
+) -> Result<()> {
+    let aliases = strings(cfg, "/Aliases");
+    att.links = strings(cfg, "/Links");
+    att.link_local_ips = strings(cfg, "/IPAMConfig/LinkLocalIPs");
+    for ip in &att.link_local_ips {
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(EngineError::invalid(format!(
+                "invalid link-local IP address: {ip}"
+            )));
+        }
+    }
+    if let Some(opts) = cfg.get("DriverOpts").and_then(Value::as_object) {
+        att.driver_opts = opts
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+    }
+    if let Some(mac) = cfg
+        .get("MacAddress")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        att.mac_address = Some(parse_mac(mac)?);
+    }
     if !aliases.is_empty() && n.name == "bridge" {
         return Err(EngineError::invalid(
             "network-scoped alias is supported only for containers in user defined networks",
@@ -87,7 +131,7 @@ impl NetworkService {
         let gateway = n.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
         let ip = allocate_address(state, container_id, n, &subnet, a.requested_ip)?;
         let host_ifname = format!("veth{}", &crate::util::new_id()[..7]);
-        let mac = mac_for(ip);
+        let mac = a.mac_address.unwrap_or_else(|| mac_for(ip));
         self.host.setup_endpoint(
             ns_path,
             &EndpointLink {

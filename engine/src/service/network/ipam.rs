@@ -1,6 +1,7 @@
 //! IPAM of one network: which address a container's endpoint gets. Pure over the state, so the
-//! rules (the gateway and every other running member's address are taken; a requested address must
-//! be free; the lowest free host address otherwise) are tested without a host.
+//! rules (the gateway, the auxiliary addresses and every other running member's address are taken;
+//! a requested address must be free; the lowest free host address otherwise, from the IPRange when
+//! the network has one) are tested without a host.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -30,6 +31,7 @@ pub(super) fn allocate_address(
         .filter_map(|x| x.active.as_ref().map(|e| e.ip))
         .collect();
     used.insert(gateway);
+    used.extend(n.aux_addresses.values().copied());
     Ok(match requested {
         Some(ip) if used.contains(&ip) => {
             return Err(EngineError::conflict(format!(
@@ -38,7 +40,11 @@ pub(super) fn allocate_address(
             )))
         }
         Some(ip) => ip,
-        None => ipam::pick_address(subnet, &used).ok_or_else(|| {
+        None => match n.ip_range.as_deref().map(ipam::parse_range).transpose()? {
+            Some(range) => ipam::pick_in_range(subnet, &range, &used),
+            None => ipam::pick_address(subnet, &used),
+        }
+        .ok_or_else(|| {
             EngineError::conflict(format!("no available IPv4 addresses on network {}", n.name))
         })?,
     })

@@ -66,6 +66,8 @@ impl NetworkService {
                 attachable: false,
                 labels: HashMap::new(),
                 options: HashMap::new(),
+                ip_range: None,
+                aux_addresses: Default::default(),
                 predefined: true,
             });
             if name == "bridge" {

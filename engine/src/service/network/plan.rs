@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::endpoint::fill_endpoint_config;
+use super::endpoint::{fill_endpoint_config, parse_mac};
 use super::{default_mode, is_bridge_mode, NetworkService};
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, CreateRequest};
@@ -72,6 +72,18 @@ impl NetworkService {
                 }
             };
             fill_endpoint_config(att, n, cfg)?;
+        }
+        // Config.MacAddress: the address of the endpoint on the container's own network, unless
+        // its EndpointsConfig entry names one.
+        if let Some(mac) = req
+            .config
+            .extra
+            .get("MacAddress")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            let mac = parse_mac(mac)?;
+            attachments[0].mac_address.get_or_insert(mac);
         }
         Ok(Some(ContainerNet {
             container_id: String::new(),

@@ -1,6 +1,8 @@
 //! Read-only snapshots of the state for the API's JSON (`api::network_views`): who is attached
 //! where, with which endpoint. Each is taken under one lock, so it is consistent.
 
+use std::net::Ipv4Addr;
+
 use super::NetworkService;
 use crate::network::store::{ActiveEndpoint, Attachment, ContainerNet, NetworkRecord};
 
@@ -33,6 +35,21 @@ impl NetworkService {
             net: c.clone(),
             attachments,
         })
+    }
+
+    /// The container's address on the default bridge while it runs (what a legacy link names).
+    pub fn default_bridge_ip(&self, container_id: &str) -> Option<Ipv4Addr> {
+        let state = self.lock();
+        let c = state.containers.get(container_id)?;
+        c.attachments
+            .iter()
+            .filter(|a| {
+                state
+                    .networks
+                    .get(&a.network_id)
+                    .is_some_and(|n| n.name == "bridge")
+            })
+            .find_map(|a| a.active.as_ref().map(|e| e.ip))
     }
 
     /// The active endpoints on a network, by container id.

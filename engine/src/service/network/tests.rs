@@ -138,6 +138,8 @@ fn ipam_state(subnet: &str, taken: &[(&str, [u8; 4])]) -> (State, NetworkRecord)
         attachable: false,
         labels: Default::default(),
         options: Default::default(),
+        ip_range: None,
+        aux_addresses: Default::default(),
         predefined: false,
     };
     let mut state = State::default();
@@ -180,6 +182,25 @@ fn ipam_skips_the_gateway_and_taken_addresses() {
     assert_eq!(
         allocate_address(&state, "a", &n, &subnet, None).unwrap(),
         Ipv4Addr::new(10, 99, 0, 2)
+    );
+}
+
+#[test]
+fn ipam_takes_addresses_from_the_range_and_never_auxiliary_ones() {
+    let (state, mut n) = ipam_state("10.99.0.0/20", &[("a", [10, 99, 5, 2])]);
+    n.ip_range = Some("10.99.5.0/24".into());
+    n.aux_addresses = [("x".into(), Ipv4Addr::new(10, 99, 5, 0))].into();
+    let subnet = n.subnet().unwrap();
+    // .0 is in the range (a host address of the /20) but auxiliary; .2 is taken.
+    assert_eq!(
+        allocate_address(&state, "b", &n, &subnet, None).unwrap(),
+        Ipv4Addr::new(10, 99, 5, 1)
+    );
+    n.aux_addresses
+        .insert("y".into(), Ipv4Addr::new(10, 99, 5, 1));
+    assert_eq!(
+        allocate_address(&state, "b", &n, &subnet, None).unwrap(),
+        Ipv4Addr::new(10, 99, 5, 3)
     );
 }
 
