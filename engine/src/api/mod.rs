@@ -25,6 +25,7 @@ pub mod networks;
 mod null_bodies_tests;
 pub mod query;
 pub mod registry;
+pub mod request_line;
 pub mod response;
 pub mod router;
 pub mod server;
