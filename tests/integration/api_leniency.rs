@@ -102,6 +102,14 @@ fn an_empty_import_is_an_empty_image() {
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         ])
     );
+    // Its zero-byte layer survives save and load; a load without `quiet` is quiet, as dockerd's
+    // default is.
+    let saved = e.api("GET", "/images/empty:t1/get", None);
+    assert_eq!(saved.status, 200);
+    ok(&e.docker(&["rmi", "empty:t1"]));
+    let r = common::http::request(&e.socket, "POST", "/images/load", Some(&saved.body)).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text().trim(), r#"{"stream":"Loaded image: empty:t1\n"}"#);
 }
 
 #[test]

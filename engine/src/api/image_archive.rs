@@ -136,7 +136,8 @@ fn bar(current: u64, total: u64) -> String {
 }
 
 async fn load<B: ImageArchiveBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
-    let quiet = r.query.bool("quiet")?;
+    // dockerd's default is quiet (`BoolValueOrDefault(r, "quiet", true)`); the CLI always says.
+    let quiet = r.query.bool_or("quiet", true)?;
     let (body_tx, body_rx) = mpsc::channel(16);
     tokio::spawn(pump_body(r.req.into_body(), body_tx));
     // The loader owns a handle on the body; after a failure the handler drains the rest.
