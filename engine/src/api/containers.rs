@@ -14,7 +14,6 @@ use super::query::Filters;
 use super::response::{json, no_content, ok_json, streaming, ApiResponse};
 use super::ApiRequest;
 use crate::error::{EngineError, Result};
-use crate::image::import::Platform;
 use crate::model::container::{ContainerRecord, CreateRequest, Status};
 use crate::model::go_keys;
 use crate::service::container::Container;
@@ -144,41 +143,13 @@ async fn create<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
         ));
     }
     if let Some(wanted) = platform {
-        check_platform(backend.as_ref(), &req.config.image, &wanted)?;
+        super::create_platform::check(backend.as_ref(), &req.config.image, &wanted)?;
     }
     let (id, warnings) = backend.container_create(name.as_deref(), req).await?;
     Ok(json(
         StatusCode::CREATED,
         &serde_json::json!({ "Id": id, "Warnings": warnings }),
     ))
-}
-
-/// `platform=` on create names the platform the local image must have: another one is a 404 in
-/// dockerd's words (`daemon.GetImage` with a platform). An unknown image is left to create.
-fn check_platform<B: ContainerBackend>(backend: &B, image: &str, wanted: &Platform) -> Result<()> {
-    let Some((os, arch, variant)) = backend.image_platform(image) else {
-        return Ok(());
-    };
-    let os = if os.is_empty() {
-        "linux".to_owned()
-    } else {
-        os
-    };
-    let matches = os == "linux"
-        && arch == wanted.architecture
-        && (wanted.variant.is_none() || wanted.variant == variant);
-    if matches {
-        return Ok(());
-    }
-    let format = |arch: &str, variant: &Option<String>| match variant {
-        Some(v) => format!("{arch}/{v}"),
-        None => arch.to_owned(),
-    };
-    Err(EngineError::not_found(format!(
-        "image with reference {image} was found but does not match the specified platform: wanted linux/{}, actual: {os}/{}",
-        format(&wanted.architecture, &wanted.variant),
-        format(&arch, &variant),
-    )))
 }
 
 /// `ancestors`: each `ancestor` filter value with the image id it resolves to, looked up before

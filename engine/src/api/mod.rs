@@ -13,6 +13,7 @@ pub mod container_stats;
 pub mod container_update;
 pub mod container_views;
 pub mod containers;
+mod create_platform;
 pub mod detach;
 pub mod events;
 pub mod exec;
