@@ -11,6 +11,10 @@ pub enum EngineError {
     /// 409: name conflicts, removing a running container, image in use.
     #[error("{0}")]
     Conflict(String),
+    /// 403: an operation the object's state forbids (moby's errdefs.Forbidden: connecting a
+    /// running container to a network it is already on).
+    #[error("{0}")]
+    Forbidden(String),
     /// 400: malformed JSON, bad parameters, invalid references.
     #[error("{0}")]
     InvalidArgument(String),
@@ -56,6 +60,7 @@ impl EngineError {
         match self {
             EngineError::NotFound(m) => EngineError::NotFound(format!("{prefix}: {m}")),
             EngineError::Conflict(m) => EngineError::Conflict(format!("{prefix}: {m}")),
+            EngineError::Forbidden(m) => EngineError::Forbidden(format!("{prefix}: {m}")),
             EngineError::InvalidArgument(m) => {
                 EngineError::InvalidArgument(format!("{prefix}: {m}"))
             }

@@ -10,6 +10,7 @@
 mod common;
 
 mod api_basics;
+mod api_leniency;
 mod api_shapes;
 mod archive;
 mod build;

@@ -135,6 +135,10 @@ pub async fn handle<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse
 
 async fn create<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
     let name = r.query.string("name");
+    let platform = match r.query.get("platform").map(str::trim) {
+        Some(p) if !p.is_empty() => Some(crate::image::import::parse_platform(Some(p))?),
+        _ => None,
+    };
     let backend = r.backend.clone();
     let body = read_limited(r.req.into_body(), MAX_CREATE_BODY).await?;
     // An empty body and `null` (nothing, for Go's decoder) are refused alike, as dockerd does.
@@ -146,6 +150,9 @@ async fn create<B: ContainerBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
         return Err(EngineError::invalid(
             "Config.Image must be set to create a container",
         ));
+    }
+    if let Some(wanted) = platform {
+        super::create_platform::check(backend.as_ref(), &req.config.image, &wanted)?;
     }
     let (id, warnings) = backend.container_create(name.as_deref(), req).await?;
     Ok(json(

@@ -136,7 +136,8 @@ fn bar(current: u64, total: u64) -> String {
 }
 
 async fn load<B: ImageArchiveBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
-    let quiet = r.query.bool("quiet")?;
+    // dockerd's default is quiet (`BoolValueOrDefault(r, "quiet", true)`); the CLI always says.
+    let quiet = r.query.bool_or("quiet", true)?;
     let (body_tx, body_rx) = mpsc::channel(16);
     tokio::spawn(pump_body(r.req.into_body(), body_tx));
     // The loader owns a handle on the body; after a failure the handler drains the rest.
@@ -172,21 +173,10 @@ async fn load<B: ImageArchiveBackend>(r: ApiRequest<B>) -> Result<ApiResponse> {
             }
         }
     });
-    // Until the first message the answer can still be a plain error status.
-    let first = match rx.recv().await {
-        Some(Msg::Fail(e)) => return Err(e),
-        Some(Msg::Line(b)) => b,
-        None => {
-            return Err(EngineError::internal(
-                "the load task ended without an answer",
-            ))
-        }
-    };
+    // Always a 200 stream: a bad archive is an error line in it, as dockerd writes it (docker-py
+    // raises ImageLoadError from that line; a status would be an APIError instead).
     let (out_tx, out_rx) = mpsc::channel(16);
     tokio::spawn(async move {
-        if out_tx.send(first).await.is_err() {
-            return;
-        }
         while let Some(m) = rx.recv().await {
             let b = match m {
                 Msg::Line(b) => b,

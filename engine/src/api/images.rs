@@ -69,12 +69,36 @@ pub async fn handle<B: ImageBackend + RegistryBackend>(r: ApiRequest<B>) -> Resu
 }
 
 /// `POST /images/{name}/push?tag=&compression=` with `X-Registry-Auth`: what to push is checked
-/// first (bad name → 400, nothing local → 404); the upload then streams docker's progress, and a
+/// first (bad name → 400; nothing local → the error in a 200 stream, as dockerd); the upload then streams docker's progress, and a
 /// failure ends the 200 stream with an errorDetail.
 fn push<B: ImageBackend>(r: ApiRequest<B>, name: &str) -> Result<ApiResponse> {
     use crate::service::image::push;
     let compression = push::compression_param(r.query.get("compression"))?;
-    let plan = r.backend.image_push_plan(name, r.query.get("tag"))?;
+    let plan = match r.backend.image_push_plan(name, r.query.get("tag")) {
+        Ok(plan) => plan,
+        // Nothing local to push is dockerd's 200 stream naming the repository, then the error
+        // (docker-py and the CLI read it from there).
+        Err(EngineError::NotFound(msg)) => {
+            let repo = crate::image::reference::Reference::parse(name)
+                .map(|r| r.name())
+                .unwrap_or_else(|_| name.to_owned());
+            let (tx, rx) = mpsc::channel(2);
+            let lines = [
+                progress_line(&serde_json::json!({
+                    "status": format!("The push refers to repository [{repo}]"),
+                })),
+                progress_line(&serde_json::json!({
+                    "errorDetail": { "message": msg },
+                    "error": msg,
+                })),
+            ];
+            for line in lines {
+                let _ = tx.try_send(line);
+            }
+            return Ok(streaming("application/json", rx));
+        }
+        Err(e) => return Err(e),
+    };
     let creds = match r.req.headers().get("X-Registry-Auth") {
         Some(v) => crate::registry::Credentials::from_header(
             v.to_str()

@@ -113,24 +113,55 @@ pub async fn pull<B: RegistryBackend>(r: ApiRequest<B>, image: String) -> Result
         None
     };
     let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<Bytes>();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<EngineError>();
+    tokio::spawn(async move {
+        let progress = Progress::new(progress_tx);
+        if let Err(e) = backend.registry_pull(&opts, first, &progress).await {
+            tracing::warn!(image = %opts.reference.full(), error = %e, "pull failed");
+            // Before its first line the handler can still answer with a status (dockerd's
+            // unflushed writer); after it, the error ends the stream.
+            drop(progress);
+            if let Err(e) = done_tx.send(e) {
+                tracing::debug!(error = %e, "pull error after the client left");
+            }
+        }
+    });
+    // A failure before any progress (a registry that does not answer, for an all-tags pull) is
+    // a plain error status, as dockerd answers it.
+    let first_line = match progress_rx.recv().await {
+        Some(line) => line,
+        None => match done_rx.await {
+            Ok(e) => return Err(e),
+            Err(_) => return Ok(streaming("application/json", mpsc::channel(1).1)),
+        },
+    };
     let (out_tx, out_rx) = mpsc::channel::<Bytes>(64);
     // Forward to the client while it listens; keep draining after it leaves so the pull
     // finishes anyway (like docker).
     tokio::spawn(async move {
         let mut client = Some(out_tx);
-        while let Some(line) = progress_rx.recv().await {
+        let mut first_line = Some(first_line);
+        loop {
+            let line = match first_line.take() {
+                Some(l) => l,
+                None => match progress_rx.recv().await {
+                    Some(l) => l,
+                    None => break,
+                },
+            };
             if let Some(tx) = &client {
                 if tx.send(line).await.is_err() {
                     client = None;
                 }
             }
         }
-    });
-    tokio::spawn(async move {
-        let progress = Progress::new(progress_tx);
-        if let Err(e) = backend.registry_pull(&opts, first, &progress).await {
-            tracing::warn!(image = %opts.reference.full(), error = %e, "pull failed");
-            progress.error(&e.to_string());
+        if let (Some(tx), Ok(e)) = (client, done_rx.await) {
+            let msg = e.to_string();
+            let line = crate::api::response::progress_line(&serde_json::json!({
+                "errorDetail": { "message": msg },
+                "error": msg,
+            }));
+            let _ = tx.send(line).await;
         }
     });
     Ok(streaming("application/json", out_rx))

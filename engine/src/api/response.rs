@@ -15,6 +15,7 @@ pub fn status_of(err: &EngineError) -> StatusCode {
     match err {
         EngineError::NotFound(_) => StatusCode::NOT_FOUND,
         EngineError::Conflict(_) => StatusCode::CONFLICT,
+        EngineError::Forbidden(_) => StatusCode::FORBIDDEN,
         EngineError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
         EngineError::NotModified(_) => StatusCode::NOT_MODIFIED,
         EngineError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -63,13 +63,18 @@ pub async fn serve(
                         });
                         // Build secrets travel in a header (X-Berth-Build-Secrets, base64 of
                         // base64): room for a few MiB of them, beyond hyper's ~400 KB default.
+                        // Request targets pass a lenient pre-pass first (`request_line`): Go
+                        // accepts a raw `"` in a query, the `http` crate does not.
                         // Header names go out in Go's canonical case (`Api-Version`, `Ostype`,
                         // `Content-Type`), as dockerd sends them: some clients match them
                         // case-sensitively.
                         if let Err(err) = http1::Builder::new()
                             .max_buf_size(8 << 20)
                             .title_case_headers(true)
-                            .serve_connection(TokioIo::new(stream), service)
+                            .serve_connection(
+                                TokioIo::new(super::request_line::LenientRequestLine::new(stream)),
+                                service,
+                            )
                             .with_upgrades()
                             .await
                         {

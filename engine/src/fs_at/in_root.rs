@@ -18,6 +18,35 @@ use nix::errno::Errno;
 
 /// openat2 relative to `root`, resolving `path` as if `root` were "/".
 pub fn open_in_root(root: RawFd, path: &Path, flags: i32, mode: u32) -> Result<OwnedFd, Errno> {
+    openat2(
+        root,
+        path,
+        flags,
+        mode,
+        libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    )
+}
+
+/// openat2 of `path` below `root` that fails (EXDEV) instead of clamping when `..` or a symlink
+/// would leave it: for paths a user names inside a volume (`VolumeOptions.Subpath`), where
+/// docker refuses an escape rather than reinterpreting it.
+pub fn open_beneath(root: RawFd, path: &Path, flags: i32) -> Result<OwnedFd, Errno> {
+    openat2(
+        root,
+        path,
+        flags,
+        0,
+        libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS,
+    )
+}
+
+fn openat2(
+    root: RawFd,
+    path: &Path,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> Result<OwnedFd, Errno> {
     let rel = relative(path);
     let c = CString::new(rel.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
     // libc's open_how is non-exhaustive; the kernel's layout is three u64s.
@@ -34,7 +63,7 @@ pub fn open_in_root(root: RawFd, path: &Path, flags: i32, mode: u32) -> Result<O
         } else {
             0
         },
-        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+        resolve,
     };
     loop {
         // SAFETY: valid pointers to a NUL-terminated path and an open_how of the size passed.

@@ -92,6 +92,9 @@ pub struct MountPoint {
     pub tmpfs_data: String,
     #[serde(default)]
     pub tmpfs_flags: Vec<String>,
+    /// `VolumeOptions.Subpath`: the directory of the volume mounted instead of all of it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subpath: String,
 }
 
 impl MountPoint {

@@ -82,7 +82,8 @@ pub fn save(names: &[String]) -> Endpoint {
 
 /// `POST /images/load[?quiet=1]` of the tar sent as the body.
 pub fn load(quiet: bool) -> Endpoint {
-    let q = Query::new().flag("quiet", quiet);
+    // Always explicit, as the docker CLI sends it: the engine's default is dockerd's (quiet).
+    let q = Query::new().set("quiet", if quiet { "1" } else { "0" });
     Endpoint::post(format!("/images/load{}", q.encode()))
 }
 
@@ -133,7 +134,8 @@ mod tests {
             "/images/nginx/push?tag=1.27"
         );
         assert_eq!(remove("a/b", true, false).path, "/images/a%2Fb?force=1");
-        assert_eq!(load(false).path, "/images/load");
+        assert_eq!(load(false).path, "/images/load?quiet=0");
+        assert_eq!(load(true).path, "/images/load?quiet=1");
         assert_eq!(
             save(&["a".into(), "b:1".into()]).path,
             "/images/get?names=a&names=b%3A1"

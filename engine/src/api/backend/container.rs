@@ -47,6 +47,12 @@ pub trait ContainerBackend: Send + Sync + 'static {
     fn container_remove_link(&self, key: &str) -> Result<()>;
     /// The id of the image `reference` names, if any (the `ancestor` filter).
     fn resolve_image_id(&self, reference: &str) -> Option<String>;
+    /// The os, architecture and variant of the image `reference` names, if any (create's
+    /// `platform=` check).
+    fn image_platform(&self, reference: &str) -> Option<(String, String, Option<String>)> {
+        let _ = reference;
+        None
+    }
     /// Create a container from `req`: its id and docker's warnings.
     fn container_create(
         &self,
@@ -180,6 +186,11 @@ impl ContainerBackend for Engine {
 
     fn resolve_image_id(&self, reference: &str) -> Option<String> {
         self.images.resolve(reference).ok().map(|img| img.id)
+    }
+
+    fn image_platform(&self, reference: &str) -> Option<(String, String, Option<String>)> {
+        let img = self.images.inspect(reference).ok()?;
+        Some((img.os, img.architecture, img.variant))
     }
 
     async fn container_create(

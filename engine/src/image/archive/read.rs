@@ -76,6 +76,10 @@ impl Scanned {
     }
 }
 
+/// sha256 of no bytes: the diff id (and blob) of an empty layer.
+const EMPTY_DIGEST: &str =
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// Whether the first bytes of a member are a layer (a tar stream, possibly compressed) rather
 /// than metadata. `len` is the member size.
 fn looks_like_layer(head: &[u8], len: u64) -> bool {
@@ -135,7 +139,12 @@ pub fn scan(reader: &mut dyn Read, sink: &mut dyn LayerSink) -> Result<Scanned> 
             .take(512)
             .read_to_end(&mut head)
             .map_err(not_a_tar)?;
-        if looks_like_layer(&head, size) {
+        // A zero-byte member is an empty layer when it is named as one: the blob of the empty
+        // digest (what an empty `docker import` stores) or a v1 `layer.tar`.
+        let empty_layer = size == 0
+            && (blob_member_digest(&name).as_deref() == Some(EMPTY_DIGEST)
+                || name.ends_with("/layer.tar"));
+        if empty_layer || looks_like_layer(&head, size) {
             let hint = LayerHint {
                 digest: blob_member_digest(&name),
                 size,

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, IoContext, Result};
 use crate::model::container::{ContainerConfig, ContainerRecord, HostConfig};
 use crate::model::go_json::{null_values_as_default, Zero};
 use crate::model::image::ResolvedImage;
@@ -54,6 +54,9 @@ pub enum Requested {
         nocopy: bool,
         labels: HashMap<String, String>,
         driver_opts: HashMap<String, String>,
+        /// `VolumeOptions.Subpath`: mount only this directory of the volume (relative, checked
+        /// lexically here and against the volume's contents at start).
+        subpath: String,
     },
     Tmpfs {
         destination: String,
@@ -244,6 +247,7 @@ pub fn parse_bind(raw: &str) -> Result<Requested> {
             nocopy,
             labels: HashMap::new(),
             driver_opts: HashMap::new(),
+            subpath: String::new(),
         })
     }
 }
@@ -397,6 +401,7 @@ pub fn parse(
             nocopy: false,
             labels: HashMap::new(),
             driver_opts: HashMap::new(),
+            subpath: String::new(),
         });
     }
     // Parents before children, so a mount at /a/b lands on top of one at /a.
@@ -404,33 +409,70 @@ pub fn parse(
     Ok(out)
 }
 
-/// The runtime side of a container's mounts.
-pub fn runtime_mounts(mounts: &[MountPoint]) -> Vec<MountSpec> {
+/// The runtime side of a container's mounts. A volume's `Subpath` is resolved now, against what
+/// the volume holds at this start.
+pub fn runtime_mounts(mounts: &[MountPoint]) -> Result<Vec<MountSpec>> {
     mounts
         .iter()
-        .map(|m| match m.kind {
-            MountType::Tmpfs => MountSpec {
-                kind: MountKind::Tmpfs,
-                source: PathBuf::new(),
-                destination: m.destination.clone(),
-                readonly: !m.rw,
-                data: m.tmpfs_data.clone(),
-                flags: m.tmpfs_flags.clone(),
-                copy_up: false,
-            },
-            MountType::Bind | MountType::Volume => MountSpec {
-                kind: MountKind::Bind,
-                source: m.source.clone(),
-                destination: m.destination.clone(),
-                readonly: !m.rw,
-                data: String::new(),
-                flags: Vec::new(),
-                copy_up: m.kind == MountType::Volume && m.copy_data,
-            },
+        .map(|m| {
+            if m.kind == MountType::Bind {
+                propagation::check(&m.source, &m.propagation)?;
+            }
+            Ok(match m.kind {
+                MountType::Tmpfs => MountSpec {
+                    kind: MountKind::Tmpfs,
+                    source: PathBuf::new(),
+                    destination: m.destination.clone(),
+                    readonly: !m.rw,
+                    data: m.tmpfs_data.clone(),
+                    flags: m.tmpfs_flags.clone(),
+                    copy_up: false,
+                },
+                MountType::Bind | MountType::Volume => MountSpec {
+                    kind: MountKind::Bind,
+                    source: if m.subpath.is_empty() {
+                        m.source.clone()
+                    } else {
+                        volume_subpath(&m.source, &m.subpath)?
+                    },
+                    destination: m.destination.clone(),
+                    readonly: !m.rw,
+                    data: String::new(),
+                    flags: Vec::new(),
+                    copy_up: m.kind == MountType::Volume && m.copy_data,
+                },
+            })
         })
         .collect()
 }
 
+/// The host path of `subpath` inside the volume at `source`: it must exist, and no `..` or
+/// symlink on the way may leave the volume (openat2 RESOLVE_BENEATH, as moby's safepath.Join
+/// refuses it). The path mounted is the one the kernel resolved.
+fn volume_subpath(source: &Path, subpath: &str) -> Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    let root = crate::fs_at::at::open_dir_path(source)
+        .io_context(|| format!("opening volume {}", source.display()))?;
+    match crate::fs_at::in_root::open_beneath(root.as_raw_fd(), Path::new(subpath), libc::O_PATH) {
+        Ok(fd) => std::fs::read_link(crate::fs_at::in_root::fd_path(&fd))
+            .io_context(|| format!("resolving subpath {subpath}")),
+        Err(nix::errno::Errno::EXDEV) => Err(EngineError::invalid(format!(
+            "path concatenation escapes the base directory: {} + {subpath}",
+            source.display()
+        ))),
+        Err(e) => {
+            // Go's wording of the errno ("no such file or directory").
+            let desc = e.desc();
+            let mut cause = desc[..1].to_lowercase();
+            cause.push_str(&desc[1..]);
+            Err(EngineError::not_found(format!(
+                "cannot access path {subpath}: {cause}"
+            )))
+        }
+    }
+}
+
 mod api_mount;
+mod propagation;
 #[cfg(test)]
 mod tests;

@@ -150,7 +150,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             disabled: log_driver::disabled(rec),
         },
         init: h.init.unwrap_or(false),
-        mounts: super::mounts::runtime_mounts(&rec.mounts),
+        mounts: super::mounts::runtime_mounts(&rec.mounts)?,
         shm_size: h
             .extra
             .get("ShmSize")

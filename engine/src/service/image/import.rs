@@ -35,8 +35,24 @@ impl ImageService {
 }
 
 impl Inner {
-    fn import(&self, body: Box<dyn Read + Send>, opts: ImportOptions) -> Result<String> {
-        let reader = decompressed(body)?;
+    fn import(&self, mut body: Box<dyn Read + Send>, opts: ImportOptions) -> Result<String> {
+        // An empty body is an empty layer (diff id the sha256 of nothing), as dockerd imports
+        // it; only a non-empty one has to be a (compressed) tar.
+        let mut first = [0u8; 1];
+        let n = loop {
+            match body.read(&mut first) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => {
+                    break other
+                        .map_err(|e| EngineError::invalid(format!("reading the archive: {e}")))?
+                }
+            }
+        };
+        let reader: Box<dyn Read> = if n == 0 {
+            Box::new(std::io::empty())
+        } else {
+            decompressed(std::io::Cursor::new(first).take(1).chain(body))?
+        };
         let pending = self.layers.begin()?;
         let mut blob = self.blobs.writer()?;
         let stats = extract_layer(reader, Some(&mut blob), &pending.diff_path())?;

@@ -45,11 +45,27 @@ impl NetworkService {
                 hostname: rec.config.hostname.clone(),
                 ..Default::default()
             });
-        if c.attachments.iter().any(|a| a.network_id == n.id) {
-            return Err(EngineError::conflict(format!(
+        // Already on it: dockerd refuses a running container (403, libnetwork's endpoint name
+        // clash) and, for a stopped one, just replaces the endpoint settings it will start with.
+        let existing = c.attachments.iter().position(|a| a.network_id == n.id);
+        if existing.is_some() && running {
+            return Err(EngineError::Forbidden(format!(
                 "endpoint with name {} already exists in network {}",
                 rec.name, n.name
             )));
+        }
+        if let Some(i) = existing {
+            let mut att = Attachment {
+                network_id: n.id.clone(),
+                ..Default::default()
+            };
+            fill_endpoint_config(&mut att, &n, endpoint_config)?;
+            let previous = std::mem::replace(&mut c.attachments[i], att);
+            self.store.save_container(&c).inspect_err(|_| {
+                c.attachments[i] = previous;
+            })?;
+            state.containers.insert(rec.id.clone(), c);
+            return Ok(());
         }
         let mut att = Attachment {
             network_id: n.id.clone(),

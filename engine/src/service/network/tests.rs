@@ -515,10 +515,10 @@ fn connect_wires_a_running_container_and_disconnect_releases_the_address() {
     );
     let hosts = std::fs::read_to_string(f.dir.join("hosts")).unwrap();
     assert!(hosts.contains("10.99.1.2"), "{hosts}");
-    // Connecting twice is a conflict.
+    // Connecting a running container twice is forbidden (dockerd's 403).
     assert!(matches!(
         f.svc.connect("back", &rec, true, &f.dir, &Value::Null),
-        Err(EngineError::Conflict(_))
+        Err(EngineError::Forbidden(_))
     ));
 
     f.svc.disconnect("back", &rec, &f.dir).unwrap();

@@ -128,6 +128,7 @@ impl VolumeService {
                         anonymous: false,
                         tmpfs_data: String::new(),
                         tmpfs_flags: Vec::new(),
+                        subpath: String::new(),
                     });
                 }
                 Requested::Volume {
@@ -138,6 +139,7 @@ impl VolumeService {
                     nocopy,
                     mut labels,
                     driver_opts,
+                    subpath,
                 } => {
                     let anonymous = name.is_none();
                     let name = name.unwrap_or_else(crate::util::new_id);
@@ -156,10 +158,12 @@ impl VolumeService {
                         mode,
                         rw,
                         propagation: String::new(),
-                        copy_data: !nocopy,
+                        // Copying the image's files in is for a whole, empty volume.
+                        copy_data: !nocopy && subpath.is_empty(),
                         anonymous,
                         tmpfs_data: String::new(),
                         tmpfs_flags: Vec::new(),
+                        subpath,
                     });
                 }
                 Requested::Tmpfs {
@@ -183,6 +187,7 @@ impl VolumeService {
                             .into_iter()
                             .filter(|f| f != "ro" && f != "rw")
                             .collect(),
+                        subpath: String::new(),
                     })
                 }
             }

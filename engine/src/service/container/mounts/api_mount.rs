@@ -67,6 +67,25 @@ struct ApiTmpfsOptions {
     options: Vec<Vec<String>>,
 }
 
+/// Go's `filepath.IsLocal`: not empty, not absolute, and no `..` that climbs above the start.
+fn is_local(p: &str) -> bool {
+    if p.is_empty() || p.starts_with('/') {
+        return false;
+    }
+    let mut depth = 0usize;
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
+}
+
 pub(super) fn parse_api_mount(m: ApiMount) -> Result<Requested> {
     let kind = m.kind.as_str();
     match kind {
@@ -131,8 +150,12 @@ pub(super) fn parse_api_mount(m: ApiMount) -> Result<Requested> {
                 Some(m.source.clone())
             };
             let opts = m.volume_options.unwrap_or_default();
-            if !opts.subpath.is_empty() {
-                return Err(invalid_config(kind, "volume subpaths are not supported"));
+            // moby's check (filepath.IsLocal): relative and not lexically leaving the volume.
+            if !opts.subpath.is_empty() && !is_local(&opts.subpath) {
+                return Err(invalid_config(
+                    kind,
+                    "subpath must be a relative path within the volume",
+                ));
             }
             let (driver_opts, driver) = match opts.driver_config {
                 Some(d) => (d.options, d.name),
@@ -151,6 +174,7 @@ pub(super) fn parse_api_mount(m: ApiMount) -> Result<Requested> {
                 nocopy: opts.no_copy,
                 labels: opts.labels,
                 driver_opts,
+                subpath: opts.subpath,
             })
         }
         "tmpfs" => {

@@ -26,6 +26,7 @@ fn binds_follow_docker_syntax() {
             nocopy: false,
             labels: HashMap::new(),
             driver_opts: HashMap::new(),
+            subpath: String::new(),
         }
     );
     match parse_bind("/host/dir:/x").unwrap() {
@@ -147,4 +148,70 @@ fn clean_destination_never_climbs() {
     assert!(!valid_volume_name("a"));
     assert!(!valid_volume_name("-a"));
     assert!(!valid_volume_name("a/b"));
+}
+
+#[test]
+fn a_volume_subpath_must_stay_inside_the_volume() {
+    let with = |subpath: &str| {
+        host(
+            serde_json::json!({"Mounts": [{"Type": "volume", "Source": "vv", "Target": "/v",
+            "VolumeOptions": {"Subpath": subpath}}]}),
+        )
+    };
+    for good in ["a", "a/b", "a/../b", "./a/", "a/b/../../c"] {
+        let got = parse(&ContainerConfig::default(), &with(good), None).unwrap();
+        assert!(
+            matches!(&got[0], Requested::Volume { subpath, .. } if subpath == good),
+            "{got:?}"
+        );
+    }
+    for bad in ["..", "../a", "/a", "a/../../b"] {
+        assert_eq!(
+            err(parse(&ContainerConfig::default(), &with(bad), None)),
+            "invalid mount config for type \"volume\": subpath must be a relative path within the volume",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_volume_subpath_is_resolved_beneath_the_volume_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = dir.path().join("_data");
+    std::fs::create_dir_all(vol.join("sub/dir")).unwrap();
+    std::os::unix::fs::symlink("/etc", vol.join("abs")).unwrap();
+    std::os::unix::fs::symlink("..", vol.join("sub/up")).unwrap();
+    let point = |subpath: &str| MountPoint {
+        kind: MountType::Volume,
+        name: "vv".into(),
+        source: vol.clone(),
+        destination: "/v".into(),
+        mode: String::new(),
+        rw: true,
+        propagation: String::new(),
+        copy_data: false,
+        anonymous: false,
+        tmpfs_data: String::new(),
+        tmpfs_flags: Vec::new(),
+        subpath: subpath.into(),
+    };
+    let specs = runtime_mounts(&[point("sub/dir"), point("sub/up/sub")]).unwrap();
+    let real = std::fs::canonicalize(&vol).unwrap();
+    assert_eq!(specs[0].source, real.join("sub/dir"));
+    assert_eq!(specs[1].source, real.join("sub"));
+    match runtime_mounts(&[point("nosuch")]) {
+        Err(EngineError::NotFound(m)) => {
+            assert_eq!(m, "cannot access path nosuch: no such file or directory")
+        }
+        other => panic!("{other:?}"),
+    }
+    for escape in ["abs", "sub/up/.."] {
+        assert!(
+            matches!(
+                runtime_mounts(&[point(escape)]),
+                Err(EngineError::InvalidArgument(_))
+            ),
+            "{escape}"
+        );
+    }
 }
