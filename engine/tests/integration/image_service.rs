@@ -383,9 +383,11 @@ async fn images_failed_import_leaves_nothing() {
         .unwrap()
         .next()
         .is_none());
-    let e = svc
+    // An empty body is not a failure: dockerd imports it as an empty image, and so do we.
+    let id = svc
         .import(Box::new(Cursor::new(Vec::new())), opts(None))
         .await
-        .unwrap_err();
-    assert_eq!(e.to_string(), "the archive is empty");
+        .unwrap();
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(svc.count(), 1);
 }

@@ -220,7 +220,7 @@ fn an_image_archive_is_loaded_at_once() {
     ));
     let st = streams(&a.take_effects());
     assert_eq!(st.len(), 1);
-    assert_eq!(st[0].path, "/images/load");
+    assert_eq!(st[0].path, "/images/load?quiet=0");
     assert_eq!(
         st[0].upload.as_deref().and_then(|p| p.to_str()),
         Some("/work/save.tar.gz")

@@ -48,6 +48,10 @@ impl ContainerService {
         let Some(requested) = host.extra.get("Links").and_then(Value::as_array).cloned() else {
             return Ok(());
         };
+        // `container:` mode refuses links (shared_net::validate, docker's conflicting options).
+        if super::shared_net::target(&host.network_mode).is_some() {
+            return Ok(());
+        }
         if !on_default_bridge(host) {
             host.extra.remove("Links");
             return Ok(());

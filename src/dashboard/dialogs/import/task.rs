@@ -155,7 +155,7 @@ mod tests {
     fn load_and_import_stream_the_file() {
         let (title, path, upload) = parts(load_task(&archive("/x/save.tar", ArchiveKind::Image)));
         assert_eq!(title, "load save.tar");
-        assert_eq!(path, "/images/load");
+        assert_eq!(path, "/images/load?quiet=0");
         assert_eq!(upload.unwrap().to_str(), Some("/x/save.tar"));
         let a = archive("/x/rootfs.tar", ArchiveKind::Rootfs);
         let (title, path, _) = parts(import_task(&a, "mine", "").unwrap());
