@@ -36,5 +36,12 @@ for f in api_swarm_test api_service_test models_nodes_test models_services_test 
   api_plugin_test api_secret_test api_config_test; do
   skip+=(--ignore "tests/integration/$f.py")
 done
-exec "$PY" -m pytest -q -p no:cacheprovider --timeout 120 "${skip[@]}" \
-  ${OUT:+--junitxml "$OUT"} tests/integration "$@"
+# The credentials tests (docker-credential helpers, no engine) leave the process's environment
+# changed: the tests after them no longer follow DOCKER_HOST and silently reach the default
+# socket. They run on their own, last, with the client-side context tests.
+rc=0
+"$PY" -m pytest -q -p no:cacheprovider --timeout 120 "${skip[@]}" \
+  --ignore tests/integration/context_api_test.py --ignore tests/integration/credentials ${OUT:+--junitxml "$OUT"} tests/integration "$@" || rc=$?
+"$PY" -m pytest -q -p no:cacheprovider --timeout 120 ${OUT:+--junitxml "${OUT%.xml}-contexts.xml"} \
+  tests/integration/context_api_test.py tests/integration/credentials || rc=$?
+exit $rc
