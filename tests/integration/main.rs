@@ -44,6 +44,7 @@ mod readme;
 mod registry_login;
 mod registry_pull;
 mod registry_push;
+mod registry_tls;
 mod registry_unreachable;
 mod shared_netns;
 mod shim_e2e;

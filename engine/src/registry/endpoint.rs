@@ -2,6 +2,7 @@
 //! `--insecure-registry`), and host/origin helpers.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use super::RegistryClient;
 
@@ -12,6 +13,9 @@ pub struct RegistryOptions {
     pub insecure: Vec<String>,
     /// Mirror base URLs for docker.io, tried in order before registry-1.docker.io.
     pub mirrors: Vec<String>,
+    /// Directories holding a `host[:port]` directory of trust files per registry (berth's own
+    /// first, then docker's `/etc/docker/certs.d`), see [`super::tls`].
+    pub certs_dirs: Vec<PathBuf>,
 }
 
 impl RegistryOptions {
@@ -38,6 +42,8 @@ pub struct Endpoint {
     pub skip_verify: bool,
     /// A docker.io mirror (pull only).
     pub mirror: bool,
+    /// The registry's certs directory, for HTTPS endpoints that have one.
+    pub certs: Option<PathBuf>,
 }
 
 /// 127.0.0.0/8, ::1 and localhost speak plain HTTP, as in docker.
@@ -106,6 +112,26 @@ impl RegistryClient {
     /// Endpoints for a registry domain, in the order they are tried. `with_mirrors` is false for
     /// push (mirrors are read-only).
     pub fn endpoints(&self, domain: &str, with_mirrors: bool) -> Vec<Endpoint> {
+        let endpoint = |base: String, skip_verify: bool, mirror: bool| {
+            let certs = if base.starts_with("https://") {
+                let host = url::Url::parse(&base).ok().and_then(|u| {
+                    let h = u.host_str()?.to_string();
+                    Some(match u.port() {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h,
+                    })
+                });
+                host.and_then(|h| super::tls::host_dir(&self.inner.options.certs_dirs, &h))
+            } else {
+                None
+            };
+            Endpoint {
+                base,
+                skip_verify,
+                mirror,
+                certs,
+            }
+        };
         let mut out = Vec::new();
         if domain == "docker.io" || domain == "index.docker.io" {
             if with_mirrors {
@@ -116,41 +142,26 @@ impl RegistryClient {
                     } else {
                         format!("https://{m}")
                     };
-                    out.push(Endpoint {
-                        base,
-                        skip_verify: false,
-                        mirror: true,
-                    });
+                    out.push(endpoint(base, false, true));
                 }
             }
-            out.push(Endpoint {
-                base: "https://registry-1.docker.io".into(),
-                skip_verify: false,
-                mirror: false,
-            });
+            out.push(endpoint(
+                "https://registry-1.docker.io".into(),
+                false,
+                false,
+            ));
         } else if is_loopback_host(domain) {
-            out.push(Endpoint {
-                base: format!("http://{domain}"),
-                skip_verify: false,
-                mirror: false,
-            });
+            // Loopback is an insecure registry to docker (HTTPS without verification, then
+            // HTTP). Plain HTTP goes first here: nearly every local registry speaks it, and a
+            // TLS one answers plain HTTP at once with a 400, where a plain server may sit on a
+            // TLS hello waiting for a line that never comes.
+            out.push(endpoint(format!("http://{domain}"), false, false));
+            out.push(endpoint(format!("https://{domain}"), true, false));
         } else if self.is_insecure(domain) {
-            out.push(Endpoint {
-                base: format!("https://{domain}"),
-                skip_verify: true,
-                mirror: false,
-            });
-            out.push(Endpoint {
-                base: format!("http://{domain}"),
-                skip_verify: false,
-                mirror: false,
-            });
+            out.push(endpoint(format!("https://{domain}"), true, false));
+            out.push(endpoint(format!("http://{domain}"), false, false));
         } else {
-            out.push(Endpoint {
-                base: format!("https://{domain}"),
-                skip_verify: false,
-                mirror: false,
-            });
+            out.push(endpoint(format!("https://{domain}"), false, false));
         }
         out
     }
@@ -165,6 +176,7 @@ mod tests {
         let c = RegistryClient::new(RegistryOptions {
             insecure: vec!["myreg.example:5000".into(), "plain.example".into()],
             mirrors: vec!["mirror.example/".into()],
+            certs_dirs: vec![],
         })
         .unwrap();
         let bases = |d: &str, m: bool| {
@@ -181,9 +193,13 @@ mod tests {
             bases("docker.io", false),
             vec!["https://registry-1.docker.io"]
         );
-        assert_eq!(bases("127.0.0.1:5000", true), vec!["http://127.0.0.1:5000"]);
-        assert_eq!(bases("localhost:5000", true), vec!["http://localhost:5000"]);
-        assert_eq!(bases("[::1]:5000", true), vec!["http://[::1]:5000"]);
+        assert_eq!(
+            bases("127.0.0.1:5000", true),
+            vec!["http://127.0.0.1:5000", "https://127.0.0.1:5000"]
+        );
+        assert_eq!(bases("localhost:5000", true)[0], "http://localhost:5000");
+        assert_eq!(bases("[::1]:5000", true)[0], "http://[::1]:5000");
+        assert!(c.endpoints("localhost:5000", true)[1].skip_verify);
         assert_eq!(
             bases("myreg.example:5000", true),
             vec!["https://myreg.example:5000", "http://myreg.example:5000"]
@@ -191,6 +207,35 @@ mod tests {
         assert_eq!(bases("plain.example:443", true).len(), 2);
         assert_eq!(bases("quay.io", true), vec!["https://quay.io"]);
         assert!(c.endpoints("myreg.example:5000", true)[0].skip_verify);
+    }
+
+    #[test]
+    fn https_endpoints_carry_their_certs_directory() {
+        let ours = tempfile::tempdir().unwrap();
+        let dockers = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dockers.path().join("reg.example:5000")).unwrap();
+        std::fs::create_dir(ours.path().join("127.0.0.1:5000")).unwrap();
+        let c = RegistryClient::new(RegistryOptions {
+            certs_dirs: vec![ours.path().into(), dockers.path().into()],
+            ..Default::default()
+        })
+        .unwrap();
+        let certs = |d: &str| {
+            c.endpoints(d, false)
+                .into_iter()
+                .map(|e| e.certs)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            certs("reg.example:5000"),
+            vec![Some(dockers.path().join("reg.example:5000"))]
+        );
+        assert_eq!(certs("reg.example:5001"), vec![None]);
+        // The plain-HTTP endpoint of a loopback registry has none; its HTTPS one has.
+        assert_eq!(
+            certs("127.0.0.1:5000"),
+            vec![None, Some(ours.path().join("127.0.0.1:5000"))]
+        );
     }
 
     #[test]

@@ -39,6 +39,16 @@ impl std::fmt::Display for RegistryError {
 impl std::error::Error for RegistryError {}
 
 impl RegistryError {
+    /// Of the errors of the endpoints tried so far (`kept`) and the latest (`new`), the one to
+    /// report: an answer from a registry (404, 401, …) says more than a later fallback endpoint
+    /// that could not be reached (loopback's HTTPS after its plain HTTP, say).
+    pub fn most_telling(kept: Option<RegistryError>, new: RegistryError) -> RegistryError {
+        match kept {
+            Some(k) if k.unreachable.is_none() && new.unreachable.is_some() => k,
+            _ => new,
+        }
+    }
+
     pub(super) fn transport(context: &str, e: reqwest::Error) -> Self {
         let kind = unreachable::classify(&e);
         let message = match kind {

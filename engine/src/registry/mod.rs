@@ -1,9 +1,11 @@
 //! Registry HTTP client (OCI distribution API v2), shared by pull and push.
 //!
 //! - Endpoints: `docker.io` is `registry-1.docker.io` (after any `--registry-mirror`); loopback
-//!   registries (127.0.0.0/8, ::1, localhost) speak plain HTTP; `--insecure-registry` hosts are
-//!   tried with HTTPS without certificate checks, then plain HTTP; everything else is HTTPS with
-//!   the webpki roots.
+//!   registries (127.0.0.0/8, ::1, localhost) are tried over plain HTTP, then HTTPS without
+//!   certificate checks; `--insecure-registry` hosts over HTTPS without certificate checks, then
+//!   plain HTTP; everything else is HTTPS with the webpki roots plus the CAs of the registry's
+//!   certs directory (`tls`). Of the endpoints' errors, a registry's answer is reported over a
+//!   fallback that could not be reached.
 //! - Auth: requests go out with whatever the cache holds for the repository; a 401 is answered by
 //!   its `WWW-Authenticate` challenge (Bearer: a token from the realm, anonymous or with the
 //!   credentials; Basic: the credentials) and the request is retried once. Tokens are cached per
@@ -19,7 +21,8 @@
 //! Layout: `endpoint` (options, endpoint choice), `error`, `auth` (challenges, credentials),
 //! `repository` (authenticated requests, manifests, blobs, tags), `upload` (uploads, mounts),
 //! `blob` (response bodies), `manifest` (media types, parsing and building manifests),
-//! `unreachable` (a registry that does not answer: why, and what would fix it); this file is the
+//! `unreachable` (a registry that does not answer: why, and what would fix it), `tls` (certs.d
+//! trust and the clients built from it); this file is the
 //! client and its token cache.
 
 pub mod auth;
@@ -28,6 +31,7 @@ mod endpoint;
 mod error;
 pub mod manifest;
 mod repository;
+mod tls;
 mod unreachable;
 mod upload;
 
@@ -94,6 +98,8 @@ struct Inner {
     /// (endpoint base, scope, credential identity) → bearer token.
     tokens: Mutex<HashMap<(String, String, String), CachedToken>>,
     modes: Mutex<HashMap<String, AuthMode>>,
+    /// Clients trusting a registry's certs directory.
+    tls: tls::TlsClients,
 }
 
 /// The registry client. Cheap to clone; one per engine so tokens and connections are shared.
@@ -103,7 +109,14 @@ pub struct RegistryClient {
 }
 
 fn build_http(skip_verify: bool) -> RegResult<reqwest::Client> {
-    reqwest::Client::builder()
+    configure_http(reqwest::Client::builder(), skip_verify)
+}
+
+fn configure_http(
+    builder: reqwest::ClientBuilder,
+    skip_verify: bool,
+) -> RegResult<reqwest::Client> {
+    builder
         .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
         // A stalled registry must not hang a pull forever; slow but moving bodies are fine.
@@ -126,6 +139,7 @@ impl RegistryClient {
                 options,
                 tokens: Mutex::new(HashMap::new()),
                 modes: Mutex::new(HashMap::new()),
+                tls: Default::default(),
             }),
         })
     }
@@ -174,7 +188,7 @@ impl RegistryClient {
             }
             match repo.ping().await {
                 Ok(()) => return Ok(repo),
-                Err(e) => last = Some(e),
+                Err(e) => last = Some(RegistryError::most_telling(last, e)),
             }
         }
         Err(last.unwrap_or_else(|| RegistryError::other("no registry endpoint")))
@@ -187,21 +201,24 @@ impl RegistryClient {
         let endpoints = self.endpoints(&domain, false);
         let mut last = None;
         for endpoint in endpoints {
-            let client = self.http_for(&endpoint);
+            let client = self.http_for(&endpoint)?;
             let url = format!("{}/v2/", endpoint.base);
             let resp = match client.get(&url).send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = Some(RegistryError::transport(&format!("Get {url:?}"), e));
+                    let e = RegistryError::transport(&format!("Get {url:?}"), e);
+                    last = Some(RegistryError::most_telling(last, e));
                     continue;
                 }
             };
+            if resp.status().is_success() {
+                return Ok(());
+            }
             if resp.status() != StatusCode::UNAUTHORIZED {
-                return if resp.status().is_success() {
-                    Ok(())
-                } else {
-                    Err(RegistryError::from_response(resp).await)
-                };
+                // e.g. a TLS registry's 400 to plain HTTP: the next endpoint may be the one.
+                let e = RegistryError::from_response(resp).await;
+                last = Some(RegistryError::most_telling(last, e));
+                continue;
             }
             let challenge = resp
                 .headers()
@@ -235,12 +252,23 @@ impl RegistryClient {
         Err(last.unwrap_or_else(|| RegistryError::other("no registry endpoint")))
     }
 
-    fn http_for(&self, endpoint: &Endpoint) -> &reqwest::Client {
-        if endpoint.skip_verify {
-            &self.inner.http_insecure
-        } else {
-            &self.inner.http
+    /// The HTTP client for `endpoint`: the shared ones, or one that trusts the files of the
+    /// registry's certs directory (read again each time, so changes apply at once).
+    fn http_for(&self, endpoint: &Endpoint) -> RegResult<reqwest::Client> {
+        if let Some(dir) = &endpoint.certs {
+            let files = tls::read_dir(dir)?;
+            return self.inner.tls.client(
+                &dir.to_string_lossy(),
+                &files,
+                endpoint.skip_verify,
+                |b| configure_http(b, endpoint.skip_verify),
+            );
         }
+        Ok(if endpoint.skip_verify {
+            self.inner.http_insecure.clone()
+        } else {
+            self.inner.http.clone()
+        })
     }
 
     /// Get a bearer token from `realm` for `scope`.
@@ -265,7 +293,7 @@ impl RegistryClient {
                 "invalid token realm {realm:?}: not http(s)"
             )));
         }
-        let client = self.http_for(endpoint);
+        let client = self.http_for(endpoint)?;
         let resp = if let Some(c) = creds.filter(|c| !c.identitytoken.is_empty()) {
             // OAuth2 refresh-token grant, as docker does for identity tokens.
             let mut form = vec![

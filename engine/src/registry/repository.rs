@@ -56,7 +56,7 @@ impl Repository {
         format!("{}/v2/{}/{rest}", self.endpoint.base, self.name)
     }
 
-    pub(super) fn http(&self) -> &reqwest::Client {
+    pub(super) fn http(&self) -> RegResult<reqwest::Client> {
         self.client.http_for(&self.endpoint)
     }
 
@@ -155,7 +155,7 @@ impl Repository {
     ) -> RegResult<reqwest::Response> {
         let mut retried = false;
         loop {
-            let mut req = make(self.http());
+            let mut req = make(&self.http()?);
             if let Some(a) = self.authorization().await? {
                 req = req.header(AUTHORIZATION, a);
             }

@@ -142,6 +142,16 @@ impl RegistryClient {
         {
             // Plain HTTP is tried already, or would not change anything: the registry is missing.
             format!("Is a registry listening on {domain}?")
+        } else if kind == Unreachable::Tls {
+            let trust = match self.options().certs_dirs.first() {
+                Some(d) => format!("{}/{domain}/ca.crt", d.display()),
+                None => format!("/etc/docker/certs.d/{domain}/ca.crt"),
+            };
+            format!(
+                "To trust its certificate authority, put the CA certificate in {trust}. For a \
+                 registry over plain HTTP or with a self-signed certificate, start the engine \
+                 with --insecure-registry {domain} (or set BERTH_INSECURE_REGISTRIES={domain})."
+            )
         } else {
             format!(
                 "For a registry over plain HTTP or with a self-signed certificate, start the \
@@ -162,6 +172,7 @@ mod tests {
         RegistryClient::new(RegistryOptions {
             insecure: insecure.iter().map(|s| s.to_string()).collect(),
             mirrors: mirrors.iter().map(|s| s.to_string()).collect(),
+            certs_dirs: vec![],
         })
         .unwrap()
     }

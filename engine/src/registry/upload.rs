@@ -73,7 +73,7 @@ impl Repository {
     ) -> RegResult<String> {
         let len = chunk.len() as u64;
         let req = self
-            .http()
+            .http()?
             .request(Method::PATCH, location)
             .header(CONTENT_TYPE, "application/octet-stream")
             .header(CONTENT_LENGTH, len)
@@ -103,7 +103,7 @@ impl Repository {
             .map_err(|e| RegistryError::other(format!("bad upload location: {e}")))?;
         url.query_pairs_mut().append_pair("digest", digest);
         let url = url.to_string();
-        let mut req = self.http().put(&url);
+        let mut req = self.http()?.put(&url);
         req = match body {
             Some((b, len)) => req
                 .header(CONTENT_TYPE, "application/octet-stream")

@@ -55,6 +55,10 @@ pub struct EngineArgs {
     /// Mirror URL for docker.io pulls (repeatable, tried in order).
     #[arg(long = "registry-mirror")]
     pub registry_mirrors: Vec<String>,
+    /// Per-registry TLS trust: DIR/HOST[:PORT]/ holds CA certificates (*.crt) and a client
+    /// certificate (*.cert + *.key), as docker's /etc/docker/certs.d does (also read, after this).
+    #[arg(long, env = "BERTH_CERTS_DIR", default_value = "/etc/berth/certs.d")]
+    pub certs_dir: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]

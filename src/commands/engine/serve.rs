@@ -2,7 +2,12 @@
 //! engine in this process until SIGTERM/SIGINT (or tear its host networking down with
 //! `--cleanup-networking`). Runs before any async runtime exists: the engine builds its own.
 
+use std::path::PathBuf;
+
 use crate::cli::EngineArgs;
+
+/// Where dockerd reads per-registry certificates; berth trusts them too.
+const DOCKER_CERTS_DIR: &str = "/etc/docker/certs.d";
 
 /// Run the engine; returns the process exit status.
 pub fn run(a: EngineArgs) -> i32 {
@@ -39,6 +44,8 @@ pub fn run(a: EngineArgs) -> i32 {
         registry: berth_engine::registry::RegistryOptions {
             insecure: a.insecure_registries,
             mirrors: a.registry_mirrors,
+            // berth's own first, then docker's: a CA already trusted for docker works as is.
+            certs_dirs: vec![a.certs_dir, PathBuf::from(DOCKER_CERTS_DIR)],
         }
         .with_env(),
     };

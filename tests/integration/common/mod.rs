@@ -8,6 +8,7 @@ pub mod http;
 pub mod image;
 pub mod procfs;
 pub mod registry;
+pub mod tls;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
@@ -439,9 +440,20 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// The host's first global IPv4 address that is not on one of the test engines' bridges (or
-/// docker's), if any.
+/// The host's address on its default route, else its first global IPv4 address that is not on
+/// a bridge of a test engine (or docker's), if any. Bridges come and go with their engines.
 pub fn host_ipv4() -> Option<String> {
+    let route = Command::new("ip")
+        .args(["-4", "-o", "route", "get", "192.0.2.123"])
+        .output()
+        .ok()?;
+    let route = String::from_utf8_lossy(&route.stdout);
+    let mut words = route.split_whitespace();
+    if words.any(|w| w == "src") {
+        if let Some(src) = words.next() {
+            return Some(src.to_owned());
+        }
+    }
     let out = Command::new("ip")
         .args(["-4", "-o", "addr", "show", "scope", "global"])
         .output()

@@ -33,6 +33,19 @@ pub struct Registry {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
     token: Option<TokenServer>,
+    /// For a registry that asks for client certificates: a directory with `client.cert` and
+    /// `client.key` that skopeo presents.
+    client_certs: Option<PathBuf>,
+}
+
+/// The TLS side of a test registry.
+pub struct RegistryTls<'a> {
+    /// Server certificate and key (PEM).
+    pub cert: &'a Path,
+    pub key: &'a Path,
+    /// CA that client certificates must chain to, and a client certificate (certificate, key)
+    /// skopeo uses to seed the registry; None: no client certificate asked for.
+    pub client: Option<(&'a Path, (&'a Path, &'a Path))>,
 }
 
 impl Registry {
@@ -47,6 +60,15 @@ impl Registry {
     /// Listen on `host` (e.g. a non-loopback address of this machine, for insecure-registry
     /// tests) instead of 127.0.0.1.
     pub fn start_at(auth: Auth, host: &str) -> Registry {
+        Self::start_full(auth, host, None)
+    }
+
+    /// Serve HTTPS on `host` with `tls`.
+    pub fn start_tls(auth: Auth, host: &str, tls: RegistryTls) -> Registry {
+        Self::start_full(auth, host, Some(tls))
+    }
+
+    fn start_full(auth: Auth, host: &str, tls: Option<RegistryTls>) -> Registry {
         let dir = tempfile::Builder::new()
             .prefix("berth-registry-")
             .tempdir()
@@ -83,8 +105,28 @@ impl Registry {
                 y
             }
         };
+        let mut client_certs = None;
+        let tls_yaml = match &tls {
+            None => String::new(),
+            Some(t) => {
+                let mut y = format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    t.cert.display(),
+                    t.key.display()
+                );
+                if let Some((ca, (cert, key))) = t.client {
+                    y += &format!("    clientcas:\n      - {}\n", ca.display());
+                    let d = dir.path().join("skopeo-certs");
+                    std::fs::create_dir_all(&d).unwrap();
+                    std::fs::copy(cert, d.join("client.cert")).unwrap();
+                    std::fs::copy(key, d.join("client.key")).unwrap();
+                    client_certs = Some(d);
+                }
+                y
+            }
+        };
         let config = format!(
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth_yaml}",
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{tls_yaml}{auth_yaml}",
             storage.display()
         );
         let cfg_path = dir.path().join("config.yml");
@@ -103,6 +145,7 @@ impl Registry {
             dir,
             child: Some(child),
             token,
+            client_certs,
         };
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
@@ -147,6 +190,9 @@ impl Registry {
         ]);
         if self.token.is_some() || self.dir.path().join("htpasswd").exists() {
             cmd.arg(format!("--dest-creds={USER}:{PASSWORD}"));
+        }
+        if let Some(d) = &self.client_certs {
+            cmd.arg(format!("--dest-cert-dir={}", d.display()));
         }
         let o = cmd
             .arg(format!("oci:{}", layout.display()))

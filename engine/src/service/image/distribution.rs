@@ -31,7 +31,7 @@ impl PullService {
             let fetched = match repo.get_manifest(&tag_or_digest).await {
                 Ok(m) => m,
                 Err(e) => {
-                    last = Some(e);
+                    last = Some(RegistryError::most_telling(last, e));
                     continue;
                 }
             };

@@ -129,7 +129,7 @@ impl PullService {
                     if repo.endpoint.mirror {
                         mirror_failures.push(format!("{}: {e}", repo.endpoint.base));
                     }
-                    last = Some(e);
+                    last = Some(RegistryError::most_telling(last, e));
                 }
             }
         }
