@@ -103,6 +103,7 @@ fn spec(f: &Fixture, name: &str, args: &[&str]) -> RuntimeSpec {
             max_size: 0,
             max_files: 1,
             disabled: false,
+            compress: false,
         },
         init: false,
         mounts: Vec::new(),

@@ -625,8 +625,10 @@ fn fifty_containers_in_parallel() {
         .map(|i| {
             let socket = socket.clone();
             std::thread::spawn(move || {
+                // Long enough to be running when listed however loaded the machine is; killed
+                // below.
                 let body =
-                    format!(r#"{{"Image":"busybox","Cmd":["sh","-c","echo n{i}; sleep 2"]}}"#);
+                    format!(r#"{{"Image":"busybox","Cmd":["sh","-c","echo n{i}; sleep 120"]}}"#);
                 let r = common::http::request(
                     &socket,
                     "POST",
@@ -652,7 +654,9 @@ fn fifty_containers_in_parallel() {
     let running = e.api_json("GET", "/containers/json", None);
     assert_eq!(running.as_array().unwrap().len(), 50);
     for (i, id) in ids.iter().enumerate() {
-        assert_eq!(wait(&e, id), 0);
+        let r = e.api("POST", &format!("/containers/{id}/kill"), None);
+        assert_eq!(r.status, 204, "{}", r.text());
+        assert_eq!(wait(&e, id), 137);
         assert_eq!(logs(&e, id, "stdout=1").0, format!("n{i}\n"));
     }
 }

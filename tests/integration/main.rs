@@ -37,6 +37,7 @@ mod image_prune;
 mod lifecycle_cli;
 mod lifecycle_policies;
 mod links_endpoints;
+mod log_rotation;
 mod networks;
 mod null_bodies;
 mod pause_top;

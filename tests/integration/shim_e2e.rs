@@ -102,6 +102,7 @@ impl Fixture {
                 max_size: 0,
                 max_files: 1,
                 disabled: false,
+                compress: false,
             },
             init: false,
             mounts: Vec::new(),

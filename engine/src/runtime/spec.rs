@@ -173,6 +173,9 @@ pub struct LogSpec {
     /// `--log-driver none`: no file is written (absent in specs of older engines: false).
     #[serde(default)]
     pub disabled: bool,
+    /// Gzip rotated files (`compress=true`; `local`'s default).
+    #[serde(default)]
+    pub compress: bool,
 }
 
 /// What the shim records when the container's main process has been reaped.

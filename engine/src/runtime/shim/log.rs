@@ -1,4 +1,5 @@
-//! Container output in docker's json-file format, with size-based rotation.
+//! Container output in docker's json-file format, with size-based rotation and, when asked
+//! (`compress`), gzip of the rotated files (`path.1.gz`, … as docker names them).
 //!
 //! One JSON object per line: `{"log":"hi\n","stream":"stdout","time":"...Z"}`. Each read from the
 //! container is split on newlines; a trailing partial line becomes its own entry (as docker does),
@@ -30,6 +31,10 @@ pub struct JsonLog {
     /// 0 = never rotate.
     max_size: u64,
     max_files: u32,
+    /// Gzip rotated files. Done in line: the shim has unshared its pid namespace for the
+    /// container, so the kernel refuses it new threads (EINVAL), and a forked helper would land
+    /// in the container's namespace. At gzip's fast level a 20 MB file takes ~0.1 s.
+    compress: bool,
     /// `--log-driver none`: output goes to attached clients only.
     disabled: bool,
 }
@@ -47,6 +52,34 @@ fn rotated(path: &Path, n: u32) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(format!(".{n}"));
     PathBuf::from(s)
+}
+
+/// `path.N.gz`: a rotated file once compressed.
+pub fn rotated_gz(path: &Path, n: u32) -> PathBuf {
+    let mut s = rotated(path, n).into_os_string();
+    s.push(".gz");
+    PathBuf::from(s)
+}
+
+/// Gzip `from` into `to` (through a temporary name, so readers see all of it or none), then
+/// remove `from`.
+fn compress_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut tmp = to.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut input = File::open(from)?;
+    let out = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o640)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&tmp)?;
+    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+    std::io::copy(&mut input, &mut gz)?;
+    gz.finish()?;
+    std::fs::rename(&tmp, to)?;
+    std::fs::remove_file(from)
 }
 
 /// Split one read into docker log entries: lines keep their '\n', the rest is its own entry,
@@ -76,6 +109,7 @@ impl JsonLog {
                 size: 0,
                 max_size: 0,
                 max_files: 1,
+                compress: false,
                 disabled: true,
             });
         }
@@ -87,6 +121,7 @@ impl JsonLog {
             size,
             max_size: spec.max_size,
             max_files: spec.max_files.max(1),
+            compress: spec.compress,
             disabled: false,
         })
     }
@@ -145,7 +180,8 @@ impl JsonLog {
     }
 
     /// path → path.1 → ... → path.(max_files-1); the oldest is dropped. With max_files 1 the
-    /// file is truncated instead (docker does the same).
+    /// file is truncated instead (docker does the same). Compressed, the rotated files are
+    /// path.1.gz …: path becomes path.1, then path.1.gz.
     fn rotate(&mut self) {
         self.file = None;
         if self.max_files <= 1 {
@@ -154,15 +190,27 @@ impl JsonLog {
             }
         } else {
             let last = self.max_files - 1;
-            let _ = std::fs::remove_file(rotated(&self.path, last));
+            let name = |n| {
+                if self.compress {
+                    rotated_gz(&self.path, n)
+                } else {
+                    rotated(&self.path, n)
+                }
+            };
+            let _ = std::fs::remove_file(name(last));
             for n in (1..last).rev() {
-                let from = rotated(&self.path, n);
+                let from = name(n);
                 if from.exists() {
-                    let _ = std::fs::rename(&from, rotated(&self.path, n + 1));
+                    let _ = std::fs::rename(&from, name(n + 1));
                 }
             }
             if let Err(e) = std::fs::rename(&self.path, rotated(&self.path, 1)) {
                 tracing::warn!("rotating {}: {e}", self.path.display());
+            } else if self.compress {
+                let (from, to) = (rotated(&self.path, 1), rotated_gz(&self.path, 1));
+                if let Err(e) = compress_file(&from, &to) {
+                    tracing::warn!("compressing {}: {e}", from.display());
+                }
             }
         }
         match open_append(&self.path) {
@@ -178,6 +226,17 @@ impl JsonLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn open(path: &Path, max_size: u64, max_files: u32, compress: bool) -> JsonLog {
+        JsonLog::open(&LogSpec {
+            path: path.to_owned(),
+            max_size,
+            max_files,
+            disabled: false,
+            compress,
+        })
+        .unwrap()
+    }
 
     fn lines(path: &Path) -> Vec<serde_json::Value> {
         std::fs::read_to_string(path)
@@ -204,13 +263,7 @@ mod tests {
     fn writes_docker_json_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.log");
-        let mut log = JsonLog::open(&LogSpec {
-            path: path.clone(),
-            max_size: 0,
-            max_files: 1,
-            disabled: false,
-        })
-        .unwrap();
+        let mut log = open(&path, 0, 1, false);
         log.write("stdout", b"hi\nthere");
         log.write("stderr", b"\"quoted\" \xff\n");
         let l = lines(&path);
@@ -231,13 +284,7 @@ mod tests {
     fn rotates_and_drops_the_oldest() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.log");
-        let mut log = JsonLog::open(&LogSpec {
-            path: path.clone(),
-            max_size: 200,
-            max_files: 3,
-            disabled: false,
-        })
-        .unwrap();
+        let mut log = open(&path, 200, 3, false);
         for i in 0..20 {
             log.write("stdout", format!("line {i:02}\n").as_bytes());
         }
@@ -262,16 +309,41 @@ mod tests {
     }
 
     #[test]
+    fn compressed_rotation_keeps_gzipped_files_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let mut log = open(&path, 200, 3, true);
+        for i in 0..20 {
+            log.write("stdout", format!("line {i:02}\n").as_bytes());
+        }
+        let gunzip = |p: &Path| {
+            let mut s = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(File::open(p).unwrap()),
+                &mut s,
+            )
+            .unwrap();
+            s
+        };
+        assert!(!rotated(&path, 1).exists() && !rotated(&path, 2).exists());
+        assert!(!rotated_gz(&path, 3).exists());
+        let text = gunzip(&rotated_gz(&path, 2)) + &gunzip(&rotated_gz(&path, 1));
+        let text = text + &std::fs::read_to_string(&path).unwrap();
+        let nums: Vec<u32> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| v["log"].as_str().unwrap()[5..7].parse().unwrap())
+            .collect();
+        assert_eq!(*nums.last().unwrap(), 19);
+        assert!(nums.windows(2).all(|w| w[1] == w[0] + 1), "{nums:?}");
+        assert!(nums[0] > 0, "oldest entries were dropped");
+    }
+
+    #[test]
     fn one_read_with_many_lines_rotates_per_entry() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.log");
-        let mut log = JsonLog::open(&LogSpec {
-            path: path.clone(),
-            max_size: 300,
-            max_files: 2,
-            disabled: false,
-        })
-        .unwrap();
+        let mut log = open(&path, 300, 2, false);
         let chunk: String = (0..50).map(|i| format!("line {i:02}\n")).collect();
         log.write("stdout", chunk.as_bytes());
         let cur = lines(&path);
@@ -286,13 +358,7 @@ mod tests {
     fn single_file_truncates() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.log");
-        let mut log = JsonLog::open(&LogSpec {
-            path: path.clone(),
-            max_size: 100,
-            max_files: 1,
-            disabled: false,
-        })
-        .unwrap();
+        let mut log = open(&path, 100, 1, false);
         for _ in 0..10 {
             log.write("stdout", b"0123456789\n");
         }

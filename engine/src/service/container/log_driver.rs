@@ -2,9 +2,14 @@
 //! own format; `local` is kept in that same format (what matters to clients is that its logs read
 //! back and its rotation options are taken, with `local`'s defaults); `none` writes nothing and
 //! its logs cannot be read. Any other name is a plugin dockerd would look up, and berth has none.
+//! At start the options become the shim's [`LogSpec`]: rotation size and count, and gzip of the
+//! rotated files, checked as dockerd checks them when it creates the logger.
+
+use std::path::PathBuf;
 
 use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, LogConfig};
+use crate::runtime::spec::LogSpec;
 
 /// Options dockerd's json-file driver accepts (daemon/logger/jsonfilelog ValidateLogOpt).
 const JSON_FILE_OPTS: &[&str] = &[
@@ -20,9 +25,73 @@ const JSON_FILE_OPTS: &[&str] = &[
 /// Options of dockerd's local driver (daemon/logger/local ValidateLogOpt).
 const LOCAL_OPTS: &[&str] = &["max-file", "max-size", "compress"];
 
-/// `local`'s defaults (dockerd's local driver: 20 MB files, 5 of them).
+/// `local`'s defaults (dockerd's local driver: 20 MB files, 5 of them, compressed).
 pub const LOCAL_MAX_SIZE: u64 = 20 * 1024 * 1024;
 pub const LOCAL_MAX_FILES: u32 = 5;
+/// json-file's, where dockerd keeps one file that grows forever: berth bounds it.
+pub const JSON_FILE_MAX_SIZE: u64 = 10 * 1024 * 1024;
+pub const JSON_FILE_MAX_FILES: u32 = 3;
+
+/// The shim's log settings for `rec`, writing to `path`.
+pub fn log_spec(rec: &ContainerRecord, path: PathBuf) -> Result<LogSpec> {
+    let lc = &rec.host_config.log_config;
+    let local = lc.kind == "local";
+    let opt = |k: &str| lc.config.get(k).map(String::as_str);
+    let max_size = match opt("max-size") {
+        None => None,
+        Some(v) => Some(
+            crate::util::parse_size(v)
+                .ok_or_else(|| EngineError::invalid(format!("invalid log option max-size={v}")))?,
+        ),
+    };
+    let max_files = match opt("max-file") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| EngineError::invalid(format!("invalid log option max-file={v}")))?,
+        ),
+    };
+    let compress = match opt("compress") {
+        None => local,
+        Some(v) => parse_go_bool(v).ok_or_else(|| {
+            EngineError::invalid(format!("strconv.ParseBool: parsing {v:?}: invalid syntax"))
+        })?,
+    };
+    // dockerd refuses compression that has nothing to compress, each driver in its words.
+    if compress && local && max_files == Some(1) {
+        return Err(EngineError::invalid(
+            "compression cannot be enabled when max file count is 1",
+        ));
+    }
+    if compress && !local && (max_files.unwrap_or(1) < 2 || max_size.is_none()) {
+        return Err(EngineError::invalid(
+            "compress cannot be true when max-file is less than 2 or max-size is not set",
+        ));
+    }
+    let (default_size, default_files) = if local {
+        (LOCAL_MAX_SIZE, LOCAL_MAX_FILES)
+    } else {
+        (JSON_FILE_MAX_SIZE, JSON_FILE_MAX_FILES)
+    };
+    Ok(LogSpec {
+        path,
+        max_size: max_size.unwrap_or(default_size),
+        max_files: max_files.unwrap_or(default_files),
+        disabled: disabled(rec),
+        compress,
+    })
+}
+
+/// Go's strconv.ParseBool.
+fn parse_go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
 
 /// At create: the driver exists and takes the options given, in dockerd's words (400s).
 pub fn validate(lc: &LogConfig) -> Result<()> {

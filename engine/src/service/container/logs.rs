@@ -1,5 +1,6 @@
 //! Reading container logs from the shim's json-file logs: filtering by stream and time, tail,
-//! timestamps, and follow (across rotations) until the container stops.
+//! timestamps, and follow (across rotations) until the container stops. Rotated files may be
+//! gzipped (`compress=true`, `local`'s default): `path.N.gz`.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -37,19 +38,41 @@ struct Entry {
     time: String,
 }
 
-/// Files of one log, oldest first: path.(n-1) … path.1, path.
+/// Files of one log, oldest first: path.(n-1) … path.1, path; each rotated one plain or, once
+/// compressed, `.gz` (a file being compressed still has its plain name: that one is read).
 fn log_files(path: &Path) -> Vec<PathBuf> {
     let mut rotated = Vec::new();
     for i in 1.. {
-        let p = PathBuf::from(format!("{}.{i}", path.display()));
-        if !p.exists() {
+        let plain = PathBuf::from(format!("{}.{i}", path.display()));
+        let gz = PathBuf::from(format!("{}.{i}.gz", path.display()));
+        if plain.exists() {
+            rotated.push(plain);
+        } else if gz.exists() {
+            rotated.push(gz);
+        } else {
             break;
         }
-        rotated.push(p);
     }
     rotated.reverse();
     rotated.push(path.to_owned());
     rotated
+}
+
+/// Every line of a rotated (complete) file, gunzipped when it is a `.gz`.
+fn read_rotated(path: &Path) -> Vec<String> {
+    let Ok(file) = File::open(path) else {
+        return Vec::new();
+    };
+    let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(flate2::read::GzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    };
+    reader
+        .lines()
+        .map_while(|l| l.ok())
+        .map(|l| l + "\n")
+        .collect()
 }
 
 fn entry_time(e: &Entry) -> Option<f64> {
@@ -113,10 +136,8 @@ pub fn stream(container: Arc<Container>, path: PathBuf, opts: LogOptions) -> mps
             let files = log_files(&p);
             let mut lines: VecDeque<String> = VecDeque::new();
             let mut current: Option<BufReader<File>> = None;
-            for (i, f) in files.iter().enumerate() {
-                let Ok(file) = File::open(f) else { continue };
-                let mut reader = BufReader::new(file);
-                for line in read_lines(&mut reader) {
+            let mut keep = |batch: Vec<String>| {
+                for line in batch {
                     lines.push_back(line);
                     if let Some(n) = o.tail {
                         while lines.len() > n {
@@ -124,9 +145,15 @@ pub fn stream(container: Arc<Container>, path: PathBuf, opts: LogOptions) -> mps
                         }
                     }
                 }
-                if i == files.len() - 1 {
-                    current = Some(reader);
-                }
+            };
+            let (current_file, rotated) = files.split_last().expect("the current file");
+            for f in rotated {
+                keep(read_rotated(f));
+            }
+            if let Ok(file) = File::open(current_file) {
+                let mut reader = BufReader::new(file);
+                keep(read_lines(&mut reader));
+                current = Some(reader);
             }
             let chunks: Vec<Bytes> = lines.iter().filter_map(|l| render(l, &o)).collect();
             (chunks, current)
@@ -162,6 +189,15 @@ pub fn stream(container: Arc<Container>, path: PathBuf, opts: LogOptions) -> mps
                     _ => false,
                 };
                 if rotated {
+                    // What was written to the old file between the drain above and the
+                    // rotation is still there (the open file moved, it was not lost).
+                    for line in read_lines(reader) {
+                        if let Some(chunk) = render(&line, &opts) {
+                            if tx.send(chunk).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
                     current = File::open(&path).ok().map(BufReader::new);
                     continue;
                 }

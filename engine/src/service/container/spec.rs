@@ -8,11 +8,8 @@ use crate::error::{EngineError, Result};
 use crate::model::container::{ContainerRecord, HostConfig};
 use crate::runtime::defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 use crate::runtime::spec::{
-    files, CgroupSpec, LogSpec, NetworkNamespace, ProcessSpec, RootfsSpec, RuntimeSpec,
+    files, CgroupSpec, NetworkNamespace, ProcessSpec, RootfsSpec, RuntimeSpec,
 };
-
-const DEFAULT_LOG_MAX_SIZE: u64 = 10 * 1024 * 1024;
-const DEFAULT_LOG_MAX_FILES: u32 = 3;
 
 /// Capabilities after `CapAdd`/`CapDrop` (names with or without CAP_, "ALL").
 fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
@@ -70,28 +67,6 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             (h.cpu_period > 0).then_some(h.cpu_period as u64),
         )
     };
-    let parse_size = |key: &str| -> Result<Option<u64>> {
-        match h.log_config.config.get(key) {
-            None => Ok(None),
-            Some(v) => crate::util::parse_size(v)
-                .map(Some)
-                .ok_or_else(|| EngineError::invalid(format!("invalid log option {key}={v}"))),
-        }
-    };
-    let (default_size, default_files) = if h.log_config.kind == "local" {
-        (log_driver::LOCAL_MAX_SIZE, log_driver::LOCAL_MAX_FILES)
-    } else {
-        (DEFAULT_LOG_MAX_SIZE, DEFAULT_LOG_MAX_FILES)
-    };
-    let max_size = parse_size("max-size")?.unwrap_or(default_size);
-    let max_files = match h.log_config.config.get("max-file") {
-        None => default_files,
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| EngineError::invalid(format!("invalid log option max-file={v}")))?,
-    };
     let mut args = vec![rec.path.clone()];
     args.extend(rec.args.iter().cloned());
     let console_size = h
@@ -143,12 +118,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             cpu_period,
             pids_limit: h.pids_limit.filter(|p| *p > 0),
         },
-        log: LogSpec {
-            path: dir.join(files::CONTAINER_LOG),
-            max_size,
-            max_files,
-            disabled: log_driver::disabled(rec),
-        },
+        log: log_driver::log_spec(rec, dir.join(files::CONTAINER_LOG))?,
         init: h.init.unwrap_or(false),
         mounts: super::mounts::runtime_mounts(&rec.mounts)?,
         shm_size: h

@@ -1,17 +1,19 @@
 //! `docker start`: the record becomes a runtime spec, the shim starts the process, a monitor
 //! task forwards its output and its exit.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use crate::error::{EngineError, Result};
-use crate::model::container::Status;
+use crate::model::container::{ContainerRecord, Status};
 use crate::runtime::shim_client::ShimEvent;
 use crate::runtime::spec::{files, ExitRecord};
 use crate::store::atomic::write_json_atomic;
 use crate::util::now_rfc3339;
 
+use super::shared_net::JoinedNetwork;
 use super::{health, restart, spec, Container, ContainerService, Output};
 
 impl ContainerService {
@@ -72,29 +74,13 @@ impl ContainerService {
             Status::Created | Status::Exited => {}
         }
         let dir = self.dir(&rec.id);
-        if let Some(hooks) = self.mount_hooks() {
-            hooks.before_start(&rec)?;
-        }
-        let joined = self.joined_network(&rec.id, &rec.host_config.network_mode)?;
-        let mut spec = spec::runtime_spec(&self.data_root, &dir, &rec)?;
-        if let Some(j) = &joined {
-            spec.network = j.namespace.clone();
-            spec.hostname = j.hostname.clone();
-            spec.etc_dir = Some(j.etc_dir.clone());
-        }
-        let links = self.resolve_links(&rec)?;
-        spec.process.env = super::links::with_link_env(spec.process.env, links.env);
-        if let Some(nets) = self.networks() {
-            if let Some(ns) = nets.attach_linked(&rec, &dir, links.hosts)? {
-                spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
+        let joined = match self.prepare_start(&rec, &dir) {
+            Ok(j) => j,
+            Err(err) => {
+                self.fail_start(c, &dir, &err);
+                return Err(err);
             }
-        }
-        if let Err(e) = write_json_atomic(&dir.join(files::BUNDLE), &spec) {
-            if let Some(nets) = self.networks() {
-                nets.release(&rec.id);
-            }
-            return Err(e);
-        }
+        };
         let _ = std::fs::remove_file(dir.join(files::EXIT_RECORD));
         match self.host.spawn_shim(&self.shim_exe, &dir).await {
             Ok((handle, started, events)) => {
@@ -122,22 +108,59 @@ impl ContainerService {
                 Ok(())
             }
             Err(err) => {
-                let exit = self.host.exit_record(&dir).unwrap_or_else(|| ExitRecord {
-                    exit_code: 128,
-                    oom_killed: false,
-                    finished_at: now_rfc3339(),
-                    error: Some(err.to_string()),
-                });
-                let mut exit = exit;
-                if exit.error.is_none() {
-                    exit.error = Some(err.to_string());
-                }
-                // A container that failed to start is Exited with the error, as in docker, and an
-                // AutoRemove one is removed (`docker run --rm` waits for that before it reports).
-                self.on_exit(c, exit);
+                self.fail_start(c, &dir, &err);
                 Err(err)
             }
         }
+    }
+
+    /// Everything a start does before the shim: mount checks, the network to join, the spec
+    /// (log options, limits), links and the network attachment; the bundle written to `dir`.
+    fn prepare_start(
+        self: &Arc<Self>,
+        rec: &ContainerRecord,
+        dir: &Path,
+    ) -> Result<Option<JoinedNetwork>> {
+        if let Some(hooks) = self.mount_hooks() {
+            hooks.before_start(rec)?;
+        }
+        let joined = self.joined_network(&rec.id, &rec.host_config.network_mode)?;
+        let mut spec = spec::runtime_spec(&self.data_root, dir, rec)?;
+        if let Some(j) = &joined {
+            spec.network = j.namespace.clone();
+            spec.hostname = j.hostname.clone();
+            spec.etc_dir = Some(j.etc_dir.clone());
+        }
+        let links = self.resolve_links(rec)?;
+        spec.process.env = super::links::with_link_env(spec.process.env, links.env);
+        if let Some(nets) = self.networks() {
+            if let Some(ns) = nets.attach_linked(rec, dir, links.hosts)? {
+                spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
+            }
+        }
+        if let Err(e) = write_json_atomic(&dir.join(files::BUNDLE), &spec) {
+            if let Some(nets) = self.networks() {
+                nets.release(&rec.id);
+            }
+            return Err(e);
+        }
+        Ok(joined)
+    }
+
+    /// A container that failed to start is Exited with the error (exit code 128 unless the
+    /// shim recorded one), as in docker, and an AutoRemove one is removed: `docker run --rm`
+    /// waits for that before it reports, and dockerd removes it whatever the failure was.
+    fn fail_start(self: &Arc<Self>, c: &Arc<Container>, dir: &Path, err: &EngineError) {
+        let mut exit = self.host.exit_record(dir).unwrap_or_else(|| ExitRecord {
+            exit_code: 128,
+            oom_killed: false,
+            finished_at: now_rfc3339(),
+            error: Some(err.to_string()),
+        });
+        if exit.error.is_none() {
+            exit.error = Some(err.to_string());
+        }
+        self.on_exit(c, exit);
     }
 
     pub(super) fn spawn_monitor(
