@@ -141,6 +141,8 @@ fn ipam_state(subnet: &str, taken: &[(&str, [u8; 4])]) -> (State, NetworkRecord)
         ip_range: None,
         aux_addresses: Default::default(),
         predefined: false,
+        enable_ipv6: false,
+        ipv6: None,
     };
     let mut state = State::default();
     for (cid, ip) in taken {
@@ -152,6 +154,7 @@ fn ipam_state(subnet: &str, taken: &[(&str, [u8; 4])]) -> (State, NetworkRecord)
             mac: [0; 6],
             ifname: "eth0".into(),
             host_ifname: "veth".into(),
+            ipv6: None,
         };
         state.containers.insert(
             cid.to_string(),
