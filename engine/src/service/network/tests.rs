@@ -17,6 +17,8 @@ use crate::network::store::{ActiveEndpoint, Attachment, ContainerNet, NetworkRec
 use crate::network::NetworkOptions;
 use crate::service::events::EventBus;
 
+mod ipv6;
+
 /// Records the namespace hooks (where the embedded DNS is attached and detached).
 #[derive(Default)]
 struct Hooks(Mutex<Vec<String>>);
