@@ -128,8 +128,12 @@ async fn add_address(h: &Handle, idx: u32, ip: IpAddr, prefix: u8, what: &str) -
     }
 }
 
+/// The link-local address docker gives every IPv6-enabled bridge.
+const BRIDGE_LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+
 /// Give an IPv6-enabled network's bridge IPv6 (re-enabled if the host default disabled it), its
-/// gateway address, and turn on the host's IPv6 forwarding, as docker does for such networks.
+/// gateway address and fe80::1, and turn on the host's IPv6 forwarding, as docker does for such
+/// networks.
 pub fn bridge_ipv6(name: &str, gateway: Ipv6Addr, prefix: u8) -> Result<()> {
     sysctl(&format!("net/ipv6/conf/{name}/disable_ipv6"), "0")?;
     let name = name.to_owned();
@@ -143,6 +147,15 @@ pub fn bridge_ipv6(name: &str, gateway: Ipv6Addr, prefix: u8) -> Result<()> {
             IpAddr::V6(gateway),
             prefix,
             "adding the bridge IPv6 address",
+        )
+        .await?;
+        // docker's bridges also answer at fe80::1, a gateway that never changes.
+        add_address(
+            &h,
+            idx,
+            IpAddr::V6(BRIDGE_LINK_LOCAL),
+            64,
+            "adding fe80::1 to the bridge",
         )
         .await
     })?;
@@ -254,9 +267,12 @@ pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()
             let task = tokio::spawn(conn);
             if loopback {
                 // A new namespace starts as docker's: IPv6 off everywhere until an IPv6
-                // endpoint turns it on for itself and loopback.
-                for knob in ["default", "all"] {
-                    sysctl(&format!("net/ipv6/conf/{knob}/disable_ipv6"), "1")?;
+                // endpoint turns it on for itself and loopback. (A kernel booted with
+                // ipv6.disable=1 has no such knobs: nothing to turn off.)
+                if Path::new("/proc/sys/net/ipv6").exists() {
+                    for knob in ["default", "all"] {
+                        sysctl(&format!("net/ipv6/conf/{knob}/disable_ipv6"), "1")?;
+                    }
                 }
                 if let Some(lo) = index_of(&h, "lo").await? {
                     h.link()

@@ -58,6 +58,7 @@ fn dual_stack_network_wires_addresses_routes_dns_and_nat() {
             .unwrap(),
     );
     assert!(addrs.contains(&format!("{p}1/64")), "{addrs}");
+    assert!(addrs.contains("inet6 fe80::1/64"), "{addrs}");
 
     run_sh(&e, "--name a6 --network dual", "sleep 300");
     run_sh(
