@@ -87,6 +87,11 @@ pub(super) fn fill_endpoint_config(
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
     {
+        if n.name == "bridge" {
+            return Err(EngineError::invalid(
+                "user specified IP address is supported on user defined networks only",
+            ));
+        }
         // Checked against the subnet when the endpoint is made, as dockerd does (and ignored on a
         // network without IPv6).
         att.requested_ip6 = Some(

@@ -103,6 +103,16 @@ fn requested_ipv6_addresses_are_checked_when_the_endpoint_is_made() {
             .contains("does not belong to any of this network's subnets"),
         "{e}"
     );
+    // As for IPv4, the default bridge takes no requested address (dockerd's 400).
+    let req: CreateRequest = serde_json::from_value(json!({
+        "HostConfig": {"NetworkMode": "bridge"},
+        "NetworkingConfig": {"EndpointsConfig": {"bridge": {"IPAMConfig": {"IPv6Address": "fd00::9"}}}},
+    }))
+    .unwrap();
+    let Err(e) = f.svc.plan_create(&req) else {
+        panic!("a requested address on the default bridge must be refused")
+    };
+    assert!(matches!(e, EngineError::InvalidArgument(_)), "{e}");
     // Nothing of the failed starts is left behind.
     assert_eq!(f.host.pinned_namespaces().len(), 1);
 }
