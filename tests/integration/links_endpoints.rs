@@ -1,6 +1,8 @@
 //! Legacy links and endpoint settings as dockerd 20.10 answers them (docker-py's LinkTest and
 //! network tests): link environment and /etc/hosts lines, link removal, MAC addresses, endpoint
-//! Links/DriverOpts/LinkLocalIPs, network names with spaces, IPAM IPRange and auxiliary addresses.
+//! Links/DriverOpts/LinkLocalIPs (link aliases resolved by the embedded DNS for the linking
+//! container, link-local addresses on the interface), network names with spaces, IPAM IPRange and
+//! auxiliary addresses.
 
 use crate::common;
 
@@ -156,6 +158,77 @@ fn endpoint_links_driver_opts_and_link_local_ips_are_kept() {
     assert_eq!(ep["DriverOpts"], json!({"io.docker.test": "yes"}));
     assert_eq!(ep["IPAMConfig"], json!({"LinkLocalIPs": ["169.254.8.8"]}));
     assert_eq!(ep["Aliases"], json!(["web"]));
+}
+
+#[test]
+fn endpoint_link_aliases_resolve_for_the_linking_container_only() {
+    // docker-py's test_create_with_links / test_connect_with_links: the alias of
+    // EndpointSettings.Links resolves through the embedded DNS, also when the linked container
+    // starts after the linking one, and only for the linking container.
+    let e = TestEngine::with_busybox();
+    ok(&e.docker(&["network", "create", "lnet"]));
+    let mut body = named("linker", sleeper());
+    body["HostConfig"] = json!({"NetworkMode": "lnet"});
+    body["NetworkingConfig"] = json!({"EndpointsConfig": {"lnet": {"Links": ["upstream-db:bar"]}}});
+    run_detached(&e, body);
+    let mut up = named("upstream-db", sleeper());
+    up["HostConfig"] = json!({"NetworkMode": "lnet"});
+    let up_id = run_detached(&e, up);
+    let up_ip = inspect(&e, &up_id)["NetworkSettings"]["Networks"]["lnet"]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let found = ok(&e.docker(&["exec", "linker", "nslookup", "bar"]));
+    assert!(found.contains(&up_ip), "{found}");
+    let other = e.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "lnet",
+        "busybox",
+        "nslookup",
+        "bar",
+    ]);
+    assert!(
+        !other.status.success(),
+        "the alias is the linking container's only"
+    );
+
+    // Links given at connect work the same.
+    let mut late = named("late", sleeper());
+    late["HostConfig"] = json!({"NetworkMode": "lnet"});
+    let late_id = run_detached(&e, late);
+    ok(&e.docker(&["network", "disconnect", "lnet", "late"]));
+    let r = e.api(
+        "POST",
+        "/networks/lnet/connect",
+        Some(
+            &json!({"Container": late_id, "EndpointConfig": {"Links": ["upstream-db:baz"]}})
+                .to_string(),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let found = ok(&e.docker(&["exec", "late", "nslookup", "baz"]));
+    assert!(found.contains(&up_ip), "{found}");
+}
+
+#[test]
+fn link_local_ips_are_configured_on_the_interface() {
+    let e = TestEngine::with_busybox();
+    let mut body = named("ll", sleeper());
+    body["HostConfig"] = json!({"NetworkMode": "bridge"});
+    body["NetworkingConfig"] = json!({"EndpointsConfig": {"bridge": {
+        "IPAMConfig": {"LinkLocalIPs": ["169.254.8.8", "fe80::8"]},
+    }}});
+    let id = run_detached(&e, body);
+    let ep = &inspect(&e, &id)["NetworkSettings"]["Networks"]["bridge"];
+    assert_eq!(
+        ep["IPAMConfig"],
+        json!({"LinkLocalIPs": ["169.254.8.8", "fe80::8"]})
+    );
+    let addrs = ok(&e.docker(&["exec", "ll", "ip", "addr", "show", "dev", "eth0"]));
+    assert!(addrs.contains("inet 169.254.8.8/16"), "{addrs}");
+    assert!(addrs.contains("inet6 fe80::8/64"), "{addrs}");
 }
 
 #[test]

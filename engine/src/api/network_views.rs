@@ -22,12 +22,12 @@ pub fn network_json(nets: &NetworkService, n: &NetworkRecord, with_containers: b
                     "EndpointID": ep.endpoint_id,
                     "MacAddress": mac_text(&ep.mac),
                     "IPv4Address": format!("{}/{}", ep.ip, ep.prefix),
-                    "IPv6Address": "",
+                    "IPv6Address": ep.ipv6.map(|v| format!("{}/{}", v.ip, v.prefix)).unwrap_or_default(),
                 }),
             );
         }
     }
-    let config: Vec<Value> = match (&n.subnet, n.gateway) {
+    let mut config: Vec<Value> = match (&n.subnet, n.gateway) {
         (Some(s), Some(g)) => {
             let mut c = json!({"Subnet": s, "Gateway": g.to_string()});
             if let Some(r) = &n.ip_range {
@@ -40,6 +40,17 @@ pub fn network_json(nets: &NetworkService, n: &NetworkRecord, with_containers: b
         }
         _ => vec![],
     };
+    // Docker shows the IPv6 pool as it was given (the gateway only when one was), enabled or not.
+    if let Some(v6) = &n.ipv6 {
+        let mut c = json!({"Subnet": v6.subnet});
+        if let Some(r) = &v6.ip_range {
+            c["IPRange"] = json!(r);
+        }
+        if let Some(g) = v6.gateway {
+            c["Gateway"] = json!(g.to_string());
+        }
+        config.push(c);
+    }
     json!({
         "Name": n.name,
         "Id": n.id,
@@ -47,7 +58,7 @@ pub fn network_json(nets: &NetworkService, n: &NetworkRecord, with_containers: b
         "Scope": "local",
         "Driver": n.driver,
         "EnableIPv4": true,
-        "EnableIPv6": false,
+        "EnableIPv6": n.enable_ipv6,
         "IPAM": {"Driver": "default", "Options": null, "Config": config},
         "Internal": n.internal,
         "Attachable": n.attachable,
@@ -67,6 +78,9 @@ fn ipam_config(a: &Attachment) -> Value {
     if let Some(ip) = a.requested_ip {
         m.insert("IPv4Address".into(), json!(ip.to_string()));
     }
+    if let Some(ip) = a.requested_ip6 {
+        m.insert("IPv6Address".into(), json!(ip.to_string()));
+    }
     if !a.link_local_ips.is_empty() {
         m.insert("LinkLocalIPs".into(), json!(a.link_local_ips));
     }
@@ -83,6 +97,7 @@ fn container_view(rec: &ContainerRecord, c: &ContainerNetworking) -> (Value, Val
     let mut networks = serde_json::Map::new();
     for (a, n) in &c.attachments {
         let ep = a.active.as_ref();
+        let v6 = ep.and_then(|e| e.ipv6);
         networks.insert(
             n.name.clone(),
             json!({
@@ -98,9 +113,9 @@ fn container_view(rec: &ContainerRecord, c: &ContainerNetworking) -> (Value, Val
                 "Gateway": ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
                 "IPAddress": ep.map(|e| e.ip.to_string()).unwrap_or_default(),
                 "IPPrefixLen": ep.map(|e| e.prefix).unwrap_or(0),
-                "IPv6Gateway": "",
-                "GlobalIPv6Address": "",
-                "GlobalIPv6PrefixLen": 0,
+                "IPv6Gateway": v6.map(|v| v.gateway.to_string()).unwrap_or_default(),
+                "GlobalIPv6Address": v6.map(|v| v.ip.to_string()).unwrap_or_default(),
+                "GlobalIPv6PrefixLen": v6.map_or(0, |v| v.prefix),
                 "DNSNames": if n.name == "bridge" { Value::Null } else {
                     let mut names = vec![rec.name.clone()];
                     names.extend(a.aliases.iter().cloned());
@@ -169,6 +184,7 @@ pub fn decorate_summary(nets: &NetworkService, rec: &ContainerRecord, s: &mut Co
         .iter()
         .map(|(a, n)| {
             let ep = a.active.as_ref();
+            let v6 = ep.and_then(|e| e.ipv6);
             (
                 n.name.clone(),
                 EndpointSettings {
@@ -178,6 +194,9 @@ pub fn decorate_summary(nets: &NetworkService, rec: &ContainerRecord, s: &mut Co
                     gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
                     ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
                     ip_prefix_len: ep.map_or(0, |e| u32::from(e.prefix)),
+                    ipv6_gateway: v6.map(|v| v.gateway.to_string()).unwrap_or_default(),
+                    global_ipv6_address: v6.map(|v| v.ip.to_string()).unwrap_or_default(),
+                    global_ipv6_prefix_len: v6.map_or(0, |v| u32::from(v.prefix)),
                     aliases: (!a.aliases.is_empty()).then(|| a.aliases.clone()),
                     links: (!a.links.is_empty()).then(|| a.links.clone()),
                     ..Default::default()

@@ -1,6 +1,6 @@
 //! The /etc/hosts and /etc/resolv.conf a container sees, as docker writes them.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::Value;
 
@@ -69,10 +69,10 @@ fn split_host(h: &str) -> Option<(&str, &str)> {
 }
 
 /// /etc/hosts: docker's fixed lines, the extra hosts, the legacy links (address, "alias hostname
-/// name"), then the container's own address(es).
+/// name"), then the container's own address(es), each IPv4 one followed by its IPv6 one.
 pub fn hosts(
     hostname: &str,
-    own_ips: &[Ipv4Addr],
+    own_ips: &[IpAddr],
     extra: &[String],
     links: &[(Ipv4Addr, String)],
     gateway: Option<Ipv4Addr>,
@@ -220,7 +220,7 @@ mod tests {
     fn hosts_file_and_validation() {
         let h = hosts(
             "web",
-            &[Ipv4Addr::new(10, 201, 0, 2)],
+            &[Ipv4Addr::new(10, 201, 0, 2).into()],
             &["db:10.0.0.5".into(), "gw:host-gateway".into()],
             &[(Ipv4Addr::new(10, 201, 0, 3), "al 0123456789ab up".into())],
             Some(Ipv4Addr::new(10, 201, 0, 1)),

@@ -4,12 +4,13 @@
 //! handful of netlink round trips, well under a millisecond.
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
 use futures_util::TryStreamExt;
 use nix::sched::{setns, CloneFlags};
+use rtnetlink::packet_route::address::AddressHeaderFlags;
 use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
 use rtnetlink::{
     Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
@@ -113,6 +114,54 @@ pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8, mtu: u32) -> Res
     Ok(())
 }
 
+/// Add an address without duplicate address detection (docker's `nodad`): a tentative IPv6
+/// address cannot be used for the second or so DAD takes, and the engine owns the subnet.
+async fn add_address(h: &Handle, idx: u32, ip: IpAddr, prefix: u8, what: &str) -> Result<()> {
+    let mut req = h.address().add(idx, ip, prefix);
+    if ip.is_ipv6() {
+        req.message_mut().header.flags = AddressHeaderFlags::Nodad;
+    }
+    match req.execute().await {
+        Ok(()) => Ok(()),
+        Err(e) if is_exists(&e) => Ok(()),
+        Err(e) => Err(nl_err(what)(e)),
+    }
+}
+
+/// The link-local address docker gives every IPv6-enabled bridge.
+const BRIDGE_LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+
+/// Give an IPv6-enabled network's bridge IPv6 (re-enabled if the host default disabled it), its
+/// gateway address and fe80::1, and turn on the host's IPv6 forwarding, as docker does for such
+/// networks.
+pub fn bridge_ipv6(name: &str, gateway: Ipv6Addr, prefix: u8) -> Result<()> {
+    sysctl(&format!("net/ipv6/conf/{name}/disable_ipv6"), "0")?;
+    let name = name.to_owned();
+    with_handle(None, move |h, _| async move {
+        let idx = index_of(&h, &name)
+            .await?
+            .ok_or_else(|| EngineError::internal(format!("bridge {name} missing")))?;
+        add_address(
+            &h,
+            idx,
+            IpAddr::V6(gateway),
+            prefix,
+            "adding the bridge IPv6 address",
+        )
+        .await?;
+        // docker's bridges also answer at fe80::1, a gateway that never changes.
+        add_address(
+            &h,
+            idx,
+            IpAddr::V6(BRIDGE_LINK_LOCAL),
+            64,
+            "adding fe80::1 to the bridge",
+        )
+        .await
+    })?;
+    sysctl("net/ipv6/conf/all/forwarding", "1")
+}
+
 /// Delete a link by name; a missing link is fine.
 pub fn delete_link(name: &str) -> Result<()> {
     let name = name.to_owned();
@@ -159,13 +208,21 @@ pub struct EndpointLink {
     pub bridge: String,
     /// Both ends get the network's MTU.
     pub mtu: u32,
+    /// The IPv6 address and prefix on an IPv6-enabled network (IPv6 is enabled on the interface
+    /// and on loopback for it, as docker does; it stays disabled otherwise).
+    pub ipv6: Option<(Ipv6Addr, u8)>,
+    /// IPv6 default route through this gateway (with the IPv4 one).
+    pub default_gateway6: Option<Ipv6Addr>,
+    /// IPAMConfig.LinkLocalIPs with their prefix lengths (/16 for IPv4, /64 for IPv6).
+    pub link_local: Vec<(IpAddr, u8)>,
 }
 
 /// Configure one endpoint of the namespace at `ns`. The veth pair is created from the engine's
 /// namespace with its peer born inside the container's (named, addressed and sized there) and
 /// the host end born enslaved to the bridge: moving an existing device between namespaces
 /// costs an RCU grace period (tens of milliseconds under load), creating it in place does not.
-/// Then, from inside: loopback up (first endpoint), the address, the link up, the default route.
+/// Then, from inside: IPv6 off and loopback up (first endpoint), IPv6 on where this endpoint has
+/// it, the addresses, the link up, the default routes.
 pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()> {
     let ep = ep.clone();
     let ns_file = std::fs::File::open(ns)
@@ -209,6 +266,14 @@ pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()
                 .map_err(|e| EngineError::internal(format!("netlink socket: {e}")))?;
             let task = tokio::spawn(conn);
             if loopback {
+                // A new namespace starts as docker's: IPv6 off everywhere until an IPv6
+                // endpoint turns it on for itself and loopback. (A kernel booted with
+                // ipv6.disable=1 has no such knobs: nothing to turn off.)
+                if Path::new("/proc/sys/net/ipv6").exists() {
+                    for knob in ["default", "all"] {
+                        sysctl(&format!("net/ipv6/conf/{knob}/disable_ipv6"), "1")?;
+                    }
+                }
                 if let Some(lo) = index_of(&h, "lo").await? {
                     h.link()
                         .set(LinkUnspec::new_with_index(lo).up().build())
@@ -220,11 +285,32 @@ pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()
             let idx = index_of(&h, &ep.ifname)
                 .await?
                 .ok_or_else(|| EngineError::internal("container interface missing"))?;
-            h.address()
-                .add(idx, IpAddr::V4(ep.ip), ep.prefix)
-                .execute()
-                .await
-                .map_err(nl_err("adding the container address"))?;
+            if ep.ipv6.is_some() || ep.link_local.iter().any(|(ip, _)| ip.is_ipv6()) {
+                for dev in ["lo", ep.ifname.as_str()] {
+                    sysctl(&format!("net/ipv6/conf/{dev}/disable_ipv6"), "0")?;
+                }
+            }
+            add_address(
+                &h,
+                idx,
+                IpAddr::V4(ep.ip),
+                ep.prefix,
+                "adding the container address",
+            )
+            .await?;
+            if let Some((ip6, prefix6)) = ep.ipv6 {
+                add_address(
+                    &h,
+                    idx,
+                    IpAddr::V6(ip6),
+                    prefix6,
+                    "adding the container IPv6 address",
+                )
+                .await?;
+            }
+            for (ip, prefix) in &ep.link_local {
+                add_address(&h, idx, *ip, *prefix, "adding a link-local address").await?;
+            }
             h.link()
                 .set(LinkUnspec::new_with_index(idx).up().build())
                 .execute()
@@ -241,6 +327,18 @@ pub fn setup_endpoint(ns: &Path, ep: &EndpointLink, loopback: bool) -> Result<()
                     .execute()
                     .await
                     .map_err(nl_err("adding the default route"))?;
+            }
+            if let Some(gw6) = ep.default_gateway6 {
+                h.route()
+                    .add(
+                        RouteMessageBuilder::<Ipv6Addr>::new()
+                            .gateway(gw6)
+                            .output_interface(idx)
+                            .build(),
+                    )
+                    .execute()
+                    .await
+                    .map_err(nl_err("adding the IPv6 default route"))?;
             }
             task.abort();
             Ok(())

@@ -1,4 +1,4 @@
-//! Bridge networking: IPAM (`ipam`), links over rtnetlink (`link`), per-container network
+//! Bridge networking: IPAM (`ipam`, IPv6 in `ipam6`), links over rtnetlink (`link`), per-container network
 //! namespaces (`netns`), NAT and published ports in nftables (`nat`, `ports`), network records on
 //! disk (`store`), the /etc files containers see (`etc`) and the embedded resolver of user networks
 //! (`dns`). The operations live in `service::network`.
@@ -6,6 +6,7 @@
 pub mod dns;
 pub mod etc;
 pub mod ipam;
+pub mod ipam6;
 pub mod link;
 pub mod nat;
 pub mod netns;

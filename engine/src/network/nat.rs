@@ -3,10 +3,11 @@
 //! atomic and a restarted engine converges to exactly its state, whatever was there before.
 
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::{Command, Stdio};
 
 use super::ipam::Ipv4Net;
+use super::ipam6::Ipv6Net;
 use crate::error::{EngineError, Result};
 
 /// One bridge network as the firewall sees it.
@@ -14,6 +15,8 @@ use crate::error::{EngineError, Result};
 pub struct NatNetwork {
     pub bridge: String,
     pub subnet: Ipv4Net,
+    /// The IPv6 subnet of an IPv6-enabled network.
+    pub subnet6: Option<Ipv6Net>,
     pub internal: bool,
 }
 
@@ -25,12 +28,18 @@ pub struct PortRule {
     pub host_ip: Option<Ipv4Addr>,
     pub host_port: u16,
     pub container_ip: Ipv4Addr,
+    /// The container's IPv6 address when its network has IPv6: the port is then published on
+    /// the host's IPv6 addresses too (only for bindings to every address).
+    pub container_ip6: Option<Ipv6Addr>,
     pub container_port: u16,
 }
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace(['"', '\\'], ""))
 }
+
+/// Packets to a local address go through `ports` (DNAT), in both families.
+const NAT_HOOKS: &str = "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    fib daddr type local jump ports\n  }\n  chain output {\n    type nat hook output priority -100; policy accept;\n    fib daddr type local jump ports\n  }\n";
 
 /// The whole table as nft script. Chains:
 /// - prerouting/output (nat): packets to a local address go through `ports` (DNAT), so published
@@ -40,11 +49,16 @@ fn quote(s: &str) -> String {
 /// - forward (filter): traffic within a bridge passes; between two of our bridges it is dropped
 ///   (networks are isolated, as in docker); internal networks never forward in or out.
 pub fn render(table: &str, nets: &[NatNetwork], ports: &[PortRule]) -> String {
+    let mut s = render_v4(table, nets, ports);
+    s.push_str(&render_v6(table, nets, ports));
+    s
+}
+
+fn render_v4(table: &str, nets: &[NatNetwork], ports: &[PortRule]) -> String {
     let mut s = String::new();
     s.push_str(&format!("table ip {table} {{}}\ndelete table ip {table}\n"));
     s.push_str(&format!("table ip {table} {{\n"));
-    s.push_str("  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    fib daddr type local jump ports\n  }\n");
-    s.push_str("  chain output {\n    type nat hook output priority -100; policy accept;\n    fib daddr type local jump ports\n  }\n");
+    s.push_str(NAT_HOOKS);
     s.push_str("  chain ports {\n");
     for p in ports {
         let daddr = p
@@ -77,6 +91,56 @@ pub fn render(table: &str, nets: &[NatNetwork], ports: &[PortRule]) -> String {
         }
     }
     s.push_str("  }\n");
+    s.push_str(&forward_chain(nets));
+    s.push_str("}\n");
+    s
+}
+
+/// The same table in the ip6 family (nftables' ip family sees no IPv6): masquerade of each
+/// IPv6-enabled subnet, DNAT of published ports to containers' IPv6 addresses when the host
+/// port is bound on every address, and the same isolation between bridges. [::1] is left out of
+/// DNAT: IPv6 has no route_localnet, a packet from ::1 cannot leave through a bridge, and a
+/// refused connection beats one that hangs (dockerd reaches it with its userland proxy).
+fn render_v6(table: &str, nets: &[NatNetwork], ports: &[PortRule]) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "table ip6 {table} {{}}\ndelete table ip6 {table}\n"
+    ));
+    s.push_str(&format!("table ip6 {table} {{\n"));
+    s.push_str(NAT_HOOKS);
+    s.push_str("  chain ports {\n");
+    for p in ports.iter().filter(|p| p.host_ip.is_none()) {
+        if let Some(cip) = p.container_ip6 {
+            s.push_str(&format!(
+                "    ip6 daddr != ::1 {proto} dport {hp} dnat to [{cip}]:{cp}\n",
+                proto = p.proto,
+                hp = p.host_port,
+                cp = p.container_port
+            ));
+        }
+    }
+    s.push_str("  }\n");
+    s.push_str(
+        "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n",
+    );
+    for n in nets.iter().filter(|n| !n.internal) {
+        if let Some(sub) = n.subnet6 {
+            s.push_str(&format!(
+                "    ip6 saddr {sub} oifname != {} masquerade\n",
+                quote(&n.bridge)
+            ));
+        }
+    }
+    s.push_str("  }\n");
+    s.push_str(&forward_chain(nets));
+    s.push_str("}\n");
+    s
+}
+
+/// Traffic within a bridge passes, between two of our bridges it is dropped, internal networks
+/// never forward in or out; the same in both families.
+fn forward_chain(nets: &[NatNetwork]) -> String {
+    let mut s = String::new();
     s.push_str("  chain forward {\n    type filter hook forward priority filter; policy accept;\n");
     for n in nets {
         let b = quote(&n.bridge);
@@ -91,7 +155,7 @@ pub fn render(table: &str, nets: &[NatNetwork], ports: &[PortRule]) -> String {
         let b = quote(&n.bridge);
         s.push_str(&format!("    iifname {b} drop\n    oifname {b} drop\n"));
     }
-    s.push_str("  }\n}\n");
+    s.push_str("  }\n");
     s
 }
 
@@ -127,7 +191,9 @@ pub fn apply(table: &str, nets: &[NatNetwork], ports: &[PortRule]) -> Result<()>
 
 /// Remove the engine's table (a missing table is fine).
 pub fn delete_table(table: &str) -> Result<()> {
-    nft(&format!("table ip {table} {{}}\ndelete table ip {table}\n"))
+    nft(&format!(
+        "table ip {table} {{}}\ndelete table ip {table}\ntable ip6 {table} {{}}\ndelete table ip6 {table}\n"
+    ))
 }
 
 /// Hosts that also run docker (or anything iptables-based) often have `ip filter FORWARD` with
@@ -203,21 +269,34 @@ mod tests {
             NatNetwork {
                 bridge: "berth0".into(),
                 subnet: "10.201.0.0/16".parse().unwrap(),
+                subnet6: Some(Ipv6Net::parse_subnet("2001:db8:1::/64").unwrap()),
                 internal: false,
             },
             NatNetwork {
                 bridge: "br-abc".into(),
                 subnet: "10.202.0.0/24".parse().unwrap(),
+                subnet6: None,
                 internal: true,
             },
         ];
-        let ports = vec![PortRule {
-            proto: "tcp".into(),
-            host_ip: Some(Ipv4Addr::LOCALHOST),
-            host_port: 8080,
-            container_ip: Ipv4Addr::new(10, 201, 0, 2),
-            container_port: 80,
-        }];
+        let ports = vec![
+            PortRule {
+                proto: "tcp".into(),
+                host_ip: Some(Ipv4Addr::LOCALHOST),
+                host_port: 8080,
+                container_ip: Ipv4Addr::new(10, 201, 0, 2),
+                container_ip6: None,
+                container_port: 80,
+            },
+            PortRule {
+                proto: "tcp".into(),
+                host_ip: None,
+                host_port: 8081,
+                container_ip: Ipv4Addr::new(10, 201, 0, 2),
+                container_ip6: Some("2001:db8:1::2".parse().unwrap()),
+                container_port: 81,
+            },
+        ];
         let s = render("t1", &nets, &ports);
         assert!(s.starts_with("table ip t1 {}\ndelete table ip t1\n"));
         assert!(s.contains("ip daddr 127.0.0.1 tcp dport 8080 dnat to 10.201.0.2:80"));
@@ -227,6 +306,14 @@ mod tests {
             "internal networks get no masquerade"
         );
         assert!(s.contains("iifname \"br-abc\" drop"));
+        let v6 = &s[s.find("table ip6 t1 {\n").expect("an ip6 table")..];
+        assert!(v6.contains("ip6 daddr != ::1 tcp dport 8081 dnat to [2001:db8:1::2]:81"));
+        assert!(
+            !v6.contains("dport 8080"),
+            "a binding to 127.0.0.1 is IPv4 only"
+        );
+        assert!(v6.contains("ip6 saddr 2001:db8:1::/64 oifname != \"berth0\" masquerade"));
+        assert!(v6.contains("iifname \"br-abc\" drop"));
     }
 
     #[test]
@@ -235,6 +322,7 @@ mod tests {
         let nets = vec![NatNetwork {
             bridge: "berthut0".into(),
             subnet: "10.251.0.0/24".parse().unwrap(),
+            subnet6: Some(Ipv6Net::parse_subnet("fd00:251::/64").unwrap()),
             internal: false,
         }];
         apply(&table, &nets, &[]).unwrap();

@@ -2,12 +2,13 @@
 //! atomically (a crash leaves the old or the new file, never half of one).
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::ipam::Ipv4Net;
+use super::ipam6::Ipv6Net;
 use super::ports::Published;
 use crate::error::{IoContext, Result};
 use crate::store::atomic::write_json_atomic;
@@ -41,6 +42,36 @@ pub struct NetworkRecord {
     /// bridge, host, none: listed always, never removable.
     #[serde(default)]
     pub predefined: bool,
+    /// EnableIPv6: the bridge and the endpoints get addresses of `ipv6`.
+    #[serde(default)]
+    pub enable_ipv6: bool,
+    /// The IPv6 IPAM config as given. Docker keeps (and shows) it even when IPv6 is not enabled;
+    /// only an enabled network allocates from it.
+    #[serde(default)]
+    pub ipv6: Option<Ipv6Config>,
+}
+
+/// A network's IPv6 pool: subnet, range and gateway as the request wrote them (inspect shows
+/// them so), the gateway docker would pick when none was given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ipv6Config {
+    pub subnet: String,
+    #[serde(default)]
+    pub ip_range: Option<String>,
+    /// The requested gateway (shown in inspect); None: the subnet's first address, not shown.
+    #[serde(default)]
+    pub gateway: Option<Ipv6Addr>,
+}
+
+impl Ipv6Config {
+    pub fn net(&self) -> Option<Ipv6Net> {
+        Ipv6Net::parse_subnet(&self.subnet).ok()
+    }
+
+    /// The address the bridge gets.
+    pub fn gateway_addr(&self) -> Option<Ipv6Addr> {
+        self.gateway.or_else(|| self.net()?.first_host())
+    }
 }
 
 impl NetworkRecord {
@@ -50,6 +81,12 @@ impl NetworkRecord {
 
     pub fn is_bridge(&self) -> bool {
         self.driver == "bridge"
+    }
+
+    /// The IPv6 pool endpoints allocate from: only when IPv6 is enabled (docker ignores a v6
+    /// config and v6 address requests otherwise).
+    pub fn ipv6_pool(&self) -> Option<&Ipv6Config> {
+        self.ipv6.as_ref().filter(|_| self.enable_ipv6)
     }
 }
 
@@ -62,6 +99,9 @@ pub struct Attachment {
     /// IPAMConfig.IPv4Address from the request.
     #[serde(default)]
     pub requested_ip: Option<Ipv4Addr>,
+    /// IPAMConfig.IPv6Address from the request (used only on IPv6-enabled networks).
+    #[serde(default)]
+    pub requested_ip6: Option<Ipv6Addr>,
     /// IPAMConfig.LinkLocalIPs, kept and shown as docker does.
     #[serde(default)]
     pub link_local_ips: Vec<String>,
@@ -89,6 +129,25 @@ pub struct ActiveEndpoint {
     pub mac: [u8; 6],
     pub ifname: String,
     pub host_ifname: String,
+    /// The IPv6 address, prefix length and gateway on an IPv6-enabled network.
+    #[serde(default)]
+    pub ipv6: Option<ActiveIpv6>,
+}
+
+impl ActiveEndpoint {
+    /// The endpoint's addresses, IPv4 first (the order of docker's /etc/hosts lines).
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        let mut out = vec![IpAddr::V4(self.ip)];
+        out.extend(self.ipv6.map(|v| IpAddr::V6(v.ip)));
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveIpv6 {
+    pub ip: Ipv6Addr,
+    pub prefix: u8,
+    pub gateway: Ipv6Addr,
 }
 
 /// Everything networking knows about one container.

@@ -144,6 +144,7 @@ async fn resolver_answers_inside_the_namespace_forwards_and_detaches() {
         records: vec![HostRecord {
             names: vec!["web".into(), "web.appnet".into(), "www".into()],
             addr: Ipv4Addr::new(10, 202, 0, 2),
+            addr6: None,
             ptr_name: "web.appnet".into(),
         }],
         upstream: vec![upstream],

@@ -3,6 +3,7 @@
 
 mod bridge;
 mod dns;
+mod ipv6;
 mod ports;
 mod reboot;
 

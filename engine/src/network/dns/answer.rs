@@ -1,9 +1,9 @@
 //! Turning one query into a reply from a container's view, or deciding to forward it.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rand::seq::SliceRandom;
-use simple_dns::rdata::{RData, A, PTR};
+use simple_dns::rdata::{RData, A, AAAA, PTR};
 use simple_dns::{
     Name, Packet, PacketFlag, Question, ResourceRecord, CLASS, OPCODE, QTYPE, RCODE, TYPE,
 };
@@ -53,8 +53,12 @@ pub fn answer(query: &[u8], view: Option<&ContainerDnsView>, max_len: usize) -> 
         _ => max_len,
     };
 
-    if let Some(addr) = reverse_v4(&name) {
-        return match view.records.iter().find(|r| r.addr == addr) {
+    if let Some(addr) = reverse(&name) {
+        let owns = |r: &&super::HostRecord| match addr {
+            IpAddr::V4(a) => r.addr == a,
+            IpAddr::V6(a) => r.addr6 == Some(a),
+        };
+        return match view.records.iter().find(owns) {
             Some(record) => reply(&packet, question, |q| {
                 let target = Name::new_unchecked(&record.ptr_name).into_owned();
                 vec![ResourceRecord::new(
@@ -70,29 +74,36 @@ pub fn answer(query: &[u8], view: Option<&ContainerDnsView>, max_len: usize) -> 
         };
     }
 
-    let mut addrs: Vec<Ipv4Addr> = view
+    let matching: Vec<&super::HostRecord> = view
         .records
         .iter()
         .filter(|r| r.names.contains(&name))
-        .map(|r| r.addr)
         .collect();
-    if addrs.is_empty() {
+    if matching.is_empty() {
         return forward_or_fail(query, view);
     }
+    let mut addrs: Vec<IpAddr> = Vec::new();
+    if matches!(question.qtype, QTYPE::TYPE(TYPE::A) | QTYPE::ANY) {
+        addrs.extend(matching.iter().map(|r| IpAddr::V4(r.addr)));
+    }
+    if matches!(question.qtype, QTYPE::TYPE(TYPE::AAAA) | QTYPE::ANY) {
+        addrs.extend(matching.iter().filter_map(|r| r.addr6.map(IpAddr::V6)));
+    }
+    addrs.sort();
     addrs.dedup();
     // Several containers sharing an alias: rotate like docker so clients spread their load.
     addrs.shuffle(&mut rand::thread_rng());
-    let wants_a = matches!(question.qtype, QTYPE::TYPE(TYPE::A) | QTYPE::ANY);
+    // The name is ours but may have no record of this type (AAAA of an IPv4-only container, MX,
+    // ...): then an empty NOERROR answer, so the client does not ask the outside world about it.
     let built = reply(&packet, question, |q| {
-        if !wants_a {
-            // The name is ours but has no record of this type (AAAA, MX, ...): an empty NOERROR
-            // answer, so the client does not go on to ask the outside world about it.
-            return Vec::new();
-        }
         addrs
             .iter()
             .map(|a| {
-                ResourceRecord::new(q.qname.clone(), CLASS::IN, LOCAL_TTL, RData::A(A::from(*a)))
+                let rdata = match a {
+                    IpAddr::V4(a) => RData::A(A::from(*a)),
+                    IpAddr::V6(a) => RData::AAAA(AAAA::from(*a)),
+                };
+                ResourceRecord::new(q.qname.clone(), CLASS::IN, LOCAL_TTL, rdata)
             })
             .collect()
     });
@@ -165,6 +176,34 @@ fn normalise(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// A reverse lookup name, either family.
+fn reverse(name: &str) -> Option<IpAddr> {
+    reverse_v4(name)
+        .map(IpAddr::V4)
+        .or_else(|| reverse_v6(name).map(IpAddr::V6))
+}
+
+/// `b.a.9.8.….8.b.d.0.1.0.0.2.ip6.arpa` (32 nibbles, lowest first) → the address.
+fn reverse_v6(name: &str) -> Option<Ipv6Addr> {
+    let rest = name.strip_suffix(".ip6.arpa")?;
+    let nibbles: Vec<u32> = rest
+        .split('.')
+        .map(|p| {
+            let mut chars = p.chars();
+            let digit = chars.next()?.to_digit(16)?;
+            chars.next().is_none().then_some(digit)
+        })
+        .collect::<Option<_>>()?;
+    if nibbles.len() != 32 {
+        return None;
+    }
+    let value = nibbles
+        .iter()
+        .rev()
+        .fold(0u128, |acc, n| (acc << 4) | u128::from(*n));
+    Some(Ipv6Addr::from(value))
+}
+
 /// `4.3.2.1.in-addr.arpa` → 1.2.3.4.
 fn reverse_v4(name: &str) -> Option<Ipv4Addr> {
     let rest = name.strip_suffix(".in-addr.arpa")?;
@@ -189,11 +228,13 @@ mod tests {
                 HostRecord {
                     names: vec!["web".into(), "web.appnet".into(), "frontend".into()],
                     addr: Ipv4Addr::new(10, 202, 0, 2),
+                    addr6: Some("2001:db8:1::2".parse().unwrap()),
                     ptr_name: "web.appnet".into(),
                 },
                 HostRecord {
                     names: vec!["db".into(), "db.appnet".into()],
                     addr: Ipv4Addr::new(10, 202, 0, 3),
+                    addr6: None,
                     ptr_name: "db.appnet".into(),
                 },
             ],
@@ -247,6 +288,32 @@ mod tests {
         assert_eq!(a_records(&alias), vec![Ipv4Addr::new(10, 202, 0, 2)]);
         let qualified = reply_of(answer(&query("db.appnet", TYPE::A), Some(&view(true)), 512));
         assert_eq!(a_records(&qualified), vec![Ipv4Addr::new(10, 202, 0, 3)]);
+    }
+
+    #[test]
+    fn aaaa_and_ip6_reverse_for_a_container_with_ipv6() {
+        let bytes = reply_of(answer(&query("web", TYPE::AAAA), Some(&view(true)), 512));
+        let p = Packet::parse(&bytes).unwrap();
+        let v6: Vec<Ipv6Addr> = p
+            .answers
+            .iter()
+            .filter_map(|rr| match &rr.rdata {
+                RData::AAAA(a) => Some(Ipv6Addr::from(a.address)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(v6, vec!["2001:db8:1::2".parse::<Ipv6Addr>().unwrap()]);
+        assert!(
+            a_records(&bytes).is_empty(),
+            "an AAAA query gets no A records"
+        );
+        let name = "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+        let bytes = reply_of(answer(&query(name, TYPE::PTR), Some(&view(false)), 512));
+        let p = Packet::parse(&bytes).unwrap();
+        match &p.answers[0].rdata {
+            RData::PTR(ptr) => assert_eq!(ptr.0.to_string(), "web.appnet"),
+            other => panic!("expected a PTR, got {other:?}"),
+        }
     }
 
     #[test]
@@ -304,6 +371,7 @@ mod tests {
             v.records.push(HostRecord {
                 names: vec!["many".into()],
                 addr: Ipv4Addr::new(10, 202, 1, i),
+                addr6: None,
                 ptr_name: format!("m{i}.appnet"),
             });
         }

@@ -15,7 +15,7 @@ pub mod listener;
 pub mod upstream;
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -37,7 +37,9 @@ pub struct HostRecord {
     /// Lower-case names without a trailing dot: container name, aliases, short id, `name.network`.
     pub names: Vec<String>,
     pub addr: Ipv4Addr,
-    /// What a reverse lookup of `addr` answers (docker: `name.network`).
+    /// The IPv6 address on an IPv6-enabled network (AAAA answers).
+    pub addr6: Option<Ipv6Addr>,
+    /// What a reverse lookup of `addr` (or `addr6`) answers (docker: `name.network`).
     pub ptr_name: String,
 }
 

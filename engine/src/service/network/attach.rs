@@ -140,7 +140,7 @@ impl NetworkService {
                 i == 0,
             )?;
             default_route_set |= with_route;
-            own_ips.push(ep.ip);
+            own_ips.extend(ep.addresses());
             first_gateway.get_or_insert(ep.gateway);
             embedded_dns |= n.name != "bridge";
             c.attachments[i].active = Some(ep);

@@ -46,7 +46,18 @@ impl NetworkService {
                 n.name
             )));
         };
-        self.host.ensure_bridge(&n.bridge, gw, subnet.prefix(), mtu)
+        self.host
+            .ensure_bridge(&n.bridge, gw, subnet.prefix(), mtu)?;
+        if let Some(v6) = n.ipv6_pool() {
+            let (Some(net), Some(gw6)) = (v6.net(), v6.gateway_addr()) else {
+                return Err(EngineError::internal(format!(
+                    "network {} has an unusable IPv6 subnet {}",
+                    n.name, v6.subnet
+                )));
+            };
+            self.host.bridge_ipv6(&n.bridge, gw6, net.prefix())?;
+        }
+        Ok(())
     }
 
     /// Remove every bridge and the nft table of this engine (test harness teardown, uninstall).

@@ -2,14 +2,15 @@
 //! bridge up and record the network.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde_json::Value;
 
-use super::NetworkService;
+use super::{NetworkService, State};
 use crate::error::{EngineError, Result};
 use crate::network::ipam::{self, Ipv4Net};
-use crate::network::store::NetworkRecord;
+use crate::network::ipam6::Ipv6Net;
+use crate::network::store::{Ipv6Config, NetworkRecord};
 use crate::util::now_rfc3339;
 
 impl NetworkService {
@@ -30,11 +31,7 @@ impl NetworkService {
                 "plugin \"{driver}\" not found: berth supports the bridge driver"
             )));
         }
-        if body.get("EnableIPv6").and_then(Value::as_bool) == Some(true) {
-            return Err(EngineError::invalid(
-                "IPv6 networks are not supported by berth",
-            ));
-        }
+        let enable_ipv6 = body.get("EnableIPv6").and_then(Value::as_bool) == Some(true);
         let strmap = |key: &str| -> HashMap<String, String> {
             body.get(key)
                 .and_then(Value::as_object)
@@ -55,14 +52,22 @@ impl NetworkService {
                 )));
             }
         }
-        let ipam_configs: Vec<Value> = body
+        let (ipam_configs, v6_configs): (Vec<Value>, Vec<Value>) = body
             .pointer("/IPAM/Config")
             .and_then(Value::as_array)
             .cloned()
-            .unwrap_or_default();
-        if ipam_configs.len() > 1 {
+            .unwrap_or_default()
+            .into_iter()
+            .partition(|c| !is_v6_config(c));
+        if ipam_configs.len() > 1 || v6_configs.len() > 1 {
             return Err(EngineError::invalid(
-                "berth bridge networks take one IPAM config (one IPv4 subnet)",
+                "berth bridge networks take one IPAM config per address family (one IPv4 and one IPv6 subnet)",
+            ));
+        }
+        let ipv6 = v6_configs.first().map(parse_v6_config).transpose()?;
+        if enable_ipv6 && ipv6.is_none() {
+            return Err(EngineError::not_found(
+                "could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network",
             ));
         }
         let requested_subnet = ipam_configs
@@ -132,6 +137,9 @@ impl NetworkService {
                 "network with name {name} already exists"
             )));
         }
+        if let Some(v6) = ipv6.as_ref().filter(|_| enable_ipv6) {
+            Self::check_v6_pool(&state, v6)?;
+        }
         let taken: Vec<Ipv4Net> = state.networks.values().filter_map(|n| n.subnet()).collect();
         let subnet = match requested_subnet {
             Some(s) => {
@@ -195,6 +203,8 @@ impl NetworkService {
             ip_range: ip_range.map(|r| r.to_string()),
             aux_addresses,
             predefined: false,
+            enable_ipv6,
+            ipv6,
         };
         if state.networks.values().any(|n| n.bridge == rec.bridge) {
             return Err(EngineError::conflict(format!(
@@ -226,5 +236,75 @@ impl NetworkService {
         }
         self.emit("create", &rec, None);
         Ok(rec)
+    }
+}
+
+/// An IPAM config entry of the IPv6 family (by its subnet, else its gateway or range).
+fn is_v6_config(c: &Value) -> bool {
+    ["Subnet", "Gateway", "IPRange"].iter().any(|k| {
+        c.get(*k)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.contains(':'))
+    })
+}
+
+/// An IPv6 IPAM entry, checked as dockerd 20.10 checks it (its messages and status codes).
+fn parse_v6_config(c: &Value) -> Result<Ipv6Config> {
+    let text = |k: &str| {
+        c.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let subnet_text = text("Subnet").ok_or_else(|| {
+        EngineError::not_found(
+            "could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network",
+        )
+    })?;
+    let subnet = Ipv6Net::parse_subnet(&subnet_text)?;
+    let ip_range = text("IPRange");
+    if let Some(r) = &ip_range {
+        Ipv6Net::parse_range(r, &subnet)?;
+    }
+    let gateway = text("Gateway")
+        .map(|g| {
+            g.parse::<Ipv6Addr>()
+                .map_err(|_| EngineError::invalid(format!("invalid gateway address {g:?}")))
+        })
+        .transpose()?;
+    if let Some(g) = gateway.filter(|g| !subnet.contains(*g)) {
+        return Err(EngineError::internal(format!(
+            "failed to allocate gateway ({g}): Requested address is out of range"
+        )));
+    }
+    if gateway.is_none() && subnet.first_host().is_none() {
+        return Err(EngineError::invalid(format!(
+            "subnet {subnet} is too small for a gateway"
+        )));
+    }
+    Ok(Ipv6Config {
+        subnet: subnet_text,
+        ip_range,
+        gateway,
+    })
+}
+
+impl NetworkService {
+    /// An enabled IPv6 pool must not overlap another enabled one (docker's 403).
+    fn check_v6_pool(state: &State, v6: &Ipv6Config) -> Result<()> {
+        let Some(net) = v6.net() else {
+            return Ok(());
+        };
+        let clash = state
+            .networks
+            .values()
+            .filter_map(|n| n.ipv6_pool()?.net())
+            .any(|other| other.overlaps(&net));
+        if clash {
+            return Err(EngineError::Forbidden(
+                "Pool overlaps with other one on this address space".into(),
+            ));
+        }
+        Ok(())
     }
 }

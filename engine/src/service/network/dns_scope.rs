@@ -1,7 +1,7 @@
-//! What the embedded DNS resolver may answer for a container: its user networks and their running
-//! members.
+//! What the embedded DNS resolver may answer for a container: its user networks, their running
+//! members and the container's own link aliases there.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::NetworkService;
 use crate::network::etc::{self, DnsConfig};
@@ -18,6 +18,9 @@ pub struct NetworkScope {
     pub gateway: Ipv4Addr,
     /// Every running container on the network (the asking one included).
     pub members: Vec<ScopeMember>,
+    /// The asking container's EndpointSettings.Links on this network ("name:alias"): the alias
+    /// resolves to that member for this container only, as in docker.
+    pub links: Vec<String>,
     /// Where to forward other names (empty on internal networks).
     pub upstream_servers: Vec<String>,
 }
@@ -31,6 +34,8 @@ pub struct ScopeMember {
     /// `--network-alias` values on this network.
     pub aliases: Vec<String>,
     pub ip: Ipv4Addr,
+    /// Its IPv6 address on an IPv6-enabled network.
+    pub ip6: Option<Ipv6Addr>,
 }
 
 impl NetworkService {
@@ -64,6 +69,7 @@ impl NetworkService {
                                 hostname: m.hostname.clone(),
                                 aliases: x.aliases.clone(),
                                 ip: e.ip,
+                                ip6: e.ipv6.map(|v| v.ip),
                             })
                         })
                 })
@@ -84,6 +90,7 @@ impl NetworkService {
                 container_ip: ep.ip,
                 gateway: ep.gateway,
                 members,
+                links: a.links.clone(),
                 upstream_servers: upstream,
             });
         }

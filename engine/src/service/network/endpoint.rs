@@ -2,12 +2,12 @@
 //! and the `EndpointsConfig` (aliases, fixed address, MAC address, links, driver options,
 //! link-local addresses) that shapes it.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::ipam::allocate_address;
+use super::ipam::{allocate_address, allocate_address6};
 use super::{NetworkService, State};
 use crate::error::{EngineError, Result};
 use crate::network::link::EndpointLink;
@@ -83,6 +83,23 @@ pub(super) fn fill_endpoint_config(
         }
     }
     if let Some(ip) = cfg
+        .pointer("/IPAMConfig/IPv6Address")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        if n.name == "bridge" {
+            return Err(EngineError::invalid(
+                "user specified IP address is supported on user defined networks only",
+            ));
+        }
+        // Checked against the subnet when the endpoint is made, as dockerd does (and ignored on a
+        // network without IPv6).
+        att.requested_ip6 = Some(
+            ip.parse::<Ipv6Addr>()
+                .map_err(|_| EngineError::invalid(format!("invalid IPv6 address: {ip}")))?,
+        );
+    }
+    if let Some(ip) = cfg
         .pointer("/IPAMConfig/IPv4Address")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
@@ -130,6 +147,16 @@ impl NetworkService {
             .ok_or_else(|| EngineError::internal(format!("network {} has no subnet", n.name)))?;
         let gateway = n.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
         let ip = allocate_address(state, container_id, n, &subnet, a.requested_ip)?;
+        let ipv6 = match n.ipv6_pool() {
+            Some(pool) => Some(allocate_address6(
+                state,
+                container_id,
+                n,
+                pool,
+                a.requested_ip6,
+            )?),
+            None => None,
+        };
         let host_ifname = format!("veth{}", &crate::util::new_id()[..7]);
         let mac = a.mac_address.unwrap_or_else(|| mac_for(ip));
         self.host.setup_endpoint(
@@ -143,6 +170,9 @@ impl NetworkService {
                 default_gateway: default_route.then_some(gateway),
                 bridge: n.bridge.clone(),
                 mtu: self.mtu_of(n),
+                ipv6: ipv6.map(|v| (v.ip, v.prefix)),
+                default_gateway6: ipv6.filter(|_| default_route).map(|v| v.gateway),
+                link_local: link_local_addresses(&a.link_local_ips),
             },
             loopback,
         )?;
@@ -154,6 +184,16 @@ impl NetworkService {
             mac,
             ifname: ifname.to_owned(),
             host_ifname,
+            ipv6,
         })
     }
+}
+
+/// IPAMConfig.LinkLocalIPs as docker configures them: IPv4 ones in 169.254/16, IPv6 ones in
+/// fe80::/64 (validated when the endpoint config was taken).
+fn link_local_addresses(ips: &[String]) -> Vec<(IpAddr, u8)> {
+    ips.iter()
+        .filter_map(|s| s.parse::<IpAddr>().ok())
+        .map(|ip| (ip, if ip.is_ipv4() { 16 } else { 64 }))
+        .collect()
 }

@@ -3,7 +3,7 @@
 //! "pinned" between create and remove), and the Nth call of an operation can be told to fail.
 
 use std::collections::{BTreeSet, HashMap};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -24,6 +24,11 @@ pub enum HostCall {
         prefix: u8,
         mtu: u32,
     },
+    BridgeIpv6 {
+        name: String,
+        gateway: Ipv6Addr,
+        prefix: u8,
+    },
     DeleteLink(String),
     SetupEndpoint {
         ns: PathBuf,
@@ -32,6 +37,8 @@ pub enum HostCall {
         ip: Ipv4Addr,
         bridge: String,
         default_gateway: Option<Ipv4Addr>,
+        ipv6: Option<(Ipv6Addr, u8)>,
+        default_gateway6: Option<Ipv6Addr>,
     },
     RemoveEndpoint {
         ns: PathBuf,
@@ -56,6 +63,7 @@ impl HostCall {
         match self {
             HostCall::Sysctl(..) => "sysctl",
             HostCall::EnsureBridge { .. } => "ensure_bridge",
+            HostCall::BridgeIpv6 { .. } => "bridge_ipv6",
             HostCall::DeleteLink(_) => "delete_link",
             HostCall::SetupEndpoint { .. } => "setup_endpoint",
             HostCall::RemoveEndpoint { .. } => "remove_endpoint",
@@ -189,6 +197,14 @@ impl NetworkHost for FakeHost {
         })
     }
 
+    fn bridge_ipv6(&self, name: &str, gateway: Ipv6Addr, prefix: u8) -> Result<()> {
+        self.record(HostCall::BridgeIpv6 {
+            name: name.into(),
+            gateway,
+            prefix,
+        })
+    }
+
     fn delete_link(&self, name: &str) -> Result<()> {
         self.record(HostCall::DeleteLink(name.into()))
     }
@@ -201,6 +217,8 @@ impl NetworkHost for FakeHost {
             ip: ep.ip,
             bridge: ep.bridge.clone(),
             default_gateway: ep.default_gateway,
+            ipv6: ep.ipv6,
+            default_gateway6: ep.default_gateway6,
         })
     }
 

@@ -6,7 +6,7 @@
 //! The embedded DNS resolver is started and stopped per namespace through the other seam,
 //! `NetnsObserver`.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
@@ -21,6 +21,8 @@ pub trait NetworkHost: Send + Sync {
     fn sysctl(&self, key: &str, value: &str) -> Result<()>;
     /// Create the bridge if missing, give it the gateway address and MTU, set it up.
     fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8, mtu: u32) -> Result<()>;
+    /// Give an IPv6-enabled network's bridge its IPv6 gateway (and the host IPv6 forwarding).
+    fn bridge_ipv6(&self, name: &str, gateway: Ipv6Addr, prefix: u8) -> Result<()>;
     /// Delete a link (bridge or host veth end); a missing link is not an error.
     fn delete_link(&self, name: &str) -> Result<()>;
     /// A veth pair: the host end on the bridge, the other end configured inside `ns`.
@@ -55,6 +57,10 @@ impl NetworkHost for LinuxHost {
 
     fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8, mtu: u32) -> Result<()> {
         link::ensure_bridge(name, gateway, prefix, mtu)
+    }
+
+    fn bridge_ipv6(&self, name: &str, gateway: Ipv6Addr, prefix: u8) -> Result<()> {
+        link::bridge_ipv6(name, gateway, prefix)
     }
 
     fn delete_link(&self, name: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! The /etc/hosts and /etc/resolv.conf a container sees, written at start and rewritten when it
 //! joins or leaves a network.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 use super::NetworkService;
@@ -17,7 +17,7 @@ impl NetworkService {
         c: &ContainerNet,
         rec: &ContainerRecord,
         dir: &Path,
-        own_ips: &[Ipv4Addr],
+        own_ips: &[IpAddr],
         gateway: Option<Ipv4Addr>,
         embedded_dns: bool,
     ) -> Result<()> {
@@ -62,10 +62,11 @@ impl NetworkService {
         let Some(c) = state.containers.get(id) else {
             return;
         };
-        let ips: Vec<Ipv4Addr> = c
+        let ips: Vec<IpAddr> = c
             .attachments
             .iter()
-            .filter_map(|a| a.active.as_ref().map(|e| e.ip))
+            .filter_map(|a| a.active.as_ref())
+            .flat_map(|e| e.addresses())
             .collect();
         let gw = c
             .attachments

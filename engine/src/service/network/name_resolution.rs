@@ -48,8 +48,28 @@ pub fn view_of(scopes: &[NetworkScope]) -> ContainerDnsView {
             view.records.push(HostRecord {
                 names,
                 addr: m.ip,
+                addr6: m.ip6,
                 ptr_name: format!("{name}.{network}"),
             });
+        }
+        // Legacy links of the asking container ("name:alias"): the alias names that member, for
+        // this container only (docker's per-endpoint link aliases).
+        for link in &scope.links {
+            let (target, alias) = link.split_once(':').unwrap_or((link, link));
+            let target = target.trim_start_matches('/').to_ascii_lowercase();
+            let alias = alias.trim_start_matches('/').to_ascii_lowercase();
+            if let Some(m) = scope
+                .members
+                .iter()
+                .find(|m| m.name.to_ascii_lowercase() == target)
+            {
+                view.records.push(HostRecord {
+                    names: vec![alias],
+                    addr: m.ip,
+                    addr6: m.ip6,
+                    ptr_name: format!("{target}.{network}"),
+                });
+            }
         }
         if !scope.internal {
             for server in &scope.upstream_servers {
@@ -101,6 +121,7 @@ mod tests {
             hostname: "h".into(),
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
             ip: Ipv4Addr::from(ip),
+            ip6: None,
         }
     }
 
@@ -112,6 +133,7 @@ mod tests {
             container_ip: Ipv4Addr::new(10, 202, 0, 2),
             gateway: Ipv4Addr::new(10, 202, 0, 1),
             members,
+            links: vec![],
             upstream_servers: if internal {
                 vec![]
             } else {
@@ -134,6 +156,20 @@ mod tests {
         );
         assert_eq!(v.records[0].ptr_name, "web.appnet");
         assert_eq!(v.upstream, vec!["127.0.0.53:53".parse().unwrap()]);
+    }
+
+    #[test]
+    fn link_aliases_resolve_to_the_linked_member() {
+        let mut s = scope(
+            "net",
+            false,
+            vec![member("u", "Upstream", &[], [10, 202, 0, 5])],
+        );
+        s.links = vec!["upstream:bar".into(), "absent:gone".into()];
+        let v = view_of(&[s]);
+        let bar = v.records.iter().find(|r| r.names == vec!["bar"]).unwrap();
+        assert_eq!(bar.addr, Ipv4Addr::new(10, 202, 0, 5));
+        assert!(!v.records.iter().any(|r| r.names.contains(&"gone".into())));
     }
 
     #[test]

@@ -20,6 +20,7 @@ impl NetworkService {
                 Some(NatNetwork {
                     bridge: n.bridge.clone(),
                     subnet: n.subnet()?,
+                    subnet6: n.ipv6_pool().and_then(|v6| v6.net()),
                     internal: n.internal,
                 })
             })
@@ -27,10 +28,10 @@ impl NetworkService {
         let mut rules = Vec::new();
         for c in state.containers.values() {
             // Published ports reach the container's first network (docker's behaviour).
-            let Some(ip) = c
+            let Some((ip, ip6)) = c
                 .attachments
                 .iter()
-                .find_map(|a| a.active.as_ref().map(|e| e.ip))
+                .find_map(|a| a.active.as_ref().map(|e| (e.ip, e.ipv6.map(|v| v.ip))))
             else {
                 continue;
             };
@@ -40,6 +41,7 @@ impl NetworkService {
                     host_ip: p.host_ip,
                     host_port: p.host_port,
                     container_ip: ip,
+                    container_ip6: ip6,
                     container_port: p.container.port,
                 });
             }

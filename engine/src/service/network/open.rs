@@ -69,6 +69,8 @@ impl NetworkService {
                 ip_range: None,
                 aux_addresses: Default::default(),
                 predefined: true,
+                enable_ipv6: false,
+                ipv6: None,
             });
             if name == "bridge" {
                 // The default bridge follows the engine's options at every start.

@@ -17,6 +17,8 @@ use crate::network::store::{ActiveEndpoint, Attachment, ContainerNet, NetworkRec
 use crate::network::NetworkOptions;
 use crate::service::events::EventBus;
 
+mod ipv6;
+
 /// Records the namespace hooks (where the embedded DNS is attached and detached).
 #[derive(Default)]
 struct Hooks(Mutex<Vec<String>>);
@@ -141,6 +143,8 @@ fn ipam_state(subnet: &str, taken: &[(&str, [u8; 4])]) -> (State, NetworkRecord)
         ip_range: None,
         aux_addresses: Default::default(),
         predefined: false,
+        enable_ipv6: false,
+        ipv6: None,
     };
     let mut state = State::default();
     for (cid, ip) in taken {
@@ -152,6 +156,7 @@ fn ipam_state(subnet: &str, taken: &[(&str, [u8; 4])]) -> (State, NetworkRecord)
             mac: [0; 6],
             ifname: "eth0".into(),
             host_ifname: "veth".into(),
+            ipv6: None,
         };
         state.containers.insert(
             cid.to_string(),
