@@ -183,5 +183,37 @@ fn options_dockerd_refuses() {
         &["--log-driver", "local", "--log-opt", "max-file=1"],
         "compression cannot be enabled when max file count is 1",
     );
-    refused(&["--log-opt", "max-size=lots"], "max-size");
+    refused(
+        &["--log-opt", "max-size=lots"],
+        "failed to initialize logging driver: invalid size: 'lots'",
+    );
+    refused(
+        &["--log-opt", "max-file=0"],
+        "max-file cannot be less than 1",
+    );
+    // A refused start leaves the container Created with dockerd's exit code and error, and
+    // `--rm` removes it (the runs above left nothing behind).
+    let o = e.docker(&[
+        "run",
+        "--name",
+        "kept",
+        "--log-opt",
+        "compress=1",
+        "busybox",
+        "true",
+    ]);
+    assert!(!o.status.success());
+    let c = inspect(&e, "kept");
+    assert_eq!(c["State"]["Status"], "created");
+    assert_eq!(c["State"]["ExitCode"], 128);
+    assert_eq!(
+        c["State"]["Error"],
+        "failed to initialize logging driver: compress cannot be true when max-file is less than 2 or max-size is not set"
+    );
+    let o = e.docker(&["ps", "-aq"]);
+    assert_eq!(
+        ok(&o).lines().count(),
+        1,
+        "only the container run without --rm is left"
+    );
 }

@@ -72,14 +72,19 @@ impl ContainerService {
             return;
         }
         if c.record().host_config.auto_remove {
-            let svc = self.clone();
-            let id = c.id.clone();
-            tokio::spawn(async move {
-                if let Err(e) = svc.remove_with_volumes(&id, true, true).await {
-                    tracing::warn!(%id, error = %e, "auto-remove failed");
-                }
-            });
+            self.remove_in_background(c);
         }
+    }
+
+    /// AutoRemove: the container and its anonymous volumes go, as `docker run --rm` asks.
+    pub(super) fn remove_in_background(self: &Arc<Self>, c: &Arc<Container>) {
+        let svc = self.clone();
+        let id = c.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = svc.remove_with_volumes(&id, true, true).await {
+                tracing::warn!(%id, error = %e, "auto-remove failed");
+            }
+        });
     }
 }
 

@@ -32,43 +32,46 @@ pub const LOCAL_MAX_FILES: u32 = 5;
 pub const JSON_FILE_MAX_SIZE: u64 = 10 * 1024 * 1024;
 pub const JSON_FILE_MAX_FILES: u32 = 3;
 
-/// The shim's log settings for `rec`, writing to `path`.
+/// The shim's log settings for `rec`, writing to `path`. Refusals are dockerd's, which finds
+/// them when it creates the logger at start: "failed to initialize logging driver: …".
 pub fn log_spec(rec: &ContainerRecord, path: PathBuf) -> Result<LogSpec> {
+    options(rec, path)
+        .map_err(|m| EngineError::invalid(format!("failed to initialize logging driver: {m}")))
+}
+
+fn options(rec: &ContainerRecord, path: PathBuf) -> std::result::Result<LogSpec, String> {
     let lc = &rec.host_config.log_config;
     let local = lc.kind == "local";
     let opt = |k: &str| lc.config.get(k).map(String::as_str);
     let max_size = match opt("max-size") {
         None => None,
-        Some(v) => Some(
-            crate::util::parse_size(v)
-                .ok_or_else(|| EngineError::invalid(format!("invalid log option max-size={v}")))?,
-        ),
+        Some(v) => Some(crate::util::parse_size(v).ok_or_else(|| format!("invalid size: '{v}'"))?),
     };
     let max_files = match opt("max-file") {
         None => None,
-        Some(v) => Some(
-            v.parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| EngineError::invalid(format!("invalid log option max-file={v}")))?,
-        ),
+        Some(v) => {
+            let n: i64 = v
+                .parse()
+                .map_err(|_| format!("strconv.Atoi: parsing {v:?}: invalid syntax"))?;
+            if n < 1 {
+                return Err("max-file cannot be less than 1".into());
+            }
+            Some(u32::try_from(n).unwrap_or(u32::MAX))
+        }
     };
     let compress = match opt("compress") {
         None => local,
-        Some(v) => parse_go_bool(v).ok_or_else(|| {
-            EngineError::invalid(format!("strconv.ParseBool: parsing {v:?}: invalid syntax"))
-        })?,
+        Some(v) => parse_go_bool(v)
+            .ok_or_else(|| format!("strconv.ParseBool: parsing {v:?}: invalid syntax"))?,
     };
     // dockerd refuses compression that has nothing to compress, each driver in its words.
     if compress && local && max_files == Some(1) {
-        return Err(EngineError::invalid(
-            "compression cannot be enabled when max file count is 1",
-        ));
+        return Err("compression cannot be enabled when max file count is 1".into());
     }
     if compress && !local && (max_files.unwrap_or(1) < 2 || max_size.is_none()) {
-        return Err(EngineError::invalid(
-            "compress cannot be true when max-file is less than 2 or max-size is not set",
-        ));
+        return Err(
+            "compress cannot be true when max-file is less than 2 or max-size is not set".into(),
+        );
     }
     let (default_size, default_files) = if local {
         (LOCAL_MAX_SIZE, LOCAL_MAX_FILES)

@@ -147,9 +147,11 @@ impl ContainerService {
         Ok(joined)
     }
 
-    /// A container that failed to start is Exited with the error (exit code 128 unless the
-    /// shim recorded one), as in docker, and an AutoRemove one is removed: `docker run --rm`
-    /// waits for that before it reports, and dockerd removes it whatever the failure was.
+    /// A container that failed to start keeps its status (a new one stays Created, as docker
+    /// lists it) with the error and exit code 128 unless the shim recorded one (127 for a
+    /// missing command); `die` is published and waiters wake. No restart policy applies, and an
+    /// AutoRemove container is removed: `docker run --rm` waits for that before it reports, and
+    /// dockerd removes it whatever the failure was.
     fn fail_start(self: &Arc<Self>, c: &Arc<Container>, dir: &Path, err: &EngineError) {
         let mut exit = self.host.exit_record(dir).unwrap_or_else(|| ExitRecord {
             exit_code: 128,
@@ -160,7 +162,20 @@ impl ContainerService {
         if exit.error.is_none() {
             exit.error = Some(err.to_string());
         }
-        self.on_exit(c, exit);
+        let before = c.status();
+        health::stop(self, c);
+        self.record_exit(c, &exit, false);
+        if before == Status::Created && !c.life.borrow().removed {
+            let rec = c.update(|r| r.state.status = Status::Created);
+            if self.dir(&rec.id).exists() {
+                if let Err(e) = self.store.save(&rec) {
+                    tracing::error!(id = %rec.id, error = %e, "could not persist start failure");
+                }
+            }
+        }
+        if c.record().host_config.auto_remove {
+            self.remove_in_background(c);
+        }
     }
 
     pub(super) fn spawn_monitor(
