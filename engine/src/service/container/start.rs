@@ -1,12 +1,13 @@
 //! `docker start`: the record becomes a runtime spec, the shim starts the process, a monitor
 //! task forwards its output and its exit.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use crate::error::{EngineError, Result};
-use crate::model::container::Status;
+use crate::model::container::{ContainerRecord, Status};
 use crate::runtime::shim_client::ShimEvent;
 use crate::runtime::spec::{files, ExitRecord};
 use crate::store::atomic::write_json_atomic;
@@ -40,7 +41,7 @@ impl ContainerService {
         c: &Arc<Container>,
         expect: Status,
     ) -> Result<()> {
-        self.wait_for_network_target(c).await;
+        self.wait_for_targets(c).await;
         let _op = c.op.lock().await;
         if c.life.borrow().removed || c.status() != expect {
             return Ok(());
@@ -72,29 +73,18 @@ impl ContainerService {
             Status::Created | Status::Exited => {}
         }
         let dir = self.dir(&rec.id);
-        if let Some(hooks) = self.mount_hooks() {
-            hooks.before_start(&rec)?;
-        }
-        let joined = self.joined_network(&rec.id, &rec.host_config.network_mode)?;
-        let mut spec = spec::runtime_spec(&self.data_root, &dir, &rec)?;
-        if let Some(j) = &joined {
-            spec.network = j.namespace.clone();
-            spec.hostname = j.hostname.clone();
-            spec.etc_dir = Some(j.etc_dir.clone());
-        }
-        let links = self.resolve_links(&rec)?;
-        spec.process.env = super::links::with_link_env(spec.process.env, links.env);
-        if let Some(nets) = self.networks() {
-            if let Some(ns) = nets.attach_linked(&rec, &dir, links.hosts)? {
-                spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
+        let joined = match self.prepare_bundle(&rec, &dir) {
+            Ok(joined) => joined,
+            Err(e) => {
+                // Nothing ran, but `docker run --rm` waits for the removal, as dockerd's
+                // failed start removes an AutoRemove container.
+                if rec.host_config.auto_remove {
+                    let (svc, id) = (self.clone(), rec.id.clone());
+                    tokio::spawn(async move { svc.remove_with_volumes(&id, true, true).await });
+                }
+                return Err(e);
             }
-        }
-        if let Err(e) = write_json_atomic(&dir.join(files::BUNDLE), &spec) {
-            if let Some(nets) = self.networks() {
-                nets.release(&rec.id);
-            }
-            return Err(e);
-        }
+        };
         let _ = std::fs::remove_file(dir.join(files::EXIT_RECORD));
         match self.host.spawn_shim(&self.shim_exe, &dir).await {
             Ok((handle, started, events)) => {
@@ -138,6 +128,41 @@ impl ContainerService {
                 Err(err)
             }
         }
+    }
+
+    /// Everything the shim needs before it can run: mounts ready, the namespaces it joins
+    /// resolved (their targets must run), networks attached, `bundle.json` written.
+    fn prepare_bundle(
+        &self,
+        rec: &ContainerRecord,
+        dir: &Path,
+    ) -> Result<Option<super::shared_net::JoinedNetwork>> {
+        if let Some(hooks) = self.mount_hooks() {
+            hooks.before_start(rec)?;
+        }
+        let joined = self.joined_network(&rec.id, &rec.host_config.network_mode)?;
+        let namespaces = self.namespaces(&rec.host_config)?;
+        let mut spec = spec::runtime_spec(&self.data_root, dir, rec)?;
+        spec.namespaces = namespaces;
+        if let Some(j) = &joined {
+            spec.network = j.namespace.clone();
+            spec.hostname = j.hostname.clone();
+            spec.etc_dir = Some(j.etc_dir.clone());
+        }
+        let links = self.resolve_links(rec)?;
+        spec.process.env = super::links::with_link_env(spec.process.env, links.env);
+        if let Some(nets) = self.networks() {
+            if let Some(ns) = nets.attach_linked(rec, dir, links.hosts)? {
+                spec.network = crate::runtime::spec::NetworkNamespace::Path(ns);
+            }
+        }
+        if let Err(e) = write_json_atomic(&dir.join(files::BUNDLE), &spec) {
+            if let Some(nets) = self.networks() {
+                nets.release(&rec.id);
+            }
+            return Err(e);
+        }
+        Ok(joined)
     }
 
     pub(super) fn spawn_monitor(
