@@ -45,6 +45,7 @@ mod registry_login;
 mod registry_pull;
 mod registry_push;
 mod registry_unreachable;
+mod security;
 mod shared_netns;
 mod shim_e2e;
 mod stats;
