@@ -58,6 +58,10 @@ pub struct RuntimeSpec {
     /// container whose network this one joins (`--network container:<id>`), so both see one set.
     #[serde(default)]
     pub etc_dir: Option<PathBuf>,
+    /// `--privileged`: the host's device nodes are made in the container's /dev too, as runc
+    /// does for docker's privileged containers.
+    #[serde(default)]
+    pub host_devices: bool,
     /// The PID, IPC and UTS namespaces (docker's `PidMode`, `IpcMode`, `UTSMode`).
     #[serde(default)]
     pub namespaces: Namespaces,
@@ -217,6 +221,9 @@ pub struct CgroupSpec {
     pub cpu_quota: Option<i64>,
     pub cpu_period: Option<u64>,
     pub pids_limit: Option<i64>,
+    /// `--privileged`: every device allowed (docker's `a *:* rwm`) instead of the default list.
+    #[serde(default)]
+    pub all_devices: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,10 +9,11 @@
 //! | --cap-add SYS_ADMIN| EPERM | ok         | ok             | ok    | ESRCH        | EPERM    | 2       |
 //! | --pid host        | EPERM  | EPERM      | EPERM          | EPERM | ok           | EPERM    | 2       |
 //!
+//! (blockdev: mknod and open of a host block device; dockerd was probed with the host disk.)
 //! dockerd's `--privileged` fails on this host (runc: "unable to apply caps", the host's own
 //! bounding set lacks CAP_SYS_RESOURCE); berth's grants what it holds (`privileged.rs`).
 
-use super::{host_disk, probe, status_lines};
+use super::{host_block_device, probe, status_lines};
 use crate::common::api::{inspect, run_detached};
 use crate::common::TestEngine;
 use berth_engine::runtime::defaults::{MASKED_PATHS, READONLY_PATHS};
@@ -22,7 +23,7 @@ const DENIED: &str = "denied Operation not permitted";
 
 /// Each probe under `opts`, as "<what>: allowed" / "<what>: denied <why>" lines.
 fn probes(e: &TestEngine, opts: &[&str], victim_pid: &str) -> Vec<String> {
-    let (maj, min) = host_disk();
+    let (maj, min) = host_block_device();
     let calls: [&[&str]; 6] = [
         &["keyctl"],
         &["unshare-user"],
@@ -71,6 +72,11 @@ fn default_confinement_and_what_each_option_lifts_match_dockerd() {
         [DENIED, DENIED, DENIED, DENIED, ok, DENIED],
         "pid host",
     );
+
+    // --privileged: everything above, and the host's devices (dockerd cannot run it on this
+    // host, see the module header; these are docker's documented semantics).
+    let privileged = probes(&e, &["--privileged"], &pid);
+    expect(&privileged, [ok, ok, ok, ok, gone, ok], "privileged");
 
     let default = probes(&e, &[], &pid);
     expect(

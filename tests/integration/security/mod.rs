@@ -59,16 +59,21 @@ pub(super) fn probe(e: &TestEngine, opts: &[&str], what: &[&str]) -> String {
     run_in(e, opts, &cmd).trim().to_owned()
 }
 
-/// The `major minor` of the host's first disk (the block device an escape would read).
-pub(super) fn host_disk() -> (String, String) {
-    let mut disks: Vec<_> = std::fs::read_dir("/sys/block")
+/// The `major minor` of a host block device this (root) test process can open: a disk when the
+/// host allows it (a sandboxed host may refuse its own disk even to root), else a loop device.
+/// A container must not open it by default; a privileged one may.
+pub(super) fn host_block_device() -> (String, String) {
+    let mut names: Vec<String> = std::fs::read_dir("/sys/block")
         .unwrap()
         .flatten()
         .map(|d| d.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("loop") && !n.starts_with("zram") && !n.starts_with("ram"))
         .collect();
-    disks.sort();
-    let dev = std::fs::read_to_string(format!("/sys/block/{}/dev", disks[0])).unwrap();
+    names.sort_by_key(|n| (n.starts_with("loop"), n.clone()));
+    let name = names
+        .iter()
+        .find(|n| std::fs::File::open(format!("/dev/{n}")).is_ok())
+        .expect("a block device the host can open");
+    let dev = std::fs::read_to_string(format!("/sys/block/{name}/dev")).unwrap();
     let (maj, min) = dev.trim().split_once(':').unwrap();
     (maj.to_owned(), min.to_owned())
 }

@@ -101,6 +101,9 @@ pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
     )
     .ctx("mount /dev")?;
     devices::populate_dev(r)?;
+    if spec.host_devices {
+        devices::copy_host_devices(r)?;
+    }
     let pts = dir(r, "/dev/pts")?;
     mount_on_fd(
         Some("devpts"),

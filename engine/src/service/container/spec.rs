@@ -157,6 +157,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             cpu_quota,
             cpu_period,
             pids_limit: h.pids_limit.filter(|p| *p > 0),
+            all_devices: h.privileged,
         },
         log: LogSpec {
             path: dir.join(files::CONTAINER_LOG),
@@ -173,6 +174,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             .filter(|s| *s > 0)
             .map(|s| s as u64),
         etc_dir: None,
+        host_devices: h.privileged,
         namespaces: Default::default(),
     })
 }
