@@ -213,3 +213,31 @@ fn uts_host_keeps_the_hosts_hostname_and_refuses_a_hostname() {
         (400, "conflicting options: hostname and the UTS mode".into())
     );
 }
+
+#[test]
+fn a_policy_restart_waits_for_the_pid_namespace_it_joins() {
+    let e = TestEngine::with_busybox();
+    let always = json!({"Name": "always"});
+    run_detached(
+        &e,
+        json!({"Image": "busybox", "name": "flaky", "Cmd": ["sh", "-c", "sleep 3; exit 1"],
+               "HostConfig": {"RestartPolicy": always}}),
+    );
+    run_detached(
+        &e,
+        json!({"Image": "busybox", "name": "rider", "Cmd": ["sleep", "600"],
+               "HostConfig": {"PidMode": "container:flaky", "RestartPolicy": always}}),
+    );
+    // The target's exit ends the rider's process too (its namespace's init is gone); the
+    // rider's policy start waits for the target's instead of failing against a dead one.
+    let back = eventually(Duration::from_secs(30), || {
+        let r = inspect(&e, "rider");
+        if r["RestartCount"].as_i64()? < 1 || r["State"]["Running"] != true {
+            return None;
+        }
+        // In the target's namespace (raced with the target's next exit: retried).
+        let ps = e.docker(&["exec", "rider", "ps", "-o", "args"]);
+        crate::common::stdout(&ps).contains("sleep 3").then_some(r)
+    });
+    assert!(back.is_some(), "{}", inspect(&e, "rider"));
+}
