@@ -82,6 +82,10 @@ pub struct Namespaces {
     /// `--ipc none`: a private IPC namespace and no /dev/shm at all.
     #[serde(default)]
     pub no_shm: bool,
+    /// `--ipc container:<id>`: the donor's mount namespace, whose /dev/shm is cloned into the
+    /// container's (POSIX shared memory goes with the IPC namespace, as in docker).
+    #[serde(default)]
+    pub shm_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

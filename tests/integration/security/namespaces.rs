@@ -1,5 +1,5 @@
 //! `--pid`, `--ipc` and `--uts`: the namespaces are really shared (another container's
-//! processes in `ps`, its SysV shared memory, the host's processes and hostname), with
+//! processes in `ps`, its SysV shared memory and /dev/shm, the host's processes and hostname), with
 //! dockerd 20.10's refusals (messages and statuses read from it on this host).
 
 use std::time::Duration;
@@ -119,7 +119,7 @@ fn ipc_container_mode_shares_sysv_shm_with_a_shareable_donor() {
     let donor = run_detached(
         &e,
         json!({"Image": "busybox", "name": "donor",
-               "Cmd": ["sh", "-c", "/probe shm-create 0x4242 && exec sleep 600"],
+               "Cmd": ["sh", "-c", "/probe shm-create 0x4242 && echo posix > /dev/shm/donor-file && exec sleep 600"],
                "HostConfig": {"IpcMode": "shareable", "Binds": [bind]}}),
     );
     // Positive: the segment exists in the donor's namespace.
@@ -129,6 +129,10 @@ fn ipc_container_mode_shares_sysv_shm_with_a_shareable_donor() {
     assert_eq!(joined, "shm-find: allowed");
     let private = probe(&e, &[], &["shm-find", "0x4242"]);
     assert_eq!(private, "shm-find: denied No such file or directory");
+    // POSIX shared memory too: the donor's /dev/shm is the joiner's (as on dockerd).
+    let posix = |opts: &[&str]| run_in(&e, opts, &["sh", "-c", "cat /dev/shm/donor-file || true"]);
+    assert_eq!(posix(&["--ipc", "container:donor"]), "posix\n");
+    assert!(!posix(&[]).contains("posix"));
 
     // dockerd's refusals: a private donor, a stopped one, a bogus mode; a missing one at create.
     run_detached(&e, named("private", sh("exec sleep 600")));

@@ -31,6 +31,21 @@ fn parent_mount_private(path: &Path) -> InitResult<()> {
     .ctx(format!("make {} private", parent.display()))
 }
 
+/// `--ipc container:<id>`: the donor's /dev/shm, cloned (open_tree) from inside its mount
+/// namespace and attached on ours. A mount cannot be bound across namespaces by path, so we
+/// visit: setns there (our root becomes the donor's, so "/dev/shm" is its), clone, setns back
+/// (root and cwd return to our namespace's root: nothing relative is held across), move_mount.
+fn donor_shm(donor: &Path, target: &OwnedFd) -> InitResult<()> {
+    use nix::sched::{setns, CloneFlags};
+    let ours = std::fs::File::open("/proc/self/ns/mnt").ctx("open own mount namespace")?;
+    let theirs = std::fs::File::open(donor).ctx(format!("open {}", donor.display()))?;
+    setns(&theirs, CloneFlags::CLONE_NEWNS).ctx("enter the IPC donor's mount namespace")?;
+    let tree = crate::archive::volumes::open_tree(Path::new("/dev/shm"));
+    setns(&ours, CloneFlags::CLONE_NEWNS).ctx("return to the container's mount namespace")?;
+    let tree = tree.ctx("clone the IPC donor's /dev/shm")?;
+    crate::archive::volumes::move_mount(&tree, target).ctx("mount the IPC donor's /dev/shm")
+}
+
 /// /dev/shm: a tmpfs of `--shm-size` (docker's default 64 MiB); the host's own with `--ipc host`
 /// (its POSIX shared memory goes with its IPC namespace); none at all with `--ipc none`.
 fn mount_shm(r: RawFd, spec: &RuntimeSpec) -> InitResult<()> {
@@ -38,6 +53,9 @@ fn mount_shm(r: RawFd, spec: &RuntimeSpec) -> InitResult<()> {
         return Ok(());
     }
     let shm = dir(r, "/dev/shm")?;
+    if let Some(donor) = &spec.namespaces.shm_from {
+        return donor_shm(donor, &shm);
+    }
     if spec.namespaces.ipc == SharedNamespace::Host {
         return mount_on_fd(
             Some("/dev/shm"),

@@ -94,9 +94,9 @@ impl ContainerService {
             },
         };
         let ipc_mode = mode(host, IPC_MODE);
-        let ipc = match ipc_mode {
-            "" | "private" | "shareable" | "none" => SharedNamespace::Private,
-            "host" => SharedNamespace::Host,
+        let (ipc, shm_from) = match ipc_mode {
+            "" | "private" | "shareable" | "none" => (SharedNamespace::Private, None),
+            "host" => (SharedNamespace::Host, None),
             m => match target(m) {
                 Some(key) => self.ipc_donor(key)?,
                 None => {
@@ -112,6 +112,7 @@ impl ContainerService {
                 _ => SharedNamespace::Private,
             },
             no_shm: ipc_mode == "none",
+            shm_from,
         })
     }
 
@@ -124,8 +125,9 @@ impl ContainerService {
     }
 
     /// dockerd's `getIPCContainer`: the donor must run and share its IPC (`shareable`, or the
-    /// host's, which is then joined directly).
-    fn ipc_donor(&self, key: &str) -> Result<SharedNamespace> {
+    /// host's, which is then joined directly). A shareable donor's /dev/shm comes along: the
+    /// namespace path to clone it from.
+    fn ipc_donor(&self, key: &str) -> Result<(SharedNamespace, Option<PathBuf>)> {
         let prefix = |msg: String| {
             EngineError::internal(format!("can't join IPC of container {key}: {msg}"))
         };
@@ -133,8 +135,11 @@ impl ContainerService {
         let rec = donor.record();
         running(&rec).map_err(|e| prefix(e.to_string()))?;
         match mode(&rec.host_config, IPC_MODE) {
-            "shareable" => Ok(ns_path(&rec, "ipc")),
-            "host" => Ok(SharedNamespace::Host),
+            "shareable" => Ok((
+                ns_path(&rec, "ipc"),
+                Some(PathBuf::from(format!("/proc/{}/ns/mnt", rec.state.pid))),
+            )),
+            "host" => Ok((SharedNamespace::Host, None)),
             _ => Err(prefix(
                 "non-shareable IPC (hint: use IpcMode:shareable for the donor container)".into(),
             )),
