@@ -184,3 +184,42 @@ fn cve_2022_24769_exec_and_non_root_users_get_no_inheritable_or_ambient_capabili
         assert!(user.contains(line), "{line} in {user}");
     }
 }
+
+/// runc's 2025 mount-target CVEs (CVE-2025-52881 and its kin: writes redirected into /proc
+/// through a mount destination): a bind whose destination is, or resolves through an image
+/// symlink into, /proc is refused before anything is mounted.
+#[test]
+fn cve_2025_52881_mount_destinations_resolving_into_proc_are_refused() {
+    let e = TestEngine::with_busybox();
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("f"), "payload\n").unwrap();
+    let file = format!("{}/f", src.path().display());
+    // The legitimate bind works.
+    let bind = format!("{file}:/mnt/f");
+    assert_eq!(
+        ok(&e.docker(&["run", "--rm", "-v", &bind, "busybox", "cat", "/mnt/f"])),
+        "payload\n"
+    );
+    let direct = format!("{file}:/proc/sys/kernel/core_pattern");
+    let o = e.docker(&["run", "--rm", "-v", &direct, "busybox", "true"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("inside /proc"), "{}", stderr(&o));
+    // Through a symlink the image carries.
+    ok(&e.docker(&[
+        "run",
+        "--name",
+        "linker",
+        "busybox",
+        "ln",
+        "-s",
+        "/proc/sys/kernel",
+        "/evil",
+    ]));
+    ok(&e.docker(&["commit", "linker", "evil"]));
+    let via_link = format!("{file}:/evil/core_pattern");
+    let o = e.docker(&["run", "--rm", "-v", &via_link, "evil", "true"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("resolves into /proc"), "{}", stderr(&o));
+    let host = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
+    assert!(!host.contains("payload"));
+}
