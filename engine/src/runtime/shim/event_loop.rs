@@ -298,13 +298,11 @@ impl Shim {
     pub(super) fn finish(&mut self) {
         let cgroup = self.cgroup.take();
         let oom_killed = cgroup.as_ref().map(|c| c.oom_killed()).unwrap_or(false);
-        if let Some(c) = cgroup {
+        if let Some(c) = &cgroup {
             // With a PID namespace of its own, every other process of the container died with
             // its init. In a shared one (`--pid host`, `--pid container:<id>`) they live on in
             // the cgroup: end them there, as runc does, so a stopped container runs nothing.
-            if let Err(e) = crate::runtime::strays::kill_cgroup(c.path()) {
-                tracing::warn!("ending the container's processes and cgroup: {e}");
-            }
+            crate::runtime::strays::kill_all(c);
         }
         let mut buf = ReadBuf::new(64 * 1024);
         // Every writer is gone now, so reading until EOF (or EAGAIN, to be safe) collects
@@ -322,6 +320,11 @@ impl Shim {
         let path = self.dir.join(files::EXIT_RECORD);
         if let Err(e) = crate::store::atomic::write_json_atomic(&path, &record) {
             tracing::error!("writing exit record: {e}");
+        }
+        if let Some(c) = cgroup {
+            if let Err(e) = c.destroy() {
+                tracing::warn!("removing cgroup: {e}");
+            }
         }
         if let Some(mut c) = self.conn.take() {
             c.send(&Frame::Exited(record), false);
