@@ -109,6 +109,8 @@ fn spec(f: &Fixture, name: &str, args: &[&str]) -> RuntimeSpec {
         mounts: Vec::new(),
         shm_size: None,
         etc_dir: None,
+        host_devices: false,
+        namespaces: Default::default(),
     }
 }
 

@@ -112,7 +112,7 @@ fn duplicate_names_conflict_and_survive_restart() {
 }
 
 #[test]
-fn data_root_and_socket_permissions() {
+fn cve_2021_41091_data_root_0700_and_socket_0660() {
     use std::os::unix::fs::PermissionsExt;
     let e = TestEngine::start();
     let mode = std::fs::metadata(&e.data_root)

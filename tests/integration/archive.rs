@@ -334,7 +334,7 @@ fn docker_cp_stopped_container() {
 }
 
 #[test]
-fn symlink_escapes_stay_inside() {
+fn cve_2018_15664_cp_symlink_escapes_stay_inside() {
     let e = TestEngine::with_busybox();
     let host = tempfile::Builder::new()
         .prefix("berth-escape-")

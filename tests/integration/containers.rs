@@ -275,7 +275,7 @@ fn environment_workdir_user_and_groups() {
 }
 
 #[test]
-fn a_container_gets_dockers_default_capabilities() {
+fn cve_2022_24769_default_capabilities_inheritable_and_ambient_empty() {
     let e = TestEngine::with_busybox();
 
     let (_, out, _) = run(
@@ -302,7 +302,7 @@ fn masked_and_read_only_kernel_paths() {
 }
 
 #[test]
-fn only_stdio_is_open_in_the_containers_first_process() {
+fn cve_2024_21626_only_stdio_is_open_in_the_containers_first_process() {
     let e = TestEngine::with_busybox();
 
     // Only 0, 1, 2 are open in the container's first process (the shell; ls is its child).

@@ -47,6 +47,7 @@ mod registry_pull;
 mod registry_push;
 mod registry_tls;
 mod registry_unreachable;
+mod security;
 mod shared_netns;
 mod shim_e2e;
 mod stats;

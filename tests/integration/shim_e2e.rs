@@ -108,6 +108,8 @@ impl Fixture {
             mounts: Vec::new(),
             shm_size: None,
             etc_dir: None,
+            host_devices: false,
+            namespaces: Default::default(),
         }
     }
 

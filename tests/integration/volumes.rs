@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 /// busybox plus test content: /data (a VOLUME) holding files owned by 1000:1000, a symlink and a
 /// mode-0700 dir; /target → /etc; /escape → a relative path climbing to `host_victim`.
-fn image_tar(host_victim: &Path) -> Vec<u8> {
+pub(crate) fn image_tar(host_victim: &Path) -> Vec<u8> {
     let base = common::image::busybox_rootfs_tar();
     let mut ar = tar::Archive::new(&base[..]);
     let mut b = tar::Builder::new(Vec::new());
@@ -401,7 +401,7 @@ fn anonymous_volumes_image_volume_and_rm_v() {
 }
 
 #[test]
-fn symlinked_mount_targets_stay_inside_the_rootfs() {
+fn cve_2021_30465_symlinked_mount_targets_stay_inside_the_rootfs() {
     let e = TestEngine::with_busybox();
     let victim_root = tempfile::tempdir().unwrap();
     let victim = victim_root.path().join("victim");

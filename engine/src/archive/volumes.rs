@@ -59,7 +59,8 @@ impl ContainerRoot {
     }
 }
 
-fn open_tree(source: &Path) -> Result<OwnedFd, Errno> {
+/// A detached clone of the mount tree at `source` (open_tree(2), recursive).
+pub(crate) fn open_tree(source: &Path) -> Result<OwnedFd, Errno> {
     let c = CString::new(source.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
     let flags =
         OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint;
@@ -72,7 +73,8 @@ fn open_tree(source: &Path) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
-fn move_mount(tree: &OwnedFd, target: &OwnedFd) -> Result<(), Errno> {
+/// Attach the detached `tree` on the mount point `target` (move_mount(2), both by fd).
+pub(crate) fn move_mount(tree: &OwnedFd, target: &OwnedFd) -> Result<(), Errno> {
     // SAFETY: valid fds and empty NUL-terminated paths.
     let r = unsafe {
         libc::syscall(

@@ -156,7 +156,7 @@ pub fn remove_scratch(dir: &Path) {
         let mut points: Vec<String> = info
             .lines()
             .filter_map(|l| l.split(' ').nth(4))
-            .map(unescape_mountinfo)
+            .map(crate::util::mountinfo::unescape)
             .filter(|p| p.starts_with(&prefix))
             .collect();
         points.sort_by_key(|p| std::cmp::Reverse(p.len()));
@@ -165,24 +165,6 @@ pub fn remove_scratch(dir: &Path) {
         }
     }
     let _ = fs::remove_dir_all(dir);
-}
-
-fn unescape_mountinfo(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8) {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn exists_below(lowers: &[PathBuf], rel: &str) -> bool {

@@ -58,6 +58,46 @@ pub struct RuntimeSpec {
     /// container whose network this one joins (`--network container:<id>`), so both see one set.
     #[serde(default)]
     pub etc_dir: Option<PathBuf>,
+    /// `--privileged`: the host's device nodes are made in the container's /dev too, as runc
+    /// does for docker's privileged containers.
+    #[serde(default)]
+    pub host_devices: bool,
+    /// The PID, IPC and UTS namespaces (docker's `PidMode`, `IpcMode`, `UTSMode`).
+    #[serde(default)]
+    pub namespaces: Namespaces,
+}
+
+/// Where the container's PID, IPC and UTS namespaces come from. The network namespace has its
+/// own `NetworkNamespace`, as it is configured by the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Namespaces {
+    /// Joined (or unshared) by the shim before it forks the init, so the init is in it.
+    #[serde(default)]
+    pub pid: SharedNamespace,
+    #[serde(default)]
+    pub ipc: SharedNamespace,
+    /// Only `Private` or `Host`: docker has no `container:` UTS mode.
+    #[serde(default)]
+    pub uts: SharedNamespace,
+    /// `--ipc none`: a private IPC namespace and no /dev/shm at all.
+    #[serde(default)]
+    pub no_shm: bool,
+    /// `--ipc container:<id>`: the donor's mount namespace, whose /dev/shm is cloned into the
+    /// container's (POSIX shared memory goes with the IPC namespace, as in docker).
+    #[serde(default)]
+    pub shm_from: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharedNamespace {
+    /// A new namespace of the container's own.
+    #[default]
+    Private,
+    /// The host's (the engine's) namespace: nothing is unshared.
+    Host,
+    /// Another container's, joined with setns(2) through its init's `/proc/<pid>/ns/<kind>`.
+    Path(PathBuf),
 }
 
 /// One user mount for the container init.
@@ -81,6 +121,30 @@ pub struct MountSpec {
     /// into it first (docker's copy-up), preserving owners, modes and symlinks.
     #[serde(default)]
     pub copy_up: bool,
+    /// Binds: docker's propagation ("rprivate" when empty; "private", "shared", "rshared",
+    /// "slave", "rslave"), applied to the bind once it is mounted.
+    #[serde(default)]
+    pub propagation: String,
+}
+
+impl RuntimeSpec {
+    /// The propagation the container's copy of the host's mounts needs, as dockerd chooses its
+    /// `RootfsPropagation`: shared when a bind is shared (so its mounts can reach the host),
+    /// slave when one is a slave (so the host's mounts reach it), else none at all.
+    pub fn root_propagation(&self) -> &'static str {
+        let has = |names: &[&str]| {
+            self.mounts
+                .iter()
+                .any(|m| names.contains(&m.propagation.as_str()))
+        };
+        if has(&["shared", "rshared"]) {
+            "shared"
+        } else if has(&["slave", "rslave"]) {
+            "rslave"
+        } else {
+            "rprivate"
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +225,9 @@ pub struct CgroupSpec {
     pub cpu_quota: Option<i64>,
     pub cpu_period: Option<u64>,
     pub pids_limit: Option<i64>,
+    /// `--privileged`: every device allowed (docker's `a *:* rwm`) instead of the default list.
+    #[serde(default)]
+    pub all_devices: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -69,8 +69,16 @@ pub fn shim_processes(containers_dir: &Path) -> Vec<ShimProcess> {
 /// that does not exist is not an error.
 pub fn kill_cgroup(path: &str) -> Result<usize> {
     let cg = ContainerCgroup::open(path)?;
+    let killed = kill_all(&cg);
+    cg.destroy()?;
+    Ok(killed)
+}
+
+/// SIGKILL every process of `cg` (frozen first, so none forks meanwhile) and wait (up to a few
+/// seconds) for them to be gone. Returns how many there were.
+pub fn kill_all(cg: &ContainerCgroup) -> usize {
     let Ok(pids) = cg.pids() else {
-        return Ok(0);
+        return 0;
     };
     if !pids.is_empty() {
         let _ = cg.freeze();
@@ -84,8 +92,7 @@ pub fn kill_cgroup(path: &str) -> Result<usize> {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    cg.destroy()?;
-    Ok(pids.len())
+    pids.len()
 }
 
 /// SIGKILL a shim and wait (up to a few seconds) for its process to be gone.

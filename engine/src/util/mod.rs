@@ -1,9 +1,11 @@
 //! Small shared helpers: ids and timestamps here; docker's human durations (`humanize`), signal
-//! names (`signals`) and disk usage of a tree (`du`) in their own modules.
+//! names (`signals`), disk usage of a tree (`du`) and mountinfo lookups (`mountinfo`) in their own
+//! modules.
 
 pub mod du;
 pub mod go;
 pub mod humanize;
+pub mod mountinfo;
 pub mod signals;
 
 use rand::RngCore;

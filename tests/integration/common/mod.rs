@@ -29,6 +29,9 @@ pub struct TestEngine {
     /// Extra environment of the engine process, kept across restarts: given to the child, never
     /// set in this process (the tests share it).
     pub extra_env: Vec<(String, String)>,
+    /// A command the engine is started under (e.g. `capsh --drop=... --`), its last word
+    /// followed by the engine's own command line; empty: the engine is started directly.
+    pub launcher: Vec<String>,
 }
 
 /// Bridge name, subnets and nft table of one test engine.
@@ -144,6 +147,12 @@ impl TestEngine {
 
     /// Start with extra `berth engine` flags and environment variables.
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> TestEngine {
+        Self::start_under(&[], args, env)
+    }
+
+    /// Start as `launcher... berth engine ...` (a wrapper that changes the engine's process
+    /// attributes and then execs it, so the engine keeps the child's pid).
+    pub fn start_under(launcher: &[&str], args: &[&str], env: &[(&str, &str)]) -> TestEngine {
         let dir = tempfile::Builder::new()
             .prefix("berth-test-")
             .tempdir()
@@ -161,6 +170,7 @@ impl TestEngine {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            launcher: launcher.iter().map(|a| a.to_string()).collect(),
         };
         engine.spawn();
         engine
@@ -173,7 +183,15 @@ impl TestEngine {
             .append(true)
             .open(self.dir.path().join("engine.log"))
             .expect("engine log");
-        let child = Command::new(BERTH)
+        let mut cmd = match self.launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(BERTH);
+                c
+            }
+            None => Command::new(BERTH),
+        };
+        let child = cmd
             .args(["engine", "--log-level", "debug", "--socket"])
             .arg(&self.socket)
             .arg("--data-root")

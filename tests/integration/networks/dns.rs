@@ -31,7 +31,7 @@ fn start_upstream() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
 }
 
 #[test]
-fn embedded_dns_forwards_from_open_networks_only() {
+fn cve_2024_29018_embedded_dns_forwards_from_open_networks_only() {
     use std::sync::atomic::Ordering;
     let e = TestEngine::with_busybox();
     let seen = start_upstream();

@@ -423,6 +423,7 @@ mod tests {
             cpu_quota: None,
             cpu_period: None,
             pids_limit: Some(50),
+            all_devices: false,
         };
         let cg = ContainerCgroup::create(&spec).unwrap();
         // The shell waits for a line on stdin so that its work (and memory) is charged to the

@@ -101,9 +101,13 @@ impl V1Cgroup {
         }
         self.write_cpu_and_pids(spec)?;
         if let Some(dev) = self.dir_for("devices") {
-            write_knob(&dev, "devices.deny", "a")?;
-            for rule in DEFAULT_DEVICE_RULES {
-                write_knob(&dev, "devices.allow", &rule.v1_line())?;
+            if spec.all_devices {
+                write_knob(&dev, "devices.allow", "a")?;
+            } else {
+                write_knob(&dev, "devices.deny", "a")?;
+                for rule in DEFAULT_DEVICE_RULES {
+                    write_knob(&dev, "devices.allow", &rule.v1_line())?;
+                }
             }
         }
         Ok(())
@@ -235,6 +239,7 @@ mod tests {
             cpu_quota: Some(50_000),
             cpu_period: Some(100_000),
             pids_limit: Some(42),
+            all_devices: false,
         };
         let cg = V1Cgroup::create(&spec).unwrap();
         let mem = cg.dir_for("memory").unwrap();

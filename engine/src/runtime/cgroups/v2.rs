@@ -120,8 +120,11 @@ impl V2Cgroup {
 
     fn apply(&self, spec: &CgroupSpec) -> Result<()> {
         // v2 has no devices controller: Docker's default allowlist is a BPF program on the
-        // container's cgroup. Attached on every create (the cgroup is new for each container).
-        super::devices_bpf::attach_default(&self.dir)?;
+        // container's cgroup. Attached on every create (the cgroup is new for each container);
+        // a privileged container gets none, so every device is allowed.
+        if !spec.all_devices {
+            super::devices_bpf::attach_default(&self.dir)?;
+        }
         self.update_limits(spec)
     }
 
@@ -186,6 +189,7 @@ mod tests {
             cpu_quota: Some(50_000),
             cpu_period: None,
             pids_limit: Some(0),
+            all_devices: false,
         };
         let files = limit_files(&spec);
         let get = |f: &str| {

@@ -159,7 +159,7 @@ fn run(
     unsafe { libc::umask(0) };
 
     exec::setup_stdio(stdio)?;
-    namespaces::unshare_namespaces(&spec.network)?;
+    namespaces::unshare_namespaces(&spec.network, &spec.namespaces)?;
 
     // Host-side inputs must be read before pivot_root hides the host.
     let seccomp_prog = match &spec.seccomp_bpf {
@@ -177,7 +177,10 @@ fn run(
     if spec.rootfs.readonly {
         mounts::remount_root_readonly()?;
     }
-    nix::unistd::sethostname(&spec.hostname).ctx("sethostname")?;
+    // `--uts host`: the host's name stays, as with runc (no UTS namespace to name).
+    if spec.namespaces.uts == crate::runtime::spec::SharedNamespace::Private {
+        nix::unistd::sethostname(&spec.hostname).ctx("sethostname")?;
+    }
 
     let ident = user::resolve_in_container(&spec.process.user, &spec.process.group_add)?;
     if stdio.tty {

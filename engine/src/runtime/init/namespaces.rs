@@ -1,20 +1,37 @@
 //! New mount, UTS, IPC (and network) namespaces for the container; loopback up in a new netns,
-//! or the engine's pre-configured netns joined with setns(2).
+//! or the engine's pre-configured netns joined with setns(2). `--ipc container:<id>` joins the
+//! target's IPC namespace the same way; `--ipc host` and `--uts host` keep the host's. (The PID
+//! namespace is the shim's business: it must be chosen before the fork.)
+
+use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sched::{setns, unshare, CloneFlags};
 
 use super::{ErrnoCtx, InitResult};
-use crate::runtime::spec::NetworkNamespace;
+use crate::runtime::spec::{Namespaces, NetworkNamespace, SharedNamespace};
 
-pub fn unshare_namespaces(network: &NetworkNamespace) -> InitResult<()> {
+/// setns(2) into the namespace of kind `flag` at `path`.
+pub(crate) fn join(path: &Path, flag: CloneFlags, what: &str) -> InitResult<()> {
+    let ns = std::fs::File::open(path).ctx(format!("open {what} namespace {}", path.display()))?;
+    setns(&ns, flag).ctx(format!("join {what} namespace"))
+}
+
+pub fn unshare_namespaces(network: &NetworkNamespace, modes: &Namespaces) -> InitResult<()> {
     if let NetworkNamespace::Path(path) = network {
         // Joined before the other unshares so the namespace's owner is the init user namespace
         // the engine configured it from.
-        let ns = std::fs::File::open(path).ctx("open network namespace")?;
-        setns(&ns, CloneFlags::CLONE_NEWNET).ctx("join network namespace")?;
+        join(path, CloneFlags::CLONE_NEWNET, "network")?;
     }
-    let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC;
+    let mut flags = CloneFlags::CLONE_NEWNS;
+    match &modes.ipc {
+        SharedNamespace::Private => flags |= CloneFlags::CLONE_NEWIPC,
+        SharedNamespace::Host => {}
+        SharedNamespace::Path(path) => join(path, CloneFlags::CLONE_NEWIPC, "IPC")?,
+    }
+    if modes.uts == SharedNamespace::Private {
+        flags |= CloneFlags::CLONE_NEWUTS;
+    }
     if *network == NetworkNamespace::Isolated {
         flags |= CloneFlags::CLONE_NEWNET;
     }

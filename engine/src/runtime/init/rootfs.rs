@@ -10,23 +10,87 @@ use super::devices;
 use super::mounts::{mount_on_fd, remount_readonly};
 use super::{ErrnoCtx, InitError, InitResult};
 use crate::fs_at::in_root::{create_file_in_root, mkdir_all_in_root};
-use crate::runtime::spec::{files, NetworkNamespace, RootfsSpec, RuntimeSpec};
+use crate::runtime::spec::{files, NetworkNamespace, RootfsSpec, RuntimeSpec, SharedNamespace};
 
 /// Overlay options longer than this do not fit in the page mount(2) copies.
 const MAX_MOUNT_DATA: usize = 4000;
 
+/// Make the mount holding `path` private in our namespace.
+fn parent_mount_private(path: &Path) -> InitResult<()> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ctx("read mountinfo")?;
+    let parent = crate::util::mountinfo::mount_of(&info, path)
+        .map(|(mp, _)| mp)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    mount(
+        None::<&str>,
+        &parent,
+        None::<&str>,
+        MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .ctx(format!("make {} private", parent.display()))
+}
+
+/// `--ipc container:<id>`: the donor's /dev/shm, cloned (open_tree) from inside its mount
+/// namespace and attached on ours. A mount cannot be bound across namespaces by path, so we
+/// visit: setns there (our root becomes the donor's, so "/dev/shm" is its), clone, setns back
+/// (root and cwd return to our namespace's root: nothing relative is held across), move_mount.
+fn donor_shm(donor: &Path, target: &OwnedFd) -> InitResult<()> {
+    use nix::sched::{setns, CloneFlags};
+    let ours = std::fs::File::open("/proc/self/ns/mnt").ctx("open own mount namespace")?;
+    let theirs = std::fs::File::open(donor).ctx(format!("open {}", donor.display()))?;
+    setns(&theirs, CloneFlags::CLONE_NEWNS).ctx("enter the IPC donor's mount namespace")?;
+    let tree = crate::archive::volumes::open_tree(Path::new("/dev/shm"));
+    setns(&ours, CloneFlags::CLONE_NEWNS).ctx("return to the container's mount namespace")?;
+    let tree = tree.ctx("clone the IPC donor's /dev/shm")?;
+    crate::archive::volumes::move_mount(&tree, target).ctx("mount the IPC donor's /dev/shm")
+}
+
+/// /dev/shm: a tmpfs of `--shm-size` (docker's default 64 MiB); the host's own with `--ipc host`
+/// (its POSIX shared memory goes with its IPC namespace); none at all with `--ipc none`.
+fn mount_shm(r: RawFd, spec: &RuntimeSpec) -> InitResult<()> {
+    if spec.namespaces.no_shm {
+        return Ok(());
+    }
+    let shm = dir(r, "/dev/shm")?;
+    if let Some(donor) = &spec.namespaces.shm_from {
+        return donor_shm(donor, &shm);
+    }
+    if spec.namespaces.ipc == SharedNamespace::Host {
+        return mount_on_fd(
+            Some("/dev/shm"),
+            &shm,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+        )
+        .ctx("bind the host's /dev/shm");
+    }
+    // In KiB rounded up, as tmpfs takes it.
+    let shm_kib = spec.shm_size.unwrap_or(64 << 20).div_ceil(1024);
+    mount_on_fd(
+        Some("shm"),
+        &shm,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        Some(&format!("mode=1777,size={shm_kib}k")),
+    )
+    .ctx("mount /dev/shm")
+}
+
 /// The container's terminal (and its /dev/console bind) is made after pivot_root, inside the
 /// new devpts: see `console`.
 pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
-    // Nothing we mount may propagate back to the host.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .ctx("make / private")?;
+    // Nothing we mount may propagate back to the host: our copy of its mounts is private, or,
+    // when a bind asks for shared or slave propagation (`root_propagation`), slave or still
+    // shared as runc leaves it; then the mount the rootfs sits on is made private (runc's
+    // rootfsParentMountPrivate), so the overlay and everything under it stay ours.
+    let root = spec.root_propagation();
+    let flags = super::user_mounts::propagation_flags(root);
+    mount(None::<&str>, "/", None::<&str>, flags, None::<&str>).ctx(format!("make / {root}"))?;
+    if root == "shared" {
+        parent_mount_private(&spec.rootfs.mount_point)?;
+    }
     mount_overlay(&spec.rootfs)?;
 
     let root = std::fs::File::open(&spec.rootfs.mount_point)
@@ -55,6 +119,9 @@ pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
     )
     .ctx("mount /dev")?;
     devices::populate_dev(r)?;
+    if spec.host_devices {
+        devices::copy_host_devices(r)?;
+    }
     let pts = dir(r, "/dev/pts")?;
     mount_on_fd(
         Some("devpts"),
@@ -64,17 +131,7 @@ pub fn prepare_rootfs(spec: &RuntimeSpec) -> InitResult<()> {
         Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
     )
     .ctx("mount /dev/pts")?;
-    let shm = dir(r, "/dev/shm")?;
-    // `--shm-size` (docker's default 64 MiB), in KiB rounded up as tmpfs takes it.
-    let shm_kib = spec.shm_size.unwrap_or(64 << 20).div_ceil(1024);
-    mount_on_fd(
-        Some("shm"),
-        &shm,
-        Some("tmpfs"),
-        nosuid_noexec_nodev,
-        Some(&format!("mode=1777,size={shm_kib}k")),
-    )
-    .ctx("mount /dev/shm")?;
+    mount_shm(r, spec)?;
     let mq = dir(r, "/dev/mqueue")?;
     mount_on_fd(
         Some("mqueue"),

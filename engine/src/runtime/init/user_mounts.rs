@@ -95,9 +95,10 @@ fn mount_one(root: RawFd, rootfs: &Path, m: &MountSpec) -> InitResult<()> {
             // The old fd names the directory underneath; reopen to reach the new mount.
             let fd = open_in_root(root, &dest, libc::O_PATH, 0)
                 .ctx(format!("reopen {}", m.destination))?;
-            // A bind of a shared host mount would join its peer group: keep it private.
-            mount_on_fd(None, &fd, None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)
-                .ctx(format!("make {} private", m.destination))?;
+            // A bind of a shared host mount joins its peer group: it stays private unless the
+            // user asked for shared or slave propagation.
+            mount_on_fd(None, &fd, None, propagation_flags(&m.propagation), None)
+                .ctx(format!("make {} {}", m.destination, m.propagation))?;
             if m.readonly {
                 remount_readonly(&fd).ctx(format!("remount {} read-only", m.destination))?;
             }
@@ -107,6 +108,18 @@ fn mount_one(root: RawFd, rootfs: &Path, m: &MountSpec) -> InitResult<()> {
 }
 
 /// The resolved target must be inside the rootfs and outside its /proc.
+/// docker's bind propagation names as mount(2) flags; empty is docker's default, rprivate.
+pub(crate) fn propagation_flags(name: &str) -> MsFlags {
+    match name {
+        "private" => MsFlags::MS_PRIVATE,
+        "shared" => MsFlags::MS_SHARED,
+        "rshared" => MsFlags::MS_REC | MsFlags::MS_SHARED,
+        "slave" => MsFlags::MS_SLAVE,
+        "rslave" => MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        _ => MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+    }
+}
+
 fn check_target(fd: &OwnedFd, rootfs: &Path, dest: &str) -> InitResult<()> {
     let real = std::fs::read_link(fd_path(fd)).ctx(format!("readlink {dest}"))?;
     let inside = real.strip_prefix(rootfs).map_err(|_| {

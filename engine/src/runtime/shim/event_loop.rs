@@ -296,16 +296,23 @@ impl Shim {
 
     /// The main process is reaped: drain output, record the exit, tell the engine, clean up.
     pub(super) fn finish(&mut self) {
+        let cgroup = self.cgroup.take();
+        let oom_killed = cgroup.as_ref().map(|c| c.oom_killed()).unwrap_or(false);
+        if let Some(c) = &cgroup {
+            // With a PID namespace of its own, every other process of the container died with
+            // its init. In a shared one (`--pid host`, `--pid container:<id>`) they live on in
+            // the cgroup: end them there, as runc does, so a stopped container runs nothing.
+            crate::runtime::strays::kill_all(c);
+        }
         let mut buf = ReadBuf::new(64 * 1024);
-        // Every process of the PID namespace is gone once its init is reaped, so reading until
-        // EOF (or EAGAIN, to be safe) collects everything that is left.
+        // Every writer is gone now, so reading until EOF (or EAGAIN, to be safe) collects
+        // everything that is left.
         while self.out.is_some() && self.read_output(false, &mut buf) {}
         while self.err.is_some() && self.read_output(true, &mut buf) {}
         let status = self.exit_status.unwrap_or(0);
-        let cgroup = self.cgroup.take();
         let record = ExitRecord {
             exit_code: exit_code_from_status(status),
-            oom_killed: cgroup.as_ref().map(|c| c.oom_killed()).unwrap_or(false),
+            oom_killed,
             finished_at: now_rfc3339(),
             error: None,
         };

@@ -1,4 +1,5 @@
-//! Starting the container: its stdio, `unshare(CLONE_NEWPID)` and the fork into
+//! Starting the container: its stdio, its PID namespace (`unshare(CLONE_NEWPID)`, or `setns`
+//! into another container's for `--pid container:<id>`) and the fork into
 //! `init::container_main`, the cgroup join and the go byte, then init's error pipe (EOF means
 //! execve succeeded).
 
@@ -10,7 +11,7 @@ use super::stdio::{attach_console, create_stdio, Stdio};
 use super::{parse_init_error, SHIM_FAILURE_CODE};
 use crate::runtime::cgroups::ContainerCgroup;
 use crate::runtime::init;
-use crate::runtime::spec::RuntimeSpec;
+use crate::runtime::spec::{RuntimeSpec, SharedNamespace};
 
 fn block_sigchld() -> io::Result<libc::sigset_t> {
     // SAFETY: sigset manipulation on a local set.
@@ -24,6 +25,27 @@ fn block_sigchld() -> io::Result<libc::sigset_t> {
             std::ptr::null_mut(),
         ))?;
         Ok(set)
+    }
+}
+
+/// Choose the PID namespace our next child is born in (both calls leave the shim itself where it
+/// is): a new one, whose PID 1 the child becomes (`unshare`); another container's (`setns` on its
+/// init's `ns/pid`, `--pid container:<id>`); or the host's, left as it is (`--pid host`).
+fn enter_pid_namespace(mode: &SharedNamespace) -> Result<(), (String, io::Error)> {
+    match mode {
+        // SAFETY: plain syscall.
+        SharedNamespace::Private => cvt(unsafe { libc::unshare(libc::CLONE_NEWPID) })
+            .map(|_| ())
+            .map_err(|e| ("unshare(CLONE_NEWPID)".into(), e)),
+        SharedNamespace::Host => Ok(()),
+        SharedNamespace::Path(path) => {
+            let what = || format!("joining PID namespace {}", path.display());
+            let ns = std::fs::File::open(path).map_err(|e| (what(), e))?;
+            // SAFETY: setns on a namespace fd we own.
+            cvt(unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWPID) })
+                .map(|_| ())
+                .map_err(|e| (what(), e))
+        }
     }
 }
 
@@ -58,9 +80,7 @@ pub(super) fn start_container(
     let (err_r, err_w) = pipe_cloexec().map_err(|e| shim_err("pipe", e))?;
     let (go_r, go_w) = pipe_cloexec().map_err(|e| shim_err("pipe", e))?;
     block_sigchld().map_err(|e| shim_err("blocking SIGCHLD", e))?;
-    // SAFETY: plain syscall; afterwards our next child is PID 1 of a new PID namespace.
-    cvt(unsafe { libc::unshare(libc::CLONE_NEWPID) })
-        .map_err(|e| shim_err("unshare(CLONE_NEWPID)", e))?;
+    enter_pid_namespace(&spec.namespaces.pid).map_err(|(what, e)| shim_err(&what, e))?;
     // SAFETY: the shim is single-threaded, so the child may run ordinary code after fork.
     let pid = unsafe { libc::fork() };
     if pid < 0 {

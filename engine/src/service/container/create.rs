@@ -51,6 +51,7 @@ impl ContainerService {
         let mut req = req;
         if let Some(host) = req.host_config.as_mut() {
             self.resolve_network_target(host);
+            self.resolve_namespace_targets(host)?;
             self.register_links(&name, host)?;
         }
         let net_plan = match self.networks() {
@@ -114,6 +115,7 @@ pub fn build_record(
     let warnings = Vec::new();
     validate_limits(&host)?;
     super::shared_net::validate(&config, &host)?;
+    super::namespace_modes::validate(&config, &host)?;
     super::restart::validate(&host)?;
     super::health::validate(config.healthcheck.as_ref())?;
 

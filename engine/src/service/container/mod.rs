@@ -24,6 +24,7 @@ pub mod log_driver;
 pub mod logs;
 pub mod mounts;
 pub mod names;
+pub mod namespace_modes;
 mod pause;
 mod recover;
 mod remove;

@@ -427,6 +427,7 @@ pub fn runtime_mounts(mounts: &[MountPoint]) -> Result<Vec<MountSpec>> {
                     data: m.tmpfs_data.clone(),
                     flags: m.tmpfs_flags.clone(),
                     copy_up: false,
+                    propagation: String::new(),
                 },
                 MountType::Bind | MountType::Volume => MountSpec {
                     kind: MountKind::Bind,
@@ -440,6 +441,7 @@ pub fn runtime_mounts(mounts: &[MountPoint]) -> Result<Vec<MountSpec>> {
                     data: String::new(),
                     flags: Vec::new(),
                     copy_up: m.kind == MountType::Volume && m.copy_data,
+                    propagation: m.propagation.clone(),
                 },
             })
         })

@@ -1,7 +1,9 @@
 //! `--network container:<name|id>`: a container that joins another one's network namespace.
 //! Checked at create (docker's conflicting options; the name resolved to the target's id when
 //! it exists), resolved at start (the target must run) into the namespace to join, the target's
-//! hostname and the directory of its /etc files, which both containers then share.
+//! hostname and the directory of its /etc files, which both containers then share. The
+//! `container:` prefix, the name→id resolution and the wait for a restarting target serve the
+//! PID and IPC modes too (`namespace_modes`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,11 +76,15 @@ impl ContainerService {
     /// `container:<name>` becomes `container:<id>` when the target exists, as docker stores it
     /// (a missing target is only an error at start, as in docker).
     pub(super) fn resolve_network_target(&self, host: &mut HostConfig) {
-        if let Some(key) = target(&host.network_mode) {
-            if let Ok(c) = self.get(key) {
-                host.network_mode = format!("{PREFIX}{}", c.id);
-            }
+        if let Some(resolved) = target(&host.network_mode).and_then(|k| self.resolve_target(k)) {
+            host.network_mode = resolved;
         }
+    }
+
+    /// `container:<id>` for the container `key` names (name, id or id prefix), if it exists.
+    /// The one resolution every `container:` mode (network, PID, IPC) is stored with.
+    pub(super) fn resolve_target(&self, key: &str) -> Option<String> {
+        self.get(key).ok().map(|c| format!("{PREFIX}{}", c.id))
     }
 
     /// The namespace a starting `container:` mode container joins, or None for any other mode.
@@ -124,20 +130,24 @@ impl ContainerService {
         }))
     }
 
-    /// Before a restart-policy start: when the container whose network `c` joins is itself
-    /// being restarted by its policy (both died together: a reboot, a crashed pair), wait for
-    /// that start to be over instead of failing against it. User starts do not wait, as in docker.
-    pub(super) async fn wait_for_network_target(&self, c: &Container) {
+    /// Before a restart-policy start: when a container whose network, PID or IPC namespace `c`
+    /// joins is itself being restarted by its policy (both died together: a reboot, a crashed
+    /// pair), wait for that start to be over instead of failing against it. User starts do not
+    /// wait, as in docker.
+    pub(super) async fn wait_for_targets(&self, c: &Container) {
         let rec = c.record();
-        let Some(t) = target(&rec.host_config.network_mode).and_then(|k| self.get(k).ok()) else {
-            return;
-        };
-        if t.id == c.id || !super::restart::in_progress(&t) {
-            return;
+        let h = &rec.host_config;
+        let keys = target(&h.network_mode)
+            .into_iter()
+            .chain(super::namespace_modes::targets(h));
+        for t in keys.filter_map(|k| self.get(k).ok()) {
+            if t.id == c.id || !super::restart::in_progress(&t) {
+                continue;
+            }
+            let mut life = t.life.subscribe();
+            let exits = life.borrow().exits;
+            let settled = life.wait_for(|l| l.running || l.removed || l.exits > exits);
+            let _ = tokio::time::timeout(TARGET_RESTART_WAIT, settled).await;
         }
-        let mut life = t.life.subscribe();
-        let exits = life.borrow().exits;
-        let settled = life.wait_for(|l| l.running || l.removed || l.exits > exits);
-        let _ = tokio::time::timeout(TARGET_RESTART_WAIT, settled).await;
     }
 }

@@ -2,6 +2,7 @@
 //! limits, log rotation, rootfs and mounts.
 
 use std::path::Path;
+use std::str::FromStr;
 
 use super::log_driver;
 use crate::error::{EngineError, Result};
@@ -10,6 +11,20 @@ use crate::runtime::defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATH
 use crate::runtime::spec::{
     files, CgroupSpec, NetworkNamespace, ProcessSpec, RootfsSpec, RuntimeSpec,
 };
+
+/// Every capability the engine can hand on: the kernel's, less those missing from the engine's
+/// own bounding set (an engine started under `capsh --drop=...`, in a restricted container).
+/// `--privileged` and `--cap-add ALL` mean these, as with runc under docker; asking for more
+/// would make the container's capset fail.
+fn held_capabilities() -> Vec<String> {
+    let bounding = caps::read(None, caps::CapSet::Bounding).unwrap_or_else(|_| caps::all());
+    let mut held: Vec<String> = caps::all()
+        .intersection(&bounding)
+        .map(|c| c.to_string())
+        .collect();
+    held.sort();
+    held
+}
 
 /// Capabilities after `CapAdd`/`CapDrop` (names with or without CAP_, "ALL").
 fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
@@ -21,7 +36,7 @@ fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec
             format!("CAP_{up}")
         }
     };
-    let all: Vec<String> = caps::all().iter().map(|c| c.to_string()).collect();
+    let all = held_capabilities();
     let mut set: Vec<String> = if privileged {
         all.clone()
     } else {
@@ -37,7 +52,7 @@ fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec
     for a in add.iter().map(|c| norm(c)) {
         if a == "ALL" {
             set = all.clone();
-        } else if !all.contains(&a) {
+        } else if caps::Capability::from_str(&a).is_err() {
             return Err(EngineError::invalid(format!("unknown capability: {a:?}")));
         } else if !set.contains(&a) {
             set.push(a);
@@ -117,6 +132,7 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             cpu_quota,
             cpu_period,
             pids_limit: h.pids_limit.filter(|p| *p > 0),
+            all_devices: h.privileged,
         },
         log: log_driver::log_spec(rec, dir.join(files::CONTAINER_LOG))?,
         init: h.init.unwrap_or(false),
@@ -128,6 +144,8 @@ pub fn runtime_spec(data_root: &Path, dir: &Path, rec: &ContainerRecord) -> Resu
             .filter(|s| *s > 0)
             .map(|s| s as u64),
         etc_dir: None,
+        host_devices: h.privileged,
+        namespaces: Default::default(),
     })
 }
 

@@ -42,7 +42,7 @@ impl ContainerService {
         c: &Arc<Container>,
         expect: Status,
     ) -> Result<()> {
-        self.wait_for_network_target(c).await;
+        self.wait_for_targets(c).await;
         let _op = c.op.lock().await;
         if c.life.borrow().removed || c.status() != expect {
             return Ok(());
@@ -125,7 +125,9 @@ impl ContainerService {
             hooks.before_start(rec)?;
         }
         let joined = self.joined_network(&rec.id, &rec.host_config.network_mode)?;
+        let namespaces = self.namespaces(&rec.host_config)?;
         let mut spec = spec::runtime_spec(&self.data_root, dir, rec)?;
+        spec.namespaces = namespaces;
         if let Some(j) = &joined {
             spec.network = j.namespace.clone();
             spec.hostname = j.hostname.clone();

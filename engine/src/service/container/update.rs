@@ -160,6 +160,8 @@ fn changed_limits(m: &HostConfig, u: &UpdateRequest, path: String) -> CgroupSpec
         cpu_quota: quota,
         cpu_period: period,
         pids_limit: u.pids_limit.map(|_| m.pids_limit.unwrap_or(-1)),
+        // Only the limit files are rewritten on update; devices stay as created.
+        all_devices: false,
     }
 }
 
