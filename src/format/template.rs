@@ -334,6 +334,10 @@ fn expect_args(name: &str, args: &[Val], n: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The most spaces `pad` adds: a column never needs more, and a count from a typo must not
+/// exhaust memory.
+const MAX_PAD: usize = 1 << 20;
+
 fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
     let s = |v: String| Ok(Val::Json(Value::String(v)));
     match name {
@@ -397,6 +401,17 @@ fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
             let text = as_str(&args[0], name)?;
             let l = as_int(&args[1], name)?.max(0) as usize;
             let r = as_int(&args[2], name)?.max(0) as usize;
+            // docker's padWithSpace leaves an empty string alone; Go's strings.Repeat panics
+            // (an error out of text/template) rather than build an absurd string: so do we.
+            if text.is_empty() {
+                return s(String::new());
+            }
+            if l.saturating_add(r) > MAX_PAD {
+                return Err(format!(
+                    "template: :1: error calling pad: padding of {} is longer than {MAX_PAD}",
+                    l.saturating_add(r)
+                ));
+            }
             s(format!("{}{text}{}", " ".repeat(l), " ".repeat(r)))
         }
         "len" => {
@@ -479,98 +494,5 @@ fn go_print_json(v: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn render(f: &str, v: &Value, m: Missing) -> Result<String, String> {
-        Template::parse(f)?.render(v, m)
-    }
-
-    fn inspect() -> Value {
-        json!({
-            "Name": "/web",
-            "State": {"ExitCode": 3, "Running": false},
-            "Config": {"Env": ["PATH=/usr/bin", "A=1"], "Labels": {"b": "2", "a": "1"}, "Entrypoint": null}
-        })
-    }
-
-    #[test]
-    fn field_paths() {
-        let v = inspect();
-        assert_eq!(
-            render("{{.State.ExitCode}}", &v, Missing::NoValue).unwrap(),
-            "3"
-        );
-        assert_eq!(render("{{.Name}}", &v, Missing::NoValue).unwrap(), "/web");
-        assert_eq!(
-            render("{{ .State.Running }}", &v, Missing::NoValue).unwrap(),
-            "false"
-        );
-        assert_eq!(
-            render("{{.Config.Env}}", &v, Missing::NoValue).unwrap(),
-            "[PATH=/usr/bin A=1]"
-        );
-        assert_eq!(
-            render("{{.Config.Labels}}", &v, Missing::NoValue).unwrap(),
-            "map[a:1 b:2]"
-        );
-        assert_eq!(
-            render("{{.Nope}}", &v, Missing::NoValue).unwrap(),
-            "<no value>"
-        );
-    }
-
-    #[test]
-    fn json_and_functions() {
-        let v = inspect();
-        assert_eq!(
-            render("{{json .Config.Env}}", &v, Missing::NoValue).unwrap(),
-            r#"["PATH=/usr/bin","A=1"]"#
-        );
-        assert_eq!(
-            render("{{json .State}}", &v, Missing::NoValue).unwrap(),
-            r#"{"ExitCode":3,"Running":false}"#
-        );
-        assert_eq!(
-            render("{{join .Config.Env \",\"}}", &v, Missing::NoValue).unwrap(),
-            "PATH=/usr/bin,A=1"
-        );
-        assert_eq!(
-            render("{{.Name | upper}}", &v, Missing::NoValue).unwrap(),
-            "/WEB"
-        );
-        assert_eq!(
-            render("{{index .Config.Labels \"a\"}}", &v, Missing::NoValue).unwrap(),
-            "1"
-        );
-        assert_eq!(
-            render("{{len .Config.Env}}", &v, Missing::NoValue).unwrap(),
-            "2"
-        );
-    }
-
-    #[test]
-    fn literal_text_and_tabs() {
-        let v = json!({"ID": "abc", "Names": "web"});
-        assert_eq!(
-            render("id={{.ID}}\\t{{.Names}}!", &v, Missing::Error).unwrap(),
-            "id=abc\tweb!"
-        );
-    }
-
-    #[test]
-    fn errors() {
-        let v = json!({"ID": "abc"});
-        assert!(render("{{.Foo}}", &v, Missing::Error)
-            .unwrap_err()
-            .contains("can't evaluate field Foo"));
-        assert_eq!(
-            render("{{nope .ID}}", &v, Missing::Error).unwrap_err(),
-            "template: :1: function \"nope\" not defined"
-        );
-        assert!(render("{{.ID", &v, Missing::Error).is_err());
-        assert!(render("{{.ID.X}}", &v, Missing::Error).is_err());
-        assert!(render("{{.ID .ID}}", &v, Missing::Error).is_err());
-    }
-}
+#[path = "template_tests.rs"]
+mod tests;

@@ -62,8 +62,11 @@ impl<S> LenientRequestLine<S> {
         }
     }
 
-    /// Run bytes read from the socket through the framing state machine into `pending`.
-    fn feed(&mut self, mut input: &[u8]) {
+    /// Run bytes read from the socket through the framing state machine into `pending`. A loop,
+    /// not recursion per head: one read may hold a thousand pipelined heads.
+    fn feed(&mut self, input: &[u8]) {
+        let mut carried: Vec<u8>;
+        let mut input = input;
         while !input.is_empty() {
             match &mut self.state {
                 State::Passthrough => {
@@ -88,24 +91,36 @@ impl<S> LenientRequestLine<S> {
                     }
                 }
                 State::Head(head) => {
+                    // Empty lines before a request line (httparse skips them) go on at once:
+                    // kept in the head, every read would rescan them all.
+                    if head.is_empty() {
+                        let blank = input
+                            .iter()
+                            .take_while(|b| matches!(b, b'\r' | b'\n'))
+                            .count();
+                        self.pending.extend_from_slice(&input[..blank]);
+                        input = &input[blank..];
+                        if input.is_empty() {
+                            return;
+                        }
+                    }
                     let start = head.len().saturating_sub(3);
                     head.extend_from_slice(input);
-                    input = &[];
                     let Some(end) = head_end(head, start) else {
                         if head.len() > MAX_HEAD {
                             let head = std::mem::take(head);
                             self.pending.extend_from_slice(&head);
                             self.state = State::Passthrough;
                         }
-                        continue;
+                        return;
                     };
                     let mut head = std::mem::take(head);
-                    let rest = head.split_off(end);
+                    carried = head.split_off(end);
                     let (rewritten, next) = rewrite_head(&head);
                     self.pending.extend_from_slice(&rewritten);
                     self.state = next;
                     // The bytes after the head go through the new state.
-                    self.feed(&rest);
+                    input = &carried;
                 }
             }
         }
@@ -120,15 +135,9 @@ impl<S> LenientRequestLine<S> {
     }
 }
 
-/// The end (exclusive) of a head ending in an empty line, searching from `from`.
+/// The end (exclusive) of a head ending in an empty line, searching from `from`. The head starts
+/// with its request line (`feed` forwards the empty lines before it).
 fn head_end(buf: &[u8], from: usize) -> Option<usize> {
-    // Leading empty lines before a request line are skipped by httparse; skip them here too so
-    // they do not read as the end of a head.
-    let skip = buf
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .count();
-    let from = from.max(skip);
     let mut i = from;
     while i < buf.len() {
         if buf[i] == b'\n' {
@@ -363,5 +372,38 @@ mod tests {
     async fn upgraded_streams_pass_unchanged() {
         let input = b"POST /a/attach HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nGET /\"x HTTP/1.1\r\n\r\n";
         assert_eq!(through(input).await, input);
+    }
+
+    #[test]
+    fn thousands_of_pipelined_heads_in_one_read_need_no_deep_stack() {
+        // A 16 KiB read of minimal heads is a thousand heads; feeding them recursed once per head.
+        let input = b"GET /\"x HTTP/1.1\n\n".repeat(20_000);
+        let expected = b"GET /%22x HTTP/1.1\n\n".repeat(20_000);
+        let out = std::thread::Builder::new()
+            .stack_size(128 << 10)
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                rt.block_on(through(&input))
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn empty_lines_before_a_request_line_are_not_kept_in_the_head() {
+        // Kept, each read rescanned all of them: megabytes of CRLF cost quadratic time.
+        let mut r = LenientRequestLine::new(&b""[..]);
+        for _ in 0..1000 {
+            r.feed(&b"\r\n".repeat(8 << 10));
+            assert!(matches!(&r.state, State::Head(h) if h.is_empty()));
+        }
+        r.feed(b"\r\nGET /\"x HTTP/1.1\r\n\r\n");
+        let tail = b"\r\nGET /%22x HTTP/1.1\r\n\r\n";
+        assert!(r.pending.ends_with(tail));
+        assert_eq!(r.pending.len(), 1000 * (16 << 10) + tail.len());
     }
 }

@@ -1,6 +1,7 @@
 //! saphyr-parser's event stream folded into [`Node`] trees: one per YAML document, with aliases
 //! expanded, merge keys (`<<`) applied as go-yaml v3 applies them, and duplicate or non-string
-//! keys refused the way compose-go refuses them.
+//! keys refused the way compose-go refuses them. Alias bombs and absurd nesting are refused
+//! before they cost memory or stack (go-yaml's alias ratio, a depth limit).
 
 use std::collections::HashMap;
 
@@ -18,6 +19,9 @@ pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
         anchors: HashMap::new(),
         path: Vec::new(),
         open: Vec::new(),
+        sizes: HashMap::new(),
+        decoded: 0,
+        aliased: 0,
     };
     let mut docs = Vec::new();
     loop {
@@ -32,6 +36,8 @@ pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
                 }
                 docs.push(builder.node(event, span)?);
                 builder.anchors.clear();
+                builder.sizes.clear();
+                (builder.decoded, builder.aliased) = (0, 0);
             }
             _ => continue,
         }
@@ -47,6 +53,32 @@ struct Builder<'a> {
     /// Where the collections being built start, outermost first: the context go-yaml names
     /// a syntax error by.
     open: Vec<Mark>,
+    /// Per anchor: the nodes an alias to it expands to (see `count_alias`).
+    sizes: HashMap<usize, usize>,
+    /// Nodes built in this document, aliases expanded, and how many of them through aliases.
+    decoded: usize,
+    aliased: usize,
+}
+
+/// Collections nested deeper than this are refused: go-yaml stops at 10000, but building the
+/// tree recurses once per level (frames of several KiB in debug builds) and the loader walks
+/// it recursively again after parsing, so a deep tree overflows the stack long before that.
+/// Block sequences nest two bytes a level (`- - - x`). No compose file nests beyond a dozen.
+const MAX_DEPTH: usize = 200;
+
+/// go-yaml v3's defence against alias bombs ("billion laughs", `allowedAliasRatio`): once a
+/// document has decoded more than 1000 nodes, more than 100 of them through aliases, those may
+/// make up at most 99% of them, falling to 10% between 400 000 and 4 000 000 nodes.
+fn allowed_alias_ratio(decoded: usize) -> f64 {
+    const LOW: usize = 400_000;
+    const HIGH: usize = 4_000_000;
+    if decoded <= LOW {
+        0.99
+    } else if decoded >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decoded - LOW) as f64 / (HIGH - LOW) as f64)
+    }
 }
 
 fn mark(span: &Span) -> Mark {
@@ -115,14 +147,47 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
+    /// Keep an anchored node; `from` is the decoded count when its building started.
+    fn remember(&mut self, anchor: usize, node: &Node, from: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
+            self.sizes.insert(anchor, self.decoded - from);
         }
+    }
+
+    /// An alias decodes its anchor's whole tree again, as go-yaml counts it; refuse the
+    /// document when nodes reached through aliases make up too much of it.
+    fn count_alias(&mut self, id: usize, at: Mark) -> Result<(), YamlError> {
+        let nodes = self.sizes.get(&id).copied().unwrap_or(0);
+        self.decoded += nodes;
+        self.aliased += nodes;
+        if self.aliased > 100
+            && self.decoded > 1000
+            && self.aliased as f64 / self.decoded as f64 > allowed_alias_ratio(self.decoded)
+        {
+            let m = "document contains excessive aliasing".to_string();
+            return Err(self.go_error(at, m.clone(), format!("yaml: {m}")));
+        }
+        Ok(())
+    }
+
+    /// Refuse a collection nested deeper than [`MAX_DEPTH`].
+    fn open_collection(&mut self, at: Mark) -> Result<(), YamlError> {
+        if self.open.len() >= MAX_DEPTH {
+            let m = format!("exceeded max depth of {MAX_DEPTH}");
+            return Err(self.go_error(at, m.clone(), format!("yaml: {m}")));
+        }
+        self.open.push(at);
+        Ok(())
     }
 
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, YamlError> {
         let at = mark(&span);
+        let from = self.decoded;
+        self.decoded += 1;
+        if let Event::Alias(id) = event {
+            self.count_alias(id, at)?;
+        }
         match event {
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some(node) => {
@@ -147,12 +212,12 @@ impl<'a> Builder<'a> {
                     mark: at,
                     tag,
                 };
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, from);
                 Ok(node)
             }
             Event::SequenceStart(anchor, tag) => {
                 let mut items = Vec::new();
-                self.open.push(at);
+                self.open_collection(at)?;
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
@@ -169,11 +234,11 @@ impl<'a> Builder<'a> {
                     mark: at,
                     tag: tag.map(|t| tag_name(&t)),
                 };
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, from);
                 Ok(node)
             }
             Event::MappingStart(anchor, tag) => {
-                self.open.push(at);
+                self.open_collection(at)?;
                 let entries = self.mapping_entries()?;
                 self.open.pop();
                 let node = Node {
@@ -181,7 +246,7 @@ impl<'a> Builder<'a> {
                     mark: at,
                     tag: tag.map(|t| tag_name(&t)),
                 };
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, from);
                 Ok(node)
             }
             other => Err(self.error(at, format!("unexpected YAML event {other:?}"))),

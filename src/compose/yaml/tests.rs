@@ -149,3 +149,37 @@ fn syntax_errors_carry_go_yaml_words() {
     // Errors compose-go raises itself, after go-yaml has read the file, have no go-yaml words.
     assert_eq!(parse_documents("a:\n  1: x\n").unwrap_err().go, None);
 }
+
+#[test]
+fn alias_bombs_are_refused_as_go_yaml_refuses_them() {
+    // "Billion laughs": nine levels of nine aliases would expand to 9^9 nodes.
+    let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        src += &format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        );
+    }
+    let err = parse_documents(&src).unwrap_err();
+    assert_eq!(err.message, "document contains excessive aliasing");
+    assert_eq!(
+        err.go.as_deref(),
+        Some("yaml: document contains excessive aliasing")
+    );
+    // Ordinary reuse is not a bomb.
+    let mut src = String::from("x: &x {image: busybox, environment: [A=1, B=2]}\nservices:\n");
+    for i in 0..300 {
+        src += &format!("  s{i}: *x\n");
+    }
+    assert!(parse_documents(&src).is_ok());
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused() {
+    // Block sequences nest two bytes a level (flow ones stop at 255 in saphyr's scanner).
+    let src = format!("{}x\n", "- ".repeat(50_000));
+    let err = parse_documents(&src).unwrap_err();
+    assert_eq!(err.message, "exceeded max depth of 200");
+    let ok = format!("{}x\n", "- ".repeat(199));
+    assert!(parse_documents(&ok).is_ok());
+}
