@@ -162,8 +162,10 @@ async fn a_stop_during_the_backoff_cancels_the_restart() {
     assert_eq!(f.actions().iter().filter(|a| *a == "die").count(), 3);
 }
 
+/// dockerd 20.10: a container that never ran stays Created after a refused start, with the
+/// error and exit code 128; one that ran before stays Exited.
 #[tokio::test]
-async fn a_failed_start_leaves_the_container_exited_with_the_error() {
+async fn a_failed_start_keeps_the_status_and_records_the_error() {
     let f = Fixture::new();
     let id = f.create(json!({}));
     f.host.fail_next_start(crate::error::EngineError::invalid(
@@ -172,9 +174,24 @@ async fn a_failed_start_leaves_the_container_exited_with_the_error() {
     let err = f.svc.start(&id).await.unwrap_err();
     assert!(err.to_string().contains("not found"), "{err}");
     let rec = f.record(&id);
-    assert_eq!(rec.state.status, Status::Exited);
+    assert_eq!(rec.state.status, Status::Created);
+    assert_eq!(rec.state.exit_code, 128);
     assert!(rec.state.error.contains("not found"), "{:?}", rec.state);
     assert_eq!(f.actions(), ["create", "die"]);
+
+    let ran = f.run(json!({})).await;
+    f.host.exit(0);
+    f.until(&ran, "exited", |r| r.state.status == Status::Exited)
+        .await;
+    f.host
+        .fail_next_start(crate::error::EngineError::internal("no cgroup"));
+    f.svc.start(&ran).await.unwrap_err();
+    let rec = f.record(&ran);
+    assert_eq!(rec.state.status, Status::Exited);
+    assert_eq!(
+        (rec.state.exit_code, rec.state.error.as_str()),
+        (128, "no cgroup")
+    );
 }
 
 #[tokio::test]
