@@ -6,6 +6,7 @@
 pub mod api;
 pub mod http;
 pub mod image;
+pub mod oci_layout;
 pub mod procfs;
 pub mod registry;
 pub mod tls;
