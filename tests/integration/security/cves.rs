@@ -3,7 +3,7 @@
 //! `containers::isolation::cve_2024_21626_only_stdio_is_open_in_the_containers_first_process`,
 //! `containers::isolation::cve_2022_24769_default_capabilities_inheritable_and_ambient_empty`,
 //! `volumes::mounts::cve_2021_30465_symlinked_mount_targets_stay_inside_the_rootfs`,
-//! `archive::cve_2018_15664_cp_symlink_escapes_stay_inside`,
+//! `archive::copy::cve_2018_15664_cp_symlink_escapes_stay_inside`,
 //! `api_basics::cve_2021_41091_data_root_0700_and_socket_0660`,
 //! `networks::dns::cve_2024_29018_embedded_dns_forwards_from_open_networks_only`,
 //! `hostile_layers::hostile_layers_are_rejected_and_nothing_escapes` (layer extraction).
